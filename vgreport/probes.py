@@ -1,0 +1,118 @@
+"""Stage 4: measurements of a model's gradients, in float64 on an unrolled copy.
+
+Per-step gradients need the unrolled graph: with the fused nn.RNN, the gradient with respect
+to output[:, k] is only the direct term from step k. So every probe steps through time with
+`model.unroll` and reads h_k.grad, which holds the total dL/dh_k through all later steps.
+float64 keeps gradients that shrink like 0.25^100 representable.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import torch
+
+from .models import RecurrentNet, SequenceModel, activation_derivative, activation_gamma, spectral_stats
+from .specs import TaskSpec
+from .tasks import is_classification
+
+__all__ = ["task_loss", "probe_model", "state_gradient_norms", "input_sensitivity", "jacobian_chain"]
+
+Measurement = tuple[str, float, float]  # (metric, time_lag or nan, value)
+NAN = float("nan")
+
+
+def task_loss(task: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+    if is_classification(task):
+        return torch.nn.functional.cross_entropy(output, target)
+    return torch.nn.functional.mse_loss(output, target)
+
+
+def _as_float64(model: SequenceModel) -> SequenceModel:
+    return copy.deepcopy(model).to(torch.float64)
+
+
+def state_gradient_norms(model: SequenceModel, task: TaskSpec, x, y):
+    """One backward pass: ||dL/dh_k|| for every k, with the states and pre-activations.
+
+    Returns (norms indexed by k as a float64 tensor (T,), states, pre_activations)."""
+    x = x.to(torch.float64)
+    out, states, pre_acts = model.unroll(x)
+    task_loss(task, out, y).backward()
+    if isinstance(states, torch.Tensor):  # transformer: one (batch, time, hidden) tensor
+        norms = states.grad.norm(dim=(0, 2))
+    else:
+        norms = torch.stack([h.grad.norm() for h in states])
+    return norms.detach(), states, pre_acts
+
+
+def input_sensitivity(model: SequenceModel, x: torch.Tensor) -> torch.Tensor:
+    """||dy/dx_k||: Frobenius norm over the batch of the output Jacobian w.r.t. input x_k. (T,)"""
+    x = x.to(torch.float64).clone().requires_grad_(True)
+    out = model(x) if not (isinstance(model, RecurrentNet) and model.spec.activation in ("sigmoid", "identity")) \
+        else model.unroll(x, retain=False)[0]
+    squares = torch.zeros(x.shape[1], dtype=torch.float64)
+    for o in range(out.shape[1]):  # samples are independent, so one pass per output unit suffices
+        (grad,) = torch.autograd.grad(out[:, o].sum(), x, retain_graph=o + 1 < out.shape[1])
+        squares += (grad ** 2).sum(dim=(0, 2))
+    return squares.sqrt()
+
+
+def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int):
+    """BPTT as an explicit product of Jacobians J_j = diag(f'(a_j)) W_hh (plain RNN only).
+
+    For the first `samples` sequences, returns per k (as (T,) tensors):
+    ||(prod_{j>k} J_j)^T dL/dh_T|| (Frobenius over samples), the autograd ||dL/dh_k|| of the same
+    samples, and the geometric mean over samples of the operator norm ||prod_{j>k} J_j||_2.
+    """
+    w_hh = model.w_hh.detach()
+    T = len(states)
+    m = min(samples, states[0].shape[0])
+    chain_sq = torch.zeros(T, dtype=torch.float64)
+    auto_sq = torch.zeros(T, dtype=torch.float64)
+    log_opnorm = torch.zeros(T, dtype=torch.float64)
+    for b in range(m):
+        derivs = [activation_derivative(model.spec.activation, a[b].detach()) for a in pre_acts]
+        g = states[-1].grad[b]
+        product = torch.eye(w_hh.shape[0], dtype=torch.float64)  # d h_{T-1} / d h_k
+        for k in range(T - 1, -1, -1):
+            chain_sq[k] += g.dot(g)
+            auto_sq[k] += states[k].grad[b].pow(2).sum()
+            log_opnorm[k] += math.log(max(torch.linalg.matrix_norm(product, ord=2).item(), 1e-300))
+            if k > 0:
+                jac = derivs[k][:, None] * w_hh  # d h_k / d h_{k-1}
+                g = jac.T @ g
+                product = product @ jac
+    return chain_sq.sqrt(), auto_sq.sqrt(), (log_opnorm / max(m, 1)).exp()
+
+
+def probe_model(model: SequenceModel, task: TaskSpec, x, y, jacobian_samples: int = 0,
+                with_jacobians: bool = False) -> list[Measurement]:
+    """All gradient measurements of one model on one probe batch, as (metric, lag, value)."""
+    model64 = _as_float64(model)
+    norms, states, pre_acts = state_gradient_norms(model64, task, x, y)
+    T = len(norms)
+    rows: list[Measurement] = []
+
+    def per_lag(metric, values):
+        rows.extend((metric, float(T - 1 - k), float(v)) for k, v in enumerate(values.tolist()))
+
+    per_lag("grad_norm_state", norms)
+    per_lag("sensitivity_input", input_sensitivity(model64, x))
+    if isinstance(model64, RecurrentNet) and model64.spec.arch == "rnn":
+        act = model64.spec.activation
+        if with_jacobians and jacobian_samples > 0:
+            chain, auto, opnorm = jacobian_chain(model64, states, pre_acts, jacobian_samples)
+            per_lag("jacobian_chain_norm", chain)
+            per_lag("grad_norm_state_sub", auto)
+            per_lag("jacobian_product_opnorm", opnorm)
+        sigma, radius = spectral_stats(model64.w_hh)
+        gamma = activation_gamma(act)
+        derivs = torch.cat([activation_derivative(act, a.detach()).flatten() for a in pre_acts])
+        q10, q50, q90 = torch.quantile(derivs, torch.tensor([0.1, 0.5, 0.9], dtype=derivs.dtype)).tolist()
+        rows += [("sigma_max_whh", NAN, sigma), ("spectral_radius_whh", NAN, radius),
+                 ("bound_gamma", NAN, gamma), ("bound_log_rate", NAN, math.log(gamma * sigma)),
+                 ("act_deriv_mean", NAN, derivs.mean().item()), ("act_deriv_p10", NAN, q10),
+                 ("act_deriv_p50", NAN, q50), ("act_deriv_p90", NAN, q90),
+                 ("act_deriv_frac_small", NAN, (derivs < 0.1).double().mean().item())]
+    return rows

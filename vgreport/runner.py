@@ -1,0 +1,153 @@
+"""Stage 6: execute cells with a content-hash cache, a process pool and a progress bar.
+
+A cell's result is stored under the SHA-256 of everything that determines it: the cell spec,
+the source of the experiment code (tasks, models, probes, training) and the versions of the
+libraries that change numbers. Writes are atomic (temporary file + os.replace), so an
+interrupted build never leaves a half-written result behind.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import multiprocessing
+import os
+import tempfile
+import time
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+from pathlib import Path
+from typing import Callable, Iterable
+
+import numpy
+import torch
+from tqdm import tqdm
+
+from .specs import CellSpec
+
+__all__ = ["cell_key", "Cache", "execute", "estimate_seconds", "code_version"]
+
+_EXPERIMENT_CODE = ("tasks.py", "models.py", "probes.py", "training.py")
+
+
+def code_version() -> str:
+    """Hash of the code that produces records; editing it invalidates the cache."""
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for name in _EXPERIMENT_CODE:
+        digest.update((here / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cell_key(cell: CellSpec, device: str = "cpu") -> str:
+    payload = {"cell": cell.model_dump(mode="json"), "code": code_version(),
+               "torch": torch.__version__, "numpy": numpy.__version__, "device": device}
+    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
+
+
+class Cache:
+    """One JSON file per cell under root/ab/abcdef....json."""
+
+    def __init__(self, root: Path | str):
+        self.root = Path(root)
+
+    def path(self, key: str) -> Path:
+        return self.root / key[:2] / f"{key}.json"
+
+    def get(self, key: str) -> list[dict] | None:
+        path = self.path(key)
+        try:
+            return json.loads(path.read_text())["records"]
+        except FileNotFoundError:
+            return None
+        except (json.JSONDecodeError, KeyError):
+            return None  # a damaged entry is recomputed, never trusted
+
+    def put(self, key: str, cell: CellSpec, records: list[dict]) -> None:
+        path = self.path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        text = json.dumps({"cell": cell.model_dump(mode="json"), "records": records})
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(text)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+
+# Single-thread training throughput measured on this 2-core machine (steps/s at T=100,
+# batch 64, H=64); cost scales with length and hidden size. Used for ETAs and `vgreport list`.
+_STEPS_PER_SECOND_T100 = {"rnn": 165.0, "lstm": 160.0, "gru": 64.0, "transformer": 45.0}
+_SLOW_ACTIVATIONS = {"sigmoid": 2.5, "identity": 2.5}  # no fused kernel: a Python loop per step
+
+
+def estimate_seconds(cell: CellSpec) -> float:
+    """Rough single-thread cost of a cell: training steps plus the probes."""
+    m, t = cell.model, cell.task
+    rate = _STEPS_PER_SECOND_T100[m.arch] * 100.0 / (t.length + 10)
+    rate /= max(1.0, (m.hidden / 64) ** 1.5) * max(1.0, cell.train.batch / 64)
+    if m.arch == "rnn":
+        rate /= _SLOW_ACTIVATIONS.get(m.activation, 1.0)
+    probe = 0.3 + 0.004 * t.length * (1 + cell.probe.jacobian_samples)
+    return cell.train.steps / rate + 2 * probe
+
+
+def _init_worker(threads: int) -> None:
+    torch.set_num_threads(threads)
+
+
+def _run(cell: CellSpec, device: str) -> list[dict]:
+    from .training import run_cell
+    return run_cell(cell, device)
+
+
+def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str = "cpu",
+            progress: bool = True, on_result: Callable[[CellSpec, bool], None] | None = None
+            ) -> tuple[list[dict], dict]:
+    """Return all records of `cells` (cached or computed) and a summary of the run."""
+    cells = list(cells)
+    keys = [cell_key(c, device) for c in cells]
+    results: dict[int, list[dict]] = {}
+    todo = []
+    for i, key in enumerate(keys):
+        cached = cache.get(key)
+        if cached is None:
+            todo.append(i)
+        else:
+            results[i] = cached
+    started = time.perf_counter()
+    total_cost = sum(estimate_seconds(cells[i]) for i in todo)
+    bar = tqdm(total=round(total_cost, 1), unit="s", desc=f"{len(todo)} cells to run",
+               disable=not progress or not todo, leave=False,
+               bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
+
+    def finish(i: int, records: list[dict]) -> None:
+        cache.put(keys[i], cells[i], records)
+        results[i] = records
+        bar.update(round(estimate_seconds(cells[i]), 1))
+        if on_result:
+            on_result(cells[i], False)
+
+    try:
+        if jobs <= 1 or len(todo) <= 1:
+            for i in todo:
+                finish(i, _run(cells[i], device))
+        else:
+            # forkserver: workers start from a clean process, not a fork of a torch-threaded parent.
+            ctx = multiprocessing.get_context("forkserver")
+            threads = max(1, (os.cpu_count() or 1) // jobs)
+            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
+                                     initargs=(threads,)) as pool:
+                # Longest cells first, so the pool does not end on one long straggler.
+                order = sorted(todo, key=lambda i: -estimate_seconds(cells[i]))
+                pending = {pool.submit(_run, cells[i], device): i for i in order}
+                while pending:
+                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        finish(pending.pop(future), future.result())
+    finally:
+        bar.close()
+    records = [r for i in range(len(cells)) for r in results[i]]
+    summary = {"cells": len(cells), "computed": len(todo), "cached": len(cells) - len(todo),
+               "seconds": time.perf_counter() - started}
+    return records, summary
