@@ -13,9 +13,10 @@ import multiprocessing
 import os
 import tempfile
 import time
+from datetime import datetime, timezone
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Iterable
 
 import numpy
 import torch
@@ -23,7 +24,11 @@ from tqdm import tqdm
 
 from .specs import CellSpec
 
-__all__ = ["cell_key", "Cache", "execute", "estimate_seconds", "code_version"]
+__all__ = ["cell_key", "Cache", "execute", "estimate_seconds", "code_version", "MissingResults"]
+
+
+class MissingResults(Exception):
+    """`render` was asked for cells that no build has computed yet."""
 
 _EXPERIMENT_CODE = ("tasks.py", "models.py", "probes.py", "training.py")
 
@@ -53,18 +58,27 @@ class Cache:
         return self.root / key[:2] / f"{key}.json"
 
     def get(self, key: str) -> list[dict] | None:
-        path = self.path(key)
+        entry = self.entry(key)
+        return None if entry is None else entry["records"]
+
+    def entry(self, key: str) -> dict | None:
+        """The stored {cell, records, computed_at}, or None when absent or damaged."""
         try:
-            return json.loads(path.read_text())["records"]
+            entry = json.loads(self.path(key).read_text())
+            if isinstance(entry.get("records"), list):
+                return entry
         except FileNotFoundError:
             return None
-        except (json.JSONDecodeError, KeyError):
-            return None  # a damaged entry is recomputed, never trusted
+        except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
+            pass
+        return None  # a damaged entry is recomputed, never trusted
 
     def put(self, key: str, cell: CellSpec, records: list[dict]) -> None:
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps({"cell": cell.model_dump(mode="json"), "records": records})
+        computed_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+        text = json.dumps({"cell": cell.model_dump(mode="json"), "records": records,
+                           "computed_at": computed_at})
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
         try:
             with os.fdopen(fd, "w") as handle:
@@ -102,8 +116,7 @@ def _run(cell: CellSpec, device: str) -> list[dict]:
 
 
 def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str = "cpu",
-            progress: bool = True, on_result: Callable[[CellSpec, bool], None] | None = None
-            ) -> tuple[list[dict], dict]:
+            progress: bool = True, cache_only: bool = False) -> tuple[list[dict], dict]:
     """Return all records of `cells` (cached or computed) and a summary of the run."""
     cells = list(cells)
     keys = [cell_key(c, device) for c in cells]
@@ -115,6 +128,10 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
             todo.append(i)
         else:
             results[i] = cached
+    if todo and cache_only:
+        first = cells[todo[0]].label
+        raise MissingResults(f"{len(todo)} of {len(cells)} cells are not in the cache {cache.root} "
+                             f"(first: {first}); run `vgreport build` first")
     started = time.perf_counter()
     total_cost = sum(estimate_seconds(cells[i]) for i in todo)
     bar = tqdm(total=round(total_cost, 1), unit="s", desc=f"{len(todo)} cells to run",
@@ -125,8 +142,6 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
         cache.put(keys[i], cells[i], records)
         results[i] = records
         bar.update(round(estimate_seconds(cells[i]), 1))
-        if on_result:
-            on_result(cells[i], False)
 
     try:
         if jobs <= 1 or len(todo) <= 1:
@@ -141,13 +156,19 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
                 # Longest cells first, so the pool does not end on one long straggler.
                 order = sorted(todo, key=lambda i: -estimate_seconds(cells[i]))
                 pending = {pool.submit(_run, cells[i], device): i for i in order}
-                while pending:
-                    done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                    for future in done:
-                        finish(pending.pop(future), future.result())
+                try:
+                    while pending:
+                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                        for future in done:
+                            finish(pending.pop(future), future.result())
+                except BaseException:
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    raise
     finally:
         bar.close()
     records = [r for i in range(len(cells)) for r in results[i]]
+    stamps = [(cache.entry(k) or {}).get("computed_at", "") for k in dict.fromkeys(keys)]
     summary = {"cells": len(cells), "computed": len(todo), "cached": len(cells) - len(todo),
-               "seconds": time.perf_counter() - started}
+               "seconds": time.perf_counter() - started,
+               "measured_at": max(stamps, default="")}
     return records, summary

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
-    "Profile", "Battery", "load_battery", "PROFILE_NAMES", "default_experiments_dir",
+    "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
 ]
 
 PROFILE_NAMES = ("smoke", "quick", "standard", "full")
@@ -123,6 +123,8 @@ class Experiment(BaseModel):
     variants: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"base": {}})
     sweep: Optional[dict[str, tuple[float, ...]]] = None  # {"task.length": (10, 30, 100)}
     seeds: int = Field(3, ge=1, le=1000)
+    # `--set section.field=value` from the command line: applied after the variants.
+    overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     @field_validator("sweep")
     @classmethod
@@ -147,6 +149,7 @@ class Experiment(BaseModel):
                 self.variants.items(), sweep_values, range(self.seeds)):
             cfg = {k: getattr(self, k).model_dump() for k in ("model", "task", "train", "probe")}
             _deep_merge(cfg, overrides)
+            _deep_merge(cfg, self.overrides)
             if sweep_path:
                 section, field = sweep_path.split(".")
                 cfg[section][field] = value
@@ -231,8 +234,34 @@ def _one_line(exc: ValidationError, prefix: str) -> str:
     return f"{field}: {msg}{shown}{more}"
 
 
-def load_battery(folder: Path | str | None = None, profile: str = "standard") -> Battery:
-    """Read every experiments/*.yaml (one file per axis) and apply `profile`."""
+def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
+    """["model.hidden=128", "train.clip=null"] -> {"model": {"hidden": 128}, "train": {"clip": None}}."""
+    out: dict[str, dict[str, Any]] = {}
+    for text in assignments:
+        path, sep, value = text.partition("=")
+        section, dot, field = path.strip().partition(".")
+        if not sep or not dot or section not in ("model", "task", "train", "probe") or not field:
+            raise SpecError(f"--set {text!r}: expected SECTION.FIELD=VALUE with SECTION one of model, task, train, probe")
+        known = {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}[section].model_fields
+        if field not in known:
+            raise SpecError(f"--set {text!r}: {section} has no field {field!r} (fields: {', '.join(known)})")
+        try:
+            parsed = yaml.safe_load(value)
+        except yaml.YAMLError:
+            raise SpecError(f"--set {text!r}: cannot read the value {value!r}") from None
+        try:
+            {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}[section](**{field: parsed})
+        except ValidationError as exc:
+            mine = [e for e in exc.errors() if e["loc"] and e["loc"][0] == field]
+            if mine:
+                raise SpecError(f"--set {text!r}: {mine[0]['msg'].removeprefix('Value error, ')}") from None
+        out.setdefault(section, {})[field] = parsed
+    return out
+
+
+def load_battery(folder: Path | str | None = None, profile: str = "standard",
+                 overrides: dict[str, dict[str, Any]] | None = None) -> Battery:
+    """Read every experiments/*.yaml (one file per axis) and apply `profile` and `overrides`."""
     folder = Path(folder) if folder is not None else default_experiments_dir()
     if not folder.is_dir():
         raise SpecError(f"{folder}: experiments folder not found")
@@ -278,6 +307,8 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard") ->
             if "sweep" in merged and isinstance(merged["sweep"], dict):
                 merged["sweep"] = {k: tuple(v) if isinstance(v, list) else v for k, v in merged["sweep"].items()}
             merged.setdefault("axis", axis)
+            if overrides:
+                merged["overrides"] = overrides
             try:
                 exp = Experiment(**merged)
                 train = exp.train

@@ -1,0 +1,162 @@
+"""The command line: thin over the API, one-line errors, help everywhere, README documents it."""
+from __future__ import annotations
+
+import re
+import textwrap
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from vgreport.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+
+TINY_PROFILES = textwrap.dedent("""\
+    smoke: {seeds: 1}
+    quick: {seeds: 1}
+    standard: {seeds: 2}
+    full: {seeds: 2}
+""")
+TINY_EXPERIMENT = textwrap.dedent("""\
+    experiments:
+      - name: tiny
+        title: "A tiny RNN"
+        claims: [C4]
+        model: {arch: rnn, activation: tanh, hidden: 4}
+        task: {name: recall, length: 5, classes: 3}
+        train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}
+        probe: {batch: 4, jacobian_samples: 1}
+        variants:
+          tanh: {}
+          lstm: {model: {arch: lstm}}
+""")
+
+
+@pytest.fixture
+def runner() -> CliRunner:
+    return CliRunner()
+
+
+@pytest.fixture
+def tiny_battery(tmp_path: Path) -> Path:
+    folder = tmp_path / "battery"
+    folder.mkdir()
+    (folder / "profiles.yaml").write_text(TINY_PROFILES)
+    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
+    return folder
+
+
+def _commands():
+    return sorted(main.commands.items())
+
+
+@pytest.mark.parametrize("name,command", _commands())
+def test_every_command_and_option_has_help(runner, name, command):
+    """Each command answers --help with exit 0, and each of its options carries help text."""
+    result = runner.invoke(main, [name, "--help"])
+    assert result.exit_code == 0, result.output
+    for param in command.params:
+        if isinstance(param, click.Option):
+            assert param.help, f"{name} {param.opts} has no help text"
+
+
+def test_readme_documents_every_command_and_option():
+    """The README names every command and every long option (sqlite-utils' test_docs habit)."""
+    readme = (ROOT / "README.md").read_text()
+    for name, command in _commands():
+        assert f"vgreport {name}" in readme, f"README does not mention `vgreport {name}`"
+        for param in command.params:
+            if isinstance(param, click.Option):
+                long = [o for o in param.opts if o.startswith("--")][0]
+                assert long in readme, f"README does not document {name} {long}"
+
+
+def test_bad_spec_is_one_line_naming_file_and_field_exit_2(runner, tiny_battery):
+    """An invalid field gives exit status 2 and one line with the file and the field path."""
+    (tiny_battery / "length.yaml").write_text(TINY_EXPERIMENT.replace("arch: rnn", "arch: rnnn"))
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery)])
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    assert "length.yaml" in lines[0] and "model.arch" in lines[0] and "rnnn" in lines[0]
+    assert "Traceback" not in result.output
+
+
+def test_bad_set_option_is_one_line_exit_2(runner, tiny_battery):
+    """--set with an unknown field is rejected on one line with exit status 2."""
+    result = runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--set", "model.hiden=3"])
+    assert result.exit_code == 2
+    assert "hiden" in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def test_unknown_axis_and_experiment_are_rejected(runner, tiny_battery, tmp_path):
+    """--only with an axis that does not exist, and run with an unknown experiment, exit 2."""
+    result = runner.invoke(main, ["build", "--experiments", str(tiny_battery), "--only", "colour",
+                                  "--out", str(tmp_path / "o")])
+    assert result.exit_code == 2 and "colour" in result.output
+    result = runner.invoke(main, ["run", "nosuch", "--experiments", str(tiny_battery)])
+    assert result.exit_code == 2 and "nosuch" in result.output
+    assert not (tmp_path / "o").exists()
+
+
+def test_list_shows_cells_and_cost(runner, tiny_battery):
+    """list names each experiment with its cells (variants x sweep x seeds) and an estimate."""
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery), "--profile", "standard"])
+    assert result.exit_code == 0, result.output
+    row = next(line for line in result.output.splitlines() if line.startswith("tiny"))
+    assert re.search(r"\btiny\s+length\s+4\s+0\b", row), row  # 2 variants x 2 seeds, none cached
+    assert "total: 4 cells" in result.output
+
+
+def test_list_shipped_battery_covers_five_axes(runner):
+    """The shipped battery has all five axes in every profile."""
+    for profile in ("smoke", "quick", "standard", "full"):
+        result = runner.invoke(main, ["list", "--profile", profile])
+        assert result.exit_code == 0, result.output
+        for axis in ("length", "activation", "initialisation", "clipping", "architecture"):
+            assert f" {axis} " in result.output, (profile, axis)
+
+
+def test_run_fills_cache_then_hits(runner, tiny_battery, tmp_path):
+    """run computes the cells once; a second run takes all of them from the cache."""
+    args = ["run", "tiny", "--experiments", str(tiny_battery), "--out", str(tmp_path / "b"),
+            "--profile", "smoke", "--jobs", "1"]
+    first = runner.invoke(main, args)
+    assert first.exit_code == 0, first.output
+    assert "2 cells: 2 computed, 0 from the cache" in first.output
+    second = runner.invoke(main, args)
+    assert "2 cells: 0 computed, 2 from the cache" in second.output
+    changed = runner.invoke(main, args + ["--set", "train.lr=0.01"])
+    assert "2 cells: 2 computed, 0 from the cache" in changed.output
+
+
+def test_render_without_cache_fails_cleanly(runner, tiny_battery, tmp_path):
+    """render refuses to train: with an empty cache it exits 1 with one line and writes nothing."""
+    out = tmp_path / "empty"
+    result = runner.invoke(main, ["render", "--experiments", str(tiny_battery), "--out", str(out)])
+    assert result.exit_code == 1
+    assert "not in the cache" in result.output and len(result.output.strip().splitlines()) == 1
+    assert not out.exists() or not any(out.rglob("report.*"))
+
+
+def test_cuda_request_without_cuda_is_a_clear_error(runner, tiny_battery, tmp_path):
+    """--device cuda on a machine without CUDA is refused on one line, not a traceback."""
+    import torch
+    if torch.cuda.is_available():
+        pytest.skip("this machine has CUDA")
+    result = runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--device", "cuda",
+                                  "--out", str(tmp_path / "c")])
+    assert result.exit_code == 1 and "CUDA" in result.output
+
+
+def test_clean_removes_outputs_and_cache(runner, tiny_battery, tmp_path):
+    """clean removes the cache (and keeps it with --keep-cache)."""
+    out = tmp_path / "b"
+    runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--out", str(out), "--jobs", "1"])
+    assert (out / "cache").is_dir()
+    kept = runner.invoke(main, ["clean", "--out", str(out), "--keep-cache"])
+    assert kept.exit_code == 0 and (out / "cache").is_dir()
+    result = runner.invoke(main, ["clean", "--out", str(out)])
+    assert result.exit_code == 0 and not out.exists()

@@ -1,0 +1,200 @@
+"""The library API behind the CLI: build, run, render, list, clean. Tests call these directly."""
+from __future__ import annotations
+
+import json
+import math
+import os
+import platform
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+from .runner import Cache, MissingResults, estimate_seconds, execute
+from .specs import Battery, SpecError, load_battery, parse_overrides
+
+__all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
+           "clean", "resolve_device", "FORMATS"]
+
+FORMATS = ("html", "pdf")
+
+
+class UserError(Exception):
+    """A mistake in what the user asked for; the CLI prints it on one line."""
+
+
+@dataclass
+class BuildResult:
+    out: Path
+    files: dict[str, Path] = field(default_factory=dict)
+    summary: dict[str, Any] = field(default_factory=dict)
+    verdicts: dict[str, str] = field(default_factory=dict)
+
+
+def resolve_device(device: str) -> str:
+    import torch
+    if device == "auto":
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    if device == "cuda" and not torch.cuda.is_available():
+        raise UserError("--device cuda: no CUDA device is available (torch is the CPU build); use cpu or auto")
+    return device
+
+
+def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = ()) -> tuple[Battery, tuple]:
+    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None)
+    unknown = [a for a in only if a not in battery.axes]
+    if unknown:
+        raise SpecError(f"--only {unknown[0]}: no such axis (axes: {', '.join(battery.axes)})")
+    return battery, tuple(only)
+
+
+def _write_atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as md
+    out = {"vgreport": __version__, "python": platform.python_version()}
+    for name in ("torch", "numpy", "pandas", "scipy", "matplotlib", "jinja2", "weasyprint"):
+        try:
+            out[name] = md.version(name)
+        except md.PackageNotFoundError:
+            out[name] = "not installed"
+    return out
+
+
+def build(profile: str = "standard", out: Path | str = "build", only: Sequence[str] = (),
+          formats: Sequence[str] = FORMATS, jobs: int | None = None, device: str = "cpu",
+          experiments_dir: Path | str | None = None, templates_dir: Path | str | None = None,
+          cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
+          progress: bool = True, cache_only: bool = False) -> BuildResult:
+    """Run (or reuse) every cell of the battery, then write metrics, findings and the report."""
+    bad = [f for f in formats if f not in FORMATS]
+    if bad:
+        raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
+    if templates_dir is not None and not Path(templates_dir).is_dir():
+        raise UserError(f"--templates {templates_dir}: not a folder")
+    battery, only = _battery(profile, experiments_dir, only, sets)
+    device = resolve_device(device)
+    out = Path(out)
+    cache = Cache(Path(cache_dir) if cache_dir else out / "cache")
+    cells = battery.cells(only)
+    records, summary = execute(cells, cache, jobs=jobs or os.cpu_count() or 1, device=device,
+                               progress=progress, cache_only=cache_only)
+    return _report(battery, only, records, summary, out, formats, templates_dir, paper)
+
+
+def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
+    """Re-render from cached results only; fails if a cell has not been computed."""
+    return build(profile, out, cache_only=True, **kwargs)
+
+
+def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper) -> BuildResult:
+    from .aggregate import records_frame
+    from .findings import evaluate
+    from .render import ReportContext, render_report
+
+    frame = records_frame(records)
+    findings = evaluate(frame, battery)
+    metrics_path, findings_path = out / "metrics.csv", out / "findings.json"
+    _write_atomic(metrics_path, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
+    payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
+               "findings": [f.to_json() for f in findings]}
+    text = json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n"
+    _write_atomic(findings_path, lambda p: p.write_text(text))
+    seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
+    compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
+    context = ReportContext(
+        profile=battery.profile, profile_description=battery.profile_spec.description,
+        measured_at=summary["measured_at"], versions=_versions(), compute_seconds=float(compute),
+        n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
+        paper=paper, attachments=[metrics_path, findings_path], only_axes=tuple(only))
+    files = render_report(findings, context, out, formats=tuple(formats),
+                          templates_dir=Path(templates_dir) if templates_dir else None)
+    files = {"metrics": metrics_path, "findings": findings_path, **files}
+    return BuildResult(out=out, files=files, summary=summary,
+                       verdicts={f.id: f.verdict for f in findings})
+
+
+def _strict_json(value):
+    """findings.json must be strict JSON: NaN and inf become null, numpy scalars plain numbers."""
+    if isinstance(value, dict):
+        return {str(k): _strict_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [_strict_json(v) for v in value]
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    return str(value)
+
+
+def run_experiment(name: str, profile: str = "standard", jobs: int | None = None, device: str = "cpu",
+                   experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
+                   sets: Sequence[str] = (), progress: bool = True) -> dict:
+    """Run one experiment's cells into the cache (no report)."""
+    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None)
+    names = [e.name for e in battery.experiments]
+    if name not in names:
+        raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")
+    cache = Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
+    records, summary = execute(battery.cells(only_experiments=(name,)), cache,
+                               jobs=jobs or os.cpu_count() or 1, device=resolve_device(device),
+                               progress=progress)
+    import pandas as pd
+    summary["records"] = pd.DataFrame(records)
+    return summary
+
+
+def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir: Path | str | None = None,
+                     out: Path | str = "build", jobs: int | None = None) -> list[dict]:
+    """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells."""
+    from .runner import cell_key
+    battery = load_battery(experiments_dir, profile)
+    cache = Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
+    rows = []
+    for exp in battery.experiments:
+        cells = exp.cells()
+        sweep = ""
+        if exp.sweep:
+            (path, values), = exp.sweep.items()
+            sweep = f"{path} = {', '.join(f'{v:g}' for v in values)}"
+        rows.append({"experiment": exp.name, "axis": exp.axis, "variants": ", ".join(exp.variants),
+                     "sweep": sweep, "seeds": exp.seeds, "cells": len(cells),
+                     "steps": exp.train.steps,
+                     "estimated_seconds": sum(estimate_seconds(c) for c in cells),
+                     "cached": sum(cache.path(cell_key(c)).is_file() for c in cells)})
+    return rows
+
+
+def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_cache: bool = False) -> list[Path]:
+    """Remove the build outputs (and the cell cache unless keep_cache). Returns what was removed."""
+    out = Path(out)
+    removed = []
+    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json"):
+        if (out / name).exists():
+            (out / name).unlink()
+            removed.append(out / name)
+    cache = Path(cache_dir) if cache_dir else out / "cache"
+    if not keep_cache and cache.exists():
+        shutil.rmtree(cache)
+        removed.append(cache)
+    if out.is_dir() and not any(out.iterdir()):
+        out.rmdir()
+    return removed
+
+
+__all__ += ["MissingResults", "SpecError"]
