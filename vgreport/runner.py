@@ -43,7 +43,10 @@ def code_version() -> str:
 
 
 def cell_key(cell: CellSpec, device: str = "cpu") -> str:
-    payload = {"cell": cell.model_dump(mode="json"), "code": code_version(),
+    """Hash of what determines the numbers. Names (experiment, variant) are labels, not inputs:
+    two experiments that share a configuration share its cached result."""
+    spec = cell.model_dump(mode="json", exclude={"experiment", "variant", "sweep_value"})
+    payload = {"cell": spec, "code": code_version(),
                "torch": torch.__version__, "numpy": numpy.__version__, "device": device}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
@@ -73,7 +76,8 @@ class Cache:
             pass
         return None  # a damaged entry is recomputed, never trusted
 
-    def put(self, key: str, cell: CellSpec, records: list[dict]) -> None:
+    def put(self, key: str, cell: CellSpec, records: list[dict]) -> str:
+        """Store atomically; returns the UTC time stamp written with it."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         computed_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
@@ -87,23 +91,32 @@ class Cache:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        return computed_at
 
 
-# Single-thread training throughput measured on this 2-core machine (steps/s at T=100,
-# batch 64, H=64); cost scales with length and hidden size. Used for ETAs and `vgreport list`.
-_STEPS_PER_SECOND_T100 = {"rnn": 165.0, "lstm": 160.0, "gru": 64.0, "transformer": 45.0}
-_SLOW_ACTIVATIONS = {"sigmoid": 2.5, "identity": 2.5}  # no fused kernel: a Python loop per step
+# Single-thread training throughput measured on this 2-core machine in a standard build
+# (steps/s at T=100, batch 64; hidden 64, the transformer 32). Cost grows with length + 10
+# and with width^1.5. Used for the ETA and `vgreport list`; budgets/README compare it with reality.
+_STEPS_PER_SECOND_T100 = {"rnn": 160.0, "lstm": 140.0, "gru": 55.0, "transformer": 68.0}
+_REFERENCE_HIDDEN = {"rnn": 64, "lstm": 64, "gru": 64, "transformer": 32}
+_SLOW_ACTIVATIONS = {"sigmoid": 1.4, "identity": 1.4}  # no fused kernel: a Python loop per step
 
 
 def estimate_seconds(cell: CellSpec) -> float:
-    """Rough single-thread cost of a cell: training steps plus the probes."""
+    """Rough single-thread cost of a cell: training steps plus evaluations and probes."""
     m, t = cell.model, cell.task
-    rate = _STEPS_PER_SECOND_T100[m.arch] * 100.0 / (t.length + 10)
-    rate /= max(1.0, (m.hidden / 64) ** 1.5) * max(1.0, cell.train.batch / 64)
+    rate = _STEPS_PER_SECOND_T100[m.arch] * 110.0 / (t.length + 10)
+    rate /= max(0.3, (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 1.5) * max(0.3, cell.train.batch / 64)
     if m.arch == "rnn":
         rate /= _SLOW_ACTIVATIONS.get(m.activation, 1.0)
-    probe = 0.3 + 0.004 * t.length * (1 + cell.probe.jacobian_samples)
-    return cell.train.steps / rate + 2 * probe
+    probe = 0.01 + 0.002 * t.length * (1 + cell.probe.jacobian_samples / 4)
+    return cell.train.steps / rate + probe
+
+
+def _relabel(records: list[dict], cell: CellSpec) -> list[dict]:
+    if records and (records[0]["experiment"], records[0]["variant"]) == (cell.experiment, cell.variant):
+        return records
+    return [{**r, "experiment": cell.experiment, "variant": cell.variant} for r in records]
 
 
 def _init_worker(threads: int) -> None:
@@ -121,16 +134,19 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
     cells = list(cells)
     keys = [cell_key(c, device) for c in cells]
     results: dict[int, list[dict]] = {}
-    todo = []
+    todo, first_of_key, stamps = [], {}, {}
     for i, key in enumerate(keys):
-        cached = cache.get(key)
-        if cached is None:
+        entry = cache.entry(key)
+        if entry is not None:
+            results[i] = _relabel(entry["records"], cells[i])
+            stamps[key] = entry.get("computed_at", "")
+        elif key not in first_of_key:
+            first_of_key[key] = i
             todo.append(i)
-        else:
-            results[i] = cached
     if todo and cache_only:
         first = cells[todo[0]].label
-        raise MissingResults(f"{len(todo)} of {len(cells)} cells are not in the cache {cache.root} "
+        missing = sum(1 for i in range(len(cells)) if i not in results)
+        raise MissingResults(f"{missing} of {len(cells)} cells are not in the cache {cache.root} "
                              f"(first: {first}); run `vgreport build` first")
     started = time.perf_counter()
     total_cost = sum(estimate_seconds(cells[i]) for i in todo)
@@ -139,8 +155,10 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
                bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
 
     def finish(i: int, records: list[dict]) -> None:
-        cache.put(keys[i], cells[i], records)
-        results[i] = records
+        stamps[keys[i]] = cache.put(keys[i], cells[i], records)
+        for j, key in enumerate(keys):  # every cell with this configuration, under its own name
+            if key == keys[i]:
+                results[j] = _relabel(records, cells[j])
         bar.update(round(estimate_seconds(cells[i]), 1))
 
     try:
@@ -167,8 +185,10 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
     finally:
         bar.close()
     records = [r for i in range(len(cells)) for r in results[i]]
-    stamps = [(cache.entry(k) or {}).get("computed_at", "") for k in dict.fromkeys(keys)]
-    summary = {"cells": len(cells), "computed": len(todo), "cached": len(cells) - len(todo),
+    cached = len(cells) - len(todo) - sum(1 for i, k in enumerate(keys)
+                                          if k in first_of_key and first_of_key[k] != i)
+    # "computed" counts configurations run now; cells sharing one of them are neither.
+    summary = {"cells": len(cells), "computed": len(todo), "cached": cached,
                "seconds": time.perf_counter() - started,
-               "measured_at": max(stamps, default="")}
+               "measured_at": max(stamps.values(), default="")}
     return records, summary
