@@ -1,0 +1,116 @@
+"""Stage 7: records -> tables. Pure pandas/scipy functions; no files, no plotting."""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .training import RECORD_COLUMNS
+
+__all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
+           "interval", "wilson", "scalar_by_cell", "eval_curves", "CELL_KEYS"]
+
+CELL_KEYS = ["experiment", "variant", "length", "gain", "seed"]
+_TYPES = {"experiment": str, "variant": str, "arch": str, "activation": str, "init": str, "task": str,
+          "stage": str, "metric": str}
+
+
+def records_frame(records: list[dict]) -> pd.DataFrame:
+    """Records as a DataFrame with the documented columns, in order, with stable dtypes."""
+    frame = pd.DataFrame(records, columns=RECORD_COLUMNS)
+    for column, kind in _TYPES.items():
+        frame[column] = frame[column].fillna("").astype(kind)
+    for column in ("gain", "clip", "time_lag", "value"):
+        frame[column] = frame[column].astype(float)
+    for column in ("hidden", "length", "budget", "seed", "step"):
+        frame[column] = frame[column].astype(int)
+    return frame
+
+
+def select(frame: pd.DataFrame, experiment: str, **equal) -> pd.DataFrame:
+    """Rows of one experiment, filtered by column == value (a list means isin)."""
+    mask = frame["experiment"] == experiment
+    for column, value in equal.items():
+        mask &= frame[column].isin(value) if isinstance(value, (list, tuple, set)) else frame[column] == value
+    return frame[mask]
+
+
+def final_scores(frame: pd.DataFrame, experiment: str) -> pd.DataFrame:
+    """One row per cell: final score (accuracy or mse), chance, diverged flag, eval size unknown."""
+    rows = select(frame, experiment, stage="trained",
+                  metric=["final_accuracy", "final_mse", "chance", "diverged", "diverged_step"])
+    if rows.empty:
+        return pd.DataFrame(columns=CELL_KEYS + ["score", "chance", "diverged", "task"])
+    wide = rows.pivot_table(index=CELL_KEYS + ["task"], columns="metric", values="value",
+                            aggfunc="first", dropna=False).reset_index()
+    wide["score"] = wide.get("final_accuracy", wide.get("final_mse"))
+    if "final_accuracy" in wide and "final_mse" in wide:
+        wide["score"] = wide["final_accuracy"].fillna(wide["final_mse"])
+    return wide
+
+
+def eval_curves(frame: pd.DataFrame, experiment: str, metric: str = "eval_accuracy") -> pd.DataFrame:
+    return select(frame, experiment, stage="train", metric=metric)[CELL_KEYS + ["step", "value"]]
+
+
+def lag_profiles(frame: pd.DataFrame, experiment: str, metric: str = "grad_norm_state",
+                 stage: str = "init") -> pd.DataFrame:
+    """Per-lag values of one metric: columns CELL_KEYS + time_lag + value, sorted by lag."""
+    rows = select(frame, experiment, stage=stage, metric=metric)
+    return rows[CELL_KEYS + ["time_lag", "value"]].sort_values(CELL_KEYS + ["time_lag"])
+
+
+def fit_decay(lags: np.ndarray, values: np.ndarray, min_lag: int = 1) -> dict:
+    """Least-squares fit of log(value) = c + rate*lag over lags >= min_lag with value > 0.
+
+    Returns rate (per step), its standard error, R^2 and the number of points; NaN when
+    fewer than three points are usable (for example a ReLU network whose gradient is 0)."""
+    lags, values = np.asarray(lags, float), np.asarray(values, float)
+    keep = (lags >= min_lag) & np.isfinite(values) & (values > 0)
+    if keep.sum() < 3:
+        return {"rate": math.nan, "stderr": math.nan, "r2": math.nan, "points": int(keep.sum())}
+    fit = stats.linregress(lags[keep], np.log(values[keep]))
+    r2 = fit.rvalue ** 2 if np.isfinite(fit.rvalue) else 1.0  # a perfectly flat line: r is NaN
+    return {"rate": float(fit.slope), "stderr": float(fit.stderr), "r2": float(r2),
+            "points": int(keep.sum()), "intercept": float(fit.intercept)}
+
+
+def decay_rates(frame: pd.DataFrame, experiment: str, stage: str = "init",
+                metric: str = "grad_norm_state") -> pd.DataFrame:
+    """One fitted decay rate per cell (see fit_decay)."""
+    profiles = lag_profiles(frame, experiment, metric, stage)
+    out = []
+    for key, group in profiles.groupby(CELL_KEYS, sort=True):
+        out.append({**dict(zip(CELL_KEYS, key)), **fit_decay(group["time_lag"].to_numpy(), group["value"].to_numpy())})
+    return pd.DataFrame(out, columns=CELL_KEYS + ["rate", "stderr", "r2", "points", "intercept"])
+
+
+def scalar_by_cell(frame: pd.DataFrame, experiment: str, metric: str, stage: str = "init") -> pd.DataFrame:
+    rows = select(frame, experiment, stage=stage, metric=metric)
+    return rows[CELL_KEYS + ["value"]]
+
+
+def interval(values, level: float = 0.95) -> dict:
+    """Mean and two-sided t-interval over seeds. With one value the interval is undefined (NaN)."""
+    data = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
+    n = len(data)
+    if n == 0:
+        return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
+    mean = float(data.mean())
+    if n == 1:
+        return {"mean": mean, "lo": math.nan, "hi": math.nan, "n": 1}
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
+    return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": n}
+
+
+def wilson(successes: float, trials: int, level: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a proportion (one seed's accuracy on its held-out set)."""
+    if trials <= 0:
+        return (math.nan, math.nan)
+    z = stats.norm.ppf(0.5 + level / 2)
+    p = successes / trials
+    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
+    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
+    return (centre - half, centre + half)
