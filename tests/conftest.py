@@ -1,0 +1,37 @@
+"""Shared fixtures: one torch thread and a fixed seed, so every test is fast and repeatable."""
+from __future__ import annotations
+
+import pytest
+import torch
+
+from vgreport.specs import CellSpec, ModelSpec, ProbeSpec, TaskSpec, TrainSpec
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _one_torch_thread():
+    # Small shapes run fastest on one thread, and one thread makes reductions repeatable.
+    previous = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(previous)
+
+
+@pytest.fixture(autouse=True)
+def _fixed_seed():
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def tiny_cell():
+    """Factory of a seconds-cheap cell (hidden 8, length 6, 20 steps); keyword sections override."""
+
+    def make(model=None, task=None, train=None, probe=None, seed=0, experiment="tiny", variant="base"):
+        return CellSpec(
+            experiment=experiment, variant=variant, seed=seed,
+            model=ModelSpec(**{"hidden": 8, **(model or {})}),
+            task=TaskSpec(**{"length": 6, "classes": 4, **(task or {})}),
+            train=TrainSpec(**{"steps": 20, "batch": 16, "eval_every": 10, "log_every": 5,
+                               "eval_size": 64, **(train or {})}),
+            probe=ProbeSpec(**{"batch": 4, "jacobian_samples": 2, **(probe or {})}))
+
+    return make

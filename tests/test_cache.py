@@ -1,0 +1,185 @@
+"""The runner: content-hash keys, atomic cache writes, damaged entries, hits and misses, the process pool."""
+from __future__ import annotations
+
+import math
+import stat
+import typing
+
+import pytest
+from pydantic import ValidationError
+
+from vgreport import runner
+from vgreport.runner import Cache, MissingResults, cell_key, execute
+from vgreport.specs import CellSpec
+
+TIMING = {"steps_per_second", "wall_seconds"}
+SECTIONS = ("model", "task", "train", "probe")
+
+
+def _files(root) -> list:
+    return sorted(p for p in root.rglob("*") if p.is_file())
+
+
+def _values(records) -> list[tuple]:
+    """Everything but the cost of the cell."""
+    return _exact([r for r in records if r["metric"] not in TIMING])
+
+
+def _exact(records) -> list[tuple]:
+    """All values, timing included, with NaN made comparable (NaN != NaN)."""
+    return [tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in r.values()) for r in records]
+
+
+def _candidates(value, annotation) -> list:
+    """Other values a field could take: its other literals, or nearby numbers (and None if optional)."""
+    if typing.get_origin(annotation) is typing.Literal:
+        return [v for v in typing.get_args(annotation) if v != value]
+    numbers = [value + 1, value * 2, value / 2] if value is not None else [1.0]
+    numbers = list(dict.fromkeys(numbers))
+    return numbers + ([None] if type(None) in typing.get_args(annotation) and value is not None else [])
+
+
+def _variations(cell: CellSpec):
+    """(label, a valid cell differing from `cell` in one field) for every valid other value of every field."""
+    base = cell.model_dump()
+    for section in SECTIONS:
+        for field, info in type(getattr(cell, section)).model_fields.items():
+            found = 0
+            for candidate in _candidates(base[section][field], info.annotation):
+                try:
+                    changed = CellSpec(**{**base, section: {**base[section], field: candidate}})
+                except ValidationError:
+                    continue
+                if getattr(getattr(changed, section), field) != base[section][field]:
+                    found += 1
+                    yield f"{section}.{field}={candidate!r}", changed
+            assert found, f"found no valid other value for {section}.{field}"
+    yield "seed", CellSpec(**{**base, "seed": cell.seed + 1})
+
+
+def test_cell_key_changes_when_any_spec_field_changes(tiny_cell):
+    """Changing any one field of model/task/train/probe, or the seed, gives a new key."""
+    cell = tiny_cell()
+    keys = {"base": cell_key(cell)}
+    for name, changed in _variations(cell):
+        keys[name] = cell_key(changed)
+    assert len(keys) > 40 and "train.clip=None" in keys
+    assert len(set(keys.values())) == len(keys), "two configurations share a key"
+
+
+def test_cell_key_is_stable_for_the_same_configuration(tiny_cell):
+    """Rebuilding a cell, spelling out defaults or renaming its experiment/variant keeps the key."""
+    cell = tiny_cell()
+    key = cell_key(cell)
+    assert cell_key(CellSpec(**cell.model_dump())) == key
+    assert cell_key(CellSpec(**{**cell.model_dump(), "experiment": "other", "variant": "x",
+                                "sweep_value": 6.0})) == key
+    explicit = tiny_cell(model={"arch": "rnn", "activation": "tanh", "init": "default", "gain": 1.0})
+    assert cell_key(explicit) == key
+    assert len(key) == 64 and int(key, 16) >= 0
+
+
+def test_cell_key_changes_with_the_code_and_the_device(tiny_cell, monkeypatch):
+    """Another experiment-code version or device gives a new key."""
+    cell = tiny_cell()
+    key = cell_key(cell)
+    assert cell_key(cell, device="cuda") != key
+    monkeypatch.setattr(runner, "code_version", lambda: "edited")
+    assert cell_key(cell) != key
+
+
+def test_cache_put_writes_one_readable_file_and_no_temporary(tmp_path, tiny_cell):
+    """put stores the records under root/ab/<key>.json, world-readable, leaving no temporary file."""
+    cache, cell = Cache(tmp_path), tiny_cell()
+    records = [{"metric": "m", "value": 1.5}]
+    stamp = cache.put("abcdef", cell, records)
+    assert _files(tmp_path) == [tmp_path / "ab" / "abcdef.json"]
+    assert stat.S_IMODE((tmp_path / "ab" / "abcdef.json").stat().st_mode) == 0o644
+    entry = cache.entry("abcdef")
+    assert entry["records"] == records and entry["computed_at"] == stamp
+    assert CellSpec(**entry["cell"]) == cell
+    assert cache.get("abcdef") == records and cache.get("abcdeg") is None
+
+
+def test_failing_cache_write_leaves_nothing_behind(tmp_path, tiny_cell, monkeypatch):
+    """If the final rename fails, the temporary file is removed and an existing entry is untouched."""
+    cache, cell = Cache(tmp_path), tiny_cell()
+    cache.put("abcdef", cell, [{"value": 1.0}])
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(runner.os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        cache.put("abcdef", cell, [{"value": 2.0}])
+    with pytest.raises(OSError, match="disk full"):
+        cache.put("123456", cell, [{"value": 3.0}])
+    assert _files(tmp_path) == [tmp_path / "ab" / "abcdef.json"]
+    assert cache.get("abcdef") == [{"value": 1.0}]
+
+
+def test_unserialisable_records_leave_nothing_behind(tmp_path, tiny_cell):
+    """Records that JSON cannot hold raise before anything is written."""
+    with pytest.raises(TypeError):
+        Cache(tmp_path).put("abcdef", tiny_cell(), [{"value": object()}])
+    assert _files(tmp_path) == []
+
+
+@pytest.mark.parametrize("content", [b"", b'{"cell": {}, "rec', b"[1, 2]", b"null", b'{"records": 3}',
+                                     b"\xff\xfe\x00garbage"],
+                         ids=["empty", "truncated", "list", "null", "records_not_a_list", "binary"])
+def test_damaged_cache_entry_is_a_miss_and_is_recomputed(tmp_path, tiny_cell, content):
+    """A damaged entry reads as absent, and execute recomputes and rewrites it."""
+    cache, cell = Cache(tmp_path), tiny_cell(train={"steps": 2})
+    path = cache.path(cell_key(cell))
+    path.parent.mkdir(parents=True)
+    path.write_bytes(content)
+    assert cache.get(cell_key(cell)) is None and cache.entry(cell_key(cell)) is None
+    records, summary = execute([cell], cache, progress=False)
+    assert (summary["computed"], summary["cached"]) == (1, 0)
+    assert _exact(cache.get(cell_key(cell))) == _exact(records)
+
+
+def test_execute_computes_a_miss_once_then_hits(tmp_path, tiny_cell):
+    """A first execute computes every cell; a second returns the same records from the cache."""
+    cells = [tiny_cell(train={"steps": 2}), tiny_cell(train={"steps": 2}, seed=1)]
+    cache = Cache(tmp_path)
+    first, summary = execute(cells, cache, progress=False)
+    assert (summary["cells"], summary["computed"], summary["cached"]) == (2, 2, 0)
+    assert len(_files(tmp_path)) == 2
+    second, summary = execute(cells, cache, progress=False)
+    assert (summary["cells"], summary["computed"], summary["cached"]) == (2, 0, 2)
+    assert _exact(second) == _exact(first)
+    assert [r["seed"] for r in first] == sorted(r["seed"] for r in first)  # in the order of the cells
+    assert summary["measured_at"] == max(cache.entry(cell_key(c))["computed_at"] for c in cells)
+
+
+def test_identically_configured_cells_share_one_computation(tmp_path, tiny_cell):
+    """Two cells differing only in their labels run once; each gets the records under its own name."""
+    cells = [tiny_cell(train={"steps": 2}, experiment="a", variant="x"),
+             tiny_cell(train={"steps": 2}, experiment="b", variant="y")]
+    records, summary = execute(cells, Cache(tmp_path), progress=False)
+    assert (summary["computed"], summary["cached"]) == (1, 0)
+    assert {(r["experiment"], r["variant"]) for r in records} == {("a", "x"), ("b", "y")}
+    half = len(records) // 2
+    assert _values([{**r, "experiment": "", "variant": ""} for r in records[:half]]) == \
+        _values([{**r, "experiment": "", "variant": ""} for r in records[half:]])
+    _, summary = execute(cells[1:], Cache(tmp_path), progress=False)
+    assert (summary["computed"], summary["cached"]) == (0, 1)
+
+
+def test_cache_only_refuses_missing_cells(tmp_path, tiny_cell):
+    """With cache_only, a cell not in the cache raises MissingResults instead of running."""
+    with pytest.raises(MissingResults, match="1 of 1 cells"):
+        execute([tiny_cell()], Cache(tmp_path), progress=False, cache_only=True)
+    assert _files(tmp_path) == []
+
+
+def test_process_pool_gives_the_same_records_as_one_process(tmp_path, tiny_cell):
+    """execute with jobs=2 (forkserver workers) returns the records of jobs=1, in the same order."""
+    cells = [tiny_cell(train={"steps": 3}), tiny_cell(model={"arch": "gru"}, train={"steps": 3}, seed=1)]
+    serial, _ = execute(cells, Cache(tmp_path / "serial"), jobs=1, progress=False)
+    pooled, summary = execute(cells, Cache(tmp_path / "pooled"), jobs=2, progress=False)
+    assert summary["computed"] == 2
+    assert _values(pooled) == _values(serial)
+    assert len(_files(tmp_path / "pooled")) == 2
