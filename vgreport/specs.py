@@ -26,6 +26,14 @@ class SpecError(Exception):
     """A spec file is wrong: the message is one line naming the file and the field."""
 
 
+class _VariantError(Exception):
+    """A variant's overrides make an invalid cell; load_battery names the variant."""
+
+    def __init__(self, variant: str, error: ValidationError):
+        super().__init__(variant)
+        self.variant, self.error = variant, error
+
+
 class ModelSpec(BaseModel):
     model_config = _FROZEN
     arch: Literal["rnn", "lstm", "gru", "transformer"] = "rnn"
@@ -153,8 +161,11 @@ class Experiment(BaseModel):
             if sweep_path:
                 section, field = sweep_path.split(".")
                 cfg[section][field] = value
-            out.append(CellSpec(experiment=self.name, variant=variant, sweep_value=value,
-                                seed=seed, **cfg))
+            try:
+                out.append(CellSpec(experiment=self.name, variant=variant, sweep_value=value,
+                                    seed=seed, **cfg))
+            except ValidationError as exc:
+                raise _VariantError(variant, exc) from None
         return out
 
 
@@ -325,6 +336,8 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
                 exp.cells()  # validates every variant and sweep value now, not mid-build
             except ValidationError as exc:
                 raise SpecError(f"{path}: {_one_line(exc, where)}") from None
+            except _VariantError as exc:
+                raise SpecError(f"{path}: {_one_line(exc.error, f'{where}.variants.{exc.variant}')}") from None
             except TypeError as exc:
                 raise SpecError(f"{path}: {where}: {exc}") from None
             if exp.name in names:
