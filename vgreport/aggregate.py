@@ -10,7 +10,7 @@ from scipy import stats
 from .training import RECORD_COLUMNS
 
 __all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
-           "interval", "wilson", "scalar_by_cell", "eval_curves", "CELL_KEYS"]
+           "interval", "welch", "wilson", "scalar_by_cell", "eval_curves", "CELL_KEYS"]
 
 CELL_KEYS = ["experiment", "variant", "length", "gain", "seed"]
 _TYPES = {"experiment": str, "variant": str, "arch": str, "activation": str, "init": str, "task": str,
@@ -38,20 +38,23 @@ def select(frame: pd.DataFrame, experiment: str, **equal) -> pd.DataFrame:
 
 
 def final_scores(frame: pd.DataFrame, experiment: str) -> pd.DataFrame:
-    """One row per cell: final score (accuracy or mse), chance, diverged flag, eval size unknown."""
+    """One row per cell that ran: score (final accuracy or MSE, NaN if diverged), chance, diverged, step."""
     rows = select(frame, experiment, stage="trained",
                   metric=["final_accuracy", "final_mse", "chance", "diverged", "diverged_step"])
+    columns = CELL_KEYS + ["task", "score", "chance", "diverged", "diverged_step"]
     if rows.empty:
-        return pd.DataFrame(columns=CELL_KEYS + ["score", "chance", "diverged", "task"])
-    wide = rows.pivot_table(index=CELL_KEYS + ["task"], columns="metric", values="value",
-                            aggfunc="first", dropna=False).reset_index()
-    wide["score"] = wide.get("final_accuracy", wide.get("final_mse"))
-    if "final_accuracy" in wide and "final_mse" in wide:
-        wide["score"] = wide["final_accuracy"].fillna(wide["final_mse"])
-    return wide
+        return pd.DataFrame(columns=columns)
+    # groupby keeps only cells that exist (a pivot with dropna=False would invent the cross product)
+    wide = rows.groupby(CELL_KEYS + ["task", "metric"], sort=True)["value"].first().unstack("metric").reset_index()
+    for metric in ("final_accuracy", "final_mse", "chance", "diverged", "diverged_step"):
+        if metric not in wide:
+            wide[metric] = np.nan
+    wide["score"] = wide["final_accuracy"].fillna(wide["final_mse"])
+    return wide[columns + ["final_accuracy", "final_mse"]]
 
 
 def eval_curves(frame: pd.DataFrame, experiment: str, metric: str = "eval_accuracy") -> pd.DataFrame:
+    """Held-out score during training: CELL_KEYS + step + value."""
     return select(frame, experiment, stage="train", metric=metric)[CELL_KEYS + ["step", "value"]]
 
 
@@ -114,3 +117,19 @@ def wilson(successes: float, trials: int, level: float = 0.95) -> tuple[float, f
     centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
     half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
     return (centre - half, centre + half)
+
+
+def welch(a, b, level: float = 0.95) -> dict:
+    """Difference of means a - b with a Welch t-interval (unequal variances); NaN with < 2 per group."""
+    a = np.asarray([v for v in a if v is not None and np.isfinite(v)], float)
+    b = np.asarray([v for v in b if v is not None and np.isfinite(v)], float)
+    if len(a) < 2 or len(b) < 2:
+        return {"diff": math.nan, "lo": math.nan, "hi": math.nan}
+    diff = float(a.mean() - b.mean())
+    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
+    se = math.sqrt(va + vb)
+    if se == 0:
+        return {"diff": diff, "lo": diff, "hi": diff}
+    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
+    return {"diff": diff, "lo": diff - half, "hi": diff + half}

@@ -49,8 +49,7 @@ def state_gradient_norms(model: SequenceModel, task: TaskSpec, x, y):
 def input_sensitivity(model: SequenceModel, x: torch.Tensor) -> torch.Tensor:
     """||dy/dx_k||: Frobenius norm over the batch of the output Jacobian w.r.t. input x_k. (T,)"""
     x = x.to(torch.float64).clone().requires_grad_(True)
-    out = model(x) if not (isinstance(model, RecurrentNet) and model.spec.activation in ("sigmoid", "identity")) \
-        else model.unroll(x, retain=False)[0]
+    out = model(x)
     squares = torch.zeros(x.shape[1], dtype=torch.float64)
     for o in range(out.shape[1]):  # samples are independent, so one pass per output unit suffices
         (grad,) = torch.autograd.grad(out[:, o].sum(), x, retain_graph=o + 1 < out.shape[1])
@@ -63,14 +62,15 @@ def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int):
 
     For the first `samples` sequences, returns per k (as (T,) tensors):
     ||(prod_{j>k} J_j)^T dL/dh_T|| (Frobenius over samples), the autograd ||dL/dh_k|| of the same
-    samples, and the geometric mean over samples of the operator norm ||prod_{j>k} J_j||_2.
+    samples, and the largest over samples of the operator norm ||prod_{j>k} J_j||_2 (the largest,
+    so that ratio of the Frobenius norms over samples is guaranteed to stay below it).
     """
     w_hh = model.w_hh.detach()
     T = len(states)
     m = min(samples, states[0].shape[0])
     chain_sq = torch.zeros(T, dtype=torch.float64)
     auto_sq = torch.zeros(T, dtype=torch.float64)
-    log_opnorm = torch.zeros(T, dtype=torch.float64)
+    opnorm = torch.zeros(T, dtype=torch.float64)
     for b in range(m):
         derivs = [activation_derivative(model.spec.activation, a[b].detach()) for a in pre_acts]
         g = states[-1].grad[b]
@@ -78,12 +78,12 @@ def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int):
         for k in range(T - 1, -1, -1):
             chain_sq[k] += g.dot(g)
             auto_sq[k] += states[k].grad[b].pow(2).sum()
-            log_opnorm[k] += math.log(max(torch.linalg.matrix_norm(product, ord=2).item(), 1e-300))
+            opnorm[k] = max(opnorm[k].item(), torch.linalg.matrix_norm(product, ord=2).item())
             if k > 0:
                 jac = derivs[k][:, None] * w_hh  # d h_k / d h_{k-1}
                 g = jac.T @ g
                 product = product @ jac
-    return chain_sq.sqrt(), auto_sq.sqrt(), (log_opnorm / max(m, 1)).exp()
+    return chain_sq.sqrt(), auto_sq.sqrt(), opnorm
 
 
 def probe_model(model: SequenceModel, task: TaskSpec, x, y, jacobian_samples: int = 0,

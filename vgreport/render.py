@@ -128,10 +128,24 @@ def _equation_svg(name: str) -> str:
     return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(spoken)}" ', 1)
 
 
-def _math(name: str) -> Markup:
-    if name not in EQUATIONS:
-        raise KeyError(f"unknown equation {name!r}; known: {', '.join(EQUATIONS)}")
-    return Markup(f'<span class="math">{_equation_svg(name)}</span>')
+def _math_factory():
+    uses = {"n": 0}
+
+    def math_(name: str) -> Markup:
+        if name not in EQUATIONS:
+            raise KeyError(f"unknown equation {name!r}; known: {', '.join(EQUATIONS)}")
+        uses["n"] += 1  # the same equation may appear twice: each copy gets its own ids
+        svg = _prefix_ids(_equation_svg(name), "eq%d-" % uses["n"])
+        return Markup('<span class="math">' + svg + "</span>")
+    return math_
+
+
+def _prefix_ids(svg: str, prefix: str) -> str:
+    """Make every id in an inline SVG unique in the page (matplotlib reuses ids such as
+    'line2d_1' and glyph names in every figure) and point the references at the new ids."""
+    svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
+    svg = re.sub(r'(href=")#([^"]+)"', lambda m: f'{m.group(1)}#{prefix}{m.group(2)}"', svg)
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
 
 
 def _with_alt(svg: str, alt: str) -> str:
@@ -149,7 +163,7 @@ def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.ChainableUndefined,
                              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
-    env.globals.update(math=_math, variant_models=variant_models)
+    env.globals.update(math=_math_factory(), variant_models=variant_models)
     return env
 
 
@@ -179,7 +193,7 @@ def render_html(findings: Sequence[Finding], context: ReportContext, templates_d
         fig = next(x for x in f.figures if x.key == key)
         n = numbers[(f.id, key)]
         return Markup(env.get_template("figure.html.j2").render(fig=fig, n=n, fid=f.id,
-                                                                svg=Markup(_with_alt(fig.svg, fig.alt))))
+                                                                svg=Markup(_with_alt(_prefix_ids(fig.svg, f"{f.id}-{key}-"), fig.alt))))
 
     env.globals.update(figure=figure, fignum=fignum)
     counts = {v: sum(f.verdict == v for f in findings) for v in
@@ -234,9 +248,19 @@ def _write_pdf(page: str, context: ReportContext, target: str) -> None:
     attachments = [weasyprint.Attachment(filename=str(p), name=p.name, created=date, modified=date,
                                          description=f"{p.name} of this build (profile {context.profile})")
                    for p in context.attachments if Path(p).is_file()]
-    # PDF/UA-1 tags the structure (headings, figures with alt text) for screen readers.
-    weasyprint.HTML(string=page, base_url=None, url_fetcher=_refuse_fetch).write_pdf(
-        target, attachments=attachments, pdf_variant="pdf/ua-1", pdf_identifier=False)
+    # fontTools stamps subset fonts with the current time unless SOURCE_DATE_EPOCH is set:
+    # pin it to the measurement date so identical records give identical bytes.
+    previous = os.environ.get("SOURCE_DATE_EPOCH")
+    os.environ["SOURCE_DATE_EPOCH"] = str(int(date.timestamp()))
+    try:
+        # PDF/UA-1 tags the structure (headings, figures with alt text) for screen readers.
+        weasyprint.HTML(string=page, base_url=None, url_fetcher=_refuse_fetch).write_pdf(
+            target, attachments=attachments, pdf_variant="pdf/ua-1", pdf_identifier=False)
+    finally:
+        if previous is None:
+            os.environ.pop("SOURCE_DATE_EPOCH", None)
+        else:
+            os.environ["SOURCE_DATE_EPOCH"] = previous
 
 
 def _refuse_fetch(url: str, *args, **kwargs):

@@ -152,6 +152,9 @@ class Experiment(BaseModel):
         sweep_path, sweep_values = (None, (None,))
         if self.sweep:
             (sweep_path, sweep_values), = self.sweep.items()
+            section, name = sweep_path.split(".")
+            if name in self.overrides.get(section, {}):  # --set on the swept field: that one value
+                sweep_values = (self.overrides[section][name],)
         out = []
         for (variant, overrides), value, seed in itertools.product(
                 self.variants.items(), sweep_values, range(self.seeds)):
