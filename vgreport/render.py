@@ -1,14 +1,18 @@
 """Stage 10: the document. Findings and figures -> report.html (jinja2) and report.pdf (WeasyPrint).
 
 Templates hold words and layout; numbers arrive through the filters `fmt`, `pct` and `ci`.
-The same inputs give byte-identical files: no clock is read here (the date is the time of the
-newest measurement, passed in), figure ids are salted per figure, and PDF attachments carry
-that same date.
+Identical inputs give byte-identical files: no clock is read here (the report's date is the time
+of the newest measurement, passed in), SVG ids depend only on content, equations are drawn by
+matplotlib's mathtext with a fixed style, and the PDF's dates, attachment dates, font time stamps
+and file identifier are all derived from the inputs.
 """
 from __future__ import annotations
 
+import hashlib
 import html
+import io
 import math
+import numbers
 import os
 import re
 import tempfile
@@ -19,32 +23,48 @@ from pathlib import Path
 from typing import Any, Sequence
 
 import jinja2
+import numpy as np
 from markupsafe import Markup
 
 from .findings import Finding
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
-           "EQUATIONS"]
+           "external_references", "equation_svg", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci"]
 
-# name -> (mathtext, plain-text reading for screen readers and alt text)
+FORMATS = ("html", "pdf")
+PAPERS = {"a4": "A4", "letter": "letter"}  # --paper value -> CSS @page size
+# WeasyPrint's tagged variant: headings, lists, tables and figures (with their alt text) in the
+# structure tree for screen readers. Checked on this report: same pages, same look as untagged.
+PDF_VARIANT = "pdf/ua-1"
+
+# name -> (mathtext source, the same formula in words for screen readers and the SVG <title>)
 EQUATIONS = {
-    "bptt_product": (r"\frac{\partial h_T}{\partial h_k} = \prod_{j=k+1}^{T} \mathrm{diag}(f\,'(a_j))\, W_{hh}",
-                     "dh_T/dh_k equals the product over j from k+1 to T of diag(f'(a_j)) times W_hh"),
-    "pascanu_bound": (r"\left\Vert\frac{\partial h_T}{\partial h_k}\right\Vert \leq (\gamma\,\sigma_{\max}(W_{hh}))^{T-k}",
-                      "the norm of dh_T/dh_k is at most (gamma times sigma_max of W_hh) to the power T-k"),
-    "decay_law": (r"\log \Vert \partial L/\partial h_k \Vert \approx c + r\,(T-k)",
-                  "log of the gradient norm at step k is about c plus r times (T-k)"),
-    "linear_rnn_exact": (r"W_{hh} = g\,Q \;\Rightarrow\; \Vert \partial L/\partial h_k \Vert = g^{T-k}\, \Vert \partial L/\partial h_T \Vert",
-                         "if W_hh = g Q with Q orthogonal, the gradient norm at step k is g^(T-k) times the norm at T"),
-    "rnn_step": (r"h_t = f(a_t),\quad a_t = W_{hh} h_{t-1} + W_{xh} x_t + b",
-                 "h_t = f(a_t), with a_t = W_hh h_(t-1) + W_xh x_t + b"),
-    "gamma": (r"\gamma = \sup_a |f\,'(a)|:\quad \gamma_{\tanh} = 1,\ \gamma_{\mathrm{sigmoid}} = 1/4",
-              "gamma is the largest derivative of f: 1 for tanh, 1/4 for sigmoid"),
+    "rnn_step": (r"h_t = f\,(a_t), \quad a_t = W_{hh}\, h_{t-1} + W_{xh}\, x_t + b",
+                 "h_t equals f of a_t, where a_t equals W_hh times h_(t-1) plus W_xh times x_t plus b"),
+    "bptt_product": (r"\dfrac{\partial h_T}{\partial h_k} = \prod_{j=k+1}^{T} \mathrm{diag}\left(f\,'(a_j)\right)\, W_{hh}",
+                     "the Jacobian of h_T with respect to h_k equals the product over j from k+1 to T "
+                     "of diag(f'(a_j)) times W_hh"),
+    "gamma": (r"\gamma = \sup_a\, |f\,'(a)|: \quad \gamma_{\tanh} = 1, \quad \gamma_{\mathrm{sigmoid}} = 1/4",
+              "gamma is the largest value of the derivative of f: 1 for tanh, 1/4 for the sigmoid"),
+    "pascanu_bound": (r"\Vert\, \partial h_T / \partial h_k \,\Vert \;\leq\; "
+                      r"\left(\gamma\, \sigma_{\max}(W_{hh})\right)^{T-k}",
+                      "the norm of the Jacobian of h_T with respect to h_k is at most "
+                      "(gamma times sigma_max of W_hh) to the power T minus k"),
+    "decay_law": (r"\log\, \Vert\, \partial L / \partial h_k \,\Vert \;\approx\; c + (T-k)\, r",
+                  "the log of the gradient norm at step k is about c plus (T minus k) times r"),
+    "linear_rnn_exact": (r"W_{hh} = g\,Q \quad\Rightarrow\quad \Vert\, \partial L / \partial h_k \,\Vert"
+                         r" = g^{T-k}\, \Vert\, \partial L / \partial h_T \,\Vert",
+                         "if W_hh equals g times an orthogonal matrix Q, the gradient norm at step k equals "
+                         "g to the power T minus k times the gradient norm at step T"),
     "lstm_cell": (r"c_t = \sigma(f_t) \odot c_{t-1} + \sigma(i_t) \odot \tanh(g_t)",
-                  "c_t = sigmoid(f_t) times c_(t-1) plus sigmoid(i_t) times tanh(g_t)"),
-    "chrono": (r"b_f \sim \log\,\mathcal{U}[1, T_{\max}-1],\quad b_i = -b_f",
-               "forget bias drawn as log of uniform on 1 to T_max - 1, input bias its negative"),
+                  "c_t equals sigmoid of f_t times c_(t-1), plus sigmoid of i_t times tanh of g_t, element-wise"),
+    "chrono": (r"b_f \sim \log\, \mathcal{U}[1,\, T_{\max} - 1], \quad b_i = -b_f",
+               "the forget-gate bias is the log of a uniform draw between 1 and T_max minus 1; "
+               "the input-gate bias is its negative"),
 }
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
 
 
 @dataclass
@@ -52,123 +72,247 @@ class ReportContext:
     profile: str
     profile_description: str
     measured_at: str                      # ISO time of the newest measurement: the report's date
-    versions: dict[str, str]
-    compute_seconds: float
+    versions: dict[str, str]              # vgreport, python, torch, numpy, ... -> version
+    compute_seconds: float                # sum of the cells' compute time
     n_cells: int
     seeds: list[int]
-    experiments: list                     # vgreport.specs.Experiment
-    paper: str = "a4"
-    attachments: list[Path] = field(default_factory=list)
+    experiments: list                     # vgreport.specs.Experiment, in battery order
+    paper: str = "a4"                     # "a4" | "letter"
+    attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
     only_axes: tuple = ()
 
     @property
-    def date(self) -> datetime:
+    def date(self) -> datetime | None:
+        """measured_at as an aware datetime (UTC when it names no zone); None when absent."""
         try:
-            return datetime.fromisoformat(self.measured_at)
+            when = datetime.fromisoformat(self.measured_at)
         except (TypeError, ValueError):
-            return datetime(1970, 1, 1, tzinfo=timezone.utc)
+            return None
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+    @property
+    def date_text(self) -> str:
+        """'25 November 2026, 07:55 UTC' (no locale involved), or 'unknown'."""
+        when = self.date
+        if when is None:
+            return "unknown"
+        when = when.astimezone(timezone.utc)
+        return f"{when.day} {_MONTHS[when.month - 1]} {when.year}, {when:%H:%M} UTC"
 
 
 def shipped_templates_dir() -> Path:
-    """templates/ inside an installed wheel, or at the top of the repository."""
+    """templates/ inside an installed wheel (force-included), or at the top of the repository."""
     here = Path(__file__).resolve().parent
     for candidate in (here / "templates", here.parent / "templates"):
         if (candidate / "report.html.j2").is_file():
             return candidate
-    raise FileNotFoundError(f"cannot find the report templates next to {here}")
+    raise FileNotFoundError(f"cannot find the report templates (report.html.j2) next to {here}")
 
 
 # ---------------------------------------------------------------- filters
 
 def _missing(x) -> bool:
-    return x is None or isinstance(x, jinja2.Undefined) or (isinstance(x, float) and not math.isfinite(x))
+    return (x is None or isinstance(x, jinja2.Undefined)
+            or (isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) and not math.isfinite(x)))
+
+
+def _minus(text: str) -> str:
+    return text.replace("-", "\u2212")  # a typographic minus sign
+
+
+def _grouped(value: int) -> str:
+    return _minus(f"{value:,}".replace(",", "\u202f"))  # narrow no-break space between thousands
 
 
 def fmt(x: Any, digits: int = 3) -> str:
-    """A number with `digits` significant digits; integers stay whole; 'n/a' when missing."""
+    """`digits` significant digits; whole numbers in full; thousands grouped; powers of ten outside
+    [0.001, 10^6); a typographic minus; 'n/a' for None/NaN; strings pass through unchanged."""
     if _missing(x):
         return "n/a"
-    if isinstance(x, bool):
+    if isinstance(x, (bool, np.bool_)):
         return "yes" if x else "no"
-    if isinstance(x, int) or (isinstance(x, float) and x.is_integer() and abs(x) < 1e6):
-        return f"{int(x):,}".replace(",", "\u202f")
+    if isinstance(x, str):
+        return x
+    if isinstance(x, numbers.Integral):
+        return _grouped(int(x))
+    if not isinstance(x, numbers.Real):
+        return str(x)
+    x = float(x)
     if x == 0:
         return "0"
-    if abs(x) < 1e-3 or abs(x) >= 1e6:
-        mantissa, exponent = f"{x:.{max(digits - 1, 0)}e}".split("e")
-        return Markup(f"{mantissa}\u202f×\u202f10<sup>{int(exponent)}</sup>")
-    text = f"{x:.{digits}g}"
-    if "e" in text:
-        text = f"{x:.{max(digits - int(math.floor(math.log10(abs(x)))) - 1, 0)}f}"
-    return text.replace("-", "−")
+    exponent = math.floor(math.log10(abs(x)))
+    if exponent >= 6 or exponent < -3:
+        mantissa, power = f"{x:.{max(digits - 1, 0)}e}".split("e")
+        return Markup(f"{_minus(mantissa)}\u202f×\u202f10<sup>{_minus(str(int(power)))}</sup>")
+    if x.is_integer():
+        return _grouped(int(x))
+    if exponent >= digits - 1:
+        # 1234.5 with 3 digits -> 1 230: round to the significant digits, then group thousands
+        return _grouped(int(round(x, digits - 1 - exponent)))
+    return _minus(f"{x:.{digits}g}")
 
 
 def pct(x: Any, digits: int = 0) -> str:
-    return "n/a" if _missing(x) else f"{100 * x:.{digits}f}%"
+    """A fraction as a percentage: 0.453 -> '45%'; 'n/a' when missing."""
+    if _missing(x) or isinstance(x, str):
+        return "n/a"
+    return _minus(f"{100 * float(x):.{digits}f}%")
 
 
 def ci(pair: Any, digits: int = 3) -> str:
-    """'[lo, hi]' from (lo, hi) or a dict with lo/hi; 'n/a' with one seed."""
+    """'[lo, hi]' from a (lo, hi) pair or a dict with lo/hi; 'n/a' when either end is missing."""
     if isinstance(pair, dict):
         pair = (pair.get("lo"), pair.get("hi"))
-    if pair is None or any(_missing(v) for v in pair):
-        return "n/a (one seed)"
-    return Markup(f"[{fmt(pair[0], digits)}, {fmt(pair[1], digits)}]")
+    try:
+        lo, hi = pair
+    except (TypeError, ValueError):
+        return "n/a"
+    if _missing(lo) or _missing(hi):
+        return "n/a"
+    return Markup("[{}, {}]").format(fmt(lo, digits), fmt(hi, digits))
 
 
 def verdict_class(verdict: str) -> str:
-    return re.sub(r"[^a-z]+", "-", verdict.lower()).strip("-")
+    """'partly supported' -> 'partly-supported' (a CSS class)."""
+    return re.sub(r"[^a-z]+", "-", str(verdict).lower()).strip("-")
 
 
-@lru_cache(maxsize=None)
-def _equation_svg(name: str) -> str:
-    from .figures import equation
-    tex, spoken = EQUATIONS[name]
-    svg = equation(tex)
-    return svg.replace("<svg ", f'<svg role="img" aria-label="{html.escape(spoken)}" ', 1)
+# ---------------------------------------------------------------- inline SVG
+
+# SVG presentation attributes that matplotlib writes as style="...". As attributes they render the
+# same in browsers and WeasyPrint, and WeasyPrint's HTML parser no longer logs each one as an
+# unknown CSS property.
+_PRESENTATION = frozenset((
+    "fill", "fill-opacity", "fill-rule", "stroke", "stroke-width", "stroke-opacity", "stroke-linecap",
+    "stroke-linejoin", "stroke-miterlimit", "stroke-dasharray", "stroke-dashoffset", "opacity",
+    "clip-rule", "color", "display", "visibility", "font-family", "font-size", "font-style",
+    "font-weight", "text-anchor", "dominant-baseline"))
+_STYLED_TAG = re.compile(r'<[A-Za-z][^<>]*\sstyle="[^"]*"[^<>]*>')
+_UNIVERSAL_RULE = re.compile(r'\s*<style type="text/css">\s*\*\s*\{([^{}]*)\}\s*</style>')
 
 
-def _math_factory():
-    uses = {"n": 0}
+def _declarations(text: str) -> list[tuple[str, str]]:
+    out = []
+    for part in text.split(";"):
+        name, sep, value = part.partition(":")
+        if sep and name.strip():
+            out.append((name.strip().lower(), value.strip()))
+    return out
 
-    def math_(name: str) -> Markup:
-        if name not in EQUATIONS:
-            raise KeyError(f"unknown equation {name!r}; known: {', '.join(EQUATIONS)}")
-        uses["n"] += 1  # the same equation may appear twice: each copy gets its own ids
-        svg = _prefix_ids(_equation_svg(name), "eq%d-" % uses["n"])
-        return Markup('<span class="math">' + svg + "</span>")
-    return math_
+
+def _restyle(tag: str, declarations: list[tuple[str, str]]) -> str:
+    """Move presentation properties of `tag` (an opening tag) into attributes it lacks."""
+    added, rest = [], []
+    for name, value in declarations:
+        if name in _PRESENTATION and not re.search(rf'\s{re.escape(name)}="', tag):
+            added.append(f'{name}="{value}"')
+        else:
+            rest.append(f"{name}: {value}")
+    if rest:
+        added.append(f'style="{"; ".join(rest)}"')
+    end = len(tag) - (2 if tag.endswith("/>") else 1)
+    return tag[:end].rstrip() + "".join(" " + a for a in added) + tag[end:]
+
+
+def _presentation_attributes(svg: str) -> str:
+    """style="fill: #fff" -> fill="#fff"; matplotlib's `*{...}` rule -> attributes on the root,
+    which every element inherits unless it sets its own (what the universal rule meant)."""
+    rule = _UNIVERSAL_RULE.search(svg)
+    if rule:
+        svg = svg[:rule.start()] + svg[rule.end():]
+        svg = re.sub(r"\s*<defs>\s*</defs>", "", svg, count=1)
+        root = re.search(r"<svg\b[^<>]*>", svg)
+        if root:
+            svg = svg[:root.start()] + _restyle(root.group(0), _declarations(rule.group(1))) + svg[root.end():]
+
+    def fix(match: re.Match) -> str:
+        tag = match.group(0)
+        style = re.search(r'\sstyle="([^"]*)"', tag)
+        return _restyle(tag[:style.start()] + tag[style.end():], _declarations(style.group(1)))
+    return _STYLED_TAG.sub(fix, svg)
 
 
 def _prefix_ids(svg: str, prefix: str) -> str:
-    """Make every id in an inline SVG unique in the page (matplotlib reuses ids such as
-    'line2d_1' and glyph names in every figure) and point the references at the new ids."""
+    """Make every id of an inline SVG unique in the page and point its references at the new ids."""
+    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    if not ids:
+        return svg
     svg = re.sub(r'\bid="([^"]+)"', lambda m: f'id="{prefix}{m.group(1)}"', svg)
-    svg = re.sub(r'(href=")#([^"]+)"', lambda m: f'{m.group(1)}#{prefix}{m.group(2)}"', svg)
-    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})", svg)
+    svg = re.sub(r'(href=")#([^"]+)"', lambda m: f'{m.group(1)}#{prefix}{m.group(2)}"'
+                 if m.group(2) in ids else m.group(0), svg)
+    return re.sub(r"url\(#([^)]+)\)", lambda m: f"url(#{prefix}{m.group(1)})" if m.group(1) in ids else m.group(0), svg)
 
 
-def _with_alt(svg: str, alt: str) -> str:
-    """Give an inline SVG its alt text: role=img, aria-label and a <title> child."""
-    text = html.escape(alt)
-    svg = svg.replace("<svg ", f'<svg role="img" aria-label="{text}" ', 1)
-    return re.sub(r"(<svg[^>]*>)", lambda m: m.group(1) + f"<title>{text}</title>", svg, count=1)
+def _labelled(svg: str, label: str) -> str:
+    """An accessible inline SVG: role="img", aria-label and a <title> as its first child
+    (browsers read the label; WeasyPrint's tagged PDF takes the figure's /Alt from <title>)."""
+    text = html.escape(" ".join(label.split()), quote=True)
+    svg = re.sub(r"\s(role|aria-label|aria-hidden)=\"[^\"]*\"", "", svg[:svg.index(">")]) + svg[svg.index(">"):]
+    svg = svg.replace("<svg", f'<svg role="img" aria-label="{text}"', 1)
+    svg = re.sub(r"<title>.*?</title>", "", svg, flags=re.S)
+    return re.sub(r"(<svg\b[^>]*>)", lambda m: m.group(1) + f"<title>{text}</title>", svg, count=1)
 
 
-def make_environment(templates_dir: Path | None = None) -> jinja2.Environment:
-    """User templates first (override by file name), then the shipped ones."""
+def _inline_svg(svg: str, prefix: str, label: str) -> Markup:
+    svg = svg[svg.index("<svg"):]  # no XML declaration or doctype inside HTML
+    svg = re.sub(r"\s*<metadata>.*?</metadata>", "", svg, flags=re.S)
+    return Markup(_labelled(_prefix_ids(_presentation_attributes(svg), prefix), label))
+
+
+@lru_cache(maxsize=64)
+def equation_svg(name: str) -> str:
+    """EQUATIONS[name] drawn by matplotlib's mathtext as SVG paths: no JavaScript and no fonts
+    needed, so it looks the same in every browser and in the PDF. Deterministic: default style,
+    a fixed hash salt and no date."""
+    import matplotlib
+    import matplotlib.style
+    from matplotlib.figure import Figure
+
+    tex, spoken = EQUATIONS[name]
+    salt = hashlib.sha256(tex.encode()).hexdigest()[:12]
+    with matplotlib.style.context("default"), matplotlib.rc_context(
+            {"mathtext.fontset": "dejavuserif", "font.family": "DejaVu Serif", "svg.fonttype": "path",
+             "svg.hashsalt": salt, "text.color": "#1a1a1a"}):
+        fig = Figure(figsize=(0.01, 0.01))
+        fig.text(0, 0, f"${tex}$", fontsize=11.5)
+        buffer = io.StringIO()
+        fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.01, transparent=True,
+                    metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
+    return str(_inline_svg(buffer.getvalue(), f"eq-{name}-", spoken))
+
+
+# ---------------------------------------------------------------- environment
+
+def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environment:
+    """Autoescaping jinja2 environment: the user's templates_dir first (any file there overrides
+    the shipped one of the same name), then the shipped templates; filters fmt, pct, ci."""
     loaders = [jinja2.FileSystemLoader(str(templates_dir))] if templates_dir else []
     loaders.append(jinja2.FileSystemLoader(str(shipped_templates_dir())))
-    # ChainableUndefined: a number missing from a partial build prints "n/a" instead of crashing.
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True, undefined=jinja2.ChainableUndefined,
-                             trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    # ChainableUndefined: a number absent from a partial build prints "n/a" instead of crashing.
+    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                             undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
-    env.globals.update(math=_math_factory(), variant_models=variant_models)
+    env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
+                       has_template=lambda name: _has_template(env, name))
     return env
 
 
+def _has_template(env: jinja2.Environment, name: str) -> bool:
+    try:
+        env.get_template(name)
+    except jinja2.TemplateNotFound:
+        return False
+    return True
+
+
+def spell(n: int) -> str:
+    """Small counts in words, as prose wants them: 3 -> 'three'; 13 -> '13'."""
+    words = ("no", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve")
+    return words[n] if 0 <= n < len(words) else fmt(n)
+
+
 def variant_models(experiment) -> list[dict]:
-    """One entry per variant of an experiment: its model named with its initialisation."""
+    """One entry per variant of an experiment: its name and its model with the initialisation stated."""
     seen, out = set(), []
     for cell in experiment.cells():
         if cell.variant in seen:
@@ -179,40 +323,116 @@ def variant_models(experiment) -> list[dict]:
     return out
 
 
-def render_html(findings: Sequence[Finding], context: ReportContext, templates_dir: Path | None = None) -> str:
-    env = make_environment(templates_dir)
-    numbers: dict[tuple[str, str], int] = {}
-    for f in findings:
+def number_rows(values: dict, prefix: str = "", depth: int = 0) -> list[tuple[str, Any]]:
+    """A finding's numbers flattened to (name, value) rows for the generic numbers table: nested
+    dicts become 'outer · inner'; lists of plain values stay one row; deeper structures are skipped."""
+    rows = []
+    for key, value in values.items():
+        name = f"{prefix}{str(key).replace('_', ' ')}"
+        if isinstance(value, dict):
+            if depth < 2:
+                rows.extend(number_rows(value, f"{name} · ", depth + 1))
+        elif isinstance(value, (list, tuple)):
+            if all(not isinstance(v, (dict, list, tuple)) for v in value):
+                rows.append((name, list(value)))
+        else:
+            rows.append((name, value))
+    return rows
+
+
+class _Figures:
+    """Figure numbers fixed before rendering (order of findings, then of each finding's figures),
+    so prose can cite a figure before it appears; remembers which figures a body has placed."""
+
+    def __init__(self, findings: Sequence[Finding], env: jinja2.Environment):
+        self.env = env
+        self.numbers: dict[tuple[str, str], int] = {}
+        for f in findings:
+            for fig in f.figures:
+                self.numbers.setdefault((f.id, fig.key), len(self.numbers) + 1)
+        self.placed: dict[tuple[str, str], int] = {}
+
+    def _find(self, f: Finding, key: str):
         for fig in f.figures:
-            numbers[(f.id, fig.key)] = len(numbers) + 1
+            if fig.key == key:
+                return fig
+        raise KeyError(f"finding {f.id} has no figure {key!r} (it has: {', '.join(f.figure_keys) or 'none'}); "
+                       f"guard the template with {{% if {key!r} in f.figure_keys %}}")
 
-    def fignum(f: Finding, key: str) -> int:
-        return numbers[(f.id, key)]
+    def number(self, f: Finding, key: str) -> int:
+        self._find(f, key)
+        return self.numbers[(f.id, key)]
 
-    def figure(f: Finding, key: str) -> Markup:
-        fig = next(x for x in f.figures if x.key == key)
-        n = numbers[(f.id, key)]
-        return Markup(env.get_template("figure.html.j2").render(fig=fig, n=n, fid=f.id,
-                                                                svg=Markup(_with_alt(_prefix_ids(fig.svg, f"{f.id}-{key}-"), fig.alt))))
+    def render(self, f: Finding, key: str) -> Markup:
+        fig = self._find(f, key)
+        copies = self.placed.get((f.id, key), 0)
+        self.placed[(f.id, key)] = copies + 1
+        anchor = f"fig-{f.id}-{key}" + (f"-{copies + 1}" if copies else "")
+        svg = _inline_svg(fig.svg, f"{anchor}-", fig.alt or fig.caption)
+        return Markup(self.env.get_template("figure.html.j2").render(
+            fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg))
 
-    env.globals.update(figure=figure, fignum=fignum)
-    counts = {v: sum(f.verdict == v for f in findings) for v in
-              ("supported", "partly supported", "not supported", "inconclusive")}
-    bodies = {f.id for f in findings if _has_template(env, f"findings/{f.id}.html.j2")}
+    def unplaced(self, f: Finding) -> list[str]:
+        """Keys of the finding's figures its body did not show (appended after it, never lost)."""
+        return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
+
+
+def _math_factory():
+    uses: dict[str, int] = {}
+
+    def math_(name: str) -> Markup:
+        if name not in EQUATIONS:
+            raise KeyError(f"unknown equation {name!r}; known: {', '.join(EQUATIONS)}")
+        uses[name] = uses.get(name, 0) + 1
+        svg = equation_svg(name)
+        if uses[name] > 1:  # the same equation twice in one page: each copy its own ids
+            svg = _prefix_ids(svg, f"c{uses[name]}-")
+        return Markup('<span class="math">') + Markup(svg) + Markup("</span>")
+    return math_
+
+
+def _is_claim(f: Finding) -> bool:
+    return re.fullmatch(r"C\d+", f.id) is not None
+
+
+def render_html(findings: Sequence[Finding], context: ReportContext, templates_dir: Path | str | None = None) -> str:
+    """The whole report as one self-contained HTML page (CSS, figures and equations inline)."""
+    if context.paper not in PAPERS:
+        raise ValueError(f"paper {context.paper!r}: choose one of {', '.join(PAPERS)}")
+    env = make_environment(templates_dir)
+    figures = _Figures(findings, env)
+    env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
+                       math=_math_factory())
+    claims = [f for f in findings if _is_claim(f)]
+    extras = [f for f in findings if not _is_claim(f)]
+    verdicts = ("supported", "partly supported", "not supported", "inconclusive")
+    groups = {v: [f for f in claims if f.verdict == v] for v in verdicts}
+    css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
     return env.get_template("report.html.j2").render(
-        findings=findings, ctx=context, counts=counts, bodies=bodies, css=Markup(env.get_template("report.css").render(ctx=context)),
-        claims=[f for f in findings if f.id.startswith("C")], extras=[f for f in findings if not f.id.startswith("C")])
+        findings=list(findings), claims=claims, extras=extras, groups=groups, verdicts=verdicts,
+        present=[v for v in verdicts if groups[v]],
+        attachments=[Path(p).name for p in context.attachments if Path(p).is_file()],
+        ctx=context, css=css)
 
 
-def _has_template(env: jinja2.Environment, name: str) -> bool:
-    try:
-        env.get_template(name)
-        return True
-    except jinja2.TemplateNotFound:
-        return False
+_EXTERNAL = (
+    re.compile(r"""\b(?:src|href|xlink:href|srcset|poster|data|action)\s*=\s*["']\s*(?!#|data:)([^"']*)["']""", re.I),
+    re.compile(r"""url\(\s*["']?\s*(?!#|data:)([^)"']*)""", re.I),
+    re.compile(r"""@import\s+([^;]*)""", re.I),
+    re.compile(r"""<(?:link|script|iframe|object|embed|base)\b[^>]*>""", re.I),
+)
+
+
+def external_references(page: str) -> list[str]:
+    """Everything in an HTML page that would make a browser fetch or link outside the file."""
+    found = []
+    for pattern in _EXTERNAL:
+        found.extend(m.group(0) for m in pattern.finditer(page))
+    return found
 
 
 def _atomic(path: Path, write) -> None:
+    """Write through a temporary file in the same folder, then rename: never a half-written file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     os.close(fd)
@@ -225,10 +445,17 @@ def _atomic(path: Path, write) -> None:
         raise
 
 
-def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: Path,
-                  formats: Sequence[str] = ("html", "pdf"), templates_dir: Path | None = None) -> dict[str, Path]:
-    """Write report.html and/or report.pdf into out_dir, each atomically."""
+def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: Path | str,
+                  formats: Sequence[str] = FORMATS, templates_dir: Path | str | None = None) -> dict[str, Path]:
+    """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
     page = render_html(findings, context, templates_dir)
+    leaks = external_references(page)
+    if leaks:
+        raise ValueError(f"the report must be one self-contained file, but it references {leaks[0]!r}"
+                         + (f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""))
     written: dict[str, Path] = {}
     if "html" in formats:
         path = Path(out_dir) / "report.html"
@@ -241,28 +468,30 @@ def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: 
     return written
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
 def _write_pdf(page: str, context: ReportContext, target: str) -> None:
     import weasyprint
 
-    date = context.date
-    attachments = [weasyprint.Attachment(filename=str(p), name=p.name, created=date, modified=date,
-                                         description=f"{p.name} of this build (profile {context.profile})")
+    date = (context.date or _EPOCH).astimezone(timezone.utc)
+    # Attachment dates default to the file times or now(): pin them to the measurement date.
+    attachments = [weasyprint.Attachment(filename=str(p), name=Path(p).name, created=date, modified=date,
+                                         description=f"{Path(p).name}: the data of this report "
+                                                     f"(vgreport, profile {context.profile})")
                    for p in context.attachments if Path(p).is_file()]
-    # fontTools stamps subset fonts with the current time unless SOURCE_DATE_EPOCH is set:
-    # pin it to the measurement date so identical records give identical bytes.
+    # Without libharfbuzz-subset, WeasyPrint subsets fonts with fontTools, which stamps each font
+    # with the current time unless SOURCE_DATE_EPOCH is set: pin it to the measurement date.
     previous = os.environ.get("SOURCE_DATE_EPOCH")
     os.environ["SOURCE_DATE_EPOCH"] = str(int(date.timestamp()))
     try:
-        # PDF/UA-1 tags the structure (headings, figures with alt text) for screen readers.
-        weasyprint.HTML(string=page, base_url=None, url_fetcher=_refuse_fetch).write_pdf(
-            target, attachments=attachments, pdf_variant="pdf/ua-1", pdf_identifier=False)
+        # No fetch is legitimate (the page is self-contained); any attempt stops the rendering.
+        fetcher = weasyprint.URLFetcher(allowed_protocols={"data"}, fail_on_errors=True)
+        weasyprint.HTML(string=page, base_url=None, url_fetcher=fetcher).write_pdf(
+            target, attachments=attachments, pdf_variant=PDF_VARIANT,
+            pdf_identifier=True)  # an /ID that is the MD5 of the content: reproducible
     finally:
         if previous is None:
             os.environ.pop("SOURCE_DATE_EPOCH", None)
         else:
             os.environ["SOURCE_DATE_EPOCH"] = previous
-
-
-def _refuse_fetch(url: str, *args, **kwargs):
-    """The report is self-contained: any fetch is a bug, so fail loudly instead of reading it."""
-    raise ValueError(f"the report must not reference external resources: {url}")
