@@ -105,7 +105,7 @@ def test_figure_is_vector_and_small(rendered, name):
     assert len(svg.encode()) < 150_000
 
 
-@pytest.mark.parametrize("name", sorted(set(CASES) - {"equation"}))
+@pytest.mark.parametrize("name", sorted(CASES))
 def test_figure_is_printed_at_text_width(rendered, name):
     """Every figure is exactly 16 cm wide, so its 8–8.5 pt text prints at that size."""
     width = ET.fromstring(rendered[name]).get("width")
@@ -132,12 +132,6 @@ def test_ids_differ_between_figures(rendered):
     a, b = _ids(rendered["gradient_vs_lag"]), _ids(rendered["curves"])
     assert not set(a) & set(b)
     assert len(a) == len(set(a))
-
-
-def test_equation_is_svg_paths():
-    """A formula renders to inline SVG with its glyphs as paths (no fonts, no JavaScript)."""
-    svg = figures.equation(r"\frac{\partial h_T}{\partial h_k} = \prod_j J_j")
-    assert ET.fromstring(svg).tag == f"{SVG_NS}svg" and "<text" not in svg and "<script" not in svg
 
 
 def test_every_finding_figure_is_valid_with_alt_text():

@@ -6,13 +6,12 @@ import math
 import os
 import platform
 import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .runner import Cache, MissingResults, estimate_seconds, execute
+from .runner import Cache, MissingResults, estimate_seconds, execute, write_atomic
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -48,20 +47,6 @@ def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequ
     if unknown:
         raise SpecError(f"--only {unknown[0]}: no such axis (axes: {', '.join(battery.axes)})")
     return battery, tuple(only)
-
-
-def _write_atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _versions() -> dict[str, str]:
@@ -109,11 +94,11 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     frame = records_frame(records)
     findings = evaluate(frame, battery)
     metrics_path, findings_path = out / "metrics.csv", out / "findings.json"
-    _write_atomic(metrics_path, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
+    write_atomic(metrics_path, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
     payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
                "findings": [f.to_json() for f in findings]}
     text = json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n"
-    _write_atomic(findings_path, lambda p: p.write_text(text))
+    write_atomic(findings_path, lambda p: p.write_text(text))
     seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
     compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
     context = ReportContext(

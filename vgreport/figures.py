@@ -24,7 +24,7 @@ import numpy as np
 from matplotlib.figure import Figure
 
 __all__ = ["gradient_vs_lag", "score_vs_x", "curves", "exploding", "bars", "jacobian_check",
-           "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "equation", "PALETTE",
+           "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "PALETTE",
            "FULL_WIDTH_IN", "HALF_WIDTH_IN"]
 
 # Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
@@ -378,10 +378,3 @@ def rate_vs_theory(series: list[dict]) -> str:
         _legend(fig, ax)
         return _svg(fig)
 
-
-def equation(tex: str, fontsize: float = 11.0) -> str:
-    """A formula rendered by matplotlib's mathtext to SVG paths: no JavaScript, same in HTML and PDF."""
-    with matplotlib.rc_context({**_STYLE, "svg.hashsalt": hashlib.sha256(tex.encode()).hexdigest()[:12]}):
-        fig = Figure(figsize=(0.01, 0.01))
-        fig.text(0, 0, f"${tex}$", fontsize=fontsize)
-        return _svg(fig, tight=True)

@@ -15,7 +15,6 @@ import math
 import numbers
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
@@ -27,6 +26,7 @@ import numpy as np
 from markupsafe import Markup
 
 from .findings import Finding
+from .runner import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
            "external_references", "equation_svg", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci"]
@@ -431,20 +431,6 @@ def external_references(page: str) -> list[str]:
     return found
 
 
-def _atomic(path: Path, write) -> None:
-    """Write through a temporary file in the same folder, then rename: never a half-written file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(tmp)
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a report is meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: Path | str,
                   formats: Sequence[str] = FORMATS, templates_dir: Path | str | None = None) -> dict[str, Path]:
     """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}."""
@@ -459,11 +445,11 @@ def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: 
     written: dict[str, Path] = {}
     if "html" in formats:
         path = Path(out_dir) / "report.html"
-        _atomic(path, lambda tmp: Path(tmp).write_text(page, encoding="utf-8"))
+        write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
         written["html"] = path
     if "pdf" in formats:
         path = Path(out_dir) / "report.pdf"
-        _atomic(path, lambda tmp: _write_pdf(page, context, tmp))
+        write_atomic(path, lambda tmp: _write_pdf(page, context, str(tmp)))
         written["pdf"] = path
     return written
 

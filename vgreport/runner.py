@@ -8,6 +8,7 @@ interrupted build never leaves a half-written result behind.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 import json
 import multiprocessing
 import os
@@ -16,7 +17,7 @@ import time
 from datetime import datetime, timezone
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from pathlib import Path
-from typing import Iterable
+from typing import Callable, Iterable
 
 import numpy
 import torch
@@ -24,7 +25,23 @@ from tqdm import tqdm
 
 from .specs import CellSpec
 
-__all__ = ["cell_key", "Cache", "execute", "estimate_seconds", "code_version", "MissingResults"]
+__all__ = ["cell_key", "Cache", "execute", "estimate_seconds", "code_version", "MissingResults", "write_atomic"]
+
+
+def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
+    """Call write(temporary path) in the target's folder, then rename over the target, so a
+    crash or an error never leaves a half-written file (cache entries, tables, reports)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        write(Path(tmp))
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be read
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 class MissingResults(Exception):
@@ -33,6 +50,7 @@ class MissingResults(Exception):
 _EXPERIMENT_CODE = ("tasks.py", "models.py", "probes.py", "training.py")
 
 
+@lru_cache(maxsize=1)
 def code_version() -> str:
     """Hash of the code that produces records; editing it invalidates the cache."""
     digest = hashlib.sha256()
@@ -83,15 +101,7 @@ class Cache:
         computed_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         text = json.dumps({"cell": cell.model_dump(mode="json"), "records": records,
                            "computed_at": computed_at})
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-", suffix=".json")
-        try:
-            with os.fdopen(fd, "w") as handle:
-                handle.write(text)
-            os.chmod(tmp, 0o644)  # mkstemp creates 0600
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, lambda tmp: tmp.write_text(text))
         return computed_at
 
 
