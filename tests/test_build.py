@@ -76,13 +76,102 @@ def test_html_references_nothing_external(smoke_build):
         assert match.group(1).startswith(("#", "data:")), match.group(0)
 
 
-def test_unchanged_rebuild_only_renders_and_is_byte_identical(smoke_build, tmp_path):
-    """A second build computes nothing and writes the same HTML and PDF bytes."""
-    before = {n: (smoke_build / n).read_bytes() for n in ("report.html", "report.pdf", "metrics.csv")}
+OUTPUTS = ("report.html", "report.pdf", "metrics.csv", "findings.json")
+
+
+def _forbid_rendering(monkeypatch):
+    """Make any evaluation or rendering fail loudly: a reused report must not need them."""
+    from vgreport import findings, render
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("the report stage ran although its inputs were unchanged")
+    monkeypatch.setattr(findings, "evaluate", refuse)
+    monkeypatch.setattr(render, "render_report", refuse)
+
+
+def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, monkeypatch):
+    """A second build trains nothing, renders nothing, and leaves the same bytes and verdicts."""
+    before = {n: (smoke_build / n).read_bytes() for n in OUTPUTS}
+    _forbid_rendering(monkeypatch)
     result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False)
-    assert result.summary["computed"] == 0
+    assert result.summary["computed"] == 0 and result.summary["report"] == "reused"
     for name, content in before.items():
         assert (smoke_build / name).read_bytes() == content, f"{name} changed on an unchanged rebuild"
+    stored = json.loads(before["findings.json"])["findings"]
+    assert result.verdicts == {f["id"]: f["verdict"] for f in stored}
+    assert set(result.files) == {"metrics", "findings", "html", "pdf"}
+
+
+def test_forced_render_writes_the_same_bytes(smoke_build):
+    """Rendering again from the same records (not copying) gives byte-identical outputs."""
+    before = {n: (smoke_build / n).read_bytes() for n in OUTPUTS}
+    result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False, force_render=True)
+    assert result.summary["report"] == "rendered"
+    for name, content in before.items():
+        assert (smoke_build / name).read_bytes() == content, f"{name} differs when rendered again"
+
+
+def test_deleted_or_edited_outputs_are_restored_from_the_cache(smoke_build, monkeypatch):
+    """An output the user deleted or edited comes back exactly as it was built, without rendering."""
+    before = {n: (smoke_build / n).read_bytes() for n in OUTPUTS}
+    (smoke_build / "report.pdf").unlink()
+    (smoke_build / "report.html").write_text("edited by hand")
+    _forbid_rendering(monkeypatch)
+    result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False)
+    assert result.summary["report"] == "reused"
+    for name, content in before.items():
+        assert (smoke_build / name).read_bytes() == content, name
+    assert not list(smoke_build.glob(".*tmp")), "a temporary file was left behind"
+
+
+def test_a_damaged_cached_report_is_rendered_again(smoke_build, tmp_path):
+    """A cached report whose bytes no longer match its manifest is not trusted."""
+    cache = tmp_path / "cache"
+    shutil.copytree(smoke_build / "cache", cache)
+    entries = [d for d in (cache / "reports").iterdir() if d.is_dir()]
+    assert entries
+    for entry in entries:
+        (entry / "report.html").write_text("damaged")
+    result = api.build(profile="smoke", out=tmp_path / "o", cache_dir=cache, formats=("html", "pdf"),
+                       jobs=1, progress=False)
+    assert result.summary["report"] == "rendered"
+    assert (tmp_path / "o" / "report.html").read_bytes() == (smoke_build / "report.html").read_bytes()
+
+
+def test_a_changed_template_renders_the_report_again(smoke_build, tmp_path):
+    """Editing a template (here a user override) is an input change: the report is rendered again."""
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    notation = templates / "notation.html.j2"
+    options = dict(profile="smoke", out=tmp_path / "o", cache_dir=smoke_build / "cache", formats=("html",),
+                   templates_dir=templates, jobs=1, progress=False)
+    notation.write_text('<section id="notation"><h2>Notation</h2><p>FIRST VERSION</p></section>')
+    assert api.build(**options).summary["report"] == "rendered"
+    assert api.build(**options).summary["report"] == "reused"
+    notation.write_text('<section id="notation"><h2>Notation</h2><p>SECOND VERSION</p></section>')
+    assert api.build(**options).summary["report"] == "rendered"
+    assert "SECOND VERSION" in (tmp_path / "o" / "report.html").read_text()
+
+
+def test_report_digest_follows_records_and_options(smoke_build, tmp_path):
+    """The digest changes with any record byte, the paper, the formats and the axes; not otherwise."""
+    from vgreport.api import _report_digest
+    from vgreport.runner import Cache, cell_key
+    cache = Cache(tmp_path / "cache")
+    shutil.copytree(smoke_build / "cache", cache.root)
+    battery = load_battery(default_experiments_dir(), "smoke")
+    cells = battery.cells()
+
+    def digest(only=(), formats=("html", "pdf"), paper="a4"):
+        chosen = battery.cells(only) if only else cells
+        return _report_digest(battery, only, chosen, cache, "cpu", formats, None, paper)
+
+    first = digest()
+    assert digest() == first
+    assert len({first, digest(paper="letter"), digest(formats=("html",)), digest(only=("clipping",))}) == 4
+    path = cache.path(cell_key(cells[0], "cpu"))
+    path.write_text(path.read_text().replace('"computed_at": "', '"computed_at": "1', 1))
+    assert digest() != first
 
 
 def test_changing_one_spec_reruns_only_its_cells(smoke_build, tmp_path):

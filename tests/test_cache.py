@@ -183,3 +183,26 @@ def test_process_pool_gives_the_same_records_as_one_process(tmp_path, tiny_cell)
     assert summary["computed"] == 2
     assert _values(pooled) == _values(serial)
     assert len(_files(tmp_path / "pooled")) == 2
+
+
+def test_report_cache_keeps_the_most_recently_used_entries(tmp_path):
+    """put/get round-trips files and verdicts; beyond `keep` entries the least recently used go."""
+    import os
+    from vgreport.runner import ReportCache
+    cache = ReportCache(tmp_path / "cache", keep=2)
+    out = tmp_path / "out"
+    for i, digest in enumerate(("a" * 64, "b" * 64, "c" * 64)):
+        source = tmp_path / f"src{i}" / "report.html"
+        source.parent.mkdir()
+        source.write_text(f"report {i}")
+        cache.put(digest, {"html": source}, {"C1": f"verdict {i}"})
+        manifest = cache.root / digest / "manifest.json"
+        os.utime(manifest, (1000 + i, 1000 + i))  # distinct, ordered use times
+        if i == 1:
+            assert cache.get("a" * 64) is not None  # using "a" makes "b" the least recently used
+    assert cache.get("b" * 64) is None
+    manifest = cache.get("a" * 64)
+    assert manifest["verdicts"] == {"C1": "verdict 0"}
+    written = cache.restore(manifest, "a" * 64, out)
+    assert written["html"].read_text() == "report 0"
+    assert not [p for p in cache.root.iterdir() if p.name.startswith(".")], "a staging folder was left"

@@ -1,6 +1,7 @@
 """The library API behind the CLI: build, run, render, list, clean. Tests call these directly."""
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -11,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .runner import Cache, MissingResults, estimate_seconds, execute, write_atomic
+from .runner import Cache, MissingResults, ReportCache, cell_key, estimate_seconds, execute, write_atomic
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -64,8 +65,12 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
           formats: Sequence[str] = FORMATS, jobs: int | None = None, device: str = "cpu",
           experiments_dir: Path | str | None = None, templates_dir: Path | str | None = None,
           cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
-          progress: bool = True, cache_only: bool = False) -> BuildResult:
-    """Run (or reuse) every cell of the battery, then write metrics, findings and the report."""
+          progress: bool = True, cache_only: bool = False, force_render: bool = False) -> BuildResult:
+    """Run (or reuse) every cell of the battery, then write metrics, findings and the report.
+
+    When every input of the report stage is unchanged since an earlier build (records, battery,
+    options, templates, vgreport's code, library versions), the finished outputs are copied from
+    the cache instead of rendered again; force_render renders anyway."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
@@ -78,7 +83,17 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     cells = battery.cells(only)
     records, summary = execute(cells, cache, jobs=jobs or os.cpu_count() or 1, device=device,
                                progress=progress, cache_only=cache_only)
-    return _report(battery, only, records, summary, out, formats, templates_dir, paper)
+    reports = ReportCache(cache.root)
+    digest = _report_digest(battery, only, cells, cache, device, formats, templates_dir, paper)
+    manifest = None if force_render else reports.get(digest)
+    if manifest is not None:
+        summary["report"] = "reused"
+        return BuildResult(out=out, files=reports.restore(manifest, digest, out), summary=summary,
+                           verdicts=manifest["verdicts"])
+    result = _report(battery, only, records, summary, out, formats, templates_dir, paper)
+    reports.put(digest, result.files, result.verdicts)
+    summary["report"] = "rendered"
+    return result
 
 
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
@@ -111,6 +126,38 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     files = {"metrics": metrics_path, "findings": findings_path, **files}
     return BuildResult(out=out, files=files, summary=summary,
                        verdicts={f.id: f.verdict for f in findings})
+
+
+def _report_digest(battery: Battery, only, cells, cache: Cache, device: str, formats, templates_dir,
+                   paper: str) -> str:
+    """SHA-256 of everything the report stage reads: each cell's label and cached bytes, the
+    battery, the options, every template it could load, vgreport's own code and the library
+    versions. Fonts installed on the system are not in it (use --force-render after changing them)."""
+    from .render import shipped_templates_dir
+    digest = hashlib.sha256()
+
+    def add(label: str, data: bytes) -> None:
+        digest.update(f"{label}:{len(data)}:".encode())
+        digest.update(data)
+
+    options = {"profile": battery.profile, "profile_spec": battery.profile_spec.model_dump(mode="json"),
+               "only": list(only), "formats": sorted(formats), "paper": paper,
+               "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
+               "versions": _versions()}
+    add("options", json.dumps(options, sort_keys=True, default=str).encode())
+    for cell in cells:
+        add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
+        add("records", cache.path(cell_key(cell, device)).read_bytes())
+    package = Path(__file__).resolve().parent
+    for path in sorted(package.glob("*.py")):
+        add(f"code/{path.name}", path.read_bytes())
+    folders = [("shipped", shipped_templates_dir())]
+    if templates_dir is not None:
+        folders.insert(0, ("user", Path(templates_dir)))
+    for label, folder in folders:
+        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+            add(f"{label}/{path.relative_to(folder).as_posix()}", path.read_bytes())
+    return digest.hexdigest()
 
 
 def _strict_json(value):

@@ -43,6 +43,9 @@ jobs_option = click.option("--jobs", type=click.IntRange(1, 512), default=None,
                            help="Worker processes (default: one per CPU core).")
 device_option = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
                              show_default=True, help="Where cells train; auto picks cuda when available.")
+force_render_option = click.option("--force-render", is_flag=True, default=False,
+                                   help="Render the report even when an identical one is cached "
+                                        "(e.g. after installing other fonts).")
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
 
@@ -81,6 +84,8 @@ def _print_result(result: api.BuildResult) -> None:
     s = result.summary
     click.echo(f"{s['cells']} cells: {s['computed']} computed, {s['cached']} from the cache "
                f"({s['seconds']:.1f} s)", err=True)
+    if s.get("report") == "reused":
+        click.echo("report: inputs unchanged, copied from the cache (--force-render to render again)", err=True)
     for finding_id, verdict in result.verdicts.items():
         click.echo(f"  {finding_id:<4} {verdict}", err=True)
     for kind, path in result.files.items():
@@ -92,24 +97,28 @@ def _print_result(result: api.BuildResult) -> None:
 @jobs_option
 @device_option
 @set_option
+@force_render_option
 @_errors
-def build(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, jobs, device, sets):
+def build(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, jobs, device, sets,
+          force_render):
     """Run the battery (reusing cached cells) and write the report."""
     result = api.build(profile=profile, out=out, only=only, formats=formats, jobs=jobs, device=device,
                        experiments_dir=experiments_dir, templates_dir=templates_dir, cache_dir=cache_dir,
-                       paper=paper, sets=sets, progress=sys.stderr.isatty())
+                       paper=paper, sets=sets, progress=sys.stderr.isatty(), force_render=force_render)
     _print_result(result)
 
 
 @main.command()
 @_report_options
 @set_option
+@force_render_option
 @_errors
-def render(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, sets):
+def render(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, sets, force_render):
     """Write the report from cached results only (no training)."""
     result = api.render(profile=profile, out=out, only=only, formats=formats,
                         experiments_dir=experiments_dir, templates_dir=templates_dir,
-                        cache_dir=cache_dir, paper=paper, sets=sets, progress=False)
+                        cache_dir=cache_dir, paper=paper, sets=sets, progress=False,
+                        force_render=force_render)
     _print_result(result)
 
 

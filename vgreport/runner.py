@@ -12,6 +12,7 @@ from functools import lru_cache
 import json
 import multiprocessing
 import os
+import shutil
 import tempfile
 import time
 from datetime import datetime, timezone
@@ -25,7 +26,7 @@ from tqdm import tqdm
 
 from .specs import CellSpec
 
-__all__ = ["cell_key", "Cache", "execute", "estimate_seconds", "code_version", "MissingResults", "write_atomic"]
+__all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "estimate_seconds", "code_version", "MissingResults", "write_atomic"]
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -103,6 +104,78 @@ class Cache:
                            "computed_at": computed_at})
         write_atomic(path, lambda tmp: tmp.write_text(text))
         return computed_at
+
+
+def file_sha256(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+class ReportCache:
+    """Finished outputs (report.html/.pdf, metrics.csv, findings.json) stored under a digest of
+    every input of the report stage, so that an unchanged rebuild copies them instead of
+    evaluating, drawing and laying out again (WeasyPrint alone takes about 9 s on 2 cores).
+
+    An entry is a folder cache/reports/<digest>/ with the files and manifest.json (each file's
+    SHA-256, the verdicts); it is built under a temporary name and renamed into place, and a file
+    that no longer matches its hash makes the entry a miss. The `keep` most recently used entries
+    are kept: one per profile, paper or template set an instructor alternates between.
+    """
+
+    def __init__(self, cache_root: Path | str, keep: int = 4):
+        self.root = Path(cache_root) / "reports"
+        self.keep = keep
+
+    def get(self, digest: str) -> dict | None:
+        """The manifest of a sound entry ({"files": {kind: {name, sha256}}, "verdicts": ...}) or None."""
+        folder = self.root / digest
+        try:
+            manifest = json.loads((folder / "manifest.json").read_text())
+            files = manifest["files"]
+            if any(file_sha256(folder / f["name"]) != f["sha256"] for f in files.values()):
+                return None
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            return None  # absent or damaged: render again
+        os.utime(folder / "manifest.json")  # most recently used, for pruning
+        return manifest
+
+    def restore(self, manifest: dict, digest: str, out: Path) -> dict[str, Path]:
+        """Copy an entry's files into out (atomically; a file already identical is left untouched)."""
+        written = {}
+        for kind, f in manifest["files"].items():
+            target = Path(out) / f["name"]
+            if not (target.is_file() and file_sha256(target) == f["sha256"]):
+                source = self.root / digest / f["name"]
+                write_atomic(target, lambda tmp: shutil.copyfile(source, tmp))
+            written[kind] = target
+        return written
+
+    def put(self, digest: str, files: dict[str, Path], verdicts: dict[str, str]) -> None:
+        self.root.mkdir(parents=True, exist_ok=True)
+        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".entry-"))
+        try:
+            manifest = {"files": {}, "verdicts": verdicts}
+            for kind, path in files.items():
+                shutil.copyfile(path, staging / Path(path).name)
+                manifest["files"][kind] = {"name": Path(path).name, "sha256": file_sha256(path)}
+            (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
+            folder = self.root / digest
+            if folder.exists():  # a damaged entry of the same digest: replace it
+                shutil.rmtree(folder)
+            os.rename(staging, folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        self._prune()
+
+    def _prune(self) -> None:
+        entries = [d for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")]
+        def last_used(d: Path) -> float:
+            try:
+                return (d / "manifest.json").stat().st_mtime
+            except OSError:
+                return 0.0
+        for stale in sorted(entries, key=last_used, reverse=True)[self.keep:]:
+            shutil.rmtree(stale, ignore_errors=True)
 
 
 # Single-thread training throughput measured on this 2-core machine in a standard build
