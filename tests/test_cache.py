@@ -205,4 +205,6 @@ def test_report_cache_keeps_the_most_recently_used_entries(tmp_path):
     assert manifest["verdicts"] == {"C1": "verdict 0"}
     written = cache.restore(manifest, "a" * 64, out)
     assert written["html"].read_text() == "report 0"
+    cache.put("a" * 64, {"html": tmp_path / "src2" / "report.html"}, {"C1": "again"})  # same digest: replaced
+    assert cache.get("a" * 64)["verdicts"] == {"C1": "again"}
     assert not [p for p in cache.root.iterdir() if p.name.startswith(".")], "a staging folder was left"

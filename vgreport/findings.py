@@ -4,7 +4,8 @@ A verdict is computed from 95% t-intervals across seeds, never from a mean alone
 has three outcomes: the interval lies on the claim's side of the threshold (True), on the
 other side (False: the data refute that part), or straddles it (None: undetermined). Missing
 experiments (a build with --only) or fewer than two seeds give "inconclusive" with the reason
-in numbers["missing"]; nothing here raises on missing data.
+in numbers["missing"]: a finding's computation raises _Undecidable, and @_finding turns that
+into the inconclusive finding, so missing data never escapes evaluate().
 """
 from __future__ import annotations
 
@@ -309,11 +310,6 @@ def _interval_dict(s) -> dict:
     return {"mean": s["mean"], "lo": s["lo"], "hi": s["hi"], "n": int(s["n"])}
 
 
-def _inconclusive(fid, title, claim, criterion, reason, experiments, ctx) -> Finding:
-    return Finding(fid, title, claim, "inconclusive", criterion, {"missing": reason},
-                   ctx.seeds(*experiments), list(experiments), [], reason)
-
-
 def _need(ctx: _Context, names: list[str], any_of: bool = False) -> str | None:
     """Why the data cannot decide (missing experiments, fewer than 2 seeds), or None."""
     present = [n for n in names if ctx.has(n)]
@@ -329,28 +325,84 @@ def _need(ctx: _Context, names: list[str], any_of: bool = False) -> str | None:
     return None
 
 
+class _Undecidable(Exception):
+    """This build's data cannot decide a finding (an experiment missing, one seed, nothing
+    recorded); the finding is then reported as inconclusive with this reason."""
+
+    def __init__(self, reason: str, experiments: list[str]):
+        super().__init__(reason)
+        self.reason, self.experiments = reason, list(experiments)
+
+
+def _require(ctx: _Context, names: list[str], any_of: bool = False, listed: list[str] | None = None) -> None:
+    """Stop the finding as undecidable when the named experiments cannot decide it (see _need);
+    `listed` names the experiments the inconclusive finding cites, when they differ."""
+    reason = _need(ctx, names, any_of)
+    if reason:
+        raise _Undecidable(reason, names if listed is None else listed)
+
+
+def _final_accuracies(ctx: _Context, experiment: str) -> tuple[pd.DataFrame, int]:
+    """The experiment's final-accuracy intervals and its longest length, or undecidable."""
+    _require(ctx, [experiment])
+    acc = _accuracy_table(ctx, experiment)
+    if acc.empty:
+        raise _Undecidable("no final accuracies recorded", [experiment])
+    return acc, int(acc["length"].max())
+
+
+@dataclass
+class _Outcome:
+    """What a finding's computation decides; @_finding adds the finding's fixed texts."""
+    verdict: str
+    numbers: dict[str, Any]
+    seeds: list[int]
+    experiments: list[str]
+    figures: list[Figure]
+    reason: str
+
+
+_FINDINGS: list[Callable[[_Context], Finding]] = []
+
+
+def _finding(fid: str, title: str, claim: str, criterion: str):
+    """Register a finding in report order: its fixed texts, and the computation that decides it."""
+    def register(decide: Callable[[_Context], _Outcome]) -> Callable[[_Context], Finding]:
+        def make(ctx: _Context) -> Finding:
+            try:
+                o = decide(ctx)
+            except _Undecidable as why:
+                return Finding(fid, title, claim, "inconclusive", criterion, {"missing": why.reason},
+                               ctx.seeds(*why.experiments), why.experiments, [], why.reason)
+            return Finding(fid, title, claim, o.verdict, criterion, o.numbers, o.seeds, o.experiments,
+                           o.figures, o.reason)
+        make.id = fid
+        _FINDINGS.append(make)
+        return make
+    return register
+
+
 # ---------------------------------------------------------------- the claims
 
-def _c1(ctx: _Context) -> Finding:
-    title = "Backpropagation through time multiplies one Jacobian per step"
-    claim = "BPTT multiplies one Jacobian per step: ∂h_T/∂h_k = Π_j diag(f′(a_j))·W_hh."
-    criterion = (f"Supported when, in every plain-RNN cell at initialisation, the gradient built by multiplying "
-                 f"the explicit Jacobians J_j = diag(f′(a_j))·W_hh equals autograd's ‖∂L/∂h_k‖ at every step to a "
-                 f"relative error below {EXACT_REL_ERR:g}, and the measured ratio ‖∂L/∂h_k‖/‖∂L/∂h_T‖ never "
-                 "exceeds the operator norm ‖Π J_j‖₂ of the Jacobian product (a bound that must hold). Not "
-                 "supported when either fails anywhere. Needs at least 2 seeds.")
+@_finding("C1",
+          title="Backpropagation through time multiplies one Jacobian per step",
+          claim="BPTT multiplies one Jacobian per step: ∂h_T/∂h_k = Π_j diag(f′(a_j))·W_hh.",
+          criterion=(f"Supported when, in every plain-RNN cell at initialisation, the gradient built by multiplying "
+                     f"the explicit Jacobians J_j = diag(f′(a_j))·W_hh equals autograd's ‖∂L/∂h_k‖ at every step to a "
+                     f"relative error below {EXACT_REL_ERR:g}, and the measured ratio ‖∂L/∂h_k‖/‖∂L/∂h_T‖ never "
+                     "exceeds the operator norm ‖Π J_j‖₂ of the Jacobian product (a bound that must hold). Not "
+                     "supported when either fails anywhere. Needs at least 2 seeds."))
+def _c1(ctx: _Context) -> _Outcome:
     keys = ["experiment", "variant", "length", "gain", "seed", "time_lag"]
     rnn_exps = sorted(set(ctx.frame.loc[ctx.frame["metric"] == "jacobian_chain_norm", "experiment"]))
-    missing = _need(ctx, rnn_exps or ["activation"])
-    if missing:
-        return _inconclusive("C1", title, claim, criterion, missing, rnn_exps or ["activation"], ctx)
+    _require(ctx, rnn_exps or ["activation"])
     chain = ctx.frame[(ctx.frame["metric"] == "jacobian_chain_norm") & (ctx.frame["stage"] == "init")][keys + ["value"]]
     auto = ctx.frame[(ctx.frame["metric"] == "grad_norm_state_sub") & (ctx.frame["stage"] == "init")][keys + ["value"]]
     opnorm = ctx.frame[(ctx.frame["metric"] == "jacobian_product_opnorm") & (ctx.frame["stage"] == "init")][keys + ["value"]]
     merged = chain.merge(auto, on=keys, suffixes=("_chain", "_auto")).merge(
         opnorm.rename(columns={"value": "value_op"}), on=keys)
     if merged.empty:
-        return _inconclusive("C1", title, claim, criterion, "no Jacobian measurements recorded", rnn_exps, ctx)
+        raise _Undecidable("no Jacobian measurements recorded", rnn_exps)
     scale = merged["value_auto"].where(merged["value_auto"] > 0)
     rel = ((merged["value_chain"] - merged["value_auto"]).abs() / scale).dropna()
     rel_err = float(rel.max()) if len(rel) else math.nan
@@ -397,22 +449,21 @@ def _c1(ctx: _Context) -> Finding:
         f"{numbers['cells']} cells); {violations} points exceed the operator-norm bound.")
     reason = (f"largest relative error {_num(rel_err, 2)} over {numbers['comparisons']} comparisons in "
               f"{numbers['cells']} cells; {violations} bound violations")
-    return Finding("C1", title, claim, verdict, criterion, numbers, ctx.seeds(*rnn_exps), rnn_exps, figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(*rnn_exps), rnn_exps, figs, reason)
 
 
-def _c2(ctx: _Context) -> Finding:
-    title = "With tanh or sigmoid the gradient shrinks exponentially with distance"
-    claim = "With tanh or sigmoid activations the gradient shrinks exponentially with the distance in time."
-    criterion = ("For tanh and for sigmoid (same orthogonal W_hh, at initialisation, experiment 'activation'): the "
-                 "per-step rate r fitted to log‖∂L/∂h_k‖ against the distance (lags ≥ 1) has a 95% interval across "
-                 f"seeds below 0, the fit's R² is at least {R2_MIN} in every seed, and the interval lies at or below "
-                 "the bound log(γ·σ_max(W_hh)) (γ = 1 for tanh, 1/4 for sigmoid; Pascanu et al. 2013). An activation "
-                 f"refutes it when its interval lies above 0, or above the bound, or when r < 0 but R² < {R2_MIN} "
-                 "(not exponential). Supported when both activations pass, partly when one does.")
+@_finding("C2",
+          title="With tanh or sigmoid the gradient shrinks exponentially with distance",
+          claim="With tanh or sigmoid activations the gradient shrinks exponentially with the distance in time.",
+          criterion=("For tanh and for sigmoid (same orthogonal W_hh, at initialisation, experiment 'activation'): the "
+                     "per-step rate r fitted to log‖∂L/∂h_k‖ against the distance (lags ≥ 1) has a 95% interval across "
+                     f"seeds below 0, the fit's R² is at least {R2_MIN} in every seed, and the interval lies at or below "
+                     "the bound log(γ·σ_max(W_hh)) (γ = 1 for tanh, 1/4 for sigmoid; Pascanu et al. 2013). An activation "
+                     f"refutes it when its interval lies above 0, or above the bound, or when r < 0 but R² < {R2_MIN} "
+                     "(not exponential). Supported when both activations pass, partly when one does."))
+def _c2(ctx: _Context) -> _Outcome:
     exp = "activation"
-    missing = _need(ctx, [exp])
-    if missing:
-        return _inconclusive("C2", title, claim, criterion, missing, [exp], ctx)
+    _require(ctx, [exp])
     rates = _rates(ctx, exp)
     numbers: dict[str, Any] = {"length": int(select(ctx.frame, exp)["length"].max())}
     parts = []
@@ -467,22 +518,21 @@ def _c2(ctx: _Context) -> Finding:
     reason = "; ".join(f"{a}: r = {_num(numbers[a]['rate'])} per step, 95% CI [{_num(numbers[a]['lo'])}, "
                        f"{_num(numbers[a]['hi'])}], R² ≥ {_num(numbers[a]['r2'])}, bound {_num(numbers[a]['bound'])}"
                        for a in ("tanh", "sigmoid") if a in numbers) or "too few seeds per activation"
-    return Finding("C2", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp, "init"], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp, "init"], figs, reason)
 
 
-def _c3(ctx: _Context) -> Finding:
-    title = "After training, a plain RNN is biased towards recent inputs"
-    claim = "Early inputs stop influencing learning: the model is biased to recent inputs."
-    criterion = ("Two parts. (a) After training at the longest length of 'architecture', the tanh RNN's sensitivity "
-                 "‖∂y/∂x_k‖ to the cue (the first input) is more than 10 times smaller than to the last input: the "
-                 "95% interval across seeds of log10(cue/last) lies below −1 (refuted when it lies above −1). "
-                 f"(b) In 'recall_length', recall accuracy at the shortest lag lies above chance + {CHANCE_MARGIN} "
-                 f"and at the longest lag below chance + {CHANCE_MARGIN} (refuted when the shortest lag is at chance "
-                 "or the longest is learned). Supported when both hold, partly when one does.")
+@_finding("C3",
+          title="After training, a plain RNN is biased towards recent inputs",
+          claim="Early inputs stop influencing learning: the model is biased to recent inputs.",
+          criterion=("Two parts. (a) After training at the longest length of 'architecture', the tanh RNN's sensitivity "
+                     "‖∂y/∂x_k‖ to the cue (the first input) is more than 10 times smaller than to the last input: the "
+                     "95% interval across seeds of log10(cue/last) lies below −1 (refuted when it lies above −1). "
+                     f"(b) In 'recall_length', recall accuracy at the shortest lag lies above chance + {CHANCE_MARGIN} "
+                     f"and at the longest lag below chance + {CHANCE_MARGIN} (refuted when the shortest lag is at chance "
+                     "or the longest is learned). Supported when both hold, partly when one does."))
+def _c3(ctx: _Context) -> _Outcome:
     needed = ["architecture", "recall_length"]
-    missing = _need(ctx, needed)
-    if missing:
-        return _inconclusive("C3", title, claim, criterion, missing, needed, ctx)
+    _require(ctx, needed)
     sens = lag_profiles(ctx.frame, "architecture", "sensitivity_input", "trained")
     longest = int(sens["length"].max()) if len(sens) else 0
     sens = sens[sens["length"] == longest]
@@ -539,22 +589,21 @@ def _c3(ctx: _Context) -> Finding:
                f"{_num(rnn['hi'], 2)}])" if rnn else "no tanh RNN sensitivity")
               + (f"; recall {_num(short['mean'], 2)} at lag {short['length'] - 1}, {_num(long_['mean'], 2)} at lag "
                  f"{long_['length'] - 1}" if short else ""))
-    return Finding("C3", title, claim, verdict, criterion, numbers, ctx.seeds(*needed), needed, figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(*needed), needed, figs, reason)
 
 
-def _c4(ctx: _Context) -> Finding:
-    title = "Short dependencies are learned, long ones are not"
-    claim = "A plain RNN learns short dependencies but not long ones."
-    criterion = ("For the tanh RNN on each task: at the shortest length the 95% interval of the score across seeds "
-                 f"is clearly better than chance (recall: above chance + {CHANCE_MARGIN}; adding: MSE below "
-                 f"{ADDING_LEARNED} × the predict-1 baseline 1/6) and at the longest length it is at chance (recall: "
-                 f"below chance + {CHANCE_MARGIN}; adding: MSE above {ADDING_FAILED} × 1/6). A task refutes it when the "
-                 "shortest length is at chance or the longest is learned. Supported when both tasks show it, "
-                 "partly when one does.")
+@_finding("C4",
+          title="Short dependencies are learned, long ones are not",
+          claim="A plain RNN learns short dependencies but not long ones.",
+          criterion=("For the tanh RNN on each task: at the shortest length the 95% interval of the score across seeds "
+                     f"is clearly better than chance (recall: above chance + {CHANCE_MARGIN}; adding: MSE below "
+                     f"{ADDING_LEARNED} × the predict-1 baseline 1/6) and at the longest length it is at chance (recall: "
+                     f"below chance + {CHANCE_MARGIN}; adding: MSE above {ADDING_FAILED} × 1/6). A task refutes it when the "
+                     "shortest length is at chance or the longest is learned. Supported when both tasks show it, "
+                     "partly when one does."))
+def _c4(ctx: _Context) -> _Outcome:
     needed = ["recall_length", "adding_length"]
-    missing = _need(ctx, needed, any_of=True)
-    if missing:
-        return _inconclusive("C4", title, claim, criterion, missing, needed, ctx)
+    _require(ctx, needed, any_of=True)
     numbers: dict[str, Any] = {"chance": math.nan, "baseline": ADDING_BASELINE_MSE, "tasks": []}
     parts, figs = [], []
     for name, variant, label in (("recall_length", "base", "recall"), ("adding_length", "rnn_tanh", "adding")):
@@ -596,28 +645,27 @@ def _c4(ctx: _Context) -> Finding:
     verdict = combine(parts)
     reason = "; ".join(f"{k}: {_num(numbers[k]['short']['mean'])} at T={numbers[k]['short_length']}, "
                        f"{_num(numbers[k]['long']['mean'])} at T={numbers[k]['long_length']}" for k in numbers["tasks"])
-    return Finding("C4", title, claim, verdict, criterion, numbers, ctx.seeds(*needed), needed, figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(*needed), needed, figs, reason)
 
 
-def _c5(ctx: _Context) -> Finding:
-    title = "More training does not rescue a plain RNN at long range"
-    claim = "More data or longer training does not fix a plain RNN."
-    criterion = ("Experiment 'budget': the tanh RNN with PyTorch's default init, at the longest length, trained "
-                 "for four times the standard budget (read from the same run at a quarter of its steps). "
-                 f"Supported when its accuracy interval across seeds stays below chance + {CHANCE_MARGIN} at the full "
-                 "budget and no orthogonal or IRNN seed learns either. Partly supported when the default RNN stays "
-                 "at chance but the orthogonal or identity (IRNN) initialisation learns — the initialisation, not "
-                 "the budget, rescues it — or when only some of its seeds learn (a seed 'learns' when the 95% "
-                 f"Wilson interval of its held-out accuracy lies above chance + {CHANCE_MARGIN}). Not supported when "
-                 "its interval lies above chance + margin, or every seed learns, with four times the budget. "
-                 "Inconclusive when it already learns at the standard budget (nothing to rescue).")
+@_finding("C5",
+          title="More training does not rescue a plain RNN at long range",
+          claim="More data or longer training does not fix a plain RNN.",
+          criterion=("Experiment 'budget': the tanh RNN with PyTorch's default init, at the longest length, trained "
+                     "for four times the standard budget (read from the same run at a quarter of its steps). "
+                     f"Supported when its accuracy interval across seeds stays below chance + {CHANCE_MARGIN} at the full "
+                     "budget and no orthogonal or IRNN seed learns either. Partly supported when the default RNN stays "
+                     "at chance but the orthogonal or identity (IRNN) initialisation learns — the initialisation, not "
+                     "the budget, rescues it — or when only some of its seeds learn (a seed 'learns' when the 95% "
+                     f"Wilson interval of its held-out accuracy lies above chance + {CHANCE_MARGIN}). Not supported when "
+                     "its interval lies above chance + margin, or every seed learns, with four times the budget. "
+                     "Inconclusive when it already learns at the standard budget (nothing to rescue)."))
+def _c5(ctx: _Context) -> _Outcome:
     exp = "budget"
-    missing = _need(ctx, [exp])
-    if missing:
-        return _inconclusive("C5", title, claim, criterion, missing, [exp], ctx)
+    _require(ctx, [exp])
     curves = select(ctx.frame, exp, stage="train", metric="eval_accuracy")
     if curves.empty:
-        return _inconclusive("C5", title, claim, criterion, "no accuracy curves recorded in 'budget'", [exp], ctx)
+        raise _Undecidable("no accuracy curves recorded in 'budget'", [exp])
     n_eval = ctx.eval_size(exp)
     chance_rows = select(ctx.frame, exp, metric="chance")["value"]
     chance = float(chance_rows.iloc[0]) if len(chance_rows) else 0.125
@@ -678,26 +726,21 @@ def _c5(ctx: _Context) -> Finding:
         "Accuracy against training step. " + "; ".join(
             f"{v['label']}: {_num(v['at_quarter']['mean'], 2)} at step {quarter}, {_num(v['at_end']['mean'], 2)} at "
             f"step {budget}, {v['learned_end']} of {v['seeds']} seeds learned" for v in numbers["variants"].values()) + ".")
-    return Finding("C5", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp], figs, why)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, why)
 
 
-def _c6(ctx: _Context) -> Finding:
-    title = "Gated cells preserve gradients over long spans"
-    claim = "LSTM and GRU gates preserve gradients over long spans."
-    criterion = ("At the longest length of 'architecture', for each gated model (the LSTM with each gate "
-                 f"initialisation, the GRU): it 'learns' when its accuracy interval lies above chance + {CHANCE_MARGIN} "
-                 "(refuted when below), and it 'preserves' the gradient when the 95% interval of its fitted decay "
-                 "rate at initialisation lies entirely above (closer to zero than) the tanh RNN's (refuted when "
-                 "entirely below). Supported when every gated model learns and preserves; partly when some do; not "
-                 "supported when every one is refuted on at least one part.")
+@_finding("C6",
+          title="Gated cells preserve gradients over long spans",
+          claim="LSTM and GRU gates preserve gradients over long spans.",
+          criterion=("At the longest length of 'architecture', for each gated model (the LSTM with each gate "
+                     f"initialisation, the GRU): it 'learns' when its accuracy interval lies above chance + {CHANCE_MARGIN} "
+                     "(refuted when below), and it 'preserves' the gradient when the 95% interval of its fitted decay "
+                     "rate at initialisation lies entirely above (closer to zero than) the tanh RNN's (refuted when "
+                     "entirely below). Supported when every gated model learns and preserves; partly when some do; not "
+                     "supported when every one is refuted on at least one part."))
+def _c6(ctx: _Context) -> _Outcome:
     exp = "architecture"
-    missing = _need(ctx, [exp])
-    if missing:
-        return _inconclusive("C6", title, claim, criterion, missing, [exp], ctx)
-    acc = _accuracy_table(ctx, exp)
-    if acc.empty:
-        return _inconclusive("C6", title, claim, criterion, "no final accuracies recorded", [exp], ctx)
-    longest = int(acc["length"].max())
+    acc, longest = _final_accuracies(ctx, exp)
     rates = _rates(ctx, exp)
     rates = rates[rates["length"] == longest]
     rnn_acc, rnn_rate = _row(acc, "rnn_tanh", longest), _row(rates, "rnn_tanh")
@@ -721,7 +764,7 @@ def _c6(ctx: _Context) -> Finding:
         entry.update({"learns": learns, "preserves": preserves, "passes": _both(learns, preserves)})
         parts.append(_both(learns, preserves))
     if not parts:
-        return _inconclusive("C6", title, claim, criterion, "no gated model in this build", [exp], ctx)
+        raise _Undecidable("no gated model in this build", [exp])
     verdict = combine(parts)
     variants = ["rnn_tanh"] + gated
     series = _profile_series(ctx, exp, variants, longest)
@@ -743,7 +786,7 @@ def _c6(ctx: _Context) -> Finding:
             f"{m['label']}: {_num(m['acc']['mean'], 2)}" for m in numbers["models"].values()) + ".")
     reason = "; ".join(f"{m['label']}: accuracy {_num(m['acc']['mean'], 2)}, rate {_num(m['rate']['mean'])}"
                        for m in numbers["models"].values())
-    return Finding("C6", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, reason)
 
 
 def _difference_state(diff: dict) -> bool | None:
@@ -757,21 +800,20 @@ def _difference_state(diff: dict) -> bool | None:
     return None
 
 
-def _c7(ctx: _Context) -> Finding:
-    title = "Careful initialisation helps"
-    claim = "Careful initialisation (orthogonal, identity/IRNN, gain near the critical value, LSTM gate biases) helps."
-    criterion = ("Three parts, each from 95% Welch intervals of a difference across seeds (careful − default). "
-                 "(a) Plain RNN ('init', recall at its length): some careful init (Xavier, orthogonal, IRNN) has an "
-                 f"accuracy difference interval above 0; refuted when every careful init's interval lies below "
-                 f"+{SAME_ACCURACY} (none can be {SAME_ACCURACY} better). (b) LSTM ('architecture', longest length): the "
-                 "same for forget-bias 1 and chrono against PyTorch's default. (c) Gradient ('init', at "
-                 "initialisation): some careful init's decay-rate interval lies entirely above the default's (slower "
-                 "decay); refuted when every one lies entirely below. Supported when all three hold, partly when "
-                 "some do, not supported when all are refuted.")
+@_finding("C7",
+          title="Careful initialisation helps",
+          claim="Careful initialisation (orthogonal, identity/IRNN, gain near the critical value, LSTM gate biases) helps.",
+          criterion=("Three parts, each from 95% Welch intervals of a difference across seeds (careful − default). "
+                     "(a) Plain RNN ('init', recall at its length): some careful init (Xavier, orthogonal, IRNN) has an "
+                     f"accuracy difference interval above 0; refuted when every careful init's interval lies below "
+                     f"+{SAME_ACCURACY} (none can be {SAME_ACCURACY} better). (b) LSTM ('architecture', longest length): the "
+                     "same for forget-bias 1 and chrono against PyTorch's default. (c) Gradient ('init', at "
+                     "initialisation): some careful init's decay-rate interval lies entirely above the default's (slower "
+                     "decay); refuted when every one lies entirely below. Supported when all three hold, partly when "
+                     "some do, not supported when all are refuted."))
+def _c7(ctx: _Context) -> _Outcome:
     names = ["init", "architecture"]
-    missing = _need(ctx, names, any_of=True)
-    if missing:
-        return _inconclusive("C7", title, claim, criterion, missing, names + ["gain_sweep"], ctx)
+    _require(ctx, names, any_of=True, listed=names + ["gain_sweep"])
     numbers: dict[str, Any] = {"rnn": {}, "lstm": {}, "parts": {}}
     parts = []
     for name, group, default, careful in (("init", "rnn", "default", ["xavier", "orthogonal", "irnn"]),
@@ -856,30 +898,29 @@ def _c7(ctx: _Context) -> Finding:
     reason = "; ".join([f"RNN accuracy: {_state_word(numbers['parts'].get('rnn'))}",
                         f"LSTM accuracy: {_state_word(numbers['parts'].get('lstm'))}",
                         f"gradient decay: {_state_word(gradient_part)}"])
-    return Finding("C7", title, claim, verdict, criterion, numbers, ctx.seeds(*names), names + ["gain_sweep"], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(*names), names + ["gain_sweep"], figs, reason)
 
 
 def _state_word(state: bool | None) -> str:
     return {True: "a careful init is better", False: "no careful init is better", None: "undetermined"}[state]
 
 
-def _c8(ctx: _Context) -> Finding:
-    title = "Activations that shrink the gradient less train better"
-    claim = "Activations less prone to shrinking gradients help."
-    criterion = ("With the same orthogonal W_hh ('activation'): (a) the decay rate follows the mean derivative f′ "
-                 "along the trajectories (Spearman rank correlation ≥ 0.8 across the activations; refuted below "
-                 "that); (b) the activation whose gradient decays slowest trains better than the one whose gradient "
-                 "decays fastest: the 95% Welch interval of their accuracy difference lies above 0 (refuted when it "
-                 "lies below 0). Supported when both hold, partly when one does.")
+@_finding("C8",
+          title="Activations that shrink the gradient less train better",
+          claim="Activations less prone to shrinking gradients help.",
+          criterion=("With the same orthogonal W_hh ('activation'): (a) the decay rate follows the mean derivative f′ "
+                     "along the trajectories (Spearman rank correlation ≥ 0.8 across the activations; refuted below "
+                     "that); (b) the activation whose gradient decays slowest trains better than the one whose gradient "
+                     "decays fastest: the 95% Welch interval of their accuracy difference lies above 0 (refuted when it "
+                     "lies below 0). Supported when both hold, partly when one does."))
+def _c8(ctx: _Context) -> _Outcome:
     exp = "activation"
-    missing = _need(ctx, [exp])
-    if missing:
-        return _inconclusive("C8", title, claim, criterion, missing, [exp], ctx)
+    _require(ctx, [exp])
     rates = _rates(ctx, exp).set_index("variant")
     acc = _accuracy_table(ctx, exp).set_index("variant")
     acts = [a for a in ("sigmoid", "tanh", "relu", "identity") if a in rates.index and a in acc.index]
     if len(acts) < 2:
-        return _inconclusive("C8", title, claim, criterion, "fewer than two activations measured", [exp], ctx)
+        raise _Undecidable("fewer than two activations measured", [exp])
     numbers: dict[str, Any] = {"activations": {}}
     for a in acts:
         numbers["activations"][a] = {
@@ -925,24 +966,23 @@ def _c8(ctx: _Context) -> Finding:
             f"{p['label']}: rate {_num(p['rate'])}, accuracy {_num(p['acc'], 2)}" for p in points) + ".")
     reason = (f"Spearman(mean f′, rate) = {_num(rho, 2)}; slowest decay {slowest}, fastest {fastest}; accuracy "
               f"difference {_num(diff['diff'], 2)} [{_num(diff['lo'], 2)}, {_num(diff['hi'], 2)}]")
-    return Finding("C8", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, reason)
 
 
-def _c9(ctx: _Context) -> Finding:
-    title = "Clipping tames exploding gradients, not vanishing ones"
-    claim = "Gradient clipping tames exploding gradients but does nothing for vanishing ones."
-    criterion = ("(a) Exploding regime ('clip_exploding'): holds when a smaller share of clipped than of unclipped "
-                 "runs diverges and at least half of the unclipped runs diverge; refuted when clipped runs diverge at "
-                 "least as often as unclipped ones that do diverge; undetermined when no unclipped run diverges. "
-                 "(b) Vanishing regime ('clip_vanishing'): holds when clipping changes neither the accuracy (the 95% "
-                 f"Welch interval of the difference lies within ±{SAME_ACCURACY}) nor the decay rate after training "
-                 "(its difference interval contains 0); refuted when either difference interval excludes 0 by more "
-                 f"than that (accuracy beyond ±{SAME_ACCURACY}, or rate interval excluding 0). Supported when both "
-                 "parts hold, partly when one does.")
+@_finding("C9",
+          title="Clipping tames exploding gradients, not vanishing ones",
+          claim="Gradient clipping tames exploding gradients but does nothing for vanishing ones.",
+          criterion=("(a) Exploding regime ('clip_exploding'): holds when a smaller share of clipped than of unclipped "
+                     "runs diverges and at least half of the unclipped runs diverge; refuted when clipped runs diverge at "
+                     "least as often as unclipped ones that do diverge; undetermined when no unclipped run diverges. "
+                     "(b) Vanishing regime ('clip_vanishing'): holds when clipping changes neither the accuracy (the 95% "
+                     f"Welch interval of the difference lies within ±{SAME_ACCURACY}) nor the decay rate after training "
+                     "(its difference interval contains 0); refuted when either difference interval excludes 0 by more "
+                     f"than that (accuracy beyond ±{SAME_ACCURACY}, or rate interval excluding 0). Supported when both "
+                     "parts hold, partly when one does."))
+def _c9(ctx: _Context) -> _Outcome:
     names = ["clip_exploding", "clip_vanishing"]
-    missing = _need(ctx, names, any_of=True)
-    if missing:
-        return _inconclusive("C9", title, claim, criterion, missing, names, ctx)
+    _require(ctx, names, any_of=True)
     numbers: dict[str, Any] = {}
     parts, figs = [], []
     if ctx.has("clip_exploding") and len(ctx.seeds("clip_exploding")) >= 2:
@@ -1050,7 +1090,7 @@ def _c9(ctx: _Context) -> Finding:
         bits.append(f"vanishing: accuracy difference {_num(d['acc_diff']['diff'], 2)} [{_num(d['acc_diff']['lo'], 2)}, "
                     f"{_num(d['acc_diff']['hi'], 2)}], rate difference {_num(d['rate_diff']['diff'], 2)} "
                     f"[{_num(d['rate_diff']['lo'], 2)}, {_num(d['rate_diff']['hi'], 2)}]")
-    return Finding("C9", title, claim, verdict, criterion, numbers, ctx.seeds(*names), names, figs, "; ".join(bits))
+    return _Outcome(verdict, numbers, ctx.seeds(*names), names, figs, "; ".join(bits))
 
 
 def _clip_value(ctx: _Context, experiment: str, variant: str) -> float | None:
@@ -1058,20 +1098,19 @@ def _clip_value(ctx: _Context, experiment: str, variant: str) -> float | None:
     return float(rows.iloc[0]) if len(rows) else None
 
 
-def _c10(ctx: _Context) -> Finding:
-    title = "Attention avoids the recurrent product"
-    claim = "Attention avoids recurrent multiplication: the gradient does not shrink with distance."
-    criterion = ("For the causal transformer at the longest length of 'architecture': (a) the per-step rate of "
-                 f"log‖∂L/∂x_k‖ at initialisation has a 95% interval inside ±{FLAT_RATE} (flat: at most a factor "
-                 f"e^({FLAT_RATE}·T) over the sequence; refuted when the interval lies wholly outside); (b) its accuracy "
-                 f"interval lies above chance + {CHANCE_MARGIN} (refuted when below). Supported when both hold, partly "
-                 "when one does.")
+@_finding("C10",
+          title="Attention avoids the recurrent product",
+          claim="Attention avoids recurrent multiplication: the gradient does not shrink with distance.",
+          criterion=("For the causal transformer at the longest length of 'architecture': (a) the per-step rate of "
+                     f"log‖∂L/∂x_k‖ at initialisation has a 95% interval inside ±{FLAT_RATE} (flat: at most a factor "
+                     f"e^({FLAT_RATE}·T) over the sequence; refuted when the interval lies wholly outside); (b) its accuracy "
+                     f"interval lies above chance + {CHANCE_MARGIN} (refuted when below). Supported when both hold, partly "
+                     "when one does."))
+def _c10(ctx: _Context) -> _Outcome:
     exp = "architecture"
-    missing = _need(ctx, [exp])
-    if missing is None and "transformer" not in set(select(ctx.frame, exp)["variant"]):
-        missing = "the transformer variant of 'architecture' is not in this build"
-    if missing:
-        return _inconclusive("C10", title, claim, criterion, missing, [exp], ctx)
+    _require(ctx, [exp])
+    if "transformer" not in set(select(ctx.frame, exp)["variant"]):
+        raise _Undecidable("the transformer variant of 'architecture' is not in this build", [exp])
     acc = _accuracy_table(ctx, exp)
     longest = int(acc["length"].max()) if len(acc) else int(select(ctx.frame, exp)["length"].max())
     rates = _rates(ctx, exp)
@@ -1110,25 +1149,20 @@ def _c10(ctx: _Context) -> Finding:
             f"transformer {_num(v['mean'], 2)} at T = {k}" for k, v in numbers["acc_by_length"].items()) + ".")
     reason = (f"transformer rate {_num(numbers['rate']['mean'], 2)} per step [{_num(numbers['rate']['lo'], 2)}, "
               f"{_num(numbers['rate']['hi'], 2)}], accuracy {_num(numbers['acc']['mean'], 2)} at length {longest}")
-    return Finding("C10", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, reason)
 
 
-def _g1(ctx: _Context) -> Finding:
-    title = "Gate initialisation decides whether an LSTM learns long dependencies"
-    claim = ("Within a CPU budget, an LSTM's gate initialisation, not gating alone, decides whether it learns "
-             "long dependencies.")
-    criterion = (f"At the longest length of 'architecture': supported when the chrono-initialised LSTM's accuracy "
-                 f"interval lies above chance + {CHANCE_MARGIN} while the default-initialised LSTM's lies below it; not "
-                 "supported when the default LSTM's interval lies above it too (gating alone suffices) or the chrono "
-                 "LSTM's lies below it (the initialisation does not rescue it); otherwise inconclusive.")
+@_finding("G1",
+          title="Gate initialisation decides whether an LSTM learns long dependencies",
+          claim=("Within a CPU budget, an LSTM's gate initialisation, not gating alone, decides whether it learns "
+                 "long dependencies."),
+          criterion=(f"At the longest length of 'architecture': supported when the chrono-initialised LSTM's accuracy "
+                     f"interval lies above chance + {CHANCE_MARGIN} while the default-initialised LSTM's lies below it; not "
+                     "supported when the default LSTM's interval lies above it too (gating alone suffices) or the chrono "
+                     "LSTM's lies below it (the initialisation does not rescue it); otherwise inconclusive."))
+def _g1(ctx: _Context) -> _Outcome:
     exp = "architecture"
-    missing = _need(ctx, [exp])
-    if missing:
-        return _inconclusive("G1", title, claim, criterion, missing, [exp], ctx)
-    acc = _accuracy_table(ctx, exp)
-    if acc.empty:
-        return _inconclusive("G1", title, claim, criterion, "no final accuracies recorded", [exp], ctx)
-    longest = int(acc["length"].max())
+    acc, longest = _final_accuracies(ctx, exp)
     models = {}
     for v in ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru"):
         rows = acc[acc["variant"] == v].sort_values("length")
@@ -1163,21 +1197,20 @@ def _g1(ctx: _Context) -> Finding:
             f"{m['label']}: {_num(m['by_length'].get(longest, {}).get('mean'), 2)}" for m in models.values()) + ".")
     reason = (f"{why}: chrono LSTM {_num(chrono['mean'], 2)}, default LSTM {_num(default['mean'], 2)} at length {longest}"
               if chrono is not None and default is not None else why)
-    return Finding("G1", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, reason)
 
 
-def _g2(ctx: _Context) -> Finding:
-    title = "The gain sweep: from vanishing to exploding at γ·g = 1"
-    claim = ("With W_hh = g·Q (Q orthogonal), the per-step rate of the gradient is log g for a linear RNN and at "
-             "most log(γ·g) with tanh: vanishing below γ·g = 1, growing above it only where the activation allows.")
-    criterion = ("Supported when (a) the identity activation's measured rate equals log g at every gain to within "
-                 "1e-6 (the analytic case, ‖∂L/∂h_k‖ = g^(T−k)·‖∂L/∂h_T‖), (b) its rate interval lies below 0 for "
-                 "every g < 1 and above 0 for every g > 1 (the transition sits at γ·g = 1), and (c) tanh's rate "
-                 f"interval never exceeds log g + {GAIN_TOLERANCE} (the bound). Not supported when any check fails.")
+@_finding("G2",
+          title="The gain sweep: from vanishing to exploding at γ·g = 1",
+          claim=("With W_hh = g·Q (Q orthogonal), the per-step rate of the gradient is log g for a linear RNN and at "
+                 "most log(γ·g) with tanh: vanishing below γ·g = 1, growing above it only where the activation allows."),
+          criterion=("Supported when (a) the identity activation's measured rate equals log g at every gain to within "
+                     "1e-6 (the analytic case, ‖∂L/∂h_k‖ = g^(T−k)·‖∂L/∂h_T‖), (b) its rate interval lies below 0 for "
+                     "every g < 1 and above 0 for every g > 1 (the transition sits at γ·g = 1), and (c) tanh's rate "
+                     f"interval never exceeds log g + {GAIN_TOLERANCE} (the bound). Not supported when any check fails."))
+def _g2(ctx: _Context) -> _Outcome:
     exp = "gain_sweep"
-    missing = _need(ctx, [exp])
-    if missing:
-        return _inconclusive("G2", title, claim, criterion, missing, [exp], ctx)
+    _require(ctx, [exp])
     rates = _rates(ctx, exp).sort_values("gain")
     sweep = []
     exact, transition, below = [], [], []
@@ -1237,7 +1270,7 @@ def _g2(ctx: _Context) -> Finding:
         f"{_num(crossing)}.")
     reason = (f"identity error ≤ {_num(numbers['max_identity_error'], 2)}; transition at g = 1: "
               f"{_state_yes(checks[1])}; tanh under the bound: {_state_yes(checks[2])}")
-    return Finding("G2", title, claim, verdict, criterion, numbers, ctx.seeds(exp), [exp], figs, reason)
+    return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, reason)
 
 
 def _state_yes(state: bool | None) -> str:
@@ -1256,13 +1289,14 @@ def _match(state: bool | None) -> str:
     return {True: "match", False: "mismatch", None: "undetermined"}[state]
 
 
-def _l1(ctx: _Context) -> Finding:
-    title = "Against the literature"
-    claim = "Our outcomes agree with published results where this battery can check them."
-    criterion = ("Each item is computed from this build: 'match' when our interval agrees with the published outcome, "
-                 "'mismatch' when it contradicts it, 'undetermined' when the interval straddles the threshold, 'not "
-                 "measured' when the battery has no such experiment. Supported when every determined item matches, "
-                 "partly when some do, not supported when none does.")
+@_finding("L1",
+          title="Against the literature",
+          claim="Our outcomes agree with published results where this battery can check them.",
+          criterion=("Each item is computed from this build: 'match' when our interval agrees with the published outcome, "
+                     "'mismatch' when it contradicts it, 'undetermined' when the interval straddles the threshold, 'not "
+                     "measured' when the battery has no such experiment. Supported when every determined item matches, "
+                     "partly when some do, not supported when none does."))
+def _l1(ctx: _Context) -> _Outcome:
     items = []
     frame = ctx.frame
     rnn = frame[(frame["arch"] == "rnn") & (frame["stage"] == "init")]
@@ -1363,12 +1397,13 @@ def _l1(ctx: _Context) -> Finding:
                "references": _REFERENCES,
                "counts": {k: sum(i["match"] == k for i in items) for k in ("match", "mismatch", "undetermined", "not measured")}}
     reason = f"{sum(determined)} of {len(determined)} determined items match"
-    return Finding("L1", title, claim, verdict, criterion, numbers, ctx.seeds(*ctx.present) if ctx.present else [],
+    return _Outcome(verdict, numbers, ctx.seeds(*ctx.present) if ctx.present else [],
                    sorted(ctx.present & {"activation", "init", "gain_sweep", "adding_length", "architecture",
                                          "clip_exploding", "clip_vanishing", "recall_length", "budget"}), [], reason)
 
 
-_FINDINGS: list[Callable[[_Context], Finding]] = [_c1, _c2, _c3, _c4, _c5, _c6, _c7, _c8, _c9, _c10, _g1, _g2, _l1]
+if tuple(make.id for make in _FINDINGS) != CLAIM_IDS:
+    raise RuntimeError("findings registered out of report order")
 
 
 def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
@@ -1381,8 +1416,8 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
     ctx = _Context(frame, battery, with_figures)
     out = []
     with np.errstate(divide="ignore", invalid="ignore"):
-        for fid, make in zip(CLAIM_IDS, _FINDINGS):
-            if ids is not None and fid not in ids:
+        for make in _FINDINGS:
+            if ids is not None and make.id not in ids:
                 continue
             finding = make(ctx)
             finding.numbers = _plain(finding.numbers)

@@ -161,8 +161,12 @@ class ReportCache:
             (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
             folder = self.root / digest
             if folder.exists():  # a damaged entry of the same digest: replace it
-                shutil.rmtree(folder)
-            os.rename(staging, folder)
+                shutil.rmtree(folder, ignore_errors=True)
+            try:
+                os.rename(staging, folder)
+            except OSError:
+                if not (folder / "manifest.json").is_file():
+                    raise  # not a concurrent build that stored the same report first
         finally:
             shutil.rmtree(staging, ignore_errors=True)
         self._prune()
