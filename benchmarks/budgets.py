@@ -23,7 +23,9 @@ BUDGET_SECONDS = {"smoke": 30, "quick": 180, "standard": 900, "rebuild": 10}
 def vgreport(*args: str) -> float:
     exe = Path(sys.executable).with_name("vgreport")
     started = time.perf_counter()
-    subprocess.run([str(exe), *args], check=True, stdout=subprocess.DEVNULL)
+    done = subprocess.run([str(exe), *args], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    if done.returncode:  # the CLI's verdict lines would clutter the table; show them only on failure
+        sys.exit(f"vgreport {' '.join(args)} failed:\n{done.stderr}")
     return time.perf_counter() - started
 
 
