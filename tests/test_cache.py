@@ -96,7 +96,8 @@ def test_cache_put_writes_one_readable_file_and_no_temporary(tmp_path, tiny_cell
     assert _files(tmp_path) == [tmp_path / "ab" / "abcdef.json"]
     assert stat.S_IMODE((tmp_path / "ab" / "abcdef.json").stat().st_mode) == 0o644
     entry = cache.entry("abcdef")
-    assert entry["records"] == records and entry["computed_at"] == stamp
+    assert entry["records"] == records
+    assert (entry["computed_at"], entry["sha256"]) == (stamp["computed_at"], stamp["sha256"])
     assert CellSpec(**entry["cell"]) == cell
     assert cache.get("abcdef") == records and cache.get("abcdeg") is None
 
@@ -208,3 +209,14 @@ def test_report_cache_keeps_the_most_recently_used_entries(tmp_path):
     cache.put("a" * 64, {"html": tmp_path / "src2" / "report.html"}, {"C1": "again"})  # same digest: replaced
     assert cache.get("a" * 64)["verdicts"] == {"C1": "again"}
     assert not [p for p in cache.root.iterdir() if p.name.startswith(".")], "a staging folder was left"
+
+
+def test_record_digests_are_the_sha256_of_the_stored_bytes(tiny_cell, tmp_path):
+    """execute names each cell's records by the SHA-256 of its cache file, computed or cached."""
+    import hashlib
+    cache = Cache(tmp_path)
+    cells = [tiny_cell(seed=0), tiny_cell(seed=1)]
+    _, computed = execute(cells, cache, progress=False)
+    _, cached = execute(cells, cache, progress=False)
+    on_disk = [hashlib.sha256(cache.path(cell_key(c)).read_bytes()).hexdigest() for c in cells]
+    assert computed["record_digests"] == cached["record_digests"] == on_disk

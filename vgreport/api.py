@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__
-from .runner import Cache, MissingResults, ReportCache, cell_key, estimate_seconds, execute, write_atomic
+from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute, write_atomic
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -84,7 +84,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     records, summary = execute(cells, cache, jobs=jobs or os.cpu_count() or 1, device=device,
                                progress=progress, cache_only=cache_only)
     reports = ReportCache(cache.root)
-    digest = _report_digest(battery, only, cells, cache, device, formats, templates_dir, paper)
+    digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper)
     manifest = None if force_render else reports.get(digest)
     if manifest is not None:
         summary["report"] = "reused"
@@ -128,11 +128,12 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
                        verdicts={f.id: f.verdict for f in findings})
 
 
-def _report_digest(battery: Battery, only, cells, cache: Cache, device: str, formats, templates_dir,
+def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str], formats, templates_dir,
                    paper: str) -> str:
-    """SHA-256 of everything the report stage reads: each cell's label and cached bytes, the
-    battery, the options, every template it could load, vgreport's own code and the library
-    versions. Fonts installed on the system are not in it (use --force-render after changing them)."""
+    """SHA-256 of everything the report stage reads: each cell's label and the SHA-256 of its
+    cached records (taken by execute as it read them), the battery, the options, every template
+    it could load, vgreport's own code and the library versions. Fonts installed on the system
+    are not in it (use --force-render after changing them)."""
     from .render import shipped_templates_dir
     digest = hashlib.sha256()
 
@@ -145,9 +146,9 @@ def _report_digest(battery: Battery, only, cells, cache: Cache, device: str, for
                "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
                "versions": _versions()}
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
-    for cell in cells:
+    for cell, records_sha in zip(cells, record_digests, strict=True):
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
-        add("records", cache.path(cell_key(cell, device)).read_bytes())
+        add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
         add(f"code/{path.name}", path.read_bytes())

@@ -25,6 +25,7 @@ import jinja2
 import numpy as np
 from markupsafe import Markup
 
+from . import shipped_folder
 from .findings import Finding
 from .runner import write_atomic
 
@@ -101,12 +102,8 @@ class ReportContext:
 
 
 def shipped_templates_dir() -> Path:
-    """templates/ inside an installed wheel (force-included), or at the top of the repository."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "templates", here.parent / "templates"):
-        if (candidate / "report.html.j2").is_file():
-            return candidate
-    raise FileNotFoundError(f"cannot find the report templates (report.html.j2) next to {here}")
+    """templates/ inside an installed wheel, or at the top of the repository."""
+    return shipped_folder("templates", "report.html.j2")
 
 
 # ---------------------------------------------------------------- filters

@@ -84,26 +84,29 @@ class Cache:
         return None if entry is None else entry["records"]
 
     def entry(self, key: str) -> dict | None:
-        """The stored {cell, records, computed_at}, or None when absent or damaged."""
+        """The stored {cell, records, computed_at} plus "sha256" (of the bytes read, so the
+        report cache can name these records without reading them again), or None when absent
+        or damaged."""
         try:
-            entry = json.loads(self.path(key).read_text())
+            raw = self.path(key).read_bytes()
+            entry = json.loads(raw)
             if isinstance(entry.get("records"), list):
-                return entry
+                return {**entry, "sha256": hashlib.sha256(raw).hexdigest()}
         except FileNotFoundError:
             return None
         except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
             pass
         return None  # a damaged entry is recomputed, never trusted
 
-    def put(self, key: str, cell: CellSpec, records: list[dict]) -> str:
-        """Store atomically; returns the UTC time stamp written with it."""
+    def put(self, key: str, cell: CellSpec, records: list[dict]) -> dict:
+        """Store atomically; returns {"computed_at": UTC time stamp, "sha256": of the bytes written}."""
         path = self.path(key)
         path.parent.mkdir(parents=True, exist_ok=True)
         computed_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        text = json.dumps({"cell": cell.model_dump(mode="json"), "records": records,
-                           "computed_at": computed_at})
-        write_atomic(path, lambda tmp: tmp.write_text(text))
-        return computed_at
+        data = json.dumps({"cell": cell.model_dump(mode="json"), "records": records,
+                           "computed_at": computed_at}).encode()
+        write_atomic(path, lambda tmp: tmp.write_bytes(data))
+        return {"computed_at": computed_at, "sha256": hashlib.sha256(data).hexdigest()}
 
 
 def file_sha256(path: Path) -> str:
@@ -222,12 +225,12 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
     cells = list(cells)
     keys = [cell_key(c, device) for c in cells]
     results: dict[int, list[dict]] = {}
-    todo, first_of_key, stamps = [], {}, {}
+    todo, first_of_key, stored = [], {}, {}  # stored: key -> {computed_at, sha256}
     for i, key in enumerate(keys):
         entry = cache.entry(key)
         if entry is not None:
             results[i] = _relabel(entry["records"], cells[i])
-            stamps[key] = entry.get("computed_at", "")
+            stored[key] = {"computed_at": entry.get("computed_at", ""), "sha256": entry["sha256"]}
         elif key not in first_of_key:
             first_of_key[key] = i
             todo.append(i)
@@ -243,7 +246,7 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
                bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
 
     def finish(i: int, records: list[dict]) -> None:
-        stamps[keys[i]] = cache.put(keys[i], cells[i], records)
+        stored[keys[i]] = cache.put(keys[i], cells[i], records)
         for j, key in enumerate(keys):  # every cell with this configuration, under its own name
             if key == keys[i]:
                 results[j] = _relabel(records, cells[j])
@@ -278,5 +281,6 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
     # "computed" counts configurations run now; cells sharing one of them are neither.
     summary = {"cells": len(cells), "computed": len(todo), "cached": cached,
                "seconds": time.perf_counter() - started,
-               "measured_at": max(stamps.values(), default="")}
+               "measured_at": max((s["computed_at"] for s in stored.values()), default=""),
+               "record_digests": [stored[key]["sha256"] for key in keys]}  # per cell, in order
     return records, summary

@@ -13,6 +13,8 @@ from typing import Any, Literal, Optional
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from . import shipped_folder
+
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
     "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
@@ -202,11 +204,10 @@ class Battery(BaseModel):
 
 def default_experiments_dir() -> Path:
     """The shipped battery: inside the installed package, or the repository's top level."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "experiments", here.parent / "experiments"):
-        if (candidate / "profiles.yaml").is_file():
-            return candidate
-    raise SpecError(f"cannot find the shipped experiments/ folder next to {here}")
+    try:
+        return shipped_folder("experiments", "profiles.yaml")
+    except FileNotFoundError as exc:
+        raise SpecError(str(exc)) from None
 
 
 def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
