@@ -330,3 +330,49 @@ def test_every_predict_then_check_command_is_valid():
             section, _, rest = assignment.partition(".")
             field, _, value = rest.partition("=")
             assert all(getattr(getattr(c, section), field) == yaml.safe_load(value) for c in cells), command
+
+
+def _without_fit(frame: pd.DataFrame, experiment: str, variant: str, gain: float | None = None) -> pd.DataFrame:
+    """The same records with one variant's gradient profile unusable (NaN), as after a failed probe."""
+    rows = (frame["experiment"] == experiment) & (frame["variant"] == variant) & (frame["metric"] == "grad_norm_state")
+    if gain is not None:
+        rows &= frame["gain"] == gain
+    frame = frame.copy()
+    frame.loc[rows, "value"] = math.nan
+    return frame
+
+
+def test_g2_a_failed_fit_leaves_its_check_open_instead_of_refuting():
+    """A NaN rate at one gain decides nothing: G2 must not turn 'not supported' because of it."""
+    frame = _without_fit(build({"gain_sweep": {}}), "gain_sweep", "identity", gain=0.9)
+    finding = verdict(frame, "G2")
+    assert finding.verdict == "inconclusive", finding.reason
+    assert finding.numbers["exact"] is None
+
+
+def test_c8_without_any_fitted_rate_is_inconclusive():
+    """No activation with a usable gradient profile: C8 says so instead of raising."""
+    frame = _without_fit(build({"activation": {}}), "activation", "tanh")
+    for act in ("sigmoid", "relu", "identity"):
+        frame = _without_fit(frame, "activation", act)
+    finding = verdict(frame, "C8")
+    assert finding.verdict == "inconclusive" and "no decay rate" in finding.reason
+
+
+def test_g2_prose_without_a_crossing_does_not_invent_one(monkeypatch):
+    """With every tanh rate negative the sweep has no crossing: the prose says so, no 'n/a' gain."""
+    frame = build({"gain_sweep": {"gains": (0.5, 0.9, 1.0)}})
+    finding = verdict(frame, "G2")
+    assert finding.numbers["tanh_crossing"] is None and finding.numbers["tanh_grows"] is False
+    page = _render_strict([finding], monkeypatch)
+    section = page[page.index('id="G2"'):]
+    assert "does not grow with distance anywhere in the sweep" in section
+    assert "near g = n/a" not in section
+
+
+def test_known_test_rejects_nan_none_and_undefined():
+    """Templates test numbers with `is known`: NaN must not pass as a number the prose can quote."""
+    env = render.make_environment()
+    template = env.from_string("{{ x is known }}")
+    assert [template.render(x=v) for v in (1.5, 0, math.nan, None)] == ["True", "True", "False", "False"]
+    assert template.render() == "False"

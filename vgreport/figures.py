@@ -25,7 +25,7 @@ from matplotlib.figure import Figure
 
 __all__ = ["gradient_vs_lag", "score_vs_x", "curves", "exploding", "bars", "jacobian_check",
            "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "PALETTE",
-           "FULL_WIDTH_IN", "HALF_WIDTH_IN"]
+           "FULL_WIDTH_IN"]
 
 # Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -33,7 +33,6 @@ LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), 
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 REFERENCE = "#555555"  # bound and chance lines: gray, so they never look like a model
 FULL_WIDTH_IN = 16 / 2.54  # the printed text width
-HALF_WIDTH_IN = 8 / 2.54
 HEIGHT_IN = 2.6
 
 _STYLE = {
@@ -57,10 +56,9 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
         yield fig, (axes[0] if ncols == 1 else list(axes))
 
 
-def _svg(fig: Figure, tight: bool = False) -> str:
+def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None},
-                bbox_inches="tight" if tight else None, pad_inches=0.02)
+    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     text = buffer.getvalue()
     text = text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
@@ -93,7 +91,7 @@ def _key(*parts) -> str:
     return "|".join(str(p) for p in parts)
 
 
-def _legend(fig: Figure, ax, below: bool = True) -> None:
+def _legend(fig: Figure, ax) -> None:
     """Legend under the plot, in as many columns as fit the 16 cm width."""
     handles, labels = ax.get_legend_handles_labels()
     if not handles:
@@ -136,7 +134,7 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "â€–âˆ
             if "lo" in s and "hi" in s:
                 ax.fill_between(lags, _positive(s["lo"]), _positive(s["hi"]), color=style["color"],
                                 alpha=0.15, linewidth=0)
-                values.append(_finite(_positive(s["lo"])))
+                values += [_finite(_positive(s["lo"])), _finite(_positive(s["hi"]))]  # the whole band in view
         data = np.concatenate(values) if values else np.array([])
         low = float(data.min()) if data.size else 1e-3
         high = float(data.max()) if data.size else 1.0

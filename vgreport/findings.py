@@ -18,8 +18,9 @@ import pandas as pd
 from scipy import stats
 
 from . import figures
-from .aggregate import (decay_rates, final_scores, interval, lag_profiles, scalar_by_cell, select,
-                        welch, wilson)
+from .aggregate import (decay_rates, eval_curves, final_scores, interval, lag_profiles, scalar_by_cell,
+                        select, welch, wilson)
+from .specs import TrainSpec
 from .tasks import ADDING_BASELINE_MSE, copy_baseline_nats
 
 __all__ = ["VERDICTS", "Figure", "Finding", "evaluate", "combine", "CHANCE_MARGIN", "FLAT_RATE",
@@ -154,13 +155,27 @@ class _Context:
         self.experiments = {e.name: e for e in battery.experiments} if battery is not None else {}
         self.present = set(frame["experiment"].unique()) if len(frame) else set()
         self._names: dict[tuple[str, str], str] = {}
+        # Split once: every table below reads one experiment, and masking all rows per call
+        # (hundreds of calls) was most of evaluate()'s time.
+        self._parts = dict(tuple(frame.groupby("experiment", sort=False))) if len(frame) else {}
+        self._seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in self._parts.items()}
+        self._memo: dict[tuple, Any] = {}
+
+    def part(self, name: str) -> pd.DataFrame:
+        """The records of one experiment (empty when it is not in this build)."""
+        return self._parts.get(name, self.frame.iloc[0:0])
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        """A table computed once per evaluate(): several findings read the same experiment."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
 
     def has(self, *names: str) -> bool:
         return all(n in self.present for n in names)
 
     def seeds(self, *names: str) -> list[int]:
-        rows = self.frame[self.frame["experiment"].isin(names)]
-        return sorted(int(s) for s in rows["seed"].unique())
+        return sorted({s for name in names for s in self._seeds.get(name, [])})
 
     def enough_seeds(self, *names: str) -> bool:
         """Every named experiment that is present ran at least two seeds (and one is present)."""
@@ -169,7 +184,7 @@ class _Context:
 
     def eval_size(self, name: str) -> int:
         exp = self.experiments.get(name)
-        return exp.train.eval_size if exp else 1024
+        return exp.train.eval_size if exp else TrainSpec.model_fields["eval_size"].default
 
     def describe(self, name: str, variant: str) -> str:
         """The model with its initialisation named, from the battery or else from the records."""
@@ -224,7 +239,11 @@ def _bounded(s: dict, low: float = 0.0, high: float = 1.0) -> dict:
 
 def _accuracy_table(ctx: _Context, experiment: str) -> pd.DataFrame:
     """Per variant and length: interval of the final score across seeds, chance, learned state."""
-    scores = final_scores(ctx.frame, experiment)
+    return ctx.memo(("accuracy", experiment), lambda: _accuracy_rows(ctx, experiment))
+
+
+def _accuracy_rows(ctx: _Context, experiment: str) -> pd.DataFrame:
+    scores = final_scores(ctx.part(experiment), experiment)
     rows = []
     for (variant, length), group in scores.groupby(["variant", "length"], sort=False):
         task = group["task"].iloc[0]
@@ -249,7 +268,17 @@ def _row(table: pd.DataFrame, variant: str, length: int | None = None) -> dict |
 
 def _rates(ctx: _Context, experiment: str, stage: str = "init") -> pd.DataFrame:
     """Per variant, length and gain: interval of the fitted per-step decay rate, R^2 (mean, min)."""
-    per_cell = decay_rates(ctx.frame, experiment, stage)
+    return ctx.memo(("rates", experiment, stage), lambda: _rate_rows(ctx, experiment, stage))
+
+
+def _cell_rates(ctx: _Context, experiment: str, stage: str = "init") -> pd.DataFrame:
+    """The decay rate fitted in each cell (aggregate.decay_rates), once per evaluate()."""
+    return ctx.memo(("cell_rates", experiment, stage),
+                    lambda: decay_rates(ctx.part(experiment), experiment, stage))
+
+
+def _rate_rows(ctx: _Context, experiment: str, stage: str) -> pd.DataFrame:
+    per_cell = _cell_rates(ctx, experiment, stage)
     rows = []
     for key, group in per_cell.groupby(["variant", "length", "gain"], sort=False):
         r2 = group["r2"].dropna()
@@ -260,7 +289,8 @@ def _rates(ctx: _Context, experiment: str, stage: str = "init") -> pd.DataFrame:
 
 def _mean_scalar(ctx: _Context, experiment: str, metric: str, variant: str | None = None, stage: str = "init",
                  length: int | None = None) -> float:
-    rows = scalar_by_cell(ctx.frame, experiment, metric, stage)
+    rows = ctx.memo(("scalar", experiment, metric, stage),
+                    lambda: scalar_by_cell(ctx.part(experiment), experiment, metric, stage))
     if variant is not None:
         rows = rows[rows["variant"] == variant]
     if length is not None:
@@ -273,7 +303,7 @@ def _profile_series(ctx: _Context, experiment: str, variants: list[str], length:
                     metric: str = "grad_norm_state", stage: str = "init", label=None) -> list[dict]:
     """Geometric mean over seeds (band: min to max) of value(lag)/value(0), one series per variant."""
     series = []
-    profiles = lag_profiles(ctx.frame, experiment, metric, stage)
+    profiles = lag_profiles(ctx.part(experiment), experiment, metric, stage)
     for variant in variants:
         rows = profiles[profiles["variant"] == variant]
         if length is not None:
@@ -418,6 +448,7 @@ def _c1(ctx: _Context) -> _Outcome:
     show = "activation" if "activation" in rnn_exps else rnn_exps[0]
     shown = merged[merged["experiment"] == show]
     T = int(shown["length"].max())
+    shown = shown[shown["length"] == T]  # one length: the means and the figure must not mix them
     lag = min(T - 1, 20)
     at = shown[shown["time_lag"] == lag]
     ratio_at = {v: float(np.exp(np.log(g["ratio"].clip(lower=1e-300)).mean())) for v, g in at.groupby("variant")}
@@ -445,8 +476,8 @@ def _c1(ctx: _Context) -> _Outcome:
         "same quantity from the explicit product of Jacobians (hollow markers), and the operator norm of that "
         "product, which bounds it (dotted, same colour).",
         f"Log-scale plot of the gradient ratio against distance for {len(series)} activations. The explicit "
-        f"Jacobian product lies on the autograd curve (largest relative error {_num(rel_err, 2)} over "
-        f"{numbers['cells']} cells); {violations} points exceed the operator-norm bound.")
+        f"Jacobian product {'lies on' if exact else 'departs from'} the autograd curve (largest relative error "
+        f"{_num(rel_err, 2)} over {numbers['cells']} cells); {violations} points exceed the operator-norm bound.")
     reason = (f"largest relative error {_num(rel_err, 2)} over {numbers['comparisons']} comparisons in "
               f"{numbers['cells']} cells; {violations} bound violations")
     return _Outcome(verdict, numbers, ctx.seeds(*rnn_exps), rnn_exps, figs, reason)
@@ -465,7 +496,7 @@ def _c2(ctx: _Context) -> _Outcome:
     exp = "activation"
     _require(ctx, [exp])
     rates = _rates(ctx, exp)
-    numbers: dict[str, Any] = {"length": int(select(ctx.frame, exp)["length"].max())}
+    numbers: dict[str, Any] = {"length": int(select(ctx.part(exp), exp)["length"].max())}
     parts = []
     for act in ("tanh", "sigmoid"):
         r = _row(rates, act)
@@ -478,10 +509,7 @@ def _c2(ctx: _Context) -> _Outcome:
         decays = None if decays is None else not decays
         under = None if not math.isfinite(bound) else (True if r["hi"] <= bound + 1e-9 else
                                                        False if r["lo"] > bound + 1e-9 else None)
-        if decays is True and exponential is False:
-            ok = False
-        else:
-            ok = _both(decays, exponential, under)
+        ok = _both(decays, exponential, under)
         parts.append(ok)
         numbers[act] = {"label": ctx.describe(exp, act), "rate": r["mean"], "lo": r["lo"], "hi": r["hi"],
                         "r2": r["r2_min"], "bound": bound, "gamma": _mean_scalar(ctx, exp, "bound_gamma", act),
@@ -507,6 +535,9 @@ def _c2(ctx: _Context) -> _Outcome:
     series = _profile_series(ctx, exp, ["sigmoid", "tanh", "relu", "identity"], label=lambda v: v)
     bounds = [{"label": "bound (σ_max/4)^(T−k) for sigmoid", "rate": numbers.get("sigmoid", {}).get("bound", math.nan)},
               {"label": "bound σ_max^(T−k) for tanh, ReLU, identity", "rate": numbers.get("tanh", {}).get("bound", math.nan)}]
+    ranked = sorted((a for a in ("sigmoid", "tanh", "relu", "identity")
+                     if a in numbers and math.isfinite(numbers[a]["rate"])), key=lambda a: numbers[a]["rate"])
+    order = (f" Fastest decay: {ranked[0]}; slowest: {ranked[-1]}." if len(ranked) >= 2 else "")
     figs = ctx.figure(
         "decay", lambda: figures.gradient_vs_lag(series, bounds),
         "Gradient norm ‖∂L/∂h_k‖ relative to the last step against the distance T−k at initialisation, for four "
@@ -514,7 +545,7 @@ def _c2(ctx: _Context) -> _Outcome:
         "Dashed: the bound (γ·σ_max(W_hh))^(T−k) of Pascanu et al. 2013.",
         "Log-scale gradient against distance. Fitted per-step rates: " + "; ".join(
             f"{a}: {_num(numbers[a]['rate'])}" for a in ("sigmoid", "tanh", "relu", "identity") if a in numbers)
-        + ". Sigmoid falls fastest, below its dashed bound; tanh falls slowly; identity stays flat.")
+        + "." + order)
     reason = "; ".join(f"{a}: r = {_num(numbers[a]['rate'])} per step, 95% CI [{_num(numbers[a]['lo'])}, "
                        f"{_num(numbers[a]['hi'])}], R² ≥ {_num(numbers[a]['r2'])}, bound {_num(numbers[a]['bound'])}"
                        for a in ("tanh", "sigmoid") if a in numbers) or "too few seeds per activation"
@@ -533,7 +564,7 @@ def _c2(ctx: _Context) -> _Outcome:
 def _c3(ctx: _Context) -> _Outcome:
     needed = ["architecture", "recall_length"]
     _require(ctx, needed)
-    sens = lag_profiles(ctx.frame, "architecture", "sensitivity_input", "trained")
+    sens = lag_profiles(ctx.part("architecture"), "architecture", "sensitivity_input", "trained")
     longest = int(sens["length"].max()) if len(sens) else 0
     sens = sens[sens["length"] == longest]
     ratios = {}
@@ -551,8 +582,8 @@ def _c3(ctx: _Context) -> _Outcome:
     part_a = None if part_a is None else not part_a
     acc = _accuracy_table(ctx, "recall_length")
     part_b, short, long_ = None, None, None
-    if not acc.empty:
-        ordered = acc.sort_values("length")
+    ordered = acc[acc["variant"] == "base"].sort_values("length") if not acc.empty else acc
+    if not ordered.empty:  # the tanh RNN ("base"): other variants must not lend it a length
         short, long_ = ordered.iloc[0].to_dict(), ordered.iloc[-1].to_dict()
         long_fails = None if long_["learned"] is None else not long_["learned"]
         part_b = _both(short["learned"], long_fails) if len(ordered) > 1 else None
@@ -562,7 +593,7 @@ def _c3(ctx: _Context) -> _Outcome:
                "chance": short["chance"] if short else math.nan,
                "recall": ({"short": {"lag": short["length"] - 1, **_interval_dict(short)},
                            "long": {"lag": long_["length"] - 1, **_interval_dict(long_)},
-                           "by_lag": {int(r["length"]) - 1: r["mean"] for _, r in acc.sort_values("length").iterrows()}}
+                           "by_lag": {int(r["length"]) - 1: r["mean"] for _, r in ordered.iterrows()}}
                           if short else {})}
     variants = ["rnn_tanh", "lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru", "transformer"]
     series = _profile_series(ctx, "architecture", variants, longest, "sensitivity_input", "trained")
@@ -663,13 +694,15 @@ def _c4(ctx: _Context) -> _Outcome:
 def _c5(ctx: _Context) -> _Outcome:
     exp = "budget"
     _require(ctx, [exp])
-    curves = select(ctx.frame, exp, stage="train", metric="eval_accuracy")
+    curves = eval_curves(ctx.part(exp), exp)
     if curves.empty:
         raise _Undecidable("no accuracy curves recorded in 'budget'", [exp])
     n_eval = ctx.eval_size(exp)
-    chance_rows = select(ctx.frame, exp, metric="chance")["value"]
-    chance = float(chance_rows.iloc[0]) if len(chance_rows) else 0.125
-    budget = int(select(ctx.frame, exp)["budget"].max())
+    chance_rows = select(ctx.part(exp), exp, metric="chance")["value"]
+    if chance_rows.empty:
+        raise _Undecidable("no chance level recorded in 'budget'", [exp])
+    chance = float(chance_rows.iloc[0])
+    budget = int(select(ctx.part(exp), exp)["budget"].max())
     quarter = budget // 4
     numbers: dict[str, Any] = {"budget": budget, "quarter": quarter, "chance": chance, "margin": CHANCE_MARGIN,
                                "length": int(curves["length"].max()), "variants": {}}
@@ -818,7 +851,7 @@ def _c7(ctx: _Context) -> _Outcome:
     parts = []
     for name, group, default, careful in (("init", "rnn", "default", ["xavier", "orthogonal", "irnn"]),
                                            ("architecture", "lstm", "lstm_default", ["lstm_forget_bias_1", "lstm_chrono"])):
-        if not ctx.has(name) or len(ctx.seeds(name)) < 2:
+        if not ctx.enough_seeds(name):
             parts.append(None)
             continue
         acc = _accuracy_table(ctx, name)
@@ -847,7 +880,7 @@ def _c7(ctx: _Context) -> _Outcome:
         numbers["parts"][group] = part
         numbers[f"{group}_length"] = length
     gradient_part = None
-    if ctx.has("init") and len(ctx.seeds("init")) >= 2:
+    if ctx.enough_seeds("init"):
         rates = _rates(ctx, "init")
         base = _row(rates, "default")
         states = []
@@ -937,6 +970,8 @@ def _c8(ctx: _Context) -> _Outcome:
             and np.ptp(derivs) > 0 and np.ptp(rate_means) > 0:
         rho = float(stats.spearmanr(derivs, rate_means).statistic)
     part_a = bool(rho >= 0.8) if math.isfinite(rho) else None
+    if not np.isfinite(rate_means).any():
+        raise _Undecidable("no decay rate could be fitted for any activation", [exp])
     slowest, fastest = acts[int(np.nanargmax(rate_means))], acts[int(np.nanargmin(rate_means))]
     diff = welch(acc.loc[slowest, "per_seed"], acc.loc[fastest, "per_seed"])
     part_b = _above({**diff, "n": 2, "mean": diff["diff"]}, 0.0) if slowest != fastest else None
@@ -985,15 +1020,15 @@ def _c9(ctx: _Context) -> _Outcome:
     _require(ctx, names, any_of=True)
     numbers: dict[str, Any] = {}
     parts, figs = [], []
-    if ctx.has("clip_exploding") and len(ctx.seeds("clip_exploding")) >= 2:
-        fs = final_scores(ctx.frame, "clip_exploding")
+    if ctx.enough_seeds("clip_exploding"):
+        fs = final_scores(ctx.part("clip_exploding"), "clip_exploding")
         out = {}
         for v, g in fs.groupby("variant", sort=False):
             steps = [int(x) for x in g["diverged_step"].dropna()] if "diverged_step" in g else []
             div = int(g["diverged"].fillna(0).sum()) if "diverged" in g else 0
             out[v] = {"label": "no clipping" if v == "no_clip" else "clipped", "diverged": div, "runs": int(len(g)),
                       "share": div / len(g) if len(g) else math.nan, "steps": steps,
-                      "first_step": min(steps) if steps else math.nan, "acc": interval(g["score"].dropna())}
+                      "first_step": min(steps) if steps else math.nan, "acc": _bounded(interval(g["score"].dropna()))}
         clip, free = out.get("clip_1"), out.get("no_clip")
         if clip and free and free["diverged"] > 0:
             tames = clip["share"] < free["share"] and free["diverged"] * 2 >= free["runs"]
@@ -1002,16 +1037,16 @@ def _c9(ctx: _Context) -> _Outcome:
             part = None
         parts.append(part)
         numbers["exploding"] = {"variants": out, "part": part, "clip": _clip_value(ctx, "clip_exploding", "clip_1"),
-                                "gain": float(select(ctx.frame, "clip_exploding")["gain"].max()),
-                                "length": int(select(ctx.frame, "clip_exploding")["length"].max())}
-        chance = float(fs["chance"].iloc[0]) if "chance" in fs and len(fs) else 0.125
+                                "gain": float(select(ctx.part("clip_exploding"), "clip_exploding")["gain"].max()),
+                                "length": int(select(ctx.part("clip_exploding"), "clip_exploding")["length"].max())}
+        chance = float(fs["chance"].iloc[0]) if "chance" in fs and len(fs) else math.nan
         task = fs["task"].iloc[0] if len(fs) else "recall"
-        chance_loss = -math.log(chance) if task == "recall" else chance
+        chance_loss = -math.log(chance) if task == "recall" and chance > 0 else chance
         loss, norm, diverged = [], [], []
         for v in ("no_clip", "clip_1"):
             label = "no clipping" if v == "no_clip" else "clipped"
             for metric, target in (("train_loss", loss), ("grad_norm_total", norm)):
-                rows = select(ctx.frame, "clip_exploding", stage="train", metric=metric, variant=v)
+                rows = select(ctx.part("clip_exploding"), "clip_exploding", stage="train", metric=metric, variant=v)
                 if rows.empty:
                     continue
                 wide = rows.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
@@ -1035,13 +1070,15 @@ def _c9(ctx: _Context) -> _Outcome:
             "dashed: the clipping threshold.",
             f"Without clipping {free['diverged'] if free else 0} of {free['runs'] if free else 0} runs diverged "
             f"(first at step {_num(free['first_step']) if free else 'n/a'}); with clipping "
-            f"{clip['diverged'] if clip else 0} of {clip['runs'] if clip else 0} diverged and the loss fell below the "
-            f"chance level {_num(chance_loss)}, while the gradient norm before clipping stayed far above the threshold.")
+            f"{clip['diverged'] if clip else 0} of {clip['runs'] if clip else 0} diverged, ending at a training loss of "
+            f"{_num(_last_finite(loss, 'clipped'))} against {_num(chance_loss)} for a uniform guess; the median "
+            f"gradient norm before clipping was {_num(ex.get('median_norm_clipped', math.nan))} against the "
+            f"threshold {_num(ex['clip'])}.")
     else:
         parts.append(None)
-    if ctx.has("clip_vanishing") and len(ctx.seeds("clip_vanishing")) >= 2:
-        fs = final_scores(ctx.frame, "clip_vanishing")
-        rates = decay_rates(ctx.frame, "clip_vanishing", "trained")
+    if ctx.enough_seeds("clip_vanishing"):
+        fs = final_scores(ctx.part("clip_vanishing"), "clip_vanishing")
+        rates = _cell_rates(ctx, "clip_vanishing", "trained")
         a = {v: fs[fs["variant"] == v].sort_values("seed")["score"].to_numpy(float) for v in ("clip_1", "no_clip")}
         r = {v: rates[rates["variant"] == v]["rate"].to_numpy(float) for v in ("clip_1", "no_clip")}
         acc_diff, rate_diff = welch(a["clip_1"], a["no_clip"]), welch(r["clip_1"], r["no_clip"])
@@ -1052,11 +1089,11 @@ def _c9(ctx: _Context) -> _Outcome:
             rate_same = None
         part = _both(acc_same, rate_same)
         parts.append(part)
-        norms = select(ctx.frame, "clip_vanishing", stage="train", metric="grad_norm_total_max", variant="clip_1")
+        norms = select(ctx.part("clip_vanishing"), "clip_vanishing", stage="train", metric="grad_norm_total_max", variant="clip_1")
         clip = _clip_value(ctx, "clip_vanishing", "clip_1")
         active = float((norms["value"] > clip).mean()) if len(norms) and clip else math.nan
         length = int(fs["length"].max()) if len(fs) else 0
-        numbers["vanishing"] = {"acc": {v: interval(a[v]) for v in a}, "rate": {v: interval(r[v]) for v in r},
+        numbers["vanishing"] = {"acc": {v: _bounded(interval(a[v])) for v in a}, "rate": {v: interval(r[v]) for v in r},
                                 "acc_diff": acc_diff, "rate_diff": rate_diff, "acc_same": acc_same,
                                 "rate_same": rate_same, "part": part, "length": length, "clip": clip,
                                 "clip_active_share": active,
@@ -1093,8 +1130,18 @@ def _c9(ctx: _Context) -> _Outcome:
     return _Outcome(verdict, numbers, ctx.seeds(*names), names, figs, "; ".join(bits))
 
 
+def _last_finite(series: list[dict], label: str) -> float:
+    """The last finite mean of the curve with this label (e.g. a clipped run's final loss), or NaN."""
+    for s in series:
+        if s["label"] == label:
+            values = np.asarray(s["mean"], float)
+            values = values[np.isfinite(values)]
+            return float(values[-1]) if len(values) else math.nan
+    return math.nan
+
+
 def _clip_value(ctx: _Context, experiment: str, variant: str) -> float | None:
-    rows = select(ctx.frame, experiment, variant=variant)["clip"].dropna()
+    rows = select(ctx.part(experiment), experiment, variant=variant)["clip"].dropna()
     return float(rows.iloc[0]) if len(rows) else None
 
 
@@ -1109,10 +1156,10 @@ def _clip_value(ctx: _Context, experiment: str, variant: str) -> float | None:
 def _c10(ctx: _Context) -> _Outcome:
     exp = "architecture"
     _require(ctx, [exp])
-    if "transformer" not in set(select(ctx.frame, exp)["variant"]):
+    if "transformer" not in set(select(ctx.part(exp), exp)["variant"]):
         raise _Undecidable("the transformer variant of 'architecture' is not in this build", [exp])
     acc = _accuracy_table(ctx, exp)
-    longest = int(acc["length"].max()) if len(acc) else int(select(ctx.frame, exp)["length"].max())
+    longest = int(acc["length"].max()) if len(acc) else int(select(ctx.part(exp), exp)["length"].max())
     rates = _rates(ctx, exp)
     rates = rates[rates["length"] == longest]
     t_rate, r_rate = _row(rates, "transformer"), _row(rates, "rnn_tanh")
@@ -1137,8 +1184,10 @@ def _c10(ctx: _Context) -> _Outcome:
         "transformer (gradient with respect to the embedded input at each position) and the tanh RNN (gradient with "
         "respect to its hidden state); geometric mean over seeds, band: range. Dashed: the RNN's Pascanu bound; "
         "attention has no product of per-step Jacobians, so no such bound applies to it.",
-        f"Log-scale gradient against distance: the transformer's curve is flat (rate {_num(numbers['rate']['mean'], 2)} "
-        f"per step), the RNN's falls (rate {_num(numbers['rnn_rate']['mean'])} per step).")
+        f"Log-scale gradient against distance: the transformer's curve "
+        f"{ {True: 'is flat', False: 'is not flat', None: 'is neither clearly flat nor clearly sloped'}[numbers['flat']]} "
+        f"(rate {_num(numbers['rate']['mean'], 2)} per step); the RNN's rate is {_num(numbers['rnn_rate']['mean'])} "
+        "per step.")
     acc_series = _score_series(acc, ctx, exp, ["rnn_tanh", "transformer"])
     figs += ctx.figure(
         "accuracy", lambda: figures.score_vs_x(acc_series, chance=numbers["chance"], xlabel="sequence length T",
@@ -1220,17 +1269,18 @@ def _g2(ctx: _Context) -> _Outcome:
         for _, r in rows.iterrows():
             entry[r["variant"]] = {"rate": r["mean"], "lo": r["lo"], "hi": r["hi"], "r2": r["r2_min"],
                                    "error": r["mean"] - theory}
+            fitted = math.isfinite(r["mean"])  # a failed fit decides nothing, refutes nothing
             if r["variant"] == "identity":
-                exact.append(abs(r["mean"] - theory) < 1e-6)
+                exact.append(abs(r["mean"] - theory) < 1e-6 if fitted else None)
                 if gain != 1.0:
                     side = _above(r, 0.0)
                     transition.append(None if side is None else side == (gain > 1))
             elif r["variant"] == "tanh":
                 top = r["hi"] if math.isfinite(r["hi"]) else r["mean"]
-                below.append(bool(top <= theory + GAIN_TOLERANCE))
+                below.append(bool(top <= theory + GAIN_TOLERANCE) if fitted else None)
         sweep.append(entry)
     tanh = rates[rates["variant"] == "tanh"].sort_values("gain")
-    crossing = math.nan
+    crossing = None  # the gain where tanh's rate turns positive, if the sweep brackets it
     g, m = tanh["gain"].to_numpy(float), tanh["mean"].to_numpy(float)
     for i in range(len(g) - 1):
         if m[i] < 0 <= m[i + 1]:
@@ -1240,13 +1290,14 @@ def _g2(ctx: _Context) -> _Outcome:
             break
     ident = [e["identity"]["error"] for e in sweep if "identity" in e]
     numbers: dict[str, Any] = {"sweep": sweep, "gains": [e["gain"] for e in sweep],
-                               "max_identity_error": max((abs(x) for x in ident), default=math.nan),
-                               "tanh_crossing": crossing, "tolerance": GAIN_TOLERANCE,
-                               "length": int(select(ctx.frame, exp)["length"].max())}
-    checks = [all(exact) if exact else None,
+                               "max_identity_error": max((abs(x) for x in ident if math.isfinite(x)), default=math.nan),
+                               "tanh_crossing": crossing, "tanh_grows": bool(np.any(m >= 0)),
+                               "tolerance": GAIN_TOLERANCE,
+                               "length": int(select(ctx.part(exp), exp)["length"].max())}
+    checks = [_both(*exact) if exact else None,
               None if not transition or any(t is None for t in transition) and not any(t is False for t in transition)
               else all(t is True for t in transition),
-              all(below) if below else None]
+              _both(*below) if below else None]
     numbers.update({"exact": checks[0], "transition": checks[1], "tanh_under_bound": checks[2]})
     if any(c is False for c in checks):
         verdict = "not supported"
@@ -1265,9 +1316,11 @@ def _g2(ctx: _Context) -> _Outcome:
         f"Measured per-step rate of log‖∂L/∂h_k‖ at initialisation (length {numbers['length']}) against log(γ·g) for "
         f"W_hh = g·Q, gains {_num(min(gains, default=math.nan))} to {_num(max(gains, default=math.nan))} (mean and 95% "
         "interval over seeds). Dashed: the bound rate = log(γ·σ_max) = log(γ·g), exact for the linear RNN.",
-        f"Rate against log gain: the identity points lie on the diagonal (largest error "
-        f"{_num(numbers['max_identity_error'], 2)}); tanh lies below it and starts to grow only near gain "
-        f"{_num(crossing)}.")
+        f"Rate against log gain: the identity points {'lie on' if checks[0] else 'depart from'} the diagonal "
+        f"(largest error {_num(numbers['max_identity_error'], 2)}); tanh {'lies' if checks[2] else 'does not lie'} "
+        "on or below it and " + (f"turns positive near gain {_num(crossing)}." if crossing is not None else
+                                 "is positive at some gains." if numbers["tanh_grows"] else
+                                 "stays negative at every gain."))
     reason = (f"identity error ≤ {_num(numbers['max_identity_error'], 2)}; transition at g = 1: "
               f"{_state_yes(checks[1])}; tanh under the bound: {_state_yes(checks[2])}")
     return _Outcome(verdict, numbers, ctx.seeds(exp), [exp], figs, reason)
@@ -1322,7 +1375,7 @@ def _l1(ctx: _Context) -> _Outcome:
         # Their sufficient condition for vanishing: gamma*sigma_max < 1 means the gradient must decay.
         per_cell = []
         for exp_name in sorted(set(rnn["experiment"])):
-            rates = decay_rates(frame, exp_name, "init")
+            rates = _cell_rates(ctx, exp_name, "init")
             b = bounds.reset_index()
             per_cell.append(rates.merge(b[b["experiment"] == exp_name], on=cell))
         cells = pd.concat(per_cell) if per_cell else pd.DataFrame()
@@ -1345,7 +1398,7 @@ def _l1(ctx: _Context) -> _Outcome:
         items.append({"key": "pascanu_bound", "source": "Pascanu, Mikolov & Bengio 2013", "reference": _REFERENCES["pascanu"],
                       "published": "the vanishing bound (γ·σ_max)^(T−k)", "ours": "no plain-RNN cells with 2 seeds in this build",
                       "match": "not measured"})
-    if ctx.has("adding_length") and len(ctx.seeds("adding_length")) >= 2:
+    if ctx.enough_seeds("adding_length"):
         acc = _accuracy_table(ctx, "adding_length")
         longest = int(acc["length"].max())
         for variant, published, expected, note in (
@@ -1369,7 +1422,7 @@ def _l1(ctx: _Context) -> _Outcome:
         items.append({"key": "le_adding", "source": "Le, Jaitly & Hinton 2015 (adding problem)", "reference": _REFERENCES["le"],
                       "published": "the IRNN and the LSTM solve the adding problem where the tanh RNN fails",
                       "ours": "the adding experiment with 2 seeds is not in this build", "match": "not measured"})
-    if ctx.has("architecture") and len(ctx.seeds("architecture")) >= 2:
+    if ctx.enough_seeds("architecture"):
         acc = _accuracy_table(ctx, "architecture")
         longest = int(acc["length"].max()) if len(acc) else 0
         chrono, default = _row(acc, "lstm_chrono", longest), _row(acc, "lstm_default", longest)
@@ -1386,13 +1439,9 @@ def _l1(ctx: _Context) -> _Outcome:
                   "reference": _REFERENCES["arjovsky"],
                   "published": f"memoryless baseline 10·log 8/(T+20) nats per step ({_num(copy_baseline_nats(100))} at T = 100)",
                   "ours": "the copy task is not in this battery", "match": "not measured"})
+    # Undetermined and unmeasured items neither support nor refute: the verdict reads the rest.
     determined = [i["match"] == "match" for i in items if i["match"] in ("match", "mismatch")]
-    if not determined:
-        verdict = "inconclusive"
-    elif all(determined):
-        verdict = "supported"
-    else:
-        verdict = "partly supported" if any(determined) else "not supported"
+    verdict = combine(determined)
     numbers = {"items": items, "matches": sum(determined), "determined": len(determined),
                "references": _REFERENCES,
                "counts": {k: sum(i["match"] == k for i in items) for k in ("match", "mismatch", "undetermined", "not measured")}}

@@ -289,6 +289,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                              undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
+    env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
                        has_template=lambda name: _has_template(env, name))
     return env
