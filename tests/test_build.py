@@ -154,21 +154,23 @@ def test_a_changed_template_renders_the_report_again(smoke_build, tmp_path):
 
 
 def test_report_digest_follows_records_and_options(smoke_build, tmp_path):
-    """The digest changes with any record byte, the paper, the formats and the axes; not otherwise."""
+    """The digest changes with any record byte, the paper, the formats, the axes and a library
+    version; not otherwise."""
     from vgreport.api import _report_digest
     from vgreport.runner import Cache, cell_key, execute
     cache = Cache(tmp_path / "cache")
     shutil.copytree(smoke_build / "cache", cache.root)
     battery = load_battery(default_experiments_dir(), "smoke")
 
-    def digest(only=(), formats=("html", "pdf"), paper="a4"):
+    def digest(only=(), formats=("html", "pdf"), paper="a4", versions={"pydyf": "0.13.0"}):
         cells = battery.cells(only)
         _, summary = execute(cells, cache, progress=False, cache_only=True)
-        return _report_digest(battery, only, cells, summary["record_digests"], formats, None, paper)
+        return _report_digest(battery, only, cells, summary["record_digests"], formats, None, paper, versions)
 
     first = digest()
     assert digest() == first
-    assert len({first, digest(paper="letter"), digest(formats=("html",)), digest(only=("clipping",))}) == 4
+    assert len({first, digest(paper="letter"), digest(formats=("html",)), digest(only=("clipping",)),
+                digest(versions={"pydyf": "0.14.0"})}) == 5
     path = cache.path(cell_key(battery.cells()[0], "cpu"))
     path.write_text(path.read_text().replace('"computed_at": "', '"computed_at": "1', 1))
     assert digest() != first

@@ -160,3 +160,76 @@ def test_clean_removes_outputs_and_cache(runner, tiny_battery, tmp_path):
     assert kept.exit_code == 0 and (out / "cache").is_dir()
     result = runner.invoke(main, ["clean", "--out", str(out)])
     assert result.exit_code == 0 and not out.exists()
+
+
+def test_clean_never_deletes_files_it_did_not_write(runner, tiny_battery, tmp_path):
+    """clean --cache on a folder that also holds a user's files removes only the cached cells."""
+    folder = tmp_path / "mine"
+    (folder / "keep").mkdir(parents=True)
+    (folder / "keep" / "important.txt").write_text("do not delete")
+    (folder / "ab").mkdir()
+    (folder / "ab" / "notes.txt").write_text("two hex letters, but not a cache shard")
+    run = runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--cache", str(folder),
+                               "--out", str(tmp_path / "o"), "--jobs", "1"])
+    assert run.exit_code == 0, run.output
+    result = runner.invoke(main, ["clean", "--out", str(tmp_path / "o"), "--cache", str(folder)])
+    assert result.exit_code == 0, result.output
+    assert (folder / "keep" / "important.txt").read_text() == "do not delete"
+    assert (folder / "ab" / "notes.txt").is_file()
+    assert not list(folder.rglob("*.json")), "cached cells were left behind"
+
+
+def _build_tiny(runner, tiny_battery, out, *extra):
+    return runner.invoke(main, ["build", "--experiments", str(tiny_battery), "--out", str(out), "--profile",
+                                "smoke", "--jobs", "1", "--format", "html", *extra])
+
+
+def test_a_broken_user_template_is_one_line_naming_it(runner, tiny_battery, tmp_path):
+    """A syntax error in a --templates file: one line with the file and line, exit 1, outputs untouched."""
+    assert _build_tiny(runner, tiny_battery, tmp_path / "b").exit_code == 0
+    before = (tmp_path / "b" / "report.html").read_bytes()
+    templates = tmp_path / "t"
+    templates.mkdir()
+    (templates / "summary.html.j2").write_text("<p>\n{% if %}</p>\n")
+    result = _build_tiny(runner, tiny_battery, tmp_path / "b", "--templates", str(templates))
+    assert result.exit_code == 1, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "summary.html.j2" in lines[0] and "line 2" in lines[0], result.output
+    assert (tmp_path / "b" / "report.html").read_bytes() == before
+    assert not list((tmp_path / "b").glob(".staging-*"))
+
+
+def test_a_profile_override_that_is_not_a_mapping_is_one_line(runner, tiny_battery):
+    """profiles: {standard: 3} inside an experiment: one line naming file and field, exit 2."""
+    path = tiny_battery / "length.yaml"
+    path.write_text(path.read_text().replace("    title:", "    profiles: {standard: 3}\n    title:", 1))
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery)])
+    assert result.exit_code == 2
+    assert "length.yaml" in result.output and "profiles.standard" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_an_interrupted_render_keeps_the_previous_outputs(runner, tiny_battery, tmp_path, monkeypatch):
+    """If rendering stops halfway, the outputs of the previous build stay as they were, together."""
+    from vgreport import render
+    out = tmp_path / "b"
+    assert _build_tiny(runner, tiny_battery, out).exit_code == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(render, "render_html", interrupted)
+    result = _build_tiny(runner, tiny_battery, out, "--set", "train.lr=0.02", "--force-render")
+    assert result.exit_code != 0
+    assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
+    assert not list(out.glob(".staging-*"))
+
+
+def test_run_prints_one_row_per_swept_value(runner, tiny_battery, tmp_path):
+    """A battery sweeping a field without a fixed column (hidden) shows each value, not their mean."""
+    path = tiny_battery / "length.yaml"
+    path.write_text(path.read_text().replace("    variants:", "    sweep: {model.hidden: [4, 6]}\n    variants:", 1))
+    result = runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--out", str(tmp_path / "r"),
+                                  "--profile", "smoke", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    assert re.search(r"\bhidden\b", result.output), result.output

@@ -11,14 +11,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
-from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute, write_atomic
+from . import __version__, shipped_folder
+from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
            "clean", "resolve_device", "FORMATS"]
 
 FORMATS = ("html", "pdf")
+PAPERS = ("a4", "letter")
+# Libraries that shape the PDF's bytes without being shown on the cover: in the report digest too.
+_RENDER_LIBRARIES = ("pydyf", "fonttools", "tinycss2", "cssselect2", "pyphen", "pillow")
 
 
 class UserError(Exception):
@@ -50,15 +53,21 @@ def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequ
     return battery, tuple(only)
 
 
-def _versions() -> dict[str, str]:
+def _versions(names: Sequence[str] = ("torch", "numpy", "pandas", "scipy", "matplotlib", "jinja2",
+                                       "weasyprint")) -> dict[str, str]:
+    """The versions the cover lists (and, with _RENDER_LIBRARIES, the report digest)."""
     import importlib.metadata as md
     out = {"vgreport": __version__, "python": platform.python_version()}
-    for name in ("torch", "numpy", "pandas", "scipy", "matplotlib", "jinja2", "weasyprint"):
+    for name in names:
         try:
             out[name] = md.version(name)
         except md.PackageNotFoundError:
             out[name] = "not installed"
     return out
+
+
+def _cache(out: Path | str, cache_dir: Path | str | None) -> Cache:
+    return Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
 
 
 def build(profile: str = "standard", out: Path | str = "build", only: Sequence[str] = (),
@@ -74,23 +83,27 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
+    if paper not in PAPERS:
+        raise UserError(f"--paper {paper}: unknown paper size (choose from {', '.join(PAPERS)})")
     if templates_dir is not None and not Path(templates_dir).is_dir():
         raise UserError(f"--templates {templates_dir}: not a folder")
     battery, only = _battery(profile, experiments_dir, only, sets)
     device = resolve_device(device)
     out = Path(out)
-    cache = Cache(Path(cache_dir) if cache_dir else out / "cache")
+    cache = _cache(out, cache_dir)
     cells = battery.cells(only)
     records, summary = execute(cells, cache, jobs=jobs or os.cpu_count() or 1, device=device,
                                progress=progress, cache_only=cache_only)
+    versions = _versions()
     reports = ReportCache(cache.root)
-    digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper)
+    digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
+                            {**versions, **_versions(_RENDER_LIBRARIES)})
     manifest = None if force_render else reports.get(digest)
     if manifest is not None:
         summary["report"] = "reused"
         return BuildResult(out=out, files=reports.restore(manifest, digest, out), summary=summary,
                            verdicts=manifest["verdicts"])
-    result = _report(battery, only, records, summary, out, formats, templates_dir, paper)
+    result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions)
     reports.put(digest, result.files, result.verdicts)
     summary["report"] = "rendered"
     return result
@@ -101,40 +114,71 @@ def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> Bu
     return build(profile, out, cache_only=True, **kwargs)
 
 
-def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper) -> BuildResult:
+def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper,
+            versions: dict[str, str]) -> BuildResult:
+    """Evaluate the findings and write the outputs. Everything is written into a staging folder
+    first and moved into `out` only when all of it succeeded: a failed or interrupted render
+    (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
+    import tempfile
+
     from .aggregate import records_frame
     from .findings import evaluate
-    from .render import ReportContext, render_report
 
     frame = records_frame(records)
     findings = evaluate(frame, battery)
-    metrics_path, findings_path = out / "metrics.csv", out / "findings.json"
-    write_atomic(metrics_path, lambda p: frame.to_csv(p, index=False, float_format="%.9g"))
-    payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
-               "findings": [f.to_json() for f in findings]}
-    text = json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n"
-    write_atomic(findings_path, lambda p: p.write_text(text))
-    seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
-    compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
+    out.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    try:
+        metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
+        frame.to_csv(metrics_path, index=False, float_format="%.9g")
+        payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
+                   "findings": [f.to_json() for f in findings]}
+        findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
+        seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
+        compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
+        staged = {"metrics": metrics_path, "findings": findings_path,
+                  **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
+                            [metrics_path, findings_path], staging, formats, templates_dir)}
+        files = {}
+        for kind, path in staged.items():
+            os.chmod(path, 0o644)
+            os.replace(path, out / path.name)
+            files[kind] = out / path.name
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return BuildResult(out=out, files=files, summary=summary, verdicts={f.id: f.verdict for f in findings})
+
+
+def _render(findings, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
+            formats, templates_dir) -> dict[str, Path]:
+    """render_report, with a template's mistake reported as one line naming it."""
+    import jinja2
+
+    from .render import ReportContext, render_report
     context = ReportContext(
         profile=battery.profile, profile_description=battery.profile_spec.description,
-        measured_at=summary["measured_at"], versions=_versions(), compute_seconds=float(compute),
+        measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
-        paper=paper, attachments=[metrics_path, findings_path], only_axes=tuple(only))
-    files = render_report(findings, context, out, formats=tuple(formats),
-                          templates_dir=Path(templates_dir) if templates_dir else None)
-    files = {"metrics": metrics_path, "findings": findings_path, **files}
-    return BuildResult(out=out, files=files, summary=summary,
-                       verdicts={f.id: f.verdict for f in findings})
+        paper=paper, attachments=attachments, only_axes=tuple(only))
+    try:
+        return render_report(findings, context, folder, formats=tuple(formats),
+                             templates_dir=Path(templates_dir) if templates_dir else None)
+    except jinja2.TemplateSyntaxError as exc:
+        raise UserError(f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
+    except jinja2.TemplateError as exc:
+        raise UserError(f"report templates: {exc.message or exc!r}") from None
+    except (KeyError, ValueError) as exc:
+        if templates_dir is None:
+            raise  # the shipped templates are tested: this is a bug, keep its traceback
+        raise UserError(f"--templates {templates_dir}: {exc.args[0] if exc.args else exc!r}") from None
 
 
 def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str], formats, templates_dir,
-                   paper: str) -> str:
+                   paper: str, versions: dict[str, str]) -> str:
     """SHA-256 of everything the report stage reads: each cell's label and the SHA-256 of its
     cached records (taken by execute as it read them), the battery, the options, every template
     it could load, vgreport's own code and the library versions. Fonts installed on the system
     are not in it (use --force-render after changing them)."""
-    from .render import shipped_templates_dir
     digest = hashlib.sha256()
 
     def add(label: str, data: bytes) -> None:
@@ -144,7 +188,7 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     options = {"profile": battery.profile, "profile_spec": battery.profile_spec.model_dump(mode="json"),
                "only": list(only), "formats": sorted(formats), "paper": paper,
                "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
-               "versions": _versions()}
+               "versions": versions}
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
     for cell, records_sha in zip(cells, record_digests, strict=True):
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
@@ -152,7 +196,7 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     package = Path(__file__).resolve().parent
     for path in sorted(package.glob("*.py")):
         add(f"code/{path.name}", path.read_bytes())
-    folders = [("shipped", shipped_templates_dir())]
+    folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))
     for label, folder in folders:
@@ -180,12 +224,11 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
                    experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
                    sets: Sequence[str] = (), progress: bool = True) -> dict:
     """Run one experiment's cells into the cache (no report)."""
-    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None)
+    battery, _ = _battery(profile, experiments_dir, sets=sets)
     names = [e.name for e in battery.experiments]
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")
-    cache = Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
-    records, summary = execute(battery.cells(only_experiments=(name,)), cache,
+    records, summary = execute(battery.cells(only_experiments=(name,)), _cache(out, cache_dir),
                                jobs=jobs or os.cpu_count() or 1, device=resolve_device(device),
                                progress=progress)
     import pandas as pd
@@ -194,11 +237,11 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
 
 
 def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir: Path | str | None = None,
-                     out: Path | str = "build", jobs: int | None = None) -> list[dict]:
+                     out: Path | str = "build") -> list[dict]:
     """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells."""
     from .runner import cell_key
     battery = load_battery(experiments_dir, profile)
-    cache = Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
+    cache = _cache(out, cache_dir)
     rows = []
     for exp in battery.experiments:
         cells = exp.cells()
@@ -215,17 +258,20 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
 
 
 def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_cache: bool = False) -> list[Path]:
-    """Remove the build outputs (and the cell cache unless keep_cache). Returns what was removed."""
+    """Remove the build outputs (and the cache unless keep_cache: only the files vgreport wrote
+    there, so a mistaken --cache cannot delete a user's folder). Returns what was removed."""
     out = Path(out)
     removed = []
+    for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
+        shutil.rmtree(staging, ignore_errors=True)
     for name in ("report.html", "report.pdf", "metrics.csv", "findings.json"):
         if (out / name).exists():
             (out / name).unlink()
             removed.append(out / name)
-    cache = Path(cache_dir) if cache_dir else out / "cache"
-    if not keep_cache and cache.exists():
-        shutil.rmtree(cache)
-        removed.append(cache)
+    cache = _cache(out, cache_dir)
+    if not keep_cache and cache.root.is_dir():
+        cache.clear()
+        removed.append(cache.root)
     if out.is_dir() and not any(out.iterdir()):
         out.rmdir()
     return removed

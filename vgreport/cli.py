@@ -71,7 +71,7 @@ def _report_options(func):
                      help="Only this axis (repeatable): length, activation, initialisation, clipping, architecture."),
         click.option("--format", "formats", default="html,pdf", show_default=True, callback=_split_formats,
                      help="Outputs to write, comma-separated: html, pdf."),
-        click.option("--paper", type=click.Choice(["a4", "letter"]), default="a4", show_default=True,
+        click.option("--paper", type=click.Choice(api.PAPERS), default="a4", show_default=True,
                      help="PDF page size."),
         click.option("--templates", "templates_dir", type=click.Path(path_type=Path), default=None,
                      help="Folder of templates that override the shipped ones (same file names)."),
@@ -141,8 +141,11 @@ def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, devi
     click.echo(f"{summary['cells']} cells: {summary['computed']} computed, {summary['cached']} from the cache")
     final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])]
     if len(final):
-        table = final.pivot_table(index=["variant", "length", "gain"], columns="metric",
-                                  values="value", aggfunc="mean")
+        # One row per configuration: every label column that varies (a swept field), seeds averaged.
+        labels = ["variant", "arch", "activation", "init", "gain", "hidden", "length", "clip", "budget"]
+        index = [c for c in labels if final[c].nunique(dropna=False) > 1] or ["variant"]
+        table = final.pivot_table(index=index, columns="metric", values="value", aggfunc="mean", dropna=False)
+        table = table.dropna(how="all")
         click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
 
 

@@ -20,6 +20,7 @@ import re
 from contextlib import contextmanager
 
 import matplotlib
+import matplotlib.style
 import numpy as np
 from matplotlib.figure import Figure
 
@@ -50,7 +51,8 @@ _STYLE = {
 def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, ncols: int = 1):
     """Yield (fig, axes) under a fixed style; the hash salt makes SVG ids depend only on the data."""
     salt = hashlib.sha256(key.encode()).hexdigest()[:12]
-    with matplotlib.rc_context({**_STYLE, "svg.hashsalt": salt}):
+    # The default style first: a user's matplotlibrc must not change the report (or its cache digest).
+    with matplotlib.style.context("default"), matplotlib.rc_context({**_STYLE, "svg.hashsalt": salt}):
         fig = Figure(figsize=(width, height), layout="constrained")
         axes = fig.subplots(1, ncols, squeeze=False)[0]
         yield fig, (axes[0] if ncols == 1 else list(axes))

@@ -12,6 +12,7 @@ from functools import lru_cache
 import json
 import multiprocessing
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -101,12 +102,27 @@ class Cache:
     def put(self, key: str, cell: CellSpec, records: list[dict]) -> dict:
         """Store atomically; returns {"computed_at": UTC time stamp, "sha256": of the bytes written}."""
         path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
         computed_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
         data = json.dumps({"cell": cell.model_dump(mode="json"), "records": records,
                            "computed_at": computed_at}).encode()
         write_atomic(path, lambda tmp: tmp.write_bytes(data))
         return {"computed_at": computed_at, "sha256": hashlib.sha256(data).hexdigest()}
+
+    def clear(self) -> bool:
+        """Remove what vgreport wrote here (cell shards ab/, reports/), never anything else, so a
+        mistaken --cache cannot delete a user's folder. True when the folder itself is gone."""
+        if not self.root.is_dir():
+            return False
+        for child in self.root.iterdir():
+            ours = child.is_dir() and (child.name == ReportCache.FOLDER or (
+                re.fullmatch(r"[0-9a-f]{2}", child.name) is not None
+                and all(re.fullmatch(r"\.?[0-9a-f]{64}\.json(\..*\.tmp)?", f.name) for f in child.iterdir())))
+            if ours:
+                shutil.rmtree(child)
+        if any(self.root.iterdir()):
+            return False
+        self.root.rmdir()
+        return True
 
 
 def file_sha256(path: Path) -> str:
@@ -125,8 +141,10 @@ class ReportCache:
     are kept: one per profile, paper or template set an instructor alternates between.
     """
 
+    FOLDER = "reports"
+
     def __init__(self, cache_root: Path | str, keep: int = 4):
-        self.root = Path(cache_root) / "reports"
+        self.root = Path(cache_root) / self.FOLDER
         self.keep = keep
 
     def get(self, digest: str) -> dict | None:
@@ -175,6 +193,9 @@ class ReportCache:
         self._prune()
 
     def _prune(self) -> None:
+        for stale in self.root.glob(".entry-*"):  # staging left by a killed build
+            if time.time() - stale.stat().st_mtime > 3600:
+                shutil.rmtree(stale, ignore_errors=True)
         entries = [d for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")]
         def last_used(d: Path) -> float:
             try:
@@ -225,9 +246,11 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
     cells = list(cells)
     keys = [cell_key(c, device) for c in cells]
     results: dict[int, list[dict]] = {}
-    todo, first_of_key, stored = [], {}, {}  # stored: key -> {computed_at, sha256}
+    todo, first_of_key, stored, read = [], {}, {}, {}  # stored: key -> {computed_at, sha256}
     for i, key in enumerate(keys):
-        entry = cache.entry(key)
+        if key not in read:  # cells sharing a configuration share one file: read it once
+            read[key] = cache.entry(key)
+        entry = read[key]
         if entry is not None:
             results[i] = _relabel(entry["records"], cells[i])
             stored[key] = {"computed_at": entry.get("computed_at", ""), "sha256": entry["sha256"]}

@@ -315,6 +315,10 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
             if not isinstance(per_profile, dict) or set(per_profile) - set(raw_profiles):
                 bad = sorted(set(per_profile) - set(raw_profiles)) if isinstance(per_profile, dict) else per_profile
                 raise SpecError(f"{path}: {where}.profiles: unknown profile {bad}")
+            for name, value in per_profile.items():
+                if value is not None and not isinstance(value, dict):
+                    raise SpecError(f"{path}: {where}.profiles.{name}: expected a mapping of fields to change, "
+                                    f"got {value!r}")
             # The profile's `set` overrides the experiment's base configuration (variants still win).
             merged = _deep_merge(raw, {k: v for k, v in prof.set.items() if k in ("model", "task", "train", "probe")})
             _deep_merge(merged, per_profile.get(profile) or {})
