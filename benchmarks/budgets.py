@@ -9,7 +9,6 @@ compares wall time with `vgreport list`'s estimate and the issue's budget.
 from __future__ import annotations
 
 import argparse
-import os
 import shutil
 import subprocess
 import sys
@@ -31,7 +30,8 @@ def vgreport(*args: str) -> float:
 
 def estimate(profile: str) -> float:
     from vgreport.api import list_experiments
-    jobs = os.cpu_count() or 1
+    from vgreport.runner import default_jobs
+    jobs = default_jobs()
     return sum(r["estimated_seconds"] for r in list_experiments(profile)) / jobs
 
 

@@ -233,3 +233,16 @@ def test_run_prints_one_row_per_swept_value(runner, tiny_battery, tmp_path):
                                   "--profile", "smoke", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     assert re.search(r"\bhidden\b", result.output), result.output
+
+
+def test_list_applies_set_to_steps_cost_and_cached_count(runner, tiny_battery, tmp_path):
+    """list --set shows the cells a build with that --set would run: their steps, cost and cache hits."""
+    out = str(tmp_path / "b")
+    base = ["list", "--experiments", str(tiny_battery), "--out", out, "--profile", "smoke"]
+    assert runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--out", out,
+                                "--profile", "smoke", "--jobs", "1", "--set", "train.steps=8"]).exit_code == 0
+    plain, changed = runner.invoke(main, base), runner.invoke(main, base + ["--set", "train.steps=8"])
+    assert plain.exit_code == 0 and changed.exit_code == 0, changed.output
+    row = lambda text: next(line for line in text.splitlines() if line.startswith("tiny"))
+    assert "8 steps" in row(changed.output) and "8 steps" not in row(plain.output)
+    assert row(changed.output).split()[3] == "2" and row(plain.output).split()[3] == "0"  # cached column

@@ -92,7 +92,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     out = Path(out)
     cache = _cache(out, cache_dir)
     cells = battery.cells(only)
-    records, summary = execute(cells, cache, jobs=jobs or os.cpu_count() or 1, device=device,
+    records, summary = execute(cells, cache, jobs=jobs, device=device,
                                progress=progress, cache_only=cache_only)
     versions = _versions()
     reports = ReportCache(cache.root)
@@ -229,7 +229,7 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")
     records, summary = execute(battery.cells(only_experiments=(name,)), _cache(out, cache_dir),
-                               jobs=jobs or os.cpu_count() or 1, device=resolve_device(device),
+                               jobs=jobs, device=resolve_device(device),
                                progress=progress)
     import pandas as pd
     summary["records"] = pd.DataFrame(records)
@@ -237,10 +237,12 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
 
 
 def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir: Path | str | None = None,
-                     out: Path | str = "build") -> list[dict]:
-    """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells."""
+                     out: Path | str = "build", sets: Sequence[str] = (), device: str = "cpu") -> list[dict]:
+    """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells
+    (with the same --set and --device as the build, since both change what is cached)."""
     from .runner import cell_key
-    battery = load_battery(experiments_dir, profile)
+    battery, _ = _battery(profile, experiments_dir, sets=sets)
+    device = resolve_device(device)
     cache = _cache(out, cache_dir)
     rows = []
     for exp in battery.experiments:
@@ -251,9 +253,9 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
             sweep = f"{path} = {', '.join(f'{v:g}' for v in values)}"
         rows.append({"experiment": exp.name, "axis": exp.axis, "variants": ", ".join(exp.variants),
                      "sweep": sweep, "seeds": exp.seeds, "cells": len(cells),
-                     "steps": exp.train.steps,
+                     "steps": "/".join(str(s) for s in sorted({c.train.steps for c in cells})),  # after --set
                      "estimated_seconds": sum(estimate_seconds(c) for c in cells),
-                     "cached": sum(cache.path(cell_key(c)).is_file() for c in cells)})
+                     "cached": sum(cache.path(cell_key(c, device)).is_file() for c in cells)})
     return rows
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from . import __version__, api
-from .runner import MissingResults
+from .runner import MissingResults, default_jobs
 from .specs import PROFILE_NAMES, SpecError
 
 
@@ -155,10 +155,12 @@ def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, devi
 @out_option
 @cache_option
 @jobs_option
+@device_option
+@set_option
 @_errors
-def list_command(profile, experiments_dir, out, cache_dir, jobs):
+def list_command(profile, experiments_dir, out, cache_dir, jobs, device, sets):
     """List experiments, axes, values, cells and estimated cost."""
-    rows = api.list_experiments(profile, experiments_dir, cache_dir=cache_dir, out=out)
+    rows = api.list_experiments(profile, experiments_dir, cache_dir=cache_dir, out=out, sets=sets, device=device)
     header = f"{'experiment':<16} {'axis':<15} {'cells':>5} {'cached':>6} {'est. s':>7}  variants / sweep"
     click.echo(header)
     for r in rows:
@@ -166,7 +168,7 @@ def list_command(profile, experiments_dir, out, cache_dir, jobs):
                    f"{r['estimated_seconds']:>7.0f}  {r['variants']}" + (f" / {r['sweep']}" if r['sweep'] else "")
                    + f" / {r['seeds']} seeds, {r['steps']} steps")
     total = sum(r["estimated_seconds"] for r in rows)
-    workers = jobs or api.os.cpu_count() or 1
+    workers = jobs or default_jobs()
     todo = sum(r["estimated_seconds"] * (1 - r["cached"] / r["cells"]) for r in rows if r["cells"])
     click.echo(f"total: {sum(r['cells'] for r in rows)} cells, about {total:.0f} s of one core; "
                f"about {todo / workers / 60:.1f} min left to run on {workers} workers")

@@ -27,7 +27,7 @@ from tqdm import tqdm
 
 from .specs import CellSpec
 
-__all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "estimate_seconds", "code_version", "MissingResults", "write_atomic"]
+__all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "default_jobs", "estimate_seconds", "code_version", "MissingResults", "write_atomic"]
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -231,6 +231,11 @@ def _relabel(records: list[dict], cell: CellSpec) -> list[dict]:
     return [{**r, "experiment": cell.experiment, "variant": cell.variant} for r in records]
 
 
+def default_jobs() -> int:
+    """Worker processes when --jobs is not given: one per core."""
+    return os.cpu_count() or 1
+
+
 def _init_worker(threads: int) -> None:
     torch.set_num_threads(threads)
 
@@ -240,10 +245,11 @@ def _run(cell: CellSpec, device: str) -> list[dict]:
     return run_cell(cell, device)
 
 
-def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str = "cpu",
+def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, device: str = "cpu",
             progress: bool = True, cache_only: bool = False) -> tuple[list[dict], dict]:
     """Return all records of `cells` (cached or computed) and a summary of the run."""
     cells = list(cells)
+    jobs = jobs or default_jobs()
     keys = [cell_key(c, device) for c in cells]
     results: dict[int, list[dict]] = {}
     todo, first_of_key, stored, read = [], {}, {}, {}  # stored: key -> {computed_at, sha256}
@@ -282,7 +288,7 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int = 1, device: str 
         else:
             # forkserver: workers start from a clean process, not a fork of a torch-threaded parent.
             ctx = multiprocessing.get_context("forkserver")
-            threads = max(1, (os.cpu_count() or 1) // jobs)
+            threads = max(1, default_jobs() // jobs)
             with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
                                      initargs=(threads,)) as pool:
                 # Longest cells first, so the pool does not end on one long straggler.

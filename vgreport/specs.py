@@ -100,6 +100,10 @@ class ProbeSpec(BaseModel):
     jacobian_samples: int = Field(4, ge=0)  # sequences whose Jacobians are formed explicitly
 
 
+# The sections of a spec, by their YAML key (also the SECTION of --set SECTION.FIELD=VALUE).
+SECTIONS = {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}
+
+
 class CellSpec(BaseModel):
     """One run: everything that determines its records (and so its cache key)."""
     model_config = _FROZEN
@@ -143,7 +147,7 @@ class Experiment(BaseModel):
             if len(sweep) != 1:
                 raise ValueError("sweep takes exactly one field, e.g. {task.length: [10, 30]}")
             (path, values), = sweep.items()
-            if path.count(".") != 1 or path.split(".")[0] not in ("model", "task", "train", "probe"):
+            if path.count(".") != 1 or path.split(".")[0] not in SECTIONS:
                 raise ValueError(f"sweep field {path!r} must look like model.gain or task.length")
             if not values:
                 raise ValueError(f"sweep {path!r} has no values")
@@ -160,7 +164,7 @@ class Experiment(BaseModel):
         out = []
         for (variant, overrides), value, seed in itertools.product(
                 self.variants.items(), sweep_values, range(self.seeds)):
-            cfg = {k: getattr(self, k).model_dump() for k in ("model", "task", "train", "probe")}
+            cfg = {k: getattr(self, k).model_dump() for k in SECTIONS}
             _deep_merge(cfg, overrides)
             _deep_merge(cfg, self.overrides)
             if sweep_path:
@@ -255,9 +259,9 @@ def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict[str, dict[
     for text in assignments:
         path, sep, value = text.partition("=")
         section, dot, field = path.strip().partition(".")
-        if not sep or not dot or section not in ("model", "task", "train", "probe") or not field:
+        if not sep or not dot or section not in SECTIONS or not field:
             raise SpecError(f"--set {text!r}: expected SECTION.FIELD=VALUE with SECTION one of model, task, train, probe")
-        known = {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}[section].model_fields
+        known = SECTIONS[section].model_fields
         if field not in known:
             raise SpecError(f"--set {text!r}: {section} has no field {field!r} (fields: {', '.join(known)})")
         try:
@@ -265,7 +269,7 @@ def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict[str, dict[
         except yaml.YAMLError:
             raise SpecError(f"--set {text!r}: cannot read the value {value!r}") from None
         try:
-            {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}[section](**{field: parsed})
+            SECTIONS[section](**{field: parsed})
         except ValidationError as exc:
             mine = [e for e in exc.errors() if e["loc"] and e["loc"][0] == field]
             if mine:
@@ -320,7 +324,7 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
                     raise SpecError(f"{path}: {where}.profiles.{name}: expected a mapping of fields to change, "
                                     f"got {value!r}")
             # The profile's `set` overrides the experiment's base configuration (variants still win).
-            merged = _deep_merge(raw, {k: v for k, v in prof.set.items() if k in ("model", "task", "train", "probe")})
+            merged = _deep_merge(raw, {k: v for k, v in prof.set.items() if k in SECTIONS})
             _deep_merge(merged, per_profile.get(profile) or {})
             if prof.seeds is not None and "seeds" not in (per_profile.get(profile) or {}):
                 merged["seeds"] = prof.seeds
