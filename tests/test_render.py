@@ -391,6 +391,6 @@ def test_equations_are_svg_paths_without_script_and_deterministic():
 
 
 def _section(page: str, finding_id: str) -> str:
-    start = page.index(f'<section class="finding')
+    start = page.index('<section class="finding')
     start = page.index(f'id="{finding_id}"', start)
     return page[start:page.index("</section>", start)]

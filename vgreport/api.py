@@ -4,7 +4,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import os
 import platform
 import shutil
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__, shipped_folder
-from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute
+from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute, move_into, staging_folder
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -119,15 +118,12 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
-    import tempfile
-
     from .aggregate import records_frame
     from .findings import evaluate
 
     frame = records_frame(records)
     findings = evaluate(frame, battery)
-    out.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+    staging = staging_folder(out)
     try:
         metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
         frame.to_csv(metrics_path, index=False, float_format="%.9g")
@@ -139,11 +135,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
         staged = {"metrics": metrics_path, "findings": findings_path,
                   **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
                             [metrics_path, findings_path], staging, formats, templates_dir)}
-        files = {}
-        for kind, path in staged.items():
-            os.chmod(path, 0o644)
-            os.replace(path, out / path.name)
-            files[kind] = out / path.name
+        files = move_into(out, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out=out, files=files, summary=summary, verdicts={f.id: f.verdict for f in findings})

@@ -27,7 +27,8 @@ from tqdm import tqdm
 
 from .specs import CellSpec
 
-__all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "default_jobs", "estimate_seconds", "code_version", "MissingResults", "write_atomic"]
+__all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "default_jobs", "estimate_seconds",
+           "code_version", "MissingResults", "write_atomic", "staging_folder", "move_into"]
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -44,6 +45,23 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def staging_folder(out: Path) -> Path:
+    """A fresh folder inside out for outputs that must appear together (see move_into)."""
+    out.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
+
+
+def move_into(out: Path, staged: dict[str, Path]) -> dict[str, Path]:
+    """Rename complete staged files over their targets in out, one right after the other: the
+    outputs of a build appear together, never a new metrics.csv beside an old report.pdf."""
+    moved = {}
+    for kind, path in staged.items():
+        os.chmod(path, 0o644)
+        os.replace(path, out / path.name)
+        moved[kind] = out / path.name
+    return moved
 
 
 class MissingResults(Exception):
@@ -161,15 +179,19 @@ class ReportCache:
         return manifest
 
     def restore(self, manifest: dict, digest: str, out: Path) -> dict[str, Path]:
-        """Copy an entry's files into out (atomically; a file already identical is left untouched)."""
-        written = {}
-        for kind, f in manifest["files"].items():
-            target = Path(out) / f["name"]
-            if not (target.is_file() and file_sha256(target) == f["sha256"]):
-                source = self.root / digest / f["name"]
-                write_atomic(target, lambda tmp: shutil.copyfile(source, tmp))
-            written[kind] = target
-        return written
+        """Copy an entry's files into out, together (a file already identical is left untouched)."""
+        out = Path(out)
+        staging = staging_folder(out)
+        try:
+            staged = {}
+            for kind, f in manifest["files"].items():
+                target = out / f["name"]
+                if not (target.is_file() and file_sha256(target) == f["sha256"]):
+                    staged[kind] = Path(shutil.copyfile(self.root / digest / f["name"], staging / f["name"]))
+            move_into(out, staged)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+        return {kind: out / f["name"] for kind, f in manifest["files"].items()}
 
     def put(self, digest: str, files: dict[str, Path], verdicts: dict[str, str]) -> None:
         self.root.mkdir(parents=True, exist_ok=True)
@@ -194,8 +216,11 @@ class ReportCache:
 
     def _prune(self) -> None:
         for stale in self.root.glob(".entry-*"):  # staging left by a killed build
-            if time.time() - stale.stat().st_mtime > 3600:
-                shutil.rmtree(stale, ignore_errors=True)
+            try:
+                if time.time() - stale.stat().st_mtime > 3600:
+                    shutil.rmtree(stale, ignore_errors=True)
+            except OSError:
+                pass  # another build just finished with it
         entries = [d for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")]
         def last_used(d: Path) -> float:
             try:
