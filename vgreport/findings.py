@@ -130,6 +130,11 @@ def _within(s: dict | None, bound: float) -> bool | None:
     return None
 
 
+def _not(state: bool | None) -> bool | None:
+    """Negation that keeps 'undetermined' undetermined."""
+    return None if state is None else not state
+
+
 def _both(*parts: bool | None) -> bool | None:
     """A conjunction with unknowns: False if any part is False, True if all are True, else None."""
     if any(p is False for p in parts):
@@ -505,8 +510,7 @@ def _c2(ctx: _Context) -> _Outcome:
             parts.append(None)
             continue
         exponential = None if not math.isfinite(r["r2_min"]) else bool(r["r2_min"] >= R2_MIN)
-        decays = _above(r, 0.0)
-        decays = None if decays is None else not decays
+        decays = _not(_above(r, 0.0))
         under = None if not math.isfinite(bound) else (True if r["hi"] <= bound + 1e-9 else
                                                        False if r["lo"] > bound + 1e-9 else None)
         ok = _both(decays, exponential, under)
@@ -578,14 +582,13 @@ def _c3(ctx: _Context) -> _Outcome:
         ratios[variant] = {"label": ctx.describe("architecture", variant), **interval(per_seed),
                            "slot": _slot(variant)}
     rnn = ratios.get("rnn_tanh")
-    part_a = _above(rnn, -1.0)
-    part_a = None if part_a is None else not part_a
+    part_a = _not(_above(rnn, -1.0))
     acc = _accuracy_table(ctx, "recall_length")
     part_b, short, long_ = None, None, None
     ordered = acc[acc["variant"] == "base"].sort_values("length") if not acc.empty else acc
     if not ordered.empty:  # the tanh RNN ("base"): other variants must not lend it a length
         short, long_ = ordered.iloc[0].to_dict(), ordered.iloc[-1].to_dict()
-        long_fails = None if long_["learned"] is None else not long_["learned"]
+        long_fails = _not(long_["learned"])
         part_b = _both(short["learned"], long_fails) if len(ordered) > 1 else None
     numbers = {"length": longest, "log10_ratio": ratios, "part_a": part_a, "part_b": part_b,
                "rnn_label": ctx.describe("architecture", "rnn_tanh"),
@@ -647,7 +650,7 @@ def _c4(ctx: _Context) -> _Outcome:
             parts.append(None)
             continue
         short, long_ = rows.iloc[0].to_dict(), rows.iloc[-1].to_dict()
-        long_fails = None if long_["learned"] is None else not long_["learned"]
+        long_fails = _not(long_["learned"])
         ok = _both(short["learned"], long_fails)
         parts.append(ok)
         numbers["tasks"].append(label)
@@ -779,7 +782,7 @@ def _c6(ctx: _Context) -> _Outcome:
     rnn_acc, rnn_rate = _row(acc, "rnn_tanh", longest), _row(rates, "rnn_tanh")
     gated = [v for v in ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru") if _row(acc, v, longest) is not None]
     numbers: dict[str, Any] = {"length": longest, "chance": float(acc["chance"].iloc[0]), "models": {},
-                               "rnn_fails": None if rnn_acc is None or rnn_acc["learned"] is None else not rnn_acc["learned"]}
+                               "rnn_fails": None if rnn_acc is None else _not(rnn_acc["learned"])}
     parts = []
     for v in ["rnn_tanh"] + gated:
         a, r = _row(acc, v, longest), _row(rates, v)
@@ -1427,7 +1430,7 @@ def _l1(ctx: _Context) -> _Outcome:
         longest = int(acc["length"].max()) if len(acc) else 0
         chrono, default = _row(acc, "lstm_chrono", longest), _row(acc, "lstm_default", longest)
         if chrono is not None and default is not None:
-            state = _both(chrono["learned"], None if default["learned"] is None else not default["learned"])
+            state = _both(chrono["learned"], _not(default["learned"]))
             items.append({"key": "tallec_chrono", "source": "Tallec & Ollivier 2018", "reference": _REFERENCES["tallec"],
                           "published": "chrono initialisation lets an LSTM learn dependencies that the standard "
                                        "initialisation misses at long range",
