@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 import time
+from typing import Sequence
 
 import torch
 
@@ -14,7 +15,7 @@ from .probes import probe_model, task_loss
 from .specs import CellSpec
 from .tasks import chance_level, input_size, is_classification, make_batch, output_size
 
-__all__ = ["run_cell", "RECORD_COLUMNS", "cell_columns"]
+__all__ = ["run_cell", "run_group", "RECORD_COLUMNS", "cell_columns"]
 
 RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task",
                   "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
@@ -125,3 +126,10 @@ def run_cell(cell: CellSpec, device: str = "cpu") -> list[dict]:
     add("trained", "steps_per_second", steps_done / train_seconds if steps_done else NAN, steps_done)
     add("trained", "wall_seconds", time.perf_counter() - started, steps_done)
     return records
+
+
+def run_group(cells: Sequence[CellSpec], device: str = "cpu") -> list[list[dict]]:
+    """Cells that differ only in their seed: the records of each, in order (the runner's unit of work).
+
+    Today one after the other; a seed-batched engine trains them together where that is faster."""
+    return [run_cell(cell, device) for cell in cells]
