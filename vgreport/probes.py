@@ -14,18 +14,12 @@ import torch
 
 from .models import RecurrentNet, SequenceModel, activation_derivative, activation_gamma, spectral_stats
 from .specs import TaskSpec
-from .tasks import is_classification
+from .tasks import task_loss
 
 __all__ = ["task_loss", "probe_model", "state_gradient_norms", "input_sensitivity", "jacobian_chain"]
 
 Measurement = tuple[str, float, float]  # (metric, time_lag or nan, value)
 NAN = float("nan")
-
-
-def task_loss(task: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-    if is_classification(task):
-        return torch.nn.functional.cross_entropy(output, target)
-    return torch.nn.functional.mse_loss(output, target)
 
 
 def _as_float64(model: SequenceModel) -> SequenceModel:

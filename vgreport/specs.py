@@ -76,9 +76,18 @@ class TaskSpec(BaseModel):
     model_config = _FROZEN
     # recall: predict the class of the first of `length` one-hot tokens (chance 1/classes);
     # adding: sum of the two marked numbers (Hochreiter & Schmidhuber 1997; baseline MSE 1/6).
-    name: Literal["recall", "adding"] = "recall"
+    # copy: Arjovsky et al. 2016, `length` is the delay (the model reads length + 20 steps).
+    name: Literal["recall", "adding", "copy"] = "recall"
     length: int = Field(30, ge=2, le=10000)
     classes: int = Field(8, ge=2, le=256)
+    # recall only: answer with the token this many steps before the last (default: the first token).
+    lag: Optional[int] = Field(None, ge=0)
+
+    @model_validator(mode="after")
+    def _lag_fits(self) -> "TaskSpec":
+        if self.lag is not None and (self.name != "recall" or self.lag > self.length - 1):
+            raise ValueError(f"lag {self.lag} needs the recall task and a lag of at most length - 1 = {self.length - 1}")
+        return self
 
 
 class TrainSpec(BaseModel):
@@ -215,9 +224,14 @@ def default_experiments_dir() -> Path:
 
 
 def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
-    update = {"task": exp.task.model_copy(update={"length": min(exp.task.length, cap)})}
+    task = {"length": min(exp.task.length, cap)}
+    if exp.task.lag is not None:  # a lag must stay inside the shortened sequence
+        task["lag"] = min(exp.task.lag, cap - 1)
+    update = {"task": exp.task.model_copy(update=task)}
     if exp.sweep and "task.length" in exp.sweep:
         update["sweep"] = {"task.length": tuple(dict.fromkeys(min(v, cap) for v in exp.sweep["task.length"]))}
+    if exp.sweep and "task.lag" in exp.sweep:
+        update["sweep"] = {"task.lag": tuple(dict.fromkeys(min(v, cap - 1) for v in exp.sweep["task.lag"]))}
     return exp.model_copy(update=update)
 
 
