@@ -5,17 +5,17 @@ import hashlib
 import json
 import math
 import platform
-import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Sequence
 
 from . import __version__, shipped_folder
-from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute, move_into, staging_folder
+from .runner import EXECUTORS, ExecutorError, MissingResults, estimate_seconds, execute
+from .store import Cache, Manifest, ReportCache, clean_cache, move_into, remove_stale_staging, staging
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "resolve_device", "FORMATS"]
+           "clean", "resolve_device", "FORMATS", "EXECUTORS"]
 
 FORMATS = ("html", "pdf")
 PAPERS = ("a4", "letter")
@@ -36,6 +36,8 @@ class BuildResult:
 
 
 def resolve_device(device: str) -> str:
+    if device == "cpu":
+        return device  # without importing torch: `list` and `render` never need it
     import torch
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -65,7 +67,11 @@ def _versions(names: Sequence[str] = ("torch", "numpy", "pandas", "scipy", "matp
     return out
 
 
-def _cache(out: Path | str, cache_dir: Path | str | None) -> Cache:
+def _cache(out: Path | str, cache_dir: Path | str | None, create: bool = False) -> Cache:
+    """The cache folder (default OUT/cache). create: make OUT first when the cache goes inside it,
+    recording in its manifest whether vgreport created it (so `clean` removes it only then)."""
+    if create and not cache_dir:
+        Manifest(Path(out)).make_folders(".")
     return Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
 
 
@@ -73,12 +79,16 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
           formats: Sequence[str] = FORMATS, jobs: int | None = None, device: str = "cpu",
           experiments_dir: Path | str | None = None, templates_dir: Path | str | None = None,
           cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
-          progress: bool = True, cache_only: bool = False, force_render: bool = False) -> BuildResult:
+          progress: bool = True, cache_only: bool = False, force_render: bool = False,
+          executor: str | None = None, scheduler: str | None = None) -> BuildResult:
     """Run (or reuse) every cell of the battery, then write metrics, findings and the report.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
     options, templates, vgreport's code, library versions), the finished outputs are copied from
-    the cache instead of rendered again; force_render renders anyway."""
+    the cache instead of rendered again; force_render renders anyway. Cells run on `executor`
+    ("local" process pool, or "dask": a LocalCluster of `jobs` workers, or the Dask scheduler at
+    `scheduler`). Cells whose work failed are listed in summary["failures"] and in the report,
+    which is then incomplete (never stored in or served from the report cache)."""
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
@@ -89,23 +99,45 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     battery, only = _battery(profile, experiments_dir, only, sets)
     device = resolve_device(device)
     out = Path(out)
-    cache = _cache(out, cache_dir)
+    cache = _cache(out, cache_dir, create=not cache_only)
     cells = battery.cells(only)
-    records, summary = execute(cells, cache, jobs=jobs, device=device,
-                               progress=progress, cache_only=cache_only)
+    records, summary = _execute(cells, cache, jobs=jobs, device=device, progress=progress,
+                                cache_only=cache_only, executor=executor, scheduler=scheduler)
+    summary["warnings"] = []
     versions = _versions()
     reports = ReportCache(cache.root)
+    complete = not summary["failed"]
     digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
-                            {**versions, **_versions(_RENDER_LIBRARIES)})
-    manifest = None if force_render else reports.get(digest)
+                            {**versions, **_versions(_RENDER_LIBRARIES)}) if complete else None
+    manifest = None if force_render or not complete else reports.get(digest)
     if manifest is not None:
         summary["report"] = "reused"
         return BuildResult(out=out, files=reports.restore(manifest, digest, out), summary=summary,
                            verdicts=manifest["verdicts"])
     result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions)
-    reports.put(digest, result.files, result.verdicts)
     summary["report"] = "rendered"
+    if complete:
+        try:
+            reports.put(digest, result.files, result.verdicts)
+        except OSError as exc:  # disk full, read-only: the outputs are written; only the reuse is lost
+            summary["warnings"].append(f"report cache {reports.root}: not stored "
+                                       f"({exc.strerror or exc}); the outputs in {out} are complete")
     return result
+
+
+def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
+    """runner.execute with the executor options checked and its start-up errors as UserError."""
+    if executor is None:
+        executor = "dask" if scheduler else "local"
+    if executor not in EXECUTORS:
+        raise UserError(f"--executor {executor}: unknown executor (choose from {', '.join(EXECUTORS)})")
+    if scheduler and executor != "dask":
+        raise UserError(f"--scheduler {scheduler}: only the dask executor connects to a scheduler "
+                        f"(use --executor dask)")
+    try:
+        return execute(cells, cache, executor=executor, scheduler=scheduler, **options)
+    except ExecutorError as exc:
+        raise UserError(str(exc)) from None
 
 
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
@@ -123,21 +155,21 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
 
     frame = records_frame(records)
     findings = evaluate(frame, battery)
-    staging = staging_folder(out)
-    try:
-        metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
+    with staging(out) as folder:
+        metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
         frame.to_csv(metrics_path, index=False, float_format="%.9g")
+        # A build with failed cells says so here and on the cover: a report that lacks cells
+        # must not look complete.
         payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
+                   "complete": not summary["failed"], "failed_cells": summary["failures"],
                    "findings": [f.to_json() for f in findings]}
         findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
         seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
         compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
         staged = {"metrics": metrics_path, "findings": findings_path,
                   **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
-                            [metrics_path, findings_path], staging, formats, templates_dir)}
+                            [metrics_path, findings_path], folder, formats, templates_dir)}
         files = move_into(out, staged)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out=out, files=files, summary=summary, verdicts={f.id: f.verdict for f in findings})
 
 
@@ -151,7 +183,7 @@ def _render(findings, battery: Battery, only, summary, versions, seeds, compute,
         profile=battery.profile, profile_description=battery.profile_spec.description,
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
-        paper=paper, attachments=attachments, only_axes=tuple(only))
+        paper=paper, attachments=attachments, only_axes=tuple(only), failed_cells=list(summary["failures"]))
     try:
         return render_report(findings, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
@@ -214,15 +246,16 @@ def _strict_json(value):
 
 def run_experiment(name: str, profile: str = "standard", jobs: int | None = None, device: str = "cpu",
                    experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
-                   sets: Sequence[str] = (), progress: bool = True) -> dict:
-    """Run one experiment's cells into the cache (no report)."""
+                   sets: Sequence[str] = (), progress: bool = True, executor: str | None = None,
+                   scheduler: str | None = None) -> dict:
+    """Run one experiment's cells into the cache (no report); executor and scheduler as for build."""
     battery, _ = _battery(profile, experiments_dir, sets=sets)
     names = [e.name for e in battery.experiments]
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")
-    records, summary = execute(battery.cells(only_experiments=(name,)), _cache(out, cache_dir),
-                               jobs=jobs, device=resolve_device(device),
-                               progress=progress)
+    records, summary = _execute(battery.cells(only_experiments=(name,)), _cache(out, cache_dir, create=True),
+                                jobs=jobs, device=resolve_device(device), progress=progress,
+                                executor=executor, scheduler=scheduler)
     import pandas as pd
     summary["records"] = pd.DataFrame(records)
     return summary
@@ -232,7 +265,7 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
                      out: Path | str = "build", sets: Sequence[str] = (), device: str = "cpu") -> list[dict]:
     """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells
     (with the same --set and --device as the build, since both change what is cached)."""
-    from .runner import cell_key
+    from .store import cell_key
     battery, _ = _battery(profile, experiments_dir, sets=sets)
     device = resolve_device(device)
     cache = _cache(out, cache_dir)
@@ -252,23 +285,15 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
 
 
 def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_cache: bool = False) -> list[Path]:
-    """Remove the build outputs (and the cache unless keep_cache: only the files vgreport wrote
-    there, so a mistaken --cache cannot delete a user's folder). Returns what was removed."""
+    """Remove what builds wrote: the outputs in `out` and (unless keep_cache) the cache, each by
+    the names its manifest recorded, the folders vgreport created there when they are empty, and
+    stale staging folders; never a file or folder vgreport did not create, so a mistaken --cache
+    or --out loses none of the user's files. Returns every file and folder removed."""
     out = Path(out)
-    removed = []
-    for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
-        shutil.rmtree(staging, ignore_errors=True)
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json"):
-        if (out / name).exists():
-            (out / name).unlink()
-            removed.append(out / name)
-    cache = _cache(out, cache_dir)
-    if not keep_cache and cache.root.is_dir():
-        cache.clear()
-        removed.append(cache.root)
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    return removed
+    removed = remove_stale_staging(out) if out.is_dir() else []  # left by builds killed mid-render
+    if not keep_cache:
+        removed += clean_cache(_cache(out, cache_dir).root)
+    return removed + clean_cache(out)
 
 
 __all__ += ["MissingResults", "SpecError"]

@@ -46,6 +46,13 @@ device_option = click.option("--device", type=click.Choice(["cpu", "cuda", "auto
 force_render_option = click.option("--force-render", is_flag=True, default=False,
                                    help="Render the report even when an identical one is cached "
                                         "(e.g. after installing other fonts).")
+executor_option = click.option("--executor", type=click.Choice(api.EXECUTORS), default=None,
+                                help="Where cells run: local (a process pool) or dask (a LocalCluster of "
+                                     "--jobs workers, or the scheduler at --scheduler). Default: local, "
+                                     "dask when --scheduler is given.")
+scheduler_option = click.option("--scheduler", metavar="ADDRESS", default=None,
+                                 help="Address of a running Dask scheduler, e.g. tcp://head:8786 "
+                                      "(implies --executor dask).")
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
 
@@ -80,10 +87,27 @@ def _report_options(func):
     return func
 
 
+def _counts(s: dict) -> str:
+    """The summary counts, which add up to the cells (shared and failed named when there are any)."""
+    return (f"{s['cells']} cells: {s['computed']} computed, {s['cached']} from the cache"
+            + (f", {s['shared']} shared with an identical cell" if s["shared"] else "")
+            + (f", {s['failed']} failed" if s["failed"] else ""))
+
+
+def _fail_if_incomplete(s: dict) -> None:
+    """Cells that failed: list them and exit 1, after the (incomplete) outputs were written."""
+    for failure in s["failures"]:
+        click.echo(f"failed: {failure['cell']}: {failure['error']}", err=True)
+    if s["failed"]:
+        raise click.ClickException(f"{s['failed']} of {s['cells']} cells failed; the outputs are "
+                                   f"incomplete and say so (build again to retry them)")
+
+
 def _print_result(result: api.BuildResult) -> None:
     s = result.summary
-    click.echo(f"{s['cells']} cells: {s['computed']} computed, {s['cached']} from the cache "
-               f"({s['seconds']:.1f} s)", err=True)
+    click.echo(f"{_counts(s)} ({s['seconds']:.1f} s)", err=True)
+    for warning in s.get("warnings", []):
+        click.echo(f"warning: {warning}", err=True)
     if s.get("report") == "reused":
         click.echo("report: inputs unchanged, copied from the cache (--force-render to render again)", err=True)
     for finding_id, verdict in result.verdicts.items():
@@ -96,16 +120,20 @@ def _print_result(result: api.BuildResult) -> None:
 @_report_options
 @jobs_option
 @device_option
+@executor_option
+@scheduler_option
 @set_option
 @force_render_option
 @_errors
-def build(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, jobs, device, sets,
-          force_render):
+def build(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, jobs, device,
+          executor, scheduler, sets, force_render):
     """Run the battery (reusing cached cells) and write the report."""
     result = api.build(profile=profile, out=out, only=only, formats=formats, jobs=jobs, device=device,
                        experiments_dir=experiments_dir, templates_dir=templates_dir, cache_dir=cache_dir,
-                       paper=paper, sets=sets, progress=sys.stderr.isatty(), force_render=force_render)
+                       paper=paper, sets=sets, progress=sys.stderr.isatty(), force_render=force_render,
+                       executor=executor, scheduler=scheduler)
     _print_result(result)
+    _fail_if_incomplete(result.summary)
 
 
 @main.command()
@@ -130,15 +158,17 @@ def render(profile, out, only, formats, paper, templates_dir, experiments_dir, c
 @cache_option
 @jobs_option
 @device_option
+@executor_option
+@scheduler_option
 @set_option
 @_errors
-def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, device, sets):
+def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, device, executor, scheduler, sets):
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments_dir, cache_dir=cache_dir, out=out,
-                                 sets=sets, progress=sys.stderr.isatty())
+                                 sets=sets, progress=sys.stderr.isatty(), executor=executor, scheduler=scheduler)
     frame = summary.pop("records")
-    click.echo(f"{summary['cells']} cells: {summary['computed']} computed, {summary['cached']} from the cache")
+    click.echo(_counts(summary))
     final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])]
     if len(final):
         # One row per configuration: every label column that varies (a swept field), seeds averaged.
@@ -147,6 +177,7 @@ def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, devi
         table = final.pivot_table(index=index, columns="metric", values="value", aggfunc="mean", dropna=False)
         table = table.dropna(how="all")
         click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    _fail_if_incomplete(summary)
 
 
 @main.command("list")

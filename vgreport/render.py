@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from . import shipped_folder
 from .findings import Finding
-from .runner import write_atomic
+from .store import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
            "external_references", "equation_svg", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci"]
@@ -81,6 +81,7 @@ class ReportContext:
     paper: str = "a4"                     # "a4" | "letter"
     attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
     only_axes: tuple = ()
+    failed_cells: list = field(default_factory=list)  # [{"cell": label, "error": one line}]: an incomplete build
 
     @property
     def date(self) -> datetime | None:

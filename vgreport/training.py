@@ -12,24 +12,13 @@ import torch
 
 from .models import build_model
 from .probes import probe_model, task_loss
+from .schema import RECORD_COLUMNS, cell_columns  # noqa: F401 (RECORD_COLUMNS: compatibility)
 from .specs import CellSpec
 from .tasks import chance_level, input_size, is_classification, make_batch, output_size
 
 __all__ = ["run_cell", "run_group", "RECORD_COLUMNS", "cell_columns"]
 
-RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task",
-                  "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
 NAN = float("nan")
-
-
-def cell_columns(cell: CellSpec) -> dict:
-    """The configuration columns every record of this cell carries (tidy, self-describing CSV)."""
-    return {"experiment": cell.experiment, "variant": cell.variant, "arch": cell.model.arch,
-            "activation": cell.model.activation if cell.model.arch == "rnn" else "",
-            "init": cell.model.init, "gain": cell.model.gain, "hidden": cell.model.hidden,
-            "task": cell.task.name, "length": cell.task.length,
-            "clip": NAN if cell.train.clip is None else cell.train.clip,
-            "budget": cell.train.steps, "seed": cell.seed}
 
 
 def _generators(seed: int) -> tuple[torch.Generator, torch.Generator, torch.Generator]:
