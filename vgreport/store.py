@@ -283,8 +283,10 @@ def clean_cache(root: Path | str) -> list[Path]:
         return []
     created = "." in manifest.read()["folders"]
     removed = manifest.remove()
-    for own in (manifest.NAME, manifest.LOCK):
-        (manifest.root / own).unlink(missing_ok=True)
+    for own in (manifest.root / manifest.NAME, manifest.root / manifest.LOCK):
+        if own.is_file():
+            own.unlink()
+            removed.append(own)
     if created:
         try:
             manifest.root.rmdir()
