@@ -90,9 +90,10 @@ def work_units(cells: Sequence[CellSpec], workers: int = 1) -> list[list[int]]:
     units = []
     for members in groups.values():
         members.sort(key=lambda i: cells[i].seed)
-        pieces = min(len(members), max(1, math.ceil(sum(cost[i] for i in members) / limit)))
-        size = math.ceil(len(members) / pieces)
-        units += [members[k:k + size] for k in range(0, len(members), size)]
+        per_seed = max(cost[i] for i in members)  # the seeds of a group cost the same
+        most = len(members) if limit == math.inf else max(1, math.floor(limit / per_seed))
+        pieces = math.ceil(len(members) / most)  # chunk sizes differ by at most one seed
+        units += [members[k * len(members) // pieces:(k + 1) * len(members) // pieces] for k in range(pieces)]
     return sorted(units, key=lambda unit: -sum(cost[i] for i in unit))
 
 
