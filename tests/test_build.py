@@ -196,3 +196,20 @@ def test_only_one_axis_builds_and_marks_the_rest_inconclusive(smoke_build, tmp_p
                        only=("clipping",), formats=("html",), progress=False)
     assert result.summary["computed"] == 0
     assert result.verdicts["C10"] == "inconclusive"
+
+
+def test_smoke_battery_on_a_dask_local_cluster_gives_the_local_executors_records(smoke_build, tmp_path):
+    """`build --executor dask --jobs 2` (a distributed.LocalCluster of 2 worker processes, empty
+    cache) writes the metrics of the local process pool's build, timing metrics aside, and a
+    report that says it is complete."""
+    pytest.importorskip("distributed")
+    result = api.build(profile="smoke", out=tmp_path / "dask", formats=("html",), jobs=2, executor="dask",
+                       progress=False)
+    summary = result.summary
+    assert summary["failed"] == 0 and summary["cached"] == 0
+    assert summary["computed"] + summary["shared"] == summary["cells"]
+    timing = ["steps_per_second", "wall_seconds"]
+    dask, local = (pd.read_csv(folder / "metrics.csv") for folder in (tmp_path / "dask", smoke_build))
+    dask, local = (frame[~frame["metric"].isin(timing)].reset_index(drop=True) for frame in (dask, local))
+    pd.testing.assert_frame_equal(dask, local)
+    assert json.loads((tmp_path / "dask" / "findings.json").read_text())["complete"] is True

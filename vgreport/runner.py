@@ -190,7 +190,8 @@ def _dask(plan, cells, device, jobs, scheduler) -> Iterator[tuple[list[int], obj
     with contextlib.ExitStack() as stack:
         if scheduler:
             try:
-                client = stack.enter_context(distributed.Client(scheduler, timeout="30s"))
+                # Waits distributed.comm.timeouts.connect (30 s unless configured) for the scheduler.
+                client = stack.enter_context(distributed.Client(scheduler))
             except (OSError, TimeoutError, ValueError) as exc:
                 raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(exc).split())})") from None
             threads = None  # the workers' own setting (Dask's nanny sets OMP_NUM_THREADS=1)
