@@ -112,3 +112,22 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, tiny_cell):
             pytest.raises(ExecutorError, match="tcp://127.0.0.1:1"):
         execute([tiny_cell(train={"steps": 2})], Cache(tmp_path), executor="dask",
                 scheduler="tcp://127.0.0.1:1", progress=False)
+
+
+def test_the_slurm_example_writes_a_worker_job_script(capsys):
+    """examples/slurm.py --job-script prints the batch script dask-jobqueue would submit (no
+    cluster needed): one node per job, one single-threaded worker process per core, our python."""
+    import runpy
+    from pathlib import Path
+
+    pytest.importorskip("dask_jobqueue")
+    example = Path(__file__).resolve().parent.parent / "examples" / "slurm.py"
+    module = runpy.run_path(str(example))
+    assert module["main"](["--job-script", "--cores", "8", "--memory", "16GB", "--partition", "cpu",
+                           "--python", "/opt/venv/bin/python", "--prologue", "module load python"]) == 0
+    script = capsys.readouterr().out
+    assert script.startswith("#!/usr/bin/env bash") and "#SBATCH -p cpu" in script
+    assert "#SBATCH --cpus-per-task=8" in script and "module load python" in script
+    worker = [line for line in script.splitlines() if "dask_worker" in line]
+    assert len(worker) == 1 and worker[0].startswith("/opt/venv/bin/python -m distributed.cli.dask_worker tcp://")
+    assert "--nthreads 1" in worker[0] and "--nworkers 8" in worker[0]
