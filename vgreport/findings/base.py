@@ -68,6 +68,7 @@ class Outcome:
     headline: str                 # what was measured, in one sentence (the section's title)
     reason: str = ""              # why the verdict is what it is, from the data
     experiments: list[str] = field(default_factory=list)
+    data: Any = None              # tables the result's figures draw from (not in findings.json)
 
 
 @dataclass(frozen=True)
@@ -242,3 +243,23 @@ class Context:
 
     def figure(self, key: str, draw: Callable[[], str], caption: str, alt: str) -> list[Figure]:
         return [Figure(key, draw(), caption, alt)] if self.with_figures else []
+
+
+# One style per model in every figure (index into figures.PALETTE / LINESTYLES / MARKERS).
+SLOTS = {"rnn_tanh": 0, "base": 0, "default": 0, "tanh": 0, "clipped": 0, "lstm_default": 1, "sigmoid": 1,
+         "no_clip": 1, "lstm_chrono": 2, "identity": 2, "gru": 3, "relu": 3, "irnn": 3, "lstm_forget_bias_1": 4,
+         "xavier": 4, "orthogonal": 5, "rnn_orthogonal": 5, "transformer": 6}
+
+
+def num(x, digits: int = 3) -> str:
+    """Python-side formatting for headlines, captions, alt text and reasons ('n/a' for missing)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if isinstance(x, (int, np.integer)) or (float(x).is_integer() and abs(x) < 1e6):
+        return str(int(x))
+    return f"{x:.{digits}g}".replace("-", "−")
+
+
+def of(share) -> str:
+    """'3 of 10' from a Share."""
+    return f"{share.k} of {share.n}"

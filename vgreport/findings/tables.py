@@ -36,7 +36,7 @@ ADDING_LEARNED, ADDING_FAILED = 0.5, 0.8
 MOST = 0.5  # "most seeds": the share's interval lies above one half
 
 
-def _seed_outcome(task: str, score: float, chance: float, diverged: bool, n_eval: int) -> str:
+def seed_outcome(task: str, score: float, chance: float, diverged: bool, n_eval: int) -> str:
     from scipy import stats
     if diverged or not math.isfinite(score):
         return "diverged"
@@ -74,8 +74,8 @@ def _outcomes(ctx: Context, experiment: str) -> pd.DataFrame:
         top = best.get(key, score)
         rows.append({**{k: r[k] for k in CELL_KEYS}, "task": r["task"], "score": score, "best": top,
                      "chance": float(r["chance"]), "diverged": diverged,
-                     "outcome": _seed_outcome(r["task"], score, float(r["chance"]), diverged, n_eval),
-                     "best_outcome": _seed_outcome(r["task"], top, float(r["chance"]), diverged, n_eval)})
+                     "outcome": seed_outcome(r["task"], score, float(r["chance"]), diverged, n_eval),
+                     "best_outcome": seed_outcome(r["task"], top, float(r["chance"]), diverged, n_eval)})
     return pd.DataFrame(rows, columns=columns)
 
 
