@@ -157,7 +157,6 @@ _LONG_BATTERY = textwrap.dedent("""\
     experiments:
       - name: long
         title: "Two cells that train for minutes"
-        claims: [C4]
         model: {arch: rnn, activation: tanh, hidden: 4}
         task: {name: recall, length: 5, classes: 3}
         train: {steps: 500000, eval_every: 100000, log_every: 100000, eval_size: 16}
@@ -227,7 +226,6 @@ _TWO_VARIANTS = textwrap.dedent("""\
     experiments:
       - name: tiny
         title: "A tiny RNN"
-        claims: [C4]
         model: {arch: rnn, activation: tanh, hidden: 4}
         task: {name: recall, length: 5, classes: 3}
         train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}

@@ -101,8 +101,13 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     out = Path(out)
     cache = _cache(out, cache_dir, create=not cache_only)
     cells = battery.cells(only)
-    records, summary = _execute(cells, cache, jobs=jobs, device=device, progress=progress,
-                                cache_only=cache_only, executor=executor, scheduler=scheduler)
+
+    def run(cells):
+        return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
+                        executor=executor, scheduler=scheduler)
+
+    records, summary = run(cells)
+    cells, records, summary = _later_looks(battery, only, cells, records, summary, run)
     summary["warnings"] = []
     versions = _versions()
     reports = ReportCache(cache.root)
@@ -140,6 +145,29 @@ def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, *
         raise UserError(str(exc)) from None
 
 
+def _later_looks(battery: Battery, only, cells, records, summary, run):
+    """The sequential design: after each look, add the next round of seeds only to the configurations
+    that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
+    until every training part is decided or the profile's last round has run."""
+    looks = max((e.looks for e in battery.select(only)), default=1)
+    summary["looks"] = 1
+    for look in range(1, looks):
+        from .aggregate import records_frame
+        from .findings import evaluate
+        pending = evaluate(records_frame(records), battery, with_figures=False).undetermined()
+        selected = {e.name for e in battery.select(only)}
+        extra = [c for c in battery.later_cells(pending, look) if c.experiment in selected]
+        if not extra:
+            break
+        more, added = run(extra)
+        cells, records = cells + extra, records + more
+        counts = {k: summary[k] + added[k] for k in ("cells", "computed", "cached", "shared", "failed", "seconds",
+                                                      "failures") if k in summary and k in added}
+        summary = {**summary, **counts, "measured_at": max(summary["measured_at"], added["measured_at"]),
+                   "record_digests": summary["record_digests"] + added["record_digests"], "looks": look + 1}
+    return cells, records, summary
+
+
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
     """Re-render from cached results only; fails if a cell has not been computed."""
     return build(profile, out, cache_only=True, **kwargs)
@@ -154,26 +182,26 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     from .findings import evaluate
 
     frame = records_frame(records)
-    findings = evaluate(frame, battery)
+    evaluation = evaluate(frame, battery)
     with staging(out) as folder:
         metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
         frame.to_csv(metrics_path, index=False, float_format="%.9g")
         # A build with failed cells says so here and on the cover: a report that lacks cells
         # must not look complete.
         payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
-                   "complete": not summary["failed"], "failed_cells": summary["failures"],
-                   "findings": [f.to_json() for f in findings]}
+                   "looks": summary.get("looks", 1), "complete": not summary["failed"],
+                   "failed_cells": summary["failures"], **evaluation.to_json()}
         findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
         seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
         compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
         staged = {"metrics": metrics_path, "findings": findings_path,
-                  **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
+                  **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
                             [metrics_path, findings_path], folder, formats, templates_dir)}
         files = move_into(out, staged)
-    return BuildResult(out=out, files=files, summary=summary, verdicts={f.id: f.verdict for f in findings})
+    return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
-def _render(findings, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
+def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
             formats, templates_dir) -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it."""
     import jinja2
@@ -185,7 +213,7 @@ def _render(findings, battery: Battery, only, summary, versions, seeds, compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only), failed_cells=list(summary["failures"]))
     try:
-        return render_report(findings, context, folder, formats=tuple(formats),
+        return render_report(evaluation, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
     except jinja2.TemplateSyntaxError as exc:
         raise UserError(f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
@@ -218,8 +246,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        add(f"code/{path.name}", path.read_bytes())
+    for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
+        add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))
