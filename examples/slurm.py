@@ -18,9 +18,10 @@ def cluster(args):
     from dask_jobqueue import SLURMCluster
     # One job per node: `cores` worker processes of one thread each (torch uses one thread per
     # cell best at these sizes), each with its share of the node's memory.
+    # The scheduler's web server on a free port: 8787 is often taken on a shared login node.
     return SLURMCluster(queue=args.partition, account=args.account, cores=args.cores, processes=args.cores,
                         memory=args.memory, walltime=args.walltime, python=args.python,
-                        job_script_prologue=args.prologue)
+                        job_script_prologue=args.prologue, scheduler_options={"dashboard_address": ":0"})
 
 
 def main(argv=None) -> int:

@@ -40,7 +40,8 @@ experiments_option = click.option("--experiments", "experiments_dir",
                                   type=click.Path(path_type=Path), default=None,
                                   help="Build from this folder of experiment YAML files instead of the shipped battery.")
 jobs_option = click.option("--jobs", type=click.IntRange(1, 512), default=None,
-                           help="Worker processes (default: one per CPU core).")
+                           help="Worker processes (default: one per core this process may use); with "
+                                "--scheduler, how many workers to plan for while the cluster has none yet.")
 device_option = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
                              show_default=True, help="Where cells train; auto picks cuda when available.")
 force_render_option = click.option("--force-render", is_flag=True, default=False,

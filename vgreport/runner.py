@@ -237,8 +237,8 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
 
     Summary: cells == computed + shared + cached + failed, where computed counts the
     configurations trained now, shared the cells served by an identically configured cell trained
-    now, cached the cells read from the cache, failed the cells whose unit failed ATTEMPTS times
-    (listed in "failures" with the error; they have no records). Also seconds, measured_at and
+    now, cached the cells read from the cache, failed the cells whose unit failed (on Dask after
+    ATTEMPTS tries; listed in "failures" with the error; they have no records). Also seconds, measured_at and
     record_digests (per cell, the SHA-256 of its cache file; "" for a failed cell)."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}: choose from {', '.join(EXECUTORS)}")
