@@ -8,14 +8,15 @@ import platform
 import shutil
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from . import __version__, shipped_folder
-from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute, move_into, staging_folder
+from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
+from .runner import (Cache, MissingResults, ReportCache, cell_key, default_jobs, estimate_seconds, execute,
+                     move_into, staging_folder)
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "resolve_device", "FORMATS"]
+           "clean", "diff", "resolve_device", "FORMATS"]
 
 FORMATS = ("html", "pdf")
 PAPERS = ("a4", "letter")
@@ -73,12 +74,17 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
           formats: Sequence[str] = FORMATS, jobs: int | None = None, device: str = "cpu",
           experiments_dir: Path | str | None = None, templates_dir: Path | str | None = None,
           cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
-          progress: bool = True, cache_only: bool = False, force_render: bool = False) -> BuildResult:
-    """Run (or reuse) every cell of the battery, then write metrics, findings and the report.
+          progress: bool = True, cache_only: bool = False, force_render: bool = False,
+          baseline: Path | str | None = None, on_stage: Callable[[str], None] | None = None) -> BuildResult:
+    """Run (or reuse) every cell of the battery, then write metrics, findings, manifest and the report.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
     options, templates, vgreport's code, library versions), the finished outputs are copied from
-    the cache instead of rendered again; force_render renders anyway."""
+    the cache instead of rendered again; force_render renders anyway. `baseline` (a build folder
+    or a findings.json) adds a "changed since the last edition" section. `on_stage(text)` is
+    called as each stage after training starts (the CLI shows it while the report is made)."""
+    started = manifest_module.now()
+    stage = on_stage or (lambda text: None)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
@@ -88,24 +94,79 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
         raise UserError(f"--templates {templates_dir}: not a folder")
     battery, only = _battery(profile, experiments_dir, only, sets)
     device = resolve_device(device)
+    old_edition = _baseline(baseline)  # read before this build may overwrite it (--baseline build)
     out = Path(out)
     cache = _cache(out, cache_dir)
     cells = battery.cells(only)
     records, summary = execute(cells, cache, jobs=jobs, device=device,
                                progress=progress, cache_only=cache_only)
+    stage("checking the report cache")
     versions = _versions()
+    jobs = jobs or default_jobs()
+    keys = [cell_key(c, device) for c in cells]
+    seeds = sorted({c.seed for c in cells})
+    # The part of the manifest that the appendix shows: a function of the report's inputs.
+    shown = {"code": manifest_module.code_version(), "profile": battery.profile,
+             "device": manifest_module.device_info(device), "platform": manifest_module.platform_info(),
+             "seeds": seeds, "specs": {"cells": len(cells), "distinct": len(set(keys)),
+                                       "sha256": hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()}}
     reports = ReportCache(cache.root)
     digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
-                            {**versions, **_versions(_RENDER_LIBRARIES)})
-    manifest = None if force_render else reports.get(digest)
-    if manifest is not None:
+                            {**versions, **_versions(_RENDER_LIBRARIES)},
+                            extra={"appendix": shown, "baseline": old_edition})
+    options = {"only": list(only), "formats": list(formats), "paper": paper, "sets": list(sets),
+               "experiments": str(experiments_dir) if experiments_dir else None,
+               "templates": str(templates_dir) if templates_dir else None,
+               "baseline": old_edition["source"] if old_edition else None, "force_render": force_render}
+
+    def manifest(report: str) -> dict:
+        return manifest_module.build_manifest(
+            code=shown["code"], versions={**versions, **_versions(_RENDER_LIBRARIES)}, device=device, jobs=jobs,
+            threads=max(1, default_jobs() // jobs), profile=battery.profile, options=options, seeds=seeds,
+            cells=manifest_module.cell_rows(cells, keys, records), summary=summary, report=report, started=started)
+
+    entry = None if force_render else reports.get(digest)
+    if entry is not None:
         summary["report"] = "reused"
-        return BuildResult(out=out, files=reports.restore(manifest, digest, out), summary=summary,
-                           verdicts=manifest["verdicts"])
-    result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions)
-    reports.put(digest, result.files, result.verdicts)
+        stage("copying the unchanged report from the cache")
+        files = reports.restore(entry, digest, out)
+        files["manifest"] = _write_manifest(out, manifest("reused"))
+        return BuildResult(out=out, files=files, summary=summary, verdicts=entry["verdicts"])
     summary["report"] = "rendered"
+    result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions,
+                     appendix=manifest_module.appendix_rows(shown), baseline=old_edition,
+                     manifest=lambda: manifest("rendered"), stage=stage)
+    reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
     return result
+
+
+def _baseline(baseline: Path | str | None) -> dict | None:
+    """The earlier edition named by --baseline, read and checked up front (one-line error)."""
+    if baseline is None:
+        return None
+    try:
+        return diff_module.load_edition(baseline)
+    except diff_module.DiffError as exc:
+        raise UserError(f"--baseline {exc}") from None
+
+
+def _write_manifest(out: Path, manifest: dict) -> Path:
+    """manifest.json alone (after a report copied from the cache), staged and moved like the rest."""
+    staging = staging_folder(out)
+    try:
+        path = staging / "manifest.json"
+        path.write_text(json.dumps(_strict_json(manifest), indent=2, allow_nan=False) + "\n")
+        return move_into(out, {"manifest": path})["manifest"]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def diff(old: Path | str, new: Path | str) -> dict:
+    """The changes between two editions (build folders or findings.json files): see vgreport.diff."""
+    try:
+        return diff_module.compare(diff_module.load_edition(old), diff_module.load_edition(new))
+    except diff_module.DiffError as exc:
+        raise UserError(str(exc)) from None
 
 
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
@@ -114,13 +175,15 @@ def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> Bu
 
 
 def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper,
-            versions: dict[str, str]) -> BuildResult:
+            versions: dict[str, str], appendix=(), baseline: dict | None = None, manifest=None,
+            stage: Callable[[str], None] = lambda text: None) -> BuildResult:
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
     from .aggregate import records_frame
     from .findings import evaluate
 
+    stage("evaluating the findings")
     frame = records_frame(records)
     findings = evaluate(frame, battery)
     staging = staging_folder(out)
@@ -130,11 +193,21 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
         payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
                    "findings": [f.to_json() for f in findings]}
         findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
+        changes = None
+        if baseline is not None:
+            new_edition = {**json.loads(findings_path.read_text()), "source": "this build"}
+            changes = diff_module.compare(baseline, new_edition)
         seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
         compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
+        stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
         staged = {"metrics": metrics_path, "findings": findings_path,
                   **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
-                            [metrics_path, findings_path], staging, formats, templates_dir)}
+                            [metrics_path, findings_path], staging, formats, templates_dir,
+                            appendix=appendix, changes=changes)}
+        if manifest is not None:
+            manifest_path = staging / "manifest.json"
+            manifest_path.write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
+            staged["manifest"] = manifest_path
         files = move_into(out, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -142,7 +215,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
 
 
 def _render(findings, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
-            formats, templates_dir) -> dict[str, Path]:
+            formats, templates_dir, appendix=(), changes: dict | None = None) -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it."""
     import jinja2
 
@@ -151,7 +224,8 @@ def _render(findings, battery: Battery, only, summary, versions, seeds, compute,
         profile=battery.profile, profile_description=battery.profile_spec.description,
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
-        paper=paper, attachments=attachments, only_axes=tuple(only))
+        paper=paper, attachments=attachments, only_axes=tuple(only),
+        manifest_rows=list(appendix), changes=changes)
     try:
         return render_report(findings, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
@@ -166,7 +240,7 @@ def _render(findings, battery: Battery, only, summary, versions, seeds, compute,
 
 
 def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str], formats, templates_dir,
-                   paper: str, versions: dict[str, str]) -> str:
+                   paper: str, versions: dict[str, str], extra: dict | None = None) -> str:
     """SHA-256 of everything the report stage reads: each cell's label and the SHA-256 of its
     cached records (taken by execute as it read them), the battery, the options, every template
     it could load, vgreport's own code and the library versions. Fonts installed on the system
@@ -180,7 +254,7 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     options = {"profile": battery.profile, "profile_spec": battery.profile_spec.model_dump(mode="json"),
                "only": list(only), "formats": sorted(formats), "paper": paper,
                "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
-               "versions": versions}
+               "versions": versions, "extra": extra or {}}
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
     for cell, records_sha in zip(cells, record_digests, strict=True):
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
@@ -258,7 +332,7 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     removed = []
     for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
         shutil.rmtree(staging, ignore_errors=True)
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json"):
+    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "manifest.json"):
         if (out / name).exists():
             (out / name).unlink()
             removed.append(out / name)

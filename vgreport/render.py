@@ -81,6 +81,8 @@ class ReportContext:
     paper: str = "a4"                     # "a4" | "letter"
     attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
     only_axes: tuple = ()
+    manifest_rows: list = field(default_factory=list)       # (name, value) for the appendix (vgreport.manifest)
+    changes: dict | None = None           # vgreport.diff.compare(baseline, this build), with --baseline
 
     @property
     def date(self) -> datetime | None:
