@@ -260,8 +260,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        add(f"code/{path.name}", path.read_bytes())
+    for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
+        add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))

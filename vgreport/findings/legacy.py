@@ -17,11 +17,11 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from . import figures
-from .aggregate import (decay_rates, eval_curves, final_scores, interval, lag_profiles, scalar_by_cell,
+from .. import figures
+from ..aggregate import (decay_rates, eval_curves, final_scores, interval, lag_profiles, scalar_by_cell,
                         select, welch, wilson)
-from .specs import TrainSpec
-from .tasks import ADDING_BASELINE_MSE, copy_baseline_nats
+from ..specs import TrainSpec
+from ..tasks import ADDING_BASELINE_MSE, copy_baseline_nats
 
 __all__ = ["VERDICTS", "Figure", "Finding", "evaluate", "combine", "CHANCE_MARGIN", "FLAT_RATE",
            "R2_MIN", "EXACT_REL_ERR", "CLAIM_IDS"]
@@ -206,7 +206,7 @@ class _Context:
         rows = self.frame[(self.frame["experiment"] == name) & (self.frame["variant"] == variant)]
         if rows.empty:
             return variant
-        from .specs import ModelSpec
+        from ..specs import ModelSpec
         row = rows.iloc[0]
         try:
             return ModelSpec(arch=row["arch"], activation=row["activation"] or "tanh", init=row["init"],
