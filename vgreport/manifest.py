@@ -31,10 +31,10 @@ def now() -> str:
 
 @lru_cache(maxsize=1)
 def source_sha256() -> str:
-    """SHA-256 of vgreport's own Python source, file names included."""
+    """SHA-256 of vgreport's own Python source (subpackages included), file names included."""
     digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.glob("*.py")):
-        digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()
 
 
