@@ -149,5 +149,5 @@ def test_the_cover_abstract_keeps_a_space_between_sentences(battery, built, tmp_
         start = page.index('class="abstract"')
         abstract = _text(page[start:page.index("</section>", start)])
         assert not re.search(r"[a-z][.;:][A-Z]", abstract), abstract
-        assert "inconclusive. This is a smoke build" in abstract
+        assert re.search(r"\w\. This is a smoke build", abstract), abstract
     assert "Only the length axis was built" in abstract

@@ -137,7 +137,6 @@ class Experiment(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     axis: str  # which battery axis (file) it belongs to
     title: str
-    claims: tuple[str, ...] = ()
     description: str = ""
     model: ModelSpec = ModelSpec()
     task: TaskSpec = TaskSpec()
@@ -275,6 +274,15 @@ def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
         update["sweep"] = {"task.length": tuple(dict.fromkeys(min(v, cap) for v in exp.sweep["task.length"]))}
     if exp.sweep and "task.lag" in exp.sweep:
         update["sweep"] = {"task.lag": tuple(dict.fromkeys(min(v, cap - 1) for v in exp.sweep["task.lag"]))}
+    variants = {}
+    for name, overrides in exp.variants.items():  # a variant's own length or lag is capped too
+        task = dict(overrides.get("task") or {})
+        if isinstance(task.get("length"), int):
+            task["length"] = min(task["length"], cap)
+        if isinstance(task.get("lag"), int):
+            task["lag"] = min(task["lag"], cap - 1)
+        variants[name] = {**overrides, "task": task} if "task" in overrides else overrides
+    update["variants"] = variants
     return exp.model_copy(update=update)
 
 

@@ -263,3 +263,8 @@ def num(x, digits: int = 3) -> str:
 def of(share) -> str:
     """'3 of 10' from a Share."""
     return f"{share.k} of {share.n}"
+
+
+def upper_first(text: str) -> str:
+    """Capitalise the first letter only (str.capitalize would lower-case 'LSTM')."""
+    return text[:1].upper() + text[1:]

@@ -40,20 +40,15 @@ def decide(ctx: Context) -> Outcome:
     bounds = frame[frame["metric"] == "bound_log_rate"].set_index(cell)["value"]
     if grads.empty or bounds.empty:
         raise Undecidable("no plain-RNN gradients with their bound recorded", ["activation"])
-    cells = points = violations = 0
-    worst = 0.0
-    for key, g in grads.groupby(cell):
-        g = g.sort_values("time_lag")
-        last = g["value"].iloc[0]
-        if not last > 0 or key not in bounds.index:
-            continue
-        lags = g["time_lag"].to_numpy()
-        limit = np.exp(bounds.loc[key] * lags) * last
-        ratio = g["value"].to_numpy() / limit
-        cells += 1
-        points += len(lags)
-        violations += int((ratio > 1 + 1e-9).sum())
-        worst = max(worst, float(np.nanmax(ratio)))
+    merged = grads.merge(bounds.rename("bound").reset_index(), on=cell)
+    last = merged[merged["time_lag"] == 0].set_index(cell)["value"].rename("last")
+    merged = merged.join(last, on=cell)
+    merged = merged[merged["last"] > 0]
+    ratio = merged["value"] / (np.exp(merged["bound"] * merged["time_lag"]) * merged["last"])
+    cells = int(merged.groupby(cell).ngroups) if len(merged) else 0
+    points = int(len(merged))
+    violations = int((ratio > 1 + 1e-9).sum())
+    worst = float(ratio.max()) if len(ratio) else math.nan
     deriv = frame[frame["metric"].isin(["act_deriv_mean", "act_deriv_p90"])].merge(
         frame[frame["metric"] == "bound_gamma"][cell + ["value"]].rename(columns={"value": "gamma"}), on=cell)
     d_cells = int(deriv.groupby(cell).ngroups) if len(deriv) else 0

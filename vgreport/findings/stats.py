@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Iterable, Sequence
 
 import numpy as np
 from scipy import stats
 
-__all__ = ["LEVEL", "ALPHA", "Interval", "Share", "look_level", "t_interval", "welch", "share", "share_difference",
+__all__ = ["LEVEL", "ALPHA", "Interval", "Share", "look_level", "t_interval", "welch", "wilson", "share", "share_difference",
            "tost", "welch_p_greater", "holm", "above", "below", "within", "both", "negate", "any_of", "all_of"]
 
 ALPHA = 0.05
@@ -88,12 +89,25 @@ def welch_p_greater(a, b, margin: float = 0.0) -> float:
     return float(stats.ttest_ind(a - margin, b, equal_var=False, alternative="greater").pvalue)
 
 
+@lru_cache(maxsize=65536)
+def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of k successes in n trials: the same numbers as scipy's
+    binomtest(k, n).proportion_ci(level, method="wilson") (a test pins them), without the exact
+    p-value that binomtest also computes (a binary search, 10 ms a call)."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
 def share(k: int, n: int, level: float = LEVEL) -> Share:
-    """k of n with the Wilson score interval (scipy.stats.binomtest(...).proportion_ci)."""
+    """k of n with the Wilson score interval."""
     if n <= 0:
         return Share(math.nan, math.nan, math.nan, 0, 0)
-    ci = stats.binomtest(int(k), int(n)).proportion_ci(level, method="wilson")
-    return Share(k / n, float(ci.low), float(ci.high), int(n), int(k))
+    lo, hi = wilson(int(k), int(n), float(level))
+    return Share(k / n, lo, hi, int(n), int(k))
 
 
 def share_difference(k1: int, n1: int, k2: int, n2: int, level: float = LEVEL) -> Interval:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from ..aggregate import CELL_KEYS, decay_rates, eval_curves, final_scores, lag_profiles, scalar_by_cell
 from .base import Config, Context
-from .stats import Interval, Share, share, t_interval
+from .stats import LEVEL, Interval, Share, share, t_interval, wilson
 
 __all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes",
            "config_outcomes", "config_outcome", "rates", "cell_rates", "mean_scalar", "configs_of",
@@ -37,15 +37,15 @@ MOST = 0.5  # "most seeds": the share's interval lies above one half
 
 
 def seed_outcome(task: str, score: float, chance: float, diverged: bool, n_eval: int) -> str:
-    from scipy import stats
+    """learned / failed / ambiguous / diverged for one seed's held-out score (see the module text)."""
     if diverged or not math.isfinite(score):
         return "diverged"
     if task == "adding":
         return "learned" if score < ADDING_LEARNED * chance else "failed" if score > ADDING_FAILED * chance else "ambiguous"
-    hits = int(round(score * n_eval))
-    ci = stats.binomtest(min(max(hits, 0), n_eval), n_eval).proportion_ci(0.95, method="wilson")
+    hits = min(max(int(round(score * n_eval)), 0), n_eval)
+    lo, hi = wilson(hits, n_eval, LEVEL)
     threshold = chance + CHANCE_MARGIN
-    return "learned" if ci.low > threshold else "failed" if ci.high < threshold else "ambiguous"
+    return "learned" if lo > threshold else "failed" if hi < threshold else "ambiguous"
 
 
 def outcomes(ctx: Context, experiment: str) -> pd.DataFrame:
