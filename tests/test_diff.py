@@ -92,8 +92,9 @@ def test_intervals_are_found_wherever_they_are_nested():
     """Any dict with lo, hi and a point key (mean, diff, rate, share, ...) is an interval; list items by key."""
     found = dict(intervals({"a": {"share": 0.5, "lo": 0.4, "hi": 0.6},
                             "b": [{"label": "x", "mean": 1, "lo": 0, "hi": 2}, {"mean": 3, "lo": 2, "hi": 4}],
+                            "pairs": [{"slower": "tanh", "faster": "sigmoid", "acc_diff": {"mean": 1, "lo": 0, "hi": 2}}],
                             "c": {"lo": 0, "hi": 1}, "d": 3.0}))
-    assert set(found) == {"a", "b[x]", "b[1]"}
+    assert set(found) == {"a", "b[x]", "b[1]", "pairs[tanh/sigmoid].acc_diff"}
     assert found["a"] == {"point": 0.5, "lo": 0.4, "hi": 0.6, "key": "share"}
 
 

@@ -63,8 +63,8 @@ def _finite(x: Any) -> bool:
 def intervals(numbers: Any, path: str = "") -> Iterator[tuple[str, dict]]:
     """Every interval nested in `numbers`, as (dotted path, {"point", "lo", "hi", "key"}).
 
-    List items are named by their "key" or "label" when they have one, else by position, so an
-    item keeps its name when items are inserted before it."""
+    List items are named by their key, label, name, id or short text fields (see _item_name),
+    else by position, so an item keeps its name when items are inserted before it."""
     if isinstance(numbers, dict):
         point_key = next((k for k in POINT_KEYS if k in numbers), None)
         if point_key is not None and "lo" in numbers and "hi" in numbers:
@@ -75,8 +75,19 @@ def intervals(numbers: Any, path: str = "") -> Iterator[tuple[str, dict]]:
                 yield from intervals(value, f"{path}.{key}" if path else str(key))
     elif isinstance(numbers, list):
         for n, value in enumerate(numbers):
-            name = value.get("key", value.get("label", n)) if isinstance(value, dict) else n
-            yield from intervals(value, f"{path}[{name}]")
+            yield from intervals(value, f"{path}[{_item_name(value, n)}]")
+
+
+def _item_name(item: Any, position: int) -> str:
+    """A list item's name: its key, label, name or id; else its short text fields (a pair
+    {"slower": "tanh", "faster": "sigmoid", ...} is "tanh/sigmoid"); else its position."""
+    if not isinstance(item, dict):
+        return str(position)
+    for field in ("key", "label", "name", "id"):
+        if isinstance(item.get(field), (str, int)):
+            return str(item[field])
+    words = [v for v in item.values() if isinstance(v, str) and 0 < len(v) <= 30][:3]
+    return "/".join(words) if words else str(position)
 
 
 def _outside(point: Any, interval: dict) -> bool:
@@ -172,6 +183,10 @@ def to_text(changes: dict) -> str:
     return "\n".join(lines)
 
 
+def _count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
+
+
 def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
@@ -188,8 +203,9 @@ def to_markdown(changes: dict) -> str:
     if _unchanged(changes):
         return "\n".join(out + ["No verdict flipped, no number moved beyond its interval, nothing was added "
                                 "or removed.", ""])
-    out.append(f"**{len(changes['flipped'])} verdict(s) flipped, {len(changes['drifted'])} number(s) moved "
-               f"beyond their intervals, {len(changes['added'])} added, {len(changes['removed'])} removed.**")
+    out.append(f"**{_count(changes['flipped'], 'verdict')} flipped, {_count(changes['drifted'], 'number')} moved "
+               f"beyond {'its interval' if len(changes['drifted']) == 1 else 'their intervals'}, "
+               f"{len(changes['added'])} added, {len(changes['removed'])} removed.**")
     if changes["flipped"]:
         out += ["", "### Verdicts that flipped", "", "| | id | title | was | now |", "|---|---|---|---|---|"]
         out += [f"| {c['kind']} | {c['id']} | {_md(c['title'])} | {c['old']} | **{c['new']}** |"
