@@ -348,6 +348,7 @@ def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, 
     workers = jobs or default_jobs()
     todo = sum(r["estimated_seconds"] * (1 - r["cached"] / r["cells"]) for r in rows if r["cells"])
     if as_json:
+        rows = [{**r, "estimated_seconds": round(r["estimated_seconds"], 3)} for r in rows]
         click.echo(json.dumps({"profile": profile, "experiments": rows,
                                "cells": sum(r["cells"] for r in rows), "cached": sum(r["cached"] for r in rows),
                                "estimated_seconds": round(total, 1), "jobs": workers,
