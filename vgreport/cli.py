@@ -18,16 +18,40 @@ class SpecUsageError(click.ClickException):
 
 
 def _errors(func):
-    """Turn the library's user errors into one-line click errors (no traceback)."""
+    """Every failure the user can meet is one line on stderr and a non-zero exit, no traceback:
+    a spec or option mistake exits 2; other user errors, a file system that refuses a write, a
+    lack of memory, or a bug in vgreport (named, with a pointer to --debug) exit 1. With
+    `vgreport --debug` the exception propagates with its traceback instead. KeyboardInterrupt is
+    never caught here: it is not an error, and it must stop the build."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except SpecError as exc:
-            raise SpecUsageError(str(exc)) from None
-        except (api.UserError, MissingResults) as exc:
-            raise click.ClickException(str(exc)) from None
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            error = _one_line(exc)
+            error.message = " ".join(error.message.splitlines())  # one line, whatever a message quotes
+            raise error from None
     return wrapper
+
+
+def _one_line(exc: Exception) -> click.ClickException:
+    if isinstance(exc, SpecError):
+        return SpecUsageError(str(exc))
+    if isinstance(exc, (api.UserError, MissingResults)):
+        return click.ClickException(str(exc))
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return click.ClickException(f"{where}{exc.strerror or exc}")
+    if isinstance(exc, MemoryError):
+        return click.ClickException("out of memory; make the battery smaller (--profile, --only, --set) or "
+                                    "run fewer --jobs")
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return click.ClickException(f"internal error: {type(exc).__name__}: {text} "
+                                f"(run `vgreport --debug ...` for the traceback, and please report it)")
 
 
 profile_option = click.option("--profile", type=click.Choice(PROFILE_NAMES), default="standard",
@@ -48,6 +72,8 @@ force_render_option = click.option("--force-render", is_flag=True, default=False
                                         "(e.g. after installing other fonts).")
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
+allow_large_option = click.option("--allow-large", is_flag=True, default=False,
+                                  help="Run cells beyond the time and memory limits (see README, Errors).")
 
 
 def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
@@ -60,7 +86,8 @@ def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="vgreport")
-def main():
+@click.option("--debug", is_flag=True, default=False, help="Show an error's full traceback instead of one line.")
+def main(debug):
     """Measure the vanishing-gradient problem of recurrent networks and report it."""
 
 
@@ -98,13 +125,15 @@ def _print_result(result: api.BuildResult) -> None:
 @device_option
 @set_option
 @force_render_option
+@allow_large_option
 @_errors
 def build(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, jobs, device, sets,
-          force_render):
+          force_render, allow_large):
     """Run the battery (reusing cached cells) and write the report."""
     result = api.build(profile=profile, out=out, only=only, formats=formats, jobs=jobs, device=device,
                        experiments_dir=experiments_dir, templates_dir=templates_dir, cache_dir=cache_dir,
-                       paper=paper, sets=sets, progress=sys.stderr.isatty(), force_render=force_render)
+                       paper=paper, sets=sets, progress=sys.stderr.isatty(), force_render=force_render,
+                       allow_large=allow_large)
     _print_result(result)
 
 
@@ -131,12 +160,13 @@ def render(profile, out, only, formats, paper, templates_dir, experiments_dir, c
 @jobs_option
 @device_option
 @set_option
+@allow_large_option
 @_errors
-def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, device, sets):
+def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, device, sets, allow_large):
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments_dir, cache_dir=cache_dir, out=out,
-                                 sets=sets, progress=sys.stderr.isatty())
+                                 sets=sets, progress=sys.stderr.isatty(), allow_large=allow_large)
     frame = summary.pop("records")
     click.echo(f"{summary['cells']} cells: {summary['computed']} computed, {summary['cached']} from the cache")
     final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])]
