@@ -20,7 +20,7 @@ from vgreport.cli import main
 PROFILES = {"smoke": {"seeds": 1, "steps_scale": 0.5, "length_cap": 6, "set": {"model": {"hidden": 4}}},
             "quick": {"seeds": 1}, "standard": {"seeds": 1}, "full": {"seeds": 2}}
 EXPERIMENT = {"experiments": [{
-    "name": "tiny", "title": "A tiny RNN", "claims": ["C4"],
+    "name": "tiny", "title": "A tiny RNN",
     "model": {"arch": "rnn", "activation": "tanh", "hidden": 8},
     "task": {"name": "recall", "length": 10, "classes": 3},
     "train": {"steps": 40, "eval_every": 10, "log_every": 4, "eval_size": 16},

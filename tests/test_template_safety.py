@@ -9,7 +9,7 @@ import pytest
 from vgreport import render
 from vgreport.render import ReportTemplateError, external_references, render_html, render_report
 
-from test_render import _context, _findings
+from test_render import _context, _evaluation
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def templates(tmp_path):
 
 def _render_with(folder, tmp_path, name: str, text: str):
     (folder / name).write_text(text)
-    return render_html(_findings(), _context(tmp_path / "data"), templates_dir=folder)
+    return render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=folder)
 
 
 def _refused(folder, tmp_path, name: str, text: str) -> str:
@@ -89,7 +89,7 @@ def test_a_symlinked_template_is_refused(templates, tmp_path):
     """notation.html.j2 -> /etc/passwd is refused; the file's content never reaches the page."""
     os.symlink("/etc/passwd", templates / "notation.html.j2")
     with pytest.raises(ReportTemplateError) as info:
-        render_html(_findings(), _context(tmp_path / "data"), templates_dir=templates)
+        render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=templates)
     message = str(info.value)
     assert "notation.html.j2" in message and "symbolic link" in message and "\n" not in message
 
@@ -101,7 +101,7 @@ def test_a_symlinked_folder_inside_the_templates_is_refused(templates, tmp_path)
     (outside / "C11.html.j2").write_text("secret")
     os.symlink(outside, templates / "findings")
     with pytest.raises(ReportTemplateError, match="findings"):
-        render_html(_findings(), _context(tmp_path / "data"), templates_dir=templates)
+        render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=templates)
 
 
 def test_template_files_lists_regular_files_and_refuses_links(templates):
@@ -189,7 +189,7 @@ def test_a_refused_reference_names_the_template_and_line(templates, tmp_path):
     """An unquoted href in a user template: one line naming the template, its line and the reference."""
     (templates / "notation.html.j2").write_text("<p>ok</p>\n<svg><image href=http://example.org/x.png /></svg>\n")
     with pytest.raises(ReportTemplateError) as info:
-        render_report(_findings(), _context(tmp_path / "data"), tmp_path / "out", formats=("html",),
+        render_report(_evaluation(), _context(tmp_path / "data"), tmp_path / "out", formats=("html",),
                       templates_dir=templates)
     message = str(info.value)
     assert "notation.html.j2" in message and "line 2" in message and "example.org" in message, message

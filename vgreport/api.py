@@ -108,6 +108,11 @@ def _check_templates(templates_dir) -> None:
         raise UserError(str(exc)) from exc
 
 
+def _all_looks(battery: Battery, only) -> list:
+    """Every cell a build could train: the first look's and the seeds later looks may add."""
+    return [c for e in battery.select(only) for c in e.cells(range(max((e.seeds, *e.seed_rounds))))]
+
+
 def _to_compute(cells, cache: Cache, device: str) -> list:
     """The cells whose results are not in the cache yet (what a build would train)."""
     return [c for c in cells if not cache.path(cell_key(c, device)).is_file()]
@@ -169,14 +174,16 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     out = Path(out)
     cache = _cache(out, cache_dir)
     cells = battery.cells(only)
-    if not cache_only:
-        check_cost(_to_compute(cells, cache, device), jobs, device, allow_large)
+    if not cache_only:  # every cell the build could train, the later looks' seeds included
+        check_cost(_to_compute(_all_looks(battery, only), cache, device), jobs, device, allow_large)
     _writable(out, "--out")
     if not cache_only:
         _writable(cache.root, "--cache")
     try:
         records, summary = execute(cells, cache, jobs=jobs, device=device,
                                    progress=progress, cache_only=cache_only)
+        cells, records, summary = _later_looks(battery, only, cells, records, summary, cache, jobs, device,
+                                               progress, cache_only)
     except OSError as exc:
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     versions = _versions()
@@ -198,6 +205,29 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     return result
 
 
+def _later_looks(battery: Battery, only, cells, records, summary, cache, jobs, device, progress, cache_only):
+    """The sequential design: after each look, add the next round of seeds only to the configurations
+    that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
+    until every training part is decided or the profile's last round has run."""
+    looks = max((e.looks for e in battery.select(only)), default=1)
+    summary["looks"] = 1
+    for look in range(1, looks):
+        from .aggregate import records_frame
+        from .findings import evaluate
+        pending = evaluate(records_frame(records), battery, with_figures=False).undetermined()
+        selected = {e.name for e in battery.select(only)}
+        extra = [c for c in battery.later_cells(pending, look) if c.experiment in selected]
+        if not extra:
+            break
+        more, added = execute(extra, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only)
+        cells, records = cells + extra, records + more
+        counts = {k: summary[k] + added[k] for k in ("cells", "computed", "cached", "shared", "failed", "seconds")
+                  if k in summary and k in added}
+        summary = {**summary, **counts, "measured_at": max(summary["measured_at"], added["measured_at"]),
+                   "record_digests": summary["record_digests"] + added["record_digests"], "looks": look + 1}
+    return cells, records, summary
+
+
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
     """Re-render from cached results only; fails if a cell has not been computed."""
     return build(profile, out, cache_only=True, **kwargs)
@@ -215,24 +245,24 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     try:
         with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here
             frame = records_frame(records)
-            findings = evaluate(frame, battery)
+            evaluation = evaluate(frame, battery)
             metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
-                       "findings": [f.to_json() for f in findings]}
+                       "looks": summary.get("looks", 1), **evaluation.to_json()}
             findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
             seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
             staged = {"metrics": metrics_path, "findings": findings_path,
-                      **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
+                      **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
                                 [metrics_path, findings_path], staging, formats, templates_dir)}
         files = move_into(out, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(out=out, files=files, summary=summary, verdicts={f.id: f.verdict for f in findings})
+    return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
-def _render(findings, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
+def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
             formats, templates_dir) -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it and its line."""
     from .render import ReportContext, ReportTemplateError, render_report
@@ -242,7 +272,7 @@ def _render(findings, battery: Battery, only, summary, versions, seeds, compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only))
     try:
-        return render_report(findings, context, folder, formats=tuple(formats),
+        return render_report(evaluation, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
     except ReportTemplateError as exc:
         raise UserError(str(exc)) from exc
@@ -269,8 +299,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        add(f"code/{path.name}", path.read_bytes())
+    for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
+        add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
     from .render import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:

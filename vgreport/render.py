@@ -30,7 +30,7 @@ import numpy as np
 from markupsafe import Markup
 
 from . import shipped_folder
-from .findings import Finding
+from .findings import Evaluation, Result
 from .runner import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
@@ -365,7 +365,7 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
         return False
 
     def unsafe_undefined(self, obj, attribute):
-        """An unsafe attribute is an error at once, not a silent empty string (ChainableUndefined)."""
+        """An unsafe attribute is an error at once, not an Undefined that could print as nothing."""
         raise jinja2.sandbox.SecurityError(f"access to attribute {attribute!r} of a {type(obj).__name__} "
                                            f"object is not allowed in a template")
 
@@ -385,9 +385,9 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     overrides the shipped one of the same name), then the shipped templates; filters fmt, pct, ci."""
     loaders = [_FolderLoader(Path(templates_dir), f"--templates {templates_dir}")] if templates_dir else []
     loaders.append(_FolderLoader(shipped_templates_dir(), "shipped templates"))
-    # ChainableUndefined: a number absent from a partial build prints "n/a" instead of crashing.
+    # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
     env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                   undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
@@ -471,7 +471,7 @@ class _Figures:
     """Figure numbers fixed before rendering (order of findings, then of each finding's figures),
     so prose can cite a figure before it appears; remembers which figures a body has placed."""
 
-    def __init__(self, findings: Sequence[Finding], env: jinja2.Environment):
+    def __init__(self, findings: Sequence[Result], env: jinja2.Environment):
         self.env = env
         self.numbers: dict[tuple[str, str], int] = {}
         for f in findings:
@@ -479,18 +479,18 @@ class _Figures:
                 self.numbers.setdefault((f.id, fig.key), len(self.numbers) + 1)
         self.placed: dict[tuple[str, str], int] = {}
 
-    def _find(self, f: Finding, key: str):
+    def _find(self, f: Result, key: str):
         for fig in f.figures:
             if fig.key == key:
                 return fig
         raise KeyError(f"finding {f.id} has no figure {key!r} (it has: {', '.join(f.figure_keys) or 'none'}); "
                        f"guard the template with {{% if {key!r} in f.figure_keys %}}")
 
-    def number(self, f: Finding, key: str) -> int:
+    def number(self, f: Result, key: str) -> int:
         self._find(f, key)
         return self.numbers[(f.id, key)]
 
-    def render(self, f: Finding, key: str) -> Markup:
+    def render(self, f: Result, key: str) -> Markup:
         fig = self._find(f, key)
         copies = self.placed.get((f.id, key), 0)
         self.placed[(f.id, key)] = copies + 1
@@ -499,7 +499,7 @@ class _Figures:
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg))
 
-    def unplaced(self, f: Finding) -> list[str]:
+    def unplaced(self, f: Result) -> list[str]:
         """Keys of the finding's figures its body did not show (appended after it, never lost)."""
         return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
 
@@ -518,11 +518,21 @@ def _math_factory():
     return math_
 
 
-def _is_claim(f: Finding) -> bool:
+def _is_claim(f: Result) -> bool:
     return re.fullmatch(r"C\d+", f.id) is not None
 
 
-def render_html(findings: Sequence[Finding], context: ReportContext, templates_dir: Path | str | None = None,
+def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
+    """Experiment name -> the ids of the checks and findings that read it (from their declarations)."""
+    from .findings import MODULES
+    out: dict[str, list[str]] = {}
+    for module in MODULES:
+        for experiment in module.SPEC.needs:
+            out.setdefault(experiment, []).append(module.SPEC.id)
+    return out
+
+
+def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None,
                 env: jinja2.Environment | None = None) -> str:
     """The whole report as one self-contained HTML page (CSS, figures and equations inline).
     A template's mistake raises ReportTemplateError naming the template and line. `env` is
@@ -530,18 +540,20 @@ def render_html(findings: Sequence[Finding], context: ReportContext, templates_d
     if context.paper not in PAPERS:
         raise ValueError(f"paper {context.paper!r}: choose one of {', '.join(PAPERS)}")
     env = env or make_environment(templates_dir)
-    figures = _Figures(findings, env)
+    findings, checks = list(evaluation.findings), list(evaluation.checks)
+    figures = _Figures(checks + findings, env)
     env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
                        math=_math_factory())
     claims = [f for f in findings if _is_claim(f)]
     extras = [f for f in findings if not _is_claim(f)]
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
-    groups = {v: [f for f in claims if f.verdict == v] for v in verdicts}
+    groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
     try:
         css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
         page = env.get_template("report.html.j2").render(
-            findings=list(findings), claims=claims, extras=extras, groups=groups, verdicts=verdicts,
-            present=[v for v in verdicts if groups[v]],
+            findings=findings, checks=checks, literature=evaluation.literature, claims=claims, extras=extras,
+            groups=groups, verdicts=verdicts, present=[v for v in verdicts if groups[v]],
+            tested_by=tested_by(evaluation),
             attachments=[Path(p).name for p in context.attachments if Path(p).is_file()],
             ctx=context, css=css)
     except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
@@ -706,7 +718,7 @@ def _where(env: jinja2.Environment, needle: str, page_line: int) -> str:
     return f"the rendered report, line {page_line}" if page_line else "the rendered report"
 
 
-def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: Path | str,
+def render_report(evaluation: Evaluation, context: ReportContext, out_dir: Path | str,
                   formats: Sequence[str] = FORMATS, templates_dir: Path | str | None = None) -> dict[str, Path]:
     """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}.
     A template's mistake, or a page that references anything outside itself, raises
@@ -715,7 +727,7 @@ def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: 
     if unknown:
         raise ValueError(f"format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
     env = make_environment(templates_dir)
-    page = render_html(findings, context, templates_dir, env)
+    page = render_html(evaluation, context, templates_dir, env)
     leaks = _references(page)
     if leaks:
         description, needle, line = leaks[0]

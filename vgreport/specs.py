@@ -40,7 +40,7 @@ MAX_NODES = 10_000  # YAML values, also once aliases are expanded (a shipped fil
 MAX_SEEDS = 100  # full runs 10; 100 narrows a t-interval about 3.3 times more, past what any verdict needs
 MAX_VARIANTS = 50  # a figure draws one line per variant; the shipped battery has at most 6
 MAX_SWEEP_VALUES = 50  # a figure draws one point per value; the shipped sweeps have at most 7
-MAX_CELLS = 10_000  # the full profile has 720 cells; each is a pool task, a cache file and rows in the figures
+MAX_CELLS = 10_000  # full reaches 2,050 cells with all its looks; each is a pool task, a cache file, rows in figures
 # Training records per cell: every log point is three records, every evaluation two (cache, metrics.csv).
 MAX_LOG_POINTS = 10_000
 MAX_EVALUATIONS = 1_000  # each evaluation also runs the whole held-out set
@@ -137,6 +137,13 @@ def _key(key: Any) -> str:
     """A key as a message shows it: a plain name as it is, anything else (control characters,
     spaces, numbers) as its short repr, so a message always stays on one line."""
     return key if isinstance(key, str) and re.fullmatch(r"[\w.\-\[\]]{1,64}", key, re.ASCII) else _shown(key)
+
+
+def _seed_rounds(rounds: tuple[int, ...]) -> tuple[int, ...]:
+    """Cumulative seed counts of the sequential looks: increasing, each within 1..MAX_SEEDS."""
+    if any(b <= a for a, b in zip(rounds, rounds[1:])) or any(not 1 <= r <= MAX_SEEDS for r in rounds):
+        raise ValueError(f"seed rounds must be increasing seed counts from 1 to {MAX_SEEDS}, got {list(rounds)}")
+    return rounds
 
 
 class SpecError(Exception):
@@ -275,7 +282,6 @@ class Experiment(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
     axis: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)  # the battery axis (file) it is on
     title: str
-    claims: tuple[str, ...] = ()
     description: str = ""
     model: ModelSpec = ModelSpec()
     task: TaskSpec = TaskSpec()
@@ -286,10 +292,14 @@ class Experiment(BaseModel):
     # {"task.length": (10, 30, 100)}: ints stay ints (an int field takes no 30.0).
     sweep: Optional[dict[str, tuple[Union[int, float], ...]]] = None
     seeds: int = Field(3, ge=1, le=MAX_SEEDS)
+    # The sequential design's looks for an experiment that trains: cumulative seed counts, e.g.
+    # (5, 10): 5 seeds first, then up to 10 for the configurations a finding still cannot decide.
+    # Empty: `seeds` seeds, one look.
+    seed_rounds: tuple[int, ...] = ()
     # `--set section.field=value` from the command line: applied after the variants.
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    @field_validator("claims", "sweep", mode="before")
+    @field_validator("sweep", "seed_rounds", mode="before")
     @classmethod
     def _lists_are_tuples(cls, value):
         if isinstance(value, list):
@@ -313,23 +323,45 @@ class Experiment(BaseModel):
                 raise ValueError(f"sweep {path!r} has {len(values):,} values; at most {MAX_SWEEP_VALUES}")
         return sweep
 
+    @field_validator("seed_rounds")
+    @classmethod
+    def _rounds_increase(cls, rounds):
+        return _seed_rounds(rounds)
+
     @model_validator(mode="after")
     def _cells_bounded(self) -> "Experiment":
         if self.n_cells > MAX_CELLS:
             values = len(next(iter(self.sweep.values()))) if self.sweep else 1
             raise ValueError(f"{self.n_cells:,} cells ({len(self.variants)} variants x {values} sweep values x "
-                             f"{self.seeds} seeds); at most {MAX_CELLS:,}")
+                             f"{self.most_seeds} seeds); at most {MAX_CELLS:,}")
         return self
 
     @property
-    def n_cells(self) -> int:
-        """Variants x sweep values x seeds, without building them."""
-        values = len(next(iter(self.sweep.values()))) if self.sweep else 1
-        return len(self.variants) * values * self.seeds
+    def most_seeds(self) -> int:
+        """The seeds of the last look: what the experiment can grow to."""
+        return max((self.seeds, *self.seed_rounds))
 
-    def cells(self) -> list[CellSpec]:
-        """Expand variants x sweep values x seeds into validated cells."""
-        return self._expand(range(self.seeds))
+    @property
+    def n_cells(self) -> int:
+        """Variants x sweep values x seeds (the last look's), without building them."""
+        values = len(next(iter(self.sweep.values()))) if self.sweep else 1
+        return len(self.variants) * values * self.most_seeds
+
+    @property
+    def looks(self) -> int:
+        return max(1, len(self.seed_rounds))
+
+    def seeds_of_look(self, look: int) -> range:
+        """The seeds a look adds: look 0 is range(seeds); look k adds the k-th round's new seeds."""
+        if look == 0:
+            return range(self.seeds)
+        if look >= len(self.seed_rounds):
+            return range(0)
+        return range(self.seed_rounds[look - 1], self.seed_rounds[look])
+
+    def cells(self, seeds: range | None = None) -> list[CellSpec]:
+        """Expand variants x sweep values x seeds (default: the first look's) into validated cells."""
+        return self._expand(range(self.seeds) if seeds is None else seeds)
 
     def check(self) -> None:
         """Validate every variant and sweep value now, not mid-build (seeds change no field's validity)."""
@@ -365,11 +397,28 @@ class Profile(BaseModel):
     model_config = _FROZEN
     description: str = ""
     seeds: Optional[int] = Field(None, ge=1, le=MAX_SEEDS)  # overrides every experiment's seed count
+    # Experiments that train take their seeds in looks instead (see Experiment.seed_rounds):
+    # cumulative counts, e.g. [5, 10]. Gradients at initialisation keep `seeds`.
+    training_seeds: tuple[int, ...] = ()
     # Multiplies train.steps, eval_every and log_every. full uses 2; 100 times the standard budget
     # is days of a CPU, and the scaled steps must still be within train.steps' range.
     steps_scale: float = Field(1.0, gt=0, le=100)
     length_cap: Optional[int] = Field(None, ge=2, le=10_000)  # longer task lengths are cut to it (smoke)
     set: dict[str, Any] = Field(default_factory=dict)  # deep-merged into every experiment; checked field by field
+
+    @field_validator("training_seeds", mode="before")
+    @classmethod
+    def _list_is_tuple(cls, value):
+        return tuple(value) if isinstance(value, list) else value
+
+    @field_validator("training_seeds")
+    @classmethod
+    def _increasing(cls, rounds):
+        return _seed_rounds(rounds)
+
+    @property
+    def looks(self) -> int:
+        return max(1, len(self.training_seeds))
 
 
 class Battery(BaseModel):
@@ -380,6 +429,18 @@ class Battery(BaseModel):
 
     def cells(self, only_axes: tuple[str, ...] = (), only_experiments: tuple[str, ...] = ()) -> list[CellSpec]:
         return [c for e in self.select(only_axes, only_experiments) for c in e.cells()]
+
+    def later_cells(self, configs, look: int) -> list[CellSpec]:
+        """The cells look `look` adds for these configurations (objects with experiment, variant,
+        length, gain): their next round of seeds. Experiments without rounds add none."""
+        wanted = {(c.experiment, c.variant, int(c.length), float(c.gain)) for c in configs}
+        out = []
+        for exp in self.experiments:
+            if not any(w[0] == exp.name for w in wanted):
+                continue
+            out += [c for c in exp.cells(exp.seeds_of_look(look))
+                    if (c.experiment, c.variant, c.task.length, float(c.model.gain)) in wanted]
+        return out
 
     def select(self, only_axes=(), only_experiments=()) -> list[Experiment]:
         return [e for e in self.experiments
@@ -604,6 +665,10 @@ def _resolve(path: Path, where: str, raw: Any, axis: str, profiles: dict[str, Pr
     _deep_merge(merged, mine)
     if prof.seeds is not None and "seeds" not in mine:
         merged["seeds"] = prof.seeds
+    trains = (merged.get("train") or {}).get("steps", TrainSpec.model_fields["steps"].default) != 0
+    if prof.training_seeds and trains and "seeds" not in mine:
+        merged["seeds"] = prof.training_seeds[0]
+        merged["seed_rounds"] = tuple(prof.training_seeds)
     if overrides:
         merged["overrides"] = overrides
     context = f" (with the {profile} profile" + (" and --set)" if overrides else ")")
