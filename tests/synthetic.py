@@ -165,8 +165,8 @@ def gain_sweep_sigmoid(seeds=3, gains=(2.0, 4.0, 6.0), rates=None) -> list[dict]
 def gain_train(seeds=6, accs=None, gains=(0.5, 1.0, 1.5)) -> list[dict]:
     accs = {0.5: FAIL, 1.0: 0.9, 1.5: 0.3, **(accs or {})}
     return [r for g in gains for seed in range(seeds)
-            for r in cell("gain_train", "tanh", seed, init="orthogonal", gain=g, length=20, rate=min(math.log(g), 0) - 0.03,
-                          bound=math.log(g), score=_score(accs[g], seed))]
+            for r in cell("gain_train", "tanh", seed, init="orthogonal", gain=g, length=20,
+                          rate=math.log(g) - 0.001 * (seed % 3), bound=max(math.log(g), 0), score=_score(accs[g], seed))]
 
 
 def recall_length(seeds=6, accs=None, lengths=(5, 10, 20, 50)) -> list[dict]:
@@ -176,8 +176,8 @@ def recall_length(seeds=6, accs=None, lengths=(5, 10, 20, 50)) -> list[dict]:
                           score=_score(accs[length], seed))]
 
 
-def recall_lag(seeds=6, accs=None, lags=(1, 5, 19), length=20) -> list[dict]:
-    accs = {1: LEARN, 5: 0.7, 19: FAIL, **(accs or {})}
+def recall_lag(seeds=6, accs=None, lags=(1, 5, 15), length=20) -> list[dict]:
+    accs = {1: LEARN, 5: 0.7, 15: FAIL, **(accs or {})}
     return [r for lag in lags for seed in range(seeds)
             for r in cell("recall_lag", f"lag_{lag}", seed, length=length, rate=-0.2, bound=0.14,
                           score=_score(accs[lag], seed))]

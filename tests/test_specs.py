@@ -112,7 +112,7 @@ def test_length_cap_cuts_lengths_and_lags_and_drops_duplicates(shipped):
     assert list(sweep) == [5, 25, 50]
     assert max(c.task.length for c in shipped["standard"].cells()) == 100
     lags = {c.variant: c.task.lag for c in _by_name(shipped["smoke"])["recall_lag"].cells()}
-    assert lags == {"lag_2": 2, "lag_10": 10, "lag_39": 11}
+    assert lags == {"lag_2": 2, "lag_10": 10, "lag_30": 11}
 
 
 def test_per_experiment_profile_overrides_apply_to_that_profile_only(shipped):

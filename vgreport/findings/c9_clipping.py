@@ -108,6 +108,7 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
     numbers.vanishing = {"clip": clip, "clip_fraction": fraction, "active": active,
                          "length": acc["no_clip"].config.length, "chance": acc["no_clip"].chance,
                          "median_norm": float(free_norm.median()) if len(free_norm) else math.nan,
+                         "p25_norm": float(free_norm.quantile(0.25)) if len(free_norm) else math.nan,
                          "acc": {v: o.score for v, o in acc.items()}, "acc_diff": acc_diff, "acc_same": acc_same,
                          "rate": {v: {"mean": float(r[v].mean()) if len(r[v]) else math.nan} for v in r},
                          "rate_diff": rate_diff, "rate_same": rate_same}
