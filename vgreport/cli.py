@@ -31,16 +31,41 @@ class SpecUsageError(click.ClickException):
 
 
 def _errors(func):
-    """Turn the library's user errors into one-line click errors (no traceback)."""
+    """Every failure the user can meet is one line on stderr and a non-zero exit, no traceback:
+    a spec or option mistake exits 2; other user errors, a file system that refuses a write, a
+    lack of memory, or a bug in vgreport (named, with a pointer to --debug) exit 1. With
+    `vgreport --debug` the exception propagates with its traceback instead. KeyboardInterrupt is
+    never caught here: it is not an error, and it must stop the build."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except SpecError as exc:
-            raise SpecUsageError(str(exc)) from None
-        except (api.UserError, MissingResults) as exc:
-            raise click.ClickException(str(exc)) from None
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            error = _one_line(exc)
+            error.message = " ".join(error.message.splitlines())  # one line, whatever a message quotes
+            raise error from None
     return wrapper
+
+
+def _one_line(exc: Exception) -> click.ClickException:
+    if isinstance(exc, SpecError):
+        return SpecUsageError(str(exc))
+    if isinstance(exc, (api.UserError, MissingResults)):
+        return click.ClickException(str(exc))
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return click.ClickException(f"{where}{exc.strerror or exc}")
+    if isinstance(exc, MemoryError):
+        return click.ClickException("out of memory; make the battery smaller (--profile, --only, --set) or "
+                                    "run fewer --jobs")
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return click.ClickException(f"internal error: {type(exc).__name__}: {text} "
+                                f"(run `vgreport --debug ...` for the traceback, and please report it)")
+
 
 
 class VgreportGroup(click.Group):
@@ -156,6 +181,9 @@ def _verbosity(func):
         return func(*args, verbosity=0 if quiet else 2 if verbose else 1, **kwargs)
     return wrapper
 
+allow_large_option = click.option("--allow-large", is_flag=True, default=False,
+                                  help="Run cells beyond the time and memory limits (see README, Errors).")
+
 
 def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
     formats = tuple(v.strip() for v in value.split(",") if v.strip())
@@ -168,7 +196,8 @@ def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
 @click.group(cls=VgreportGroup, name="vgreport",
              context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX})
 @click.version_option(__version__, prog_name="vgreport")
-def main():
+@click.option("--debug", is_flag=True, default=False, help="Show an error's full traceback instead of one line.")
+def main(debug):
     """Measure the vanishing-gradient problem of recurrent networks and report it.
 
     Every option can also be set by an environment variable VGREPORT_<COMMAND>_<OPTION>,
@@ -273,15 +302,16 @@ def _run_report(function, verbosity: int, **kwargs) -> None:
 @device_option
 @set_option
 @force_render_option
+@allow_large_option
 @_verbosity
 @_errors
 def build(profile, out, only, formats, paper, templates, experiments, cache, baseline, jobs, device, sets,
-          force_render, verbosity):
+          force_render, allow_large, verbosity):
     """Run the battery (reusing cached cells) and write the report."""
     _run_report(api.build, verbosity, profile=profile, out=out, only=only, formats=formats, jobs=jobs,
                 device=device, experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper,
                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), force_render=force_render,
-                baseline=baseline)
+                baseline=baseline, allow_large=allow_large)
 
 
 @main.command()
@@ -308,13 +338,14 @@ def render(profile, out, only, formats, paper, templates, experiments, cache, ba
 @jobs_option
 @device_option
 @set_option
+@allow_large_option
 @_verbosity
 @_errors
-def run_command(experiment, profile, out, experiments, cache, jobs, device, sets, verbosity):
+def run_command(experiment, profile, out, experiments, cache, jobs, device, sets, allow_large, verbosity):
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments, cache_dir=cache, out=out,
-                                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty())
+                                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), allow_large=allow_large)
     frame = summary.pop("records")
     if verbosity:
         click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
