@@ -11,11 +11,14 @@ the vgreport client; it stores results as they arrive, so a killed run resumes f
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 
 def cluster(args):
+    previous = signal.getsignal(signal.SIGINT)
     from dask_jobqueue import SLURMCluster
+    signal.signal(signal.SIGINT, previous)  # its import makes Ctrl-C a silent sys.exit(); keep Python's
     # One job per node: `cores` worker processes of one thread each (torch uses one thread per
     # cell best at these sizes), each with its share of the node's memory.
     # The scheduler's web server on a free port: 8787 is often taken on a shared login node.

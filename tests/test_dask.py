@@ -114,18 +114,21 @@ def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, tiny_cell):
                 scheduler="tcp://127.0.0.1:1", progress=False)
 
 
-def test_the_slurm_example_writes_a_worker_job_script(capsys):
+def test_the_slurm_example_writes_a_worker_job_script():
     """examples/slurm.py --job-script prints the batch script dask-jobqueue would submit (no
-    cluster needed): one node per job, one single-threaded worker process per core, our python."""
-    import runpy
+    cluster needed): one node per job, one single-threaded worker process per core, our python.
+    (In a subprocess: importing dask_jobqueue replaces the process's SIGINT handler.)"""
+    import subprocess
+    import sys
     from pathlib import Path
 
     pytest.importorskip("dask_jobqueue")
     example = Path(__file__).resolve().parent.parent / "examples" / "slurm.py"
-    module = runpy.run_path(str(example))
-    assert module["main"](["--job-script", "--cores", "8", "--memory", "16GB", "--partition", "cpu",
-                           "--python", "/opt/venv/bin/python", "--prologue", "module load python"]) == 0
-    script = capsys.readouterr().out
+    result = subprocess.run([sys.executable, str(example), "--job-script", "--cores", "8", "--memory", "16GB",
+                             "--partition", "cpu", "--python", "/opt/venv/bin/python", "--prologue",
+                             "module load python"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    script = result.stdout
     assert script.startswith("#!/usr/bin/env bash") and "#SBATCH -p cpu" in script
     assert "#SBATCH --cpus-per-task=8" in script and "module load python" in script
     worker = [line for line in script.splitlines() if "dask_worker" in line]

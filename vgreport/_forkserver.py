@@ -6,7 +6,8 @@ build: every worker holds the fork server's "alive" pipe open, so neither notice
 finish cells nobody will read while multiprocessing's resource tracker keeps their /dev/shm
 semaphores until they exit. Importing the training code here also means each worker is forked
 with torch already imported instead of importing it again (seconds per worker)."""
-from . import training  # noqa: F401 (preloaded for the workers)
 from .runner import die_with_parent
 
-die_with_parent()
+die_with_parent()  # first: the build may be killed while torch is being imported below
+
+from . import training  # noqa: E402,F401 (preloaded for the workers)
