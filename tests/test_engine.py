@@ -10,7 +10,7 @@ import torch
 from vgreport.models import StackedModel, build_model
 from vgreport.recurrences import recurrent_layer
 from vgreport.specs import ModelSpec
-from vgreport.training import BATCHED_ON_CPU, RECORD_COLUMNS, batched_is_faster, initial_model, run_cell, run_group
+from vgreport.training import CPU_MEMBERS_PER_BATCH, RECORD_COLUMNS, initial_model, members_per_batch, run_cell, run_group
 
 ARCHITECTURES = {
     "rnn_tanh": {"arch": "rnn", "activation": "tanh"},
@@ -26,7 +26,7 @@ SEEDS = (0, 1, 2)
 
 
 def _unrolled(arch, activation, x, w_ih, w_hh, b_ih, b_hh):
-    """The recurrence written as plain autograd operations, member by member, (S, T, B, H)."""
+    """The recurrence written as plain autograd operations, member by member, (T, S, B, H)."""
     f = {"tanh": torch.tanh, "sigmoid": torch.sigmoid, "relu": torch.relu, "identity": lambda a: a}[activation]
     out = []
     for s in range(x.shape[0]):
@@ -46,7 +46,7 @@ def _unrolled(arch, activation, x, w_ih, w_hh, b_ih, b_hh):
                 h = (1 - z) * torch.tanh(xn + r * hn) + z * h
             states.append(h)
         out.append(torch.stack(states))
-    return torch.stack(out)
+    return torch.stack(out, dim=1)
 
 
 @pytest.mark.parametrize("arch, activation", [("rnn", "tanh"), ("rnn", "relu"), ("rnn", "sigmoid"),
@@ -59,14 +59,15 @@ def test_hand_written_bptt_passes_gradcheck_and_matches_autograd(arch, activatio
     inputs = [torch.randn(S, B, T, I), torch.randn(S, G * H, I), torch.randn(S, G * H, H) * 0.7,
               torch.randn(S, G * H), torch.randn(S, G * H)]
     inputs = [t.to(torch.float64).requires_grad_() for t in inputs]
-    layer = lambda *args: recurrent_layer(arch, activation or "tanh", *args)  # noqa: E731
-    assert torch.autograd.gradcheck(layer, inputs)
-    weights = torch.randn(S, T, B, H, dtype=torch.float64)  # a loss that reads every state
-    ours = torch.autograd.grad((layer(*inputs) * weights).sum(), inputs)
-    states = _unrolled(arch, activation or "tanh", *inputs)  # (S, T, B, H)
-    theirs = torch.autograd.grad((states * weights).sum(), inputs)
-    for a, b in zip(ours, theirs):
-        torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
+    for every_step in (True, False):
+        layer = lambda *args: recurrent_layer(arch, activation or "tanh", *args, every_step=every_step)  # noqa: E731
+        assert torch.autograd.gradcheck(layer, inputs)
+        states = _unrolled(arch, activation or "tanh", *inputs)  # (T, S, B, H)
+        weights = torch.randn(states.shape if every_step else states.shape[1:], dtype=torch.float64)
+        ours = torch.autograd.grad((layer(*inputs) * weights).sum(), inputs)
+        theirs = torch.autograd.grad(((states if every_step else states[-1]) * weights).sum(), inputs)
+        for a, b in zip(ours, theirs):
+            torch.testing.assert_close(a, b, rtol=1e-10, atol=1e-12)
 
 
 @pytest.mark.parametrize("name", ARCHITECTURES)
@@ -184,11 +185,21 @@ def test_run_group_one_by_one_is_run_cell(tiny_cell):
         assert strip(records) == strip(run_cell(cell))
 
 
-def test_policy_batches_on_accelerators_and_where_measured_on_the_cpu(tiny_cell):
-    """Accelerators always batch a group; the CPU follows BATCHED_ON_CPU; one seed or no training never batches."""
-    for arch, faster in BATCHED_ON_CPU.items():
+def test_policy_batches_whole_groups_on_accelerators_and_measured_sizes_on_the_cpu(tiny_cell):
+    """An accelerator trains the whole group as one batch; the CPU at most CPU_MEMBERS_PER_BATCH members;
+    a group without training steps runs one by one."""
+    for arch, size in CPU_MEMBERS_PER_BATCH.items():
         cell = tiny_cell(model={"arch": arch, **({"heads": 2} if arch == "transformer" else {})})
-        assert batched_is_faster(cell, "cpu", 3) == faster
-        assert batched_is_faster(cell, "cuda", 3)
-        assert not batched_is_faster(cell, "cuda", 1)
-    assert not batched_is_faster(tiny_cell(train={"steps": 0}), "cuda", 3)
+        assert members_per_batch(cell, "cpu", 30) == size
+        assert members_per_batch(cell, "cpu", 2) == min(2, size)
+        assert members_per_batch(cell, "cuda", 30) == members_per_batch(cell, "cuda:1", 30) == 30
+    assert members_per_batch(tiny_cell(train={"steps": 0}), "cuda", 30) == 1
+
+
+def test_a_group_larger_than_the_cpu_batch_trains_in_batches_in_order(tiny_cell, monkeypatch):
+    """With batches of 2, a group of 5 seeds returns 5 record lists in the cells' order, each as run_cell's."""
+    monkeypatch.setitem(CPU_MEMBERS_PER_BATCH, "rnn", 2)
+    cells = _group(tiny_cell, seeds=(4, 0, 3, 1, 2), train={"steps": 6, "log_every": 1, "eval_every": 3})
+    for cell, records in zip(cells, run_group(cells)):
+        assert {r["seed"] for r in records} == {cell.seed}
+        assert _series(records, "train_loss") == pytest.approx(_series(run_cell(cell), "train_loss"), rel=1e-5)

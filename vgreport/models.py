@@ -86,8 +86,9 @@ class RecurrentNet(SequenceModel):
             return self.head(states if self.per_step else states[:, -1])
         r = self.rnn
         weights = [w.unsqueeze(0) for w in (r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0)]
-        states = recurrent_layer(self.spec.arch, self.spec.activation, x.unsqueeze(0), *weights)[0]  # (time, batch, hidden)
-        return self.head(states.transpose(0, 1) if self.per_step else states[-1])
+        states = recurrent_layer(self.spec.arch, self.spec.activation, x.unsqueeze(0), *weights,
+                                 every_step=self.per_step)  # (time, 1, batch, hidden) or (1, batch, hidden)
+        return self.head(states[:, 0].transpose(0, 1) if self.per_step else states[0])
 
     def unroll(self, x: torch.Tensor, retain: bool = True):
         """Step through time. Returns (output, states h_k, pre-activations a_k (rnn only))."""
@@ -225,8 +226,9 @@ class StackedModel:
             out = self._transformer(x)
         else:
             names = ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0")
-            states = recurrent_layer(self.spec.arch, self.spec.activation, x, *(p[n] for n in names))  # (S, T, B, H)
-            out = states.transpose(1, 2) if self.per_step else states[:, -1]
+            states = recurrent_layer(self.spec.arch, self.spec.activation, x, *(p[n] for n in names),
+                                     every_step=self.per_step)  # (T, S, B, H) or (S, B, H)
+            out = states.permute(1, 2, 0, 3) if self.per_step else states
         return _linear(out, p["head.weight"], p["head.bias"])
 
     __call__ = forward

@@ -1,7 +1,8 @@
 """The recurrent layers of S independent members at once, with hand-written backpropagation through time.
 
 `recurrent_layer` takes stacked weights (member first: w_ih (S, G*H, I), w_hh (S, G*H, H), biases
-(S, G*H)) and inputs (S, B, T, I), and returns every hidden state, (S, T, B, H). The recurrence
+(S, G*H)) and inputs (S, B, T, I), and returns every hidden state time-major, (T, S, B, H), so that
+step t of all members is one contiguous block (or only the last state, (S, B, H)). The recurrence
 itself is an autograd Function: its forward pass loops over time without building a graph and
 saves only what the backward pass needs; its backward pass is explicit BPTT, one batched matrix
 product per step. S = 1 is a single model. Member s only ever meets member s's weights and data,
@@ -22,13 +23,13 @@ GATES = {"rnn": 1, "lstm": 4, "gru": 3}  # blocks of H rows in the stacked weigh
 RNN_ACTIVATIONS = ("tanh", "relu", "sigmoid", "identity")
 
 
-def _weight_grad(grad_pre: torch.Tensor, states: torch.Tensor) -> torch.Tensor:
-    """sum_t grad_pre_t^T h_{t-1} per member (h_{-1} = 0): (S, G*H, H), one batched product."""
-    S, T, B, GH = grad_pre.shape
-    if T == 1:
-        return grad_pre.new_zeros(S, GH, states.shape[-1])
-    return torch.bmm(grad_pre[:, 1:].reshape(S, (T - 1) * B, GH).transpose(1, 2),
-                     states[:, :-1].reshape(S, (T - 1) * B, -1))
+def _incoming(grad_states, carried, grad_last, t: int, T: int) -> torch.Tensor:
+    """dL/dh_t: from the output at step t (if the states are used), from step t+1 (carried) and,
+    at the last step, from the last-state output (if used)."""
+    grad = carried if t < T - 1 else grad_last
+    if grad_states is not None:
+        grad = grad_states[t] if grad is None else grad_states[t] + grad
+    return grad
 
 
 class _RNN(torch.autograd.Function):
@@ -37,43 +38,51 @@ class _RNN(torch.autograd.Function):
     @staticmethod
     def forward(ctx, xp, w_hh, activation: str):
         S, T, B, H = xp.shape
-        states = xp.new_empty(S, T, B, H)
+        states = xp.new_empty(T, S, B, H)  # time-major: step t of every member is contiguous
         w_t = w_hh.transpose(1, 2)
         h = xp.new_zeros(S, B, H)
         for t in range(T):
-            h_new = states[:, t]
-            torch.baddbmm(xp[:, t], h, w_t, out=h_new)
+            h = torch.baddbmm(xp[:, t], h, w_t, out=states[t])
             if activation == "tanh":
-                h_new.tanh_()
+                h.tanh_()
             elif activation == "sigmoid":
-                h_new.sigmoid_()
+                h.sigmoid_()
             elif activation == "relu":
-                h_new.relu_()
-            h = h_new
+                h.relu_()
         ctx.activation = activation
+        ctx.set_materialize_grads(False)  # an unused output gets no zero-filled gradient
         ctx.save_for_backward(w_hh, states)
-        return states
+        return states, states[-1].clone()
 
     @staticmethod
-    def backward(ctx, grad_states):
+    def backward(ctx, grad_states, grad_last):
+        if grad_states is None and grad_last is None:
+            return None, None, None
         w_hh, states = ctx.saved_tensors
-        # f'(a_t) read off h_t = f(a_t), for all steps at once
-        derivative = {"tanh": lambda h: 1 - h * h, "sigmoid": lambda h: h * (1 - h),
-                      "relu": lambda h: (h > 0).to(h.dtype), "identity": lambda h: None}[ctx.activation](states)
-        T = states.shape[1]
-        grad_pre = torch.empty_like(states)
-        carried = None  # dL/dh_t through h_{t+1}
+        T, S, B, H = states.shape
+        # grad_pre (member-major, xp's layout) starts as f'(a_t), read off h_t = f(a_t) for all steps
+        # at once; the loop scales it in place by dL/dh_t.
+        grad_pre = states.new_empty(S, T, B, H)
+        by_time = grad_pre.transpose(0, 1)
+        if ctx.activation == "tanh":
+            torch.mul(states, states, out=by_time).neg_().add_(1)
+        elif ctx.activation == "sigmoid":
+            torch.sub(1, states, out=by_time).mul_(states)
+        elif ctx.activation == "relu":
+            by_time.copy_(states > 0)
+        grad_w = states.new_zeros(S, H, H)
+        carried = None
         for t in range(T - 1, -1, -1):
             g = grad_pre[:, t]
-            if carried is None:
-                g.copy_(grad_states[:, t])
+            incoming = _incoming(grad_states, carried, grad_last, t, T)
+            if ctx.activation == "identity":
+                g.copy_(incoming)
             else:
-                torch.add(grad_states[:, t], carried, out=g)
-            if derivative is not None:
-                g.mul_(derivative[:, t])
+                g.mul_(incoming)
             if t:
+                grad_w.baddbmm_(g.transpose(1, 2), states[t - 1])
                 carried = torch.bmm(g, w_hh)
-        return grad_pre, _weight_grad(grad_pre, states), None
+        return grad_pre, grad_w, None
 
 
 class _LSTM(torch.autograd.Function):
@@ -83,64 +92,61 @@ class _LSTM(torch.autograd.Function):
     def forward(ctx, xp, w_hh):
         S, T, B, H4 = xp.shape
         H = H4 // 4
-        gates = xp.new_empty(S, T, B, H4)  # activated: sigmoid(i, f, o), tanh(g)
-        cells = xp.new_empty(S, T, B, H)
-        states = xp.new_empty(S, T, B, H)
+        gates = xp.new_empty(T, S, B, H4)  # activated: sigmoid(i, f, o), tanh(g)
+        cells = xp.new_empty(T, S, B, H)
+        states = xp.new_empty(T, S, B, H)
         w_t = w_hh.transpose(1, 2)
         h = xp.new_zeros(S, B, H)
         c = xp.new_zeros(S, B, H)
         tanh_c = xp.new_empty(S, B, H)
         for t in range(T):
-            act = gates[:, t]
-            torch.baddbmm(xp[:, t], h, w_t, out=act)
-            act.sigmoid_()  # the cell block is overwritten next, from the pre-activation xp + h W^T
-            g = act[..., 2 * H:3 * H]
-            torch.baddbmm(xp[:, t, :, 2 * H:3 * H], h, w_t[..., 2 * H:3 * H], out=g)
-            g.tanh_()
-            i, f, o = act[..., :H], act[..., H:2 * H], act[..., 3 * H:]
-            c_new = cells[:, t]
-            torch.mul(f, c, out=c_new)
-            c_new.addcmul_(i, g)
-            c = c_new
+            act = torch.baddbmm(xp[:, t], h, w_t, out=gates[t])
+            act[..., :2 * H].sigmoid_()
+            act[..., 2 * H:3 * H].tanh_()
+            act[..., 3 * H:].sigmoid_()
+            i, f, g, o = act.chunk(4, dim=-1)
+            c = torch.mul(f, c, out=cells[t]).addcmul_(i, g)
             torch.tanh(c, out=tanh_c)
-            h = states[:, t]
-            torch.mul(o, tanh_c, out=h)
+            h = torch.mul(o, tanh_c, out=states[t])
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(w_hh, gates, cells, states)
-        return states
+        return states, states[-1].clone()
 
     @staticmethod
-    def backward(ctx, grad_states):
+    def backward(ctx, grad_states, grad_last):
+        if grad_states is None and grad_last is None:
+            return None, None
         w_hh, gates, cells, states = ctx.saved_tensors
-        S, T, B, H = states.shape
+        T, S, B, H = states.shape
         i, f, g, o = gates.chunk(4, dim=-1)
+        # Per step dz = [dc g i(1-i), dc c_{t-1} f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)]. The factors do
+        # not depend on the recurrence: compute them for all steps at once into grad_pre (member-major,
+        # xp's layout), which the loop then scales in place by dc or dh.
+        grad_pre = gates.new_empty(S, T, B, 4 * H)
+        fi, ff, fg, fo = grad_pre.transpose(0, 1).chunk(4, dim=-1)
         tanh_c = torch.tanh(cells)
-        dh_to_dc = o * (1 - tanh_c * tanh_c)
-        # Per step: dz = [dc g i(1-i), dc c_{t-1} f(1-f), dc i (1-g^2), dh tanh(c) o(1-o)]. The factors
-        # do not depend on the recurrence: compute them over all steps at once.
-        factor = torch.empty_like(gates)
-        fi, ff, fg, fo = factor.chunk(4, dim=-1)
-        torch.mul(g, i * (1 - i), out=fi)
-        torch.mul(f, 1 - f, out=ff)
-        ff[:, 1:].mul_(cells[:, :-1])
-        ff[:, 0].zero_()
-        torch.mul(i, 1 - g * g, out=fg)
-        torch.mul(tanh_c, o * (1 - o), out=fo)
-        del tanh_c
-        grad_pre = torch.empty_like(gates)
+        torch.sub(1, o, out=fo).mul_(o).mul_(tanh_c)
+        torch.sub(1, i, out=fi).mul_(i).mul_(g)
+        torch.sub(1, f, out=ff).mul_(f)
+        ff[1:].mul_(cells[:-1])
+        ff[0].zero_()
+        torch.mul(g, g, out=fg).neg_().add_(1).mul_(i)
+        dh_to_dc = tanh_c.mul_(tanh_c).neg_().add_(1).mul_(o)  # o (1 - tanh(c)^2), in tanh_c's place
+        grad_w = states.new_zeros(S, 4 * H, H)
         carried_h = carried_c = None
         for t in range(T - 1, -1, -1):
-            grad_h = grad_states[:, t] if carried_h is None else grad_states[:, t] + carried_h
-            grad_c = grad_h * dh_to_dc[:, t]
+            grad_h = _incoming(grad_states, carried_h, grad_last, t, T)
+            grad_c = grad_h * dh_to_dc[t]
             if carried_c is not None:
                 grad_c += carried_c
             dz = grad_pre[:, t]
-            torch.mul(factor[:, t, :, :3 * H].unflatten(-1, (3, H)), grad_c.unsqueeze(-2),
-                      out=dz[..., :3 * H].unflatten(-1, (3, H)))
-            torch.mul(fo[:, t], grad_h, out=dz[..., 3 * H:])
+            dz[..., :3 * H].unflatten(-1, (3, H)).mul_(grad_c.unsqueeze(-2))
+            dz[..., 3 * H:].mul_(grad_h)
             if t:
-                carried_c = grad_c * f[:, t]
+                carried_c = grad_c.mul_(f[t])
+                grad_w.baddbmm_(dz.transpose(1, 2), states[t - 1])
                 carried_h = torch.bmm(dz, w_hh)
-        return grad_pre, _weight_grad(grad_pre, states)
+        return grad_pre, grad_w
 
 
 class _GRU(torch.autograd.Function):
@@ -150,69 +156,73 @@ class _GRU(torch.autograd.Function):
     def forward(ctx, xp, w_hh, b_hh):
         S, T, B, H3 = xp.shape
         H = H3 // 3
-        gates = xp.new_empty(S, T, B, H3)  # r, z, n
-        hidden_n = xp.new_empty(S, T, B, H)  # h W_hn^T + b_hn, which r multiplies
-        states = xp.new_empty(S, T, B, H)
+        gates = xp.new_empty(T, S, B, H3)  # r, z, n
+        hidden_n = xp.new_empty(T, S, B, H)  # h W_hn^T + b_hn, which r multiplies
+        states = xp.new_empty(T, S, B, H)
         w_t, bias = w_hh.transpose(1, 2), b_hh.unsqueeze(1)
         h = xp.new_zeros(S, B, H)
+        hh = xp.new_empty(S, B, H3)
         for t in range(T):
-            hh = torch.baddbmm(bias, h, w_t)
-            act = gates[:, t]
-            torch.add(xp[:, t, :, :2 * H], hh[..., :2 * H], out=act[..., :2 * H])
-            act[..., :2 * H].sigmoid_()
+            torch.baddbmm(bias, h, w_t, out=hh)
+            act = gates[t]
+            torch.add(xp[:, t, :, :2 * H], hh[..., :2 * H], out=act[..., :2 * H]).sigmoid_()
             r, z, n = act.chunk(3, dim=-1)
-            hidden_n[:, t] = hh[..., 2 * H:]
-            torch.addcmul(xp[:, t, :, 2 * H:], r, hh[..., 2 * H:], out=n)
-            n.tanh_()
-            h_new = states[:, t]
-            torch.sub(h, n, out=h_new)
-            h_new.mul_(z).add_(n)
-            h = h_new
+            hidden_n[t] = hh[..., 2 * H:]
+            torch.addcmul(xp[:, t, :, 2 * H:], r, hidden_n[t], out=n).tanh_()
+            h = torch.sub(h, n, out=states[t]).mul_(z).add_(n)
+        ctx.set_materialize_grads(False)
         ctx.save_for_backward(w_hh, gates, hidden_n, states)
-        return states
+        return states, states[-1].clone()
 
     @staticmethod
-    def backward(ctx, grad_states):
+    def backward(ctx, grad_states, grad_last):
+        if grad_states is None and grad_last is None:
+            return None, None, None
         w_hh, gates, hidden_n, states = ctx.saved_tensors
-        S, T, B, H = states.shape
+        T, S, B, H = states.shape
         r, z, n = gates.chunk(3, dim=-1)
         # Factors that do not depend on the recurrence, over all steps at once.
-        dh_to_dn = (1 - z) * (1 - n * n)  # d(new pre-activation) per dh_t
-        dn_to_dr = hidden_n * r * (1 - r)
+        dh_to_dn = (1 - z).mul_(1 - n * n)  # d(new pre-activation) per dh_t
+        dn_to_dr = (1 - r).mul_(r).mul_(hidden_n)
         dh_to_dz = -n
-        dh_to_dz[:, 1:] += states[:, :-1]
+        dh_to_dz[1:] += states[:-1]
         dh_to_dz.mul_(z * (1 - z))
-        grad_hh = torch.empty_like(gates)  # per step, dL/d(h W_hh^T + b_hh): r, z, and r times the new part
-        grad_n = torch.empty_like(states)  # dL/d(new pre-activation): the input part's gradient
+        grad_hh = gates.new_empty(S, T, B, 3 * H)  # dL/d(h W_hh^T + b_hh) per step: r, z, r times the new part
+        grad_n = gates.new_empty(S, T, B, H)  # dL/d(new pre-activation): the input part's gradient
+        grad_w = states.new_zeros(S, 3 * H, H)
         carried = None
         for t in range(T - 1, -1, -1):
-            grad_h = grad_states[:, t] if carried is None else grad_states[:, t] + carried
-            gr, gz, gn = grad_hh[:, t].chunk(3, dim=-1)
-            dn = grad_n[:, t]
-            torch.mul(grad_h, dh_to_dn[:, t], out=dn)
-            torch.mul(dn, dn_to_dr[:, t], out=gr)
-            torch.mul(grad_h, dh_to_dz[:, t], out=gz)
-            torch.mul(dn, r[:, t], out=gn)
+            grad_h = _incoming(grad_states, carried, grad_last, t, T)
+            step = grad_hh[:, t]
+            gr, gz, gn = step.chunk(3, dim=-1)
+            dn = torch.mul(grad_h, dh_to_dn[t], out=grad_n[:, t])
+            torch.mul(dn, dn_to_dr[t], out=gr)
+            torch.mul(grad_h, dh_to_dz[t], out=gz)
+            torch.mul(dn, r[t], out=gn)
             if t:
-                carried = torch.baddbmm(grad_h * z[:, t], grad_hh[:, t], w_hh)
+                grad_w.baddbmm_(step.transpose(1, 2), states[t - 1])
+                carried = torch.baddbmm(grad_h * z[t], step, w_hh)
         grad_xp = torch.cat([grad_hh[..., :2 * H], grad_n], dim=-1)
-        return grad_xp, _weight_grad(grad_hh, states), grad_hh.sum(dim=(1, 2))
+        return grad_xp, grad_w, grad_hh.sum(dim=(1, 2))
 
 
 def recurrent_layer(arch: str, activation: str, x: torch.Tensor, w_ih: torch.Tensor, w_hh: torch.Tensor,
-                    b_ih: torch.Tensor, b_hh: torch.Tensor) -> torch.Tensor:
-    """Hidden states (S, T, B, H) of S one-layer RNN / LSTM / GRU members on inputs x (S, B, T, I)."""
+                    b_ih: torch.Tensor, b_hh: torch.Tensor, every_step: bool = True) -> torch.Tensor:
+    """Hidden states of S one-layer RNN / LSTM / GRU members on inputs x (S, B, T, I): every step,
+    time-major (T, S, B, H), or with every_step=False only the last, (S, B, H)."""
     if arch not in GATES:
         raise ValueError(f"unknown recurrent arch {arch!r}; expected one of {tuple(GATES)}")
     if arch == "rnn" and activation not in RNN_ACTIVATIONS:
         raise ValueError(f"unknown RNN activation {activation!r}; expected one of {RNN_ACTIVATIONS}")
     S, B, T, I = x.shape
-    # Time-major inside each member, so step t of every member is one (S, B, G*H) slice.
+    # The input part of every step, (S, T, B, G*H): one batched product for all steps.
     x_tm = x.transpose(1, 2).reshape(S, T * B, I)
     bias = b_ih if arch == "gru" else b_ih + b_hh  # the GRU's b_hn sits inside the reset product
     xp = torch.baddbmm(bias.unsqueeze(1), x_tm, w_ih.transpose(1, 2)).view(S, T, B, -1)
     if arch == "rnn":
-        return _RNN.apply(xp, w_hh, activation)
-    if arch == "lstm":
-        return _LSTM.apply(xp, w_hh)
-    return _GRU.apply(xp, w_hh, b_hh)
+        states, last = _RNN.apply(xp, w_hh, activation)
+    elif arch == "lstm":
+        states, last = _LSTM.apply(xp, w_hh)
+    else:
+        states, last = _GRU.apply(xp, w_hh, b_hh)
+    return states if every_step else last

@@ -3,7 +3,7 @@
 Cells that differ only in their seed can train together (`run_group`): one StackedModel of S
 members, one backward pass and one optimiser step, while each member keeps its own data streams
 (its seed's generators, drawn exactly as a single cell draws them), its own global-norm clipping
-and its own divergence. Each device takes its faster path: see BATCHED_ON_CPU.
+and its own divergence. Each device takes its faster path: see CPU_MEMBERS_PER_BATCH.
 
 Divergence is data: a NaN or inf loss ends the cell with diverged=1 and the step, not an exception.
 In a batched group the member that diverges stops alone.
@@ -23,21 +23,23 @@ from .specs import CellSpec, TaskSpec, TrainSpec
 from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_size, per_step_output, score_name,
                     sequence_length, task_loss, task_score)
 
-__all__ = ["run_cell", "run_group", "initial_model", "batched_is_faster", "BATCHED_ON_CPU", "RECORD_COLUMNS",
-           "cell_columns"]
+__all__ = ["run_cell", "run_group", "initial_model", "members_per_batch", "CPU_MEMBERS_PER_BATCH",
+           "RECORD_COLUMNS", "cell_columns"]
 
 RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task",
                   "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
 NAN = float("nan")
 
-# On the CPU, a group trains batched only where benchmarks/engine.py measured the batched engine
-# faster per seed than one cell after another (one thread, T=100, H=64, transformer H=32, B=64;
-# the ratio is batched / one-by-one seed-steps per second at S=3 and S=10).
-BATCHED_ON_CPU = {
-    "rnn": True,
-    "lstm": False,
-    "gru": False,
-    "transformer": False,
+# On the CPU, the most members of a group to train as one batch (1: one cell after another), where
+# benchmarks/engine.py measured batching faster per seed (one thread, T=100, H=64, transformer H=32,
+# B=64; batched / one-by-one seed-steps per second, ranges over runs on a shared 2-core EPYC VM).
+# Past about 10 members the batch no longer fits the cache and the gain shrinks, so larger groups
+# train as several batches. On an accelerator the whole group is one batch.
+CPU_MEMBERS_PER_BATCH = {
+    "rnn": 10,  # tanh 2.0-2.4x at S=3..10 (1.9x at 30); sigmoid 1.6-1.8x, identity 1.3-2.1x
+    "gru": 5,  # 1.2-1.65x at S=2..5, 1.0x at S=10
+    "lstm": 1,  # 0.43-0.74x: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
+    "transformer": 1,  # 0.9-1.45x: within the noise of one cell at a time
 }
 # Held-out sequences per forward pass, summed over the members of a group (bounds eval memory).
 _EVAL_SEQUENCES = {"cpu": 1024}
@@ -54,15 +56,14 @@ def cell_columns(cell: CellSpec) -> dict:
             "budget": cell.train.steps, "seed": cell.seed}
 
 
-def batched_is_faster(cell: CellSpec, device: str, seeds: int) -> bool:
-    """Whether `seeds` cells like `cell` train faster as one batched model than one after another.
-
-    On an accelerator always (one small model leaves it idle); on the CPU per BATCHED_ON_CPU."""
-    if seeds < 2 or cell.train.steps == 0:
-        return False
+def members_per_batch(cell: CellSpec, device: str, seeds: int) -> int:
+    """How many of `seeds` cells like `cell` train as one batched model: all on an accelerator (one
+    small model leaves it idle), CPU_MEMBERS_PER_BATCH on the CPU, 1 (one by one) without training."""
+    if cell.train.steps == 0:
+        return 1
     if torch.device(device).type != "cpu":
-        return True
-    return BATCHED_ON_CPU[cell.model.arch]
+        return max(1, seeds)
+    return min(max(1, seeds), CPU_MEMBERS_PER_BATCH[cell.model.arch])
 
 
 def initial_model(cell: CellSpec):
@@ -110,10 +111,15 @@ class _Member:
         self.diverged_step: int | None = None
         self.score = NAN
         self.train_seconds = 0.0  # this member's share of the group's training time
-        for metric, lag, value in probe_model(self.model, task, self.x_probe, self.y_probe,
+        self.own_seconds = time.perf_counter() - started  # set-up and probes, not shared
+
+    def probe_init(self) -> None:
+        started = time.perf_counter()
+        cell = self.cell
+        for metric, lag, value in probe_model(self.model, cell.task, self.x_probe, self.y_probe,
                                               cell.probe.jacobian_samples, with_jacobians=True):
             self.add("init", metric, value, 0, lag)
-        self.own_seconds = time.perf_counter() - started  # set-up and probes, not shared
+        self.own_seconds += time.perf_counter() - started
 
     def add(self, stage: str, metric: str, value, step: int = 0, lag: float = NAN) -> None:
         self.records.append({**self.base, "stage": stage, "metric": metric, "step": step, "time_lag": lag,
@@ -241,6 +247,8 @@ class _StackedTrainer:
 def _run(cells: Sequence[CellSpec], device: str, batched: bool) -> list[list[dict]]:
     """Probe at init, train (all cells as one batched model, or the one cell alone), probe again."""
     members = [_Member(cell) for cell in cells]
+    for member in members:
+        member.probe_init()
     task, train = cells[0].task, cells[0].train
     name = score_name(task)
     alive = list(members)
@@ -314,8 +322,8 @@ def run_cell(cell: CellSpec, device: str = "cpu") -> list[dict]:
 
 def run_group(cells: Sequence[CellSpec], device: str = "cpu", batched: bool | None = None) -> list[list[dict]]:
     """Cells that differ only in their seed: the records of each, in order, exactly as run_cell gives
-    them (the runner's unit of work). They train as one batched model where batched_is_faster says
-    so (or as `batched` forces), else one after another."""
+    them (the runner's unit of work). They train in batches of members_per_batch cells (`batched`
+    True: all as one batch; False: one after another)."""
     cells = list(cells)
     if not cells:
         return []
@@ -324,7 +332,11 @@ def run_group(cells: Sequence[CellSpec], device: str = "cpu", batched: bool | No
         if cell.model_copy(update={"seed": first.seed}) != first:
             raise ValueError(f"run_group: cell {cell.label!r} differs from {first.label!r} in more than its seed")
     if batched is None:
-        batched = batched_is_faster(first, device, len(cells))
-    if batched and first.train.steps:
-        return _run(cells, device, batched=True)
-    return [run_cell(cell, device) for cell in cells]
+        size = members_per_batch(first, device, len(cells))
+    else:
+        size = len(cells) if batched and first.train.steps else 1
+    records: list[list[dict]] = []
+    for start in range(0, len(cells), size):
+        batch = cells[start:start + size]
+        records += _run(batch, device, batched=True) if len(batch) > 1 else [run_cell(batch[0], device)]
+    return records
