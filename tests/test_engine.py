@@ -203,3 +203,11 @@ def test_a_group_larger_than_the_cpu_batch_trains_in_batches_in_order(tiny_cell,
     for cell, records in zip(cells, run_group(cells)):
         assert {r["seed"] for r in records} == {cell.seed}
         assert _series(records, "train_loss") == pytest.approx(_series(run_cell(cell), "train_loss"), rel=1e-5)
+
+
+def test_gpu_profile_gives_every_configuration_at_least_30_seeds():
+    """The gpu profile is the standard battery with at least 30 seeds per configuration."""
+    from vgreport.specs import default_experiments_dir, load_battery
+    gpu, standard = (load_battery(default_experiments_dir(), p) for p in ("gpu", "standard"))
+    assert all(experiment.seeds >= 30 for experiment in gpu.experiments)
+    assert [e.name for e in gpu.experiments] == [e.name for e in standard.experiments]

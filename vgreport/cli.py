@@ -31,7 +31,7 @@ def _errors(func):
 
 
 profile_option = click.option("--profile", type=click.Choice(PROFILE_NAMES), default="standard",
-                              show_default=True, help="How big a battery: smoke (tests), quick, standard, full.")
+                              show_default=True, help="How big a battery: smoke (tests), quick, standard, full, gpu (30 seeds).")
 out_option = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
                           show_default=True, help="Folder for report.html, report.pdf, metrics.csv, findings.json.")
 cache_option = click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),

@@ -20,7 +20,7 @@ __all__ = [
     "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
 ]
 
-PROFILE_NAMES = ("smoke", "quick", "standard", "full")
+PROFILE_NAMES = ("smoke", "quick", "standard", "full", "gpu")
 _FROZEN = ConfigDict(frozen=True, extra="forbid")
 
 
