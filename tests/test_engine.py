@@ -186,14 +186,15 @@ def test_run_group_one_by_one_is_run_cell(tiny_cell):
 
 
 def test_policy_batches_whole_groups_on_accelerators_and_measured_sizes_on_the_cpu(tiny_cell):
-    """An accelerator trains the whole group as one batch; the CPU at most CPU_MEMBERS_PER_BATCH members;
-    a group without training steps runs one by one."""
+    """An accelerator trains a whole group of several seeds as one batch; the CPU at most
+    CPU_MEMBERS_PER_BATCH members (0: one cell at a time); no training steps, no batch."""
     for arch, size in CPU_MEMBERS_PER_BATCH.items():
         cell = tiny_cell(model={"arch": arch, **({"heads": 2} if arch == "transformer" else {})})
         assert members_per_batch(cell, "cpu", 30) == size
-        assert members_per_batch(cell, "cpu", 2) == min(2, size)
+        assert members_per_batch(cell, "cpu", 1) == min(1, size)
         assert members_per_batch(cell, "cuda", 30) == members_per_batch(cell, "cuda:1", 30) == 30
-    assert members_per_batch(tiny_cell(train={"steps": 0}), "cuda", 30) == 1
+        assert members_per_batch(cell, "cuda", 1) == 0
+    assert members_per_batch(tiny_cell(train={"steps": 0}), "cuda", 30) == 0
 
 
 def test_a_group_larger_than_the_cpu_batch_trains_in_batches_in_order(tiny_cell, monkeypatch):

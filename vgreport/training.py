@@ -30,16 +30,17 @@ RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain",
                   "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
 NAN = float("nan")
 
-# On the CPU, the most members of a group to train as one batch (1: one cell after another), where
-# benchmarks/engine.py measured batching faster per seed (one thread, T=100, H=64, transformer H=32,
-# B=64; batched / one-by-one seed-steps per second, ranges over runs on a shared 2-core EPYC VM).
-# Past about 10 members the batch no longer fits the cache and the gain shrinks, so larger groups
-# train as several batches. On an accelerator the whole group is one batch.
+# On the CPU, the most members of a group to train as one batch, or 0 for one cell at a time on
+# PyTorch's fused kernels (run_cell), where benchmarks/engine.py measured which is faster per seed
+# (one thread, T=100, H=64, transformer H=32, B=64; batched / one-by-one seed-steps per second,
+# ranges over runs on a 2-core EPYC VM shared with other work). Past about 10 members a batch no
+# longer fits the cache and the gain shrinks (S=100: rnn tanh 2.0x, gru 0.9x, transformer 0.55x),
+# so larger groups train as several batches. On an accelerator the whole group is one batch.
 CPU_MEMBERS_PER_BATCH = {
-    "rnn": 10,  # tanh 2.0-2.4x at S=3..10 (1.9x at 30); sigmoid 1.6-1.8x, identity 1.3-2.1x
-    "gru": 5,  # 1.2-1.65x at S=2..5, 1.0x at S=10
-    "lstm": 1,  # 0.43-0.74x: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
-    "transformer": 1,  # 0.9-1.45x: within the noise of one cell at a time
+    "rnn": 10,  # tanh 1.4x alone, 2.0-2.6x at S=3..10; sigmoid 1.0x alone, 1.6-1.9x at S=3..10; identity 1.2x, 1.3-2.1x
+    "gru": 5,  # 1.2x alone, 1.2-1.65x at S=2..5, 1.0-1.2x at S=10
+    "lstm": 0,  # 0.47-0.74x at every S: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
+    "transformer": 10,  # 1.0x alone, 1.0-1.45x at S=2..10
 }
 # Held-out sequences per forward pass, summed over the members of a group (bounds eval memory).
 _EVAL_SEQUENCES = {"cpu": 1024}
@@ -57,13 +58,15 @@ def cell_columns(cell: CellSpec) -> dict:
 
 
 def members_per_batch(cell: CellSpec, device: str, seeds: int) -> int:
-    """How many of `seeds` cells like `cell` train as one batched model: all on an accelerator (one
-    small model leaves it idle), CPU_MEMBERS_PER_BATCH on the CPU, 1 (one by one) without training."""
-    if cell.train.steps == 0:
-        return 1
+    """How many of `seeds` cells like `cell` train as one batch of the seed-batched engine, or 0 for
+    one cell at a time (run_cell): on the CPU per CPU_MEMBERS_PER_BATCH; on an accelerator all of
+    them (one small model leaves it idle), but a single seed keeps the fused kernels (cuDNN); 0
+    without training steps."""
+    if cell.train.steps == 0 or seeds < 1:
+        return 0
     if torch.device(device).type != "cpu":
-        return max(1, seeds)
-    return min(max(1, seeds), CPU_MEMBERS_PER_BATCH[cell.model.arch])
+        return seeds if seeds > 1 else 0
+    return min(seeds, CPU_MEMBERS_PER_BATCH[cell.model.arch])
 
 
 def initial_model(cell: CellSpec):
@@ -323,7 +326,7 @@ def run_cell(cell: CellSpec, device: str = "cpu") -> list[dict]:
 def run_group(cells: Sequence[CellSpec], device: str = "cpu", batched: bool | None = None) -> list[list[dict]]:
     """Cells that differ only in their seed: the records of each, in order, exactly as run_cell gives
     them (the runner's unit of work). They train in batches of members_per_batch cells (`batched`
-    True: all as one batch; False: one after another)."""
+    True: all as one batch; False: one after another with run_cell)."""
     cells = list(cells)
     if not cells:
         return []
@@ -334,9 +337,10 @@ def run_group(cells: Sequence[CellSpec], device: str = "cpu", batched: bool | No
     if batched is None:
         size = members_per_batch(first, device, len(cells))
     else:
-        size = len(cells) if batched and first.train.steps else 1
+        size = len(cells) if batched and first.train.steps else 0
+    if not size:
+        return [run_cell(cell, device) for cell in cells]
     records: list[list[dict]] = []
     for start in range(0, len(cells), size):
-        batch = cells[start:start + size]
-        records += _run(batch, device, batched=True) if len(batch) > 1 else [run_cell(batch[0], device)]
+        records += _run(cells[start:start + size], device, batched=True)
     return records
