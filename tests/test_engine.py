@@ -2,8 +2,6 @@
 step for step equal to one cell at a time, each with its own clipping and its own divergence."""
 from __future__ import annotations
 
-import math
-
 import pytest
 import torch
 
