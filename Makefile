@@ -20,12 +20,12 @@ test: $(VENV)/.installed
 $(VENV)/.installed: $(VENV)/.installed-$(PYVERSION)
 	touch $@
 
-$(VENV)/.installed-$(PYVERSION): requirements.txt pyproject.toml
+$(VENV)/.installed-$(PYVERSION): requirements.txt requirements-test.txt pyproject.toml
 	@test -n "$(PYVERSION)" || { echo "$(PYTHON) not found: pass PYTHON=/path/to/python3.11 (or later)" >&2; exit 2; }
 	@if test -x $(BIN)/python && test "$$($(BIN)/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')" != "$(PYVERSION)"; then \
 		echo "$(VENV) holds another Python than $(PYTHON) ($(PYVERSION)): run 'make clean' or pass VENV=.venv-$(PYVERSION)" >&2; exit 2; fi
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --no-warn-script-location -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-warn-script-location -r requirements.txt -r requirements-test.txt
 	$(BIN)/python -m pip install --quiet --no-deps --no-build-isolation -e .
 	touch $@
 
