@@ -366,7 +366,9 @@ class _Figures:
         copies = self.placed.get((f.id, key), 0)
         self.placed[(f.id, key)] = copies + 1
         anchor = f"fig-{f.id}-{key}" + (f"-{copies + 1}" if copies else "")
-        svg = _inline_svg(fig.svg, f"{anchor}-", fig.alt or fig.caption)
+        # a short id prefix: every clip path and marker of the figure repeats it
+        prefix = f"n{self.numbers[(f.id, key)]}" + (f"c{copies + 1}" if copies else "") + "-"
+        svg = _inline_svg(fig.svg, prefix, fig.alt or fig.caption)
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg))
 
