@@ -118,7 +118,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
-    from .aggregate import records_frame
+    from .aggregate import cell_table, records_frame
     from .findings import evaluate
 
     frame = records_frame(records)
@@ -126,15 +126,18 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     staging = staging_folder(out)
     try:
         metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
+        cells_path = staging / "cells.csv"
         frame.to_csv(metrics_path, index=False, float_format="%.9g")
+        cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
         payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
                    "findings": [f.to_json() for f in findings]}
         findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
         seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
         compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
-        staged = {"metrics": metrics_path, "findings": findings_path,
+        # The PDF carries the findings and one row per cell; the full records stay beside it.
+        staged = {"metrics": metrics_path, "findings": findings_path, "cells": cells_path,
                   **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
-                            [metrics_path, findings_path], staging, formats, templates_dir)}
+                            [findings_path, cells_path], staging, formats, templates_dir)}
         files = move_into(out, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -258,7 +261,7 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     removed = []
     for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
         shutil.rmtree(staging, ignore_errors=True)
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json"):
+    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv"):
         if (out / name).exists():
             (out / name).unlink()
             removed.append(out / name)

@@ -37,7 +37,7 @@ from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormat
 
 __all__ = ["gradient_vs_lag", "score_vs_x", "curves", "exploding", "bars", "jacobian_check",
            "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "hero", "unrolled_rnn",
-           "lstm_cell", "DIAGRAMS", "PALETTE", "LINESTYLES", "MARKERS", "REFERENCE_DOTS", "FULL_WIDTH_IN"]
+           "lstm_cell", "DIAGRAMS", "tidy_svg", "power_text", "PALETTE", "LINESTYLES", "MARKERS", "REFERENCE_DOTS", "FULL_WIDTH_IN"]
 
 # Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -77,10 +77,10 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return _tidy(buffer.getvalue())
+    return tidy_svg(buffer.getvalue())
 
 
-_LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\w.])")
+_LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\d.])")  # "453.543307pt" too
 _ATTRIBUTE = re.compile(r'(\s[\w:-]+=")([^"]*)(")')
 
 
@@ -89,7 +89,7 @@ def _two_decimals(match: re.Match) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _tidy(text: str) -> str:
+def tidy_svg(text: str) -> str:
     """Inline-ready SVG: no prolog or metadata, attribute numbers rounded to 2 decimals (text
     content is left alone), path data on one line, no `rotate(-0 …)`, a sans-serif fallback
     font, and ids unique to this figure."""
@@ -470,14 +470,14 @@ def jacobian_check(series: list[dict]) -> str:
             lags = np.asarray(s["lags"], float)
             measured = _positive(s["measured"])
             values += [_finite(measured), _finite(_positive(s["opnorm"]))]
-            ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"], label=f"{s['label']}: autograd")
+            ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"])
             every = _markevery(len(lags))
             ax.plot(lags[::every], _positive(s["chain"])[::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
+            ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
+                    markerfacecolor="none", label=f"{s['label']}: autograd (line), explicit product (markers)")
             ax.plot(lags, _positive(s["opnorm"]), gid=f"bound-{i}", label=f"{s['label']}: bound ‖Π J_j‖₂",
                     **_reference(i, style["color"]))
-        ax.plot([], [], color=REFERENCE, linestyle="none", marker="o", markerfacecolor="none",
-                label="explicit product of Jacobians (hollow markers)")
         data = np.concatenate(values) if values else np.array([])
         ax.set_yscale("log")
         if data.size:
@@ -779,7 +779,7 @@ class _Sketch:
         svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width:.2f}pt" height="{self.height:.2f}pt" '
                f'viewBox="0 0 {self.width:.2f} {self.height:.2f}" version="1.1">\n'
                f'<rect width="{self.width:.2f}" height="{self.height:.2f}" fill="#ffffff"/>\n{body}\n</svg>\n')
-        return _tidy(svg)
+        return tidy_svg(svg)
 
 
 def _tspans(markup: str, size: float) -> str:

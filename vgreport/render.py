@@ -26,11 +26,12 @@ import numpy as np
 from markupsafe import Markup
 
 from . import shipped_folder
+from .figures import DIAGRAMS, tidy_svg
 from .findings import Finding
 from .runner import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
-           "external_references", "equation_svg", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci"]
+           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci"]
 
 FORMATS = ("html", "pdf")
 PAPERS = {"a4": "A4", "letter": "letter"}  # --paper value -> CSS @page size
@@ -275,7 +276,22 @@ def equation_svg(name: str) -> str:
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.01, transparent=True,
                     metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    return str(_inline_svg(buffer.getvalue(), f"eq-{name}-", spoken))
+    # glyphs stay paths here (mathtext's big operators need fonts WeasyPrint may lack); rounding to
+    # 1/100 pt halves their size
+    return str(_inline_svg(tidy_svg(buffer.getvalue()), f"eq-{name}-", spoken))
+
+
+@lru_cache(maxsize=8)
+def _diagram_svg(name: str) -> str:
+    if name not in DIAGRAMS:
+        raise KeyError(f"unknown diagram {name!r}; known: {', '.join(DIAGRAMS)}")
+    return DIAGRAMS[name]()
+
+
+def diagram(name: str, alt: str) -> Markup:
+    """A drawing of the model (figures.DIAGRAMS[name]) as an accessible inline SVG; the template
+    gives its alt text and caption."""
+    return _inline_svg(_diagram_svg(name), f"dg-{name}-", alt)
 
 
 # ---------------------------------------------------------------- environment
@@ -402,7 +418,7 @@ def render_html(findings: Sequence[Finding], context: ReportContext, templates_d
     env = make_environment(templates_dir)
     figures = _Figures(findings, env)
     env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
-                       math=_math_factory())
+                       math=_math_factory(), diagram=diagram)
     claims = [f for f in findings if _is_claim(f)]
     extras = [f for f in findings if not _is_claim(f)]
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
