@@ -23,12 +23,14 @@ def cell(experiment: str, variant: str, seed: int, *, arch: str = "rnn", activat
          budget: int = 100, rate: float = -0.1, bound: float = 0.0, gamma: float = 1.0, chain_err: float = 0.0,
          score: float | None = None, curve: list[tuple[int, float]] | None = None, sens_log10: float | None = None,
          trained_rate: float | None = None, trained_bound: float | None = None, diverged_step: int | None = None,
-         deriv_mean: float = 0.9, train_logs: list[tuple[int, float, float]] | None = None) -> list[dict]:
+         deriv_mean: float | None = None, deriv_sq: float | None = None,
+         train_logs: list[tuple] | None = None, eval_loss: float | None = None) -> list[dict]:
     """All records of one cell: init probe, training curve, trained probe and final scalars."""
     base = {"experiment": experiment, "variant": variant, "arch": arch,
             "activation": activation if arch == "rnn" else "", "init": init, "gain": gain, "hidden": 16,
             "task": task, "length": length, "clip": NAN if clip is None else clip, "budget": budget, "seed": seed}
     records: list[dict] = []
+    deriv_mean = min(0.9, gamma) if deriv_mean is None else deriv_mean
 
     def add(stage, metric, value, step=0, lag=NAN):
         records.append({**base, "stage": stage, "metric": metric, "step": step, "time_lag": lag, "value": float(value)})
@@ -47,19 +49,24 @@ def cell(experiment: str, variant: str, seed: int, *, arch: str = "rnn", activat
         for metric, value in (("sigma_max_whh", sigma), ("spectral_radius_whh", sigma), ("bound_gamma", gamma),
                               ("bound_log_rate", bound), ("act_deriv_mean", deriv_mean),
                               ("act_deriv_p10", 0.9 * deriv_mean), ("act_deriv_p50", deriv_mean),
-                              ("act_deriv_p90", min(1.0, 1.05 * deriv_mean)), ("act_deriv_frac_small", 0.0)):
+                              ("act_deriv_p90", min(gamma, 1.05 * deriv_mean)), ("act_deriv_frac_small", 0.0),
+                              ("act_deriv_sq_mean", deriv_mean ** 2 if deriv_sq is None else deriv_sq)):
             add("init", metric, value)
-    score_name = "accuracy" if task == "recall" else "mse"
-    chance = CHANCE if task == "recall" else ADDING_BASELINE
+    score_name = "mse" if task == "adding" else "accuracy"
+    chance = ADDING_BASELINE if task == "adding" else CHANCE
     if score is None:
         score = chance
     if budget and diverged_step is None:
-        for step, loss, norm in train_logs or []:
+        for step, loss, norm, *fraction in train_logs or []:
             add("train", "train_loss", loss, step)
             add("train", "grad_norm_total", norm, step)
             add("train", "grad_norm_total_max", 2 * norm, step)
+            if fraction:
+                add("train", "clip_fraction", fraction[0], step)
         for step, value in curve or [(budget, score)]:
             add("train", f"eval_{score_name}", value, step)
+            if eval_loss is not None:
+                add("train", "eval_loss", eval_loss, step)
         t_rate = rate if trained_rate is None else trained_rate
         for lag in lags:
             add("trained", "grad_norm_state", math.exp(t_rate * lag), budget, lag)
@@ -92,92 +99,45 @@ def _clip01(x):
     return min(1.0, max(0.0, x))
 
 
-def activation(seeds=3, rates=None, accs=None, derivs=None, chain_err=0.0, length=20) -> list[dict]:
+def _score(value, seed):
+    """A per-seed score: a number (with a small deterministic spread) or a list, one per seed."""
+    if isinstance(value, (list, tuple)):
+        return value[seed % len(value)]
+    return _clip01(value + spread(seed % 3, 0.004)) if value <= 1 else value
+
+
+LEARN, FAIL = 0.98, 0.125  # a seed that learned, a seed at chance
+
+
+def activation(seeds=6, rates=None, accs=None, derivs=None, sq=None, chain_err=0.0, length=20,
+               bound_shift=0.0, rate_spread=0.001) -> list[dict]:
+    """bound_shift > 0 plants a bug: each recorded bound lies below the gradient it must bound."""
     rates = {"sigmoid": -1.45, "tanh": -0.045, "relu": -0.35, "identity": 0.0, **(rates or {})}
-    accs = {"sigmoid": 0.13, "tanh": 0.75, "relu": 0.13, "identity": 0.85, **(accs or {})}
+    accs = {"sigmoid": FAIL, "tanh": 0.75, "relu": FAIL, "identity": 0.85, **(accs or {})}
     derivs = {"sigmoid": 0.235, "tanh": 0.96, "relu": 0.5, "identity": 1.0, **(derivs or {})}
+    # the mean-field prediction 1/2 log mean f'^2 equals the rate unless told otherwise
+    sq = {v: math.exp(2 * rates[v]) for v in rates} | (sq or {})
     out = []
     for v in ("sigmoid", "tanh", "relu", "identity"):
         gamma = 0.25 if v == "sigmoid" else 1.0
         for seed in range(seeds):
             out += cell("activation", v, seed, activation=v, init="orthogonal", length=length,
-                        rate=rates[v] - 0.001 * seed, bound=math.log(gamma), gamma=gamma, chain_err=chain_err,
-                        score=_clip01(_per_seed(accs[v], seed) + spread(seed, 0.01)), deriv_mean=derivs[v])
+                        rate=rates[v] - rate_spread * (seed % 3), bound=max(math.log(gamma), rates[v]) - bound_shift,
+                        gamma=gamma,
+                        chain_err=chain_err, score=_score(accs[v], seed), deriv_mean=derivs[v], deriv_sq=sq[v])
     return out
 
 
-ARCH_MODELS = {"rnn_tanh": ("rnn", "default"), "lstm_default": ("lstm", "default"),
-               "lstm_forget_bias_1": ("lstm", "forget_bias_1"), "lstm_chrono": ("lstm", "chrono"),
-               "gru": ("gru", "default"), "transformer": ("transformer", "default")}
-
-
-def architecture(seeds=3, lengths=(5, 10, 20), rates=None, accs=None, sens=None) -> list[dict]:
-    rates = {"rnn_tanh": -0.5, "lstm_default": -0.44, "lstm_forget_bias_1": -0.15, "lstm_chrono": -0.02,
-             "gru": -0.42, "transformer": 0.0, **(rates or {})}
-    fail = {5: 1.0, 10: 0.125, 20: 0.125}
-    accs = {"rnn_tanh": {5: 1.0, 10: 0.6, 20: 0.125}, "lstm_default": fail, "lstm_forget_bias_1": fail,
-            "lstm_chrono": 1.0, "gru": fail, "transformer": 1.0, **(accs or {})}
-    sens = {"rnn_tanh": -16.0, "lstm_default": -30.0, "lstm_forget_bias_1": -16.0, "lstm_chrono": 1.0,
-            "gru": -16.0, "transformer": 1.0, **(sens or {})}
-    out = []
-    for v, (arch, init) in ARCH_MODELS.items():
-        for length in lengths:
-            for seed in range(seeds):
-                jitter = 0.0005 * (seed - 1) if v == "transformer" else -0.002 * seed
-                acc = _per_seed(_per_length(accs[v], length), seed)
-                out += cell("architecture", v, seed, arch=arch, init=init, length=length, rate=rates[v] + jitter,
-                            bound=0.1, score=_clip01(acc + spread(seed, 0.005)), sens_log10=sens[v] + spread(seed, 0.5),
-                            trained_bound=0.3)
-    return out
-
-
-def recall_length(seeds=3, accs=None, lengths=(5, 10, 20, 50)) -> list[dict]:
-    accs = {5: 1.0, 10: 1.0, 20: 0.6, 50: 0.125, **(accs or {})}
-    return [r for length in lengths for seed in range(seeds)
-            for r in cell("recall_length", "base", seed, length=length, rate=-0.5,
-                          score=_clip01(_per_seed(accs[length], seed) + spread(seed, 0.005)))]
-
-
-def adding_length(seeds=3, mse=None, lengths=(5, 10, 20)) -> list[dict]:
-    mse = {"rnn_tanh": {5: 0.01, 10: 0.05, 20: 0.17}, "irnn": {5: 0.01, 10: 0.01, 20: 0.01},
-           "lstm_chrono": {5: 0.002, 10: 0.002, 20: 0.002}, **(mse or {})}
-    models = {"rnn_tanh": ("rnn", "tanh", "default"), "irnn": ("rnn", "relu", "identity"),
-              "lstm_chrono": ("lstm", "tanh", "chrono")}
-    out = []
-    for v, (arch, act, init) in models.items():
-        for length in lengths:
-            for seed in range(seeds):
-                out += cell("adding_length", v, seed, arch=arch, activation=act, init=init, length=length, task="adding",
-                            rate=-0.3, bound=0.0,
-                            score=max(0.0, _per_seed(_per_length(mse[v], length), seed) + spread(seed, 0.002)))
-    return out
-
-
-def budget(seeds=3, runs=None, steps=400) -> list[dict]:
-    """runs: variant -> (accuracy at the quarter, accuracy at the end), each a number or a list per seed."""
-    runs = {"rnn_tanh": (0.125, 0.125), "rnn_orthogonal": (0.125, 0.125), "irnn": (0.125, 0.125), **(runs or {})}
-    models = {"rnn_tanh": ("tanh", "default"), "rnn_orthogonal": ("tanh", "orthogonal"), "irnn": ("relu", "identity")}
-    out = []
-    for v, (act, init) in models.items():
-        for seed in range(seeds):
-            q, end = (_clip01(_per_seed(x, seed) + spread(seed, 0.004)) for x in runs[v])
-            curve = [(s, q if s <= steps // 4 else q + (end - q) * (s - steps // 4) / (steps - steps // 4))
-                     for s in range(steps // 4, steps + 1, steps // 4)]
-            out += cell("budget", v, seed, activation=act, init=init, length=20, budget=steps, rate=-0.4,
-                        bound=0.1, score=curve[-1][1], curve=curve)
-    return out
-
-
-def init(seeds=3, accs=None, rates=None) -> list[dict]:
-    accs = {"default": 0.2, "xavier": 0.6, "orthogonal": 0.9, "irnn": 0.3, **(accs or {})}
-    rates = {"default": -0.5, "xavier": -0.1, "orthogonal": -0.045, "irnn": -0.008, **(rates or {})}
-    models = {"default": ("tanh", "default", 0.1), "xavier": ("tanh", "xavier", 0.66),
+def init(seeds=6, accs=None, rates=None) -> list[dict]:
+    accs = {"default": FAIL, "xavier": 0.6, "orthogonal": 0.9, "irnn": 0.3, **(accs or {})}
+    rates = {"default": -0.2, "xavier": -0.1, "orthogonal": -0.045, "irnn": -0.008, **(rates or {})}
+    models = {"default": ("tanh", "default", 0.14), "xavier": ("tanh", "xavier", 0.69),
               "orthogonal": ("tanh", "orthogonal", 0.0), "irnn": ("relu", "identity", 0.0)}
     out = []
     for v, (act, ini, bound) in models.items():
         for seed in range(seeds):
-            out += cell("init", v, seed, activation=act, init=ini, length=20, rate=rates[v] - 0.002 * seed,
-                        bound=bound, score=_clip01(_per_seed(accs[v], seed) + spread(seed, 0.01)))
+            out += cell("init", v, seed, activation=act, init=ini, length=20, rate=rates[v] - 0.002 * (seed % 3),
+                        bound=max(bound, rates[v]), score=_score(accs[v], seed))
     return out
 
 
@@ -194,33 +154,139 @@ def gain_sweep(seeds=3, gains=(0.5, 0.9, 1.0, 1.1, 1.5), identity_error=0.0, tan
     return out
 
 
-def clip_exploding(seeds=3, unclipped_diverge=True, clipped_diverge=False) -> list[dict]:
+def gain_sweep_sigmoid(seeds=3, gains=(2.0, 4.0, 6.0), rates=None) -> list[dict]:
+    rates = {2.0: -1.2, 4.0: -0.9, 6.0: -0.7, **(rates or {})}
+    return [r for g in gains for seed in range(seeds)
+            for r in cell("gain_sweep_sigmoid", "sigmoid", seed, activation="sigmoid", init="orthogonal", gain=g,
+                          length=20, budget=0, gamma=0.25, rate=rates[g] - 0.001 * seed,
+                          bound=max(math.log(g / 4), rates[g]))]
+
+
+def gain_train(seeds=6, accs=None, gains=(0.5, 1.0, 1.5)) -> list[dict]:
+    accs = {0.5: FAIL, 1.0: 0.9, 1.5: 0.3, **(accs or {})}
+    return [r for g in gains for seed in range(seeds)
+            for r in cell("gain_train", "tanh", seed, init="orthogonal", gain=g, length=20,
+                          rate=math.log(g) - 0.001 * (seed % 3), bound=max(math.log(g), 0), score=_score(accs[g], seed))]
+
+
+def recall_length(seeds=6, accs=None, lengths=(5, 10, 20, 50)) -> list[dict]:
+    accs = {5: LEARN, 10: LEARN, 20: 0.6, 50: FAIL, **(accs or {})}
+    return [r for length in lengths for seed in range(seeds)
+            for r in cell("recall_length", "base", seed, length=length, rate=-0.2, bound=0.14,
+                          score=_score(accs[length], seed))]
+
+
+def recall_lag(seeds=6, accs=None, lags=(1, 5, 15), length=20) -> list[dict]:
+    accs = {1: LEARN, 5: 0.7, 15: FAIL, **(accs or {})}
+    return [r for lag in lags for seed in range(seeds)
+            for r in cell("recall_lag", f"lag_{lag}", seed, length=length, rate=-0.2, bound=0.14,
+                          score=_score(accs[lag], seed))]
+
+
+def adding_length(seeds=6, mse=None, lengths=(5, 10, 20)) -> list[dict]:
+    mse = {"rnn_tanh": {5: 0.01, 10: 0.05, 20: 0.17}, "irnn": {5: 0.01, 10: 0.01, 20: 0.01},
+           "lstm_chrono": {5: 0.002, 10: 0.002, 20: 0.002}, **(mse or {})}
+    models = {"rnn_tanh": ("rnn", "tanh", "default"), "irnn": ("rnn", "relu", "identity"),
+              "lstm_chrono": ("lstm", "tanh", "chrono")}
+    out = []
+    for v, (arch, act, init_) in models.items():
+        for length in lengths:
+            for seed in range(seeds):
+                value = mse[v][length]
+                out += cell("adding_length", v, seed, arch=arch, activation=act, init=init_, length=length, task="adding",
+                            rate=-0.3, bound=0.0,
+                            score=value[seed % len(value)] if isinstance(value, list) else value + 0.001 * (seed % 3))
+    return out
+
+
+def copy(seeds=6, accs=None, delays=(5, 30)) -> list[dict]:
+    accs = {"rnn_tanh": {5: LEARN, 30: FAIL}, **(accs or {})}
+    out = []
+    for v, by_delay in accs.items():
+        for delay in delays:
+            for seed in range(seeds):
+                score = _score(by_delay[delay], seed)
+                out += cell("copy", v, seed, task="copy", length=delay, rate=-0.2, bound=0.14, score=score,
+                            eval_loss=10 * math.log(8) / (delay + 20) * (0.1 if score > 0.5 else 1.0))
+    return out
+
+
+def budget(seeds=6, best=None, last=None, standard=100, length=20) -> list[dict]:
+    """best: per seed the best accuracy reached (a number or a list); last: the final one (default: best)."""
+    best = FAIL if best is None else best
+    out = []
+    for seed in range(seeds):
+        top = _score(best, seed)
+        end = _score(last, seed) if last is not None else top
+        steps = list(range(standard // 2, 8 * standard + 1, standard // 2))
+        # rises linearly to its best at 6x, then moves to its last value
+        curve = [(s, FAIL + (top - FAIL) * min(1.0, s / (6 * standard)) if s <= 6 * standard else end) for s in steps]
+        out += cell("budget", "rnn_tanh", seed, length=length, budget=8 * standard, rate=-0.2, bound=0.14,
+                    score=curve[-1][1], curve=curve)
+    return out
+
+
+def clip_exploding(seeds=6, unclipped_diverge=True, clipped_diverge=False) -> list[dict]:
     out = []
     logs = [(s, 400 / s, 1000 / s) for s in range(5, 101, 5)]
-    for v, clip, diverge in (("no_clip", None, unclipped_diverge), ("clip_1", 1.0, clipped_diverge)):
+    for v, clip, diverge in (("no_clip", None, unclipped_diverge), ("clipped", 1.0, clipped_diverge)):
         for seed in range(seeds):
+            d = diverge[seed % len(diverge)] if isinstance(diverge, (list, tuple)) else diverge
             out += cell("clip_exploding", v, seed, activation="identity", init="orthogonal", gain=1.2, length=20,
                         clip=clip, rate=math.log(1.2), bound=math.log(1.2), score=1.0,
-                        diverged_step=2 + seed if diverge else None, train_logs=logs)
+                        diverged_step=2 + seed if d else None, train_logs=logs)
     return out
 
 
-def clip_vanishing(seeds=3, accs=None, trained_rates=None) -> list[dict]:
-    accs = {"no_clip": 0.13, "clip_1": 0.13, **(accs or {})}
-    trained_rates = {"no_clip": -0.4, "clip_1": -0.4, **(trained_rates or {})}
-    logs = [(s, 2.0, 0.8) for s in range(25, 101, 25)]
+def clip_vanishing(seeds=6, accs=None, trained_rates=None, fraction=0.9) -> list[dict]:
+    accs = {"no_clip": FAIL, "clipped": FAIL, **(accs or {})}
+    trained_rates = {"no_clip": -0.1, "clipped": -0.1, **(trained_rates or {})}
     out = []
-    for v, clip in (("no_clip", None), ("clip_1", 1.0)):
+    for v, clip in (("no_clip", None), ("clipped", 0.05)):
+        logs = [(s, 2.0, 0.1) + ((fraction,) if clip else ()) for s in range(25, 101, 25)]
         for seed in range(seeds):
-            out += cell("clip_vanishing", v, seed, length=20, clip=clip, rate=-0.5, bound=0.1,
-                        score=_clip01(accs[v] + spread(seed, 0.005)),
-                        trained_rate=trained_rates[v] + spread(seed, 0.01), train_logs=logs)
+            out += cell("clip_vanishing", v, seed, length=20, clip=clip, rate=-0.2, bound=0.14,
+                        score=_score(accs[v], seed), trained_rate=trained_rates[v] + 0.0005 * ((seed % 3) - 1),
+                        trained_bound=0.14, train_logs=logs)
     return out
 
 
-BUILDERS = {"activation": activation, "architecture": architecture, "recall_length": recall_length,
-            "adding_length": adding_length, "budget": budget, "init": init, "gain_sweep": gain_sweep,
-            "clip_exploding": clip_exploding, "clip_vanishing": clip_vanishing}
+ARCH_MODELS = {"rnn_tanh": ("rnn", "default"), "lstm_default": ("lstm", "default"),
+               "lstm_forget_bias_1": ("lstm", "forget_bias_1"), "lstm_chrono": ("lstm", "chrono"),
+               "gru": ("gru", "default"), "transformer": ("transformer", "default")}
+
+
+def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None) -> list[dict]:
+    rates = {"rnn_tanh": -0.5, "lstm_default": -0.3, "lstm_forget_bias_1": -0.15, "lstm_chrono": -0.02,
+             "gru": -0.2, "transformer": 0.0, **(rates or {})}
+    fail = {5: LEARN, 10: FAIL, 20: FAIL}
+    accs = {"rnn_tanh": {5: LEARN, 10: 0.6, 20: FAIL}, "lstm_default": fail, "lstm_forget_bias_1": fail,
+            "lstm_chrono": LEARN, "gru": fail, "transformer": LEARN, **(accs or {})}
+    sens = {"rnn_tanh": -16.0, "lstm_default": -30.0, "lstm_forget_bias_1": -16.0, "lstm_chrono": 1.0,
+            "gru": -16.0, "transformer": 1.0, **(sens or {})}
+    out = []
+    for v, (arch, init_) in ARCH_MODELS.items():
+        for length in lengths:
+            for seed in range(seeds):
+                jitter = 0.0005 * ((seed % 3) - 1) if v == "transformer" else -0.002 * (seed % 3)
+                acc = accs[v][length] if isinstance(accs[v], dict) else accs[v]
+                out += cell("architecture", v, seed, arch=arch, init=init_, length=length, rate=rates[v] + jitter,
+                            bound=0.1, score=_score(acc, seed), sens_log10=sens[v] + spread(seed % 3, 0.5),
+                            trained_rate=min(rates[v], 0.3), trained_bound=0.3)
+    return out
+
+
+def lstm_tuning(seeds=6, accs=None, length=20) -> list[dict]:
+    accs = {"lr_low": FAIL, "lr_high": FAIL, "wide": FAIL, **(accs or {})}
+    return [r for v, acc in accs.items() for seed in range(seeds)
+            for r in cell("lstm_tuning", v, seed, arch="lstm", length=length, rate=-0.3, bound=0.1,
+                          score=_score(acc, seed))]
+
+
+BUILDERS = {"activation": activation, "init": init, "gain_sweep": gain_sweep, "gain_sweep_sigmoid": gain_sweep_sigmoid,
+            "gain_train": gain_train, "recall_length": recall_length, "recall_lag": recall_lag,
+            "adding_length": adding_length, "copy": copy, "budget": budget, "clip_exploding": clip_exploding,
+            "clip_vanishing": clip_vanishing, "architecture": architecture, "lstm_tuning": lstm_tuning}
 
 
 def frame(*record_lists):
@@ -228,12 +294,12 @@ def frame(*record_lists):
     return records_frame([r for records in record_lists for r in records])
 
 
-def world(seeds: int = 3, **overrides):
+def world(**overrides):
     """Every experiment with its supporting defaults; overrides: experiment name -> builder kwargs (None drops it)."""
     parts = []
     for name, build in BUILDERS.items():
         kwargs = overrides.get(name, {})
         if kwargs is None:
             continue
-        parts.append(build(seeds=seeds, **kwargs))
+        parts.append(build(**kwargs))
     return frame(*parts)

@@ -16,7 +16,8 @@ from vgreport.cli import main
 from vgreport.specs import default_experiments_dir, load_battery
 from vgreport.training import RECORD_COLUMNS
 
-CLAIMS = [f"C{i}" for i in range(1, 11)]
+CLAIMS = [f"C{i}" for i in range(2, 11)] + ["G1", "G2"]
+CHECKS = ["K1", "K2", "K3"]
 
 
 @pytest.fixture(scope="module")
@@ -67,19 +68,23 @@ def test_cell_summary_has_one_row_per_cell_of_the_battery(smoke_build):
 
 
 def test_findings_json_has_every_claim_with_a_computed_verdict(smoke_build):
-    """findings.json holds one object per claim C1..C10 with claim, verdict, criterion, numbers."""
+    """findings.json holds the checks and the findings apart, each with its claim, verdict, criterion,
+    parts and numbers."""
     payload = json.loads((smoke_build / "findings.json").read_text())
-    findings = payload["findings"]
-    assert [f["id"] for f in findings][:10] == CLAIMS
-    for f in findings:
+    assert [c["id"] for c in payload["checks"]] == CHECKS
+    assert [f["id"] for f in payload["findings"]] == CLAIMS
+    for c in payload["checks"]:
+        assert c["verdict"] in ("pass", "fail", "undetermined")
+    for f in payload["findings"]:
         assert f["verdict"] in ("supported", "partly supported", "not supported", "inconclusive")
-        assert f["claim"] and f["criterion"] and isinstance(f["numbers"], dict)
+        assert f["claim"] and f["criterion"] and f["headline"] and isinstance(f["numbers"], dict)
 
 
 def test_pdf_names_every_finding_and_its_verdict(smoke_build):
     """The PDF's text contains every finding's title and verdict."""
     pdf_text = _text(" ".join(page.extract_text() or "" for page in PdfReader(smoke_build / "report.pdf").pages))
-    for f in json.loads((smoke_build / "findings.json").read_text())["findings"]:
+    payload = json.loads((smoke_build / "findings.json").read_text())
+    for f in payload["findings"] + payload["checks"]:
         assert _text(f["title"]) in pdf_text, f["title"]
         assert _text(f["verdict"]) in pdf_text
 
@@ -116,8 +121,8 @@ def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, m
     assert result.summary["computed"] == 0 and result.summary["report"] == "reused"
     for name, content in before.items():
         assert (smoke_build / name).read_bytes() == content, f"{name} changed on an unchanged rebuild"
-    stored = json.loads(before["findings.json"])["findings"]
-    assert result.verdicts == {f["id"]: f["verdict"] for f in stored}
+    stored = json.loads(before["findings.json"])
+    assert result.verdicts == {f["id"]: f["verdict"] for f in stored["checks"] + stored["findings"]}
     assert set(result.files) == {"metrics", "findings", "html", "pdf"}
 
 

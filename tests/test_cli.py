@@ -23,7 +23,6 @@ TINY_EXPERIMENT = textwrap.dedent("""\
     experiments:
       - name: tiny
         title: "A tiny RNN"
-        claims: [C4]
         model: {arch: rnn, activation: tanh, hidden: 4}
         task: {name: recall, length: 5, classes: 3}
         train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}

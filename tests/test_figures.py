@@ -402,9 +402,9 @@ def test_ids_differ_between_figures(rendered):
 
 def test_every_finding_figure_is_valid_with_alt_text():
     """On a full synthetic build every finding's figures are valid SVG with a caption and data-based alt text."""
-    findings = evaluate(syn.world(seeds=2), None, with_figures=True)
+    findings = evaluate(syn.world(), None, with_figures=True).results
     keys = {(f.id, fig.key) for f in findings for fig in f.figures}
-    assert ("C2", "decay") in keys and ("C9", "exploding") in keys and ("G2", "sweep") in keys
+    assert ("C2", "decay") in keys and ("C9", "exploding") in keys and ("G2", "sweep") in keys and ("K1", "jacobians") in keys
     for f in findings:
         for fig in f.figures:
             ET.fromstring(fig.svg)

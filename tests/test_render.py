@@ -16,7 +16,7 @@ from pypdf import PdfReader
 
 from vgreport import render
 from vgreport.figures import DIAGRAMS
-from vgreport.findings import Figure, Finding
+from vgreport.findings import Evaluation, Figure, Part, Result
 from vgreport.render import ReportContext, external_references, render_report
 from vgreport.specs import default_experiments_dir, load_battery
 
@@ -37,26 +37,37 @@ def _svg(label: str, colour: str = "#0072b2") -> str:
         ' <defs><clipPath id="clip1"><rect x="10" y="10" width="280" height="100"/></clipPath></defs>\n</svg>\n')
 
 
-def _findings() -> list[Finding]:
+def _result(rid, title, claim, verdict, criterion, **kwargs) -> Result:
+    """A hand-made finding whose headline is its title, with one part per verdict word."""
+    state = {"supported": True, "not supported": False}.get(verdict)
+    parts = [] if "missing" in kwargs.get("numbers", {}) else [Part("a", f"{title} (part a)", state, detail="measured")]
+    return Result(rid, "finding", title, claim, verdict, criterion, headline=title, parts=parts, **kwargs)
+
+
+def _evaluation() -> Evaluation:
+    return Evaluation(findings=_findings())
+
+
+def _findings() -> list[Result]:
     return [
-        Finding("C11", "Products of Jacobians shrink the gradient", "The gradient is a product of Jacobians.",
+        _result("C11", "Products of Jacobians shrink the gradient", "The gradient is a product of Jacobians.",
                 "supported", "Supported when the explicit product matches autograd to 1e-6.",
                 numbers={"rate": -0.0441, "interval": {"lo": -0.0472, "hi": -0.041}, "cells": 1234},
                 seeds=[0, 1, 2], experiments=["activation"],
                 figures=[Figure("decay", _svg("decay"), "Gradient norm against distance.", "Decay: rate −0.0441 per step."),
                          Figure("rates", _svg("rates", "#d55e00"), "Rates per activation.", "Rates: tanh −0.044, sigmoid −1.44.")],
                 reason="largest relative error 3e-15"),
-        Finding("C12", "Short dependencies are learned, long ones are not", "A plain RNN learns short spans only.",
+        _result("C12", "Short dependencies are learned, long ones are not", "A plain RNN learns short spans only.",
                 "partly supported", "Supported when accuracy is above chance + 0.1 at T=10 and at chance at T=100.",
                 numbers={"accuracy": {"T10": 0.97, "T100": 0.126}, "lengths": [10, 30, 100], "steps": 1500},
                 seeds=[0, 1, 2], experiments=[e.name for e in _battery().experiments],
                 figures=[Figure("accuracy", _svg("accuracy", "#009e73"), "Accuracy against length.",
                                 "Accuracy falls from 0.97 at T = 10 to chance at T = 100.")],
                 reason="learned at T=10; undetermined at T=100"),
-        Finding("C13", "Clipping tames exploding gradients", "Clipping prevents divergence.", "not supported",
+        _result("C13", "Clipping tames exploding gradients", "Clipping prevents divergence.", "not supported",
                 "Supported when clipped runs never diverge.", numbers={"missing": "'clip_exploding' ran 1 seed"},
                 seeds=[0], experiments=["clip_exploding"], reason="3 of 3 clipped runs diverged"),
-        Finding("G9", "Gate initialisation decides", "Chrono init lets an LSTM learn.", "inconclusive",
+        _result("G9", "Gate initialisation decides", "Chrono init lets an LSTM learn.", "inconclusive",
                 "Supported when the chrono LSTM learns and the default does not.", numbers={"chrono": 0.99},
                 seeds=[0, 1], experiments=["architecture"],
                 figures=[Figure("gates", _svg("gates", "#cc79a7"), "Accuracy per gate initialisation.",
@@ -104,7 +115,7 @@ def a4_report(tmp_path_factory, user_templates) -> dict:
     weasyprint_logger = logging.getLogger("weasyprint")
     weasyprint_logger.addHandler(logged)
     try:
-        paths = render_report(_findings(), _context(folder / "data"), folder, templates_dir=user_templates)
+        paths = render_report(_evaluation(), _context(folder / "data"), folder, templates_dir=user_templates)
     finally:
         weasyprint_logger.removeHandler(logged)
     reader = PdfReader(paths["pdf"])
@@ -127,8 +138,9 @@ def _squash(text: str) -> str:
 
 
 def _headings() -> list[str]:
-    return (["Contents", "Summary of findings", "Notation and glossary"]
-            + [f"{f.id} · {f.title}" for f in _findings()] + ["Appendix: the battery and how to rerun it"])
+    return (["Contents", "Summary of findings", "Notation and glossary", "Checks: identities the measurements must satisfy"]
+            + [f"{f.id} · {f.title}" for f in _findings()]
+            + ["Against the literature", "Appendix: the battery and how to rerun it"])
 
 
 def test_html_references_nothing_external(a4_report):
@@ -147,7 +159,7 @@ def test_external_reference_from_a_user_template_is_refused(tmp_path):
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "notation.html.j2").write_text('<img src="https://example.org/x.png" alt="x">')
     with pytest.raises(ValueError, match="self-contained"):
-        render_report(_findings(), _context(tmp_path / "data"), tmp_path / "out", formats=("html",),
+        render_report(_evaluation(), _context(tmp_path / "data"), tmp_path / "out", formats=("html",),
                       templates_dir=tmp_path / "tpl")
     assert not (tmp_path / "out" / "report.html").exists()
 
@@ -258,7 +270,7 @@ def test_a4_by_default_and_letter_on_request(a4_report, tmp_path):
     """Every page is A4 by default and US letter with paper='letter'."""
     for page in a4_report["reader"].pages:
         assert (round(float(page.mediabox.width), 2), round(float(page.mediabox.height), 2)) == A4
-    paths = render_report(_findings(), _context(tmp_path / "data", paper="letter"), tmp_path, formats=("pdf",))
+    paths = render_report(_evaluation(), _context(tmp_path / "data", paper="letter"), tmp_path, formats=("pdf",))
     for page in PdfReader(paths["pdf"]).pages:
         assert (round(float(page.mediabox.width), 2), round(float(page.mediabox.height), 2)) == LETTER
 
@@ -266,7 +278,7 @@ def test_a4_by_default_and_letter_on_request(a4_report, tmp_path):
 def test_unknown_paper_is_refused(tmp_path):
     """A paper size other than a4 or letter is an error, not a silent A4."""
     with pytest.raises(ValueError, match="paper"):
-        render_report(_findings(), _context(tmp_path, paper="a5"), tmp_path, formats=("html",))
+        render_report(_evaluation(), _context(tmp_path, paper="a5"), tmp_path, formats=("html",))
 
 
 def test_metrics_and_findings_are_attached_to_the_pdf(a4_report):
@@ -284,7 +296,7 @@ def test_identical_inputs_give_byte_identical_html_and_pdf(a4_report, tmp_path, 
     for path in context.attachments:
         os.utime(path, (later, later))  # file times must not leak into the PDF
     time.sleep(1.1)  # a clock read anywhere would now differ by a second
-    paths = render_report(_findings(), context, tmp_path, templates_dir=user_templates)
+    paths = render_report(_evaluation(), context, tmp_path, templates_dir=user_templates)
     assert paths["html"].read_bytes() == a4_report["paths"]["html"].read_bytes()
     assert paths["pdf"].read_bytes() == a4_report["paths"]["pdf"].read_bytes()
 
@@ -293,7 +305,7 @@ def test_user_templates_override_the_shipped_ones(tmp_path):
     """A file in templates_dir replaces the shipped template of the same name; the others still load."""
     (tmp_path / "notation.html.j2").write_text('<section id="notation"><h2>Notation and glossary</h2>'
                                                '<p>OUR OWN NOTATION PAGE</p></section>')
-    page = render.render_html(_findings(), _context(tmp_path / "data"), templates_dir=tmp_path)
+    page = render.render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=tmp_path)
     assert "OUR OWN NOTATION PAGE" in page
     assert "Symbols used throughout" not in page  # the shipped notation page is gone
     assert "Summary of findings" in page
@@ -305,11 +317,11 @@ def test_a_finding_template_is_included_with_f_and_n(a4_report):
     assert "rate −0.0441 [−0.0472, −0.041] over 1\u202f234 cells" in section
 
 
-def test_without_a_finding_template_its_figures_and_numbers_are_shown(a4_report):
-    """A finding with no template of its own gets a generic body: its figures and a table of its numbers."""
+def test_without_a_finding_template_its_parts_and_figures_are_shown(a4_report):
+    """A finding with no template of its own shows its parts (each with its state) and its figures."""
     section = _section(a4_report["html"], "C12")
     assert 'id="fig-C12-accuracy"' in section
-    assert "accuracy · T10" in section and "0.97" in section and "10, 30, 100" in section
+    assert "(part a)" in section and "undetermined" in section
     assert "This build cannot test the claim" in _section(a4_report["html"], "C13")
 
 
@@ -348,7 +360,7 @@ def test_interrupted_pdf_leaves_the_previous_report_and_no_temporary_file(a4_rep
 
     monkeypatch.setattr(weasyprint.HTML, "write_pdf", broken)
     with pytest.raises(RuntimeError, match="disk full"):
-        render_report(_findings(), _context(tmp_path / "data"), tmp_path, formats=("pdf",))
+        render_report(_evaluation(), _context(tmp_path / "data"), tmp_path, formats=("pdf",))
     assert (tmp_path / "report.pdf").read_bytes() == a4_report["paths"]["pdf"].read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["data", "report.pdf"]
 
@@ -358,7 +370,7 @@ def test_pdftoppm_renders_a_page_to_an_image(a4_report, tmp_path):
     """poppler rasterises a finding's page into a PNG that is not blank."""
     from PIL import Image
 
-    page = next(i for i, t in enumerate(a4_report["pages"]) if "C11 · Products" in t and "Claim." in t) + 1
+    page = next(i for i, t in enumerate(a4_report["pages"]) if "C11 · Products" in t and "Claim tested." in t) + 1
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", str(page), "-l", str(page), "-singlefile",
                     str(a4_report["paths"]["pdf"]), str(tmp_path / "page")], check=True, timeout=60)
     with Image.open(tmp_path / "page.png") as image:

@@ -9,8 +9,9 @@ from pydantic import ValidationError
 from vgreport.specs import (PROFILE_NAMES, CellSpec, SpecError, default_experiments_dir, load_battery,
                             parse_overrides)
 
-SHIPPED_EXPERIMENTS = {"activation", "architecture", "clip_exploding", "clip_vanishing", "init",
-                       "gain_sweep", "recall_length", "adding_length", "budget"}
+SHIPPED_EXPERIMENTS = {"activation", "architecture", "lstm_tuning", "clip_exploding", "clip_vanishing", "init",
+                       "gain_sweep", "gain_sweep_sigmoid", "gain_train", "recall_length", "recall_lag",
+                       "adding_length", "copy", "budget"}
 
 PROFILES = textwrap.dedent("""\
     smoke: {seeds: 1, steps_scale: 0.5, length_cap: 6, set: {model: {hidden: 4}}}
@@ -63,10 +64,28 @@ def test_shipped_battery_loads_under_every_profile(shipped):
 
 
 def test_profiles_set_the_seed_count(shipped):
-    """smoke, quick, standard and full give every experiment 1, 2, 3 and 10 seeds."""
-    for profile, seeds in zip(PROFILE_NAMES, (1, 2, 3, 10)):
+    """smoke and quick give every experiment 1 and 2 seeds; standard and full measure gradients at
+    initialisation with 3 and 10 seeds and train with a first look of 5 and 10 seeds, in rounds up to 10
+    and 30 (the sequential design)."""
+    for profile, seeds in zip(("smoke", "quick"), (1, 2)):
         assert {e.seeds for e in shipped[profile].experiments} == {seeds}
-        assert {c.seed for c in shipped[profile].cells()} == set(range(seeds))
+        assert {e.looks for e in shipped[profile].experiments} == {1}
+    for profile, at_init, rounds in (("standard", 3, (5, 10)), ("full", 10, (10, 20, 30))):
+        for e in shipped[profile].experiments:
+            if e.train.steps == 0:
+                assert (e.seeds, e.seed_rounds) == (at_init, ()), (profile, e.name)
+            else:
+                assert (e.seeds, e.seed_rounds) == (rounds[0], rounds), (profile, e.name)
+                assert list(e.seeds_of_look(1)) == list(range(rounds[0], rounds[1]))
+
+
+def test_later_cells_add_the_next_round_for_the_named_configurations_only(shipped):
+    """A later look adds seeds 5..9 to the configurations named, and no cell of any other."""
+    from vgreport.findings import Config
+    battery = shipped["standard"]
+    extra = battery.later_cells([Config("budget", "rnn_tanh", 100, 1.0)], 1)
+    assert [(c.experiment, c.variant, c.seed) for c in extra] == [("budget", "rnn_tanh", s) for s in range(5, 10)]
+    assert battery.later_cells([Config("gain_sweep", "tanh", 100, 1.0)], 1) == []  # no rounds at initialisation
 
 
 def test_profiles_scale_the_training_budget_and_its_intervals(shipped):
@@ -82,29 +101,33 @@ def test_profiles_scale_the_training_budget_and_its_intervals(shipped):
     assert _by_name(shipped["full"])["budget"].train.steps == 8000
 
 
-def test_length_cap_cuts_lengths_and_drops_duplicates(shipped):
-    """smoke caps every length at 12 and quick at 50, keeping each capped sweep value once."""
+def test_length_cap_cuts_lengths_and_lags_and_drops_duplicates(shipped):
+    """smoke caps every length at 12 and quick at 50, keeping each capped sweep value once; a lag set by
+    a variant is capped to stay inside the shortened sequence."""
     for profile, cap in (("smoke", 12), ("quick", 50)):
         assert max(c.task.length for c in shipped[profile].cells()) == cap
     sweep = _by_name(shipped["smoke"])["recall_length"].sweep["task.length"]
-    assert list(sweep) == [5, 10, 12]
+    assert list(sweep) == [5, 12]
     sweep = _by_name(shipped["quick"])["recall_length"].sweep["task.length"]
-    assert list(sweep) == [5, 10, 20, 50]
+    assert list(sweep) == [5, 25, 50]
     assert max(c.task.length for c in shipped["standard"].cells()) == 100
+    lags = {c.variant: c.task.lag for c in _by_name(shipped["smoke"])["recall_lag"].cells()}
+    assert lags == {"lag_2": 2, "lag_10": 10, "lag_30": 11}
 
 
 def test_per_experiment_profile_overrides_apply_to_that_profile_only(shipped):
     """The architecture sweep reaches length 200 under full only, through its own profiles: key."""
     lengths = {p: {c.task.length for c in _by_name(shipped[p])["architecture"].cells()} for p in PROFILE_NAMES}
     assert lengths["full"] == {10, 30, 100, 200}
-    assert lengths["standard"] == {10, 30, 100}
+    assert lengths["standard"] == {10, 50}
 
 
 def test_profile_set_overrides_the_experiment_base_but_not_its_variants(shipped):
     """smoke's `set` makes models tiny (hidden 16) and probes small; a variant's own width still wins."""
     for cell in shipped["smoke"].cells():
         assert (cell.probe.batch, cell.probe.jacobian_samples, cell.train.eval_size) == (8, 2, 128)
-        assert cell.model.hidden == (32 if cell.model.arch == "transformer" else 16), cell.label
+        own = {"transformer": 32, "wide": 128}  # widths set by a variant itself
+        assert cell.model.hidden == own.get(cell.variant, 16), cell.label
     assert {c.model.hidden for c in shipped["standard"].cells() if c.model.arch == "rnn"} == {64}
 
 

@@ -93,6 +93,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     cells = battery.cells(only)
     records, summary = execute(cells, cache, jobs=jobs, device=device,
                                progress=progress, cache_only=cache_only)
+    cells, records, summary = _later_looks(battery, only, cells, records, summary, cache, jobs, device, progress,
+                                           cache_only)
     versions = _versions()
     reports = ReportCache(cache.root)
     digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
@@ -106,6 +108,29 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     reports.put(digest, result.files, result.verdicts)
     summary["report"] = "rendered"
     return result
+
+
+def _later_looks(battery: Battery, only, cells, records, summary, cache, jobs, device, progress, cache_only):
+    """The sequential design: after each look, add the next round of seeds only to the configurations
+    that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
+    until every training part is decided or the profile's last round has run."""
+    looks = max((e.looks for e in battery.select(only)), default=1)
+    summary["looks"] = 1
+    for look in range(1, looks):
+        from .aggregate import records_frame
+        from .findings import evaluate
+        pending = evaluate(records_frame(records), battery, with_figures=False).undetermined()
+        selected = {e.name for e in battery.select(only)}
+        extra = [c for c in battery.later_cells(pending, look) if c.experiment in selected]
+        if not extra:
+            break
+        more, added = execute(extra, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only)
+        cells, records = cells + extra, records + more
+        counts = {k: summary[k] + added[k] for k in ("cells", "computed", "cached", "shared", "failed", "seconds")
+                  if k in summary and k in added}
+        summary = {**summary, **counts, "measured_at": max(summary["measured_at"], added["measured_at"]),
+                   "record_digests": summary["record_digests"] + added["record_digests"], "looks": look + 1}
+    return cells, records, summary
 
 
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
@@ -122,7 +147,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     from .findings import evaluate
 
     frame = records_frame(records)
-    findings = evaluate(frame, battery)
+    evaluation = evaluate(frame, battery)
     staging = staging_folder(out)
     try:
         metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
@@ -130,21 +155,21 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
         frame.to_csv(metrics_path, index=False, float_format="%.9g")
         cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
         payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
-                   "findings": [f.to_json() for f in findings]}
+                   "looks": summary.get("looks", 1), **evaluation.to_json()}
         findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
         seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
         compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
         # The PDF carries the findings and one row per cell; the full records stay beside it.
         staged = {"metrics": metrics_path, "findings": findings_path, "cells": cells_path,
-                  **_render(findings, battery, only, summary, versions, seeds, float(compute), paper,
+                  **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
                             [findings_path, cells_path], staging, formats, templates_dir)}
         files = move_into(out, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    return BuildResult(out=out, files=files, summary=summary, verdicts={f.id: f.verdict for f in findings})
+    return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
-def _render(findings, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
+def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
             formats, templates_dir) -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it."""
     import jinja2
@@ -156,7 +181,7 @@ def _render(findings, battery: Battery, only, summary, versions, seeds, compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only))
     try:
-        return render_report(findings, context, folder, formats=tuple(formats),
+        return render_report(evaluation, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
     except jinja2.TemplateSyntaxError as exc:
         raise UserError(f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
@@ -189,8 +214,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.glob("*.py")):
-        add(f"code/{path.name}", path.read_bytes())
+    for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
+        add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))

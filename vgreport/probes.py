@@ -108,5 +108,6 @@ def probe_model(model: SequenceModel, task: TaskSpec, x, y, jacobian_samples: in
                  ("bound_gamma", NAN, gamma), ("bound_log_rate", NAN, math.log(gamma * sigma)),
                  ("act_deriv_mean", NAN, derivs.mean().item()), ("act_deriv_p10", NAN, q10),
                  ("act_deriv_p50", NAN, q50), ("act_deriv_p90", NAN, q90),
-                 ("act_deriv_frac_small", NAN, (derivs < 0.1).double().mean().item())]
+                 ("act_deriv_frac_small", NAN, (derivs < 0.1).double().mean().item()),
+                 ("act_deriv_sq_mean", NAN, derivs.pow(2).mean().item())]
     return rows

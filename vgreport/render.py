@@ -27,7 +27,7 @@ from markupsafe import Markup
 
 from . import shipped_folder
 from .figures import DIAGRAMS, tidy_svg
-from .findings import Finding
+from .findings import Evaluation, Result
 from .runner import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
@@ -301,9 +301,9 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     the shipped one of the same name), then the shipped templates; filters fmt, pct, ci."""
     loaders = [jinja2.FileSystemLoader(str(templates_dir))] if templates_dir else []
     loaders.append(jinja2.FileSystemLoader(str(shipped_templates_dir())))
-    # ChainableUndefined: a number absent from a partial build prints "n/a" instead of crashing.
+    # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
     env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                             undefined=jinja2.ChainableUndefined, trim_blocks=True, lstrip_blocks=True)
+                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
@@ -358,7 +358,7 @@ class _Figures:
     """Figure numbers fixed before rendering (order of findings, then of each finding's figures),
     so prose can cite a figure before it appears; remembers which figures a body has placed."""
 
-    def __init__(self, findings: Sequence[Finding], env: jinja2.Environment):
+    def __init__(self, findings: Sequence[Result], env: jinja2.Environment):
         self.env = env
         self.numbers: dict[tuple[str, str], int] = {}
         for f in findings:
@@ -366,18 +366,18 @@ class _Figures:
                 self.numbers.setdefault((f.id, fig.key), len(self.numbers) + 1)
         self.placed: dict[tuple[str, str], int] = {}
 
-    def _find(self, f: Finding, key: str):
+    def _find(self, f: Result, key: str):
         for fig in f.figures:
             if fig.key == key:
                 return fig
         raise KeyError(f"finding {f.id} has no figure {key!r} (it has: {', '.join(f.figure_keys) or 'none'}); "
                        f"guard the template with {{% if {key!r} in f.figure_keys %}}")
 
-    def number(self, f: Finding, key: str) -> int:
+    def number(self, f: Result, key: str) -> int:
         self._find(f, key)
         return self.numbers[(f.id, key)]
 
-    def render(self, f: Finding, key: str) -> Markup:
+    def render(self, f: Result, key: str) -> Markup:
         fig = self._find(f, key)
         copies = self.placed.get((f.id, key), 0)
         self.placed[(f.id, key)] = copies + 1
@@ -388,7 +388,7 @@ class _Figures:
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg))
 
-    def unplaced(self, f: Finding) -> list[str]:
+    def unplaced(self, f: Result) -> list[str]:
         """Keys of the finding's figures its body did not show (appended after it, never lost)."""
         return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
 
@@ -407,26 +407,37 @@ def _math_factory():
     return math_
 
 
-def _is_claim(f: Finding) -> bool:
+def _is_claim(f: Result) -> bool:
     return re.fullmatch(r"C\d+", f.id) is not None
 
 
-def render_html(findings: Sequence[Finding], context: ReportContext, templates_dir: Path | str | None = None) -> str:
+def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
+    """Experiment name -> the ids of the checks and findings that read it (from their declarations)."""
+    from .findings import MODULES
+    out: dict[str, list[str]] = {}
+    for module in MODULES:
+        for experiment in module.SPEC.needs:
+            out.setdefault(experiment, []).append(module.SPEC.id)
+    return out
+
+
+def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None) -> str:
     """The whole report as one self-contained HTML page (CSS, figures and equations inline)."""
     if context.paper not in PAPERS:
         raise ValueError(f"paper {context.paper!r}: choose one of {', '.join(PAPERS)}")
     env = make_environment(templates_dir)
-    figures = _Figures(findings, env)
+    findings, checks = list(evaluation.findings), list(evaluation.checks)
+    figures = _Figures(checks + findings, env)
     env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
                        math=_math_factory(), diagram=diagram)
     claims = [f for f in findings if _is_claim(f)]
     extras = [f for f in findings if not _is_claim(f)]
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
-    groups = {v: [f for f in claims if f.verdict == v] for v in verdicts}
+    groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
     css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
     return env.get_template("report.html.j2").render(
-        findings=list(findings), claims=claims, extras=extras, groups=groups, verdicts=verdicts,
-        present=[v for v in verdicts if groups[v]],
+        findings=findings, checks=checks, literature=evaluation.literature, claims=claims, extras=extras,
+        groups=groups, verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
         attachments=[Path(p).name for p in context.attachments if Path(p).is_file()],
         ctx=context, css=css)
 
@@ -447,13 +458,13 @@ def external_references(page: str) -> list[str]:
     return found
 
 
-def render_report(findings: Sequence[Finding], context: ReportContext, out_dir: Path | str,
+def render_report(evaluation: Evaluation, context: ReportContext, out_dir: Path | str,
                   formats: Sequence[str] = FORMATS, templates_dir: Path | str | None = None) -> dict[str, Path]:
     """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
-    page = render_html(findings, context, templates_dir)
+    page = render_html(evaluation, context, templates_dir)
     leaks = external_references(page)
     if leaks:
         raise ValueError(f"the report must be one self-contained file, but it references {leaks[0]!r}"

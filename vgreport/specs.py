@@ -137,7 +137,6 @@ class Experiment(BaseModel):
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     axis: str  # which battery axis (file) it belongs to
     title: str
-    claims: tuple[str, ...] = ()
     description: str = ""
     model: ModelSpec = ModelSpec()
     task: TaskSpec = TaskSpec()
@@ -146,6 +145,10 @@ class Experiment(BaseModel):
     variants: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"base": {}})
     sweep: Optional[dict[str, tuple[float, ...]]] = None  # {"task.length": (10, 30, 100)}
     seeds: int = Field(3, ge=1, le=1000)
+    # The sequential design's looks for an experiment that trains: cumulative seed counts, e.g.
+    # (5, 10): 5 seeds first, then up to 10 for the configurations a finding still cannot decide.
+    # Empty: `seeds` seeds, one look.
+    seed_rounds: tuple[int, ...] = ()
     # `--set section.field=value` from the command line: applied after the variants.
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -162,8 +165,21 @@ class Experiment(BaseModel):
                 raise ValueError(f"sweep {path!r} has no values")
         return sweep
 
-    def cells(self) -> list[CellSpec]:
-        """Expand variants x sweep values x seeds into validated cells."""
+    @property
+    def looks(self) -> int:
+        return max(1, len(self.seed_rounds))
+
+    def seeds_of_look(self, look: int) -> range:
+        """The seeds a look adds: look 0 is range(seeds); look k adds the k-th round's new seeds."""
+        if look == 0:
+            return range(self.seeds)
+        if look >= len(self.seed_rounds):
+            return range(0)
+        return range(self.seed_rounds[look - 1], self.seed_rounds[look])
+
+    def cells(self, seeds: range | None = None) -> list[CellSpec]:
+        """Expand variants x sweep values x seeds (default: the first look's) into validated cells."""
+        seeds = range(self.seeds) if seeds is None else seeds
         sweep_path, sweep_values = (None, (None,))
         if self.sweep:
             (sweep_path, sweep_values), = self.sweep.items()
@@ -172,7 +188,7 @@ class Experiment(BaseModel):
                 sweep_values = (self.overrides[section][name],)
         out = []
         for (variant, overrides), value, seed in itertools.product(
-                self.variants.items(), sweep_values, range(self.seeds)):
+                self.variants.items(), sweep_values, seeds):
             cfg = {k: getattr(self, k).model_dump() for k in SECTIONS}
             _deep_merge(cfg, overrides)
             _deep_merge(cfg, self.overrides)
@@ -191,6 +207,20 @@ class Profile(BaseModel):
     model_config = _FROZEN
     description: str = ""
     seeds: Optional[int] = Field(None, ge=1)  # overrides every experiment's seed count
+    # Experiments that train take their seeds in looks instead (see Experiment.seed_rounds):
+    # cumulative counts, e.g. [5, 10]. Gradients at initialisation keep `seeds`.
+    training_seeds: tuple[int, ...] = ()
+
+    @field_validator("training_seeds")
+    @classmethod
+    def _increasing(cls, rounds):
+        if any(b <= a for a, b in zip(rounds, rounds[1:])) or any(r < 1 for r in rounds):
+            raise ValueError(f"training_seeds must be increasing positive seed counts, got {list(rounds)}")
+        return rounds
+
+    @property
+    def looks(self) -> int:
+        return max(1, len(self.training_seeds))
     steps_scale: float = Field(1.0, gt=0)  # multiplies train.steps, eval_every and log_every
     length_cap: Optional[int] = Field(None, ge=2)  # longer task lengths are cut to it (smoke)
     set: dict[str, Any] = Field(default_factory=dict)  # deep-merged into every experiment
@@ -204,6 +234,18 @@ class Battery(BaseModel):
 
     def cells(self, only_axes: tuple[str, ...] = (), only_experiments: tuple[str, ...] = ()) -> list[CellSpec]:
         return [c for e in self.select(only_axes, only_experiments) for c in e.cells()]
+
+    def later_cells(self, configs, look: int) -> list[CellSpec]:
+        """The cells look `look` adds for these configurations (objects with experiment, variant,
+        length, gain): their next round of seeds. Experiments without rounds add none."""
+        wanted = {(c.experiment, c.variant, int(c.length), float(c.gain)) for c in configs}
+        out = []
+        for exp in self.experiments:
+            if not any(w[0] == exp.name for w in wanted):
+                continue
+            out += [c for c in exp.cells(exp.seeds_of_look(look))
+                    if (c.experiment, c.variant, c.task.length, float(c.model.gain)) in wanted]
+        return out
 
     def select(self, only_axes=(), only_experiments=()) -> list[Experiment]:
         return [e for e in self.experiments
@@ -232,6 +274,15 @@ def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
         update["sweep"] = {"task.length": tuple(dict.fromkeys(min(v, cap) for v in exp.sweep["task.length"]))}
     if exp.sweep and "task.lag" in exp.sweep:
         update["sweep"] = {"task.lag": tuple(dict.fromkeys(min(v, cap - 1) for v in exp.sweep["task.lag"]))}
+    variants = {}
+    for name, overrides in exp.variants.items():  # a variant's own length or lag is capped too
+        task = dict(overrides.get("task") or {})
+        if isinstance(task.get("length"), int):
+            task["length"] = min(task["length"], cap)
+        if isinstance(task.get("lag"), int):
+            task["lag"] = min(task["lag"], cap - 1)
+        variants[name] = {**overrides, "task": task} if "task" in overrides else overrides
+    update["variants"] = variants
     return exp.model_copy(update=update)
 
 
@@ -340,8 +391,13 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
             # The profile's `set` overrides the experiment's base configuration (variants still win).
             merged = _deep_merge(raw, {k: v for k, v in prof.set.items() if k in SECTIONS})
             _deep_merge(merged, per_profile.get(profile) or {})
-            if prof.seeds is not None and "seeds" not in (per_profile.get(profile) or {}):
+            own = per_profile.get(profile) or {}
+            if prof.seeds is not None and "seeds" not in own:
                 merged["seeds"] = prof.seeds
+            trains = (merged.get("train") or {}).get("steps", TrainSpec.model_fields["steps"].default) != 0
+            if prof.training_seeds and trains and "seeds" not in own:
+                merged["seeds"] = prof.training_seeds[0]
+                merged["seed_rounds"] = tuple(prof.training_seeds)
             if "sweep" in merged and isinstance(merged["sweep"], dict):
                 merged["sweep"] = {k: tuple(v) if isinstance(v, list) else v for k, v in merged["sweep"].items()}
             merged.setdefault("axis", axis)

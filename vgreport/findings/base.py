@@ -1,0 +1,270 @@
+"""What every finding and check shares: the context over one build's records, parts, outcomes.
+
+A *check* is an identity that must hold if the measurement code is right (a theorem: it fails
+only through a bug); its state is pass, fail or undetermined. A *finding* is an empirical claim
+that the data could refute; its verdict is supported, partly supported, not supported or
+inconclusive. Both are split into parts, each decided by a test with three outcomes (see stats).
+"""
+from __future__ import annotations
+
+import dataclasses
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import numpy as np
+import pandas as pd
+
+from .stats import LEVEL, look_level
+
+__all__ = ["VERDICTS", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
+           "Undecidable", "combine", "check_state", "plain"]
+
+VERDICTS = ("supported", "partly supported", "not supported", "inconclusive")
+CHECK_STATES = ("pass", "fail", "undetermined")
+
+
+@dataclass(frozen=True)
+class Figure:
+    key: str          # unique within its result, e.g. "decay"
+    svg: str          # inline SVG markup (deterministic)
+    caption: str      # one or two sentences, may quote numbers (formatted from records)
+    alt: str          # alt text written from the data: what it shows and the key numbers
+
+
+@dataclass(frozen=True, order=True)
+class Config:
+    """One configuration: the cells of an experiment that differ only in their seed."""
+    experiment: str
+    variant: str
+    length: int
+    gain: float
+
+    @property
+    def label(self) -> str:
+        return f"{self.experiment}/{self.variant} T={self.length}"
+
+
+@dataclass
+class Part:
+    """One test of a result: what it asks, its state, and the configurations whose seeds decide it."""
+    key: str
+    question: str                 # the statement tested, in words
+    state: bool | None            # True holds, False refuted, None undetermined
+    reads: tuple[Config, ...] = ()
+    training: bool = True         # decided by training outcomes (more seeds can help) or at initialisation
+    detail: str = ""              # the numbers that decided it, in words
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "question": self.question, "state": self.state, "detail": self.detail,
+                "reads": [dataclasses.asdict(c) for c in self.reads], "training": self.training}
+
+
+@dataclass
+class Outcome:
+    """What a result's `decide` returns."""
+    parts: list[Part]
+    numbers: Any                  # a dataclass of the numbers the prose quotes (or a dict)
+    headline: str                 # what was measured, in one sentence (the section's title)
+    reason: str = ""              # why the verdict is what it is, from the data
+    experiments: list[str] = field(default_factory=list)
+    data: Any = None              # tables the result's figures draw from (not in findings.json)
+
+
+@dataclass(frozen=True)
+class Spec:
+    """A result's declaration: its fixed texts and the experiments and variants it reads."""
+    id: str
+    kind: str                     # "finding" or "check"
+    title: str                    # the textbook claim in a few words
+    claim: str
+    criterion: str
+    needs: dict[str, tuple[str, ...]]   # experiment -> variants it reads (checked against the battery)
+
+
+@dataclass
+class Result:
+    """A decided finding or check, as the report and findings.json show it."""
+    id: str
+    kind: str
+    title: str
+    claim: str
+    verdict: str                  # a VERDICT (finding) or a CHECK_STATE (check)
+    criterion: str
+    headline: str = ""
+    reason: str = ""
+    numbers: Any = field(default_factory=dict)
+    parts: list[Part] = field(default_factory=list)
+    seeds: list[int] = field(default_factory=list)
+    experiments: list[str] = field(default_factory=list)
+    figures: list[Figure] = field(default_factory=list)
+
+    @property
+    def figure_keys(self) -> list[str]:
+        return [f.key for f in self.figures]
+
+    @property
+    def n(self):
+        """The numbers, for templates: `f.n.length`."""
+        return self.numbers
+
+    def to_json(self) -> dict:
+        return {"id": self.id, "kind": self.kind, "title": self.title, "claim": self.claim,
+                "verdict": self.verdict, "headline": self.headline, "criterion": self.criterion,
+                "reason": self.reason, "parts": [p.to_json() for p in self.parts],
+                "numbers": plain(self.numbers, json=True), "seeds": [int(s) for s in self.seeds],
+                "experiments": list(self.experiments),
+                "figures": [{"key": f.key, "caption": f.caption, "alt": f.alt} for f in self.figures]}
+
+
+class Undecidable(Exception):
+    """This build's data cannot decide a result (an experiment missing, too few seeds, nothing
+    recorded); it is then reported as inconclusive (or undetermined) with this reason."""
+
+    def __init__(self, reason: str, experiments: list[str] | None = None):
+        super().__init__(reason)
+        self.reason, self.experiments = reason, list(experiments or [])
+
+
+def combine(states: list[bool | None]) -> str:
+    """Every part holds: supported; some hold: partly; every part refuted: not supported; else inconclusive."""
+    known = [s for s in states if s is not None]
+    if not known:
+        return "inconclusive"
+    if len(known) == len(states) and all(known):
+        return "supported"
+    if any(known):
+        return "partly supported"
+    return "not supported" if len(known) == len(states) else "inconclusive"
+
+
+def check_state(states: list[bool | None]) -> str:
+    """A check passes when every part holds, fails when any part fails, else it is undetermined."""
+    if any(s is False for s in states):
+        return "fail"
+    return "pass" if states and all(s is True for s in states) else "undetermined"
+
+
+def plain(value, json: bool = False):
+    """Dataclasses -> dicts, numpy scalars -> Python numbers, tuples -> lists; with json also keys -> str
+    and NaN/inf -> None."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        value = {f.name: getattr(value, f.name) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {(str(k) if json else k): plain(v, json) for k, v in value.items()}
+    if isinstance(value, (list, tuple, np.ndarray)):
+        return [plain(v, json) for v in value]
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return None if json and not math.isfinite(value) else value
+    return value
+
+
+class Context:
+    """One build's records, split by experiment once, with the tables several results share."""
+
+    def __init__(self, frame: pd.DataFrame, battery=None, with_figures: bool = True):
+        self.frame = frame
+        self.battery = battery
+        self.with_figures = with_figures
+        self.experiments = {e.name: e for e in battery.experiments} if battery is not None else {}
+        self.present = set(frame["experiment"].unique()) if len(frame) else set()
+        self._parts = dict(tuple(frame.groupby("experiment", sort=False))) if len(frame) else {}
+        self._seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in self._parts.items()}
+        self._memo: dict[tuple, Any] = {}
+        self._names: dict[tuple[str, str], str] = {}
+        looks = battery.profile_spec.looks if battery is not None else 1
+        self.looks = looks
+        # Training outcomes may be looked at several times (seeds added in rounds): each look spends
+        # its share of alpha. Gradients at initialisation are measured once, at LEVEL.
+        self.training_level = look_level(looks)
+        self.init_level = LEVEL
+
+    def part(self, name: str) -> pd.DataFrame:
+        """The records of one experiment (empty when it is not in this build)."""
+        return self._parts.get(name, self.frame.iloc[0:0])
+
+    def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
+        if key not in self._memo:
+            self._memo[key] = compute()
+        return self._memo[key]
+
+    def has(self, *names: str) -> bool:
+        return all(n in self.present for n in names)
+
+    def seeds(self, *names: str) -> list[int]:
+        return sorted({s for name in names for s in self._seeds.get(name, [])})
+
+    def require(self, names: list[str], min_seeds: int = 2) -> None:
+        """Stop as undecidable when a named experiment is missing or ran fewer than min_seeds seeds."""
+        missing = [n for n in names if not self.has(n)]
+        if missing:
+            raise Undecidable(f"experiment{'s' if len(missing) > 1 else ''} {', '.join(repr(m) for m in missing)} "
+                              "not in this build (a build with --only runs a subset)", names)
+        few = [n for n in names if len(self.seeds(n)) < min_seeds]
+        if few:
+            raise Undecidable(f"{', '.join(repr(n) for n in few)} ran {len(self.seeds(few[0]))} seed"
+                              f"{'s' if len(self.seeds(few[0])) != 1 else ''}; an interval across seeds needs at "
+                              f"least {min_seeds}", names)
+
+    def eval_size(self, name: str) -> int:
+        from ..specs import TrainSpec
+        exp = self.experiments.get(name)
+        return exp.train.eval_size if exp else TrainSpec.model_fields["eval_size"].default
+
+    def describe(self, name: str, variant: str) -> str:
+        """The model with its initialisation named, from the battery or else from the records."""
+        if (name, variant) not in self._names:
+            self._names[(name, variant)] = self._describe(name, variant)
+        return self._names[(name, variant)]
+
+    def _describe(self, name: str, variant: str) -> str:
+        from ..specs import ModelSpec
+        exp = self.experiments.get(name)
+        if exp is not None:
+            cells = [c for c in exp.cells() if c.variant == variant]
+            if cells:
+                return cells[0].model.describe()
+        rows = self.part(name)
+        rows = rows[rows["variant"] == variant]
+        if rows.empty:
+            return variant
+        row = rows.iloc[0]
+        try:
+            return ModelSpec(arch=row["arch"], activation=row["activation"] or "tanh", init=row["init"],
+                             gain=row["gain"], hidden=int(row["hidden"]),
+                             heads=2 if int(row["hidden"]) % 2 == 0 else 1).describe()
+        except ValueError:
+            return variant
+
+    def figure(self, key: str, draw: Callable[[], str], caption: str, alt: str) -> list[Figure]:
+        return [Figure(key, draw(), caption, alt)] if self.with_figures else []
+
+
+# One style per model in every figure (index into figures.PALETTE / LINESTYLES / MARKERS).
+SLOTS = {"rnn_tanh": 0, "base": 0, "default": 0, "tanh": 0, "clipped": 0, "lstm_default": 1, "sigmoid": 1,
+         "no_clip": 1, "lstm_chrono": 2, "identity": 2, "gru": 3, "relu": 3, "irnn": 3, "lstm_forget_bias_1": 4,
+         "xavier": 4, "orthogonal": 5, "rnn_orthogonal": 5, "transformer": 6}
+
+
+def num(x, digits: int = 3) -> str:
+    """Python-side formatting for headlines, captions, alt text and reasons ('n/a' for missing)."""
+    if x is None or (isinstance(x, float) and not math.isfinite(x)):
+        return "n/a"
+    if isinstance(x, (int, np.integer)) or (float(x).is_integer() and abs(x) < 1e6):
+        return str(int(x))
+    return f"{x:.{digits}g}".replace("-", "−")
+
+
+def of(share) -> str:
+    """'3 of 10' from a Share."""
+    return f"{share.k} of {share.n}"
+
+
+def upper_first(text: str) -> str:
+    """Capitalise the first letter only (str.capitalize would lower-case 'LSTM')."""
+    return text[:1].upper() + text[1:]

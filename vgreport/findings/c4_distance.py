@@ -1,0 +1,90 @@
+"""Finding C4: a plain RNN learns short dependencies but not long ones, on three tasks.
+
+First-token recall, the adding problem (Le et al.'s variant: U[0,1] values, target their sum) and
+the copy task (Arjovsky et al. 2016), each at a short and a long distance between cue and answer.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .. import figures
+from ..tasks import ADDING_BASELINE_MSE
+from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from .tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, config_outcomes
+
+TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"),
+         ("copy", "rnn_tanh", "the copy task"))
+
+SPEC = Spec(
+    id="C4", kind="finding", title="Short dependencies are learned, long ones are not",
+    claim="A plain RNN learns short dependencies but not long ones.",
+    criterion=("For the tanh RNN on each task ('recall_length', 'adding_length', 'copy'): at the shortest length most "
+               "seeds learn and at the longest most seeds fail (the Wilson interval of the share of seeds lies above one "
+               "half; refuted when it lies below). A seed learns when its held-out accuracy's 95% interval lies above "
+               f"chance + {CHANCE_MARGIN} (recall; copy: accuracy on the copied symbols), or its MSE lies below "
+               f"{ADDING_LEARNED} × the predict-1 baseline 1/6 (adding); it fails below chance + {CHANCE_MARGIN}, or above "
+               f"{ADDING_FAILED} × 1/6. Supported when every task shows both, partly when some parts hold."),
+    needs={"recall_length": ("base",), "adding_length": ("rnn_tanh",), "copy": ("rnn_tanh",)})
+
+
+@dataclass
+class Numbers:
+    tasks: dict = field(default_factory=dict)   # experiment -> {label, task, chance, by_length, short, long}
+    baseline: float = ADDING_BASELINE_MSE
+    margin: float = CHANCE_MARGIN
+
+
+def decide(ctx: Context) -> Outcome:
+    present = [e for e, _, _ in TASKS if ctx.has(e) and len(ctx.seeds(e)) >= 2]
+    if not present:
+        raise Undecidable("none of 'recall_length', 'adding_length', 'copy' ran with at least 2 seeds", list(SPEC.needs))
+    numbers, parts = Numbers(), []
+    for experiment, variant, words in TASKS:
+        if experiment not in present:
+            continue
+        table = sorted((o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant),
+                       key=lambda o: o.config.length)
+        if len(table) < 2:
+            continue
+        short, long_ = table[0], table[-1]
+        numbers.tasks[experiment] = {
+            "words": words, "label": short.label, "task": short.task, "chance": short.chance,
+            "short": short.config.length, "long": long_.config.length,
+            "by_length": {o.config.length: {"score": o.score, "learned": o.learned, "failed": o.failed} for o in table}}
+        parts.append(Part(f"{experiment}_short", f"{words}: most seeds learn at length {short.config.length}",
+                          short.learns, reads=(short.config,), detail=f"{of(short.learned)} seeds learn"))
+        parts.append(Part(f"{experiment}_long", f"{words}: most seeds fail at length {long_.config.length}",
+                          long_.fails, reads=(long_.config,), detail=f"{of(long_.failed)} seeds fail"))
+    if not parts:
+        raise Undecidable("no task ran at two lengths", present)
+    bits = [f"{t['words']}: {of(t['by_length'][t['short']]['learned'])} seeds learn at length {t['short']}, "
+            f"{of(t['by_length'][t['long']]['learned'])} at {t['long']}" for t in numbers.tasks.values()]
+    headline = "The tanh RNN — " + "; ".join(bits)
+    return Outcome(parts, numbers, headline, "; ".join(f"{p.question}: {p.detail}" for p in parts), present)
+
+
+def figures_of(ctx: Context, outcome: Outcome) -> list:
+    out = []
+    for experiment, t in outcome.numbers.tasks.items():
+        table = config_outcomes(ctx, experiment)
+        variants = sorted({c.variant for c in table}, key=lambda v: SLOTS.get(v, 9))
+        series = []
+        for v in variants:
+            rows = sorted((o for c, o in table.items() if c.variant == v), key=lambda o: o.config.length)
+            series.append({"label": rows[0].label, "slot": SLOTS.get(v, len(series)),
+                           "x": [float(o.config.length) for o in rows], "mean": [o.score.mean for o in rows],
+                           "lo": [o.score.lo for o in rows], "hi": [o.score.hi for o in rows]})
+        adding = t["task"] == "adding"
+        ylabel = "test MSE" if adding else ("accuracy on the copied symbols" if t["task"] == "copy" else "recall accuracy")
+        out += ctx.figure(
+            experiment, lambda series=series, t=t, adding=adding, ylabel=ylabel: figures.score_vs_x(
+                series, chance=t["chance"], xlabel="sequence length T" if t["task"] != "copy" else "delay T",
+                ylabel=ylabel, logx=True, chance_label="predict-1 baseline MSE 1/6" if adding else "chance 1/K",
+                lower_is_better=adding),
+            f"{t['words'].capitalize()}: final score against length (mean over seeds with its interval); dotted: "
+            + ("the predict-1 baseline 1/6." if adding else "chance."),
+            f"{t['words'].capitalize()}, score against length: " + "; ".join(
+                f"{s['label']} {num(s['mean'][0], 2)} at {int(s['x'][0])} and {num(s['mean'][-1], 2)} at {int(s['x'][-1])}"
+                for s in series) + ".")
+    return out

@@ -1,0 +1,145 @@
+"""Finding C8: activations that shrink the gradient less help a plain RNN learn.
+
+With the same orthogonal W_hh, each step multiplies the gradient by diag(f′(a_j)) and a rotation, so
+the squared norm shrinks per step by about the mean of f′² along the trajectory: the mean-field
+prediction r ≈ ½·log mean f′². Part (a) tests that prediction for each nonlinear activation (the
+identity's r = 0 is a theorem, check K3); part (b) asks whether slower decay goes with better
+training, over every pair of activations whose decay rates differ.
+"""
+from __future__ import annotations
+
+import itertools
+import math
+from dataclasses import dataclass, field
+
+from scipy import stats as sp
+
+from .. import figures
+from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from .stats import ALPHA, above, holm, welch
+from .tables import config_outcome, mean_scalar, rates
+
+ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
+NONLINEAR = ("sigmoid", "tanh", "relu")
+REL_TOL, ABS_TOL = 0.25, 0.01  # a mean-field prediction is "right" within 25% (or 0.01 per step)
+
+SPEC = Spec(
+    id="C8", kind="finding", title="Activations that shrink the gradient less train better",
+    claim="Activations less prone to shrinking gradients help.",
+    criterion=("Experiment 'activation' (the same orthogonal W_hh for sigmoid, tanh, ReLU, identity). (a) For each "
+               "nonlinear activation the fitted per-step decay rate at initialisation agrees with the mean-field "
+               f"prediction ½·log mean f′² along the trajectories: its 95% interval lies within ±{REL_TOL:.0%} of the "
+               f"prediction (at least ±{ABS_TOL}); refuted when it lies wholly outside. (b) Over every pair of activations "
+               "whose decay rates differ (Welch interval of the rate difference excludes 0), the one that decays more "
+               "slowly trains to a higher final accuracy: two-sided Welch tests of the accuracy difference with Holm's "
+               "correction over the pairs; holds when at least one pair is significant and every significant pair goes "
+               "that way, refuted when a significant pair goes the other way. Supported when both parts hold, partly "
+               "when one does."),
+    needs={"activation": ACTIVATIONS})
+
+
+@dataclass
+class Numbers:
+    length: int = 0
+    chance: float = math.nan
+    activations: dict = field(default_factory=dict)   # name -> {label, rate, predicted, deriv..., acc, learned}
+    pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
+    concordant: int = 0
+    discordant: int = 0
+    tolerance: float = REL_TOL
+
+
+def decide(ctx: Context) -> Outcome:
+    ctx.require(["activation"])
+    table = {c.variant: r for c, r in rates(ctx, "activation").items()}
+    acts = [a for a in ACTIVATIONS if a in table]
+    if len(acts) < 2:
+        raise Undecidable("fewer than two activations measured", ["activation"])
+    numbers = Numbers()
+    parts = []
+    agree = []
+    for a in acts:
+        sq = mean_scalar(ctx, "activation", "act_deriv_sq_mean", a)
+        predicted = 0.5 * math.log(sq) if sq > 0 else -math.inf
+        r = table[a]["rate"]
+        outcome = config_outcome(ctx, "activation", a)
+        entry = {"label": ctx.describe("activation", a), "rate": r, "predicted": predicted,
+                 "deriv_mean": mean_scalar(ctx, "activation", "act_deriv_mean", a),
+                 "deriv_p10": mean_scalar(ctx, "activation", "act_deriv_p10", a),
+                 "deriv_p50": mean_scalar(ctx, "activation", "act_deriv_p50", a),
+                 "deriv_p90": mean_scalar(ctx, "activation", "act_deriv_p90", a),
+                 "frac_small": mean_scalar(ctx, "activation", "act_deriv_frac_small", a)}
+        if outcome is not None:
+            numbers.length, numbers.chance = outcome.config.length, outcome.chance
+            entry.update({"acc": outcome.score, "learned": outcome.learned, "scores": outcome.scores})
+        if a in NONLINEAR:
+            if math.isfinite(predicted) and r.known:
+                tol = max(REL_TOL * abs(predicted), ABS_TOL)
+                state = (True if predicted - tol <= r.lo and r.hi <= predicted + tol else
+                         False if r.lo > predicted + tol or r.hi < predicted - tol else None)
+            else:
+                state = None
+            entry["matches"] = state
+            agree.append(state)
+        numbers.activations[a] = entry
+    from .stats import both
+    parts.append(Part("prediction", "each nonlinear activation's decay rate matches ½·log mean f′²", both(*agree),
+                      training=False, detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, "
+                                                       f"predicted {num(numbers.activations[a]['predicted'])}"
+                                                       for a in acts if a in NONLINEAR)))
+    candidates = []
+    for a, b in itertools.combinations([a for a in acts if "scores" in numbers.activations[a]], 2):
+        diff = welch(table[a]["per_seed"], table[b]["per_seed"], ctx.init_level)
+        order = above(diff, 0.0)
+        if order is None:
+            continue
+        slower, faster = (a, b) if order else (b, a)
+        sa, sb = numbers.activations[slower]["scores"], numbers.activations[faster]["scores"]
+        if len(sa) < 2 or len(sb) < 2:
+            continue
+        test = sp.ttest_ind(sa, sb, equal_var=False)
+        p = float(test.pvalue) if math.isfinite(test.pvalue) else (0.0 if sum(sa) / len(sa) != sum(sb) / len(sb) else 1.0)
+        candidates.append({"slower": slower, "faster": faster, "rate_diff": abs(diff.mean),
+                           "acc_diff": welch(sa, sb, ctx.training_level), "p": p})
+    rejected = holm([c["p"] for c in candidates], ALPHA / ctx.looks)
+    for c, r in zip(candidates, rejected):
+        c["significant"] = r
+        c["agrees"] = bool(r and c["acc_diff"].mean > 0)
+    numbers.pairs = candidates
+    numbers.concordant = sum(c["significant"] and c["acc_diff"].mean > 0 for c in candidates)
+    numbers.discordant = sum(c["significant"] and c["acc_diff"].mean < 0 for c in candidates)
+    state = False if numbers.discordant else (True if numbers.concordant else None)
+    reads = tuple(config_outcome(ctx, "activation", a).config for a in acts if "scores" in numbers.activations[a])
+    parts.append(Part("trainability", "the activation whose gradient decays more slowly trains better, in every "
+                      "pair that differs", state, reads=reads,
+                      detail=f"{numbers.concordant} pairs agree, {numbers.discordant} disagree, "
+                             f"{len(candidates) - numbers.concordant - numbers.discordant} undecided"))
+    ranked = sorted(acts, key=lambda a: -numbers.activations[a]["rate"].mean)
+    headline = ("Gradient decay per step, slowest first: " + ", ".join(
+        f"{a} {num(numbers.activations[a]['rate'].mean, 2)}" for a in ranked)
+        + (f"; final accuracy at length {numbers.length}: " + ", ".join(
+            f"{a} {num(numbers.activations[a]['acc'].mean, 2)}" for a in ranked if "acc" in numbers.activations[a])
+           if numbers.length else ""))
+    return Outcome(parts, numbers, headline, "; ".join(p.detail for p in parts), ["activation"])
+
+
+def figures_of(ctx: Context, outcome: Outcome) -> list:
+    n = outcome.numbers
+    rows = [{"label": a, "slot": SLOTS.get(a, 0), "p10": d["deriv_p10"], "p50": None if a == "relu" else d["deriv_p50"],
+             "p90": d["deriv_p90"], "mean": d["deriv_mean"]} for a, d in n.activations.items()]
+    out = ctx.figure(
+        "derivatives", lambda: figures.derivative_ranges(rows),
+        "Distribution of the activation's derivative f′(a_j) along the probe trajectories at initialisation (averaged "
+        "over seeds): 10th–90th percentile (bar), median (tick) and mean (marker). Each step multiplies the "
+        "backpropagated gradient by these numbers.",
+        "Derivative ranges per activation; means: " + "; ".join(f"{r['label']} {num(r['mean'], 2)}" for r in rows) + ".")
+    points = [{"label": a, "slot": SLOTS.get(a, 0), "rate": d["rate"].mean, "acc": d["acc"].mean, "acc_lo": d["acc"].lo,
+               "acc_hi": d["acc"].hi} for a, d in n.activations.items() if "acc" in d]
+    if points:
+        out += ctx.figure(
+            "trainability", lambda: figures.rate_vs_accuracy(points, chance=n.chance),
+            f"Final recall accuracy at length {n.length} (mean over seeds with its interval) against the per-step decay "
+            "rate of the gradient at initialisation; dotted: chance.",
+            "Accuracy against decay rate: " + "; ".join(
+                f"{p['label']}: rate {num(p['rate'])}, accuracy {num(p['acc'], 2)}" for p in points) + ".")
+    return out

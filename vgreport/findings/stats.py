@@ -1,0 +1,192 @@
+"""Intervals and tests behind the verdicts, from the library that owns them (scipy.stats).
+
+Every test answers with three states: True (the data show the part holds), False (they refute
+it) or None (undetermined: the interval straddles the threshold). A two-sided interval at level
+1 − α is read as two one-sided tests at α/2 each, one per direction.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Iterable, Sequence
+
+import numpy as np
+from scipy import stats
+
+__all__ = ["LEVEL", "ALPHA", "Interval", "Share", "look_level", "t_interval", "welch", "wilson", "share", "share_difference",
+           "tost", "welch_p_greater", "holm", "above", "below", "within", "both", "negate", "any_of", "all_of"]
+
+ALPHA = 0.05
+LEVEL = 1 - ALPHA  # two-sided 95% intervals
+
+
+def look_level(looks: int, alpha: float = ALPHA) -> float:
+    """Confidence level of each look of a sequential design with `looks` looks (Bonferroni):
+    each look spends alpha/looks, so over all looks the chance of any false decision stays <= alpha."""
+    return 1 - alpha / max(1, looks)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its interval: a mean, a difference or a rate, n values behind it."""
+    mean: float
+    lo: float
+    hi: float
+    n: int
+
+    @property
+    def known(self) -> bool:
+        return math.isfinite(self.lo) and math.isfinite(self.hi)
+
+
+@dataclass(frozen=True)
+class Share(Interval):
+    """k of n seeds did something: the share k/n (as `mean`) with its Wilson interval."""
+    k: int = 0
+
+
+NAN_INTERVAL = Interval(math.nan, math.nan, math.nan, 0)
+
+
+def _finite(values: Iterable) -> np.ndarray:
+    return np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
+
+
+def t_interval(values, level: float = LEVEL) -> Interval:
+    """Mean and two-sided t-interval over seeds; NaN ends with fewer than two values."""
+    data = _finite(values)
+    n = len(data)
+    if n == 0:
+        return NAN_INTERVAL
+    mean = float(data.mean())
+    if n == 1:
+        return Interval(mean, math.nan, math.nan, 1)
+    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
+    return Interval(mean, mean - half, mean + half, n)
+
+
+def welch(a, b, level: float = LEVEL) -> Interval:
+    """Difference of means a − b with a Welch t-interval (scipy's ttest_ind, unequal variances)."""
+    a, b = _finite(a), _finite(b)
+    if len(a) < 2 or len(b) < 2:
+        return Interval(float(a.mean() - b.mean()) if len(a) and len(b) else math.nan, math.nan, math.nan,
+                        len(a) + len(b))
+    diff = float(a.mean() - b.mean())
+    if a.var(ddof=1) + b.var(ddof=1) == 0:
+        return Interval(diff, diff, diff, len(a) + len(b))
+    ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
+    return Interval(diff, float(ci.low), float(ci.high), len(a) + len(b))
+
+
+def welch_p_greater(a, b, margin: float = 0.0) -> float:
+    """One-sided Welch p-value of H0: mean(a) − mean(b) <= margin (small: a exceeds b by more)."""
+    a, b = _finite(a), _finite(b)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    if a.var(ddof=1) + b.var(ddof=1) == 0:
+        return 0.0 if a.mean() - b.mean() > margin else 1.0
+    return float(stats.ttest_ind(a - margin, b, equal_var=False, alternative="greater").pvalue)
+
+
+@lru_cache(maxsize=65536)
+def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
+    """Wilson score interval of k successes in n trials: the same numbers as scipy's
+    binomtest(k, n).proportion_ci(level, method="wilson") (a test pins them), without the exact
+    p-value that binomtest also computes (a binary search, 10 ms a call)."""
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    p = k / n
+    denom = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denom
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+def share(k: int, n: int, level: float = LEVEL) -> Share:
+    """k of n with the Wilson score interval."""
+    if n <= 0:
+        return Share(math.nan, math.nan, math.nan, 0, 0)
+    lo, hi = wilson(int(k), int(n), float(level))
+    return Share(k / n, lo, hi, int(n), int(k))
+
+
+def share_difference(k1: int, n1: int, k2: int, n2: int, level: float = LEVEL) -> Interval:
+    """Difference of two shares k1/n1 − k2/n2 with Newcombe's hybrid score interval (his method 10,
+    Statistics in Medicine 1998), built from the two Wilson intervals."""
+    if n1 <= 0 or n2 <= 0:
+        return NAN_INTERVAL
+    a, b = share(k1, n1, level), share(k2, n2, level)
+    diff = a.mean - b.mean
+    lo = diff - math.sqrt((a.mean - a.lo) ** 2 + (b.hi - b.mean) ** 2)
+    hi = diff + math.sqrt((a.hi - a.mean) ** 2 + (b.mean - b.lo) ** 2)
+    return Interval(diff, lo, hi, n1 + n2)
+
+
+def tost(a, b, margin: float, alpha: float = ALPHA) -> tuple[bool | None, Interval]:
+    """Two one-sided Welch tests of |mean(a) − mean(b)| < margin (Schuirmann 1987).
+
+    Equivalent (True) when both one-sided tests reject at alpha, i.e. the (1 − 2·alpha) Welch
+    interval lies inside ±margin; different (False) when that interval lies wholly outside it;
+    otherwise undetermined (None). An interval that merely contains 0 proves nothing."""
+    diff = welch(a, b, 1 - 2 * alpha)
+    return within(diff, margin), diff
+
+
+def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
+    """Holm's step-down rejections (which hypotheses are rejected at family-wise error alpha)."""
+    order = sorted((p, i) for i, p in enumerate(pvalues) if math.isfinite(p))
+    rejected = [False] * len(pvalues)
+    for rank, (p, i) in enumerate(order):
+        if p > alpha / (len(order) - rank):
+            break
+        rejected[i] = True
+    return rejected
+
+
+def above(iv: Interval | None, threshold: float) -> bool | None:
+    """True when the interval lies above threshold, False when below, None when it straddles it."""
+    if iv is None or not iv.known:
+        return None
+    if iv.lo > threshold:
+        return True
+    if iv.hi < threshold:
+        return False
+    return None
+
+
+def below(iv: Interval | None, threshold: float) -> bool | None:
+    """True when the interval lies below threshold, False when above, None when it straddles it."""
+    return negate(above(iv, threshold))
+
+
+def within(iv: Interval | None, margin: float) -> bool | None:
+    """True when the interval lies inside ±margin, False when wholly outside it, else None."""
+    if iv is None or not iv.known:
+        return None
+    if -margin <= iv.lo and iv.hi <= margin:
+        return True
+    if iv.lo > margin or iv.hi < -margin:
+        return False
+    return None
+
+
+def negate(state: bool | None) -> bool | None:
+    """Negation that keeps 'undetermined' undetermined."""
+    return None if state is None else not state
+
+
+def both(*states: bool | None) -> bool | None:
+    """Conjunction with unknowns: False if any is False, True if all are True, else None."""
+    if any(s is False for s in states):
+        return False
+    return True if all(s is True for s in states) else None
+
+
+all_of = both
+
+
+def any_of(*states: bool | None) -> bool | None:
+    """Disjunction with unknowns: True if any is True, False if all are False, else None."""
+    if any(s is True for s in states):
+        return True
+    return False if states and all(s is False for s in states) else None

@@ -1,0 +1,210 @@
+"""Tables several results read, computed once per evaluation (Context.memo): per-seed training
+outcomes and their shares per configuration, decay rates and gradient profiles.
+
+A seed's outcome is `learned`, `failed`, `ambiguous` or `diverged`:
+- recall and copy: the Wilson 95% interval of its held-out accuracy (eval_size answers) lies above
+  chance + CHANCE_MARGIN (learned) or below it (failed);
+- adding: its held-out MSE lies below ADDING_LEARNED x the predict-1 baseline 1/6 (learned) or
+  above ADDING_FAILED x it (failed).
+A configuration "learns" when most of its seeds learn: the Wilson interval of the share of
+learning seeds lies above 1/2 (it "fails" when the share of failing seeds does). Seeds are the
+unit: a t-interval of mean accuracies assumes a normal spread that bimodal training outcomes
+(a run learns or it does not) do not have, and it declares "at chance" after three failing seeds
+even when one run in three would learn.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from ..aggregate import CELL_KEYS, decay_rates, eval_curves, final_scores, lag_profiles, scalar_by_cell
+from .base import Config, Context
+from .stats import LEVEL, Interval, Share, share, t_interval, wilson
+
+__all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes",
+           "config_outcomes", "config_outcome", "rates", "cell_rates", "mean_scalar", "configs_of",
+           "profile_series"]
+
+# "Learned" means the seed's accuracy interval lies above chance + 0.1: ten binomial standard
+# errors of an accuracy near 1/8 at n = 1024, and far below what a learned model reaches (≈ 1).
+CHANCE_MARGIN = 0.1
+# Adding problem: learned below half the predict-1 MSE of 1/6, failed above 80% of it.
+ADDING_LEARNED, ADDING_FAILED = 0.5, 0.8
+MOST = 0.5  # "most seeds": the share's interval lies above one half
+
+
+def seed_outcome(task: str, score: float, chance: float, diverged: bool, n_eval: int) -> str:
+    """learned / failed / ambiguous / diverged for one seed's held-out score (see the module text)."""
+    if diverged or not math.isfinite(score):
+        return "diverged"
+    if task == "adding":
+        return "learned" if score < ADDING_LEARNED * chance else "failed" if score > ADDING_FAILED * chance else "ambiguous"
+    hits = min(max(int(round(score * n_eval)), 0), n_eval)
+    lo, hi = wilson(hits, n_eval, LEVEL)
+    threshold = chance + CHANCE_MARGIN
+    return "learned" if lo > threshold else "failed" if hi < threshold else "ambiguous"
+
+
+def outcomes(ctx: Context, experiment: str) -> pd.DataFrame:
+    """One row per cell that trained: CELL_KEYS, task, final score, best held-out score during
+    training (max accuracy / min MSE), chance, diverged, and the seed's outcome (final and best)."""
+    return ctx.memo(("outcomes", experiment), lambda: _outcomes(ctx, experiment))
+
+
+def _outcomes(ctx: Context, experiment: str) -> pd.DataFrame:
+    scores = final_scores(ctx.part(experiment), experiment)
+    columns = CELL_KEYS + ["task", "score", "best", "chance", "diverged", "outcome", "best_outcome"]
+    if scores.empty:
+        return pd.DataFrame(columns=columns)
+    n_eval = ctx.eval_size(experiment)
+    best = {}
+    for metric, pick in (("eval_accuracy", "max"), ("eval_mse", "min")):
+        curves = eval_curves(ctx.part(experiment), experiment, metric)
+        if len(curves):
+            for key, value in curves.groupby(CELL_KEYS)["value"].agg(pick).items():
+                best[key] = float(value)
+    rows = []
+    for _, r in scores.iterrows():
+        key = tuple(r[k] for k in CELL_KEYS)
+        diverged = bool(r["diverged"] == 1)
+        score = float(r["score"])
+        top = best.get(key, score)
+        rows.append({**{k: r[k] for k in CELL_KEYS}, "task": r["task"], "score": score, "best": top,
+                     "chance": float(r["chance"]), "diverged": diverged,
+                     "outcome": seed_outcome(r["task"], score, float(r["chance"]), diverged, n_eval),
+                     "best_outcome": seed_outcome(r["task"], top, float(r["chance"]), diverged, n_eval)})
+    return pd.DataFrame(rows, columns=columns)
+
+
+@dataclass
+class ConfigOutcome:
+    """The training outcome of one configuration across its seeds."""
+    config: Config
+    label: str
+    task: str
+    chance: float
+    seeds: list[int]
+    scores: list[float]                 # final held-out score per seed (seed order)
+    best: list[float]                   # best held-out score during training per seed
+    outcomes: list[str]                 # learned / failed / ambiguous / diverged per seed
+    score: Interval                     # mean final score with its t-interval (descriptive)
+    learned: Share                      # seeds that learned (final score), Wilson interval
+    failed: Share                       # seeds that failed (final score)
+    learns: bool | None                 # most seeds learn (True) / most do not (False) / undetermined
+    fails: bool | None                  # most seeds fail (True) / most do not (False) / undetermined
+    counts: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def n(self) -> int:
+        return len(self.seeds)
+
+
+def configs_of(ctx: Context, experiment: str, variant: str | None = None) -> list[Config]:
+    """The configurations of an experiment present in the records (variant, length, gain)."""
+    rows = ctx.part(experiment)
+    if rows.empty:
+        return []
+    if variant is not None:
+        rows = rows[rows["variant"] == variant]
+    keys = rows[["variant", "length", "gain"]].drop_duplicates().itertuples(index=False)
+    return sorted(Config(experiment, v, int(t), float(g)) for v, t, g in keys)
+
+
+def config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcome]:
+    return ctx.memo(("config_outcomes", experiment), lambda: _config_outcomes(ctx, experiment))
+
+
+def _config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcome]:
+    table = outcomes(ctx, experiment)
+    out = {}
+    level = ctx.training_level
+    for (variant, length, gain), group in table.groupby(["variant", "length", "gain"], sort=True):
+        group = group.sort_values("seed")
+        config = Config(experiment, variant, int(length), float(gain))
+        counts = {k: int((group["outcome"] == k).sum()) for k in ("learned", "failed", "ambiguous", "diverged")}
+        n = len(group)
+        learned, failed = share(counts["learned"], n, level), share(counts["failed"], n, level)
+        task = group["task"].iloc[0]
+        bounded = (0.0, 1.0) if task != "adding" else (0.0, math.inf)
+        s = t_interval(group["score"], level)
+        s = Interval(s.mean, max(s.lo, bounded[0]) if math.isfinite(s.lo) else s.lo,
+                     min(s.hi, bounded[1]) if math.isfinite(s.hi) else s.hi, s.n)
+        out[config] = ConfigOutcome(
+            config=config, label=ctx.describe(experiment, variant), task=task, chance=float(group["chance"].iloc[0]),
+            seeds=[int(x) for x in group["seed"]], scores=[float(x) for x in group["score"]],
+            best=[float(x) for x in group["best"]], outcomes=list(group["outcome"]), score=s,
+            learned=learned, failed=failed, learns=_most(learned), fails=_most(failed), counts=counts)
+    return out
+
+
+def _most(s: Share) -> bool | None:
+    """Most seeds (share interval above 1/2: True), a minority (below: False), or undetermined."""
+    if s.n < 2 or not s.known:
+        return None
+    return True if s.lo > MOST else False if s.hi < MOST else None
+
+
+def config_outcome(ctx: Context, experiment: str, variant: str, length: int | None = None) -> ConfigOutcome | None:
+    """The outcome of one variant (at `length`, default its longest) or None when absent."""
+    table = [o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant
+             and (length is None or c.length == length)]
+    if not table:
+        return None
+    return max(table, key=lambda o: o.config.length)
+
+
+def cell_rates(ctx: Context, experiment: str, stage: str = "init") -> pd.DataFrame:
+    """The decay rate fitted in each cell (aggregate.decay_rates)."""
+    return ctx.memo(("cell_rates", experiment, stage), lambda: decay_rates(ctx.part(experiment), experiment, stage))
+
+
+def rates(ctx: Context, experiment: str, stage: str = "init", level: float | None = None) -> dict[Config, dict]:
+    """Per configuration: the t-interval across seeds of the fitted per-step rate, and the fits' R²
+    (mean and minimum)."""
+    level = ctx.init_level if level is None else level
+    per_cell = cell_rates(ctx, experiment, stage)
+    out = {}
+    for (variant, length, gain), group in per_cell.groupby(["variant", "length", "gain"], sort=True):
+        r2 = group["r2"].dropna()
+        out[Config(experiment, variant, int(length), float(gain))] = {
+            "rate": t_interval(group["rate"], level), "per_seed": [float(x) for x in group["rate"]],
+            "r2": float(r2.mean()) if len(r2) else math.nan, "r2_min": float(r2.min()) if len(r2) else math.nan}
+    return out
+
+
+def mean_scalar(ctx: Context, experiment: str, metric: str, variant: str | None = None, stage: str = "init",
+                length: int | None = None, gain: float | None = None) -> float:
+    rows = ctx.memo(("scalar", experiment, metric, stage),
+                    lambda: scalar_by_cell(ctx.part(experiment), experiment, metric, stage))
+    if variant is not None:
+        rows = rows[rows["variant"] == variant]
+    if length is not None:
+        rows = rows[rows["length"] == length]
+    if gain is not None:
+        rows = rows[np.isclose(rows["gain"], gain)]
+    values = rows["value"].dropna()
+    return float(values.mean()) if len(values) else math.nan
+
+
+def profile_series(ctx: Context, experiment: str, variants: list[str], slots: dict[str, int], length: int | None = None,
+                   metric: str = "grad_norm_state", stage: str = "init", label=None) -> list[dict]:
+    """Geometric mean over seeds (band: min to max) of value(lag)/value(0), one series per variant."""
+    series = []
+    profiles = lag_profiles(ctx.part(experiment), experiment, metric, stage)
+    for variant in variants:
+        rows = profiles[profiles["variant"] == variant]
+        if length is not None:
+            rows = rows[rows["length"] == length]
+        if rows.empty:
+            continue
+        wide = rows.pivot_table(index="time_lag", columns="seed", values="value", aggfunc="first")
+        ratio = wide / wide.iloc[0].where(wide.iloc[0] > 0)
+        logs = np.log(ratio.where(ratio > 0))
+        series.append({"label": label(variant) if label else ctx.describe(experiment, variant),
+                       "slot": slots.get(variant, len(series)), "lags": wide.index.to_numpy(float),
+                       "mean": np.exp(logs.mean(axis=1)).to_numpy(), "lo": np.exp(logs.min(axis=1)).to_numpy(),
+                       "hi": np.exp(logs.max(axis=1)).to_numpy()})
+    return series
