@@ -41,8 +41,11 @@ CASES = {
     "gradient_vs_lag_cut": lambda: figures.gradient_vs_lag(
         [_series("tanh", -0.05, 0), _series("sigmoid", -0.4, 1)],
         [{"label": "bound that grows", "rate": 0.3, "slot": 0}, {"label": "bound that falls", "rate": -2.0}]),
+    "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
+        [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
+        chance=2.08, xlabel="step", ylabel="loss", logy=True),
     "exploding": lambda: figures.exploding(
-        [_curve("clipped", [400.0, 5.0, 1e-6, 0.0])], [_curve("clipped", [1e4, 500.0, 60.0, 0.0])],
+        [_curve("clipped", [400.0, 5.0, 1e-6, 0.0])], [_curve("clipped", [1e4, 500.0, 1e-14, 60.0, 0.0])],
         [{"label": "no clipping", "steps": [2, 2, 3], "slot": 1}], chance_loss=math.log(8), clip=1.0),
     "bars": lambda: figures.bars(
         [{"label": "tanh\ndefault init", "mean": 0.4, "lo": 0.1, "hi": 0.7, "per_seed": [0.14, 0.24, 0.83]},
@@ -83,6 +86,7 @@ TEXTS = {
     "gradient_vs_lag_cut": ["bound that grows", "bound that falls", "leaves the plot"],
     "score_vs_x": ["RNN", "chance", "sequence length", "accuracy"],
     "curves": ["RNN", "chance", "standard budget", "step"],
+    "curves_log": ["loss", "chance", "10⁻"],
     "exploding": ["clipped", "no clipping: loss NaN/inf", "clipping threshold 1", "training loss"],
     "bars": ["tanh", "default init", "one seed", "chance"],
     "jacobian_check": ["tanh: autograd (line), explicit product (markers)", "relu: bound"],
@@ -96,7 +100,7 @@ TEXTS = {
 # Which reference line each figure must carry (as an SVG group id set by the figure code).
 REFERENCE_LINES = {"gradient_vs_lag": "bound", "score_vs_x": "chance", "curves": "chance", "exploding": "chance",
                    "bars": "chance", "jacobian_check": "bound", "derivative_ranges": "bound",
-                   "rate_vs_accuracy": "chance", "rate_vs_theory": "bound", "gradient_vs_lag_cut": "bound",
+                   "rate_vs_accuracy": "chance", "rate_vs_theory": "bound", "gradient_vs_lag_cut": "bound", "curves_log": "chance",
                    "hero": "chance"}
 
 
@@ -194,9 +198,15 @@ def test_figure_shows_its_labels_as_text(rendered, name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_coordinates_have_at_most_two_decimals(rendered, name):
-    """No number in an attribute has more than 2 decimals (1/100 pt); text content is left alone."""
+    """No coordinate has more than 2 decimals (1/100 pt); scale factors and text content are left alone."""
     for value in re.findall(r'\s[\w:-]+="([^"]*)"', rendered[name]):
-        assert not re.search(r"\d\.\d{3,}", value), value
+        assert not re.search(r"\d\.\d{3,}", re.sub(r"(scale|matrix)\([^)]*\)", "", value)), value
+
+
+def test_rounding_keeps_scale_factors():
+    """Rounding touches positions, never a scale factor (0.115 rounded to 0.11 would shrink glyphs by 4%)."""
+    svg = figures.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
+    assert 'transform="translate(12.35 7.89) scale(0.114961 -0.114961)"' in svg
 
 
 def test_log_tick_labels_are_full_size_unicode_powers():
@@ -228,8 +238,29 @@ def _stroked_lines(svg: str):
             clip = re.fullmatch(r"url\(#(.+)\)", path.get("clip-path", ""))
             if clip is None or "fill: none" not in path.get("style", ""):
                 continue
-            numbers = [float(v) for v in re.findall(r"-?\d+(?:\.\d+)?", path.get("d"))]
-            yield group.get("id", ""), list(zip(numbers[::2], numbers[1::2])), rects[clip.group(1)]
+            yield group.get("id", ""), _vertices(path.get("d")), rects[clip.group(1)]
+
+
+def _vertices(d: str) -> list[tuple[float, float]]:
+    """The points of path data made of M/m/L/l/z (absolute or relative, implicit repeats)."""
+    points, x, y, start, command = [], 0.0, 0.0, (0.0, 0.0), "M"
+    tokens = re.findall(r"[MmLlz]|-?\d+(?:\.\d+)?", d)
+    i = 0
+    while i < len(tokens):
+        if tokens[i] in "MmLlz":
+            command = tokens[i]
+            i += 1
+            if command == "z":
+                x, y = start
+                continue
+        dx, dy = float(tokens[i]), float(tokens[i + 1])
+        x, y = (x + dx, y + dy) if command.islower() else (dx, dy)
+        if command in "Mm":
+            start = (x, y)
+            command = "l" if command == "m" else "L"
+        points.append((x, y))
+        i += 2
+    return points
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -252,6 +283,16 @@ def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
     assert max(y for _, y in falls) == pytest.approx(y1, abs=0.02)  # reaches the bottom edge
     assert len(re.findall(r'id="[^"]*edge-bound-\d+"', svg)) == 2
     assert "where a bound leaves the plot (▲ above, ▼ below)" in svg
+
+
+def test_compact_path_data_keeps_every_point():
+    """Relative path data with implicit repeats decodes to the same points, to the hundredth of a point."""
+    d = "M 10 20 L 12.5 21 L 15.25 22 M 40 40 L 41 39.5 z M 1.11 2.22 L 3 4"
+    assert np.allclose(_vertices(figures._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
+    curve = "M " + " L ".join(f"{40 + 4.17 * i:.2f} {200 - 3.3 * i ** 0.5:.2f}" for i in range(50))
+    compact = figures._compact_path(curve)
+    assert len(compact) < 0.7 * len(curve)
+    assert np.allclose(_vertices(compact), _vertices(curve), rtol=0, atol=1e-9)
 
 
 def test_cutting_a_line_at_the_limits_is_exact_in_log_space():
@@ -416,6 +457,9 @@ EMPTY = {
     "gradient_vs_lag": lambda: figures.gradient_vs_lag([], [{"label": "bound", "rate": -0.1}]),
     "score_vs_x": lambda: figures.score_vs_x([], chance=0.125, xlabel="T", ylabel="accuracy"),
     "curves": lambda: figures.curves([], chance=0.125, xlabel="step", ylabel="accuracy"),
+    "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
+        [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
+        chance=2.08, xlabel="step", ylabel="loss", logy=True),
     "exploding": lambda: figures.exploding([], [], [{"label": "no clipping", "steps": [2]}], math.log(8), 1.0),
     "bars": lambda: figures.bars([], chance=0.125, ylabel="accuracy"),
     "jacobian_check": lambda: figures.jacobian_check([]),
@@ -430,3 +474,12 @@ EMPTY = {
 def test_figure_survives_missing_data(name):
     """With no series at all (every run diverged, a subset build) a figure still draws, without warnings."""
     ET.fromstring(EMPTY[name]())
+
+
+def test_log_curve_leaves_a_gap_at_zero_instead_of_dropping_to_the_floor(rendered):
+    """On a log axis a zero is a gap in the line (a new subpath), and the tiny value after it is shown, inside."""
+    lines = [d for d in re.findall(r'<path d="([^"]*)"[^>]*clip-path[^>]*stroke: #0072b2', rendered["curves_log"])]
+    assert len(lines) == 1
+    moves = re.findall(r"[Mm]", lines[0])
+    assert len(moves) == 2, lines[0]  # 1, 0.1 | gap | 1e-20, 0.01
+    assert len(_vertices(lines[0])) == 4

@@ -81,6 +81,7 @@ def _svg(fig: Figure) -> str:
 
 
 _LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\d.])")  # "453.543307pt" too
+_TRAILING_ZEROS = re.compile(r"(?<![\w.])(-?\d+)\.(\d*[1-9])?0+(?![\d.])")  # 248.50 -> 248.5, 3.00 -> 3
 _ATTRIBUTE = re.compile(r'(\s[\w:-]+=")([^"]*)(")')
 
 
@@ -90,18 +91,24 @@ def _two_decimals(match: re.Match) -> str:
 
 
 def tidy_svg(text: str) -> str:
-    """Inline-ready SVG: no prolog or metadata, attribute numbers rounded to 2 decimals (text
-    content is left alone), path data on one line, no `rotate(-0 …)`, a sans-serif fallback
+    """Inline-ready SVG: no prolog or metadata, coordinates rounded to 2 decimals (text content and
+    scale factors are left alone), path data on one line, no `rotate(-0 …)`, a sans-serif fallback
     font, and ids unique to this figure."""
     text = text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
 
     def attribute(m: re.Match) -> str:
-        value = _LONG_DECIMAL.sub(_two_decimals, m.group(2))
+        if m.group(1).strip() == 'transform="':  # positions rounded; scale factors keep their digits
+            value = re.sub(r"(translate|rotate)\(([^)]*)\)",
+                           lambda t: f"{t.group(1)}({_LONG_DECIMAL.sub(_two_decimals, t.group(2))})", m.group(2))
+        else:
+            value = _LONG_DECIMAL.sub(_two_decimals, m.group(2))
+        value = _TRAILING_ZEROS.sub(lambda z: z.group(1) + (f".{z.group(2)}" if z.group(2) else ""), value)
         if m.group(1).strip() == 'd="':
-            value = " ".join(value.split())
+            value = _compact_path(" ".join(value.split()))
         return m.group(1) + value + m.group(3)
     text = _ATTRIBUTE.sub(attribute, text)
+    text = re.sub(r"\n[ \t]+<", "\n<", text)  # no indentation (a tenth of the bytes)
     text = re.sub(r'\s+transform="rotate\(-?0 [^")]*\)"', "", text)
     text = re.sub(r"font-family: ('[^';\"]*')(?=[;\"])", r"font-family: \1, sans-serif", text)
     return _unique_ids(_referenced_ids_only(text))
@@ -119,12 +126,53 @@ def _referenced_ids_only(svg: str) -> str:
                   else "", svg)
 
 
+def _hundredths(value: int) -> str:
+    text = f"{value / 100:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _compact_path(d: str) -> str:
+    """Path data of moves and lines in relative form with implicit repeats: 'M 10 20 L 12.5 21 L 15 22'
+    -> 'M 10 20 l 2.5 1 2.5 1' (a third shorter; exact, as it works in whole hundredths of a point).
+    Paths with curves are left as they are."""
+    tokens = d.split()
+    if any(t.isalpha() and t not in "MLz" for t in tokens):
+        return d
+    out, command = [], None
+    x = y = start_x = start_y = 0
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "z":
+            out.append("z")
+            x, y, command = start_x, start_y, None
+            i += 1
+            continue
+        nx, ny = round(float(tokens[i + 1]) * 100), round(float(tokens[i + 2]) * 100)
+        if token == "M" and not out:  # the first point stays absolute
+            out += ["M", _hundredths(nx), _hundredths(ny)]
+            command = "M"
+        else:
+            letter = "m" if token == "M" else "l"
+            if letter != command or letter == "m":
+                out.append(letter)
+            out += [_hundredths(nx - x), _hundredths(ny - y)]
+            command = letter
+        if token == "M":
+            start_x, start_y = nx, ny
+        x, y = nx, ny
+        i += 3
+    return " ".join(out)
+
+
 def _unique_ids(svg: str) -> str:
-    """Prefix every id with a digest of the figure, so many inline SVGs share one HTML page."""
-    ids = set(re.findall(r'\bid="([^"]+)"', svg))
+    """Prefix every id with a digest of the figure, so many inline SVGs share one HTML page; the
+    hashed ids matplotlib gives clip paths and markers become short counters (every use repeats them)."""
+    ids = list(dict.fromkeys(re.findall(r'\bid="([^"]+)"', svg)))
     prefix = "f" + hashlib.sha256(svg.encode()).hexdigest()[:6] + "-"
+    names = {name: prefix + (name if _KEPT_IDS.match(name) else f"{i:x}") for i, name in enumerate(ids)}
     return re.sub(r'(\bid="|href="#|url\(#)([^")]+)',
-                  lambda m: m.group(1) + (prefix + m.group(2) if m.group(2) in ids else m.group(2)), svg)
+                  lambda m: m.group(1) + names.get(m.group(2), m.group(2)), svg)
 
 
 def _style(i: int) -> dict:
@@ -353,7 +401,7 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
            marks: list[dict] = (), chance_label: str = "chance", height: float = HEIGHT_IN + 0.4) -> str:
     """Training curves: mean line with a band per series; chance line; vertical marks (x, label)."""
     with _figure(_key("curves", xlabel, ylabel, [s["label"] for s in series]), height=height) as (fig, ax):
-        _draw_curves(ax, series, logy)
+        values = _draw_curves(ax, series, logy)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         for m in marks:
@@ -363,13 +411,16 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
         if not logy and chance is not None and chance < 1:
             ax.set_ylim(0, 1.05)
         if logy:
+            ax.set_ylim(*_log_limits(values, (chance,) if chance is not None else ()))
             _log_axis(ax, "y")
         _legend(fig, ax)
         return _svg(fig)
 
 
 def _draw_curves(ax, series: list[dict], logy: bool) -> list[np.ndarray]:
-    """Mean lines with bands; returns the plotted values (for the y-limits)."""
+    """Mean lines with bands; returns the values the y-limits must show: every mean and the bands'
+    upper ends. A band's lower end may leave the axes (a clipped fill): an arithmetic interval
+    reaches down to almost 0, and on a log axis that would stretch the plot over many decades."""
     values = []
     for i, s in enumerate(series):
         x = np.asarray(s["x"], float)
@@ -380,14 +431,14 @@ def _draw_curves(ax, series: list[dict], logy: bool) -> list[np.ndarray]:
         if "lo" in s and "hi" in s and len(x) > 1:
             lo, hi = (_positive(s["lo"]), _positive(s["hi"])) if logy else (s["lo"], s["hi"])
             ax.fill_between(x, lo, hi, color=style["color"], alpha=0.15, linewidth=0)
-            values += [_finite(lo), _finite(hi)]
+            values.append(_finite(hi))
     if logy:
         ax.set_yscale("log")
     return values
 
 
-def _log_limits(values: list[np.ndarray], floor: float, extra: tuple = ()) -> tuple[float, float]:
-    """y-limits of a log panel from its data: a factor 3 of room each side, never below `floor`."""
+def _log_limits(values: list[np.ndarray], extra: tuple = (), floor: float = 1e-300) -> tuple[float, float]:
+    """y-limits of a log panel from its data: a factor 3 of room each side (so every line is inside)."""
     data = np.concatenate([v for v in values if v.size] + [np.asarray(extra, float)]) if values or extra \
         else np.array([])
     data = data[np.isfinite(data) & (data > 0)]
@@ -396,19 +447,19 @@ def _log_limits(values: list[np.ndarray], floor: float, extra: tuple = ()) -> tu
     return max(float(data.min()) / 3, floor), max(float(data.max()) * 3, float(data.min()) * 10)
 
 
-def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_loss: float, clip: float | None,
-              floor: float = 1e-12) -> str:
+def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_loss: float,
+              clip: float | None) -> str:
     """Two log-scale panels: training loss with the chance-level loss, and the gradient norm before clipping.
 
     `diverged`: one dict per series that diverged (label, steps: list of divergence steps, slot);
     each divergence is drawn as an ✕ at its step near the loss panel's top. Zeros (a float32 loss
-    of exactly 0) and NaN are gaps; y-limits come from the data, never lower than `floor`."""
+    of exactly 0) and NaN are gaps; y-limits come from the data, so every line stays inside."""
     with _figure(_key("exploding", [s["label"] for s in loss + norm]), height=HEIGHT_IN + 0.4, ncols=2) as (fig, axes):
         left, right = axes
         values = _draw_curves(left, loss, logy=True)
         left.axhline(chance_loss, gid="chance-0", label=f"chance: loss of a uniform guess ({chance_loss:.2f})",
                      **_reference(0))
-        bottom, top = _log_limits(values, floor, (chance_loss,))
+        bottom, top = _log_limits(values, (chance_loss,))
         top = max(top, chance_loss * 10)
         for d in diverged:
             style = _style(d.get("slot", 0))
@@ -422,7 +473,7 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
         values = _draw_curves(right, norm, logy=True)
         if clip is not None:
             right.axhline(clip, label=f"clipping threshold {clip:g}", gid="threshold-0", **_reference(1))
-        right.set_ylim(*_log_limits(values, floor, (clip,) if clip is not None else ()))
+        right.set_ylim(*_log_limits(values, (clip,) if clip is not None else ()))
         _log_axis(right, "y")
         right.set_xlabel("training step")
         right.set_ylabel("gradient norm before clipping")
