@@ -1,6 +1,7 @@
 """The command line: thin over the API, one-line errors, help everywhere, README documents it."""
 from __future__ import annotations
 
+import json
 import re
 import textwrap
 from pathlib import Path
@@ -9,6 +10,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
+from vgreport import __version__
 from vgreport.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -124,11 +126,11 @@ def test_run_fills_cache_then_hits(runner, tiny_battery, tmp_path):
             "--profile", "smoke", "--jobs", "1"]
     first = runner.invoke(main, args)
     assert first.exit_code == 0, first.output
-    assert "2 cells: 2 computed, 0 from the cache" in first.output
+    assert "2 cells: 2 computed, 0 shared with an identical cell, 0 from the cache, 0 failed" in first.output
     second = runner.invoke(main, args)
-    assert "2 cells: 0 computed, 2 from the cache" in second.output
+    assert "2 cells: 0 computed, 0 shared with an identical cell, 2 from the cache" in second.output
     changed = runner.invoke(main, args + ["--set", "train.lr=0.01"])
-    assert "2 cells: 2 computed, 0 from the cache" in changed.output
+    assert "2 cells: 2 computed, 0 shared with an identical cell, 0 from the cache" in changed.output
 
 
 def test_render_without_cache_fails_cleanly(runner, tiny_battery, tmp_path):
@@ -245,3 +247,123 @@ def test_list_applies_set_to_steps_cost_and_cached_count(runner, tiny_battery, t
     row = lambda text: next(line for line in text.splitlines() if line.startswith("tiny"))
     assert "8 steps" in row(changed.output) and "8 steps" not in row(plain.output)
     assert row(changed.output).split()[3] == "2" and row(plain.output).split()[3] == "0"  # cached column
+
+
+# ------------------------------------------------------------------ conventions (issue 11)
+
+def test_list_json_is_the_table_as_data(runner, tiny_battery):
+    """list --json prints one JSON object: each row of the table, and totals that are their sums."""
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery), "--profile", "standard", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    (row,) = payload["experiments"]
+    assert (row["experiment"], row["axis"], row["cells"], row["cached"]) == ("tiny", "length", 4, 0)
+    assert payload["cells"] == 4 and payload["profile"] == "standard"
+    assert payload["estimated_seconds"] == pytest.approx(row["estimated_seconds"], abs=0.1)
+
+
+def test_any_profile_of_profiles_yaml_is_accepted_and_an_unknown_one_is_one_line(runner, tiny_battery):
+    """A `course:` profile defined in --experiments' profiles.yaml works; a name it lacks exits 2 naming the file."""
+    (tiny_battery / "profiles.yaml").write_text(TINY_PROFILES + "course: {seeds: 3}\n")
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery), "--profile", "course", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["experiments"][0]["cells"] == 6  # 2 variants x 3 seeds
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery), "--profile", "seminar"])
+    assert result.exit_code == 2
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "profiles.yaml" in lines[0] and "seminar" in lines[0] and "course" in lines[0]
+
+
+def test_options_come_from_vgreport_environment_variables(tiny_battery):
+    """VGREPORT_<COMMAND>_<OPTION> sets an option (long option names, flags included); the command line wins."""
+    (tiny_battery / "profiles.yaml").write_text(TINY_PROFILES + "course: {seeds: 3}\n")
+    env = {"VGREPORT_LIST_EXPERIMENTS": str(tiny_battery), "VGREPORT_LIST_PROFILE": "course",
+           "VGREPORT_LIST_JSON": "1"}
+    result = CliRunner(env=env).invoke(main, ["list"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["profile"] == "course"
+    overridden = CliRunner(env=env).invoke(main, ["list", "--profile", "smoke"])
+    assert json.loads(overridden.output)["profile"] == "smoke"
+
+
+def test_ctrl_c_exits_130_with_one_line(runner, tiny_battery, monkeypatch):
+    """An interrupt anywhere in a command ends it with status 130 and the single line 'interrupted'."""
+    from vgreport import api
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(api, "list_experiments", interrupted)
+    result = runner.invoke(main, ["list", "--experiments", str(tiny_battery)])
+    assert result.exit_code == 130
+    assert result.output.strip() == "interrupted"
+
+
+def test_python_dash_m_vgreport_is_the_cli():
+    """`python -m vgreport` runs the same command line."""
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-m", "vgreport", "--version"], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0 and done.stdout.strip() == f"vgreport, version {__version__}"
+
+
+def _completions(args: list[str], incomplete: str) -> list[str]:
+    from click.shell_completion import ShellComplete
+    return [c.value for c in ShellComplete(main, {}, "vgreport", "_VGREPORT_COMPLETE").get_completions(args, incomplete)]
+
+
+def test_shell_completion_offers_experiments_axes_and_profiles(tiny_battery):
+    """<TAB> completes experiment names, axes and profiles from the battery (--experiments' when given)."""
+    assert "recall_length" in _completions(["run"], "rec")
+    assert set(_completions(["build", "--only"], "")) == {"length", "activation", "initialisation", "clipping",
+                                                          "architecture"}
+    assert _completions(["build", "--profile"], "q") == ["quick"]
+    (tiny_battery / "profiles.yaml").write_text(TINY_PROFILES + "course: {seeds: 3}\n")
+    assert _completions(["list", "--experiments", str(tiny_battery), "--profile"], "c") == ["course"]
+    assert _completions(["run", "--experiments", str(tiny_battery)], "") == ["tiny"]
+    assert "model.hidden=" in _completions(["run", "tiny", "--set"], "model.h")
+
+
+def test_readme_documents_completion_and_environment_variables():
+    """The README shows how to turn on completion and how options map to VGREPORT_* variables."""
+    readme = (ROOT / "README.md").read_text()
+    assert "_VGREPORT_COMPLETE=bash_source" in readme and "_VGREPORT_COMPLETE=zsh_source" in readme
+    assert "VGREPORT_BUILD_PROFILE" in readme
+
+
+def test_out_help_says_what_each_command_writes(runner):
+    """build and render name the report files under --out; run and list say they write none."""
+    def out_help(command):
+        return next(p.help for p in main.commands[command].params if p.name == "out")
+    for command in ("build", "render"):
+        assert "report.html" in out_help(command) and "manifest.json" in out_help(command)
+    for command in ("run", "list"):
+        assert "report" not in out_help(command).replace("no report files", "") and "cache" in out_help(command)
+    assert "writes no report files" in out_help("run") and "writes nothing" in out_help("list")
+
+
+def test_cell_counts_add_up_with_shared_cells(runner, tiny_battery, tmp_path):
+    """Two variants with the same configuration: the summary counts one computed and one shared, summing to the cells."""
+    path = tiny_battery / "length.yaml"
+    path.write_text(path.read_text().replace("lstm: {model: {arch: lstm}}", "same: {}"))
+    result = runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--out", str(tmp_path / "b"),
+                                  "--profile", "smoke", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    line = next(l for l in result.output.splitlines() if " cells: " in l)
+    numbers = [int(n) for n in re.findall(r"\d+(?= |$| \()", line.split(" (")[0])]
+    assert line.startswith("2 cells: 1 computed, 1 shared with an identical cell, 0 from the cache, 0 failed"), line
+    assert numbers[0] == sum(numbers[1:]), line
+
+
+def test_quiet_prints_only_results_and_verbose_adds_the_stages(runner, tiny_battery, tmp_path):
+    """build -q prints only the output paths; build -v adds each report stage and the manifest line."""
+    quiet = _build_tiny(runner, tiny_battery, tmp_path / "q", "-q")
+    assert quiet.exit_code == 0, quiet.output
+    assert all(re.fullmatch(r"\w+: .+", line) for line in quiet.output.splitlines()), quiet.output
+    assert "cells:" not in quiet.output
+    verbose = _build_tiny(runner, tiny_battery, tmp_path / "v", "-v")
+    assert verbose.exit_code == 0, verbose.output
+    for stage in ("evaluating the findings", "drawing the figures and writing HTML"):
+        assert re.search(r"\[\s*\d+\.\d s\] " + stage, verbose.output), verbose.output
+    assert "code " in verbose.output and "device cpu" in verbose.output
+    assert runner.invoke(main, ["list", "-q", "-v"]).exit_code == 2

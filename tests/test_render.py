@@ -158,7 +158,7 @@ def test_external_reference_from_a_user_template_is_refused(tmp_path):
     """A template that would make the HTML fetch something fails the render and writes nothing."""
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "notation.html.j2").write_text('<img src="https://example.org/x.png" alt="x">')
-    with pytest.raises(ValueError, match="self-contained"):
+    with pytest.raises(render.ReportTemplateError, match="self-contained"):
         render_report(_evaluation(), _context(tmp_path / "data"), tmp_path / "out", formats=("html",),
                       templates_dir=tmp_path / "tpl")
     assert not (tmp_path / "out" / "report.html").exists()

@@ -1,21 +1,27 @@
 """The library API behind the CLI: build, run, render, list, clean. Tests call these directly."""
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import math
+import os
 import platform
 import shutil
+import signal
+import tempfile
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
-from . import __version__, shipped_folder
-from .runner import Cache, MissingResults, ReportCache, estimate_seconds, execute, move_into, staging_folder
+from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
+from .runner import (Cache, MissingResults, ReportCache, cell_key, check_cost, default_jobs, estimate_seconds,
+                     execute, move_into, staging_folder)
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "resolve_device", "FORMATS"]
+           "clean", "diff", "resolve_device", "FORMATS"]
 
 FORMATS = ("html", "pdf")
 PAPERS = ("a4", "letter")
@@ -69,45 +75,194 @@ def _cache(out: Path | str, cache_dir: Path | str | None) -> Cache:
     return Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
 
 
+def _reason(exc: OSError) -> str:
+    """'No space left on device' (and the file, when the error names one)."""
+    text = exc.strerror or str(exc) or type(exc).__name__
+    return f"{text}: {exc.filename}" if exc.filename else text
+
+
+def _writable(folder: Path, option: str) -> None:
+    """Create `folder` and a file in it now, so that a build which cannot write its outputs or
+    its cache fails on one line before any cell is trained (a full disk can still come later)."""
+    if folder.exists() and not folder.is_dir():
+        raise UserError(f"{option} {folder}: not a folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        handle, probe = tempfile.mkstemp(dir=folder, prefix=".vgreport-write-test-")
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        raise UserError(f"{option} {folder}: cannot write there ({exc.strerror or exc})") from exc
+
+
+def _check_templates(templates_dir) -> None:
+    """--templates must be a folder of plain files (no link out of it): checked before training."""
+    if templates_dir is None:
+        return
+    from .render import ReportTemplateError, template_files
+    if not Path(templates_dir).is_dir():
+        raise UserError(f"--templates {templates_dir}: not a folder")
+    try:
+        template_files(templates_dir)
+    except ReportTemplateError as exc:
+        raise UserError(str(exc)) from exc
+
+
+def _all_looks(battery: Battery, only) -> list:
+    """Every cell a build could train: the first look's and the seeds later looks may add."""
+    return [c for e in battery.select(only) for c in e.cells(range(max((e.seeds, *e.seed_rounds))))]
+
+
+def _to_compute(cells, cache: Cache, device: str) -> list:
+    """The cells whose results are not in the cache yet (what a build would train)."""
+    return [c for c in cells if not cache.path(cell_key(c, device)).is_file()]
+
+
+@contextlib.contextmanager
+def _interrupts_kept():
+    """Ctrl-C always stops the block. A SIGINT that lands in code which swallows every exception
+    (WeasyPrint's SVG drawing catches BaseException and only logs it, and an exception raised in
+    a __del__ is dropped) is remembered here and raised again when the block ends, so a build
+    that was interrupted never finishes as if it had not been."""
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield  # signals reach only the main thread; SIG_IGN/SIG_DFL are left as they are
+        return
+    pressed = []
+
+    def remember(signum, frame):
+        pressed.append(signum)
+        previous(signum, frame)  # Python's default handler raises KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, remember)
+    try:
+        yield
+    except Exception:
+        if pressed:  # an error that followed a swallowed interrupt: the interrupt wins
+            raise KeyboardInterrupt from None
+        raise
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
 def build(profile: str = "standard", out: Path | str = "build", only: Sequence[str] = (),
           formats: Sequence[str] = FORMATS, jobs: int | None = None, device: str = "cpu",
           experiments_dir: Path | str | None = None, templates_dir: Path | str | None = None,
           cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
-          progress: bool = True, cache_only: bool = False, force_render: bool = False) -> BuildResult:
-    """Run (or reuse) every cell of the battery, then write metrics, findings and the report.
+          progress: bool = True, cache_only: bool = False, force_render: bool = False,
+          baseline: Path | str | None = None, on_stage: Callable[[str], None] | None = None,
+          allow_large: bool = False) -> BuildResult:
+    """Run (or reuse) every cell of the battery, then write metrics, findings, manifest and the report.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
     options, templates, vgreport's code, library versions), the finished outputs are copied from
-    the cache instead of rendered again; force_render renders anyway."""
+    the cache instead of rendered again; force_render renders anyway. `baseline` (a build folder
+    or a findings.json) adds a "changed since the last edition" section. `on_stage(text)` is
+    called as each stage after training starts (the CLI shows it while the report is made).
+
+    Before any cell is trained: the specs are checked (SpecError), the estimated cost of the cells
+    to compute is checked against runner's limits unless allow_large (SpecError), and the
+    templates, --out and the cache are checked to be usable (UserError). A KeyboardInterrupt
+    always leaves this function as itself."""
+    started = manifest_module.now()
+    stage = on_stage or (lambda text: None)
     bad = [f for f in formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
     if paper not in PAPERS:
         raise UserError(f"--paper {paper}: unknown paper size (choose from {', '.join(PAPERS)})")
-    if templates_dir is not None and not Path(templates_dir).is_dir():
-        raise UserError(f"--templates {templates_dir}: not a folder")
+    _check_templates(templates_dir)
     battery, only = _battery(profile, experiments_dir, only, sets)
     device = resolve_device(device)
+    old_edition = _baseline(baseline)  # read before this build may overwrite it (--baseline build)
     out = Path(out)
     cache = _cache(out, cache_dir)
     cells = battery.cells(only)
-    records, summary = execute(cells, cache, jobs=jobs, device=device,
-                               progress=progress, cache_only=cache_only)
-    cells, records, summary = _later_looks(battery, only, cells, records, summary, cache, jobs, device, progress,
-                                           cache_only)
+    if not cache_only:  # every cell the build could train, the later looks' seeds included
+        check_cost(_to_compute(_all_looks(battery, only), cache, device), jobs, device, allow_large)
+    _writable(out, "--out")
+    if not cache_only:
+        _writable(cache.root, "--cache")
+    try:
+        records, summary = execute(cells, cache, jobs=jobs, device=device,
+                                   progress=progress, cache_only=cache_only)
+        cells, records, summary = _later_looks(battery, only, cells, records, summary, cache, jobs, device,
+                                               progress, cache_only)
+    except OSError as exc:
+        raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
+    stage("checking the report cache")
     versions = _versions()
+    jobs = jobs or default_jobs()
+    keys = [cell_key(c, device) for c in cells]
+    seeds = sorted({c.seed for c in cells})
+    # The part of the manifest that the appendix shows: a function of the report's inputs.
+    shown = {"code": manifest_module.code_version(), "profile": battery.profile,
+             "device": manifest_module.device_info(device), "platform": manifest_module.platform_info(),
+             "seeds": seeds, "specs": {"cells": len(cells), "distinct": len(set(keys)),
+                                       "sha256": hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()}}
     reports = ReportCache(cache.root)
     digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
-                            {**versions, **_versions(_RENDER_LIBRARIES)})
-    manifest = None if force_render else reports.get(digest)
-    if manifest is not None:
-        summary["report"] = "reused"
-        return BuildResult(out=out, files=reports.restore(manifest, digest, out), summary=summary,
-                           verdicts=manifest["verdicts"])
-    result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions)
-    reports.put(digest, result.files, result.verdicts)
-    summary["report"] = "rendered"
+                            {**versions, **_versions(_RENDER_LIBRARIES)},
+                            extra={"appendix": shown, "baseline": old_edition})
+    options = {"only": list(only), "formats": list(formats), "paper": paper, "sets": list(sets),
+               "experiments": str(experiments_dir) if experiments_dir else None,
+               "templates": str(templates_dir) if templates_dir else None,
+               "baseline": old_edition["source"] if old_edition else None, "force_render": force_render}
+
+    def manifest(report: str) -> dict:
+        return manifest_module.build_manifest(
+            code=shown["code"], versions={**versions, **_versions(_RENDER_LIBRARIES)}, device=device, jobs=jobs,
+            threads=max(1, default_jobs() // jobs), profile=battery.profile, options=options, seeds=seeds,
+            cells=manifest_module.cell_rows(cells, keys, records), summary=summary, report=report, started=started)
+
+    entry = None if force_render else reports.get(digest)
+    try:
+        if entry is not None:
+            summary["report"] = "reused"
+            stage("copying the unchanged report from the cache")
+            files = reports.restore(entry, digest, out)
+            files["manifest"] = _write_manifest(out, manifest("reused"))
+            return BuildResult(out=out, files=files, summary=summary, verdicts=entry["verdicts"])
+        summary["report"] = "rendered"
+        result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions,
+                         appendix=manifest_module.appendix_rows(shown), baseline=old_edition,
+                         manifest=lambda: manifest("rendered"), stage=stage)
+    except OSError as exc:
+        raise UserError(f"--out {out}: cannot write the outputs ({_reason(exc)}); "
+                        f"the previous ones are as they were") from exc
+    reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
     return result
+
+
+def _baseline(baseline: Path | str | None) -> dict | None:
+    """The earlier edition named by --baseline, read and checked up front (one-line error)."""
+    if baseline is None:
+        return None
+    try:
+        return diff_module.load_edition(baseline)
+    except diff_module.DiffError as exc:
+        raise UserError(f"--baseline {exc}") from None
+
+
+def _write_manifest(out: Path, manifest: dict) -> Path:
+    """manifest.json alone (after a report copied from the cache), staged and moved like the rest."""
+    staging = staging_folder(out)
+    try:
+        path = staging / "manifest.json"
+        path.write_text(json.dumps(_strict_json(manifest), indent=2, allow_nan=False) + "\n")
+        return move_into(out, {"manifest": path})["manifest"]
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def diff(old: Path | str, new: Path | str) -> dict:
+    """The changes between two editions (build folders or findings.json files): see vgreport.diff."""
+    try:
+        return diff_module.compare(diff_module.load_edition(old), diff_module.load_edition(new))
+    except diff_module.DiffError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _later_looks(battery: Battery, only, cells, records, summary, cache, jobs, device, progress, cache_only):
@@ -139,30 +294,43 @@ def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> Bu
 
 
 def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper,
-            versions: dict[str, str]) -> BuildResult:
+            versions: dict[str, str], appendix=(), baseline: dict | None = None, manifest=None,
+            stage: Callable[[str], None] = lambda text: None) -> BuildResult:
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
     from .aggregate import cell_table, records_frame
     from .findings import evaluate
 
-    frame = records_frame(records)
-    evaluation = evaluate(frame, battery)
     staging = staging_folder(out)
     try:
-        metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
-        cells_path = staging / "cells.csv"
-        frame.to_csv(metrics_path, index=False, float_format="%.9g")
-        cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
-        payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
-                   "looks": summary.get("looks", 1), **evaluation.to_json()}
-        findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
-        seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
-        compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
-        # The PDF carries the findings and one row per cell; the full records stay beside it.
-        staged = {"metrics": metrics_path, "findings": findings_path, "cells": cells_path,
-                  **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
-                            [findings_path, cells_path], staging, formats, templates_dir)}
+        with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here
+            stage("evaluating the findings")
+            frame = records_frame(records)
+            evaluation = evaluate(frame, battery)
+            metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
+            cells_path = staging / "cells.csv"
+            frame.to_csv(metrics_path, index=False, float_format="%.9g")
+            cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
+            payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
+                       "looks": summary.get("looks", 1), **evaluation.to_json()}
+            findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
+            changes = None
+            if baseline is not None:
+                new_edition = {**json.loads(findings_path.read_text()), "source": "this build"}
+                changes = diff_module.compare(baseline, new_edition)
+            seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
+            compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
+            stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
+            # The PDF carries the findings and one row per cell; the full records stay beside it.
+            staged = {"metrics": metrics_path, "findings": findings_path, "cells": cells_path,
+                      **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
+                                [findings_path, cells_path], staging, formats, templates_dir,
+                                appendix=appendix, changes=changes)}
+            if manifest is not None:
+                manifest_path = staging / "manifest.json"
+                manifest_path.write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
+                staged["manifest"] = manifest_path
         files = move_into(out, staged)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -170,31 +338,24 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
 
 
 def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
-            formats, templates_dir) -> dict[str, Path]:
-    """render_report, with a template's mistake reported as one line naming it."""
-    import jinja2
-
-    from .render import ReportContext, render_report
+            formats, templates_dir, appendix=(), changes: dict | None = None) -> dict[str, Path]:
+    """render_report, with a template's mistake reported as one line naming it and its line."""
+    from .render import ReportContext, ReportTemplateError, render_report
     context = ReportContext(
         profile=battery.profile, profile_description=battery.profile_spec.description,
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
-        paper=paper, attachments=attachments, only_axes=tuple(only))
+        paper=paper, attachments=attachments, only_axes=tuple(only),
+        manifest_rows=list(appendix), changes=changes)
     try:
         return render_report(evaluation, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
-    except jinja2.TemplateSyntaxError as exc:
-        raise UserError(f"template {exc.filename or exc.name}, line {exc.lineno}: {exc.message}") from None
-    except jinja2.TemplateError as exc:
-        raise UserError(f"report templates: {exc.message or exc!r}") from None
-    except (KeyError, ValueError) as exc:
-        if templates_dir is None:
-            raise  # the shipped templates are tested: this is a bug, keep its traceback
-        raise UserError(f"--templates {templates_dir}: {exc.args[0] if exc.args else exc!r}") from None
+    except ReportTemplateError as exc:
+        raise UserError(str(exc)) from exc
 
 
 def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str], formats, templates_dir,
-                   paper: str, versions: dict[str, str]) -> str:
+                   paper: str, versions: dict[str, str], extra: dict | None = None) -> str:
     """SHA-256 of everything the report stage reads: each cell's label and the SHA-256 of its
     cached records (taken by execute as it read them), the battery, the options, every template
     it could load, vgreport's own code and the library versions. Fonts installed on the system
@@ -208,7 +369,7 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     options = {"profile": battery.profile, "profile_spec": battery.profile_spec.model_dump(mode="json"),
                "only": list(only), "formats": sorted(formats), "paper": paper,
                "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
-               "versions": versions}
+               "versions": versions, "extra": extra or {}}
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
     for cell, records_sha in zip(cells, record_digests, strict=True):
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
@@ -216,11 +377,12 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
         add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
+    from .render import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))
     for label, folder in folders:
-        for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for path in template_files(folder):  # plain files only: a link or a pipe is refused, never read
             add(f"{label}/{path.relative_to(folder).as_posix()}", path.read_bytes())
     return digest.hexdigest()
 
@@ -242,15 +404,21 @@ def _strict_json(value):
 
 def run_experiment(name: str, profile: str = "standard", jobs: int | None = None, device: str = "cpu",
                    experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
-                   sets: Sequence[str] = (), progress: bool = True) -> dict:
-    """Run one experiment's cells into the cache (no report)."""
+                   sets: Sequence[str] = (), progress: bool = True, allow_large: bool = False) -> dict:
+    """Run one experiment's cells into the cache (no report); cost and cache checked first."""
     battery, _ = _battery(profile, experiments_dir, sets=sets)
     names = [e.name for e in battery.experiments]
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")
-    records, summary = execute(battery.cells(only_experiments=(name,)), _cache(out, cache_dir),
-                               jobs=jobs, device=resolve_device(device),
-                               progress=progress)
+    device = resolve_device(device)
+    cache = _cache(out, cache_dir)
+    cells = battery.cells(only_experiments=(name,))
+    check_cost(_to_compute(cells, cache, device), jobs, device, allow_large)
+    _writable(cache.root, "--cache")
+    try:
+        records, summary = execute(cells, cache, jobs=jobs, device=device, progress=progress)
+    except OSError as exc:
+        raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     import pandas as pd
     summary["records"] = pd.DataFrame(records)
     return summary
@@ -260,7 +428,6 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
                      out: Path | str = "build", sets: Sequence[str] = (), device: str = "cpu") -> list[dict]:
     """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells
     (with the same --set and --device as the build, since both change what is cached)."""
-    from .runner import cell_key
     battery, _ = _battery(profile, experiments_dir, sets=sets)
     device = resolve_device(device)
     cache = _cache(out, cache_dir)
@@ -286,7 +453,7 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     removed = []
     for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
         shutil.rmtree(staging, ignore_errors=True)
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv"):
+    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv", "manifest.json"):
         if (out / name).exists():
             (out / name).unlink()
             removed.append(out / name)

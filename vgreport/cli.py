@@ -1,15 +1,28 @@
-"""Stage 11: the command line. Thin: parse options, call vgreport.api, print one-line errors."""
+"""Stage 11: the command line. Thin: parse options, call vgreport.api, print one-line errors.
+
+Conventions (those of dvc, quarto, sqlite-utils): every option can come from an environment
+variable VGREPORT_<COMMAND>_<OPTION> (e.g. VGREPORT_BUILD_PROFILE=quick); -q/--quiet and
+-v/--verbose on every command; results on stdout, progress and summaries on stderr; exit 130
+with one line on Ctrl-C; shell completion of profiles, axes and experiment names.
+"""
 from __future__ import annotations
 
 import functools
+import json
 import sys
+import threading
+import time
 from pathlib import Path
 
 import click
+from click.shell_completion import CompletionItem
 
 from . import __version__, api
+from .diff import FAIL_ON, failed, to_markdown, to_text
 from .runner import MissingResults, default_jobs
-from .specs import PROFILE_NAMES, SpecError
+from .specs import SECTIONS, SpecError, default_experiments_dir
+
+ENV_PREFIX = "VGREPORT"
 
 
 class SpecUsageError(click.ClickException):
@@ -18,27 +31,130 @@ class SpecUsageError(click.ClickException):
 
 
 def _errors(func):
-    """Turn the library's user errors into one-line click errors (no traceback)."""
+    """Every failure the user can meet is one line on stderr and a non-zero exit, no traceback:
+    a spec or option mistake exits 2; other user errors, a file system that refuses a write, a
+    lack of memory, or a bug in vgreport (named, with a pointer to --debug) exit 1. With
+    `vgreport --debug` the exception propagates with its traceback instead. KeyboardInterrupt is
+    never caught here: it is not an error, and it must stop the build."""
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except SpecError as exc:
-            raise SpecUsageError(str(exc)) from None
-        except (api.UserError, MissingResults) as exc:
-            raise click.ClickException(str(exc)) from None
+        except click.ClickException:
+            raise
+        except Exception as exc:
+            if click.get_current_context().find_root().params.get("debug"):
+                raise
+            error = _one_line(exc)
+            error.message = " ".join(error.message.splitlines())  # one line, whatever a message quotes
+            raise error from None
     return wrapper
 
 
-profile_option = click.option("--profile", type=click.Choice(PROFILE_NAMES), default="standard",
-                              show_default=True, help="How big a battery: smoke (tests), quick, standard, full.")
-out_option = click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
-                          show_default=True, help="Folder for report.html, report.pdf, metrics.csv, findings.json.")
-cache_option = click.option("--cache", "cache_dir", type=click.Path(file_okay=False, path_type=Path),
+def _one_line(exc: Exception) -> click.ClickException:
+    if isinstance(exc, SpecError):
+        return SpecUsageError(str(exc))
+    if isinstance(exc, (api.UserError, MissingResults)):
+        return click.ClickException(str(exc))
+    if isinstance(exc, OSError):
+        where = f"{exc.filename}: " if exc.filename else ""
+        return click.ClickException(f"{where}{exc.strerror or exc}")
+    if isinstance(exc, MemoryError):
+        return click.ClickException("out of memory; make the battery smaller (--profile, --only, --set) or "
+                                    "run fewer --jobs")
+    text = str(exc).splitlines()[0] if str(exc) else ""
+    return click.ClickException(f"internal error: {type(exc).__name__}: {text} "
+                                f"(run `vgreport --debug ...` for the traceback, and please report it)")
+
+
+
+class VgreportGroup(click.Group):
+    """The command group: Ctrl-C anywhere ends the command with one line and exit status 130
+    (128 + SIGINT, the shell convention), not click's "Aborted!" and status 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            raise click.exceptions.Exit(130) from None
+
+
+# ------------------------------------------------------------------ shell completion
+# Completion runs on every <TAB>: it reads the YAML files directly and never raises.
+
+def _battery_folder(ctx: click.Context) -> Path:
+    folder = ctx.params.get("experiments")
+    return Path(folder) if folder else default_experiments_dir()
+
+
+def _yaml_files(ctx: click.Context):
+    import yaml
+    for path in sorted(_battery_folder(ctx).glob("*.yaml")):
+        try:
+            yield path, yaml.safe_load(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, yaml.YAMLError):
+            continue
+
+
+def _complete(values, incomplete: str) -> list[CompletionItem]:
+    return [CompletionItem(v) for v in dict.fromkeys(values) if str(v).startswith(incomplete)]
+
+
+def _complete_profiles(ctx, param, incomplete):
+    try:
+        return _complete([name for path, data in _yaml_files(ctx) if path.name == "profiles.yaml"
+                          and isinstance(data, dict) for name in data], incomplete)
+    except Exception:  # completion must never print a traceback into the shell
+        return []
+
+
+def _experiment_entries(ctx):
+    for path, data in _yaml_files(ctx):
+        if path.name != "profiles.yaml" and isinstance(data, dict):
+            for exp in data.get("experiments") or []:
+                if isinstance(exp, dict):
+                    yield data.get("axis", path.stem), exp.get("name")
+
+
+def _complete_axes(ctx, param, incomplete):
+    try:
+        return _complete([axis for axis, _ in _experiment_entries(ctx) if axis], incomplete)
+    except Exception:
+        return []
+
+
+def _complete_experiments(ctx, param, incomplete):
+    try:
+        return _complete([name for _, name in _experiment_entries(ctx) if name], incomplete)
+    except Exception:
+        return []
+
+
+def _complete_sets(ctx, param, incomplete):
+    fields = [f"{section}.{name}=" for section, model in SECTIONS.items() for name in model.model_fields]
+    return _complete(fields, incomplete)
+
+
+# ------------------------------------------------------------------ options
+
+def _out_option(help_text: str):
+    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
+                        show_default=True, help=help_text)
+
+
+OUT_REPORT = ("Folder for report.html, report.pdf, metrics.csv, findings.json and manifest.json "
+              "(the cell cache is OUT/cache unless --cache).")
+profile_option = click.option("--profile", default="standard", show_default=True, metavar="PROFILE",
+                              shell_complete=_complete_profiles,
+                              help="A profile of profiles.yaml in --experiments: how big a battery "
+                                   "(shipped: smoke, quick, standard, full).")
+cache_option = click.option("--cache", "cache", type=click.Path(file_okay=False, path_type=Path),
                             default=None, help="Cell cache folder (default: OUT/cache).")
-experiments_option = click.option("--experiments", "experiments_dir",
-                                  type=click.Path(path_type=Path), default=None,
-                                  help="Build from this folder of experiment YAML files instead of the shipped battery.")
+experiments_option = click.option("--experiments", "experiments", type=click.Path(path_type=Path), default=None,
+                                  is_eager=True,  # read before --profile and the completions that use it
+                                  help="Build from this folder of experiment YAML files (with its profiles.yaml) "
+                                       "instead of the shipped battery.")
 jobs_option = click.option("--jobs", type=click.IntRange(1, 512), default=None,
                            help="Worker processes (default: one per CPU core).")
 device_option = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
@@ -47,7 +163,26 @@ force_render_option = click.option("--force-render", is_flag=True, default=False
                                    help="Render the report even when an identical one is cached "
                                         "(e.g. after installing other fonts).")
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
+                          shell_complete=_complete_sets,
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
+baseline_option = click.option("--baseline", type=click.Path(path_type=Path), default=None,
+                               help="An earlier edition (build folder or findings.json): adds a section "
+                                    "'Changed since the last edition' to the report.")
+
+
+def _verbosity(func):
+    """-q/--quiet and -v/--verbose, folded into one `verbosity` argument: 0, 1 (default) or 2."""
+    @click.option("-q", "--quiet", is_flag=True, help="Print only results and errors: no progress, no summary.")
+    @click.option("-v", "--verbose", is_flag=True, help="Also print each stage with its time, and the manifest.")
+    @functools.wraps(func)
+    def wrapper(*args, quiet: bool, verbose: bool, **kwargs):
+        if quiet and verbose:
+            raise click.UsageError("--quiet and --verbose exclude each other")
+        return func(*args, verbosity=0 if quiet else 2 if verbose else 1, **kwargs)
+    return wrapper
+
+allow_large_option = click.option("--allow-large", is_flag=True, default=False,
+                                  help="Run cells beyond the time and memory limits (see README, Errors).")
 
 
 def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
@@ -58,39 +193,108 @@ def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
     return formats
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=VgreportGroup, name="vgreport",
+             context_settings={"help_option_names": ["-h", "--help"], "auto_envvar_prefix": ENV_PREFIX})
 @click.version_option(__version__, prog_name="vgreport")
-def main():
-    """Measure the vanishing-gradient problem of recurrent networks and report it."""
+@click.option("--debug", is_flag=True, default=False, help="Show an error's full traceback instead of one line.")
+def main(debug):
+    """Measure the vanishing-gradient problem of recurrent networks and report it.
+
+    Every option can also be set by an environment variable VGREPORT_<COMMAND>_<OPTION>,
+    e.g. VGREPORT_BUILD_PROFILE=quick or VGREPORT_DIFF_FAIL_ON=never."""
 
 
 def _report_options(func):
     for option in reversed([
-        profile_option, out_option,
-        click.option("--only", multiple=True, metavar="AXIS",
+        profile_option, _out_option(OUT_REPORT),
+        click.option("--only", multiple=True, metavar="AXIS", shell_complete=_complete_axes,
                      help="Only this axis (repeatable): length, activation, initialisation, clipping, architecture."),
         click.option("--format", "formats", default="html,pdf", show_default=True, callback=_split_formats,
                      help="Outputs to write, comma-separated: html, pdf."),
         click.option("--paper", type=click.Choice(api.PAPERS), default="a4", show_default=True,
                      help="PDF page size."),
-        click.option("--templates", "templates_dir", type=click.Path(path_type=Path), default=None,
+        click.option("--templates", "templates", type=click.Path(path_type=Path), default=None,
                      help="Folder of templates that override the shipped ones (same file names)."),
-        experiments_option, cache_option]):
+        experiments_option, cache_option, baseline_option]):
         func = option(func)
     return func
 
 
-def _print_result(result: api.BuildResult) -> None:
+# ------------------------------------------------------------------ what the user sees
+
+class _Stages:
+    """What a build does after training (findings, figures, HTML, PDF take seconds each): a
+    spinner line on a terminal, cleared at the end; one time-stamped line per stage with -v."""
+
+    FRAMES = "|/-\\"
+
+    def __init__(self, verbosity: int):
+        self.verbosity = verbosity
+        self.tty = sys.stderr.isatty()
+        self.started = time.perf_counter()
+        self.text = ""
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __call__(self, text: str) -> None:
+        self.text = text
+        if self.verbosity >= 2:
+            click.echo(f"[{time.perf_counter() - self.started:6.1f} s] {text}", err=True)
+        elif self.verbosity == 1 and self.tty and self.thread is None:
+            self.thread = threading.Thread(target=self._spin, daemon=True)
+            self.thread.start()
+
+    def _spin(self) -> None:
+        n = 0
+        while not self.stop.wait(0.125):
+            n += 1
+            line = f"{self.FRAMES[n % 4]} {self.text} ({time.perf_counter() - self.started:.0f} s)"
+            sys.stderr.write("\r" + line[:100].ljust(100))
+            sys.stderr.flush()
+
+    def close(self) -> None:
+        if self.thread is not None:
+            self.stop.set()
+            self.thread.join()
+            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.flush()
+
+
+def _cells_line(s: dict) -> str:
+    """The cell counts, which add up: cells = computed + shared + cached + failed."""
+    failed_cells = s.get("failed", 0)
+    shared = s.get("shared", s["cells"] - s["computed"] - s["cached"] - failed_cells)
+    return (f"{s['cells']} cells: {s['computed']} computed, {shared} shared with an identical cell, "
+            f"{s['cached']} from the cache, {failed_cells} failed")
+
+
+def _print_result(result: api.BuildResult, verbosity: int) -> None:
     s = result.summary
-    click.echo(f"{s['cells']} cells: {s['computed']} computed, {s['cached']} from the cache "
-               f"({s['seconds']:.1f} s)", err=True)
-    if s.get("report") == "reused":
-        click.echo("report: inputs unchanged, copied from the cache (--force-render to render again)", err=True)
-    for finding_id, verdict in result.verdicts.items():
-        click.echo(f"  {finding_id:<4} {verdict}", err=True)
+    if verbosity:
+        click.echo(f"{_cells_line(s)} ({s['seconds']:.1f} s)", err=True)
+        if s.get("report") == "reused":
+            click.echo("report: inputs unchanged, copied from the cache (--force-render to render again)", err=True)
+        for finding_id, verdict in result.verdicts.items():
+            click.echo(f"  {finding_id:<4} {verdict}", err=True)
+    if verbosity >= 2 and "manifest" in result.files:
+        m = json.loads(result.files["manifest"].read_text())
+        click.echo(f"code {m['vgreport']['code']}, device {m['device']['name']}, {m['threads']['jobs']} worker(s) "
+                   f"x {m['threads']['torch_threads_per_worker']} torch thread(s), "
+                   f"{m['started']} to {m['finished']}", err=True)
     for kind, path in result.files.items():
         click.echo(f"{kind}: {path}")
 
+
+def _run_report(function, verbosity: int, **kwargs) -> None:
+    stages = _Stages(verbosity)
+    try:
+        result = function(on_stage=stages, **kwargs)
+    finally:
+        stages.close()
+    _print_result(result, verbosity)
+
+
+# ------------------------------------------------------------------ commands
 
 @main.command()
 @_report_options
@@ -98,47 +302,53 @@ def _print_result(result: api.BuildResult) -> None:
 @device_option
 @set_option
 @force_render_option
+@allow_large_option
+@_verbosity
 @_errors
-def build(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, jobs, device, sets,
-          force_render):
+def build(profile, out, only, formats, paper, templates, experiments, cache, baseline, jobs, device, sets,
+          force_render, allow_large, verbosity):
     """Run the battery (reusing cached cells) and write the report."""
-    result = api.build(profile=profile, out=out, only=only, formats=formats, jobs=jobs, device=device,
-                       experiments_dir=experiments_dir, templates_dir=templates_dir, cache_dir=cache_dir,
-                       paper=paper, sets=sets, progress=sys.stderr.isatty(), force_render=force_render)
-    _print_result(result)
+    _run_report(api.build, verbosity, profile=profile, out=out, only=only, formats=formats, jobs=jobs,
+                device=device, experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper,
+                sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), force_render=force_render,
+                baseline=baseline, allow_large=allow_large)
 
 
 @main.command()
 @_report_options
 @set_option
 @force_render_option
+@_verbosity
 @_errors
-def render(profile, out, only, formats, paper, templates_dir, experiments_dir, cache_dir, sets, force_render):
+def render(profile, out, only, formats, paper, templates, experiments, cache, baseline, sets, force_render,
+           verbosity):
     """Write the report from cached results only (no training)."""
-    result = api.render(profile=profile, out=out, only=only, formats=formats,
-                        experiments_dir=experiments_dir, templates_dir=templates_dir,
-                        cache_dir=cache_dir, paper=paper, sets=sets, progress=False,
-                        force_render=force_render)
-    _print_result(result)
+    _run_report(api.render, verbosity, profile=profile, out=out, only=only, formats=formats,
+                experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper, sets=sets,
+                progress=False, force_render=force_render, baseline=baseline)
 
 
 @main.command("run")
-@click.argument("experiment")
+@click.argument("experiment", shell_complete=_complete_experiments)
 @profile_option
-@out_option
+@_out_option("Build folder whose cell cache (OUT/cache, unless --cache) receives the cells; "
+             "run writes no report files.")
 @experiments_option
 @cache_option
 @jobs_option
 @device_option
 @set_option
+@allow_large_option
+@_verbosity
 @_errors
-def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, device, sets):
+def run_command(experiment, profile, out, experiments, cache, jobs, device, sets, allow_large, verbosity):
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
-                                 experiments_dir=experiments_dir, cache_dir=cache_dir, out=out,
-                                 sets=sets, progress=sys.stderr.isatty())
+                                 experiments_dir=experiments, cache_dir=cache, out=out,
+                                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), allow_large=allow_large)
     frame = summary.pop("records")
-    click.echo(f"{summary['cells']} cells: {summary['computed']} computed, {summary['cached']} from the cache")
+    if verbosity:
+        click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
     final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])]
     if len(final):
         # One row per configuration: every label column that varies (a swept field), seeds averaged.
@@ -152,37 +362,92 @@ def run_command(experiment, profile, out, experiments_dir, cache_dir, jobs, devi
 @main.command("list")
 @profile_option
 @experiments_option
-@out_option
+@_out_option("Build folder whose cell cache (OUT/cache, unless --cache) is checked for cached cells; "
+             "list writes nothing.")
 @cache_option
 @jobs_option
 @device_option
 @set_option
+@click.option("--json", "as_json", is_flag=True,
+              help="Print one JSON object (the rows and the totals) instead of the table.")
+@_verbosity
 @_errors
-def list_command(profile, experiments_dir, out, cache_dir, jobs, device, sets):
+def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, verbosity):
     """List experiments, axes, values, cells and estimated cost."""
-    rows = api.list_experiments(profile, experiments_dir, cache_dir=cache_dir, out=out, sets=sets, device=device)
-    header = f"{'experiment':<16} {'axis':<15} {'cells':>5} {'cached':>6} {'est. s':>7}  variants / sweep"
-    click.echo(header)
+    rows = api.list_experiments(profile, experiments, cache_dir=cache, out=out, sets=sets, device=device)
+    total = sum(r["estimated_seconds"] for r in rows)
+    workers = jobs or default_jobs()
+    todo = sum(r["estimated_seconds"] * (1 - r["cached"] / r["cells"]) for r in rows if r["cells"])
+    if as_json:
+        rows = [{**r, "estimated_seconds": round(r["estimated_seconds"], 3)} for r in rows]
+        click.echo(json.dumps({"profile": profile, "experiments": rows,
+                               "cells": sum(r["cells"] for r in rows), "cached": sum(r["cached"] for r in rows),
+                               "estimated_seconds": round(total, 1), "jobs": workers,
+                               "estimated_seconds_left": round(todo / workers, 1)}, indent=2))
+        return
+    click.echo(f"{'experiment':<16} {'axis':<15} {'cells':>5} {'cached':>6} {'est. s':>7}  variants / sweep")
     for r in rows:
         click.echo(f"{r['experiment']:<16} {r['axis']:<15} {r['cells']:>5} {r['cached']:>6} "
                    f"{r['estimated_seconds']:>7.0f}  {r['variants']}" + (f" / {r['sweep']}" if r['sweep'] else "")
                    + f" / {r['seeds']} seeds, {r['steps']} steps")
-    total = sum(r["estimated_seconds"] for r in rows)
-    workers = jobs or default_jobs()
-    todo = sum(r["estimated_seconds"] * (1 - r["cached"] / r["cells"]) for r in rows if r["cells"])
-    click.echo(f"total: {sum(r['cells'] for r in rows)} cells, about {total:.0f} s of one core; "
-               f"about {todo / workers / 60:.1f} min left to run on {workers} workers")
+    if verbosity:
+        click.echo(f"total: {sum(r['cells'] for r in rows)} cells, about {total:.0f} s of one core; "
+                   f"about {todo / workers / 60:.1f} min left to run on {workers} workers")
 
 
 @main.command()
-@out_option
+@click.argument("old", type=click.Path(path_type=Path))
+@click.argument("new", type=click.Path(path_type=Path), default=Path("build"), required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print the changes as one JSON object.")
+@click.option("--md", "as_md", is_flag=True, help="Print the changes as markdown (for a CI job summary).")
+@click.option("--fail-on", type=click.Choice(FAIL_ON), default="flip", show_default=True,
+              help="Exit with status 1 on a flipped verdict (flip), also on a number that moved beyond "
+                   "its interval (drift), or never.")
+@_verbosity
+@click.pass_context
+def diff(ctx, old, new, as_json, as_md, fail_on, verbosity):
+    """Compare two editions, OLD and NEW (build folders or findings.json files; NEW defaults to build).
+
+    Lists the verdicts that flipped, the numbers whose new estimate lies outside the old 95%
+    interval (or the old outside the new), and the findings or checks added or removed.
+    Exit status: 0, or 1 when --fail-on says the changes fail; 2 when an edition cannot be read."""
+    if as_json and as_md:
+        raise click.UsageError("--json and --md exclude each other")
+    try:
+        changes = api.diff(old, new)
+    except api.UserError as exc:
+        raise SpecUsageError(str(exc)) from None
+    if as_json:
+        click.echo(json.dumps({**changes, "fail_on": fail_on, "failed": failed(changes, fail_on)}, indent=2))
+    elif as_md:
+        click.echo(to_markdown(changes))
+    elif verbosity:
+        click.echo(to_text(changes))
+    if failed(changes, fail_on):
+        ctx.exit(1)
+
+
+@main.command()
+@_out_option("Build folder to clean: its report files, metrics.csv, findings.json and manifest.json, "
+             "and (unless --keep-cache) OUT/cache.")
 @cache_option
 @click.option("--keep-cache", is_flag=True, help="Keep the cell cache; remove only the report files.")
+@_verbosity
 @_errors
-def clean(out, cache_dir, keep_cache):
+def clean(out, cache, keep_cache, verbosity):
     """Remove the build outputs and (unless --keep-cache) the cell cache."""
-    removed = api.clean(out, cache_dir, keep_cache)
-    click.echo("\n".join(f"removed {p}" for p in removed) or "nothing to remove")
+    removed = api.clean(out, cache, keep_cache)
+    if verbosity:
+        click.echo("\n".join(f"removed {p}" for p in removed) or "nothing to remove")
+
+
+# Every option reads VGREPORT_<COMMAND>_<OPTION> (the long option's name: VGREPORT_BUILD_CACHE,
+# VGREPORT_LIST_JSON), rather than click's default built from the Python parameter name.
+for _name, _command in main.commands.items():
+    for _param in _command.params:
+        if isinstance(_param, click.Option) and _param.envvar is None:
+            _long = next(o for o in _param.opts if o.startswith("--"))
+            _param.envvar = f"{ENV_PREFIX}_{_name.upper()}_{_long[2:].replace('-', '_').upper()}"
 
 
 if __name__ == "__main__":  # pragma: no cover

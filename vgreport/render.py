@@ -15,13 +15,17 @@ import math
 import numbers
 import os
 import re
+import traceback
+import types
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import lru_cache
+from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any, Sequence
 
 import jinja2
+import jinja2.sandbox
 import numpy as np
 from markupsafe import Markup
 
@@ -31,7 +35,8 @@ from .findings import Evaluation, Result
 from .runner import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
-           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci"]
+           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci",
+           "ReportTemplateError", "template_files"]
 
 FORMATS = ("html", "pdf")
 PAPERS = {"a4": "A4", "letter": "letter"}  # --paper value -> CSS @page size
@@ -82,6 +87,8 @@ class ReportContext:
     paper: str = "a4"                     # "a4" | "letter"
     attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
     only_axes: tuple = ()
+    manifest_rows: list = field(default_factory=list)       # (name, value) for the appendix (vgreport.manifest)
+    changes: dict | None = None           # vgreport.diff.compare(baseline, this build), with --baseline
 
     @property
     def date(self) -> datetime | None:
@@ -296,19 +303,143 @@ def diagram(name: str, alt: str) -> Markup:
 
 # ---------------------------------------------------------------- environment
 
+class ReportTemplateError(Exception):
+    """A template cannot be used: a syntax or runtime error, a sandbox violation, a link out of
+    its folder or a reference outside the page. The message is one line naming the template and line."""
+
+
+def template_files(folder: Path | str) -> list[Path]:
+    """The regular files under a templates folder (what the build hashes). A symbolic link or
+    anything else that is not a plain file or folder is refused: a template must not be able to
+    read /etc/passwd into the report, and a named pipe would hang the build."""
+    folder = Path(folder)
+    found = []
+    for here, dirs, files in os.walk(folder):  # followlinks=False: a linked folder is listed, not entered
+        for name in sorted(dirs + files):
+            path = Path(here) / name
+            relative = path.relative_to(folder).as_posix()
+            if path.is_symlink():
+                raise ReportTemplateError(f"--templates {folder}: {relative} is a symbolic link (to "
+                                          f"{os.readlink(path)}); templates must be plain files inside the folder")
+            if name in files:
+                if not path.is_file():
+                    raise ReportTemplateError(f"--templates {folder}: {relative} is not a regular file")
+                found.append(path)
+    return sorted(found)
+
+
+class _FolderLoader(jinja2.FileSystemLoader):
+    """A FileSystemLoader that serves only plain files inside its folder: a template that is a
+    symbolic link, or lies under one, or resolves outside the folder, is refused. Remembers the
+    source of every template it served, to find the line behind a refused reference."""
+
+    def __init__(self, folder: Path, label: str):
+        super().__init__(str(folder))
+        self.folder, self.label = Path(folder), label
+        self.loaded: dict[str, str] = {}  # file name -> source
+
+    def get_source(self, environment, template):
+        pieces = jinja2.loaders.split_template_path(template)
+        path = self.folder
+        for piece in pieces:
+            path = path / piece
+            if path.is_symlink():
+                raise ReportTemplateError(
+                    f"{self.label}: {path.relative_to(self.folder).as_posix()} is a symbolic link (to "
+                    f"{os.readlink(path)}); templates must be plain files inside the folder")
+        if path.exists():
+            if not path.resolve().is_relative_to(self.folder.resolve()):
+                raise ReportTemplateError(f"{self.label}: {template} resolves outside the folder")
+            if not path.is_file() and not path.is_dir():
+                raise ReportTemplateError(f"{self.label}: {template} is not a regular file")
+        source, filename, uptodate = super().get_source(environment, template)
+        self.loaded[filename] = source
+        return source, filename, uptodate
+
+
+_MAX_RESULT = 10_000_000  # characters or items of one `*`, and bits of one `**`, in a template
+
+
+class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+    """jinja2's sandbox, narrowed further. Attributes are read only from plain data (strings,
+    numbers, dicts, lists, dates, markup, jinja's own helpers) and from vgreport's own objects:
+    their fields, properties and methods, not those they inherit from pydantic. Paths, modules,
+    numpy and pandas objects expose none, since their methods read and write files
+    (Path.write_text, ndarray.tofile). `*` and `**` may not build results of gigabytes."""
+
+    intercepted_binops = frozenset(("*", "**"))
+    _PLAIN = frozenset(("builtins", "jinja2", "markupsafe", "datetime"))
+
+    def is_safe_attribute(self, obj, attr, value):
+        if not super().is_safe_attribute(obj, attr, value) or isinstance(obj, types.ModuleType):
+            return False
+        kind = type(obj)
+        package = kind.__module__.partition(".")[0]
+        if package in self._PLAIN:
+            return True
+        if package == "vgreport":
+            return attr in getattr(obj, "__dict__", {}) or any(
+                attr in vars(k) for k in kind.__mro__ if k.__module__.startswith("vgreport"))
+        return False
+
+    def unsafe_undefined(self, obj, attribute):
+        """An unsafe attribute is an error at once, not an Undefined that could print as nothing."""
+        raise jinja2.sandbox.SecurityError(f"access to attribute {attribute!r} of a {type(obj).__name__} "
+                                           f"object is not allowed in a template")
+
+    def call_binop(self, context, operator, left, right):
+        if operator == "*":
+            for seq, times in ((left, right), (right, left)):
+                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > _MAX_RESULT:
+                    raise jinja2.sandbox.SecurityError(f"{len(seq):,} x {times:,} is too large a result")
+        if (operator == "**" and isinstance(left, int) and isinstance(right, int)
+                and abs(left) > 1 and right * max(abs(left), 2).bit_length() > _MAX_RESULT):
+            raise jinja2.sandbox.SecurityError(f"{left} ** {right} is too large a result")
+        return super().call_binop(context, operator, left, right)
+
+
 def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environment:
-    """Autoescaping jinja2 environment: the user's templates_dir first (any file there overrides
-    the shipped one of the same name), then the shipped templates; filters fmt, pct, ci."""
-    loaders = [jinja2.FileSystemLoader(str(templates_dir))] if templates_dir else []
-    loaders.append(jinja2.FileSystemLoader(str(shipped_templates_dir())))
+    """Sandboxed, autoescaping jinja2 environment: the user's templates_dir first (any file there
+    overrides the shipped one of the same name), then the shipped templates; filters fmt, pct, ci."""
+    loaders = [_FolderLoader(Path(templates_dir), f"--templates {templates_dir}")] if templates_dir else []
+    loaders.append(_FolderLoader(shipped_templates_dir(), "shipped templates"))
     # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
-    env = jinja2.Environment(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
-                             undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+                   undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
                        has_template=lambda name: _has_template(env, name))
     return env
+
+
+def _template_name(env: jinja2.Environment, filename: str) -> str | None:
+    """'summary.html.j2 (from --templates t)' for a file one of env's loaders serves, else None."""
+    for loader in env.loader.loaders:
+        try:
+            relative = Path(filename).resolve().relative_to(loader.folder.resolve()).as_posix()
+        except ValueError:
+            continue
+        return f"{relative} ({'from ' + loader.label if loader.label.startswith('--') else 'shipped'})"
+    return None
+
+
+def _template_error(env: jinja2.Environment, exc: Exception) -> ReportTemplateError | None:
+    """The one-line error for an exception raised while rendering, named by the innermost
+    template frame of its traceback (jinja2 rewrites tracebacks so that frames show template
+    lines); None when no template is involved (a bug in vgreport's own code)."""
+    if isinstance(exc, ReportTemplateError):
+        return exc
+    if isinstance(exc, jinja2.TemplateSyntaxError):
+        name = _template_name(env, exc.filename or "") or exc.name or "template"
+        return ReportTemplateError(f"template {name}, line {exc.lineno}: {exc.message}")
+    for frame in reversed(traceback.extract_tb(exc.__traceback__)):
+        name = _template_name(env, frame.filename)
+        if name is not None:
+            text = str(exc).splitlines()[0] if str(exc) else ""
+            kind = "sandbox" if isinstance(exc, jinja2.sandbox.SecurityError) else type(exc).__name__
+            return ReportTemplateError(f"template {name}, line {frame.lineno}: {kind}: {text}".rstrip(": "))
+    return None
 
 
 def _has_template(env: jinja2.Environment, name: str) -> bool:
@@ -421,11 +552,14 @@ def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
     return out
 
 
-def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None) -> str:
-    """The whole report as one self-contained HTML page (CSS, figures and equations inline)."""
+def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None,
+                env: jinja2.Environment | None = None) -> str:
+    """The whole report as one self-contained HTML page (CSS, figures and equations inline).
+    A template's mistake raises ReportTemplateError naming the template and line. `env` is
+    make_environment(templates_dir) when the caller needs it afterwards (render_report does)."""
     if context.paper not in PAPERS:
         raise ValueError(f"paper {context.paper!r}: choose one of {', '.join(PAPERS)}")
-    env = make_environment(templates_dir)
+    env = env or make_environment(templates_dir)
     findings, checks = list(evaluation.findings), list(evaluation.checks)
     figures = _Figures(checks + findings, env)
     env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
@@ -434,41 +568,192 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     extras = [f for f in findings if not _is_claim(f)]
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
-    css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
-    return env.get_template("report.html.j2").render(
-        findings=findings, checks=checks, literature=evaluation.literature, claims=claims, extras=extras,
-        groups=groups, verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
-        attachments=[Path(p).name for p in context.attachments if Path(p).is_file()],
-        ctx=context, css=css)
+    try:
+        css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
+        page = env.get_template("report.html.j2").render(
+            findings=findings, checks=checks, literature=evaluation.literature, claims=claims, extras=extras,
+            groups=groups, verdicts=verdicts, present=[v for v in verdicts if groups[v]],
+            tested_by=tested_by(evaluation),
+            attachments=[Path(p).name for p in context.attachments if Path(p).is_file()],
+            ctx=context, css=css)
+    except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
+        error = _template_error(env, exc)
+        if error is None:
+            raise
+        raise error from exc
+    return page
 
 
-_EXTERNAL = (
-    re.compile(r"""\b(?:src|href|xlink:href|srcset|poster|data|action)\s*=\s*["']\s*(?!#|data:)([^"']*)["']""", re.I),
-    re.compile(r"""url\(\s*["']?\s*(?!#|data:)([^)"']*)""", re.I),
-    re.compile(r"""@import\s+([^;]*)""", re.I),
-    re.compile(r"""<(?:link|script|iframe|object|embed|base)\b[^>]*>""", re.I),
-)
+# ---------------------------------------------------------------- the self-contained check
+
+# Attributes whose value is a URL (HTML, SVG and their legacy forms), by local name (xlink:href -> href).
+_URL_ATTRIBUTES = frozenset((
+    "href", "src", "srcset", "action", "formaction", "poster", "background", "cite", "data", "codebase",
+    "classid", "archive", "longdesc", "usemap", "manifest", "ping", "icon", "lowsrc", "dynsrc", "profile",
+    "base", "imagesrcset"))
+# Elements that load or run something whatever their attributes say.
+_FORBIDDEN_TAGS = frozenset(("script", "link", "iframe", "frame", "frameset", "object", "embed", "applet",
+                             "base", "portal"))
+_ANIMATIONS = frozenset(("set", "animate", "animatemotion", "animatetransform", "discard"))
+# CSS that fetches: url() and image-set()/image() strings other than #fragment or data:, any @import.
+_CSS_URL = re.compile(r"""url\(\s*['"]?\s*([^)'"]*)""", re.I)
+_CSS_IMAGE = re.compile(r"""(?:-webkit-)?image(?:-set)?\(([^)]*)\)""", re.I)
+_CSS_STRING = re.compile(r"""(['"])(.*?)\1""", re.S)
+_CSS_IMPORT = re.compile(r"@import\b[^;]{0,80}", re.I)
+_CSS_ESCAPE = re.compile(r"\\([0-9a-fA-F]{1,6})\s?|\\(.)", re.S)
+
+
+def _inside(url: str) -> bool:
+    """A same-document fragment, a data: URI or empty: nothing to fetch and no way out of the page."""
+    url = url.strip()
+    return not url or url.startswith("#") or url.lower().startswith("data:")
+
+
+def _srcset_urls(value: str) -> list[str]:
+    """The URLs of a srcset, split as the HTML standard does (a data: URI may contain commas)."""
+    urls, i = [], 0
+    while i < len(value):
+        while i < len(value) and (value[i].isspace() or value[i] == ","):
+            i += 1
+        start = i
+        while i < len(value) and not value[i].isspace():
+            i += 1
+        url = value[start:i]
+        if url.endswith(","):
+            urls.append(url.rstrip(","))
+            continue
+        if url:
+            urls.append(url)
+        depth = 0  # skip the descriptors up to a comma outside parentheses
+        while i < len(value) and (value[i] != "," or depth):
+            depth += {"(": 1, ")": -1}.get(value[i], 0)
+            i += 1
+    return urls
+
+
+def _css_unescape(text: str) -> str:
+    def one(match: re.Match) -> str:
+        if match.group(1) is None:
+            return match.group(2)
+        code = int(match.group(1), 16)
+        return chr(code) if 0 < code <= 0x10FFFF else "\ufffd"
+    return _CSS_ESCAPE.sub(one, text)
+
+
+class _ReferenceFinder(HTMLParser):
+    """Collects (description, text to look for in the templates, line in the page) of every
+    reference out of the page: URL attributes, refresh, event handlers, forbidden elements, and
+    the markup inside <style> and comments (where browsers and html.parser may disagree)."""
+
+    def __init__(self, depth: int = 0):
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, str, int]] = []
+        self.hidden: list[str] = []  # text of <style> elements and comments, parsed again
+        self.depth = depth
+        self.in_style = False
+
+    def _add(self, description: str, needle: str) -> None:
+        self.found.append((description, needle, self.getpos()[0]))
+
+    def handle_starttag(self, tag, attrs):
+        if tag in _FORBIDDEN_TAGS:
+            self._add(f"<{tag}>", f"<{tag}")
+        if tag == "style":
+            self.in_style = True
+        values = {name: value or "" for name, value in attrs}
+        if tag == "meta" and values.get("http-equiv", "").strip().lower() == "refresh":
+            self._add("<meta http-equiv=refresh>", "refresh")
+        if tag in _ANIMATIONS:
+            target = values.get("attributename", "").strip().lower().rpartition(":")[2]
+            if target in _URL_ATTRIBUTES or target.startswith("on"):
+                self._add(f"<{tag} attributeName={target}>", "attributeName")
+        for name, value in values.items():
+            local = name.rpartition(":")[2]
+            if local.startswith("on") or name.startswith("on"):
+                self._add(f"{name}={value}", f"{name}=")
+            elif local in ("srcset", "imagesrcset"):
+                for url in _srcset_urls(value):
+                    if not _inside(url):
+                        self._add(f"{name}={url}", url)
+            elif local in _URL_ATTRIBUTES and not _inside(value):
+                self._add(f"{name}={value.strip()}", value.strip())
+
+    handle_startendtag = handle_starttag
+
+    def handle_endtag(self, tag):
+        if tag == "style":
+            self.in_style = False
+
+    def handle_data(self, data):
+        if self.in_style:
+            self.hidden.append(data)
+
+    def handle_comment(self, data):
+        self.hidden.append(data)
+
+    def unknown_decl(self, data):  # <![CDATA[...]]>
+        self.hidden.append(data)
+
+
+def _references(page: str, depth: int = 0) -> list[tuple[str, str, int]]:
+    finder = _ReferenceFinder(depth)
+    finder.feed(page)
+    finder.close()
+    found = finder.found
+    if depth < 3:  # what html.parser took for text may be markup to a browser
+        for text in finder.hidden:
+            found.extend((d, n, 0) for d, n, _ in _references(text, depth + 1))
+    if depth == 0:  # CSS anywhere: <style>, style="", presentation attributes, however escaped
+        lines = {}
+        for text in {page, html.unescape(page), _css_unescape(page), _css_unescape(html.unescape(page))}:
+            for match in _CSS_URL.finditer(text):
+                if not _inside(match.group(1)):
+                    lines.setdefault(f"url({match.group(1).strip()})", match.group(1).strip())
+            for match in _CSS_IMAGE.finditer(text):
+                for string in _CSS_STRING.finditer(match.group(1)):
+                    if not _inside(string.group(2)):
+                        lines.setdefault(f"image-set({string.group(2)})", string.group(2))
+            for match in _CSS_IMPORT.finditer(text):
+                lines.setdefault(match.group(0).strip(), "@import")
+        found.extend((description, needle, 0) for description, needle in lines.items())
+    return found
 
 
 def external_references(page: str) -> list[str]:
-    """Everything in an HTML page that would make a browser fetch or link outside the file."""
-    found = []
-    for pattern in _EXTERNAL:
-        found.extend(m.group(0) for m in pattern.finditer(page))
-    return found
+    """Everything in an HTML page that would make a browser fetch, navigate or run something
+    outside the file: URL attributes other than #fragment and data: (quoted or not, entity-encoded
+    or not; srcset candidates one by one), <meta http-equiv=refresh>, event handlers (on*),
+    script/link/iframe/object/embed/base elements, SVG animations of such attributes, and CSS
+    url()/image-set()/@import outside data:, CSS escapes decoded. Parsed with html.parser."""
+    return list(dict.fromkeys(description for description, _, _ in _references(page)))
+
+
+def _where(env: jinja2.Environment, needle: str, page_line: int) -> str:
+    """'template X, line N' holding `needle` (the user's templates searched first), or the page's line."""
+    for loader in env.loader.loaders:
+        for filename, source in loader.loaded.items():
+            at = source.lower().find(needle.lower())
+            if at >= 0:
+                return f"template {_template_name(env, filename)}, line {source.count(chr(10), 0, at) + 1}"
+    return f"the rendered report, line {page_line}" if page_line else "the rendered report"
 
 
 def render_report(evaluation: Evaluation, context: ReportContext, out_dir: Path | str,
                   formats: Sequence[str] = FORMATS, templates_dir: Path | str | None = None) -> dict[str, Path]:
-    """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}."""
+    """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}.
+    A template's mistake, or a page that references anything outside itself, raises
+    ReportTemplateError (one line naming the template and line) and writes nothing."""
     unknown = [f for f in formats if f not in FORMATS]
     if unknown:
         raise ValueError(f"format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
-    page = render_html(evaluation, context, templates_dir)
-    leaks = external_references(page)
+    env = make_environment(templates_dir)
+    page = render_html(evaluation, context, templates_dir, env)
+    leaks = _references(page)
     if leaks:
-        raise ValueError(f"the report must be one self-contained file, but it references {leaks[0]!r}"
-                         + (f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""))
+        description, needle, line = leaks[0]
+        more = f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""
+        raise ReportTemplateError(f"{_where(env, needle, line)}: the report must be one self-contained file, "
+                                  f"but it references {description[:120]!r}{more}")
     written: dict[str, Path] = {}
     if "html" in formats:
         path = Path(out_dir) / "report.html"

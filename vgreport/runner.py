@@ -25,10 +25,11 @@ import numpy
 import torch
 from tqdm import tqdm
 
-from .specs import CellSpec
+from .specs import CellSpec, SpecError
 
 __all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "default_jobs", "estimate_seconds",
-           "code_version", "MissingResults", "write_atomic", "staging_folder", "move_into"]
+           "estimate_bytes", "check_cost", "code_version", "MissingResults", "write_atomic", "staging_folder",
+           "move_into"]
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -246,8 +247,86 @@ def estimate_seconds(cell: CellSpec) -> float:
     rate /= max(0.3, (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 1.5) * max(0.3, cell.train.batch / 64)
     if m.arch == "rnn":
         rate /= _SLOW_ACTIVATIONS.get(m.activation, 1.0)
-    probe = 0.01 + 0.002 * t.length * (1 + cell.probe.jacobian_samples / 4)
-    return cell.train.steps / rate + probe
+    # Evaluations: the held-out set forward only (about a third of a training step per batch).
+    evaluations = cell.train.steps // cell.train.eval_every + 1
+    evaluate = evaluations * cell.train.eval_size / cell.train.batch / 3 / rate
+    # Probes: float64 passes over probe.batch sequences, matrix-vector products of width hidden;
+    # the explicit Jacobians (plain RNN) add an SVD of a hidden x hidden product per step and sample.
+    width = max(1.0, cell.probe.batch / 32 * (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 2)
+    probe = 0.01 + 0.002 * t.length * (1 + cell.probe.jacobian_samples / 4) * width
+    if m.arch == "rnn":
+        probe += cell.probe.jacobian_samples * t.length * 2e-9 * m.hidden ** 3
+    return cell.train.steps / rate + evaluate + probe
+
+
+# float32 values per hidden unit and time step that backpropagation keeps (measured peak memory
+# of run_cell: RNN 5, LSTM 16 at batch 512, length 1000, width 256).
+_VALUES_PER_STEP = {"rnn": 6, "gru": 12, "lstm": 16, "transformer": 12}
+_PROCESS_BYTES = 300 << 20  # the interpreter with torch imported
+
+
+def estimate_bytes(cell: CellSpec) -> int:
+    """Rough peak memory of one cell: the training batch's graph, the held-out set (built at
+    once), the float64 probe graph and attention matrices. Within a factor of 2 of the peak RSS
+    measured for RNN, LSTM, transformer and large held-out sets."""
+    from .tasks import input_size, output_size, per_step_output, sequence_length
+
+    m, t = cell.model, cell.task
+    steps, inputs = sequence_length(t), input_size(t)
+    layers = m.layers if m.arch == "transformer" else 1
+    kept = _VALUES_PER_STEP[m.arch] * m.hidden * layers + 3 * inputs
+    if per_step_output(t):
+        kept += 3 * output_size(t)
+    attention = m.heads * steps * steps * layers if m.arch == "transformer" else 0  # per sequence
+    train = 4 * cell.train.batch * (steps * kept + attention)
+    held_out = 12 * cell.train.eval_size * steps * inputs  # int64 indices and float32 one-hot at once
+    held_out += 4 * min(cell.train.eval_size, 256) * attention  # evaluated in chunks of 256
+    probe = 8 * 3 * cell.probe.batch * (steps * kept + attention)
+    return _PROCESS_BYTES + train + held_out + probe
+
+
+# Limits of a build, overridable with --allow-large. The estimates are rough (single-core
+# seconds; peak memory within about 2x), so the limits leave a wide margin above real batteries.
+MAX_CELL_SECONDS = 3600.0  # the largest cell of the full profile is about 2 minutes of one core
+MAX_BUILD_SECONDS = 24 * 3600.0  # a day of one core: 3.5 times the whole full profile with all its looks
+MAX_CELL_BYTES = 8 << 30  # a third of a 24 GiB machine; the largest shipped cell needs about 0.5 GiB
+
+
+def _physical_memory() -> int:
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (ValueError, OSError, AttributeError):
+        return 16 << 30
+
+
+def check_cost(cells: Iterable[CellSpec], jobs: int | None = None, device: str = "cpu",
+               allow_large: bool = False) -> None:
+    """Refuse, before anything runs, cells whose estimated time or memory exceeds the limits
+    above, or a build whose cells together take more than MAX_BUILD_SECONDS or whose workers
+    together need more than 80% of this machine's memory. SpecError (one line), unless allow_large."""
+    cells = list(cells)
+    if allow_large or not cells:
+        return
+    hint = "; pass --allow-large to run it anyway"
+    biggest = max(cells, key=estimate_bytes)
+    size = estimate_bytes(biggest)
+    if size > MAX_CELL_BYTES:
+        raise SpecError(f"{biggest.label}: estimated peak memory {size / 2**30:,.1f} GiB, over the limit of "
+                        f"{MAX_CELL_BYTES >> 30} GiB per cell (batch x length x hidden){hint}")
+    workers = min(jobs or default_jobs(), len(cells))
+    available = 0.8 * _physical_memory()
+    if workers * size > available:
+        raise SpecError(f"{workers} workers x {size / 2**30:,.1f} GiB ({biggest.label}) exceed 80% of this "
+                        f"machine's {_physical_memory() / 2**30:,.0f} GiB of memory; use fewer --jobs{hint}")
+    slowest = max(cells, key=estimate_seconds)
+    seconds = estimate_seconds(slowest)
+    if seconds > MAX_CELL_SECONDS:
+        raise SpecError(f"{slowest.label}: estimated {seconds / 3600:,.1f} hours of one core, over the limit of "
+                        f"{MAX_CELL_SECONDS / 3600:g} hour per cell{hint}")
+    total = sum(estimate_seconds(c) for c in cells)
+    if total > MAX_BUILD_SECONDS:
+        raise SpecError(f"{len(cells):,} cells: estimated {total / 3600:,.1f} hours of one core in all, over the "
+                        f"limit of {MAX_BUILD_SECONDS / 3600:g} hours per build{hint}")
 
 
 def _relabel(records: list[dict], cell: CellSpec) -> list[dict]:

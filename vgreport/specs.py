@@ -1,14 +1,20 @@
 """Stage 1: the battery as data. Load experiments/*.yaml and profiles.yaml into frozen specs.
 
-Loading never executes code (yaml.safe_load). A bad file raises SpecError with one line that
-names the file and the field.
+Loading never executes code (a yaml SafeLoader) and is bounded: files of at most 1 MiB, UTF-8,
+no duplicate keys, nesting and aliases limited. Types are strict (no `true` for an int, no
+string for a number, floats finite) and unknown keys are errors everywhere. Every numeric field
+has a range a CPU or a GPU can honour, checked on the experiment as written and again once the
+profile, its own overrides and --set are applied. A bad file raises SpecError with one line
+that names the file and the field.
 """
 from __future__ import annotations
 
 import copy
 import itertools
+import re
+import reprlib
 from pathlib import Path
-from typing import Any, Literal, Optional
+from typing import Any, Literal, Optional, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -18,10 +24,126 @@ from . import shipped_folder
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
     "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
+    "MAX_CELLS",
 ]
 
 PROFILE_NAMES = ("smoke", "quick", "standard", "full")
-_FROZEN = ConfigDict(frozen=True, extra="forbid")
+# strict: 1 is an int and 1.0 a float, never true or "1"; allow_inf_nan: .inf and .nan are refused.
+_FROZEN = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
+
+# Limits of the files themselves. Each is far above what a real battery needs.
+# PyYAML parses about 10,000 values a second on a busy core, so these also bound the time to refuse.
+MAX_FILE_BYTES = 256 << 10  # the largest shipped spec file is 4 KB
+MAX_DEPTH = 32  # a spec nests 7 levels (file, experiments, experiment, variants, variant, section, field)
+MAX_NODES = 10_000  # YAML values, also once aliases are expanded (a shipped file has about 200): no billion laughs
+# Limits of the battery's shape, checked before any cell list is built.
+MAX_SEEDS = 100  # full runs 10; 100 narrows a t-interval about 3.3 times more, past what any verdict needs
+MAX_VARIANTS = 50  # a figure draws one line per variant; the shipped battery has at most 6
+MAX_SWEEP_VALUES = 50  # a figure draws one point per value; the shipped sweeps have at most 7
+MAX_CELLS = 10_000  # full reaches 2,050 cells with all its looks; each is a pool task, a cache file, rows in figures
+# Training records per cell: every log point is three records, every evaluation two (cache, metrics.csv).
+MAX_LOG_POINTS = 10_000
+MAX_EVALUATIONS = 1_000  # each evaluation also runs the whole held-out set
+
+
+class _SpecLoader(yaml.SafeLoader):
+    """yaml.safe_load, stricter: a duplicate key is an error (safe_load keeps the last one), an
+    exponent without a dot is a float (1e-3, as YAML 1.2 reads it; YAML 1.1 makes it a string),
+    and a document is bounded in depth and in size once its aliases are expanded."""
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = self._nodes = 0
+
+    def compose_node(self, parent, index):
+        self._depth += 1
+        self._nodes += 1
+        try:
+            if self._depth > MAX_DEPTH:  # before recursing further: 50,000 levels never reach Python's limit
+                raise yaml.composer.ComposerError(None, None, f"nested deeper than {MAX_DEPTH} levels",
+                                                  self.peek_event().start_mark)
+            if self._nodes > MAX_NODES:  # before parsing the rest
+                raise yaml.composer.ComposerError(None, None, f"more than {MAX_NODES:,} values in one file",
+                                                  self.peek_event().start_mark)
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+    def compose_mapping_node(self, anchor):
+        node = super().compose_mapping_node(anchor)
+        seen = set()
+        for key, _ in node.value:
+            if isinstance(key, yaml.ScalarNode) and key.tag != "tag:yaml.org,2002:merge":
+                if (key.tag, key.value) in seen:
+                    raise yaml.composer.ComposerError(None, None, f"duplicate key {key.value!r}", key.start_mark)
+                seen.add((key.tag, key.value))
+        return node
+
+    def compose_document(self):
+        node = super().compose_document()
+        if node is not None:
+            _check_expansion(node)
+        return node
+
+
+_SpecLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"), list("-+0123456789"))
+
+
+def _check_expansion(root: yaml.Node) -> None:
+    """Refuse a document whose tree, aliases expanded, is deeper than MAX_DEPTH, larger than
+    MAX_NODES or recursive. Memoised per node, so the work is linear in the document's own size."""
+    done: dict[int, Optional[tuple[int, int]]] = {}  # id(node) -> (values, height); None while visiting
+
+    def refuse(problem: str, node: yaml.Node):
+        raise yaml.composer.ComposerError(None, None, problem, node.start_mark)
+
+    def visit(node: yaml.Node, depth: int) -> tuple[int, int]:
+        if depth > MAX_DEPTH:
+            refuse(f"nested deeper than {MAX_DEPTH} levels once its aliases are expanded", node)
+        if id(node) in done:
+            known = done[id(node)]
+            if known is None:
+                refuse("an alias refers to a value that contains it", node)
+            if depth + known[1] > MAX_DEPTH:
+                refuse(f"nested deeper than {MAX_DEPTH} levels once its aliases are expanded", node)
+            return known
+        done[id(node)] = None
+        children = (node.value if isinstance(node, yaml.SequenceNode)
+                    else [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else [])
+        total, height = 1, 0
+        for child in children:
+            size, child_height = visit(child, depth + 1)
+            total, height = total + size, max(height, child_height + 1)
+            if total > MAX_NODES:
+                refuse(f"more than {MAX_NODES:,} values once its aliases are expanded", node)
+        done[id(node)] = (total, height)
+        return total, height
+
+    visit(root, 1)
+
+
+_SHOWN = reprlib.Repr()
+_SHOWN.maxstring = _SHOWN.maxother = 60
+_SHOWN.maxlevel, _SHOWN.maxlist, _SHOWN.maxdict, _SHOWN.maxtuple = 2, 4, 4, 4
+
+
+def _shown(value: Any) -> str:
+    """repr cut to a few dozen characters: an error line quotes a value, never a whole document."""
+    return _SHOWN.repr(value)
+
+
+def _key(key: Any) -> str:
+    """A key as a message shows it: a plain name as it is, anything else (control characters,
+    spaces, numbers) as its short repr, so a message always stays on one line."""
+    return key if isinstance(key, str) and re.fullmatch(r"[\w.\-\[\]]{1,64}", key, re.ASCII) else _shown(key)
+
+
+def _seed_rounds(rounds: tuple[int, ...]) -> tuple[int, ...]:
+    """Cumulative seed counts of the sequential looks: increasing, each within 1..MAX_SEEDS."""
+    if any(b <= a for a, b in zip(rounds, rounds[1:])) or any(not 1 <= r <= MAX_SEEDS for r in rounds):
+        raise ValueError(f"seed rounds must be increasing seed counts from 1 to {MAX_SEEDS}, got {list(rounds)}")
+    return rounds
 
 
 class SpecError(Exception):
@@ -29,11 +151,11 @@ class SpecError(Exception):
 
 
 class _VariantError(Exception):
-    """A variant's overrides make an invalid cell; load_battery names the variant."""
+    """A variant's overrides make an invalid cell; load_battery names the variant (and sweep value)."""
 
-    def __init__(self, variant: str, error: ValidationError):
+    def __init__(self, variant: str, error: ValidationError, note: str = ""):
         super().__init__(variant)
-        self.variant, self.error = variant, error
+        self.variant, self.error, self.note = variant, error, note
 
 
 class ModelSpec(BaseModel):
@@ -44,7 +166,11 @@ class ModelSpec(BaseModel):
     # default = PyTorch's own; orthogonal and identity scale W_hh by `gain`;
     # forget_bias_1 and chrono are LSTM gate initialisations (Tallec & Ollivier 2018).
     init: Literal["default", "xavier", "orthogonal", "identity", "forget_bias_1", "chrono"] = "default"
-    gain: float = Field(1.0, gt=0)
+    # W_hh = gain·Q multiplies a linear state by `gain` per step: at 10 a float32 state overflows
+    # within 40 steps, so a larger gain measures nothing but overflow.
+    gain: float = Field(1.0, gt=0, le=10)
+    # 4096² recurrent weights (4 such blocks in an LSTM) is far past what these tasks need; the
+    # cost check bounds the time and memory of what is below.
     hidden: int = Field(64, ge=1, le=4096)
     layers: int = Field(1, ge=1, le=8)  # transformer blocks; recurrent models have one layer
     heads: int = Field(2, ge=1, le=16)  # transformer attention heads
@@ -78,10 +204,12 @@ class TaskSpec(BaseModel):
     # adding: sum of the two marked numbers (Hochreiter & Schmidhuber 1997; baseline MSE 1/6).
     # copy: Arjovsky et al. 2016, `length` is the delay (the model reads length + 20 steps).
     name: Literal["recall", "adding", "copy"] = "recall"
-    length: int = Field(30, ge=2, le=10000)
-    classes: int = Field(8, ge=2, le=256)
+    # The longest delays studied for this problem are a few thousand steps (copy task, T up to
+    # 2000, Arjovsky et al. 2016); the cost check bounds what a given model can take.
+    length: int = Field(30, ge=2, le=10_000)
+    classes: int = Field(8, ge=2, le=256)  # one-hot inputs and outputs; 256 is a byte alphabet
     # recall only: answer with the token this many steps before the last (default: the first token).
-    lag: Optional[int] = Field(None, ge=0)
+    lag: Optional[int] = Field(None, ge=0, le=9_999)
 
     @model_validator(mode="after")
     def _lag_fits(self) -> "TaskSpec":
@@ -92,21 +220,38 @@ class TaskSpec(BaseModel):
 
 class TrainSpec(BaseModel):
     model_config = _FROZEN
-    steps: int = Field(1500, ge=0)  # 0 = probe at initialisation only
+    # 0 = probe at initialisation only. A million updates is hours on a GPU even for a tiny
+    # model and over 100 times the largest budget here (full: 8,000).
+    steps: int = Field(1500, ge=0, le=1_000_000)
     # Adam is the default; plain SGD shows exploding gradients as they hit the weights.
     optimizer: Literal["adam", "sgd"] = "adam"
-    batch: int = Field(64, ge=1)
-    lr: float = Field(3e-3, gt=0)
-    clip: Optional[float] = Field(1.0, gt=0)  # global-norm clipping threshold; null = none
-    eval_every: int = Field(250, ge=1)
-    log_every: int = Field(25, ge=1)
-    eval_size: int = Field(1024, ge=1)
+    batch: int = Field(64, ge=1, le=4096)  # memory grows with it; these tasks use 20 to 256
+    lr: float = Field(3e-3, gt=0, le=10)  # above 10 every optimiser here diverges on its first updates
+    # Global-norm clipping threshold; null = none. Above 1e6 it would never act: write null.
+    clip: Optional[float] = Field(1.0, gt=0, le=1e6)
+    eval_every: int = Field(250, ge=1, le=1_000_000)
+    log_every: int = Field(25, ge=1, le=1_000_000)
+    # The held-out set is generated at once: sequences x steps x inputs floats (the memory check
+    # bounds the product); 65,536 sequences give accuracies to about ±0.4 percentage points.
+    eval_size: int = Field(1024, ge=1, le=65_536)
+
+    @model_validator(mode="after")
+    def _records_bounded(self) -> "TrainSpec":
+        if self.steps // self.log_every > MAX_LOG_POINTS:
+            raise ValueError(f"log_every {self.log_every} logs {self.steps // self.log_every:,} points over "
+                             f"{self.steps:,} steps; at most {MAX_LOG_POINTS:,} (raise log_every)")
+        if self.steps // self.eval_every > MAX_EVALUATIONS:
+            raise ValueError(f"eval_every {self.eval_every} evaluates {self.steps // self.eval_every:,} times over "
+                             f"{self.steps:,} steps; at most {MAX_EVALUATIONS:,} (raise eval_every)")
+        return self
 
 
 class ProbeSpec(BaseModel):
     model_config = _FROZEN
-    batch: int = Field(32, ge=1)  # sequences in the gradient probe
-    jacobian_samples: int = Field(4, ge=0)  # sequences whose Jacobians are formed explicitly
+    # Sequences in the gradient probe: float64 on an unrolled graph, one backward pass per output.
+    batch: int = Field(32, ge=1, le=1024)
+    # Sequences whose Jacobians are formed explicitly: each a hidden x hidden product and its SVD per step.
+    jacobian_samples: int = Field(4, ge=0, le=64)
 
 
 # The sections of a spec, by their YAML key (also the SECTION of --set SECTION.FIELD=VALUE).
@@ -134,23 +279,34 @@ class CellSpec(BaseModel):
 class Experiment(BaseModel):
     """A resolved experiment (profile applied): a base configuration, named variants, one sweep."""
     model_config = _FROZEN
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    axis: str  # which battery axis (file) it belongs to
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)
+    axis: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", max_length=64)  # the battery axis (file) it is on
     title: str
     description: str = ""
     model: ModelSpec = ModelSpec()
     task: TaskSpec = TaskSpec()
     train: TrainSpec = TrainSpec()
     probe: ProbeSpec = ProbeSpec()
-    variants: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"base": {}})
-    sweep: Optional[dict[str, tuple[float, ...]]] = None  # {"task.length": (10, 30, 100)}
-    seeds: int = Field(3, ge=1, le=1000)
+    variants: dict[str, dict[str, Any]] = Field(default_factory=lambda: {"base": {}}, min_length=1,
+                                                max_length=MAX_VARIANTS)
+    # {"task.length": (10, 30, 100)}: ints stay ints (an int field takes no 30.0).
+    sweep: Optional[dict[str, tuple[Union[int, float], ...]]] = None
+    seeds: int = Field(3, ge=1, le=MAX_SEEDS)
     # The sequential design's looks for an experiment that trains: cumulative seed counts, e.g.
     # (5, 10): 5 seeds first, then up to 10 for the configurations a finding still cannot decide.
     # Empty: `seeds` seeds, one look.
     seed_rounds: tuple[int, ...] = ()
     # `--set section.field=value` from the command line: applied after the variants.
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
+
+    @field_validator("sweep", "seed_rounds", mode="before")
+    @classmethod
+    def _lists_are_tuples(cls, value):
+        if isinstance(value, list):
+            return tuple(value)
+        if isinstance(value, dict):
+            return {k: tuple(v) if isinstance(v, list) else v for k, v in value.items()}
+        return value
 
     @field_validator("sweep")
     @classmethod
@@ -163,7 +319,33 @@ class Experiment(BaseModel):
                 raise ValueError(f"sweep field {path!r} must look like model.gain or task.length")
             if not values:
                 raise ValueError(f"sweep {path!r} has no values")
+            if len(values) > MAX_SWEEP_VALUES:
+                raise ValueError(f"sweep {path!r} has {len(values):,} values; at most {MAX_SWEEP_VALUES}")
         return sweep
+
+    @field_validator("seed_rounds")
+    @classmethod
+    def _rounds_increase(cls, rounds):
+        return _seed_rounds(rounds)
+
+    @model_validator(mode="after")
+    def _cells_bounded(self) -> "Experiment":
+        if self.n_cells > MAX_CELLS:
+            values = len(next(iter(self.sweep.values()))) if self.sweep else 1
+            raise ValueError(f"{self.n_cells:,} cells ({len(self.variants)} variants x {values} sweep values x "
+                             f"{self.most_seeds} seeds); at most {MAX_CELLS:,}")
+        return self
+
+    @property
+    def most_seeds(self) -> int:
+        """The seeds of the last look: what the experiment can grow to."""
+        return max((self.seeds, *self.seed_rounds))
+
+    @property
+    def n_cells(self) -> int:
+        """Variants x sweep values x seeds (the last look's), without building them."""
+        values = len(next(iter(self.sweep.values()))) if self.sweep else 1
+        return len(self.variants) * values * self.most_seeds
 
     @property
     def looks(self) -> int:
@@ -179,7 +361,13 @@ class Experiment(BaseModel):
 
     def cells(self, seeds: range | None = None) -> list[CellSpec]:
         """Expand variants x sweep values x seeds (default: the first look's) into validated cells."""
-        seeds = range(self.seeds) if seeds is None else seeds
+        return self._expand(range(self.seeds) if seeds is None else seeds)
+
+    def check(self) -> None:
+        """Validate every variant and sweep value now, not mid-build (seeds change no field's validity)."""
+        self._expand(range(1))
+
+    def _expand(self, seeds: range) -> list[CellSpec]:
         sweep_path, sweep_values = (None, (None,))
         if self.sweep:
             (sweep_path, sweep_values), = self.sweep.items()
@@ -187,43 +375,50 @@ class Experiment(BaseModel):
             if name in self.overrides.get(section, {}):  # --set on the swept field: that one value
                 sweep_values = (self.overrides[section][name],)
         out = []
-        for (variant, overrides), value, seed in itertools.product(
-                self.variants.items(), sweep_values, seeds):
+        for (variant, overrides), value, seed in itertools.product(self.variants.items(), sweep_values, seeds):
             cfg = {k: getattr(self, k).model_dump() for k in SECTIONS}
             _deep_merge(cfg, overrides)
             _deep_merge(cfg, self.overrides)
             if sweep_path:
                 section, field = sweep_path.split(".")
-                cfg[section][field] = value
+                if isinstance(cfg.get(section), dict):
+                    cfg[section][field] = value
             try:
-                out.append(CellSpec(experiment=self.name, variant=variant, sweep_value=value,
-                                    seed=seed, **cfg))
+                out.append(CellSpec(experiment=self.name, variant=variant, sweep_value=value, seed=seed, **cfg))
             except ValidationError as exc:
-                raise _VariantError(variant, exc) from None
+                note = "" if value is None else f" (at {sweep_path} = {_shown(value)})"
+                raise _VariantError(variant, exc, note) from None
+            except TypeError as exc:  # a variant key that is not a name
+                raise SpecError(f"variants.{_key(variant)}: {exc}") from None
         return out
 
 
 class Profile(BaseModel):
     model_config = _FROZEN
     description: str = ""
-    seeds: Optional[int] = Field(None, ge=1)  # overrides every experiment's seed count
+    seeds: Optional[int] = Field(None, ge=1, le=MAX_SEEDS)  # overrides every experiment's seed count
     # Experiments that train take their seeds in looks instead (see Experiment.seed_rounds):
     # cumulative counts, e.g. [5, 10]. Gradients at initialisation keep `seeds`.
     training_seeds: tuple[int, ...] = ()
+    # Multiplies train.steps, eval_every and log_every. full uses 2; 100 times the standard budget
+    # is days of a CPU, and the scaled steps must still be within train.steps' range.
+    steps_scale: float = Field(1.0, gt=0, le=100)
+    length_cap: Optional[int] = Field(None, ge=2, le=10_000)  # longer task lengths are cut to it (smoke)
+    set: dict[str, Any] = Field(default_factory=dict)  # deep-merged into every experiment; checked field by field
+
+    @field_validator("training_seeds", mode="before")
+    @classmethod
+    def _list_is_tuple(cls, value):
+        return tuple(value) if isinstance(value, list) else value
 
     @field_validator("training_seeds")
     @classmethod
     def _increasing(cls, rounds):
-        if any(b <= a for a, b in zip(rounds, rounds[1:])) or any(r < 1 for r in rounds):
-            raise ValueError(f"training_seeds must be increasing positive seed counts, got {list(rounds)}")
-        return rounds
+        return _seed_rounds(rounds)
 
     @property
     def looks(self) -> int:
         return max(1, len(self.training_seeds))
-    steps_scale: float = Field(1.0, gt=0)  # multiplies train.steps, eval_every and log_every
-    length_cap: Optional[int] = Field(None, ge=2)  # longer task lengths are cut to it (smoke)
-    set: dict[str, Any] = Field(default_factory=dict)  # deep-merged into every experiment
 
 
 class Battery(BaseModel):
@@ -265,24 +460,36 @@ def default_experiments_dir() -> Path:
         raise SpecError(str(exc)) from None
 
 
+def _scale_steps(exp: Experiment, scale: float) -> Experiment:
+    """steps_scale on the base budget and on every variant's own (a variant cannot escape it)."""
+    def scaled(train: dict) -> dict:
+        out = dict(train)
+        for key in ("steps", "eval_every", "log_every"):
+            if isinstance(out.get(key), int) and not isinstance(out[key], bool):
+                out[key] = int(round(out[key] * scale)) if key == "steps" else max(1, int(round(out[key] * scale)))
+        return out
+    train = exp.train.model_copy(update=scaled(exp.train.model_dump()))
+    variants = {name: {**v, "train": scaled(v["train"])} if isinstance(v.get("train"), dict) else v
+                for name, v in exp.variants.items()}
+    return exp.model_copy(update={"train": train, "variants": variants})
+
+
 def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
-    task = {"length": min(exp.task.length, cap)}
-    if exp.task.lag is not None:  # a lag must stay inside the shortened sequence
-        task["lag"] = min(exp.task.lag, cap - 1)
-    update = {"task": exp.task.model_copy(update=task)}
+    """length_cap on the base, the sweep and every variant (a variant's length cannot escape it)."""
+    def capped(task: dict) -> dict:
+        out = dict(task)
+        if isinstance(out.get("length"), int):
+            out["length"] = min(out["length"], cap)
+        if isinstance(out.get("lag"), int):  # a lag must stay inside the shortened sequence
+            out["lag"] = min(out["lag"], cap - 1)
+        return out
+    update: dict[str, Any] = {"task": exp.task.model_copy(update=capped(exp.task.model_dump(exclude_none=True)))}
+    update["variants"] = {name: {**v, "task": capped(v["task"])} if isinstance(v.get("task"), dict) else v
+                          for name, v in exp.variants.items()}
     if exp.sweep and "task.length" in exp.sweep:
         update["sweep"] = {"task.length": tuple(dict.fromkeys(min(v, cap) for v in exp.sweep["task.length"]))}
     if exp.sweep and "task.lag" in exp.sweep:
         update["sweep"] = {"task.lag": tuple(dict.fromkeys(min(v, cap - 1) for v in exp.sweep["task.lag"]))}
-    variants = {}
-    for name, overrides in exp.variants.items():  # a variant's own length or lag is capped too
-        task = dict(overrides.get("task") or {})
-        if isinstance(task.get("length"), int):
-            task["length"] = min(task["length"], cap)
-        if isinstance(task.get("lag"), int):
-            task["lag"] = min(task["lag"], cap - 1)
-        variants[name] = {**overrides, "task": task} if "task" in overrides else overrides
-    update["variants"] = variants
     return exp.model_copy(update=update)
 
 
@@ -295,27 +502,67 @@ def _deep_merge(base: dict, overrides: dict) -> dict:
     return base
 
 
+def _load_text(text: str) -> Any:
+    return yaml.load(text, Loader=_SpecLoader)  # noqa: S506 - _SpecLoader is a SafeLoader
+
+
 def _read_yaml(path: Path) -> Any:
     try:
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
+        if not path.is_file():
+            raise SpecError(f"{path}: not a regular file")
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)  # never more, whatever the file claims to be
+    except OSError as exc:
+        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise SpecError(f"{path}: larger than {MAX_FILE_BYTES >> 10} KiB; a spec file is a few kilobytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        looks = " (it looks like UTF-16)" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else ""
+        raise SpecError(f"{path}: not UTF-8 text{looks}: byte {exc.start} cannot be decoded; "
+                        f"save the file as UTF-8") from None
+    try:
+        return _load_text(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
         raise SpecError(f"{path}:{where} invalid YAML: {problem}") from None
-    except OSError as exc:
-        raise SpecError(f"{path}: cannot read: {exc.strerror}") from None
 
 
 def _one_line(exc: ValidationError, prefix: str) -> str:
     err = exc.errors()[0]
-    loc = ".".join(str(p) for p in err["loc"] if p not in ("function-after",))
+    # pydantic's own steps (a union member "int", a "function-after[...]") are not fields
+    loc = ".".join(_key(p) for p in err["loc"] if p not in ("int", "float", "str", "bool")
+                   and not (isinstance(p, str) and p.startswith("function-")))
     field = f"{prefix}.{loc}" if loc else prefix
     given = err.get("input")
-    shown = "" if isinstance(given, (dict, list)) or err["type"] == "missing" else f" (got {given!r})"
+    shown = "" if isinstance(given, (dict, list)) or err["type"] == "missing" else f" (got {_shown(given)})"
     more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
     msg = err["msg"].removeprefix("Value error, ")
     return f"{field}: {msg}{shown}{more}"
+
+
+def _section_problem(section: Any, fields: Any) -> tuple[str, str] | None:
+    """What is wrong with a partial section (a profile's `set`, an --set): (where, problem) or None.
+    Each field is checked alone (type and range); combinations are checked on the resolved cells."""
+    if section not in SECTIONS:
+        return _key(section), f"unknown section (sections: {', '.join(SECTIONS)})"
+    if not isinstance(fields, dict):
+        return section, f"expected a mapping of fields to values, got {_shown(fields)}"
+    known = SECTIONS[section].model_fields
+    for name, value in fields.items():
+        if name not in known:
+            return f"{section}.{_key(name)}", f"unknown field ({section} has {', '.join(known)})"
+        try:
+            SECTIONS[section](**{name: value})
+        except ValidationError as exc:
+            mine = [e for e in exc.errors() if e["loc"] and e["loc"][0] == name]
+            if mine:
+                return f"{section}.{name}", (f"{mine[0]['msg'].removeprefix('Value error, ')} "
+                                             f"(got {_shown(value)})")
+    return None
 
 
 def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict[str, dict[str, Any]]:
@@ -330,17 +577,102 @@ def parse_overrides(assignments: tuple[str, ...] | list[str]) -> dict[str, dict[
         if field not in known:
             raise SpecError(f"--set {text!r}: {section} has no field {field!r} (fields: {', '.join(known)})")
         try:
-            parsed = yaml.safe_load(value)
+            parsed = _load_text(value)
         except yaml.YAMLError:
             raise SpecError(f"--set {text!r}: cannot read the value {value!r}") from None
-        try:
-            SECTIONS[section](**{field: parsed})
-        except ValidationError as exc:
-            mine = [e for e in exc.errors() if e["loc"] and e["loc"][0] == field]
-            if mine:
-                raise SpecError(f"--set {text!r}: {mine[0]['msg'].removeprefix('Value error, ')}") from None
+        problem = _section_problem(section, {field: parsed})
+        if problem:
+            raise SpecError(f"--set {text!r}: {problem[1]}")
         out.setdefault(section, {})[field] = parsed
     return out
+
+
+def _read_profiles(path: Path) -> dict[str, Profile]:
+    """Every profile of profiles.yaml, each checked (a typo under `full` fails a smoke build too)."""
+    raw = _read_yaml(path)
+    if not isinstance(raw, dict) or not raw:
+        raise SpecError(f"{path}: expected a mapping of profile name to settings")
+    profiles = {}
+    for name, settings in raw.items():
+        if not isinstance(name, str) or not re.fullmatch(r"[a-z][a-z0-9_-]*", name):
+            raise SpecError(f"{path}: {_shown(name)}: a profile name is a lower-case word")
+        if not isinstance(settings, dict):
+            raise SpecError(f"{path}: {name}: expected a mapping of settings (description, seeds, steps_scale, "
+                            f"length_cap, set), got {_shown(settings)}")
+        bad = [k for k in settings if not isinstance(k, str)]
+        if bad:
+            raise SpecError(f"{path}: {name}.{_key(bad[0])}: unknown setting")
+        try:
+            profile = Profile(**settings)
+        except ValidationError as exc:
+            raise SpecError(f"{path}: {_one_line(exc, name)}") from None
+        for section, fields in profile.set.items():
+            problem = _section_problem(section, fields)
+            if problem:
+                raise SpecError(f"{path}: {name}.set.{problem[0]}: {problem[1]}")
+        profiles[name] = profile
+    return profiles
+
+
+def _experiment(path: Path, where: str, data: dict, profile: Profile | None = None, mine: dict | None = None,
+                context: str = "") -> Experiment:
+    """Experiment(**data), with the profile's steps_scale and length_cap when given, every variant
+    and sweep value validated; any problem is one SpecError line naming file and field."""
+    try:
+        exp = Experiment(**data)
+        if profile is not None and profile.steps_scale != 1.0 and not (mine or {}).get("train", {}).get("steps"):
+            exp = _scale_steps(exp, profile.steps_scale)
+        if profile is not None and profile.length_cap is not None:
+            exp = _cap_lengths(exp, profile.length_cap)
+        exp.check()
+    except ValidationError as exc:
+        raise SpecError(f"{path}: {_one_line(exc, where)}{context}") from None
+    except _VariantError as exc:
+        raise SpecError(f"{path}: {_one_line(exc.error, f'{where}.variants.{_key(exc.variant)}')}{exc.note}{context}") from None
+    except SpecError as exc:
+        raise SpecError(f"{path}: {where}.{exc}") from None
+    return exp
+
+
+def _resolve(path: Path, where: str, raw: Any, axis: str, profiles: dict[str, Profile], profile: str,
+             overrides: dict | None) -> Experiment:
+    """One experiment: checked as written, under each of its own profile overrides, then resolved."""
+    if not isinstance(raw, dict):
+        raise SpecError(f"{path}: {where}: expected a mapping")
+    bad = [k for k in raw if not isinstance(k, str)]
+    if bad:
+        raise SpecError(f"{path}: {where}.{_key(bad[0])}: unknown key")
+    if "overrides" in raw:  # the field that carries --set; not written in a file
+        raise SpecError(f"{path}: {where}.overrides: unknown key (use --set on the command line)")
+    raw = dict(raw)
+    per_profile = raw.pop("profiles", None) or {}
+    if not isinstance(per_profile, dict) or set(per_profile) - set(profiles):
+        unknown = sorted(map(str, set(per_profile) - set(profiles))) if isinstance(per_profile, dict) else per_profile
+        raise SpecError(f"{path}: {where}.profiles: unknown profile {_shown(unknown)}")
+    for name, value in per_profile.items():
+        if value is not None and not isinstance(value, dict):
+            raise SpecError(f"{path}: {where}.profiles.{_key(name)}: expected a mapping of fields to change, "
+                            f"got {_shown(value)}")
+    raw.setdefault("axis", axis)
+    # As written: a profile's `set` must not hide an invalid base value (hidden: -1 under smoke).
+    _experiment(path, where, raw)
+    for name, extra in per_profile.items():
+        _experiment(path, f"{where}.profiles.{name}", _deep_merge(copy.deepcopy(raw), extra or {}))
+    # The profile applied: its `set` overrides the base (variants still win), then its own
+    # overrides, seeds, steps_scale and length_cap, and --set.
+    prof, mine = profiles[profile], per_profile.get(profile) or {}
+    merged = _deep_merge(copy.deepcopy(raw), copy.deepcopy(prof.set))
+    _deep_merge(merged, mine)
+    if prof.seeds is not None and "seeds" not in mine:
+        merged["seeds"] = prof.seeds
+    trains = (merged.get("train") or {}).get("steps", TrainSpec.model_fields["steps"].default) != 0
+    if prof.training_seeds and trains and "seeds" not in mine:
+        merged["seeds"] = prof.training_seeds[0]
+        merged["seed_rounds"] = tuple(prof.training_seeds)
+    if overrides:
+        merged["overrides"] = overrides
+    context = f" (with the {profile} profile" + (" and --set)" if overrides else ")")
+    return _experiment(path, where, merged, prof, mine, context)
 
 
 def load_battery(folder: Path | str | None = None, profile: str = "standard",
@@ -350,21 +682,13 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
     if not folder.is_dir():
         raise SpecError(f"{folder}: experiments folder not found")
     profiles_path = folder / "profiles.yaml"
-    if not profiles_path.is_file():
+    if not profiles_path.exists():
         raise SpecError(f"{profiles_path}: missing (it defines the profiles {', '.join(PROFILE_NAMES)})")
-    raw_profiles = _read_yaml(profiles_path)
-    if not isinstance(raw_profiles, dict):
-        raise SpecError(f"{profiles_path}: expected a mapping of profile name to settings")
-    if profile not in raw_profiles:
-        raise SpecError(f"{profiles_path}: profile {profile!r} not defined (have: {', '.join(raw_profiles)})")
-    try:
-        prof = Profile(**(raw_profiles[profile] or {}))
-    except ValidationError as exc:
-        raise SpecError(f"{profiles_path}: {_one_line(exc, profile)}") from None
-    except TypeError:
-        raise SpecError(f"{profiles_path}: {profile}: expected a mapping of settings") from None
+    profiles = _read_profiles(profiles_path)
+    if profile not in profiles:
+        raise SpecError(f"{profiles_path}: profile {profile!r} not defined (have: {', '.join(profiles)})")
 
-    experiments, names = [], {}
+    experiments, names, total = [], {}, 0
     files = sorted(p for p in folder.glob("*.yaml") if p.name != "profiles.yaml")
     if not files:
         raise SpecError(f"{folder}: no experiment files (*.yaml besides profiles.yaml)")
@@ -372,58 +696,21 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
         doc = _read_yaml(path)
         if not isinstance(doc, dict) or not isinstance(doc.get("experiments"), list):
             raise SpecError(f"{path}: experiments: expected a list of experiments under the key 'experiments'")
-        axis = str(doc.get("axis", path.stem))
+        unknown = [k for k in doc if k not in ("axis", "experiments")]
+        if unknown:
+            raise SpecError(f"{path}: {_key(unknown[0])}: unknown key (an experiment file has axis and experiments)")
+        axis = doc.get("axis", path.stem)
         for i, raw in enumerate(doc["experiments"]):
             where = f"experiments[{i}]"
-            if not isinstance(raw, dict):
-                raise SpecError(f"{path}: {where}: expected a mapping")
-            raw = copy.deepcopy(raw)
-            if isinstance(raw.get("name"), str):
-                where = f"experiments[{i}] ({raw['name']})"
-            per_profile = raw.pop("profiles", {}) or {}
-            if not isinstance(per_profile, dict) or set(per_profile) - set(raw_profiles):
-                bad = sorted(set(per_profile) - set(raw_profiles)) if isinstance(per_profile, dict) else per_profile
-                raise SpecError(f"{path}: {where}.profiles: unknown profile {bad}")
-            for name, value in per_profile.items():
-                if value is not None and not isinstance(value, dict):
-                    raise SpecError(f"{path}: {where}.profiles.{name}: expected a mapping of fields to change, "
-                                    f"got {value!r}")
-            # The profile's `set` overrides the experiment's base configuration (variants still win).
-            merged = _deep_merge(raw, {k: v for k, v in prof.set.items() if k in SECTIONS})
-            _deep_merge(merged, per_profile.get(profile) or {})
-            own = per_profile.get(profile) or {}
-            if prof.seeds is not None and "seeds" not in own:
-                merged["seeds"] = prof.seeds
-            trains = (merged.get("train") or {}).get("steps", TrainSpec.model_fields["steps"].default) != 0
-            if prof.training_seeds and trains and "seeds" not in own:
-                merged["seeds"] = prof.training_seeds[0]
-                merged["seed_rounds"] = tuple(prof.training_seeds)
-            if "sweep" in merged and isinstance(merged["sweep"], dict):
-                merged["sweep"] = {k: tuple(v) if isinstance(v, list) else v for k, v in merged["sweep"].items()}
-            merged.setdefault("axis", axis)
-            if overrides:
-                merged["overrides"] = overrides
-            try:
-                exp = Experiment(**merged)
-                train = exp.train
-                if prof.steps_scale != 1.0 and not (per_profile.get(profile) or {}).get("train", {}).get("steps"):
-                    scale = prof.steps_scale
-                    train = train.model_copy(update={
-                        "steps": int(round(train.steps * scale)),
-                        "eval_every": max(1, int(round(train.eval_every * scale))),
-                        "log_every": max(1, int(round(train.log_every * scale)))})
-                    exp = exp.model_copy(update={"train": train})
-                if prof.length_cap is not None:
-                    exp = _cap_lengths(exp, prof.length_cap)
-                exp.cells()  # validates every variant and sweep value now, not mid-build
-            except ValidationError as exc:
-                raise SpecError(f"{path}: {_one_line(exc, where)}") from None
-            except _VariantError as exc:
-                raise SpecError(f"{path}: {_one_line(exc.error, f'{where}.variants.{exc.variant}')}") from None
-            except TypeError as exc:
-                raise SpecError(f"{path}: {where}: {exc}") from None
+            if isinstance(raw, dict) and isinstance(raw.get("name"), str):
+                where = f"experiments[{i}] ({_shown(raw['name'])[1:-1]})"
+            exp = _resolve(path, where, raw, axis, profiles, profile, overrides)
             if exp.name in names:
                 raise SpecError(f"{path}: {where}.name: {exp.name!r} already defined in {names[exp.name]}")
             names[exp.name] = path.name
+            total += exp.n_cells
+            if total > MAX_CELLS:
+                raise SpecError(f"{path}: {where}: the battery reaches {total:,} cells with the {profile} profile; "
+                                f"at most {MAX_CELLS:,}")
             experiments.append(exp)
-    return Battery(profile=profile, profile_spec=prof, experiments=tuple(experiments))
+    return Battery(profile=profile, profile_spec=profiles[profile], experiments=tuple(experiments))

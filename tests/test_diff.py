@@ -1,0 +1,184 @@
+"""`vgreport diff`: flipped verdicts, numbers beyond their intervals, items added or removed."""
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from vgreport import api
+from vgreport.cli import main
+from vgreport.diff import compare, failed, intervals, load_edition, to_markdown, to_text
+
+# Today's findings.json: findings only, intervals nested in dicts and lists.
+OLD = {
+    "profile": "standard", "measured_at": "2026-11-01T10:00:00+00:00",
+    "findings": [
+        {"id": "C2", "title": "Gradients shrink", "verdict": "supported",
+         "numbers": {"tanh": {"rate": -0.20, "lo": -0.25, "hi": -0.15, "factor": 0.8},
+                     "models": [{"key": "lstm", "acc": {"mean": 0.90, "lo": 0.80, "hi": 1.0}}],
+                     "length": 30}},
+        {"id": "C4", "title": "Short dependencies are learned", "verdict": "supported",
+         "numbers": {"gap": {"diff": 0.5, "lo": 0.4, "hi": 0.6}}},
+        {"id": "C9", "title": "Clipping", "verdict": "inconclusive", "numbers": {}},
+    ],
+}
+
+
+def _new(**changes) -> dict:
+    new = copy.deepcopy(OLD)
+    for finding in new["findings"]:
+        finding.update(changes.get(finding["id"], {}))
+    return new
+
+
+def _edition(tmp_path: Path, name: str, data: dict) -> Path:
+    path = tmp_path / name
+    path.write_text(json.dumps(data))
+    return path
+
+
+def test_an_identical_edition_has_no_changes():
+    """Comparing an edition with itself reports nothing and fails under every --fail-on."""
+    changes = compare(OLD, copy.deepcopy(OLD))
+    assert not any(changes[k] for k in ("flipped", "drifted", "added", "removed"))
+    assert not failed(changes, "flip") and not failed(changes, "drift")
+    assert "no verdict flipped" in to_text(changes)
+
+
+def test_a_flipped_verdict_is_reported_and_fails_on_flip():
+    """A verdict that changed is a flip: listed with old and new, and it fails flip and drift, not never."""
+    changes = compare(OLD, _new(C4={"verdict": "not supported"}))
+    assert changes["flipped"] == [{"kind": "finding", "id": "C4", "title": "Short dependencies are learned",
+                                   "old": "supported", "new": "not supported"}]
+    assert failed(changes, "flip") and failed(changes, "drift") and not failed(changes, "never")
+
+
+def test_a_new_estimate_outside_the_old_interval_is_drift():
+    """A point estimate that left the old 95% interval is drift, named by its nested path."""
+    numbers = copy.deepcopy(OLD["findings"][0]["numbers"])
+    numbers["tanh"].update(rate=-0.30, lo=-0.32, hi=-0.28)
+    changes = compare(OLD, _new(C2={"numbers": numbers}))
+    assert [(c["id"], c["number"]) for c in changes["drifted"]] == [("C2", "tanh")]
+    assert changes["drifted"][0]["old"] == {"point": -0.20, "lo": -0.25, "hi": -0.15}
+    assert failed(changes, "drift") and not failed(changes, "flip")
+
+
+def test_an_old_estimate_outside_a_narrower_new_interval_is_drift():
+    """The reverse direction counts too: the new point inside the old interval, the old point outside the new."""
+    numbers = copy.deepcopy(OLD["findings"][0]["numbers"])
+    numbers["models"][0]["acc"] = {"mean": 0.82, "lo": 0.81, "hi": 0.83}  # 0.82 in [0.8, 1.0]; 0.9 not in [0.81, 0.83]
+    changes = compare(OLD, _new(C2={"numbers": numbers}))
+    assert [c["number"] for c in changes["drifted"]] == ["models[lstm].acc"]
+
+
+def test_a_move_inside_both_intervals_is_not_drift():
+    """Estimates that moved but stay inside each other's intervals are not reported."""
+    numbers = copy.deepcopy(OLD["findings"][1]["numbers"])
+    numbers["gap"] = {"diff": 0.55, "lo": 0.45, "hi": 0.65}
+    assert compare(OLD, _new(C4={"numbers": numbers}))["drifted"] == []
+
+
+def test_missing_numbers_are_never_drift():
+    """A null (NaN in the build) estimate or bound is not evidence of a move."""
+    numbers = copy.deepcopy(OLD["findings"][1]["numbers"])
+    numbers["gap"] = {"diff": None, "lo": None, "hi": None}
+    assert compare(OLD, _new(C4={"numbers": numbers}))["drifted"] == []
+
+
+def test_intervals_are_found_wherever_they_are_nested():
+    """Any dict with lo, hi and a point key (mean, diff, rate, share, ...) is an interval; list items by key."""
+    found = dict(intervals({"a": {"share": 0.5, "lo": 0.4, "hi": 0.6},
+                            "b": [{"label": "x", "mean": 1, "lo": 0, "hi": 2}, {"mean": 3, "lo": 2, "hi": 4}],
+                            "pairs": [{"slower": "tanh", "faster": "sigmoid", "acc_diff": {"mean": 1, "lo": 0, "hi": 2}}],
+                            "c": {"lo": 0, "hi": 1}, "d": 3.0}))
+    assert set(found) == {"a", "b[x]", "b[1]", "pairs[tanh/sigmoid].acc_diff"}
+    assert found["a"] == {"point": 0.5, "lo": 0.4, "hi": 0.6, "key": "share"}
+
+
+def test_checks_are_compared_and_an_edition_without_checks_still_reads():
+    """The new format's checks flip like findings; against today's format (no checks) they are added, not failures."""
+    with_checks = {**_new(), "checks": [{"id": "K1", "title": "BPTT equals the Jacobian product",
+                                         "verdict": "pass", "numbers": {}}]}
+    changes = compare(OLD, with_checks)
+    assert changes["added"] == [{"kind": "check", "id": "K1", "title": "BPTT equals the Jacobian product",
+                                 "verdict": "pass"}]
+    assert not failed(changes, "flip")
+    failing = copy.deepcopy(with_checks)
+    failing["checks"][0]["verdict"] = "fail"
+    flipped = compare(with_checks, failing)["flipped"]
+    assert flipped == [{"kind": "check", "id": "K1", "title": "BPTT equals the Jacobian product",
+                        "old": "pass", "new": "fail"}]
+
+
+def test_added_and_removed_findings_are_listed_without_failing():
+    """A finding present in only one edition is added or removed; that alone does not fail a run."""
+    new = _new()
+    new["findings"] = [f for f in new["findings"] if f["id"] != "C9"] + [
+        {"id": "C11", "title": "New claim", "verdict": "supported", "numbers": {}}]
+    changes = compare(OLD, new)
+    assert [c["id"] for c in changes["removed"]] == ["C9"] and [c["id"] for c in changes["added"]] == ["C11"]
+    assert not failed(changes, "drift")
+
+
+def test_markdown_has_a_table_row_per_flip(tmp_path):
+    """--md is GitHub markdown: a heading, and one table row per flipped verdict with old and new."""
+    md = to_markdown(compare(OLD, _new(C4={"verdict": "inconclusive", "title": "Short | long"})))
+    assert md.startswith("## vgreport: changes since the last edition")
+    assert "| finding | C4 | Short \\| long | supported | **inconclusive** |" in md
+
+
+def test_load_edition_accepts_a_build_folder_or_a_file(tmp_path):
+    """OLD and NEW may be a build folder (its findings.json) or the file itself."""
+    _edition(tmp_path, "findings.json", OLD)
+    assert load_edition(tmp_path)["findings"] == load_edition(tmp_path / "findings.json")["findings"]
+
+
+@pytest.mark.parametrize("content,message", [
+    (None, "not found"),
+    ("{not json", "not JSON"),
+    (json.dumps({"profile": "x"}), "no \"findings\" list"),
+    (json.dumps({"findings": [{"title": "no id"}]}), "findings[0] needs an \"id\""),
+    (json.dumps({"findings": [], "checks": {}}), "\"checks\" must be a list"),
+])
+def test_an_unreadable_edition_is_one_line_exit_2(tmp_path, content, message):
+    """A missing, malformed or foreign file: exit status 2 and one line naming the file and the problem."""
+    good = _edition(tmp_path, "good.json", OLD)
+    bad = tmp_path / "bad.json"
+    if content is not None:
+        bad.write_text(content)
+    result = CliRunner().invoke(main, ["diff", str(bad), str(good)])
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and "bad.json" in lines[0] and message in lines[0], result.output
+
+
+def test_cli_exit_status_follows_fail_on(tmp_path):
+    """diff exits 1 on a flip by default, 0 with --fail-on never; drift fails only with --fail-on drift."""
+    runner = CliRunner()
+    old = _edition(tmp_path, "old.json", OLD)
+    flip = _edition(tmp_path, "flip.json", _new(C4={"verdict": "inconclusive"}))
+    numbers = copy.deepcopy(OLD["findings"][1]["numbers"])
+    numbers["gap"] = {"diff": 0.9, "lo": 0.85, "hi": 0.95}
+    drift = _edition(tmp_path, "drift.json", _new(C4={"numbers": numbers}))
+    assert runner.invoke(main, ["diff", str(old), str(flip)]).exit_code == 1
+    assert runner.invoke(main, ["diff", str(old), str(flip), "--fail-on", "never"]).exit_code == 0
+    assert runner.invoke(main, ["diff", str(old), str(drift)]).exit_code == 0
+    assert runner.invoke(main, ["diff", str(old), str(drift), "--fail-on", "drift"]).exit_code == 1
+    table = runner.invoke(main, ["diff", str(old), str(flip)]).output
+    assert "C4" in table and "supported -> inconclusive" in table
+    assert runner.invoke(main, ["diff", "-q", str(old), str(flip)]).output == ""
+
+
+def test_cli_json_is_the_api_result(tmp_path):
+    """--json prints api.diff's changes plus the --fail-on decision, as one JSON object."""
+    old = _edition(tmp_path, "old.json", OLD)
+    new = _edition(tmp_path, "new.json", _new(C2={"verdict": "partly supported"}))
+    result = CliRunner().invoke(main, ["diff", "--json", str(old), str(new), "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.output)
+    assert payload["flipped"] == api.diff(old, new)["flipped"] and payload["failed"] is False
+    both = CliRunner().invoke(main, ["diff", "--json", "--md", str(old), str(new)])
+    assert both.exit_code == 2

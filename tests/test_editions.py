@@ -1,0 +1,156 @@
+"""What a build says about itself: manifest.json, its appendix table, the "changed since the last
+edition" section of `build --baseline`, and the cover's abstract."""
+from __future__ import annotations
+
+import html
+import json
+import re
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import torch
+from click.testing import CliRunner
+
+from test_cli import TINY_EXPERIMENT, TINY_PROFILES
+from vgreport import manifest as manifest_module
+from vgreport.cli import main
+from vgreport.runner import Cache, cell_key
+from vgreport.specs import load_battery
+
+
+@pytest.fixture(scope="module")
+def battery(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("battery")
+    (folder / "profiles.yaml").write_text(TINY_PROFILES)
+    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
+    return folder
+
+
+def _build(battery: Path, out: Path, *extra: str):
+    result = CliRunner().invoke(main, ["build", "--experiments", str(battery), "--out", str(out), "--profile",
+                                       "smoke", "--jobs", "1", "--format", "html", *extra])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def built(battery, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("build")
+    _build(battery, out)
+    return out
+
+
+def _text(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+def test_manifest_names_each_cell_by_its_cache_key_and_training_time(battery, built):
+    """manifest.json lists every cell with the key its records are cached under and the wall_seconds they record."""
+    manifest = json.loads((built / "manifest.json").read_text())
+    cells = load_battery(battery, "smoke").cells()
+    assert [c["cell"] for c in manifest["cells"]] == [c.label for c in cells]
+    for row, cell in zip(manifest["cells"], cells):
+        assert row["key"] == cell_key(cell, "cpu") and Cache(built / "cache").path(row["key"]).is_file()
+    frame = pd.read_csv(built / "metrics.csv")
+    timings = frame[frame["metric"] == "wall_seconds"]
+    assert [r["wall_seconds"] for r in manifest["cells"]] == pytest.approx(list(timings["value"]), rel=1e-6)
+    assert manifest["specs"] == {"cells": 2, "distinct": 2, "sha256": manifest["specs"]["sha256"]}
+
+
+def test_manifest_records_code_dependencies_platform_and_times(built):
+    """Code version, library versions, platform, threads, device, profile, seeds, start before finish."""
+    manifest = json.loads((built / "manifest.json").read_text())
+    assert manifest["vgreport"]["code"] == manifest_module.code_version()
+    assert manifest["vgreport"]["source_sha256"] == manifest_module.source_sha256()
+    assert manifest["dependencies"]["torch"] == torch.__version__
+    assert manifest["platform"]["cores"] >= 1 and manifest["platform"]["python"].startswith("3.11")
+    assert manifest["threads"] == {"jobs": 1, "torch_threads_per_worker": manifest["threads"]["torch_threads_per_worker"]}
+    assert manifest["device"] == {"name": "cpu"} and manifest["profile"] == "smoke" and manifest["seeds"] == [0]
+    assert manifest["started"] <= manifest["finished"]
+    assert manifest["summary"]["cells"] == 2 and manifest["report"] == "rendered"
+
+
+def test_code_version_without_git_is_the_package_version_and_source_hash(monkeypatch):
+    """Outside a git checkout of itself, the code version is VERSION+src.<12 hex digits of the source hash>."""
+    monkeypatch.setattr(manifest_module, "_git_describe", lambda: None)
+    from vgreport import __version__
+    assert manifest_module.code_version() == f"{__version__}+src.{manifest_module.source_sha256()[:12]}"
+
+
+def test_the_appendix_shows_the_manifest_but_not_the_clock(built):
+    """The report's appendix has the manifest table (code version, spec hashes); never the start or end time,
+    so identical inputs still give an identical report."""
+    page = (built / "report.html").read_text()
+    manifest = json.loads((built / "manifest.json").read_text())
+    text = _text(page[page.index('id="manifest"'):])
+    assert "Code version " + manifest["vgreport"]["code"] in text
+    assert manifest["specs"]["sha256"][:16] in text and "2 (2 distinct configurations)" in text
+    clock = {manifest["started"], manifest["finished"]} - {manifest["measured_at"]}  # the report's date may equal one
+    assert not any(t in page for t in clock), clock
+    table = page[page.index('id="manifest"'):page.index("</table>", page.index('id="manifest"'))]
+    assert "started" not in table and "finished" not in table and "thread" not in table
+
+
+def test_a_reused_report_gets_a_manifest_of_its_own_build(battery, built, tmp_path):
+    """An unchanged rebuild copies the report from the cache but writes a new manifest.json saying so."""
+    out = tmp_path / "again"
+    shutil.copytree(built, out)
+    first = json.loads((out / "manifest.json").read_text())
+    _build(battery, out)
+    second = json.loads((out / "manifest.json").read_text())
+    assert second["report"] == "reused" and second["summary"]["cached"] == 2
+    assert second["started"] >= first["finished"] and second["cells"] == first["cells"]
+
+
+def test_baseline_adds_a_section_with_the_changed_verdicts(battery, built, tmp_path):
+    """build --baseline OLD adds 'Changed since the last edition' with each flipped verdict, old and new;
+    without --baseline the section is absent."""
+    assert 'id="changes"' not in (built / "report.html").read_text()
+    old = json.loads((built / "findings.json").read_text())
+    flipped = next(f for f in old["findings"] if f["id"] == "C4")
+    flipped["verdict"] = "supported"
+    (tmp_path / "old.json").write_text(json.dumps(old))
+    out = tmp_path / "b"
+    shutil.copytree(built / "cache", out / "cache")
+    _build(battery, out, "--baseline", str(tmp_path / "old.json"))
+    page = (out / "report.html").read_text()
+    section = _text(page[page.index('id="changes"'):page.index("</section>", page.index('id="changes"'))])
+    assert "Changed since the last edition" in section
+    assert re.search(r"C4 .*supported .*inconclusive", section), section
+    assert "1 verdict changed" in section and 'href="#changes"' in page
+
+
+def test_baseline_of_the_same_edition_says_nothing_changed(battery, built, tmp_path):
+    """A baseline identical to this build gives a section that says no verdict changed."""
+    out = tmp_path / "b"
+    shutil.copytree(built / "cache", out / "cache")
+    _build(battery, out, "--baseline", str(built))
+    page = (out / "report.html").read_text()
+    assert "No verdict changed" in _text(page[page.index('id="changes"'):])
+
+
+def test_a_missing_baseline_is_one_line_and_writes_nothing(battery, tmp_path):
+    """--baseline naming nothing readable fails before any training, on one line, leaving no output."""
+    out = tmp_path / "b"
+    result = CliRunner().invoke(main, ["build", "--experiments", str(battery), "--out", str(out), "--profile",
+                                       "smoke", "--baseline", str(tmp_path / "nope")])
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: --baseline") and "nope" in lines[0]
+    assert not out.exists()
+
+
+def test_the_cover_abstract_keeps_a_space_between_sentences(battery, built, tmp_path):
+    """No sentence of the abstract is glued to the one before it (trim_blocks eats newlines after tags)."""
+    out = tmp_path / "only"
+    shutil.copytree(built / "cache", out / "cache")
+    _build(battery, out, "--only", "length")
+    for folder in (built, out):
+        page = (folder / "report.html").read_text()
+        start = page.index('class="abstract"')
+        abstract = _text(page[start:page.index("</section>", start)])
+        assert not re.search(r"[a-z][.;:][A-Z]", abstract), abstract
+        assert re.search(r"\w\. This is a smoke build", abstract), abstract
+    assert "Only the length axis was built" in abstract

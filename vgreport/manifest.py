@@ -1,0 +1,127 @@
+"""build/manifest.json: what produced this build, so that two editions can be told apart.
+
+The manifest records the code version, the library versions, the platform, threads and device,
+the profile and options, the seeds, every cell's spec hash (its cache key) and training time, and
+when the build started and finished. It is written with the other outputs; the report's appendix
+shows the part of it that is a function of the report's inputs (`appendix_rows`), never the
+start and end times, so that identical inputs still give an identical report.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__
+
+__all__ = ["now", "source_sha256", "code_version", "platform_info", "cell_rows", "build_manifest", "appendix_rows"]
+
+_PACKAGE = Path(__file__).resolve().parent
+
+
+def now() -> str:
+    """The wall clock, UTC, to the second (start and end of a build)."""
+    return datetime.now(timezone.utc).replace(microsecond=0).isoformat()
+
+
+@lru_cache(maxsize=1)
+def source_sha256() -> str:
+    """SHA-256 of vgreport's own Python source (subpackages included), file names included."""
+    digest = hashlib.sha256()
+    for path in sorted(_PACKAGE.rglob("*.py")):
+        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()
+
+
+def _git_describe() -> str | None:
+    """`git describe --tags --always --dirty` of the repository vgreport runs from, or None when it
+    is not run from a git checkout of itself (an installed wheel inside some other repository's
+    virtual environment must not report that repository's version)."""
+    try:
+        top = subprocess.run(["git", "-C", str(_PACKAGE), "rev-parse", "--show-toplevel"], capture_output=True,
+                             text=True, timeout=5, check=True).stdout.strip()
+        if not top or Path(top).resolve() / "vgreport" != _PACKAGE:
+            return None
+        return subprocess.run(["git", "-C", top, "describe", "--tags", "--always", "--dirty"], capture_output=True,
+                              text=True, timeout=5, check=True).stdout.strip() or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
+def code_version() -> str:
+    """The git description of the checkout (e.g. v0.1.0-12-gabc1234-dirty), else the package
+    version and the first 12 hex digits of the source hash (e.g. 0.1.0+src.3f9a0c1d2e4b)."""
+    return _git_describe() or f"{__version__}+src.{source_sha256()[:12]}"
+
+
+def platform_info() -> dict[str, Any]:
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        cores = os.cpu_count() or 1
+    return {"system": platform.platform(), "machine": platform.machine(), "python": platform.python_version(),
+            "implementation": platform.python_implementation(), "cores": cores}
+
+
+def device_info(device: str) -> dict[str, Any]:
+    info: dict[str, Any] = {"name": device}
+    if device == "cuda":
+        import torch
+        info["gpu"] = torch.cuda.get_device_name(0)
+    return info
+
+
+def cell_rows(cells: Sequence, keys: Sequence[str], records: Sequence[dict]) -> list[dict]:
+    """One row per cell: its label, spec hash (cache key) and the wall time its records state
+    (the time it took when it was computed, in this build or the one that cached it)."""
+    timings = [r for r in records if r.get("metric") == "wall_seconds"]
+    # run_cell writes exactly one wall_seconds record per cell, and execute returns the records
+    # in cell order; check the labels rather than trust the order.
+    matches = len(timings) == len(cells) and all(
+        (r.get("experiment"), r.get("variant"), r.get("seed")) == (c.experiment, c.variant, c.seed)
+        for r, c in zip(timings, cells))
+    return [{"cell": c.label, "key": k, "wall_seconds": float(r["value"]) if matches else None}
+            for c, k, r in zip(cells, keys, timings if matches else [{}] * len(cells))]
+
+
+def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: int, threads: int,
+                   profile: str, options: dict[str, Any], seeds: Sequence[int], cells: list[dict],
+                   summary: dict[str, Any], report: str, started: str) -> dict[str, Any]:
+    keys = sorted({c["key"] for c in cells})
+    return {
+        "vgreport": {"version": __version__, "code": code, "source_sha256": source_sha256()},
+        "profile": profile,
+        "options": options,
+        "dependencies": versions,
+        "platform": platform_info(),
+        "threads": {"jobs": jobs, "torch_threads_per_worker": threads},
+        "device": device_info(device),
+        "seeds": list(seeds),
+        "specs": {"cells": len(cells), "distinct": len(keys),
+                  "sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()},
+        "cells": cells,
+        "summary": {k: v for k, v in summary.items() if k not in ("record_digests", "measured_at")},
+        "report": report,
+        "measured_at": summary.get("measured_at", ""),
+        "started": started,
+        "finished": now(),
+    }
+
+
+def appendix_rows(manifest_part: dict[str, Any]) -> list[tuple[str, str]]:
+    """The rows the report's appendix shows: only what is a function of the report's inputs."""
+    m = manifest_part
+    device = m["device"]["name"] + (f" ({m['device']['gpu']})" if m["device"].get("gpu") else "")
+    p = m["platform"]
+    return [("Code version", m["code"]),
+            ("Profile", m["profile"]),
+            ("Device", device),
+            ("Platform", f"{p['system']}, {p['implementation']} {p['python']}, {p['cores']} cores"),
+            ("Seeds", ", ".join(str(s) for s in m["seeds"]) or "none"),
+            ("Cells", f"{m['specs']['cells']} ({m['specs']['distinct']} distinct configurations)"),
+            ("Spec hashes", f"SHA-256 of the sorted cell keys: {m['specs']['sha256'][:16]}…")]
