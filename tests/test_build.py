@@ -123,7 +123,7 @@ def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, m
         assert (smoke_build / name).read_bytes() == content, f"{name} changed on an unchanged rebuild"
     stored = json.loads(before["findings.json"])
     assert result.verdicts == {f["id"]: f["verdict"] for f in stored["checks"] + stored["findings"]}
-    assert set(result.files) == {"metrics", "findings", "html", "pdf"}
+    assert set(result.files) == {"metrics", "findings", "cell_summary", "manifest", "html", "pdf"}
 
 
 def test_forced_render_writes_the_same_bytes(smoke_build):

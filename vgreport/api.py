@@ -323,7 +323,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
             stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
             # The PDF carries the findings and one row per cell; the full records stay beside it.
-            staged = {"metrics": metrics_path, "findings": findings_path, "cells": cells_path,
+            staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
                       **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
                                 [findings_path, cells_path], staging, formats, templates_dir,
                                 appendix=appendix, changes=changes)}
