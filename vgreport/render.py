@@ -177,6 +177,11 @@ def ci(pair: Any, digits: int = 3) -> str:
     return Markup("[{}, {}]").format(fmt(lo, digits), fmt(hi, digits))
 
 
+def state_word(state) -> str:
+    """A part's three-way state as the prose names it: holds, refuted or undetermined."""
+    return "holds" if state is True else "refuted" if state is False else "undetermined"
+
+
 def verdict_class(verdict: str) -> str:
     """'partly supported' -> 'partly-supported' (a CSS class)."""
     return re.sub(r"[^a-z]+", "-", str(verdict).lower()).strip("-")
@@ -406,7 +411,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
     env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class)
+    env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class, state_word=state_word)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
                        has_template=lambda name: _has_template(env, name))
