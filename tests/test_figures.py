@@ -483,3 +483,11 @@ def test_log_curve_leaves_a_gap_at_zero_instead_of_dropping_to_the_floor(rendere
     moves = re.findall(r"[Mm]", lines[0])
     assert len(moves) == 2, lines[0]  # 1, 0.1 | gap | 1e-20, 0.01
     assert len(_vertices(lines[0])) == 4
+
+
+def test_hero_families_keep_their_slots_whatever_they_are_called():
+    """'plain RNN', 'RNN' and 'IRNN' share the RNN slot; 'attention' and 'transformer' the transformer's; others get free slots."""
+    slots = figures._family_slots(["plain RNN", "LSTM", "GRU", "attention", "RNN", "transformer", "SSM", "MLP"])
+    assert slots["plain RNN"] == slots["RNN"] == 0
+    assert slots["attention"] == slots["transformer"] == 6 and slots["LSTM"] == 1 and slots["GRU"] == 3
+    assert len({slots["SSM"], slots["MLP"], 0, 1, 3, 6}) == 6

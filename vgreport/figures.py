@@ -612,16 +612,17 @@ def rate_vs_theory(series: list[dict]) -> str:
 
 # ---------------------------------------------------------------- the whole story in one figure
 
-# A model family keeps the slot (colour, marker) its models have in the other figures.
-_FAMILY_SLOTS = {"rnn": 0, "lstm": 1, "gru": 3, "transformer": 6}
+# A model family keeps the slot (colour, marker) its models have in the other figures; a family
+# name is matched by the first of these words it contains ("plain RNN" -> rnn, "attention" -> 6).
+_FAMILY_SLOTS = (("lstm", 1), ("gru", 3), ("transformer", 6), ("attention", 6), ("rnn", 0))
 
 
 def _family_slots(families: list[str]) -> dict[str, int]:
-    slots, free = {}, [i for i in range(len(PALETTE)) if i not in _FAMILY_SLOTS.values()]
+    slots, free = {}, [i for i in range(len(PALETTE)) if i not in {slot for _, slot in _FAMILY_SLOTS}]
     for family in families:
         if family not in slots:
-            known = _FAMILY_SLOTS.get(family.lower())
-            slots[family] = known if known is not None else (free.pop(0) if free else len(slots))
+            known = next((slot for word, slot in _FAMILY_SLOTS if word in family.lower()), None)
+            slots[family] = known if known is not None else (free.pop(0) if free else len(slots) % len(PALETTE))
     return slots
 
 
@@ -652,7 +653,7 @@ def hero(points: list[dict], chance: float | None = None,
             seen.add(family)
         rates = [p["rate"] for p in usable] + [0.0]
         span = max(max(rates) - min(rates), 0.2)
-        ax.set_xlim(min(rates) - 0.12 * span, max(rates) + 0.12 * span)
+        ax.set_xlim(min(rates) - 0.12 * span, max(rates) + 0.3 * span)  # room for labels right of rate 0
         ax.set_ylim(-0.04, 1.1)
         ax.axvline(0, gid="bound-0", **_reference(1))
         if chance is not None:
@@ -700,24 +701,36 @@ def _label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> No
         if math.isfinite(lo) and math.isfinite(hi):
             y0, y1 = to_px((p["rate"], lo))[1], to_px((p["rate"], hi))[1]
             obstacles.append(((x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1)), -1, 1.0))
-    for x, y, _ in lines:
+    for x, y, _ in lines:  # owner -3: a label must not sit on a reference line; a leader may cross it
         if x is not None:
             px = to_px((x, 0))[0]
-            obstacles.append(((px - 1.5 * pt, frame.y0, px + 1.5 * pt, frame.y1), -1, 1.0))
+            obstacles.append(((px - 1.5 * pt, frame.y0, px + 1.5 * pt, frame.y1), -3, 1.0))
         else:
             py = to_px((0, y))[1]
-            obstacles.append(((frame.x0, py - 1.5 * pt, frame.x1, py + 1.5 * pt), -1, 1.0))
+            obstacles.append(((frame.x0, py - 1.5 * pt, frame.x1, py + 1.5 * pt), -3, 1.0))
     labels: list[tuple] = []  # boxes of the labels placed so far
+    leaders: list[tuple] = []  # leader lines drawn so far: (start, end) in pixels
 
     def overlap(a, b) -> float:
         return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
 
-    def crossings(start, end) -> float:
-        """How much a leader line from start to end runs through placed labels (sampled)."""
-        steps = np.linspace(0, 1, 12)[1:-1]
-        return sum(100.0 for t in steps for b in labels
-                   if b[0] <= start[0] + t * (end[0] - start[0]) <= b[2]
-                   and b[1] <= start[1] + t * (end[1] - start[1]) <= b[3])
+    def crosses(a, b, c, d) -> bool:
+        """Whether segments ab and cd intersect (strictly)."""
+        def side(p, q, r):
+            return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+        return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
+
+    def crossings(start, end, owner: int) -> float:
+        """How much a leader line from start to end runs through labels, other points' markers and
+        whiskers (sampled), and how many earlier leaders it crosses."""
+        boxes = labels + [o for o, who, weight in obstacles if who == -1 and weight == 1.0]
+        mine = [o for o, who, _ in obstacles if who == owner]
+        samples = [(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
+                   for t in np.linspace(0, 1, 16)[1:-1]]
+        inside = sum(1 for px, py in samples for b in boxes
+                     if b[0] <= px <= b[2] and b[1] <= py <= b[3]
+                     and not any(m[0] <= px <= m[2] and m[1] <= py <= m[3] for m in mine))
+        return 100.0 * inside + 200.0 * sum(crosses(start, end, a, b) for a, b in leaders)
 
     def place(label, spots, owner: int) -> None:
         label.set_in_layout(False)
@@ -734,8 +747,7 @@ def _label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> No
             cost = (sum(weight * overlap(box, o) for o, who, weight in obstacles if who != owner)
                     + sum(overlap(box, b) for b in labels) + 1e3 * outside)
             if math.hypot(*offset) > 12:
-                anchor = to_px(xy)
-                cost += crossings(anchor, ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2))
+                cost += crossings(tuple(to_px(xy)), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), owner)
             if best is None or cost < best[0]:
                 best = (cost, xy, offset, ha, va, box)
             if cost == 0:
@@ -745,6 +757,8 @@ def _label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> No
         label.set_horizontalalignment(ha)
         label.set_verticalalignment(va)
         labels.append(box)
+        if math.hypot(*offset) > 12:
+            leaders.append((tuple(to_px(label.xy)), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)))
 
     (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
     for j, (x, y, text) in enumerate(lines):
