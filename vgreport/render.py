@@ -87,6 +87,7 @@ class ReportContext:
     paper: str = "a4"                     # "a4" | "letter"
     attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
     only_axes: tuple = ()
+    edition: str = "student"              # "student" or "instructor" (adds the answers to the questions)
     manifest_rows: list = field(default_factory=list)       # (name, value) for the appendix (vgreport.manifest)
     changes: dict | None = None           # vgreport.diff.compare(baseline, this build), with --baseline
 
@@ -568,7 +569,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     findings, checks = list(evaluation.findings), list(evaluation.checks)
     figures = _Figures(checks + findings, env)
     env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
-                       math=_math_factory(), diagram=diagram)
+                       math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor")
     claims = [f for f in findings if _is_claim(f)]
     extras = [f for f in findings if not _is_claim(f)]
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
