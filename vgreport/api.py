@@ -299,7 +299,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
-    from .aggregate import records_frame
+    from .aggregate import cell_table, records_frame
     from .findings import evaluate
 
     staging = staging_folder(out)
@@ -309,7 +309,9 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             frame = records_frame(records)
             evaluation = evaluate(frame, battery)
             metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
+            cells_path = staging / "cells.csv"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
+            cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
                        "looks": summary.get("looks", 1), **evaluation.to_json()}
             findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
@@ -320,9 +322,10 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
             stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
-            staged = {"metrics": metrics_path, "findings": findings_path,
+            # The PDF carries the findings and one row per cell; the full records stay beside it.
+            staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
                       **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
-                                [metrics_path, findings_path], staging, formats, templates_dir,
+                                [findings_path, cells_path], staging, formats, templates_dir,
                                 appendix=appendix, changes=changes)}
             if manifest is not None:
                 manifest_path = staging / "manifest.json"
@@ -450,7 +453,7 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     removed = []
     for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
         shutil.rmtree(staging, ignore_errors=True)
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "manifest.json"):
+    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv", "manifest.json"):
         if (out / name).exists():
             (out / name).unlink()
             removed.append(out / name)

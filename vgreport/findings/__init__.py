@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from . import (c2_decay, c3_recency, c4_distance, c5_budget, c6_gates, c7_init, c8_activation, c9_clipping,
-               c10_attention, g1_gate_init, g2_gain, k1_bptt, k2_bound, k3_linear, literature)
+               c10_attention, g1_gate_init, g2_gain, k1_bptt, k2_bound, k3_linear, literature, overview)
 from .base import (CHECK_STATES, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state, combine,
                    plain)
 from .literature import Literature
@@ -34,6 +34,8 @@ class Evaluation:
     checks: list[Result] = field(default_factory=list)
     findings: list[Result] = field(default_factory=list)
     literature: Literature = field(default_factory=Literature)
+    overview: list[dict] = field(default_factory=list)          # the hero figure's points (see overview.py)
+    worked_example: dict = field(default_factory=dict)          # numbers a student can check by hand
 
     @property
     def results(self) -> list[Result]:
@@ -50,7 +52,8 @@ class Evaluation:
     def to_json(self) -> dict:
         return {"checks": [r.to_json() for r in self.checks], "findings": [r.to_json() for r in self.findings],
                 "literature": plain({"items": self.literature.items, "counts": self.literature.counts,
-                                     "references": self.literature.references}, json=True)}
+                                     "references": self.literature.references}, json=True),
+                "overview": plain(self.overview, json=True), "worked_example": plain(self.worked_example, json=True)}
 
 
 def _run(module, ctx: Context) -> Result:
@@ -86,4 +89,6 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
             result = _run(module, ctx)
             (out.checks if result.kind == "check" else out.findings).append(result)
         out.literature = literature.compare(ctx, {r.id: r for r in out.results})
+        out.overview = overview.points(ctx)
+        out.worked_example = overview.worked_example(ctx)
     return out
