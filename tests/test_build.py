@@ -33,8 +33,8 @@ def _text(value: str) -> str:
 
 
 def test_build_writes_all_outputs(smoke_build):
-    """A smoke build leaves report.html, report.pdf, metrics.csv and findings.json."""
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json"):
+    """A smoke build leaves report.html, report.pdf, metrics.csv, findings.json and cells.csv."""
+    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv"):
         assert (smoke_build / name).stat().st_size > 0, name
     assert not list(smoke_build.glob(".*tmp")), "a temporary file was left behind"
 
@@ -46,6 +46,25 @@ def test_metrics_are_tidy_records_of_all_five_axes(smoke_build):
     battery = load_battery(default_experiments_dir(), "smoke")
     assert set(frame["experiment"]) == {e.name for e in battery.experiments}
     assert {"grad_norm_state", "train_loss", "diverged"} <= set(frame["metric"])
+
+
+def test_pdf_carries_findings_and_the_cell_summary_not_the_records(smoke_build):
+    """The PDF attaches findings.json and cells.csv, byte for byte the files beside it; metrics.csv stays outside."""
+    attached = PdfReader(smoke_build / "report.pdf").attachments
+    assert sorted(attached) == ["cells.csv", "findings.json"]
+    for name in attached:
+        assert attached[name] == [(smoke_build / name).read_bytes()], name
+
+
+def test_cell_summary_has_one_row_per_cell_of_the_battery(smoke_build):
+    """cells.csv has the documented columns and exactly one row per cell the build ran."""
+    from vgreport.aggregate import CELL_TABLE_COLUMNS
+
+    cells = pd.read_csv(smoke_build / "cells.csv", keep_default_na=False, na_values=[""])
+    assert list(cells.columns) == CELL_TABLE_COLUMNS
+    assert len(cells) == len(load_battery(default_experiments_dir(), "smoke").cells())
+    assert not cells[["experiment", "variant", "length", "seed", "gain"]].duplicated().any()
+    assert (cells["wall_seconds"] > 0).all()
 
 
 def test_findings_json_has_every_claim_with_a_computed_verdict(smoke_build):
@@ -81,7 +100,7 @@ def test_html_references_nothing_external(smoke_build):
         assert match.group(1).startswith(("#", "data:")), match.group(0)
 
 
-OUTPUTS = ("report.html", "report.pdf", "metrics.csv", "findings.json")
+OUTPUTS = ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv")
 
 
 def _forbid_rendering(monkeypatch):
@@ -104,7 +123,7 @@ def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, m
         assert (smoke_build / name).read_bytes() == content, f"{name} changed on an unchanged rebuild"
     stored = json.loads(before["findings.json"])
     assert result.verdicts == {f["id"]: f["verdict"] for f in stored["checks"] + stored["findings"]}
-    assert set(result.files) == {"metrics", "findings", "html", "pdf"}
+    assert set(result.files) == {"metrics", "findings", "cell_summary", "manifest", "html", "pdf"}
 
 
 def test_forced_render_writes_the_same_bytes(smoke_build):

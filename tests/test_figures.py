@@ -38,8 +38,14 @@ CASES = {
         chance=0.125, xlabel="sequence length", ylabel="accuracy", logx=True),
     "curves": lambda: figures.curves([_curve("RNN", [0.12, 0.13, 0.5, 0.9])], chance=0.125, xlabel="step",
                                      ylabel="accuracy", marks=[{"x": 50, "label": "standard budget"}]),
+    "gradient_vs_lag_cut": lambda: figures.gradient_vs_lag(
+        [_series("tanh", -0.05, 0), _series("sigmoid", -0.4, 1)],
+        [{"label": "bound that grows", "rate": 0.3, "slot": 0}, {"label": "bound that falls", "rate": -2.0}]),
+    "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
+        [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
+        chance=2.08, xlabel="step", ylabel="loss", logy=True),
     "exploding": lambda: figures.exploding(
-        [_curve("clipped", [400.0, 5.0, 1.0, 0.0])], [_curve("clipped", [1e4, 500.0, 60.0, 0.0])],
+        [_curve("clipped", [400.0, 5.0, 1e-6, 0.0])], [_curve("clipped", [1e4, 500.0, 1e-14, 60.0, 0.0])],
         [{"label": "no clipping", "steps": [2, 2, 3], "slot": 1}], chance_loss=math.log(8), clip=1.0),
     "bars": lambda: figures.bars(
         [{"label": "tanh\ndefault init", "mean": 0.4, "lo": 0.1, "hi": 0.7, "per_seed": [0.14, 0.24, 0.83]},
@@ -59,23 +65,58 @@ CASES = {
     "rate_vs_theory": lambda: figures.rate_vs_theory(
         [{"label": "identity", "x": np.log([0.5, 1.0, 1.5]), "mean": np.log([0.5, 1.0, 1.5]),
           "lo": np.log([0.5, 1.0, 1.5]), "hi": np.log([0.5, 1.0, 1.5])}]),
+    "hero": lambda: figures.hero(HERO_POINTS, chance=0.125),
+}
+# Points of the shape the findings feed the hero figure: clustered near chance on purpose.
+HERO_POINTS = [
+    {"label": "RNN, default init", "rate": -0.50, "acc": 0.13, "acc_lo": 0.10, "acc_hi": 0.16, "family": "RNN"},
+    {"label": "RNN, orthogonal init", "rate": -0.046, "acc": 0.90, "acc_lo": 0.83, "acc_hi": 0.96, "family": "RNN"},
+    {"label": "RNN, sigmoid", "rate": -1.45, "acc": 0.125, "acc_lo": 0.11, "acc_hi": 0.14, "family": "RNN"},
+    {"label": "LSTM, default init", "rate": -0.44, "acc": 0.12, "acc_lo": 0.09, "acc_hi": 0.15, "family": "LSTM"},
+    {"label": "LSTM, chrono init", "rate": -0.021, "acc": 1.0, "acc_lo": 0.97, "acc_hi": 1.0, "family": "LSTM"},
+    {"label": "GRU, default init", "rate": -0.42, "acc": 0.12, "acc_lo": 0.09, "acc_hi": 0.15, "family": "GRU"},
+    {"label": "Transformer", "rate": 0.001, "acc": 1.0, "acc_lo": math.nan, "acc_hi": math.nan,
+     "family": "transformer"},
+    {"label": "never probed", "rate": math.nan, "acc": 0.5, "acc_lo": 0.4, "acc_hi": 0.6, "family": "RNN"},
+]
+DIAGRAM_CASES = {name: draw for name, draw in figures.DIAGRAMS.items()}
+# Text each figure must carry as <text> (its series, references and axis labels).
+TEXTS = {
+    "gradient_vs_lag": ["tanh", "sigmoid", "relu", "bound for sigmoid", "distance T − k (steps back in time)"],
+    "gradient_vs_lag_cut": ["bound that grows", "bound that falls", "leaves the plot"],
+    "score_vs_x": ["RNN", "chance", "sequence length", "accuracy"],
+    "curves": ["RNN", "chance", "standard budget", "step"],
+    "curves_log": ["loss", "chance", "10⁻"],
+    "exploding": ["clipped", "no clipping: loss NaN/inf", "clipping threshold 1", "training loss"],
+    "bars": ["tanh", "default init", "one seed", "chance"],
+    "jacobian_check": ["tanh: autograd (line), explicit product (markers)", "relu: bound"],
+    "derivative_ranges": ["sigmoid", "relu", "1/4: the largest possible sigmoid′"],
+    "rate_vs_accuracy": ["tanh", "sigmoid", "chance", "rate 0: no decay"],
+    "rate_vs_theory": ["identity", "bound log(γ·σ_max)", "measured rate per step"],
+    "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σ_max = 1: no decay", "LSTM", "GRU"],
+    "unrolled_rnn": ["diag(f′(a", "W", "L", "backward (dashed)"],
+    "lstm_cell": ["c", "forget f", "gradient: ∂c", "tanh"],
 }
 # Which reference line each figure must carry (as an SVG group id set by the figure code).
 REFERENCE_LINES = {"gradient_vs_lag": "bound", "score_vs_x": "chance", "curves": "chance", "exploding": "chance",
                    "bars": "chance", "jacobian_check": "bound", "derivative_ranges": "bound",
-                   "rate_vs_accuracy": "chance", "rate_vs_theory": "bound"}
+                   "rate_vs_accuracy": "chance", "rate_vs_theory": "bound", "gradient_vs_lag_cut": "bound", "curves_log": "chance",
+                   "hero": "chance"}
 
 
 @pytest.fixture(scope="module")
 def rendered():
-    return {name: make() for name, make in CASES.items()}
+    return {name: make() for name, make in {**CASES, **DIAGRAM_CASES}.items()}
 
 
 def _ids(svg: str) -> list[str]:
     return re.findall(r'\bid="([^"]+)"', svg)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+ALL = sorted(CASES) + sorted(DIAGRAM_CASES)
+
+
+@pytest.mark.parametrize("name", ALL)
 def test_figure_is_valid_inline_svg(rendered, name):
     """Each figure is one well-formed <svg> element with no XML prolog, ready to inline in HTML."""
     svg = rendered[name]
@@ -84,10 +125,10 @@ def test_figure_is_valid_inline_svg(rendered, name):
     assert root.tag == f"{SVG_NS}svg"
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", ALL)
 def test_figure_is_deterministic(rendered, name):
     """Drawing the same data twice gives byte-identical SVG (salted ids, no date)."""
-    assert CASES[name]() == rendered[name]
+    assert {**CASES, **DIAGRAM_CASES}[name]() == rendered[name]
 
 
 @pytest.mark.parametrize("name", sorted(CASES))
@@ -97,25 +138,291 @@ def test_figure_draws_its_reference_line(rendered, name):
     assert any(re.search(rf"-{kind}-\d+$", i) for i in _ids(rendered[name])), kind
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", ALL)
 def test_figure_is_vector_and_small(rendered, name):
-    """No raster images, no metadata date, and under 150 kB, so the PDF stays within its size budget."""
+    """No raster images, no metadata date, and under 40 kB, so the HTML stays within its size budget."""
     svg = rendered[name]
     assert "<image" not in svg and "<metadata" not in svg and "dc:date" not in svg
-    assert len(svg.encode()) < 150_000
+    assert len(svg.encode()) < 40_000
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("name", ALL)
 def test_figure_is_printed_at_text_width(rendered, name):
     """Every figure is exactly 16 cm wide, so its 8–8.5 pt text prints at that size."""
     width = ET.fromstring(rendered[name]).get("width")
     assert width.endswith("pt") and float(width[:-2]) == pytest.approx(16 / 2.54 * 72, abs=0.5)
 
 
-def test_text_sizes_are_at_least_8_points():
-    """The figure style sets no font below 8 pt."""
-    sizes = [v for k, v in figures._STYLE.items() if k.endswith("size") and k != "lines.markersize"]
-    assert sizes and min(sizes) >= 8
+def _size(element) -> float | None:
+    """An element's font size in SVG user units (points here), from its attribute or style."""
+    size = element.get("font-size")
+    if size is None:
+        match = re.search(r"font-size:\s*([\d.]+)", element.get("style", ""))
+        size = match.group(1) if match else None
+    return float(size.removesuffix("px").removesuffix("pt")) if size is not None else None
+
+
+def _texts(svg: str) -> list[tuple[str, float]]:
+    """(text, font size) of every <text> and <tspan> that holds characters; a tspan inherits its text's size."""
+    out = []
+    for text in ET.fromstring(svg).iter(f"{SVG_NS}text"):
+        base = _size(text)
+        if text.text and text.text.strip():
+            out.append((text.text, base))
+        for span in text.iter(f"{SVG_NS}tspan"):
+            if span.text and span.text.strip():
+                out.append((span.text, _size(span) or base))
+    return out
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_figure_text_is_text_of_at_least_8_points(rendered, name):
+    """Labels are <text> (searchable, selectable), none smaller than 8 pt: exponents and subscripts included."""
+    svg = rendered[name]
+    root = ET.fromstring(svg)
+    assert float(root.get("width")[:-2]) == pytest.approx(float(root.get("viewBox").split()[2]), abs=0.01)  # 1 unit = 1 pt
+    texts = _texts(svg)
+    sizes = [size for _, size in texts]
+    assert None not in sizes and min(sizes) >= 8, [t for t in texts if t[1] is None or t[1] < 8]
+    assert "$" not in "".join(t for t, _ in texts)  # no mathtext source leaked in
+    assert "glyph" not in svg.lower()  # no glyph outlines: the text is text
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_figure_shows_its_labels_as_text(rendered, name):
+    """Every series, reference line and axis label of the figure is present as text."""
+    joined = " ".join(t for t, _ in _texts(rendered[name]))
+    for label in TEXTS[name]:
+        assert label in joined, label
+
+
+@pytest.mark.parametrize("name", ALL)
+def test_coordinates_have_at_most_two_decimals(rendered, name):
+    """No coordinate has more than 2 decimals (1/100 pt); scale factors and text content are left alone."""
+    for value in re.findall(r'\s[\w:-]+="([^"]*)"', rendered[name]):
+        assert not re.search(r"\d\.\d{3,}", re.sub(r"(scale|matrix)\([^)]*\)", "", value)), value
+
+
+def test_rounding_keeps_scale_factors():
+    """Rounding touches positions, never a scale factor (0.115 rounded to 0.11 would shrink glyphs by 4%)."""
+    svg = figures.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
+    assert 'transform="translate(12.35 7.89) scale(0.114961 -0.114961)"' in svg
+
+
+def test_log_tick_labels_are_full_size_unicode_powers():
+    """Log-axis labels are plain text: 10⁻⁵, 2×10⁻⁵, 10⁰, and nothing for values that are not positive."""
+    assert figures.power_text(1e-5) == "10⁻⁵"
+    assert figures.power_text(2e-5) == "2×10⁻⁵"
+    assert figures.power_text(1.0) == "10⁰" and figures.power_text(1e12) == "10¹²"
+    assert figures.power_text(0.0) == "" and figures.power_text(math.nan) == ""
+    svg = CASES["gradient_vs_lag"]()
+    assert "10⁻" in svg and "mathdefault" not in svg
+
+
+def _clip_rects(svg: str) -> dict[str, tuple[float, float, float, float]]:
+    root = ET.fromstring(svg)
+    rects = {}
+    for clip in root.iter(f"{SVG_NS}clipPath"):
+        r = clip.find(f"{SVG_NS}rect")
+        x, y, w, h = (float(r.get(k)) for k in ("x", "y", "width", "height"))
+        rects[clip.get("id")] = (x, y, x + w, y + h)
+    return rects
+
+
+def _stroked_lines(svg: str):
+    """(group id, vertices, clip rectangle) of every unfilled, clipped path: the plotted lines."""
+    rects = _clip_rects(svg)
+    root = ET.fromstring(svg)
+    for group in root.iter(f"{SVG_NS}g"):
+        for path in group.findall(f"{SVG_NS}path"):
+            clip = re.fullmatch(r"url\(#(.+)\)", path.get("clip-path", ""))
+            if clip is None or "fill: none" not in path.get("style", ""):
+                continue
+            yield group.get("id", ""), _vertices(path.get("d")), rects[clip.group(1)]
+
+
+def _vertices(d: str) -> list[tuple[float, float]]:
+    """The points of path data made of M/m/L/l/z (absolute or relative, implicit repeats)."""
+    points, x, y, start, command = [], 0.0, 0.0, (0.0, 0.0), "M"
+    tokens = re.findall(r"[MmLlz]|-?\d+(?:\.\d+)?", d)
+    i = 0
+    while i < len(tokens):
+        if tokens[i] in "MmLlz":
+            command = tokens[i]
+            i += 1
+            if command == "z":
+                x, y = start
+                continue
+        dx, dy = float(tokens[i]), float(tokens[i + 1])
+        x, y = (x + dx, y + dy) if command.islower() else (dx, dy)
+        if command in "Mm":
+            start = (x, y)
+            command = "l" if command == "m" else "L"
+        points.append((x, y))
+        i += 2
+    return points
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_every_line_lies_inside_its_axes(rendered, name):
+    """Every plotted line, bounds included, has all its vertices inside its axes: none runs off and gets cut silently."""
+    checked = 0
+    for gid, vertices, (x0, y0, x1, y1) in _stroked_lines(rendered[name]):
+        for x, y in vertices:
+            assert x0 - 0.5 <= x <= x1 + 0.5 and y0 - 0.5 <= y <= y1 + 0.5, (gid, x, y, (x0, y0, x1, y1))
+        checked += 1
+    assert checked
+
+
+def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
+    """A bound beyond the data's range ends exactly at the axes' edge, where a ▲ (or ▼) marks it; the legend says so."""
+    svg = CASES["gradient_vs_lag_cut"]()
+    lines = {gid.split("-", 1)[1]: (v, r) for gid, v, r in _stroked_lines(svg) if re.search(r"-bound-\d+$", gid)}
+    (grows, (x0, y0, x1, y1)), (falls, _) = lines["bound-0"], lines["bound-1"]
+    assert min(y for _, y in grows) == pytest.approx(y0, abs=0.02)  # reaches the top edge, not beyond
+    assert max(y for _, y in falls) == pytest.approx(y1, abs=0.02)  # reaches the bottom edge
+    assert len(re.findall(r'id="[^"]*edge-bound-\d+"', svg)) == 2
+    assert "where a bound leaves the plot (▲ above, ▼ below)" in svg
+
+
+def test_compact_path_data_keeps_every_point():
+    """Relative path data with implicit repeats decodes to the same points, to the hundredth of a point."""
+    d = "M 10 20 L 12.5 21 L 15.25 22 M 40 40 L 41 39.5 z M 1.11 2.22 L 3 4"
+    assert np.allclose(_vertices(figures._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
+    curve = "M " + " L ".join(f"{40 + 4.17 * i:.2f} {200 - 3.3 * i ** 0.5:.2f}" for i in range(50))
+    compact = figures._compact_path(curve)
+    assert len(compact) < 0.7 * len(curve)
+    assert np.allclose(_vertices(compact), _vertices(curve), rtol=0, atol=1e-9)
+
+
+def test_cutting_a_line_at_the_limits_is_exact_in_log_space():
+    """_inside keeps the part of an exponential between the limits and reports where it crosses them."""
+    x = np.array([0.0, 10.0])
+    xs, ys, edges = figures._inside(x, np.exp(0.5 * x), 1e-3, 10.0, log=True)
+    assert xs[0] == 0 and ys[0] == pytest.approx(1.0)
+    assert xs[-1] == pytest.approx(math.log(10) / 0.5) and ys[-1] == pytest.approx(10.0)
+    assert [(round(e[0], 6), e[2]) for e in edges] == [(round(math.log(10) / 0.5, 6), "top")]
+    xs, ys, edges = figures._inside(x, np.exp(3.0 * x), 1e-3, 10.0, log=False)  # straight in linear space
+    assert xs[-1] == pytest.approx(10 * 9 / (math.exp(30) - 1)) and ys[-1] == pytest.approx(10.0)
+    assert [e[2] for e in edges] == ["top"]
+    xs, _, edges = figures._inside(x, np.full(2, 100.0), 1e-3, 10.0, log=True)
+    assert len(xs) == 0 and edges == []  # wholly above: nothing drawn
+
+
+def _dash(pattern) -> str:
+    """A dash pattern (offset, sequence) in one canonical spelling: '0|1,1.5'; solid is '0|'."""
+    offset, sequence = pattern
+    return f"{float(offset):g}|" + ",".join(f"{float(v):g}" for v in (sequence or ()))
+
+
+def _legend_styles(monkeypatch, make) -> list[tuple]:
+    """(dash pattern, marker, label) of every legend entry of the figure `make` draws."""
+    from matplotlib.container import ErrorbarContainer
+
+    drawn = []
+    original = figures._svg
+    monkeypatch.setattr(figures, "_svg", lambda fig: drawn.append(fig) or original(fig))
+    make()
+    styles = []
+    entries = {}
+    for ax in drawn[0].axes:  # the artists behind the legend entries (fig.legend is made from these)
+        entries.update(zip(*reversed(ax.get_legend_handles_labels())))
+    assert entries, "the figure has no legend entries"
+    for text, handle in entries.items():
+        if isinstance(handle, ErrorbarContainer):
+            handle = handle[0]
+        if hasattr(handle, "get_marker"):
+            solid_band = handle.get_linewidth() >= 4  # a range drawn as a thick bar, not a line
+            styles.append((_dash(handle._unscaled_dash_pattern) if handle.get_linestyle() != "None"
+                           and not solid_band else "none", str(handle.get_marker()), text))
+    return styles
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monkeypatch, name):
+    """In every legend each entry differs from the others by dash pattern or marker (colour aside), and a
+    dotted pattern belongs to reference lines only: they carry no marker, models always do."""
+    styles = _legend_styles(monkeypatch, CASES[name])
+    pairs = [(dash, marker) for dash, marker, _ in styles]
+    assert len(pairs) == len(set(pairs)), styles
+    dotted = {_dash(d) for d in figures.REFERENCE_DOTS}
+    for dash, marker, label in styles:
+        if dash in dotted:
+            assert marker == "None", label
+        elif dash != "none" and marker == "None":
+            pytest.fail(f"{label!r}: a line with neither a marker nor a reference pattern")
+
+
+def test_model_and_reference_styles_never_share_a_pattern():
+    """The model dash patterns and the reference dot rhythms are disjoint, and no model is dotted."""
+    models = {str(figures._style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
+    references = {str(d) for d in figures.REFERENCE_DOTS}
+    assert len(models) == len(figures.PALETTE) and not models & references
+    assert ":" not in models
+
+
+def _text_boxes(svg: str) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """Approximate boxes of the point and line labels of a hero SVG, from DejaVu Sans metrics."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    measure = TextToPath()
+    boxes = []
+    root = ET.fromstring(svg)
+    for group in root.iter(f"{SVG_NS}g"):
+        if not re.search(r"-label-(line-)?\d+$", group.get("id", "")):
+            continue
+        text = group.find(f".//{SVG_NS}text")
+        size = _size(text)
+        width = measure.get_text_width_height_descent(text.text, FontProperties(family="DejaVu Sans", size=size),
+                                                      ismath=False)[0]
+        x, y = float(text.get("x")), float(text.get("y"))
+        anchor = re.search(r"text-anchor:\s*(\w+)", text.get("style", "")).group(1)
+        left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
+        boxes.append((text.text, (left, y - 0.75 * size, left + width, y + 0.2 * size)))
+    return boxes
+
+
+def test_hero_labels_every_point_without_overlaps_inside_the_axes(rendered):
+    """Each point with a rate is labelled next to it; no two labels overlap and all lie inside the axes."""
+    svg = rendered["hero"]
+    boxes = _text_boxes(svg)
+    labels = [t for t, _ in boxes]
+    assert sorted(labels) == sorted([p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σ_max = 1: no decay"])
+    assert "never probed" not in svg  # a point without a measured rate is not placed anywhere
+    for i, (a, ba) in enumerate(boxes):
+        for b, bb in boxes[i + 1:]:
+            apart = ba[2] <= bb[0] or bb[2] <= ba[0] or ba[3] <= bb[1] or bb[3] <= ba[1]
+            assert apart, (a, b)
+    (x0, y0, x1, y1), = set(_clip_rects(svg).values())
+    for label, (left, top, right, bottom) in boxes:
+        assert x0 - 1 <= left and right <= x1 + 1 and y0 - 1 <= top and bottom <= y1 + 1, label
+
+
+def test_hero_gives_each_family_its_own_marker(monkeypatch):
+    """Families differ by marker (not only colour), and the legend lists each family once."""
+    styles = _legend_styles(monkeypatch, CASES["hero"])
+    families = {label: marker for _, marker, label in styles}
+    assert set(families) == {"RNN", "LSTM", "GRU", "transformer"}
+    assert len(set(families.values())) == 4
+
+
+@pytest.mark.parametrize("name", sorted(DIAGRAM_CASES))
+def test_diagram_text_fits_inside_the_drawing(rendered, name):
+    """No label of a diagram runs past its edges (widths from DejaVu Sans metrics)."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import TextToPath
+
+    root = ET.fromstring(rendered[name])
+    width = float(root.get("viewBox").split()[2])
+    for text in root.iter(f"{SVG_NS}text"):
+        content = "".join(text.itertext())
+        size = _size(text)
+        w = TextToPath().get_text_width_height_descent(content, FontProperties(family="DejaVu Sans", size=size),
+                                                       ismath=False)[0]
+        x = float(text.get("x"))
+        left = {"start": x, "middle": x - w / 2, "end": x - w}[text.get("text-anchor")]
+        assert left >= 0 and left + w <= width, (content, left, left + w)
 
 
 def test_palette_is_okabe_ito_and_series_differ_without_colour():
@@ -150,12 +457,16 @@ EMPTY = {
     "gradient_vs_lag": lambda: figures.gradient_vs_lag([], [{"label": "bound", "rate": -0.1}]),
     "score_vs_x": lambda: figures.score_vs_x([], chance=0.125, xlabel="T", ylabel="accuracy"),
     "curves": lambda: figures.curves([], chance=0.125, xlabel="step", ylabel="accuracy"),
+    "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
+        [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
+        chance=2.08, xlabel="step", ylabel="loss", logy=True),
     "exploding": lambda: figures.exploding([], [], [{"label": "no clipping", "steps": [2]}], math.log(8), 1.0),
     "bars": lambda: figures.bars([], chance=0.125, ylabel="accuracy"),
     "jacobian_check": lambda: figures.jacobian_check([]),
     "derivative_ranges": lambda: figures.derivative_ranges([]),
     "rate_vs_accuracy": lambda: figures.rate_vs_accuracy([], chance=0.125),
     "rate_vs_theory": lambda: figures.rate_vs_theory([]),
+    "hero": lambda: figures.hero([], chance=0.125),
 }
 
 
@@ -163,3 +474,20 @@ EMPTY = {
 def test_figure_survives_missing_data(name):
     """With no series at all (every run diverged, a subset build) a figure still draws, without warnings."""
     ET.fromstring(EMPTY[name]())
+
+
+def test_log_curve_leaves_a_gap_at_zero_instead_of_dropping_to_the_floor(rendered):
+    """On a log axis a zero is a gap in the line (a new subpath), and the tiny value after it is shown, inside."""
+    lines = [d for d in re.findall(r'<path d="([^"]*)"[^>]*clip-path[^>]*stroke: #0072b2', rendered["curves_log"])]
+    assert len(lines) == 1
+    moves = re.findall(r"[Mm]", lines[0])
+    assert len(moves) == 2, lines[0]  # 1, 0.1 | gap | 1e-20, 0.01
+    assert len(_vertices(lines[0])) == 4
+
+
+def test_hero_families_keep_their_slots_whatever_they_are_called():
+    """'plain RNN', 'RNN' and 'IRNN' share the RNN slot; 'attention' and 'transformer' the transformer's; others get free slots."""
+    slots = figures._family_slots(["plain RNN", "LSTM", "GRU", "attention", "RNN", "transformer", "SSM", "MLP"])
+    assert slots["plain RNN"] == slots["RNN"] == 0
+    assert slots["attention"] == slots["transformer"] == 6 and slots["LSTM"] == 1 and slots["GRU"] == 3
+    assert len({slots["SSM"], slots["MLP"], 0, 1, 3, 6}) == 6

@@ -15,6 +15,7 @@ import pytest
 from pypdf import PdfReader
 
 from vgreport import render
+from vgreport.figures import DIAGRAMS
 from vgreport.findings import Evaluation, Figure, Part, Result
 from vgreport.render import ReportContext, external_references, render_report
 from vgreport.specs import default_experiments_dir, load_battery
@@ -235,7 +236,9 @@ def test_every_figure_and_equation_has_alt_text(a4_report):
         assert 'role="img"' in tag and re.search(r'aria-label="[^"]+"', tag), tag
     assert "Decay: rate −0.0441 per step." in svgs
     figures = sum(len(f.figures) for f in _findings())
-    assert len(re.findall(r"<figure\b", page)) == figures
+    assert len(re.findall(r'<figure class="fig"', page)) == figures
+    assert len(re.findall(r'<figure class="fig diagram"', page)) == len(DIAGRAMS)  # drawn in the notation
+    assert any(alt.startswith("Diagram of a recurrent network unrolled") for alt in svgs)
 
     alts = []
 

@@ -10,9 +10,16 @@ from scipy import stats
 from .schema import RECORD_COLUMNS
 
 __all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
-           "interval", "welch", "wilson", "scalar_by_cell", "eval_curves", "CELL_KEYS"]
+           "interval", "welch", "wilson", "scalar_by_cell", "eval_curves", "cell_table", "CELL_KEYS",
+           "CONFIG_COLUMNS", "CELL_TABLE_COLUMNS"]
 
 CELL_KEYS = ["experiment", "variant", "length", "gain", "seed"]
+# What a cell is: every record column except where and what was measured.
+CONFIG_COLUMNS = [c for c in RECORD_COLUMNS if c not in ("stage", "metric", "step", "time_lag", "value")]
+_CELL_SCALARS = {"trained": ["final_accuracy", "final_mse", "chance", "diverged", "diverged_step", "wall_seconds"],
+                 "init": ["sigma_max_whh"]}
+CELL_TABLE_COLUMNS = (CONFIG_COLUMNS + ["final_accuracy", "final_mse", "chance", "diverged", "diverged_step",
+                                        "decay_rate_init", "decay_r2_init", "sigma_max_whh", "wall_seconds"])
 _TYPES = {"experiment": str, "variant": str, "arch": str, "activation": str, "init": str, "task": str,
           "stage": str, "metric": str}
 
@@ -133,3 +140,27 @@ def welch(a, b, level: float = 0.95) -> dict:
     dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
     half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
     return {"diff": diff, "lo": diff - half, "hi": diff + half}
+
+
+def cell_table(frame: pd.DataFrame) -> pd.DataFrame:
+    """One row per cell (CELL_TABLE_COLUMNS): its configuration, final score, divergence, the decay
+    rate of ‖∂L/∂h_k‖ at initialisation (fit_decay; NaN where the cell has no gradient probe) with
+    its R², σ_max(W_hh) at initialisation and the wall-clock seconds. The summary the PDF carries."""
+    if frame.empty:
+        return pd.DataFrame(columns=CELL_TABLE_COLUMNS)
+    keys = CONFIG_COLUMNS
+    table = frame[keys].drop_duplicates().sort_values(keys).reset_index(drop=True)
+    for stage, metrics in _CELL_SCALARS.items():
+        rows = frame[(frame["stage"] == stage) & frame["metric"].isin(metrics)]
+        wide = rows.groupby(keys + ["metric"], dropna=False)["value"].first().unstack("metric")
+        table = table.merge(wide.reset_index(), on=keys, how="left") if len(wide) else table
+    profiles = frame[(frame["stage"] == "init") & (frame["metric"] == "grad_norm_state")]
+    fits = [{**dict(zip(keys, key)), "decay_rate_init": fit["rate"], "decay_r2_init": fit["r2"]}
+            for key, group in profiles.groupby(keys, dropna=False, sort=True)
+            for fit in [fit_decay(group["time_lag"].to_numpy(), group["value"].to_numpy())]]
+    if fits:
+        table = table.merge(pd.DataFrame(fits), on=keys, how="left")
+    for column in CELL_TABLE_COLUMNS:
+        if column not in table:
+            table[column] = np.nan
+    return table[CELL_TABLE_COLUMNS]

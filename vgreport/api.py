@@ -329,7 +329,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
-    from .aggregate import records_frame
+    from .aggregate import cell_table, records_frame
     from .findings import evaluate
 
     with staging(out) as folder:
@@ -338,7 +338,9 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             frame = records_frame(records)
             evaluation = evaluate(frame, battery)
             metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
+            cells_path = folder / "cells.csv"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
+            cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
             # A build with failed cells says so here and on the cover: a report that lacks cells
             # must not look complete.
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
@@ -352,9 +354,10 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
             stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
-            staged = {"metrics": metrics_path, "findings": findings_path,
+            # The PDF carries the findings and one row per cell; the full records stay beside it.
+            staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
                       **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
-                                [metrics_path, findings_path], folder, formats, templates_dir,
+                                [findings_path, cells_path], folder, formats, templates_dir,
                                 appendix=appendix, changes=changes)}
             if manifest is not None:
                 manifest_path = folder / "manifest.json"

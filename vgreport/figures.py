@@ -3,13 +3,23 @@
 One context manager sets the style and a per-figure hash salt, so the same data always gives
 the same bytes and no figure depends on global state: figures are built on
 `matplotlib.figure.Figure` directly (no pyplot, so no backend is switched for the caller) and
-saved with the SVG canvas. Colours are Okabe-Ito (safe for colour-blind readers); every series
-also differs by line style and marker so the figures survive grayscale printing.
+saved with the SVG canvas.
 
-Sizes are fixed, not "tight": a full-width figure is exactly 16 cm wide (the text width of an
-A4 page with 2 cm margins), so text set at 8-8.5 pt stays at that size when the document shows
-the SVG at its natural width. Glyphs are written as paths (`svg.fonttype: path`): the figures
-look the same in every browser and in WeasyPrint without depending on installed fonts.
+Print rules, each pinned by a test:
+- Sizes are fixed, not "tight": a full-width figure is exactly 16 cm wide (the text width of an A4
+  page with 2 cm margins), so text set at 8-8.5 pt stays at that size at the SVG's natural width.
+  No text is smaller than 8 pt: log axes are labelled 10⁻⁵ with Unicode superscripts at full size
+  (matplotlib's mathtext would set the exponent at 70%, 5.6 pt), and mathtext is off.
+- Text is text (`svg.fonttype: none`): searchable and selectable in the HTML and the PDF, and no
+  glyph outlines repeated in every figure. It names DejaVu Sans (what matplotlib measured the
+  layout with) and falls back to any sans-serif font; WeasyPrint needs DejaVu Sans installed.
+- Coordinates are rounded to 2 decimals (1/100 pt): matplotlib writes 6.
+- Grayscale: every model series differs from the others in colour (Okabe-Ito, safe for
+  colour-blind readers), dash pattern *and* marker. Reference lines (bounds, chance, thresholds)
+  are dotted, thin and carry no marker, a pattern no model uses, so they never look like a model.
+- Every line stays inside its axes: y-limits come from the data, and a bound that leaves them is
+  cut at the edge and marked there with ▲ (above) or ▼ (below), explained in the legend.
+- On log axes, values that are not positive are masked (a gap), never drawn at the floor.
 """
 from __future__ import annotations
 
@@ -23,26 +33,32 @@ import matplotlib
 import matplotlib.style
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 __all__ = ["gradient_vs_lag", "score_vs_x", "curves", "exploding", "bars", "jacobian_check",
-           "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "PALETTE",
-           "FULL_WIDTH_IN"]
+           "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "hero", "unrolled_rnn",
+           "lstm_cell", "DIAGRAMS", "tidy_svg", "power_text", "PALETTE", "LINESTYLES", "MARKERS", "REFERENCE_DOTS", "FULL_WIDTH_IN"]
 
 # Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-LINESTYLES = ["-", "--", "-.", ":", (0, (5, 1, 1, 1)), (0, (3, 1, 1, 1, 1, 1)), (0, (1, 1))]
+# Model series: solid, dashed and dash-dot variants (units of the line width); never dotted.
+LINESTYLES = ["-", (0, (5, 2)), (0, (7, 2, 1.5, 2)), (0, (11, 3)), (0, (7, 2, 1.5, 2, 1.5, 2)), (0, (3, 1.5)),
+              (0, (11, 2, 3, 2))]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
-REFERENCE = "#555555"  # bound and chance lines: gray, so they never look like a model
+# Reference lines (bounds, chance, thresholds): dotted, each one in a figure a different rhythm.
+REFERENCE_DOTS = [(0, (1, 1.5)), (0, (1, 3.5)), (0, (1, 1.5, 1, 1.5, 1, 5)), (0, (1, 6))]
+REFERENCE = "#555555"  # gray, unless a bound belongs to one model (then that model's colour)
 FULL_WIDTH_IN = 16 / 2.54  # the printed text width
 HEIGHT_IN = 2.6
+MIN_TEXT_PT = 8
 
 _STYLE = {
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 8.5, "axes.labelsize": 8.5,
     "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8, "legend.frameon": False,
-    "legend.handlelength": 2.6, "axes.spines.top": False, "axes.spines.right": False,
+    "legend.handlelength": 3.2, "axes.spines.top": False, "axes.spines.right": False,
     "axes.grid": True, "grid.color": "#dddddd", "grid.linewidth": 0.5, "lines.linewidth": 1.4,
-    "lines.markersize": 4, "svg.fonttype": "path", "figure.dpi": 72, "path.simplify": True,
-    "axes.formatter.use_mathtext": True, "mathtext.fontset": "dejavusans",
+    "lines.markersize": 4, "svg.fonttype": "none", "figure.dpi": 72, "path.simplify": True,
+    "axes.formatter.use_mathtext": False, "text.parse_math": False, "axes.unicode_minus": True,
     "figure.constrained_layout.h_pad": 0.03, "figure.constrained_layout.w_pad": 0.03,
 }
 
@@ -61,23 +77,113 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    text = buffer.getvalue()
+    return tidy_svg(buffer.getvalue())
+
+
+_LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\d.])")  # "453.543307pt" too
+_TRAILING_ZEROS = re.compile(r"(?<![\w.])(-?\d+)\.(\d*[1-9])?0+(?![\d.])")  # 248.50 -> 248.5, 3.00 -> 3
+_ATTRIBUTE = re.compile(r'(\s[\w:-]+=")([^"]*)(")')
+
+
+def _two_decimals(match: re.Match) -> str:
+    text = f"{float(match.group(0)):.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def tidy_svg(text: str) -> str:
+    """Inline-ready SVG: no prolog or metadata, coordinates rounded to 2 decimals (text content and
+    scale factors are left alone), path data on one line, no `rotate(-0 …)`, a sans-serif fallback
+    font, and ids unique to this figure."""
     text = text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
     text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
-    return _unique_ids(text)
+
+    def attribute(m: re.Match) -> str:
+        if m.group(1).strip() == 'transform="':  # positions rounded; scale factors keep their digits
+            value = re.sub(r"(translate|rotate)\(([^)]*)\)",
+                           lambda t: f"{t.group(1)}({_LONG_DECIMAL.sub(_two_decimals, t.group(2))})", m.group(2))
+        else:
+            value = _LONG_DECIMAL.sub(_two_decimals, m.group(2))
+        value = _TRAILING_ZEROS.sub(lambda z: z.group(1) + (f".{z.group(2)}" if z.group(2) else ""), value)
+        if m.group(1).strip() == 'd="':
+            value = _compact_path(" ".join(value.split()))
+        return m.group(1) + value + m.group(3)
+    text = _ATTRIBUTE.sub(attribute, text)
+    text = re.sub(r"\n[ \t]+<", "\n<", text)  # no indentation (a tenth of the bytes)
+    text = re.sub(r'\s+transform="rotate\(-?0 [^")]*\)"', "", text)
+    text = re.sub(r"font-family: ('[^';\"]*')(?=[;\"])", r"font-family: \1, sans-serif", text)
+    return _unique_ids(_referenced_ids_only(text))
+
+
+# ids the figure code sets on purpose (gid): reference lines, found by tests and readers' tools
+_KEPT_IDS = re.compile(r"(bound|chance|threshold|edge|point|label)-")
+
+
+def _referenced_ids_only(svg: str) -> str:
+    """Drop the ids matplotlib puts on every group (axes_1, line2d_7, ...) that nothing points
+    at: they were a fifth of the bytes of an inline figure."""
+    used = set(re.findall(r'href="#([^"]+)"', svg)) | set(re.findall(r"url\(#([^)]+)\)", svg))
+    return re.sub(r'\sid="([^"]+)"', lambda m: m.group(0) if m.group(1) in used or _KEPT_IDS.match(m.group(1))
+                  else "", svg)
+
+
+def _hundredths(value: int) -> str:
+    text = f"{value / 100:.2f}".rstrip("0").rstrip(".")
+    return "0" if text in ("-0", "") else text
+
+
+def _compact_path(d: str) -> str:
+    """Path data of moves and lines in relative form with implicit repeats: 'M 10 20 L 12.5 21 L 15 22'
+    -> 'M 10 20 l 2.5 1 2.5 1' (a third shorter; exact, as it works in whole hundredths of a point).
+    Paths with curves are left as they are."""
+    tokens = d.split()
+    if any(t.isalpha() and t not in "MLz" for t in tokens):
+        return d
+    out, command = [], None
+    x = y = start_x = start_y = 0
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if token == "z":
+            out.append("z")
+            x, y, command = start_x, start_y, None
+            i += 1
+            continue
+        nx, ny = round(float(tokens[i + 1]) * 100), round(float(tokens[i + 2]) * 100)
+        if token == "M" and not out:  # the first point stays absolute
+            out += ["M", _hundredths(nx), _hundredths(ny)]
+            command = "M"
+        else:
+            letter = "m" if token == "M" else "l"
+            if letter != command or letter == "m":
+                out.append(letter)
+            out += [_hundredths(nx - x), _hundredths(ny - y)]
+            command = letter
+        if token == "M":
+            start_x, start_y = nx, ny
+        x, y = nx, ny
+        i += 3
+    return " ".join(out)
 
 
 def _unique_ids(svg: str) -> str:
-    """Prefix every id with a digest of the figure, so many inline SVGs share one HTML page."""
-    ids = set(re.findall(r'\bid="([^"]+)"', svg))
-    prefix = "f" + hashlib.sha256(svg.encode()).hexdigest()[:8] + "-"
+    """Prefix every id with a digest of the figure, so many inline SVGs share one HTML page; the
+    hashed ids matplotlib gives clip paths and markers become short counters (every use repeats them)."""
+    ids = list(dict.fromkeys(re.findall(r'\bid="([^"]+)"', svg)))
+    prefix = "f" + hashlib.sha256(svg.encode()).hexdigest()[:6] + "-"
+    names = {name: prefix + (name if _KEPT_IDS.match(name) else f"{i:x}") for i, name in enumerate(ids)}
     return re.sub(r'(\bid="|href="#|url\(#)([^")]+)',
-                  lambda m: m.group(1) + (prefix + m.group(2) if m.group(2) in ids else m.group(2)), svg)
+                  lambda m: m.group(1) + names.get(m.group(2), m.group(2)), svg)
 
 
 def _style(i: int) -> dict:
+    """A model series: colour, dash pattern and marker, all three different from every other slot."""
     return {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
             "marker": MARKERS[i % len(MARKERS)]}
+
+
+def _reference(j: int = 0, color: str = REFERENCE) -> dict:
+    """A reference line: thin, dotted (rhythm j), no marker."""
+    return {"color": color, "linestyle": REFERENCE_DOTS[j % len(REFERENCE_DOTS)], "linewidth": 1.1}
 
 
 def _slot(series: dict, i: int) -> int:
@@ -99,10 +205,17 @@ def _legend(fig: Figure, ax) -> None:
     if not handles:
         return
     longest = max(len(label) for label in labels)
-    per_column_in = 0.05 * longest + 0.7  # 8 pt DejaVu Sans: ~3.6 pt per character, plus handle and gap
+    per_column_in = 0.05 * longest + 0.8  # 8 pt DejaVu Sans: ~3.6 pt per character, plus handle and gap
     ncols = max(1, min(len(labels), int((fig.get_figwidth() - 0.2) / per_column_in)))
+    _grow_for_legend(fig, math.ceil(len(labels) / ncols))
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, borderaxespad=0.2,
                columnspacing=1.2)
+
+
+def _grow_for_legend(fig: Figure, rows: int) -> None:
+    """A legend of more than three rows makes the figure taller instead of squashing the axes."""
+    if rows > 3:
+        fig.set_figheight(fig.get_figheight() + (rows - 3) * 0.17)  # one 8 pt row with its spacing
 
 
 def _finite(values) -> np.ndarray:
@@ -110,10 +223,100 @@ def _finite(values) -> np.ndarray:
     return arr[np.isfinite(arr)]
 
 
-def _positive(values, floor: float = 1e-300) -> np.ndarray:
-    """For log axes: zeros (a dead ReLU gradient) and NaN become NaN, which matplotlib skips."""
+def _positive(values) -> np.ndarray:
+    """For log axes: zeros (a dead ReLU gradient), negatives and NaN become NaN, which matplotlib
+    leaves as a gap instead of drawing the line down to the bottom edge."""
     arr = np.asarray(values, float)
-    return np.where(np.isfinite(arr) & (arr > floor), arr, np.nan)
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isfinite(arr) & (arr > 0), arr, np.nan)
+
+
+_SUPERSCRIPTS = str.maketrans("-0123456789", "⁻⁰¹²³⁴⁵⁶⁷⁸⁹")
+
+
+def power_text(value: float, _position=None) -> str:
+    """A log-axis tick label as plain text at full size: 10⁻⁵, 2×10⁻⁵ ('' for values ≤ 0)."""
+    if not (math.isfinite(value) and value > 0):
+        return ""
+    exponent = math.floor(math.log10(value) + 1e-9)
+    mantissa = round(value / 10.0 ** exponent, 6)
+    power = "10" + str(exponent).translate(_SUPERSCRIPTS)
+    return power if mantissa == 1 else f"{mantissa:g}×{power}"
+
+
+def _log_axis(ax, which: str = "y") -> None:
+    """Log scale with full-size 10ⁿ labels; within about a decade, 1-2-5 ticks so there are some."""
+    axis = ax.yaxis if which == "y" else ax.xaxis
+    (ax.set_yscale if which == "y" else ax.set_xscale)("log")
+    low, high = ax.get_ylim() if which == "y" else ax.get_xlim()
+    decades = math.log10(high / low) if 0 < low < high else 0.0
+    axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)) if decades < 1.3 else LogLocator(numticks=7))
+    axis.set_major_formatter(FuncFormatter(power_text))
+    axis.set_minor_formatter(NullFormatter())
+
+
+def _inside(x, y, low: float, high: float, log: bool):
+    """The parts of the polyline (x, y) with low ≤ y ≤ high (straight lines in log space on a log
+    axis), cut exactly at the limits, NaN between parts; and the edge points where it crosses a
+    limit: (x, y, "top" | "bottom")."""
+    x = np.asarray(x, float)
+    y = np.asarray(y, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        t = np.where(y > 0, np.log(y), -np.inf) if log else y
+    t_low, t_high = (math.log(low), math.log(high)) if log else (low, high)
+    xs, ts, edges = [], [], []
+    for i in range(len(x) - 1):
+        x0, x1, t0, t1 = x[i], x[i + 1], t[i], t[i + 1]
+        if np.isnan(t0) or np.isnan(t1) or not (np.isfinite(x0) and np.isfinite(x1)):
+            continue
+        t0, t1 = np.clip(t0, -1e300, 1e300), np.clip(t1, -1e300, 1e300)
+        if t0 == t1:
+            if not t_low <= t0 <= t_high:
+                continue
+            s0, s1 = 0.0, 1.0
+        else:
+            a, b = (t_low - t0) / (t1 - t0), (t_high - t0) / (t1 - t0)
+            s0, s1 = max(0.0, min(a, b)), min(1.0, max(a, b))
+            if s0 > s1:
+                continue
+        p0 = (x0 + s0 * (x1 - x0), t0 + s0 * (t1 - t0))
+        p1 = (x0 + s1 * (x1 - x0), t0 + s1 * (t1 - t0))
+        if not xs or (xs[-1], ts[-1]) != p0:
+            if xs:
+                xs.append(np.nan)
+                ts.append(np.nan)
+            xs.append(p0[0])
+            ts.append(p0[1])
+        xs.append(p1[0])
+        ts.append(p1[1])
+        for s, point, outside in ((s0, p0, t0), (s1, p1, t1)):
+            if 0 < s < 1 or (s in (0.0, 1.0) and not t_low <= outside <= t_high):
+                edges.append((point[0], point[1], "top" if outside > t_high else "bottom"))
+    out = np.exp(ts) if log else np.asarray(ts, float)
+    edges = [(ex, math.exp(et) if log else et, side) for ex, et, side in edges]
+    return np.asarray(xs, float), np.asarray(out, float), edges
+
+
+def _bound(ax, x, y, label: str, style: dict, gid: str, log: bool) -> bool:
+    """Draw a reference curve inside the axes' current y-limits, ▲/▼ where it leaves them;
+    returns whether it was cut."""
+    low, high = ax.get_ylim()
+    xs, ys, edges = _inside(x, y, low, high, log)
+    if not len(xs):
+        ends = _finite(y)
+        where = "above" if ends.size and ends.min() > high else "below"
+        label = f"{label} (entirely {where} the plotted range)"
+    ax.plot(xs, ys, label=label, gid=gid, **style)
+    for ex, ey, side in edges:
+        ax.plot([ex], [ey], linestyle="none", marker="^" if side == "top" else "v", markersize=6,
+                color=style["color"], clip_on=False, gid=f"edge-{gid}")
+    return bool(edges)
+
+
+def _edge_note(ax) -> None:
+    """A legend entry explaining the ▲/▼ marks of bounds that leave the axes."""
+    ax.plot([], [], linestyle="none", marker="^", markersize=6, color=REFERENCE,
+            label="where a bound leaves the plot (▲ above, ▼ below); it goes on beyond the axes")
 
 
 def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖∂L/∂h_k‖ / ‖∂L/∂h_T‖",
@@ -121,7 +324,8 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
     """Log-scale ratio against lag, band over seeds; bound lines exp(rate·lag).
 
     Each series: label, lags, mean, optional lo/hi (band), optional slot. Each bound: label, rate
-    (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn thin in that series' colour)."""
+    (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour).
+    The y-limits come from the series; a bound that leaves them is cut there and marked ▲/▼."""
     with _figure(_key("lag", ylabel, [s["label"] for s in series], [b["label"] for b in bounds]),
                  height=height) as (fig, ax):
         top_lag, values = 1.0, []
@@ -140,17 +344,21 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
         data = np.concatenate(values) if values else np.array([])
         low = float(data.min()) if data.size else 1e-3
         high = float(data.max()) if data.size else 1.0
-        grid = np.linspace(0, top_lag, 60)
+        ax.set_yscale("log")
+        ax.set_ylim(max(low / 5, 1e-300), max(high * 5, low * 10))
+        ax.set_xlim(0, top_lag)
+        grid = np.linspace(0, top_lag, 61)
+        cut = False
         for j, b in enumerate(bounds):
             rate = b.get("rate")
             if rate is None or not math.isfinite(rate):
                 continue
             color = PALETTE[int(b["slot"]) % len(PALETTE)] if "slot" in b else REFERENCE
-            ax.plot(grid, np.exp(rate * grid), color=color, linestyle=(0, (4, 2 + 2 * j)),
-                    linewidth=0.9, label=b["label"], gid=f"bound-{j}")
-        ax.set_yscale("log")
-        ax.set_ylim(max(low / 5, 1e-300), max(high * 5, low * 10))
-        ax.set_xlim(0, top_lag)
+            cut |= _bound(ax, grid, np.exp(rate * grid), b["label"], _reference(j, color), f"bound-{j}", log=True)
+        if cut:
+            _edge_note(ax)
+        _log_axis(ax, "y")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))  # lags are whole steps
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         _legend(fig, ax)
@@ -171,7 +379,7 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             ax.errorbar(x, mean, yerr=np.clip(np.vstack([mean - lo, hi - mean]), 0, None), label=s["label"],
                         capsize=2.5, color=style["color"], linestyle=style["linestyle"], marker=style["marker"])
         if chance is not None:
-            ax.axhline(chance, color=REFERENCE, linestyle=":", linewidth=1.2, label=chance_label, gid="chance-0")
+            ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         if logx:
             ax.set_xscale("log")
         xs = sorted({float(v) for s in series for v in s["x"]})
@@ -193,58 +401,80 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
            marks: list[dict] = (), chance_label: str = "chance", height: float = HEIGHT_IN + 0.4) -> str:
     """Training curves: mean line with a band per series; chance line; vertical marks (x, label)."""
     with _figure(_key("curves", xlabel, ylabel, [s["label"] for s in series]), height=height) as (fig, ax):
-        _draw_curves(ax, series, logy)
+        values = _draw_curves(ax, series, logy)
         if chance is not None:
-            ax.axhline(chance, color=REFERENCE, linestyle=":", linewidth=1.2, label=chance_label, gid="chance-0")
+            ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         for m in marks:
-            ax.axvline(m["x"], color="#888888", linewidth=0.9, linestyle="-.", label=m.get("label"))
+            ax.axvline(m["x"], label=m.get("label"), **_reference(2))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if not logy and chance is not None and chance < 1:
             ax.set_ylim(0, 1.05)
+        if logy:
+            ax.set_ylim(*_log_limits(values, (chance,) if chance is not None else ()))
+            _log_axis(ax, "y")
         _legend(fig, ax)
         return _svg(fig)
 
 
-def _draw_curves(ax, series: list[dict], logy: bool) -> None:
+def _draw_curves(ax, series: list[dict], logy: bool) -> list[np.ndarray]:
+    """Mean lines with bands; returns the values the y-limits must show: every mean and the bands'
+    upper ends. A band's lower end may leave the axes (a clipped fill): an arithmetic interval
+    reaches down to almost 0, and on a log axis that would stretch the plot over many decades."""
+    values = []
     for i, s in enumerate(series):
         x = np.asarray(s["x"], float)
         style = _style(_slot(s, i))
         mean = _positive(s["mean"]) if logy else np.asarray(s["mean"], float)
         ax.plot(x, mean, label=s["label"], markevery=_markevery(len(x)), **style)
+        values.append(_finite(mean))
         if "lo" in s and "hi" in s and len(x) > 1:
             lo, hi = (_positive(s["lo"]), _positive(s["hi"])) if logy else (s["lo"], s["hi"])
             ax.fill_between(x, lo, hi, color=style["color"], alpha=0.15, linewidth=0)
+            values.append(_finite(hi))
     if logy:
         ax.set_yscale("log")
+    return values
 
 
-def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_loss: float, clip: float | None,
-              floor: float = 1e-3) -> str:
+def _log_limits(values: list[np.ndarray], extra: tuple = (), floor: float = 1e-300) -> tuple[float, float]:
+    """y-limits of a log panel from its data: a factor 3 of room each side (so every line is inside)."""
+    data = np.concatenate([v for v in values if v.size] + [np.asarray(extra, float)]) if values or extra \
+        else np.array([])
+    data = data[np.isfinite(data) & (data > 0)]
+    if not data.size:
+        return floor, 1.0
+    return max(float(data.min()) / 3, floor), max(float(data.max()) * 3, float(data.min()) * 10)
+
+
+def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_loss: float,
+              clip: float | None) -> str:
     """Two log-scale panels: training loss with the chance-level loss, and the gradient norm before clipping.
 
     `diverged`: one dict per series that diverged (label, steps: list of divergence steps, slot);
-    each divergence is drawn as an ✕ at its step near the loss panel's top. Values below `floor`
-    (a float32 loss of exactly 0) leave the panel at its bottom edge."""
+    each divergence is drawn as an ✕ at its step near the loss panel's top. Zeros (a float32 loss
+    of exactly 0) and NaN are gaps; y-limits come from the data, so every line stays inside."""
     with _figure(_key("exploding", [s["label"] for s in loss + norm]), height=HEIGHT_IN + 0.4, ncols=2) as (fig, axes):
         left, right = axes
-        _draw_curves(left, loss, logy=True)
-        left.axhline(chance_loss, color=REFERENCE, linestyle=":", linewidth=1.2, gid="chance-0",
-                     label=f"chance: loss of a uniform guess ({chance_loss:.2f})")
-        tops = [float(np.nanmax(_positive(s["hi"]))) for s in loss if np.isfinite(_positive(s["hi"])).any()]
-        top = max([chance_loss * 10] + [t * 3 for t in tops])
+        values = _draw_curves(left, loss, logy=True)
+        left.axhline(chance_loss, gid="chance-0", label=f"chance: loss of a uniform guess ({chance_loss:.2f})",
+                     **_reference(0))
+        bottom, top = _log_limits(values, (chance_loss,))
+        top = max(top, chance_loss * 10)
         for d in diverged:
             style = _style(d.get("slot", 0))
             steps = np.asarray(d["steps"], float)
             left.plot(steps, np.full(len(steps), top / 2), linestyle="none", marker="X", markersize=7,
                       color=style["color"], label=f"{d['label']}: loss NaN/inf (✕ at the step)")
-        left.set_ylim(floor, top)
+        left.set_ylim(bottom, top)
+        _log_axis(left, "y")
         left.set_xlabel("training step")
         left.set_ylabel("training loss")
-        _draw_curves(right, norm, logy=True)
+        values = _draw_curves(right, norm, logy=True)
         if clip is not None:
-            right.axhline(clip, color=REFERENCE, linestyle="--", linewidth=1.0, label=f"clipping threshold {clip:g}", gid="threshold-0")
-        right.set_ylim(bottom=floor)
+            right.axhline(clip, label=f"clipping threshold {clip:g}", gid="threshold-0", **_reference(1))
+        right.set_ylim(*_log_limits(values, (clip,) if clip is not None else ()))
+        _log_axis(right, "y")
         right.set_xlabel("training step")
         right.set_ylabel("gradient norm before clipping")
         handles, labels = [], []
@@ -253,6 +483,7 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
+        _grow_for_legend(fig, math.ceil(len(labels) / 2))
         fig.legend(handles, labels, loc="outside lower center", ncols=2, borderaxespad=0.2)
         return _svg(fig)
 
@@ -271,7 +502,7 @@ def bars(rows: list[dict], chance: float | None, ylabel: str, chance_label: str 
             ax.plot(i + np.linspace(-0.12, 0.12, len(seeds)) if len(seeds) > 1 else np.full(len(seeds), i), seeds,
                     "o", color="#000000", markersize=3, markerfacecolor="white")
         if chance is not None:
-            ax.axhline(chance, color=REFERENCE, linestyle=":", linewidth=1.2, label=chance_label, gid="chance-0")
+            ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         ax.plot([], [], "o", color="#000000", markersize=3, markerfacecolor="white", label="one seed")
         ax.set_xticks(range(len(rows)))
         ax.set_xticklabels([r["label"] for r in rows])
@@ -282,7 +513,7 @@ def bars(rows: list[dict], chance: float | None, ylabel: str, chance_label: str 
 
 
 def jacobian_check(series: list[dict]) -> str:
-    """Autograd ratio (line), explicit Jacobian product (hollow markers), operator-norm bound (dashed)."""
+    """Autograd ratio (line), explicit Jacobian product (hollow markers), operator-norm bound (dotted)."""
     with _figure(_key("jacobian", [s["label"] for s in series]), height=HEIGHT_IN + 0.5) as (fig, ax):
         values = []
         for i, s in enumerate(series):
@@ -290,20 +521,20 @@ def jacobian_check(series: list[dict]) -> str:
             lags = np.asarray(s["lags"], float)
             measured = _positive(s["measured"])
             values += [_finite(measured), _finite(_positive(s["opnorm"]))]
-            ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"], label=f"{s['label']}: autograd")
+            ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"])
             every = _markevery(len(lags))
             ax.plot(lags[::every], _positive(s["chain"])[::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
-            ax.plot(lags, _positive(s["opnorm"]), color=style["color"], linestyle=(0, (1.5, 1.5)), linewidth=0.9,
-                    gid=f"bound-{i}")
-        ax.plot([], [], color=REFERENCE, linestyle="none", marker="o", markerfacecolor="none",
-                label="explicit product of Jacobians (markers)")
-        ax.plot([], [], color=REFERENCE, linestyle=(0, (1.5, 1.5)), linewidth=0.9,
-                label="bound ‖Π J_j‖₂ (dotted, per activation)")
-        data = np.concatenate(values) if values else np.array([1.0])
+            ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
+                    markerfacecolor="none", label=f"{s['label']}: autograd (line), explicit product (markers)")
+            ax.plot(lags, _positive(s["opnorm"]), gid=f"bound-{i}", label=f"{s['label']}: bound ‖Π J_j‖₂",
+                    **_reference(i, style["color"]))
+        data = np.concatenate(values) if values else np.array([])
         ax.set_yscale("log")
         if data.size:
-            ax.set_ylim(max(float(data.min()) / 5, 1e-300), float(data.max()) * 5)
+            ax.set_ylim(max(float(data.min()) / 5, 1e-300), max(float(data.max()) * 5, float(data.min()) * 10))
+        _log_axis(ax, "y")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("distance T − k (steps back in time)")
         ax.set_ylabel("‖∂L/∂h_k‖ / ‖∂L/∂h_T‖")
         _legend(fig, ax)
@@ -320,8 +551,8 @@ def derivative_ranges(rows: list[dict]) -> str:
                 ax.plot([r["p50"]], [i], marker="|", markersize=13, markeredgewidth=1.6, color="#000000", linestyle="none")
             ax.plot([r["mean"]], [i], marker=style["marker"], color=style["color"], markeredgecolor="#000000",
                     linestyle="none", markersize=6)
-        ax.axvline(0.25, color=REFERENCE, linestyle="--", linewidth=1.0, label="1/4: the largest possible sigmoid′", gid="bound-0")
-        ax.axvline(1.0, color=REFERENCE, linestyle=":", linewidth=1.0, label="1: the largest tanh′, ReLU′, identity′")
+        ax.axvline(0.25, label="1/4: the largest possible sigmoid′", gid="bound-0", **_reference(0))
+        ax.axvline(1.0, label="1: the largest tanh′, ReLU′, identity′", gid="bound-1", **_reference(1))
         ax.plot([], [], color="#999999", linewidth=7, alpha=0.55, label="10th–90th percentile")
         ax.plot([], [], marker="|", markersize=10, markeredgewidth=1.6, color="#000000", linestyle="none", label="median")
         ax.plot([], [], marker="o", color="#999999", markeredgecolor="#000000", linestyle="none", label="mean")
@@ -345,8 +576,8 @@ def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
                         marker=style["marker"], color=style["color"], capsize=3, linestyle="none", label=r["label"],
                         markersize=6)
         if chance is not None:
-            ax.axhline(chance, color=REFERENCE, linestyle=":", linewidth=1.2, label="chance", gid="chance-0")
-        ax.axvline(0, color=REFERENCE, linestyle="--", linewidth=0.9, label="rate 0: no decay")
+            ax.axhline(chance, label="chance", gid="chance-0", **_reference(0))
+        ax.axvline(0, label="rate 0: no decay", **_reference(1))
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("per-step rate of log‖∂L/∂h_k‖ at initialisation (0 = no decay)")
         ax.set_ylabel("final recall accuracy")
@@ -360,8 +591,8 @@ def rate_vs_theory(series: list[dict]) -> str:
         xs = np.concatenate([np.asarray(s["x"], float) for s in series]) if series else np.array([0.0])
         xs = xs[np.isfinite(xs)] if np.isfinite(xs).any() else np.array([0.0])
         grid = np.linspace(xs.min() - 0.05, xs.max() + 0.05, 20)
-        ax.plot(grid, grid, color=REFERENCE, linestyle="--", linewidth=1.0,
-                label="bound log(γ·σ_max) = log(γ·g): exact for the linear RNN", gid="bound-0")
+        ax.plot(grid, grid, label="bound log(γ·σ_max) = log(γ·g): exact for the linear RNN", gid="bound-0",
+                **_reference(0))
         for i, s in enumerate(series):
             mean = np.asarray(s["mean"], float)
             lo = np.where(np.isfinite(s["lo"]), s["lo"], mean)
@@ -378,3 +609,359 @@ def rate_vs_theory(series: list[dict]) -> str:
         _legend(fig, ax)
         return _svg(fig)
 
+
+# ---------------------------------------------------------------- the whole story in one figure
+
+# A model family keeps the slot (colour, marker) its models have in the other figures; a family
+# name is matched by the first of these words it contains ("plain RNN" -> rnn, "attention" -> 6).
+_FAMILY_SLOTS = (("lstm", 1), ("gru", 3), ("transformer", 6), ("attention", 6), ("rnn", 0))
+
+
+def _family_slots(families: list[str]) -> dict[str, int]:
+    slots, free = {}, [i for i in range(len(PALETTE)) if i not in {slot for _, slot in _FAMILY_SLOTS}]
+    for family in families:
+        if family not in slots:
+            known = next((slot for word, slot in _FAMILY_SLOTS if word in family.lower()), None)
+            slots[family] = known if known is not None else (free.pop(0) if free else len(slots) % len(PALETTE))
+    return slots
+
+
+def hero(points: list[dict], chance: float | None = None,
+         xlabel: str = "gradient decay rate per step at initialisation (slope of log‖∂L/∂h_k‖)",
+         ylabel: str = "final accuracy at the longest length", chance_label: str = "chance",
+         boundary_label: str = "γ·σ_max = 1: no decay", height: float = HEIGHT_IN + 1.2) -> str:
+    """Every model and initialisation as one point: decay rate at initialisation (x) against the
+    final accuracy at the longest length (y, 95% whiskers), each point labelled next to it.
+
+    points: dicts with label, rate, acc, acc_lo, acc_hi, family (RNN, LSTM, GRU, transformer, ...:
+    one colour and marker per family). A vertical line at rate 0 marks γ·σ_max = 1, where the
+    bound no longer forces decay; a horizontal one marks chance."""
+    usable = [p for p in points if math.isfinite(p.get("rate", math.nan)) and math.isfinite(p.get("acc", math.nan))]
+    slots = _family_slots([str(p.get("family", "")) for p in usable])
+    with _figure(_key("hero", [(p["label"], p.get("family")) for p in points]), height=height) as (fig, ax):
+        seen = set()
+        for p in usable:
+            family = str(p.get("family", ""))
+            style = _style(slots[family])
+            lo = p.get("acc_lo", math.nan)
+            hi = p.get("acc_hi", math.nan)
+            yerr = ([[max(p["acc"] - lo, 0)], [max(hi - p["acc"], 0)]]
+                    if math.isfinite(lo) and math.isfinite(hi) else None)
+            ax.errorbar([p["rate"]], [p["acc"]], yerr=yerr, marker=style["marker"], color=style["color"],
+                        markersize=7, markeredgecolor="#000000", markeredgewidth=0.6, capsize=3, linestyle="none",
+                        label=family if family and family not in seen else None, gid=f"point-{len(seen)}")
+            seen.add(family)
+        rates = [p["rate"] for p in usable] + [0.0]
+        span = max(max(rates) - min(rates), 0.2)
+        ax.set_xlim(min(rates) - 0.12 * span, max(rates) + 0.3 * span)  # room for labels right of rate 0
+        ax.set_ylim(-0.04, 1.1)
+        ax.axvline(0, gid="bound-0", **_reference(1))
+        if chance is not None:
+            ax.axhline(chance, gid="chance-0", **_reference(0))
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        _legend(fig, ax)
+        fig.draw_without_rendering()  # the final layout, so the labels can be placed in points
+        _label_points(fig, ax, usable, [(0.0, None, boundary_label)]
+                      + ([(None, chance, chance_label)] if chance is not None else []))
+        return _svg(fig)
+
+
+# Where a point's label may go, tried in this order: offset in points, horizontal and vertical alignment.
+# Where a point's label may go, tried in this order: offset in points, horizontal and vertical
+# alignment. First right beside the point, then rings further out (joined to it by a leader line).
+_LABEL_SPOTS = [((7, 0), "left", "center"), ((-7, 0), "right", "center"), ((5, 6), "left", "bottom"),
+                ((5, -6), "left", "top"), ((-5, 6), "right", "bottom"), ((-5, -6), "right", "top"),
+                ((0, 9), "center", "bottom"), ((0, -9), "center", "top")]
+_FAR_SPOTS = [((round(d * math.cos(a), 1), round(d * math.sin(a), 1)),
+               "left" if math.cos(a) > 0.3 else "right" if math.cos(a) < -0.3 else "center",
+               "bottom" if math.sin(a) > 0.3 else "top" if math.sin(a) < -0.3 else "center")
+              for d in (20, 32, 46, 62) for a in np.radians([30, 150, 210, 330, 90, 270, 0, 180, 60, 120, 240, 300])]
+
+
+def _label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> None:
+    """Label the reference lines (x, y, text: a vertical line at x or a horizontal one at y), then
+    each point beside it: the first spot that stays inside the axes and overlaps no marker, whisker,
+    line, earlier label or the space around another point (so a label sits nearer its own point
+    than any other); else the least-overlapping one. A label placed away from its point gets a
+    leader line, which must not cross other labels either. Deterministic: labelled in order."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    frame = ax.get_window_extent(renderer)
+    to_px = ax.transData.transform
+    pt = fig.dpi / 72  # one point in pixels
+    # (box, owner, weight): owner -1 for everything that is nobody's own point
+    obstacles: list[tuple[tuple, int, float]] = []
+    for i, p in enumerate(points):
+        x, y = to_px((p["rate"], p["acc"]))
+        obstacles.append(((x - 6 * pt, y - 6 * pt, x + 6 * pt, y + 6 * pt), -1, 1.0))
+        obstacles.append(((x - 16 * pt, y - 12 * pt, x + 16 * pt, y + 12 * pt), i, 0.3))  # its neighbourhood
+        lo, hi = p.get("acc_lo", math.nan), p.get("acc_hi", math.nan)
+        if math.isfinite(lo) and math.isfinite(hi):
+            y0, y1 = to_px((p["rate"], lo))[1], to_px((p["rate"], hi))[1]
+            obstacles.append(((x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1)), -1, 1.0))
+    for x, y, _ in lines:  # owner -3: a label must not sit on a reference line; a leader may cross it
+        if x is not None:
+            px = to_px((x, 0))[0]
+            obstacles.append(((px - 1.5 * pt, frame.y0, px + 1.5 * pt, frame.y1), -3, 1.0))
+        else:
+            py = to_px((0, y))[1]
+            obstacles.append(((frame.x0, py - 1.5 * pt, frame.x1, py + 1.5 * pt), -3, 1.0))
+    labels: list[tuple] = []  # boxes of the labels placed so far
+    leaders: list[tuple] = []  # leader lines drawn so far: (start, end) in pixels
+
+    def overlap(a, b) -> float:
+        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+
+    def crosses(a, b, c, d) -> bool:
+        """Whether segments ab and cd intersect (strictly)."""
+        def side(p, q, r):
+            return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
+        return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
+
+    def crossings(start, end, owner: int) -> float:
+        """How much a leader line from start to end runs through labels, other points' markers and
+        whiskers (sampled), and how many earlier leaders it crosses."""
+        boxes = labels + [o for o, who, weight in obstacles if who == -1 and weight == 1.0]
+        mine = [o for o, who, _ in obstacles if who == owner]
+        samples = [(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
+                   for t in np.linspace(0, 1, 16)[1:-1]]
+        inside = sum(1 for px, py in samples for b in boxes
+                     if b[0] <= px <= b[2] and b[1] <= py <= b[3]
+                     and not any(m[0] <= px <= m[2] and m[1] <= py <= m[3] for m in mine))
+        return 100.0 * inside + 200.0 * sum(crosses(start, end, a, b) for a, b in leaders)
+
+    def place(label, spots, owner: int) -> None:
+        label.set_in_layout(False)
+        best = None
+        for xy, offset, ha, va in spots:
+            label.xy = xy
+            label.set_position(offset)
+            label.set_horizontalalignment(ha)
+            label.set_verticalalignment(va)
+            e = label.get_window_extent(renderer)
+            box = (e.x0, e.y0, e.x1, e.y1)
+            outside = (max(0.0, frame.x0 - box[0]) + max(0.0, box[2] - frame.x1)
+                       + max(0.0, frame.y0 - box[1]) + max(0.0, box[3] - frame.y1))
+            cost = (sum(weight * overlap(box, o) for o, who, weight in obstacles if who != owner)
+                    + sum(overlap(box, b) for b in labels) + 1e3 * outside)
+            if math.hypot(*offset) > 12:
+                cost += crossings(tuple(to_px(xy)), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), owner)
+            if best is None or cost < best[0]:
+                best = (cost, xy, offset, ha, va, box)
+            if cost == 0:
+                break
+        _, label.xy, offset, ha, va, box = best
+        label.set_position(offset)
+        label.set_horizontalalignment(ha)
+        label.set_verticalalignment(va)
+        labels.append(box)
+        if math.hypot(*offset) > 12:
+            leaders.append((tuple(to_px(label.xy)), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)))
+
+    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    for j, (x, y, text) in enumerate(lines):
+        label = ax.annotate(text, (0, 0), xytext=(0, 0), textcoords="offset points", fontsize=8, color=REFERENCE,
+                            annotation_clip=False, gid=f"label-line-{j}")
+        if x is not None:  # along a vertical line: at its foot, then its head, left then right
+            spots = [((x, yy), (dx, dy), ha, va) for yy, dy, va in ((y_lo, 3, "bottom"), (y_hi, -3, "top"))
+                     for dx, ha in ((-4, "right"), (4, "left"))]
+        else:  # above or below a horizontal line, at its left end, right end or middle
+            spots = [((xx, y), (dx, dy), ha, va) for dy, va in ((2, "bottom"), (-2, "top"))
+                     for xx, dx, ha in ((x_lo, 4, "left"), (x_hi, -4, "right"), ((x_lo + x_hi) / 2, 0, "center"))]
+        place(label, spots, owner=-2)
+    for i, p in enumerate(points):
+        xy = (p["rate"], p["acc"])
+        label = ax.annotate(p["label"], xy, xytext=(0, 0), textcoords="offset points", fontsize=8,
+                            annotation_clip=False, gid=f"label-{i}")
+        place(label, [(xy, offset, ha, va) for offset, ha, va in _LABEL_SPOTS + _FAR_SPOTS], owner=i)
+        if math.hypot(*label.get_position()) > 12:  # far from its point: a leader line says whose it is
+            ax.annotate("", xy, xytext=label.get_position(), textcoords="offset points", annotation_clip=False,
+                        arrowprops={"arrowstyle": "-", "color": REFERENCE, "linewidth": 0.6, "shrinkA": 1,
+                                    "shrinkB": 4}).set_in_layout(False)
+
+
+# ---------------------------------------------------------------- diagrams
+
+INK = "#1a1a1a"
+WIRE = "#777777"
+GRADIENT = "#D55E00"  # the backward path: vermillion, and dashed, so it survives grayscale
+
+
+class _Sketch:
+    """Boxes, circles, arrows and labels written as SVG directly: a diagram needs no axes, and its
+    labels can carry real subscripts (h_{t-1}: a <tspan> at 8 pt on a 10 pt label), which matplotlib
+    text could only draw through mathtext at 70% size. Units are points; output is deterministic."""
+
+    def __init__(self, width: float, height: float):
+        self.width, self.height = width, height
+        self.parts: list[str] = []
+
+    def line(self, points, color: str = WIRE, width: float = 1.0, dash: str | None = None,
+             arrow: bool = False, head: float = 5.0) -> None:
+        """A polyline; with arrow=True, a filled arrowhead at its last point (not a <marker>)."""
+        pts = [tuple(map(float, p)) for p in points]
+        if arrow:  # stop the stroke inside the head so its butt end does not poke through the tip
+            (x0, y0), (x1, y1) = pts[-2], pts[-1]
+            length = math.hypot(x1 - x0, y1 - y0)
+            ux, uy = (x1 - x0) / length, (y1 - y0) / length
+            pts[-1] = (x1 - ux * head * 0.8, y1 - uy * head * 0.8)
+        d = "M " + " L ".join(f"{x:.2f} {y:.2f}" for x, y in pts)
+        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        self.parts.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{width:g}"{dash_attr}/>')
+        if arrow:
+            bx, by = x1 - ux * head, y1 - uy * head
+            wx, wy = -uy * head * 0.45, ux * head * 0.45
+            self.parts.append(f'<path d="M {x1:.2f} {y1:.2f} L {bx + wx:.2f} {by + wy:.2f} '
+                              f'L {bx - wx:.2f} {by - wy:.2f} z" fill="{color}"/>')
+
+    def box(self, x: float, y: float, w: float, h: float, label: str = "", size: float = 10,
+            fill: str = "#ffffff", stroke: str = INK, width: float = 1.0) -> None:
+        """A rounded box centred at (x, y) with a centred label."""
+        self.parts.append(f'<rect x="{x - w / 2:.2f}" y="{y - h / 2:.2f}" width="{w:.2f}" height="{h:.2f}" rx="3" '
+                          f'fill="{fill}" stroke="{stroke}" stroke-width="{width:g}"/>')
+        if label:
+            self.text(x, y + size * 0.35, label, size)
+
+    def circle(self, x: float, y: float, r: float, label: str = "", size: float = 11, stroke: str = INK,
+               width: float = 1.0) -> None:
+        self.parts.append(f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{r:.2f}" fill="#ffffff" stroke="{stroke}" '
+                          f'stroke-width="{width:g}"/>')
+        if label:
+            self.text(x, y + size * 0.36, label, size)
+
+    def text(self, x: float, y: float, markup: str, size: float = 10, anchor: str = "middle",
+             color: str = INK, bold: bool = False) -> None:
+        """A label at baseline (x, y). In `markup`, _x or _{...} is a subscript and ^x or ^{...} a
+        superscript, set at MIN_TEXT_PT (8 pt) and shifted; the rest at `size`."""
+        weight = ' font-weight="bold"' if bold else ""
+        self.parts.append(f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:g}" font-family="DejaVu Sans, sans-serif" '
+                          f'text-anchor="{anchor}" fill="{color}"{weight}>{_tspans(markup, size)}</text>')
+
+    def svg(self, key: str) -> str:
+        body = "\n".join(self.parts)
+        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width:.2f}pt" height="{self.height:.2f}pt" '
+               f'viewBox="0 0 {self.width:.2f} {self.height:.2f}" version="1.1">\n'
+               f'<rect width="{self.width:.2f}" height="{self.height:.2f}" fill="#ffffff"/>\n{body}\n</svg>\n')
+        return tidy_svg(svg)
+
+
+def _tspans(markup: str, size: float) -> str:
+    """'h_{t-1} = f(a_t)' -> escaped text with <tspan>s for scripts (baseline moved with dy, then back)."""
+    from html import escape
+
+    out, shift, i = [], 0.0, 0
+    while i < len(markup):
+        ch = markup[i]
+        if ch in "_^" and i + 1 < len(markup):
+            if markup[i + 1] == "{":
+                end = markup.index("}", i)
+                script, i = markup[i + 2:end], end + 1
+            else:
+                script, i = markup[i + 1], i + 2
+            dy = size * (0.3 if ch == "_" else -0.38)
+            out.append(f'<tspan dy="{dy - shift:.2f}" font-size="{MIN_TEXT_PT}">{escape(script)}</tspan>')
+            shift = dy
+            continue
+        j = i
+        while j < len(markup) and markup[j] not in "_^":
+            j += 1
+        chunk = escape(markup[i:j])
+        out.append(f'<tspan dy="{-shift:.2f}">{chunk}</tspan>' if shift else chunk)
+        shift, i = 0.0, j
+    return "".join(out)
+
+
+def unrolled_rnn() -> str:
+    """The RNN unrolled over steps 1, 2, 3, …, T with the loss at the end, and the backward
+    gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(f′(a_j))·W_hh."""
+    sk = _Sketch(FULL_WIDTH_IN * 72, 206)
+    columns = [(48, "1"), (148, "2"), (248, "3"), (330, None), (405, "T")]
+    y_h, y_x, y_back = 122, 170, 68
+    previous = None
+    for x, t in columns:
+        if t is None:
+            sk.text(x, y_h + 4, "…", 12)
+            sk.text(x, y_x + 4, "…", 12)
+            previous = x
+            continue
+        sk.box(x, y_h, 38, 24, f"h_{t}", 11)
+        sk.circle(x, y_x, 11, f"x_{t}", 10)
+        sk.line([(x, y_x - 11), (x, y_h + 12)], arrow=True)
+        if previous is not None:
+            sk.line([(previous + (12 if t == "T" else 19), y_h), (x - 19, y_h)], arrow=True)
+        elif t == "1":
+            sk.line([(8, y_h), (x - 19, y_h)], arrow=True)
+            sk.text(8, y_h - 5, "h_0", 9, anchor="start")
+        previous = x
+    sk.line([(columns[2][0] + 19, y_h), (columns[3][0] - 12, y_h)], arrow=True)
+    sk.box(440, y_h, 24, 24, "L", 11, fill="#f1f1f1")
+    sk.line([(columns[4][0] + 19, y_h), (428, y_h)], arrow=True)
+    sk.text(4, y_x + 30, "forward (grey): h_t = f(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
+    # the backward path, above the states, right to left
+    back = [(440, 405, None), (405, 330, None), (330, 248, "4"), (248, 148, "3"), (148, 48, "2")]
+    for x0, x1, j in back:
+        sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
+        if j is not None:
+            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(f′(a_{j}))", 9, color=INK)
+            sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
+    for x, t in columns:
+        if t is not None:
+            sk.line([(x, y_h - 12), (x, y_back + 3)], color=GRADIENT, width=0.8, dash="2 2")
+    sk.line([(440, y_h - 12), (440, y_back)], color=GRADIENT, width=0.8, dash="2 2")
+    sk.text(367, y_back - 8, "T − 4 more", 9)
+    sk.text(4, 12, "backward (dashed): ∂L/∂h_1 = ∂L/∂h_T · ∂h_T/∂h_1, a product of T − 1 Jacobians, so", 9,
+            anchor="start")
+    sk.text(4, 25, "‖∂h_T/∂h_1‖ ≤ (γ·σ_{max})^{T−1}  (Pascanu et al. 2013)", 9, anchor="start")
+    return sk.svg("diagram-unrolled-rnn")
+
+
+def lstm_cell() -> str:
+    """One LSTM step: the cell state runs along the top, c_{t−1} → × σ(f_t) → + → c_t, an additive
+    path (highlighted) on which the gradient is multiplied only by the forget gate; gates below."""
+    sk = _Sketch(FULL_WIDTH_IN * 72, 200)
+    y_c, y_mix, y_gate, y_bus = 62, 104, 140, 186
+    x_forget, x_plus, x_out = 150, 262, 378
+    # the cell-state highway (the gradient's path), thick and black
+    sk.line([(42, y_c), (x_forget - 11, y_c)], color=INK, width=3)
+    sk.line([(x_forget + 11, y_c), (x_plus - 11, y_c)], color=INK, width=3)
+    sk.line([(x_plus + 11, y_c), (428, y_c)], color=INK, width=3, arrow=True, head=8)
+    sk.text(8, y_c + 4, "c_{t−1}", 11, anchor="start")
+    sk.text(432, y_c + 4, "c_t", 11, anchor="start")
+    sk.text(46, y_c + 16, "cell state", 9, anchor="start")
+    sk.circle(x_forget, y_c, 11, "×", 12, width=1.6)
+    sk.circle(x_plus, y_c, 11, "+", 12, width=1.6)
+    # the gradient flowing back along it
+    sk.line([(426, y_c - 22), (46, y_c - 22)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
+    sk.text(236, y_c - 30, "gradient: ∂c_t/∂c_{t−1} = σ(f_t), element-wise; no W_{hh}, no f′ on this path", 9)
+    # gates from [h_{t−1}, x_t]
+    sk.line([(20, y_bus), (x_out + 40, y_bus)], color=WIRE)
+    sk.text(8, y_bus - 5, "h_{t−1}, x_t", 10, anchor="start")
+    gates = [(x_forget, "σ", "σ(f_t)"), (222, "σ", "σ(i_t)"), (302, "tanh", "tanh(g_t)"), (x_out + 40, "σ", "σ(o_t)")]
+    for x, name, _ in gates:
+        sk.line([(x, y_bus), (x, y_gate + 11)], arrow=True)
+        sk.box(x, y_gate, 34, 20, name, 10, fill="#f1f1f1")
+    sk.line([(x_forget, y_gate - 10), (x_forget, y_c + 11)], arrow=True)
+    sk.text(x_forget + 6, (y_c + y_mix) / 2 + 3, "× σ(f_t)", 9, anchor="start")
+    sk.circle(x_plus, y_mix, 9, "×", 11)
+    sk.line([(222, y_gate - 10), (222, y_mix), (x_plus - 9, y_mix)], arrow=True)
+    sk.line([(302, y_gate - 10), (302, y_mix), (x_plus + 9, y_mix)], arrow=True)
+    sk.line([(x_plus, y_mix - 9), (x_plus, y_c + 11)], arrow=True)
+    sk.text(x_plus + 6, (y_c + y_mix) / 2 + 3, "+ σ(i_t) ⊙ tanh(g_t)", 9, anchor="start")
+    for x, name in ((x_forget, "forget f_t"), (222, "input i_t"), (302, "cell g_t")):
+        sk.text(x + 4, y_gate + 22, name, 9, anchor="start")
+    sk.text(x_out + 36, y_gate + 22, "output o_t", 9, anchor="end")
+    # the output: h_t = σ(o_t) ⊙ tanh(c_t)
+    sk.line([(x_out, y_c), (x_out, y_mix - 11)], arrow=True)
+    sk.box(x_out, y_mix, 34, 18, "tanh", 9, fill="#f1f1f1")
+    sk.circle(x_out + 40, y_mix, 9, "×", 11)
+    sk.line([(x_out + 17, y_mix), (x_out + 31, y_mix)], arrow=True)
+    sk.line([(x_out + 40, y_gate - 10), (x_out + 40, y_mix + 9)], arrow=True)
+    sk.line([(x_out + 49, y_mix), (x_out + 62, y_mix)], arrow=True)
+    sk.text(x_out + 63, y_mix + 4, "h_t", 11, anchor="start")
+    return sk.svg("diagram-lstm-cell")
+
+
+# Drawings of the model, not of data: the notation section places them by name.
+DIAGRAMS = {"unrolled_rnn": unrolled_rnn, "lstm_cell": lstm_cell}

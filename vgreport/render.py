@@ -30,11 +30,12 @@ import numpy as np
 from markupsafe import Markup
 
 from . import shipped_folder
+from .figures import DIAGRAMS, tidy_svg
 from .findings import Evaluation, Result
 from .store import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
-           "external_references", "equation_svg", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci",
+           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci",
            "ReportTemplateError", "template_files"]
 
 FORMATS = ("html", "pdf")
@@ -86,6 +87,7 @@ class ReportContext:
     paper: str = "a4"                     # "a4" | "letter"
     attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
     only_axes: tuple = ()
+    edition: str = "student"              # "student" or "instructor" (adds the answers to the questions)
     manifest_rows: list = field(default_factory=list)       # (name, value) for the appendix (vgreport.manifest)
     changes: dict | None = None           # vgreport.diff.compare(baseline, this build), with --baseline
     failed_cells: list = field(default_factory=list)  # [{"cell": label, "error": one line}]: an incomplete build
@@ -288,7 +290,22 @@ def equation_svg(name: str) -> str:
         buffer = io.StringIO()
         fig.savefig(buffer, format="svg", bbox_inches="tight", pad_inches=0.01, transparent=True,
                     metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
-    return str(_inline_svg(buffer.getvalue(), f"eq-{name}-", spoken))
+    # glyphs stay paths here (mathtext's big operators need fonts WeasyPrint may lack); rounding to
+    # 1/100 pt halves their size
+    return str(_inline_svg(tidy_svg(buffer.getvalue()), f"eq-{name}-", spoken))
+
+
+@lru_cache(maxsize=8)
+def _diagram_svg(name: str) -> str:
+    if name not in DIAGRAMS:
+        raise KeyError(f"unknown diagram {name!r}; known: {', '.join(DIAGRAMS)}")
+    return DIAGRAMS[name]()
+
+
+def diagram(name: str, alt: str) -> Markup:
+    """A drawing of the model (figures.DIAGRAMS[name]) as an accessible inline SVG; the template
+    gives its alt text and caption."""
+    return _inline_svg(_diagram_svg(name), f"dg-{name}-", alt)
 
 
 # ---------------------------------------------------------------- environment
@@ -503,7 +520,9 @@ class _Figures:
         copies = self.placed.get((f.id, key), 0)
         self.placed[(f.id, key)] = copies + 1
         anchor = f"fig-{f.id}-{key}" + (f"-{copies + 1}" if copies else "")
-        svg = _inline_svg(fig.svg, f"{anchor}-", fig.alt or fig.caption)
+        # a short id prefix: every clip path and marker of the figure repeats it
+        prefix = f"n{self.numbers[(f.id, key)]}" + (f"c{copies + 1}" if copies else "") + "-"
+        svg = _inline_svg(fig.svg, prefix, fig.alt or fig.caption)
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg))
 
@@ -551,7 +570,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     findings, checks = list(evaluation.findings), list(evaluation.checks)
     figures = _Figures(checks + findings, env)
     env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
-                       math=_math_factory())
+                       math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor")
     claims = [f for f in findings if _is_claim(f)]
     extras = [f for f in findings if not _is_claim(f)]
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")

@@ -125,7 +125,7 @@ def move_into(out: Path, staged: dict[str, Path]) -> dict[str, Path]:
     return moved
 
 
-_EXPERIMENT_CODE = ("schema.py", "tasks.py", "models.py", "probes.py", "training.py")
+_EXPERIMENT_CODE = ("schema.py", "tasks.py", "models.py", "recurrences.py", "probes.py", "training.py")
 _NUMERIC_LIBRARIES = ("torch", "numpy")
 
 

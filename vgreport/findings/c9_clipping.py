@@ -111,7 +111,7 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
                          "p25_norm": float(free_norm.quantile(0.25)) if len(free_norm) else math.nan,
                          "acc": {v: o.score for v, o in acc.items()}, "acc_diff": acc_diff, "acc_same": acc_same,
                          "rate": {v: {"mean": float(r[v].mean()) if len(r[v]) else math.nan} for v in r},
-                         "rate_diff": rate_diff, "rate_same": rate_same}
+                         "rate_diff": rate_diff, "rate_same": rate_same, "tost_level": 1 - 2 * alpha}
     reads = (acc["no_clip"].config, acc["clipped"].config)
     why = "" if active else f" (clipping rescaled only {num(100 * fraction, 2)}% of the steps: it tests nothing)"
     return [Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "

@@ -1,0 +1,88 @@
+"""The prose cannot outrun the data: every sentence that states a result is chosen by the measured
+outcome, and the shown sentences agree with the verdicts on records that support, refute or leave
+open each finding, in both editions."""
+from __future__ import annotations
+
+import functools
+import re
+
+import pytest
+
+import synthetic as syn
+from test_findings import CASES
+from vgreport import render
+from vgreport.findings import FINDINGS, evaluate
+from vgreport.specs import default_experiments_dir, load_battery
+
+WORLDS = {"supported": {}}
+for rid, cases in CASES.items():
+    for outcome, overrides in cases.items():
+        WORLDS[f"{rid} {outcome}"] = overrides
+
+
+@functools.cache
+def _page(world: str, edition: str) -> tuple[str, dict]:
+    frame = syn.world(**WORLDS[world])
+    evaluation = evaluate(frame, None, with_figures=False)
+    battery = load_battery(default_experiments_dir(), "standard")
+    context = render.ReportContext(profile="standard", profile_description="test", measured_at="2026-01-01T00:00:00+00:00",
+                                   versions={"vgreport": "test"}, compute_seconds=1.0, n_cells=1, seeds=[0, 1],
+                                   experiments=list(battery.experiments), edition=edition)
+    return render.render_html(evaluation, context), {r.id: r for r in evaluation.findings}
+
+
+def _section(page: str, rid: str) -> str:
+    start = page.index(f'<section class="finding')
+    start = page.index(f'id="{rid}"', start)
+    end = page.find("</section>", start)
+    return page[start:end]
+
+
+MARK = re.compile(r'<span class="says" data-(part|verdict)="([^"]+)"(?: data-state="([^"]+)")?>(.*?)</span>', re.S)
+
+
+@pytest.mark.parametrize("edition", ["student", "instructor"])
+@pytest.mark.parametrize("world", sorted(WORLDS))
+def test_every_shown_result_sentence_matches_the_measured_outcome(world, edition):
+    """In every world, each sentence marked with a part's outcome is shown only when that part has
+    that outcome, each verdict sentence only under its verdicts, and none of them is empty."""
+    page, results = _page(world, edition)
+    for rid, result in results.items():
+        if not result.parts:
+            continue
+        states = {p.key: render.state_word(p.state) for p in result.parts}
+        section = _section(page, rid)
+        for kind, key, state, text in MARK.findall(section):
+            assert text.strip(), f"{rid}: an empty sentence for {key}"
+            if kind == "part":
+                assert states.get(key) == state, f"{rid} in '{world}': says {key} {state}, measured {states.get(key)}"
+            else:
+                assert result.verdict in key.split("|"), f"{rid} in '{world}': says {key}, verdict {result.verdict}"
+
+
+@pytest.mark.parametrize("world", sorted(WORLDS))
+def test_every_part_and_the_verdict_are_stated_in_words(world):
+    """Each part of each decided finding has a sentence for its outcome, and so does the verdict."""
+    page, results = _page(world, "student")
+    for rid, result in results.items():
+        if not result.parts:
+            continue
+        section = _section(page, rid)
+        shown = {m[1] for m in MARK.findall(section) if m[0] == "part"}
+        missing = [p.key for p in result.parts if p.key not in shown]
+        assert not missing, f"{rid} in '{world}': no sentence for the outcome of {missing}"
+        assert any(m[0] == "verdict" for m in MARK.findall(section)), f"{rid} in '{world}': no takeaway for its verdict"
+
+
+def test_the_instructor_edition_answers_every_question():
+    """The instructor edition adds an answer under every 'Predict, then check' question; the
+    student edition shows none."""
+    student, _ = _page("supported", "student")
+    teacher, _ = _page("supported", "instructor")
+    assert 'class="answer"' not in student
+    for module in FINDINGS:
+        rid = module.SPEC.id
+        section = _section(teacher, rid)
+        questions = section.count('<code class="cmd">')
+        assert questions >= 2, rid
+        assert section.count('class="answer"') == questions, f"{rid}: {questions} questions, answers missing"
