@@ -177,12 +177,22 @@ class Context:
         self._seeds = {name: sorted(int(s) for s in rows["seed"].unique()) for name, rows in self._parts.items()}
         self._memo: dict[tuple, Any] = {}
         self._names: dict[tuple[str, str], str] = {}
-        looks = battery.profile_spec.looks if battery is not None else 1
-        self.looks = looks
-        # Training outcomes may be looked at several times (seeds added in rounds): each look spends
-        # its share of alpha. Gradients at initialisation are measured once, at LEVEL.
-        self.training_level = look_level(looks)
+        # Gradients at initialisation are measured once, at LEVEL. Training outcomes may be looked at
+        # several times (seeds added in rounds): each look spends its share of alpha (level_for).
         self.init_level = LEVEL
+
+    def looks(self, name: str) -> int:
+        """How many looks the sequential design may take at this experiment's training outcomes."""
+        exp = self.experiments.get(name)
+        return exp.looks if exp is not None else 1
+
+    def level_for(self, name: str) -> float:
+        """The confidence level of training-outcome intervals of this experiment: 1 − 0.05/looks."""
+        return look_level(self.looks(name))
+
+    def alpha_for(self, name: str) -> float:
+        """The error rate one look at this experiment may spend (0.05/looks)."""
+        return 1 - self.level_for(name)
 
     def part(self, name: str) -> pd.DataFrame:
         """The records of one experiment (empty when it is not in this build)."""

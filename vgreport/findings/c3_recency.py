@@ -70,7 +70,7 @@ def _sensitivity(ctx: Context, numbers: Numbers) -> Part | None:
             if len(last) and first > 0 and last.iloc[0] > 0:
                 per_seed.append(math.log10(first / last.iloc[0]))
         numbers.ratio_by_model[variant] = {"label": ctx.describe("architecture", variant),
-                                           "log10": t_interval(per_seed, ctx.training_level)}
+                                           "log10": t_interval(per_seed, ctx.level_for("architecture"))}
     rnn = numbers.ratio_by_model.get("rnn_tanh")
     if rnn is None:
         return None

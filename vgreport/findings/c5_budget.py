@@ -76,12 +76,12 @@ def decide(ctx: Context) -> Outcome:
     main = curves[curves["variant"] == "rnn_tanh"]
     if main.empty:
         raise Undecidable("the default tanh RNN is not in 'budget'", ["budget"])
-    numbers.curve = _curve(ctx, main, standard, chance, ctx.training_level)
+    numbers.curve = _curve(ctx, main, standard, chance, ctx.level_for("budget"))
     numbers.seeds = int(main["seed"].nunique())
     for variant, group in curves.groupby("variant"):
         if variant != "rnn_tanh":
             numbers.others[variant] = {"label": ctx.describe("budget", variant),
-                                       "curve": _curve(ctx, group, standard, chance, ctx.training_level)}
+                                       "curve": _curve(ctx, group, standard, chance, ctx.level_for("budget"))}
     end = numbers.curve[MULTIPLES[-1]]
     never = end["never"]
     state = None if never.n < 2 or not never.known else (True if never.lo > MOST else False if never.hi < MOST else None)

@@ -54,12 +54,12 @@ def _recall(ctx: Context, numbers: Numbers) -> Part | None:
     careful = [o for v in CAREFUL if (o := config_outcome(ctx, "init", v, length)) is not None]
     if not careful:
         return None
-    alpha = ALPHA / ctx.looks
+    alpha = ctx.alpha_for("init")
     numbers.family_alpha = alpha
     pvalues = [welch_p_greater(o.scores, base.scores) for o in careful]
     rejected = holm(pvalues, alpha)
     for o, p, r in zip(careful, pvalues, rejected):
-        diff = welch(o.scores, base.scores, ctx.training_level)
+        diff = welch(o.scores, base.scores, ctx.level_for("init"))
         numbers.careful[o.config.variant] = {"label": o.label, "acc": o.score, "learned": o.learned, "diff": diff,
                                              "p": p, "rejected": r}
     if any(rejected):
@@ -83,7 +83,7 @@ def _adding(ctx: Context, numbers: Numbers) -> Part | None:
     irnn, rnn = config_outcome(ctx, "adding_length", "irnn", longest), config_outcome(ctx, "adding_length", "rnn_tanh", longest)
     if irnn is None or rnn is None:
         return None
-    diff = share_difference(irnn.learned.k, irnn.n, rnn.learned.k, rnn.n, ctx.training_level)
+    diff = share_difference(irnn.learned.k, irnn.n, rnn.learned.k, rnn.n, ctx.level_for("adding_length"))
     numbers.adding = {"length": longest, "irnn": {"label": irnn.label, "mse": irnn.score, "learned": irnn.learned},
                       "rnn": {"label": rnn.label, "mse": rnn.score, "learned": rnn.learned}, "diff": diff}
     return Part("adding", f"the IRNN learns the adding problem at length {longest} in more seeds than the tanh RNN",

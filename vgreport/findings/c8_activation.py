@@ -12,11 +12,9 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from scipy import stats as sp
-
 from .. import figures
 from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
-from .stats import ALPHA, above, holm, welch
+from .stats import above, holm, welch, welch_p
 from .tables import config_outcome, mean_scalar, rates
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
@@ -97,11 +95,10 @@ def decide(ctx: Context) -> Outcome:
         sa, sb = numbers.activations[slower]["scores"], numbers.activations[faster]["scores"]
         if len(sa) < 2 or len(sb) < 2:
             continue
-        test = sp.ttest_ind(sa, sb, equal_var=False)
-        p = float(test.pvalue) if math.isfinite(test.pvalue) else (0.0 if sum(sa) / len(sa) != sum(sb) / len(sb) else 1.0)
+        p = welch_p(sa, sb)
         candidates.append({"slower": slower, "faster": faster, "rate_diff": abs(diff.mean),
-                           "acc_diff": welch(sa, sb, ctx.training_level), "p": p})
-    rejected = holm([c["p"] for c in candidates], ALPHA / ctx.looks)
+                           "acc_diff": welch(sa, sb, ctx.level_for("activation")), "p": p})
+    rejected = holm([c["p"] for c in candidates], ctx.alpha_for("activation"))
     for c, r in zip(candidates, rejected):
         c["significant"] = r
         c["agrees"] = bool(r and c["acc_diff"].mean > 0)

@@ -72,7 +72,7 @@ def _exploding(ctx: Context, numbers: Numbers) -> Part | None:
             return None
         k = int(g["diverged"].fillna(0).sum())
         steps = sorted(int(x) for x in g["diverged_step"].dropna())
-        out[v] = {"diverged": share(k, len(g), ctx.training_level), "steps": steps,
+        out[v] = {"diverged": share(k, len(g), ctx.level_for("clip_exploding")), "steps": steps,
                   "first_step": steps[0] if steps else math.nan,
                   "config": Config("clip_exploding", v, int(g["length"].iloc[0]), float(g["gain"].iloc[0]))}
     free, clipped = out["no_clip"]["diverged"], out["clipped"]["diverged"]
@@ -101,7 +101,7 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
         return []
     rates = cell_rates(ctx, exp, "trained")
     r = {v: rates[rates["variant"] == v].sort_values("seed")["rate"].to_numpy(float) for v in acc}
-    alpha = ALPHA / ctx.looks
+    alpha = ctx.alpha_for(exp)
     rate_same, rate_diff = tost(r["clipped"], r["no_clip"], RATE_MARGIN, alpha)
     acc_same, acc_diff = tost(acc["clipped"].scores, acc["no_clip"].scores, ACCURACY_MARGIN, alpha)
     free_norm = select(ctx.part(exp), exp, stage="train", metric="grad_norm_total", variant="no_clip")["value"]

@@ -62,7 +62,7 @@ def decide(ctx: Context) -> Outcome:
     centre = table[1.0]
     parts = []
     for side, g in (("vanishing", numbers.small), ("exploding", numbers.large)):
-        diff = welch(centre.scores, table[g].scores, ctx.training_level)
+        diff = welch(centre.scores, table[g].scores, ctx.level_for("gain_train"))
         setattr(numbers, "vs_small" if side == "vanishing" else "vs_large", diff)
         # The side is what the gradient did at initialisation, measured in these very cells.
         on_side = (below if side == "vanishing" else above)(init_rates.get(g), 0.0)

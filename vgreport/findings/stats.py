@@ -15,7 +15,7 @@ import numpy as np
 from scipy import stats
 
 __all__ = ["LEVEL", "ALPHA", "Interval", "Share", "look_level", "t_interval", "welch", "wilson", "share", "share_difference",
-           "tost", "welch_p_greater", "holm", "above", "below", "within", "both", "negate", "any_of", "all_of"]
+           "tost", "welch_p", "welch_p_greater", "holm", "above", "below", "within", "both", "negate", "any_of", "all_of"]
 
 ALPHA = 0.05
 LEVEL = 1 - ALPHA  # two-sided 95% intervals
@@ -66,6 +66,13 @@ def t_interval(values, level: float = LEVEL) -> Interval:
     return Interval(mean, mean - half, mean + half, n)
 
 
+def _constant(a: np.ndarray, b: np.ndarray) -> bool:
+    """Both groups constant up to float noise (e.g. identical accuracies, or a linear RNN's exact
+    rates): their Welch statistic is 0/0, which scipy would compute with a precision warning."""
+    scale = max(1.0, float(np.abs(np.concatenate([a, b])).max()))
+    return float(np.ptp(a)) <= 1e-9 * scale and float(np.ptp(b)) <= 1e-9 * scale
+
+
 def welch(a, b, level: float = LEVEL) -> Interval:
     """Difference of means a − b with a Welch t-interval (scipy's ttest_ind, unequal variances)."""
     a, b = _finite(a), _finite(b)
@@ -73,7 +80,7 @@ def welch(a, b, level: float = LEVEL) -> Interval:
         return Interval(float(a.mean() - b.mean()) if len(a) and len(b) else math.nan, math.nan, math.nan,
                         len(a) + len(b))
     diff = float(a.mean() - b.mean())
-    if a.var(ddof=1) + b.var(ddof=1) == 0:
+    if _constant(a, b):
         return Interval(diff, diff, diff, len(a) + len(b))
     ci = stats.ttest_ind(a, b, equal_var=False).confidence_interval(level)
     return Interval(diff, float(ci.low), float(ci.high), len(a) + len(b))
@@ -84,9 +91,19 @@ def welch_p_greater(a, b, margin: float = 0.0) -> float:
     a, b = _finite(a), _finite(b)
     if len(a) < 2 or len(b) < 2:
         return math.nan
-    if a.var(ddof=1) + b.var(ddof=1) == 0:
+    if _constant(a, b):
         return 0.0 if a.mean() - b.mean() > margin else 1.0
     return float(stats.ttest_ind(a - margin, b, equal_var=False, alternative="greater").pvalue)
+
+
+def welch_p(a, b) -> float:
+    """Two-sided Welch p-value of equal means (0 or 1 when both groups are constant)."""
+    a, b = _finite(a), _finite(b)
+    if len(a) < 2 or len(b) < 2:
+        return math.nan
+    if _constant(a, b):
+        return 0.0 if abs(a.mean() - b.mean()) > 1e-12 else 1.0
+    return float(stats.ttest_ind(a, b, equal_var=False).pvalue)
 
 
 @lru_cache(maxsize=65536)

@@ -120,7 +120,7 @@ def config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcome
 def _config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcome]:
     table = outcomes(ctx, experiment)
     out = {}
-    level = ctx.training_level
+    level = ctx.level_for(experiment)
     for (variant, length, gain), group in table.groupby(["variant", "length", "gain"], sort=True):
         group = group.sort_values("seed")
         config = Config(experiment, variant, int(length), float(gain))
