@@ -94,7 +94,7 @@ TEXTS = {
     "rate_vs_accuracy": ["tanh", "sigmoid", "chance", "rate 0: no decay"],
     "rate_vs_theory": ["identity", "bound log(γ·σ_max)", "measured rate per step"],
     "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σ_max = 1: no decay", "LSTM", "GRU"],
-    "unrolled_rnn": ["diag(f′(a", "W", "L", "backward (dashed)"],
+    "unrolled_rnn": ["diag(φ′(a", "W", "L", "backward (dashed)"],
     "lstm_cell": ["c", "forget f", "gradient: ∂c", "tanh"],
 }
 # Which reference line each figure must carry (as an SVG group id set by the figure code).
