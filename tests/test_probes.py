@@ -10,7 +10,7 @@ import torch
 from vgreport.models import activation_derivative, activation_gamma, build_model
 from vgreport.probes import input_sensitivity, jacobian_chain, probe_model, state_gradient_norms
 from vgreport.specs import ModelSpec, TaskSpec
-from vgreport.tasks import input_size, make_batch, output_size
+from vgreport.tasks import input_size, make_batch, output_size, sequence_length
 
 TASK = TaskSpec(name="recall", length=20, classes=4)
 
@@ -185,3 +185,33 @@ def test_probe_leaves_the_model_unchanged():
     probe_model(model, TASK, *_batch(), jacobian_samples=2, with_jacobians=True)
     for name, p in model.named_parameters():
         assert p.dtype == torch.float32 and p.grad is None and torch.equal(p.detach(), before[name])
+
+
+COPY = TaskSpec(name="copy", length=6, classes=3)
+
+
+def _copy_model(**fields):
+    return build_model(ModelSpec(**{"hidden": 10, **fields}), input_size(COPY), output_size(COPY),
+                       sequence_length(COPY), per_step=True)
+
+
+def test_copy_jacobian_chain_with_every_steps_direct_term_equals_autograd():
+    """With an answer at every step, carrying back the sum of each step's direct gradient through the
+    Jacobians J_j reproduces autograd dL/dh_k to 1e-10, at every lag 0..length+19."""
+    model = _copy_model(activation="tanh", init="orthogonal", gain=1.1)
+    rows = probe_model(model, COPY, *_batch(COPY), jacobian_samples=3, with_jacobians=True)
+    chain, auto = _by_lag(rows, "jacobian_chain_norm"), _by_lag(rows, "grad_norm_state_sub")
+    assert sorted(chain) == sorted(auto) == [float(lag) for lag in range(sequence_length(COPY))]
+    for lag in chain:
+        assert chain[lag] == pytest.approx(auto[lag], rel=1e-10, abs=0), lag
+
+
+@pytest.mark.parametrize("arch", ["rnn", "gru", "transformer"])
+def test_copy_sensitivity_is_the_jacobian_of_the_last_steps_output(arch):
+    """For per-step outputs, sensitivity_input is the Frobenius norm of d(output at the last step)/dx_k."""
+    model = _copy_model(arch=arch, **({"heads": 2} if arch == "transformer" else {})).to(torch.float64)
+    x, _ = _batch(COPY, batch=2)
+    x = x.to(torch.float64)
+    jac = torch.autograd.functional.jacobian(lambda inputs: model(inputs)[:, -1], x)  # (batch, out, batch, time, in)
+    torch.testing.assert_close(input_sensitivity(model, x), jac.pow(2).sum(dim=(0, 1, 2, 4)).sqrt(),
+                               rtol=1e-12, atol=0)

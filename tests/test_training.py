@@ -33,7 +33,7 @@ def _documented_metrics() -> dict[str, dict]:
 
 def _expected(cell, trained: bool = True) -> set[tuple[str, str]]:
     """(stage, metric) pairs the documentation promises for this cell."""
-    drop = "_mse" if cell.task.name == "recall" else "_accuracy"
+    drop = "_mse" if cell.task.name in ("recall", "copy") else "_accuracy"
     pairs = set()
     for name, doc in _documented_metrics().items():
         if name.endswith(drop) or (doc["rnn_only"] and cell.model.arch != "rnn"):
@@ -67,7 +67,7 @@ def test_records_have_exactly_the_documented_columns(tiny_cell):
     assert all(isinstance(r["value"], float) for r in records)
 
 
-@pytest.mark.parametrize("task", ["recall", "adding"])
+@pytest.mark.parametrize("task", ["recall", "adding", "copy"])
 def test_rnn_cell_emits_exactly_the_documented_metrics(tiny_cell, task):
     """A trained RNN cell emits each documented (stage, metric) and nothing undocumented."""
     cell = tiny_cell(task={"name": task})
@@ -176,3 +176,26 @@ def test_clipping_bounds_the_update_not_the_recorded_norm(tiny_cell):
     maxima = [r["value"] for r in records if r["metric"] == "grad_norm_total_max"]
     assert all(mean > 1e-3 for mean in means)
     assert all(mx >= mean for mx, mean in zip(maxima, means))
+
+
+@pytest.mark.parametrize("model", [{"arch": "rnn"}, {"arch": "lstm"}, {"arch": "transformer", "heads": 2}],
+                         ids=["rnn", "lstm", "transformer"])
+def test_copy_cell_reads_length_plus_20_steps_and_scores_the_copied_symbols(tiny_cell, model):
+    """Copy: probes cover lags 0..length+19, the score is an accuracy in [0, 1], chance 1/K and the
+    loss baseline 10·log K/(length+20) are recorded."""
+    cell = tiny_cell(model=model, task={"name": "copy", "length": 5, "classes": 4}, train={"steps": 4, "eval_every": 2})
+    records = run_cell(cell)
+    lags = sorted(r["time_lag"] for r in records if (r["stage"], r["metric"]) == ("trained", "grad_norm_state"))
+    assert lags == [float(lag) for lag in range(25)]
+    assert all(0.0 <= r["value"] <= 1.0 for r in records if r["metric"] in ("eval_accuracy", "final_accuracy"))
+    assert _one(records, "chance")["value"] == 0.25
+    assert _one(records, "loss_baseline")["value"] == pytest.approx(10 * math.log(4) / 25)
+    assert [r["step"] for r in records if r["metric"] == "eval_loss"] == [2, 4]
+
+
+def test_clip_fraction_is_the_share_of_steps_above_the_threshold(tiny_cell):
+    """clip_fraction is 1 when the threshold is below every norm, 0 when above every norm or unclipped."""
+    def fractions(clip):
+        return [r["value"] for r in run_cell(tiny_cell(train={"clip": clip})) if r["metric"] == "clip_fraction"]
+    assert fractions(1e-6) == [1.0] * 4
+    assert fractions(1e6) == fractions(None) == [0.0] * 4

@@ -148,7 +148,7 @@ OUT_REPORT = ("Folder for report.html, report.pdf, metrics.csv, findings.json an
 profile_option = click.option("--profile", default="standard", show_default=True, metavar="PROFILE",
                               shell_complete=_complete_profiles,
                               help="A profile of profiles.yaml in --experiments: how big a battery "
-                                   "(shipped: smoke, quick, standard, full).")
+                                   "(shipped: smoke, quick, standard, full, gpu).")
 cache_option = click.option("--cache", "cache", type=click.Path(file_okay=False, path_type=Path),
                             default=None, help="Cell cache folder (default: OUT/cache).")
 experiments_option = click.option("--experiments", "experiments", type=click.Path(path_type=Path), default=None,

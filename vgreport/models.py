@@ -1,20 +1,28 @@
 """Stage 3: the models, picked by name, with the initialisation stated in their spec.
 
 Every recurrent model has two forward paths over the same parameters:
-`forward` (fused PyTorch kernels where they exist, used for training) and `unroll`
-(one explicit step at a time, used by the probes because per-step gradients need the
-unrolled graph). Tests check that both give the same output.
+`forward` (fused PyTorch kernels where they exist, else the hand-written recurrence of
+recurrences.py; used for training) and `unroll` (one explicit step at a time, used by the probes
+because per-step gradients need the unrolled graph). Tests check that both give the same output.
+
+A model reads its answer off the last step, or off every step when built with `per_step=True`
+(the copy task): the output is then (batch, time, outputs).
+
+`StackedModel` holds S models of one spec as one, each parameter stacked along a new first
+(member) dimension, for seed-batched training; `member(s)` rebuilds member s as a plain model.
 """
 from __future__ import annotations
 
+import copy
 import math
 
 import torch
 from torch import nn
 
+from .recurrences import recurrent_layer
 from .specs import ModelSpec
 
-__all__ = ["build_model", "SequenceModel", "RecurrentNet", "CausalTransformer", "ACTIVATIONS",
+__all__ = ["build_model", "SequenceModel", "RecurrentNet", "CausalTransformer", "StackedModel", "ACTIVATIONS",
            "activation_gamma"]
 
 ACTIVATIONS = {
@@ -45,17 +53,18 @@ class SequenceModel(nn.Module):
     """Common interface: forward(x) -> output; unroll(x) -> (output, states, pre_activations)."""
 
     spec: ModelSpec
+    per_step: bool  # the output is read at every step (batch, time, outputs), not only the last
 
     def unroll(self, x: torch.Tensor, retain: bool = True):  # pragma: no cover - interface
         raise NotImplementedError
 
 
 class RecurrentNet(SequenceModel):
-    """One-layer RNN / LSTM / GRU over (batch, time, features), a linear head on the last state."""
+    """One-layer RNN / LSTM / GRU over (batch, time, features), a linear head on the last state (or every state)."""
 
-    def __init__(self, spec: ModelSpec, input_size: int, output_size: int, length: int):
+    def __init__(self, spec: ModelSpec, input_size: int, output_size: int, length: int, per_step: bool = False):
         super().__init__()
-        self.spec = spec
+        self.spec, self.per_step = spec, per_step
         kind = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[spec.arch]
         kwargs = {"nonlinearity": "relu" if spec.activation == "relu" else "tanh"} if spec.arch == "rnn" else {}
         self.rnn = kind(input_size, spec.hidden, batch_first=True, **kwargs)
@@ -66,11 +75,20 @@ class RecurrentNet(SequenceModel):
     def w_hh(self) -> torch.Tensor:
         return self.rnn.weight_hh_l0
 
+    @property
+    def fused(self) -> bool:
+        """PyTorch has a fused kernel for this cell (not for sigmoid or identity RNNs)."""
+        return self.spec.arch != "rnn" or self.spec.activation in ("tanh", "relu")
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.spec.arch == "rnn" and self.spec.activation in ("sigmoid", "identity"):
-            return self.unroll(x, retain=False)[0]  # no fused kernel for these activations
-        out, _ = self.rnn(x)
-        return self.head(out[:, -1])
+        if self.fused:
+            states, _ = self.rnn(x)  # (batch, time, hidden)
+            return self.head(states if self.per_step else states[:, -1])
+        r = self.rnn
+        weights = [w.unsqueeze(0) for w in (r.weight_ih_l0, r.weight_hh_l0, r.bias_ih_l0, r.bias_hh_l0)]
+        states = recurrent_layer(self.spec.arch, self.spec.activation, x.unsqueeze(0), *weights,
+                                 every_step=self.per_step)  # (time, 1, batch, hidden) or (1, batch, hidden)
+        return self.head(states[:, 0].transpose(0, 1) if self.per_step else states[0])
 
     def unroll(self, x: torch.Tensor, retain: bool = True):
         """Step through time. Returns (output, states h_k, pre-activations a_k (rnn only))."""
@@ -82,19 +100,20 @@ class RecurrentNet(SequenceModel):
         x_proj = x @ w_ih.T + b_ih  # (batch, time, gates*hidden), input part of every step
         states, pre_acts = [], []
         f = ACTIVATIONS[self.spec.activation]
-        for t in range(T):
+        # unbind once: x_proj[:, t] inside the loop would make backward fill a full-size zero tensor per step
+        for x_t in x_proj.unbind(1):
             if self.spec.arch == "rnn":
-                a = x_proj[:, t] + h @ w_hh.T + b_hh
+                a = x_t + h @ w_hh.T + b_hh
                 h = f(a)
                 pre_acts.append(a)
             elif self.spec.arch == "lstm":
-                gates = x_proj[:, t] + h @ w_hh.T + b_hh
+                gates = x_t + h @ w_hh.T + b_hh
                 i, fg, g, o = gates.chunk(4, dim=1)  # PyTorch order: input, forget, cell, output
                 c = torch.sigmoid(fg) * c + torch.sigmoid(i) * torch.tanh(g)
                 h = torch.sigmoid(o) * torch.tanh(c)
             else:  # gru
                 hh = h @ w_hh.T + b_hh
-                xr, xz, xn = x_proj[:, t].chunk(3, dim=1)
+                xr, xz, xn = x_t.chunk(3, dim=1)
                 hr, hz, hn = hh.chunk(3, dim=1)
                 rg, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
                 n = torch.tanh(xn + rg * hn)
@@ -102,15 +121,15 @@ class RecurrentNet(SequenceModel):
             if retain and h.requires_grad:
                 h.retain_grad()
             states.append(h)
-        return self.head(h), states, pre_acts
+        return self.head(torch.stack(states, dim=1) if self.per_step else h), states, pre_acts
 
 
 class CausalTransformer(SequenceModel):
-    """A small pre-norm causal transformer; the prediction is read at the last position."""
+    """A small pre-norm causal transformer; the prediction is read at the last position (or every position)."""
 
-    def __init__(self, spec: ModelSpec, input_size: int, output_size: int, length: int):
+    def __init__(self, spec: ModelSpec, input_size: int, output_size: int, length: int, per_step: bool = False):
         super().__init__()
-        self.spec = spec
+        self.spec, self.per_step = spec, per_step
         self.embed = nn.Linear(input_size, spec.hidden)
         self.position = nn.Parameter(torch.randn(length, spec.hidden) * 0.02)
         layer = nn.TransformerEncoderLayer(spec.hidden, spec.heads, dim_feedforward=2 * spec.hidden,
@@ -126,7 +145,7 @@ class CausalTransformer(SequenceModel):
             h.retain_grad()
         mask = nn.Transformer.generate_square_subsequent_mask(T, dtype=x.dtype)
         out = self.encoder(h, mask=mask, is_causal=True)
-        return self.head(self.norm(out[:, -1])), h
+        return self.head(self.norm(out if self.per_step else out[:, -1])), h
 
     def forward(self, x):
         return self._run(x, retain=False)[0]
@@ -137,11 +156,102 @@ class CausalTransformer(SequenceModel):
         return out, h, []
 
 
-def build_model(spec: ModelSpec, input_size: int, output_size: int, length: int) -> SequenceModel:
-    """Registry by architecture name; initialisation happens inside, from the spec."""
+def build_model(spec: ModelSpec, input_size: int, output_size: int, length: int,
+                per_step: bool = False) -> SequenceModel:
+    """Registry by architecture name; initialisation happens inside, from the spec.
+    `length` is the number of steps the model reads; `per_step` puts the head on every step."""
     if spec.arch == "transformer":
-        return CausalTransformer(spec, input_size, output_size, length)
-    return RecurrentNet(spec, input_size, output_size, length)
+        return CausalTransformer(spec, input_size, output_size, length, per_step)
+    return RecurrentNet(spec, input_size, output_size, length, per_step)
+
+
+def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:
+    """Each member's own linear layer: x (S, ..., in), weight (S, out, in), bias (S, out)."""
+    S, last = x.shape[0], x.shape[-1]
+    out = torch.baddbmm(bias.unsqueeze(1), x.reshape(S, -1, last), weight.transpose(1, 2))
+    return out.view(*x.shape[:-1], weight.shape[1])
+
+
+def _layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: float) -> torch.Tensor:
+    """Each member's own LayerNorm over the last dimension of x (S, ..., H)."""
+    shape = (x.shape[0],) + (1,) * (x.dim() - 2) + (x.shape[-1],)
+    return torch.nn.functional.layer_norm(x, x.shape[-1:], eps=eps) * weight.view(shape) + bias.view(shape)
+
+
+class StackedModel:
+    """S models of one spec and shape as one: every parameter stacked along a new first (member) dimension.
+
+    forward takes each member's own inputs (S, batch, time, features) and returns (S, batch, outputs)
+    (or (S, batch, time, outputs) when per_step). Recurrent members run recurrences.recurrent_layer;
+    transformer members run the same layers as CausalTransformer, with batched products. Stacking
+    copies the values, so member s starts bit-identical to models[s]."""
+
+    def __init__(self, models: list[SequenceModel]):
+        first = models[0]
+        self._template = copy.deepcopy(first).cpu()
+        self.spec, self.per_step = first.spec, first.per_step
+        names = [name for name, _ in first.named_parameters()]
+        self.params: dict[str, torch.Tensor] = {
+            name: torch.stack([dict(m.named_parameters())[name].detach() for m in models]).requires_grad_()
+            for name in names}
+
+    def __len__(self) -> int:
+        return next(iter(self.params.values())).shape[0]
+
+    def parameters(self) -> list[torch.Tensor]:
+        return list(self.params.values())
+
+    def to(self, device) -> "StackedModel":
+        self.params = {name: p.detach().to(device).requires_grad_() for name, p in self.params.items()}
+        return self
+
+    def select(self, index: torch.Tensor) -> None:
+        """Keep only the members at `index` (gradients too): new parameter tensors."""
+        kept = {}
+        for name, p in self.params.items():
+            kept[name] = p.detach()[index].clone().requires_grad_()
+            if p.grad is not None:
+                kept[name].grad = p.grad[index].clone()
+        self.params = kept
+
+    def member(self, index: int) -> SequenceModel:
+        """Member `index` as a plain model on the CPU (for the probes, which run one model at a time)."""
+        model = copy.deepcopy(self._template)
+        model.load_state_dict({name: p[index].detach().cpu() for name, p in self.params.items()})
+        return model
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        p = self.params
+        if self.spec.arch == "transformer":
+            out = self._transformer(x)
+        else:
+            names = ("rnn.weight_ih_l0", "rnn.weight_hh_l0", "rnn.bias_ih_l0", "rnn.bias_hh_l0")
+            states = recurrent_layer(self.spec.arch, self.spec.activation, x, *(p[n] for n in names),
+                                     every_step=self.per_step)  # (T, S, B, H) or (S, B, H)
+            out = states.permute(1, 2, 0, 3) if self.per_step else states
+        return _linear(out, p["head.weight"], p["head.bias"])
+
+    __call__ = forward
+
+    def _transformer(self, x: torch.Tensor) -> torch.Tensor:
+        """CausalTransformer's pre-norm encoder, member by member in every product; returns the normed stream."""
+        p, template = self.params, self._template
+        S, B, T, _ = x.shape
+        heads = self.spec.heads
+        h = _linear(x, p["embed.weight"], p["embed.bias"]) + p["position"][:, None, :T]
+        for index, layer in enumerate(template.encoder.layers):
+            q = f"encoder.layers.{index}."
+            a = _layer_norm(h, p[q + "norm1.weight"], p[q + "norm1.bias"], layer.norm1.eps)
+            qkv = _linear(a, p[q + "self_attn.in_proj_weight"], p[q + "self_attn.in_proj_bias"])
+            split = [t.reshape(S * B, T, heads, -1).transpose(1, 2) for t in qkv.chunk(3, dim=-1)]
+            attended = torch.nn.functional.scaled_dot_product_attention(*split, is_causal=True)
+            attended = attended.transpose(1, 2).reshape(S, B, T, -1)
+            h = h + _linear(attended, p[q + "self_attn.out_proj.weight"], p[q + "self_attn.out_proj.bias"])
+            a = _layer_norm(h, p[q + "norm2.weight"], p[q + "norm2.bias"], layer.norm2.eps)
+            hidden = torch.relu(_linear(a, p[q + "linear1.weight"], p[q + "linear1.bias"]))
+            h = h + _linear(hidden, p[q + "linear2.weight"], p[q + "linear2.bias"])
+        h = h if self.per_step else h[:, :, -1]
+        return _layer_norm(h, p["norm.weight"], p["norm.bias"], template.norm.eps)
 
 
 def _initialise(rnn: nn.RNNBase, spec: ModelSpec, length: int) -> None:

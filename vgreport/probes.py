@@ -4,6 +4,9 @@ Per-step gradients need the unrolled graph: with the fused nn.RNN, the gradient 
 to output[:, k] is only the direct term from step k. So every probe steps through time with
 `model.unroll` and reads h_k.grad, which holds the total dL/dh_k through all later steps.
 float64 keeps gradients that shrink like 0.25^100 representable.
+
+With per-step outputs (the copy task) the loss is the total over every step: dL/dh_k then adds,
+to what flows back from later steps, the direct term of step k's own output.
 """
 from __future__ import annotations
 
@@ -16,7 +19,8 @@ from .models import RecurrentNet, SequenceModel, activation_derivative, activati
 from .specs import TaskSpec
 from .tasks import task_loss
 
-__all__ = ["task_loss", "probe_model", "state_gradient_norms", "input_sensitivity", "jacobian_chain"]
+__all__ = ["task_loss", "probe_model", "state_gradient_norms", "input_sensitivity", "jacobian_chain",
+           "direct_state_gradients"]
 
 Measurement = tuple[str, float, float]  # (metric, time_lag or nan, value)
 NAN = float("nan")
@@ -41,9 +45,15 @@ def state_gradient_norms(model: SequenceModel, task: TaskSpec, x, y):
 
 
 def input_sensitivity(model: SequenceModel, x: torch.Tensor) -> torch.Tensor:
-    """||dy/dx_k||: Frobenius norm over the batch of the output Jacobian w.r.t. input x_k. (T,)"""
+    """||dy/dx_k||: Frobenius norm over the batch of the output Jacobian w.r.t. input x_k. (T,)
+
+    y is the output read after the last step; with per-step outputs, the last step's output, so
+    that the lag T-1-k means the same for every task (the whole Jacobian of all T outputs would
+    cost T times as many backward passes)."""
     x = x.to(torch.float64).clone().requires_grad_(True)
     out = model(x)
+    if model.per_step:
+        out = out[:, -1]
     squares = torch.zeros(x.shape[1], dtype=torch.float64)
     for o in range(out.shape[1]):  # samples are independent, so one pass per output unit suffices
         (grad,) = torch.autograd.grad(out[:, o].sum(), x, retain_graph=o + 1 < out.shape[1])
@@ -51,13 +61,23 @@ def input_sensitivity(model: SequenceModel, x: torch.Tensor) -> torch.Tensor:
     return squares.sqrt()
 
 
-def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int):
+def direct_state_gradients(model: RecurrentNet, task: TaskSpec, states, y) -> torch.Tensor:
+    """dL/dh_k through step k's own output only, holding the later states fixed: (batch, time, hidden)."""
+    stacked = torch.stack([h.detach() for h in states], dim=1).requires_grad_(True)
+    (grad,) = torch.autograd.grad(task_loss(task, model.head(stacked), y), stacked)
+    return grad
+
+
+def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int, direct: torch.Tensor | None = None):
     """BPTT as an explicit product of Jacobians J_j = diag(f'(a_j)) W_hh (plain RNN only).
 
     For the first `samples` sequences, returns per k (as (T,) tensors):
     ||(prod_{j>k} J_j)^T dL/dh_T|| (Frobenius over samples), the autograd ||dL/dh_k|| of the same
     samples, and the largest over samples of the operator norm ||prod_{j>k} J_j||_2 (the largest,
     so that ratio of the Frobenius norms over samples is guaranteed to stay below it).
+    With per-step outputs pass `direct` (direct_state_gradients): the chain is then
+    ||sum_{t>=k} (prod_{k<j<=t} J_j)^T d_t|| with d_t the direct term of step t, and the ratio bound
+    holds for the last step's term alone.
     """
     w_hh = model.w_hh.detach()
     T = len(states)
@@ -67,7 +87,7 @@ def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int):
     opnorm = torch.zeros(T, dtype=torch.float64)
     for b in range(m):
         derivs = [activation_derivative(model.spec.activation, a[b].detach()) for a in pre_acts]
-        g = states[-1].grad[b]
+        g = states[-1].grad[b] if direct is None else direct[b, T - 1]
         product = torch.eye(w_hh.shape[0], dtype=torch.float64)  # d h_{T-1} / d h_k
         for k in range(T - 1, -1, -1):
             chain_sq[k] += g.dot(g)
@@ -76,6 +96,8 @@ def jacobian_chain(model: RecurrentNet, states, pre_acts, samples: int):
             if k > 0:
                 jac = derivs[k][:, None] * w_hh  # d h_k / d h_{k-1}
                 g = jac.T @ g
+                if direct is not None:
+                    g = g + direct[b, k - 1]
                 product = product @ jac
     return chain_sq.sqrt(), auto_sq.sqrt(), opnorm
 
@@ -96,7 +118,8 @@ def probe_model(model: SequenceModel, task: TaskSpec, x, y, jacobian_samples: in
     if isinstance(model64, RecurrentNet) and model64.spec.arch == "rnn":
         act = model64.spec.activation
         if with_jacobians and jacobian_samples > 0:
-            chain, auto, opnorm = jacobian_chain(model64, states, pre_acts, jacobian_samples)
+            direct = direct_state_gradients(model64, task, states, y) if model64.per_step else None
+            chain, auto, opnorm = jacobian_chain(model64, states, pre_acts, jacobian_samples, direct)
             per_lag("jacobian_chain_norm", chain)
             per_lag("grad_norm_state_sub", auto)
             per_lag("jacobian_product_opnorm", opnorm)

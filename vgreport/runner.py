@@ -68,7 +68,7 @@ def move_into(out: Path, staged: dict[str, Path]) -> dict[str, Path]:
 class MissingResults(Exception):
     """`render` was asked for cells that no build has computed yet."""
 
-_EXPERIMENT_CODE = ("tasks.py", "models.py", "probes.py", "training.py")
+_EXPERIMENT_CODE = ("tasks.py", "models.py", "recurrences.py", "probes.py", "training.py")
 
 
 @lru_cache(maxsize=1)

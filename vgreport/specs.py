@@ -27,7 +27,7 @@ __all__ = [
     "MAX_CELLS",
 ]
 
-PROFILE_NAMES = ("smoke", "quick", "standard", "full")
+PROFILE_NAMES = ("smoke", "quick", "standard", "full", "gpu")
 # strict: 1 is an int and 1.0 a float, never true or "1"; allow_inf_nan: .inf and .nan are refused.
 _FROZEN = ConfigDict(frozen=True, extra="forbid", strict=True, allow_inf_nan=False)
 

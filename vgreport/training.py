@@ -1,25 +1,50 @@
 """Stage 5: one cell = probe at init, train, evaluate, probe again. A pure function of the cell.
 
+Cells that differ only in their seed can train together (`run_group`): one StackedModel of S
+members, one backward pass and one optimiser step, while each member keeps its own data streams
+(its seed's generators, drawn exactly as a single cell draws them), its own global-norm clipping
+and its own divergence. Each device takes its faster path: see CPU_MEMBERS_PER_BATCH.
+
 Divergence is data: a NaN or inf loss ends the cell with diverged=1 and the step, not an exception.
+In a batched group the member that diverges stops alone.
 """
 from __future__ import annotations
 
+import functools
 import math
 import time
 from typing import Sequence
 
 import torch
 
-from .models import build_model
-from .probes import probe_model, task_loss
-from .specs import CellSpec
-from .tasks import chance_level, input_size, is_classification, make_batch, output_size
+from .models import StackedModel, build_model
+from .probes import probe_model
+from .specs import CellSpec, TaskSpec, TrainSpec
+from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_size, per_step_output, score_name,
+                    sequence_length, task_loss, task_score)
 
-__all__ = ["run_cell", "run_group", "RECORD_COLUMNS", "cell_columns"]
+__all__ = ["run_cell", "run_group", "initial_model", "members_per_batch", "CPU_MEMBERS_PER_BATCH",
+           "RECORD_COLUMNS", "cell_columns"]
 
 RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task",
                   "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
 NAN = float("nan")
+
+# On the CPU, the most members of a group to train as one batch, or 0 for one cell at a time on
+# PyTorch's fused kernels (run_cell), where benchmarks/engine.py measured which is faster per seed
+# (one thread, T=100, H=64, transformer H=32, B=64; batched / one-by-one seed-steps per second,
+# ranges over runs on a 2-core EPYC VM shared with other work). Past about 10 members a batch no
+# longer fits the cache and the gain shrinks (S=100: rnn tanh 2.0x, gru 0.9x, transformer 0.55x),
+# so larger groups train as several batches. On an accelerator the whole group is one batch.
+CPU_MEMBERS_PER_BATCH = {
+    "rnn": 10,  # tanh 1.4x alone, 2.0-2.6x at S=3..10; sigmoid 1.0x alone, 1.6-1.9x at S=3..10; identity 1.2x, 1.3-2.1x
+    "gru": 5,  # 1.2x alone, 1.2-1.65x at S=2..5, 1.0-1.2x at S=10
+    "lstm": 0,  # 0.47-0.74x at every S: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
+    "transformer": 10,  # 1.0x alone, 1.0-1.45x at S=2..10
+}
+# Held-out sequences per forward pass, summed over the members of a batch: bounds eval memory
+# (about 0.3 GB for an LSTM at T=100 on the CPU); an accelerator has memory to spare and launches to save.
+_EVAL_SEQUENCES_CPU, _EVAL_SEQUENCES_ACCELERATOR = 1024, 16384
 
 
 def cell_columns(cell: CellSpec) -> dict:
@@ -32,104 +57,291 @@ def cell_columns(cell: CellSpec) -> dict:
             "budget": cell.train.steps, "seed": cell.seed}
 
 
+def members_per_batch(cell: CellSpec, device: str, seeds: int) -> int:
+    """How many of `seeds` cells like `cell` train as one batch of the seed-batched engine, or 0 for
+    one cell at a time (run_cell): on the CPU per CPU_MEMBERS_PER_BATCH; on an accelerator all of
+    them (one small model leaves it idle), but a single seed keeps the fused kernels (cuDNN); 0
+    without training steps."""
+    if cell.train.steps == 0 or seeds < 1:
+        return 0
+    if torch.device(device).type != "cpu":
+        return seeds if seeds > 1 else 0
+    return min(seeds, CPU_MEMBERS_PER_BATCH[cell.model.arch])
+
+
+def initial_model(cell: CellSpec):
+    """The model a cell starts from: the global seed set to the cell's seed, then build_model."""
+    torch.manual_seed(cell.seed)
+    task = cell.task
+    return build_model(cell.model, input_size(task), output_size(task), sequence_length(task),
+                       per_step=per_step_output(task))
+
+
 def _generators(seed: int) -> tuple[torch.Generator, torch.Generator, torch.Generator]:
     """Separate streams for training data, the held-out set and the probe batch."""
     return tuple(torch.Generator().manual_seed(seed * 1000 + offset) for offset in (1, 2, 3))
 
 
+def _optimiser(train: TrainSpec, params):
+    return (torch.optim.Adam if train.optimizer == "adam" else torch.optim.SGD)(params, lr=train.lr)
+
+
 @torch.no_grad()
-def _evaluate(model, cell: CellSpec, x_eval, y_eval) -> tuple[float, float]:
-    """(loss, accuracy or mse) on the fixed held-out set, in chunks to bound memory."""
-    losses, hits = [], 0.0
-    for start in range(0, len(x_eval), 256):
-        out = model(x_eval[start:start + 256])
-        target = y_eval[start:start + 256]
-        losses.append(task_loss(cell.task, out, target).item() * len(target))
-        if is_classification(cell.task):
-            hits += (out.argmax(dim=1) == target).sum().item()
-    loss = sum(losses) / len(x_eval)
-    return loss, (hits / len(x_eval) if is_classification(cell.task) else loss)
+def _evaluate(model, task: TaskSpec, x_eval, y_eval, chunk: int = 256) -> tuple[float, float]:
+    """(loss, score) of one plain model on its fixed held-out set, in chunks to bound memory."""
+    loss, score = 0.0, 0.0
+    for start in range(0, len(x_eval), chunk):
+        out = model(x_eval[start:start + chunk])
+        target = y_eval[start:start + chunk]
+        loss += task_loss(task, out, target).item() * len(target)
+        score += task_score(task, out, target)
+    return loss / len(x_eval), score / len(x_eval)
+
+
+class _Member:
+    """One cell through training: its model at init, data streams, held-out set, records, windows."""
+
+    def __init__(self, cell: CellSpec):
+        started = time.perf_counter()
+        self.cell, task = cell, cell.task
+        self.model = initial_model(cell)
+        self.g_train, g_eval, g_probe = _generators(cell.seed)
+        self.x_probe, self.y_probe = make_batch(task, cell.probe.batch, g_probe)
+        self.x_eval, self.y_eval = make_batch(task, cell.train.eval_size, g_eval)
+        self.base = cell_columns(cell)
+        self.records: list[dict] = []
+        self.losses, self.norms, self.clipped = [], [], 0  # the current logging window
+        self.diverged_step: int | None = None
+        self.score = NAN
+        self.train_seconds = 0.0  # this member's share of the group's training time
+        self.own_seconds = time.perf_counter() - started  # set-up and probes, not shared
+
+    def probe_init(self) -> None:
+        started = time.perf_counter()
+        cell = self.cell
+        for metric, lag, value in probe_model(self.model, cell.task, self.x_probe, self.y_probe,
+                                              cell.probe.jacobian_samples, with_jacobians=True):
+            self.add("init", metric, value, 0, lag)
+        self.own_seconds += time.perf_counter() - started
+
+    def add(self, stage: str, metric: str, value, step: int = 0, lag: float = NAN) -> None:
+        self.records.append({**self.base, "stage": stage, "metric": metric, "step": step, "time_lag": lag,
+                             "value": float(value)})
+
+    def log_step(self, step: int, loss: float, norm: float) -> None:
+        train = self.cell.train
+        self.losses.append(loss)
+        self.norms.append(norm)
+        self.clipped += train.clip is not None and norm > train.clip
+        if step % train.log_every == 0 or step == train.steps:
+            self.add("train", "train_loss", sum(self.losses) / len(self.losses), step)
+            self.add("train", "grad_norm_total", sum(self.norms) / len(self.norms), step)
+            self.add("train", "grad_norm_total_max", max(self.norms), step)
+            self.add("train", "clip_fraction", self.clipped / len(self.norms), step)
+            self.losses, self.norms, self.clipped = [], [], 0
+
+
+class _FusedTrainer:
+    """One member as its plain model (PyTorch's fused kernels where they exist): one cell at a time."""
+
+    def __init__(self, members: list[_Member], device: str):
+        (member,) = members
+        self.task, self.train, self.device = member.cell.task, member.cell.train, device
+        self.model = member.model.to(device)
+        self.optimiser = _optimiser(self.train, self.model.parameters())
+        self.x_eval, self.y_eval = member.x_eval.to(device), member.y_eval.to(device)
+
+    def step(self, batches) -> tuple[list[float], list[float]]:
+        ((x, y),) = batches
+        loss = task_loss(self.task, self.model(x.to(self.device)), y.to(self.device))
+        if not torch.isfinite(loss):
+            return [loss.item()], [NAN]
+        self.optimiser.zero_grad(set_to_none=True)
+        loss.backward()
+        # Pascanu et al. 2013, Algorithm 1: rescale when the global norm exceeds the threshold.
+        clip = self.train.clip if self.train.clip is not None else math.inf
+        norm = torch.nn.utils.clip_grad_norm_(self.model.parameters(), clip).item()
+        if math.isfinite(norm):
+            self.optimiser.step()
+        return [loss.item()], [norm]
+
+    def evaluate(self) -> list[tuple[float, float]]:
+        return [_evaluate(self.model, self.task, self.x_eval, self.y_eval)]
+
+    def drop(self, positions: list[int]) -> None:
+        """Nothing to do: the only member stopped."""
+
+    def models(self) -> list:
+        return [self.model.to("cpu")]
+
+
+class _StackedTrainer:
+    """S members as one StackedModel: one backward pass and one optimiser step for all, with each
+    member's own global norm, clipping and divergence. A member that diverges is dropped from the
+    stack (weights and optimiser state alike) before the step, so it stops alone."""
+
+    def __init__(self, members: list[_Member], device: str):
+        self.task, self.train, self.device = members[0].cell.task, members[0].cell.train, device
+        self.model = StackedModel([m.model for m in members]).to(device)
+        self.optimiser = _optimiser(self.train, self.model.parameters())
+        self.x_eval = torch.stack([m.x_eval for m in members]).to(device)
+        self.y_eval = torch.stack([m.y_eval for m in members]).to(device)
+        # task_loss of each member on its own batch, in one batched call.
+        self.losses = torch.vmap(functools.partial(task_loss, self.task))
+
+    def step(self, batches) -> tuple[list[float], list[float]]:
+        x = torch.stack([b[0] for b in batches]).to(self.device)
+        y = torch.stack([b[1] for b in batches]).to(self.device)
+        params = self.model.parameters()
+        for p in params:
+            p.grad = None
+        losses = self.losses(self.model(x), y)  # (S,)
+        losses.sum().backward()  # members share no weights: each gets its own loss's gradient
+        per_param = torch.stack([torch.linalg.vector_norm(p.grad.flatten(1), dim=1) for p in params], dim=1)
+        norms = torch.linalg.vector_norm(per_param, dim=1)  # each member's global norm, as clip_grad_norm_
+        loss_values, norm_values = torch.stack([losses.detach(), norms]).tolist()  # one sync per step
+        bad = [s for s, (loss, norm) in enumerate(zip(loss_values, norm_values))
+               if not (math.isfinite(loss) and math.isfinite(norm))]
+        if bad:
+            norms = norms[self.drop(bad)]
+        if len(self.model) and self.train.clip is not None:
+            # Pascanu et al. 2013, Algorithm 1, per member; the same coefficient as clip_grad_norm_.
+            coefficient = (self.train.clip / (norms + 1e-6)).clamp(max=1.0)
+            for p in self.model.parameters():
+                p.grad.mul_(coefficient.view(-1, *(1,) * (p.dim() - 1)))
+        if len(self.model):
+            self.optimiser.step()
+        return loss_values, norm_values
+
+    @torch.no_grad()
+    def evaluate(self) -> list[tuple[float, float]]:
+        S, N = self.x_eval.shape[:2]
+        cpu = torch.device(self.device).type == "cpu"
+        budget = _EVAL_SEQUENCES_CPU if cpu else _EVAL_SEQUENCES_ACCELERATOR
+        chunk = max(1, min(N, budget // S))
+        loss = torch.zeros(S, dtype=torch.float64)
+        score = [0.0] * S
+        for start in range(0, N, chunk):
+            out = self.model(self.x_eval[:, start:start + chunk])
+            target = self.y_eval[:, start:start + chunk]
+            loss += self.losses(out, target).double().cpu() * target.shape[1]
+            for s in range(S):
+                score[s] += task_score(self.task, out[s], target[s])
+        return [(value / N, hits / N) for value, hits in zip(loss.tolist(), score)]
+
+    def drop(self, positions: list[int]) -> torch.Tensor:
+        """Remove these members (weights, gradients, optimiser state, held-out sets); returns the kept index."""
+        keep = torch.tensor([s for s in range(len(self.model)) if s not in positions], dtype=torch.long)
+        old = self.model.parameters()
+        self.model.select(keep.to(self.device))
+        state = self.optimiser.state
+        self.optimiser = _optimiser(self.train, self.model.parameters())
+        for before, after in zip(old, self.model.parameters()):
+            if before in state:  # Adam: exp_avg and exp_avg_sq per element, a step count per tensor
+                self.optimiser.state[after] = {name: value[keep.to(value.device)].clone()
+                                               if torch.is_tensor(value) and value.dim() else value
+                                               for name, value in state[before].items()}
+        self.x_eval, self.y_eval = self.x_eval[keep.to(self.device)], self.y_eval[keep.to(self.device)]
+        return keep.to(self.device)
+
+    def models(self) -> list:
+        return [self.model.member(s) for s in range(len(self.model))]
+
+
+def _run(cells: Sequence[CellSpec], device: str, batched: bool) -> list[list[dict]]:
+    """Probe at init, train (all cells as one batched model, or the one cell alone), probe again."""
+    members = [_Member(cell) for cell in cells]
+    for member in members:
+        member.probe_init()
+    task, train = cells[0].task, cells[0].train
+    name = score_name(task)
+    alive = list(members)
+    if train.steps:
+        trainer = (_StackedTrainer if batched else _FusedTrainer)(members, device)
+        for member in members:
+            member.model = None  # the trainer holds the weights now
+        for step in range(1, train.steps + 1):
+            if not alive:
+                break
+            started = time.perf_counter()
+            batches = [make_batch(task, train.batch, m.g_train) for m in alive]
+            losses, norms = trainer.step(batches)
+            for member, loss, norm in zip(alive, losses, norms):
+                if math.isfinite(loss) and math.isfinite(norm):
+                    member.log_step(step, loss, norm)
+                else:
+                    member.diverged_step = step
+            running = [m for m in alive if m.diverged_step is None]
+            if running and (step % train.eval_every == 0 or step == train.steps):
+                stopped = []
+                for position, (member, (eval_loss, score)) in enumerate(zip(running, trainer.evaluate())):
+                    if not math.isfinite(eval_loss):
+                        member.diverged_step = step
+                        stopped.append(position)
+                        continue
+                    member.add("train", "eval_loss", eval_loss, step)
+                    member.add("train", f"eval_{name}", score, step)
+                    member.score = score
+                if stopped:
+                    trainer.drop(stopped)
+            share = (time.perf_counter() - started) / len(alive)
+            for member in alive:
+                member.train_seconds += share
+            alive = [m for m in alive if m.diverged_step is None]
+        for member, model in zip(alive, trainer.models()):
+            member.model = model
+    return [_finish(member) for member in members]
+
+
+def _finish(member: _Member) -> list[dict]:
+    """Probe the trained model and add the closing scalars."""
+    started = time.perf_counter()
+    cell, task, train = member.cell, member.cell.task, member.cell.train
+    diverged = member.diverged_step
+    steps_done = (diverged - 1) if diverged else train.steps
+    if train.steps and diverged is None:
+        for metric, lag, value in probe_model(member.model, task, member.x_probe, member.y_probe):
+            member.add("trained", metric, value, steps_done, lag)
+    score = member.score
+    if train.steps == 0:
+        _, score = _evaluate(member.model, task, member.x_eval, member.y_eval)
+    elif diverged is not None:
+        score = NAN
+    add = member.add
+    add("trained", f"final_{score_name(task)}", score, steps_done)
+    add("trained", "chance", chance_level(task), steps_done)
+    add("trained", "loss_baseline", loss_baseline(task), steps_done)
+    add("trained", "diverged", 1.0 if diverged else 0.0, steps_done)
+    add("trained", "diverged_step", diverged if diverged else NAN, steps_done)
+    add("trained", "steps_per_second", steps_done / member.train_seconds if steps_done else NAN, steps_done)
+    add("trained", "wall_seconds", member.own_seconds + member.train_seconds + time.perf_counter() - started,
+        steps_done)
+    return member.records
 
 
 def run_cell(cell: CellSpec, device: str = "cpu") -> list[dict]:
     """Run one (spec, axis value, seed) and return its records (see docs/ARCHITECTURE.md)."""
-    started = time.perf_counter()
-    torch.manual_seed(cell.seed)
-    task, train = cell.task, cell.train
-    model = build_model(cell.model, input_size(task), output_size(task), task.length)
-    g_train, g_eval, g_probe = _generators(cell.seed)
-    x_probe, y_probe = make_batch(task, cell.probe.batch, g_probe)
-    x_eval, y_eval = make_batch(task, train.eval_size, g_eval)
-    base = cell_columns(cell)
-    records: list[dict] = []
+    return _run([cell], device, batched=False)[0]
 
-    def add(stage, metric, value, step=0, lag=NAN):
-        records.append({**base, "stage": stage, "metric": metric, "step": step, "time_lag": lag,
-                        "value": float(value)})
 
-    for metric, lag, value in probe_model(model, task, x_probe, y_probe, cell.probe.jacobian_samples,
-                                          with_jacobians=True):
-        add("init", metric, value, 0, lag)
-
-    score_name = "accuracy" if is_classification(task) else "mse"
-    model.to(device)
-    x_eval, y_eval = x_eval.to(device), y_eval.to(device)
-    optimiser = (torch.optim.Adam if train.optimizer == "adam" else torch.optim.SGD)(model.parameters(), lr=train.lr)
-    clip = train.clip if train.clip is not None else math.inf
-    window_loss, window_norm, window_max = [], [], 0.0
-    diverged_step, step, score = None, 0, NAN
-    train_started = time.perf_counter()
-    for step in range(1, train.steps + 1):
-        x, y = make_batch(task, train.batch, g_train)
-        loss = task_loss(task, model(x.to(device)), y.to(device))
-        if not torch.isfinite(loss):
-            diverged_step = step
-            break
-        optimiser.zero_grad(set_to_none=True)
-        loss.backward()
-        # Pascanu et al. 2013, Algorithm 1: rescale when the global norm exceeds the threshold.
-        norm = torch.nn.utils.clip_grad_norm_(model.parameters(), clip).item()
-        if not math.isfinite(norm):
-            diverged_step = step
-            break
-        optimiser.step()
-        window_loss.append(loss.item())
-        window_norm.append(norm)
-        window_max = max(window_max, norm)
-        if step % train.log_every == 0 or step == train.steps:
-            add("train", "train_loss", sum(window_loss) / len(window_loss), step)
-            add("train", "grad_norm_total", sum(window_norm) / len(window_norm), step)
-            add("train", "grad_norm_total_max", window_max, step)
-            window_loss, window_norm, window_max = [], [], 0.0
-        if step % train.eval_every == 0 or step == train.steps:
-            eval_loss, score = _evaluate(model, cell, x_eval, y_eval)
-            if not math.isfinite(eval_loss):
-                diverged_step = step
-                break
-            add("train", "eval_loss", eval_loss, step)
-            add("train", f"eval_{score_name}", score, step)
-    train_seconds = time.perf_counter() - train_started
-    steps_done = (diverged_step - 1) if diverged_step else (step if train.steps else 0)
-
-    model.to("cpu")
-    if train.steps and diverged_step is None:
-        for metric, lag, value in probe_model(model, task, x_probe, y_probe):
-            add("trained", metric, value, steps_done, lag)
-    if train.steps == 0:
-        _, score = _evaluate(model, cell, x_eval.cpu(), y_eval.cpu())
-    elif diverged_step is not None:
-        score = NAN
-    add("trained", f"final_{score_name}", score, steps_done)
-    add("trained", "chance", chance_level(task), steps_done)
-    add("trained", "diverged", 1.0 if diverged_step else 0.0, steps_done)
-    add("trained", "diverged_step", diverged_step if diverged_step else NAN, steps_done)
-    add("trained", "steps_per_second", steps_done / train_seconds if steps_done else NAN, steps_done)
-    add("trained", "wall_seconds", time.perf_counter() - started, steps_done)
+def run_group(cells: Sequence[CellSpec], device: str = "cpu", batched: bool | None = None) -> list[list[dict]]:
+    """Cells that differ only in their seed: the records of each, in order, exactly as run_cell gives
+    them (the runner's unit of work). They train in batches of members_per_batch cells (`batched`
+    True: all as one batch; False: one after another with run_cell)."""
+    cells = list(cells)
+    if not cells:
+        return []
+    first = cells[0]
+    for cell in cells[1:]:
+        if cell.model_copy(update={"seed": first.seed}) != first:
+            raise ValueError(f"run_group: cell {cell.label!r} differs from {first.label!r} in more than its seed")
+    if batched is None:
+        size = members_per_batch(first, device, len(cells))
+    else:
+        size = len(cells) if batched and first.train.steps else 0
+    if not size:
+        return [run_cell(cell, device) for cell in cells]
+    records: list[list[dict]] = []
+    for start in range(0, len(cells), size):
+        records += _run(cells[start:start + size], device, batched=True)
     return records
-
-
-def run_group(cells: Sequence[CellSpec], device: str = "cpu") -> list[list[dict]]:
-    """Cells that differ only in their seed: the records of each, in order (the runner's unit of work).
-
-    Today one after the other; a seed-batched engine trains them together where that is faster."""
-    return [run_cell(cell, device) for cell in cells]

@@ -41,7 +41,7 @@ class Numbers:
 
 def decide(ctx: Context) -> Outcome:
     frame = ctx.frame
-    keys = ["experiment", "variant", "length", "gain", "seed", "time_lag"]
+    keys = ["experiment", "variant", "task", "length", "gain", "seed", "time_lag"]
     init = frame[frame["stage"] == "init"]
     rnn_exps = sorted(set(init.loc[init["metric"] == "jacobian_chain_norm", "experiment"]))
     if not rnn_exps:
@@ -56,7 +56,8 @@ def decide(ctx: Context) -> Outcome:
     last = merged[merged["time_lag"] == 0].set_index(cell)["value_auto"].rename("last")
     merged = merged.join(last, on=cell)
     merged["ratio"] = merged["value_auto"] / merged["last"].where(merged["last"] > 0)
-    checked = merged.dropna(subset=["ratio", "value_op"])
+    # The ratio bound needs a loss read off the last state; copy answers at every step (see K2).
+    checked = merged[merged["task"] != "copy"].dropna(subset=["ratio", "value_op"])
     violations = int((checked["ratio"] > checked["value_op"] * (1 + 1e-9)).sum())
     exact = None if not math.isfinite(rel_err) else bool(rel_err < EXACT_REL_ERR)
     bounded = None if checked.empty else violations == 0
