@@ -226,17 +226,28 @@ def typeset(text: Any) -> Markup:
     return Markup(_SUPERSCRIPT.sub(_script("sup"), _SUBSCRIPT.sub(_script("sub"), escaped)))
 
 
+def _prose(text: Any, numbers: dict[str, int]) -> Markup:
+    escaped = text if isinstance(text, Markup) else Markup.escape(str(text))
+    named = re.sub(r"(?:&#39;|'|‘)([a-z][a-z0-9_]*)(?:&#39;|'|’)",
+                   lambda m: f"E{numbers[m.group(1)]}" if m.group(1) in numbers else m.group(0), str(escaped))
+    return keep_formulas(typeset(Markup(named)))
+
+
 def _prose_filter(numbers: dict[str, int]):
-    """The filter for every text a finding or figure brings from Python: an experiment's code name in
+    """The filter for a text a finding or figure brings from Python: an experiment's code name in
     quotes ('init') becomes its number in the experiment table (E3), as the prose names experiments
     (code names stay for the appendix and the commands); ASCII notation is typeset; formulas keep
     together (keep_formulas)."""
-    def prose(text: Any) -> Markup:
-        escaped = text if isinstance(text, Markup) else Markup.escape(str(text))
-        named = re.sub(r"(?:&#39;|'|‘)([a-z][a-z0-9_]*)(?:&#39;|'|’)",
-                       lambda m: f"E{numbers[m.group(1)]}" if m.group(1) in numbers else m.group(0), str(escaped))
-        return keep_formulas(typeset(Markup(named)))
-    return prose
+    return lambda text: _prose(text, numbers)
+
+
+@jinja2.pass_environment
+def _finalize(env: jinja2.Environment, value: Any) -> Any:
+    """Every plain string a template prints ({{ j.label }}, a finding's words) goes through `prose`;
+    markup (numbers from fmt, figures, equations, what a filter already made) is printed as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _prose(value, env.globals.get("experiment_numbers", {}))
+    return value
 
 
 def state_word(state) -> str:
@@ -471,7 +482,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     loaders = [_FolderLoader(Path(templates_dir), f"--templates {templates_dir}")] if templates_dir else []
     loaders.append(_FolderLoader(shipped_templates_dir(), "shipped templates"))
     # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
-    env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+    env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True, finalize=_finalize,
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, verdict_class=verdict_class, state_word=state_word,
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
