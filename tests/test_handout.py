@@ -181,14 +181,14 @@ def test_no_variant_code_name_reaches_the_prose(standard_like):
 
 def test_one_notation_phi_for_the_activation_f_for_the_forget_gate_g_for_the_gain(standard_like):
     """The activation is φ (its derivative φ′) in text, equations, diagrams and figure labels; f′ and
-    the LSTM's g_t (cell candidate) appear nowhere; the candidate is c̃_t."""
+    the LSTM's g_t (cell candidate) appear nowhere; the candidate is z_t."""
     page, text = standard_like["html"], standard_like["text"]
     assert "f′" not in text and "f′" not in page
     assert "φ′" in text and "diag(φ′(a" in page
-    assert "tanh(g_t)" not in page and "g_t" not in text and "c̃" in text
+    assert "tanh(g_t)" not in page and "g_t" not in text and "z<sub>t</sub>" in page
     for tex, _ in render.EQUATIONS.values():
         assert not re.search(r"(?<![\w_])f\\,\s*['(]", tex), tex
-    assert r"\varphi" in render.EQUATIONS["rnn_step"][0] and r"\tilde{c}_t" in render.EQUATIONS["lstm_cell"][0]
+    assert r"\varphi" in render.EQUATIONS["rnn_step"][0] and r"z_t" in render.EQUATIONS["lstm_cell"][0]
     assert "φ′" in figures.unrolled_rnn() and "g_t" not in figures.lstm_cell()
 
 

@@ -24,6 +24,7 @@ Print rules, each pinned by a test:
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import math
 import re
@@ -77,7 +78,39 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return tidy_svg(buffer.getvalue())
+    return _typeset_labels(tidy_svg(buffer.getvalue()))
+
+
+# ASCII notation in labels, as the report's text typesets it: a subscript after a single letter
+# (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
+_LABEL_SCRIPT = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω])_(\{[^{}]+\}|\([^()]+\)|[A-Za-z0-9]+)"
+                           r"|\^(\{[^{}]+\}|\([^()]+\)|[−-]?[A-Za-z0-9.]*[A-Za-z0-9])")
+_LABEL_TEXT = re.compile(r"(<text\b[^>]*?font-size: ([\d.]+)px[^>]*>)([^<]*)(</text>)")
+
+
+def _typeset_labels(svg: str) -> str:
+    """Subscripts and superscripts of a label as <tspan>s shifted off the baseline, at no less than
+    8 pt: the text stays text (searchable, selectable) and reads as the report's notation."""
+    def one(match: re.Match) -> str:
+        content = html.unescape(match.group(3))
+        if not _LABEL_SCRIPT.search(content):
+            return match.group(0)
+        size, out, shift, at = float(match.group(2)), [], 0.0, 0
+        for m in _LABEL_SCRIPT.finditer(content):
+            plain = content[at:m.start()] + (m.group(1) or "")
+            if plain:
+                out.append(f'<tspan dy="{-shift:.2f}">{html.escape(plain)}</tspan>' if shift else html.escape(plain))
+                shift = 0.0
+            script = m.group(2) or m.group(3)
+            dy = size * (0.3 if m.group(1) else -0.38)
+            out.append(f'<tspan dy="{dy - shift:.2f}" font-size="{max(MIN_TEXT_PT, size * 0.8):g}">'
+                       f"{html.escape(script[1:-1] if script[0] in '({' else script)}</tspan>")
+            shift, at = dy, m.end()
+        rest = content[at:]
+        if rest:
+            out.append(f'<tspan dy="{-shift:.2f}">{html.escape(rest)}</tspan>' if shift else html.escape(rest))
+        return match.group(1) + "".join(out) + match.group(4)
+    return _LABEL_TEXT.sub(one, svg)
 
 
 _LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\d.])")  # "453.543307pt" too
@@ -526,7 +559,7 @@ def jacobian_check(series: list[dict]) -> str:
             ax.plot(lags[::every], _positive(s["chain"])[::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
             ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
-                    markerfacecolor="none", label=f"{s['label']}: autograd (line), explicit product (markers)")
+                    markerfacecolor="none", label=f"{s['label']}: autograd and explicit product")
             ax.plot(lags, _positive(s["opnorm"]), gid=f"bound-{i}", label=f"{s['label']}: bound ‖Π J_j‖₂",
                     **_reference(i, style["color"]))
         data = np.concatenate(values) if values else np.array([])
@@ -920,7 +953,7 @@ def unrolled_rnn() -> str:
 def lstm_cell() -> str:
     """One LSTM step: the cell state runs along the top, c_{t−1} → × f_t → + → c_t, an additive
     path (highlighted) on which the gradient is multiplied only by the forget gate f_t; gates below
-    (f_t, i_t, o_t are gate values in (0, 1); c̃_t is the candidate, the activation φ is not on this path)."""
+    (f_t, i_t, o_t are gate values in (0, 1); z_t is the candidate update, the activation φ is not on this path)."""
     sk = _Sketch(FULL_WIDTH_IN * 72, 200)
     y_c, y_mix, y_gate, y_bus = 62, 104, 140, 186
     x_forget, x_plus, x_out = 150, 262, 378
@@ -939,7 +972,7 @@ def lstm_cell() -> str:
     # gates from [h_{t−1}, x_t]
     sk.line([(20, y_bus), (x_out + 40, y_bus)], color=WIRE)
     sk.text(8, y_bus - 5, "h_{t−1}, x_t", 10, anchor="start")
-    gates = [(x_forget, "σ", "f_t"), (222, "σ", "i_t"), (302, "tanh", "c̃_t"), (x_out + 40, "σ", "o_t")]
+    gates = [(x_forget, "σ", "f_t"), (222, "σ", "i_t"), (302, "tanh", "z_t"), (x_out + 40, "σ", "o_t")]
     for x, name, _ in gates:
         sk.line([(x, y_bus), (x, y_gate + 11)], arrow=True)
         sk.box(x, y_gate, 34, 20, name, 10, fill="#f1f1f1")
@@ -949,8 +982,8 @@ def lstm_cell() -> str:
     sk.line([(222, y_gate - 10), (222, y_mix), (x_plus - 9, y_mix)], arrow=True)
     sk.line([(302, y_gate - 10), (302, y_mix), (x_plus + 9, y_mix)], arrow=True)
     sk.line([(x_plus, y_mix - 9), (x_plus, y_c + 11)], arrow=True)
-    sk.text(x_plus + 6, (y_c + y_mix) / 2 + 3, "+ i_t ⊙ c̃_t", 9, anchor="start")
-    for x, name in ((x_forget, "forget f_t"), (222, "input i_t"), (302, "candidate c̃_t")):
+    sk.text(x_plus + 6, (y_c + y_mix) / 2 + 3, "+ i_t ⊙ z_t", 9, anchor="start")
+    for x, name in ((x_forget, "forget f_t"), (222, "input i_t"), (302, "candidate z_t")):
         sk.text(x + 4, y_gate + 22, name, 9, anchor="start")
     sk.text(x_out + 36, y_gate + 22, "output o_t", 9, anchor="end")
     # the output: h_t = o_t ⊙ tanh(c_t)

@@ -65,12 +65,12 @@ EQUATIONS = {
                          r" = g^{T-k}\, \Vert\, \partial L / \partial h_T \,\Vert",
                          "if W_hh equals g times an orthogonal matrix Q, the gradient norm at step k equals "
                          "g to the power T minus k times the gradient norm at step T"),
-    "lstm_cell": (r"c_t = f_t \odot c_{t-1} + i_t \odot \tilde{c}_t, \quad h_t = o_t \odot \tanh(c_t)",
-                  "c_t equals f_t times c_(t-1) plus i_t times c-tilde_t, element-wise; h_t equals o_t times "
+    "lstm_cell": (r"c_t = f_t \odot c_{t-1} + i_t \odot z_t, \quad h_t = o_t \odot \tanh(c_t)",
+                  "c_t equals f_t times c_(t-1) plus i_t times z_t, element-wise; h_t equals o_t times "
                   "tanh of c_t"),
     "lstm_gates": (r"f_t = \sigma(a^f_t), \quad i_t = \sigma(a^i_t), \quad o_t = \sigma(a^o_t), \quad "
-                   r"\tilde{c}_t = \tanh(a^c_t), \quad a^f_t = W_f\, [h_{t-1}, x_t] + b_f,\ \ldots",
-                   "f_t, i_t and o_t are the sigmoid of their pre-activations, c-tilde_t the tanh of its own; "
+                   r"z_t = \tanh(a^z_t), \quad a^f_t = W_f\, [h_{t-1}, x_t] + b_f,\ \ldots",
+                   "f_t, i_t and o_t are the sigmoid of their pre-activations, z_t the tanh of its own; "
                    "each pre-activation is a weight matrix times h_(t-1) and x_t plus a bias, e.g. b_f for the "
                    "forget gate"),
     "chrono": (r"b_f \sim \log\, \mathcal{U}[1,\, T_{\max} - 1], \quad b_i = -b_f",
@@ -195,6 +195,15 @@ def floor(x: Any, digits: int = 3) -> str:
     return _minus(f"{value:.{digits}f}".rstrip("0").rstrip("."))
 
 
+def fixed(x: Any, decimals: int = 3) -> str:
+    """Fixed decimals, for numbers read side by side (rates): −0.502, −0.047, 0.000 (never −0.000,
+    never 8.3 × 10⁻¹⁹ for a rate that is 0 to the precision shown)."""
+    if _missing(x) or isinstance(x, str):
+        return fmt(x)
+    text = f"{float(x):.{decimals}f}"
+    return _minus("0." + "0" * decimals if float(text) == 0 else text)
+
+
 def keep_formulas(text: Any) -> Markup:
     """No-break spaces around =, <, ≤, ... between two terms, so that a heading never breaks a
     formula such as "g = 1" after its "=" (text is escaped first unless already markup)."""
@@ -218,11 +227,22 @@ def _script(tag: str):
     return one
 
 
+_E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?)0*(\d+)(?![\w.])")
+
+
+def _power_of_ten(match: re.Match) -> str:
+    mantissa, sign, exponent = match.groups()
+    power = f"10<sup>{'−' if sign == '-' else ''}{exponent}</sup>"
+    return power if mantissa in ("1", "1.0") else f"{mantissa}\u202f×\u202f{power}"
+
+
 def typeset(text: Any) -> Markup:
     """ASCII notation from the findings' texts typeset as the report's equations write it:
-    'σ_max(W_hh)' -> σ<sub>max</sub>(W<sub>hh</sub>), '(γ·σ_max)^(T−k)' -> (γ·σ<sub>max</sub>)<sup>T−k</sup>.
+    'σ_max(W_hh)' -> σ<sub>max</sub>(W<sub>hh</sub>), '(γ·σ_max)^(T−k)' -> (γ·σ<sub>max</sub>)<sup>T−k</sup>,
+    '1e-06' -> 10<sup>−6</sup>.
     Text is escaped first unless already markup."""
     escaped = str(text if isinstance(text, Markup) else Markup.escape(str(text)))
+    escaped = _E_NOTATION.sub(_power_of_ten, escaped)  # 1e-06 -> 10<sup>−6</sup>, as fmt writes powers
     return Markup(_SUPERSCRIPT.sub(_script("sup"), _SUBSCRIPT.sub(_script("sub"), escaped)))
 
 
@@ -484,7 +504,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
     env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True, finalize=_finalize,
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, verdict_class=verdict_class, state_word=state_word,
+    env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, fixed=fixed, verdict_class=verdict_class, state_word=state_word,
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
