@@ -297,3 +297,12 @@ def test_an_unknown_edition_is_a_one_line_error(tiny_battery, tmp_path):
         api.build("smoke", tmp_path, experiments_dir=tiny_battery, edition="teacher", progress=False)
     result = CliRunner().invoke(main, ["render", "--edition", "teacher"])
     assert result.exit_code == 2 and "teacher" in result.output
+
+
+def test_sentences_never_run_together(standard_like):
+    """Result sentences written on separate template lines keep a space between them ('learned. The')."""
+    page = re.sub(r"<style.*?</style>|<svg.*?</svg>|<title>.*?</title>", " ", standard_like["html"], flags=re.S)
+    inline = re.sub(r"</?(span|a|strong|em|sub|sup|code|cite)\b[^>]*>", "", page)  # inline tags join text
+    text = html.unescape(re.sub(r"<[^>]+>", " ", inline))
+    glued = [text[max(0, m.start() - 40):m.end() + 10] for m in re.finditer(r"[a-z0-9)][.;:!?][A-Z][a-z]", text)]
+    assert not glued
