@@ -6,6 +6,7 @@ standard build's report, serves most tests."""
 from __future__ import annotations
 
 import html
+import json
 import math
 import re
 from pathlib import Path
@@ -18,6 +19,7 @@ import synthetic as syn
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from test_prose import MARK, WORLDS, _page
 from vgreport import api, figures, render, teaching
+from vgreport.aggregate import cell_table
 from vgreport.cli import main
 from vgreport.findings import evaluate
 from vgreport.findings.literature import REFERENCES
@@ -37,12 +39,17 @@ AUTHOR_YEAR = re.compile(r"\b([A-Z][a-zà-ÿ]+)(?: et al\.|(?:, [A-Z][a-zà-ÿ]+
 def standard_like(tmp_path_factory) -> dict:
     """The synthetic world's report, student edition, A4, HTML and PDF."""
     battery = load_battery(default_experiments_dir(), "standard")
-    evaluation = evaluate(syn.world(), battery, with_figures=True)
+    frame = syn.world()
+    evaluation = evaluate(frame, battery, with_figures=True)
+    out = tmp_path_factory.mktemp("handout")
+    # the PDF carries what a build attaches: findings.json and the per-cell summary
+    (out / "findings.json").write_text(json.dumps(evaluation.to_json(), indent=2) + "\n")
+    cell_table(frame).to_csv(out / "cells.csv", index=False, float_format="%.6g")
     context = render.ReportContext(
         profile="standard", profile_description=battery.profile_spec.description,
         measured_at="2026-01-01T00:00:00+00:00", versions={"vgreport": "test"}, compute_seconds=700.0,
-        n_cells=len(battery.cells()), seeds=[0, 1, 2], experiments=list(battery.experiments))
-    out = tmp_path_factory.mktemp("handout")
+        n_cells=len(battery.cells()), seeds=[0, 1, 2], experiments=list(battery.experiments),
+        attachments=[out / "findings.json", out / "cells.csv"])
     paths = render.render_report(evaluation, context, out)
     reader = PdfReader(paths["pdf"])
     page = paths["html"].read_text(encoding="utf-8")
