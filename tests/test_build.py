@@ -183,7 +183,8 @@ def test_report_digest_follows_records_and_options(smoke_build, tmp_path):
     """The digest changes with any record byte, the paper, the formats, the axes and a library
     version; not otherwise."""
     from vgreport.api import _report_digest
-    from vgreport.runner import Cache, cell_key, execute
+    from vgreport.runner import execute
+    from vgreport.store import Cache, cell_key
     cache = Cache(tmp_path / "cache")
     shutil.copytree(smoke_build / "cache", cache.root)
     battery = load_battery(default_experiments_dir(), "smoke")
@@ -222,3 +223,20 @@ def test_only_one_axis_builds_and_marks_the_rest_inconclusive(smoke_build, tmp_p
                        only=("clipping",), formats=("html",), progress=False)
     assert result.summary["computed"] == 0
     assert result.verdicts["C10"] == "inconclusive"
+
+
+def test_smoke_battery_on_a_dask_local_cluster_gives_the_local_executors_records(smoke_build, tmp_path):
+    """`build --executor dask --jobs 2` (a distributed.LocalCluster of 2 worker processes, empty
+    cache) writes the metrics of the local process pool's build, timing metrics aside, and a
+    report that says it is complete."""
+    pytest.importorskip("distributed")
+    result = api.build(profile="smoke", out=tmp_path / "dask", formats=("html",), jobs=2, executor="dask",
+                       progress=False)
+    summary = result.summary
+    assert summary["failed"] == 0 and summary["cached"] == 0
+    assert summary["computed"] + summary["shared"] == summary["cells"]
+    timing = ["steps_per_second", "wall_seconds"]
+    dask, local = (pd.read_csv(folder / "metrics.csv") for folder in (tmp_path / "dask", smoke_build))
+    dask, local = (frame[~frame["metric"].isin(timing)].reset_index(drop=True) for frame in (dask, local))
+    pd.testing.assert_frame_equal(dask, local)
+    assert json.loads((tmp_path / "dask" / "findings.json").read_text())["complete"] is True

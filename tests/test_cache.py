@@ -1,4 +1,5 @@
-"""The runner: content-hash keys, atomic cache writes, damaged entries, hits and misses, the process pool."""
+"""The store and the runner: content-hash keys, atomic cache writes, damaged entries, hits and misses,
+the process pool."""
 from __future__ import annotations
 
 import math
@@ -8,16 +9,25 @@ import typing
 import pytest
 from pydantic import ValidationError
 
-from vgreport import runner
-from vgreport.runner import Cache, MissingResults, cell_key, execute
+from vgreport import store
+from vgreport.runner import MissingResults, execute
+from vgreport.schema import RECORD_COLUMNS, VERDICTS
 from vgreport.specs import CellSpec
+from vgreport.store import Cache, ReportCache, cell_key
 
 TIMING = {"steps_per_second", "wall_seconds"}
 SECTIONS = ("model", "task", "train", "probe")
 
 
 def _files(root) -> list:
-    return sorted(p for p in root.rglob("*") if p.is_file())
+    """Files under root, without the manifest that records them for `clean`."""
+    own = {store.Manifest.NAME, store.Manifest.LOCK}
+    return sorted(p for p in root.rglob("*") if p.is_file() and p.name not in own)
+
+
+def _records(*values: float) -> list[dict]:
+    """Records of the documented shape, one per value."""
+    return [{**{c: "" for c in RECORD_COLUMNS}, "metric": "m", "value": v} for v in values]
 
 
 def _values(records) -> list[tuple]:
@@ -84,14 +94,14 @@ def test_cell_key_changes_with_the_code_and_the_device(tiny_cell, monkeypatch):
     cell = tiny_cell()
     key = cell_key(cell)
     assert cell_key(cell, device="cuda") != key
-    monkeypatch.setattr(runner, "code_version", lambda: "edited")
+    monkeypatch.setattr(store, "code_version", lambda: "edited")
     assert cell_key(cell) != key
 
 
 def test_cache_put_writes_one_readable_file_and_no_temporary(tmp_path, tiny_cell):
     """put stores the records under root/ab/<key>.json, world-readable, leaving no temporary file."""
     cache, cell = Cache(tmp_path), tiny_cell()
-    records = [{"metric": "m", "value": 1.5}]
+    records = _records(1.5)
     stamp = cache.put("abcdef", cell, records)
     assert _files(tmp_path) == [tmp_path / "ab" / "abcdef.json"]
     assert stat.S_IMODE((tmp_path / "ab" / "abcdef.json").stat().st_mode) == 0o644
@@ -105,24 +115,24 @@ def test_cache_put_writes_one_readable_file_and_no_temporary(tmp_path, tiny_cell
 def test_failing_cache_write_leaves_nothing_behind(tmp_path, tiny_cell, monkeypatch):
     """If the final rename fails, the temporary file is removed and an existing entry is untouched."""
     cache, cell = Cache(tmp_path), tiny_cell()
-    cache.put("abcdef", cell, [{"value": 1.0}])
+    cache.put("abcdef", cell, _records(1.0))
 
     def broken_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr(runner.os, "replace", broken_replace)
+    monkeypatch.setattr(store.os, "replace", broken_replace)
     with pytest.raises(OSError, match="disk full"):
-        cache.put("abcdef", cell, [{"value": 2.0}])
+        cache.put("abcdef", cell, _records(2.0))
     with pytest.raises(OSError, match="disk full"):
-        cache.put("123456", cell, [{"value": 3.0}])
+        cache.put("123456", cell, _records(3.0))
     assert _files(tmp_path) == [tmp_path / "ab" / "abcdef.json"]
-    assert cache.get("abcdef") == [{"value": 1.0}]
+    assert cache.get("abcdef") == _records(1.0)
 
 
 def test_unserialisable_records_leave_nothing_behind(tmp_path, tiny_cell):
     """Records that JSON cannot hold raise before anything is written."""
     with pytest.raises(TypeError):
-        Cache(tmp_path).put("abcdef", tiny_cell(), [{"value": object()}])
+        Cache(tmp_path).put("abcdef", tiny_cell(), [{**_records(1.0)[0], "value": object()}])
     assert _files(tmp_path) == []
 
 
@@ -189,25 +199,24 @@ def test_process_pool_gives_the_same_records_as_one_process(tmp_path, tiny_cell)
 def test_report_cache_keeps_the_most_recently_used_entries(tmp_path):
     """put/get round-trips files and verdicts; beyond `keep` entries the least recently used go."""
     import os
-    from vgreport.runner import ReportCache
     cache = ReportCache(tmp_path / "cache", keep=2)
     out = tmp_path / "out"
     for i, digest in enumerate(("a" * 64, "b" * 64, "c" * 64)):
         source = tmp_path / f"src{i}" / "report.html"
         source.parent.mkdir()
         source.write_text(f"report {i}")
-        cache.put(digest, {"html": source}, {"C1": f"verdict {i}"})
+        cache.put(digest, {"html": source}, {"C1": VERDICTS[i]})
         manifest = cache.root / digest / "manifest.json"
         os.utime(manifest, (1000 + i, 1000 + i))  # distinct, ordered use times
         if i == 1:
             assert cache.get("a" * 64) is not None  # using "a" makes "b" the least recently used
     assert cache.get("b" * 64) is None
     manifest = cache.get("a" * 64)
-    assert manifest["verdicts"] == {"C1": "verdict 0"}
+    assert manifest["verdicts"] == {"C1": VERDICTS[0]}
     written = cache.restore(manifest, "a" * 64, out)
     assert written["html"].read_text() == "report 0"
-    cache.put("a" * 64, {"html": tmp_path / "src2" / "report.html"}, {"C1": "again"})  # same digest: replaced
-    assert cache.get("a" * 64)["verdicts"] == {"C1": "again"}
+    cache.put("a" * 64, {"html": tmp_path / "src2" / "report.html"}, {"C1": "fail"})  # same digest: replaced
+    assert cache.get("a" * 64)["verdicts"] == {"C1": "fail"}
     assert not [p for p in cache.root.iterdir() if p.name.startswith(".")], "a staging folder was left"
 
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from vgreport import manifest as manifest_module
 from vgreport.cli import main
-from vgreport.runner import Cache, cell_key
+from vgreport.store import Cache, cell_key
 from vgreport.specs import load_battery
 
 

@@ -56,11 +56,11 @@ def _one_line(result, exit_code: int) -> str:
 
 def _nothing_trained(monkeypatch):
     """Make training fail the test: these errors must be found before any cell runs."""
-    from vgreport import runner
+    from vgreport import api
 
     def trained(*args, **kwargs):
         raise AssertionError("a cell was trained before the error was found")
-    monkeypatch.setattr(runner, "_run", trained)
+    monkeypatch.setattr(api, "execute", trained)  # (runner's own failures are reported, not raised)
 
 
 # --------------------------------------------------------------- output folders

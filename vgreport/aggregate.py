@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .training import RECORD_COLUMNS
+from .schema import RECORD_COLUMNS
 
 __all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
            "interval", "welch", "wilson", "scalar_by_cell", "eval_curves", "cell_table", "CELL_KEYS",

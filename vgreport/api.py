@@ -7,7 +7,6 @@ import json
 import math
 import os
 import platform
-import shutil
 import signal
 import tempfile
 import threading
@@ -16,12 +15,13 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
-from .runner import (Cache, MissingResults, ReportCache, cell_key, check_cost, default_jobs, estimate_seconds,
-                     execute, move_into, staging_folder)
+from .runner import (EXECUTORS, ExecutorError, MissingResults, check_cost, default_jobs, estimate_seconds,
+                     execute)
+from .store import Cache, Manifest, ReportCache, cell_key, clean_cache, move_into, remove_stale_staging, staging
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "diff", "resolve_device", "FORMATS", "PAPERS", "EDITIONS"]
+           "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
 
 FORMATS = ("html", "pdf")
 PAPERS = ("a4", "letter")
@@ -43,6 +43,8 @@ class BuildResult:
 
 
 def resolve_device(device: str) -> str:
+    if device == "cpu":
+        return device  # without importing torch: `list` and `render` never need it
     import torch
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -88,7 +90,7 @@ def _writable(folder: Path, option: str) -> None:
     if folder.exists() and not folder.is_dir():
         raise UserError(f"{option} {folder}: not a folder")
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        Manifest(folder).make_folders(".")  # recorded when vgreport creates it, for `clean`
         handle, probe = tempfile.mkstemp(dir=folder, prefix=".vgreport-write-test-")
         os.close(handle)
         os.unlink(probe)
@@ -154,7 +156,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
           cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
           progress: bool = True, cache_only: bool = False, force_render: bool = False,
           baseline: Path | str | None = None, on_stage: Callable[[str], None] | None = None,
-          allow_large: bool = False, edition: str = "student") -> BuildResult:
+          allow_large: bool = False, executor: str | None = None, scheduler: str | None = None,
+          edition: str = "student") -> BuildResult:
     """Run (or reuse) every cell of the battery, then write metrics, findings, manifest and the report.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
@@ -167,7 +170,13 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     Before any cell is trained: the specs are checked (SpecError), the estimated cost of the cells
     to compute is checked against runner's limits unless allow_large (SpecError), and the
     templates, --out and the cache are checked to be usable (UserError). A KeyboardInterrupt
-    always leaves this function as itself."""
+    always leaves this function as itself.
+
+    Cells run on `executor` ("local" process pool, or "dask": a LocalCluster of `jobs` workers, or
+    the Dask scheduler at `scheduler`). Cells whose work failed are listed in summary["failures"],
+    findings.json and on the cover; such an incomplete report is never stored in or served from
+    the report cache. Failing to store a complete report in the report cache (a full or read-only
+    disk) leaves a line in summary["warnings"] instead of failing the build."""
     started = manifest_module.now()
     stage = on_stage or (lambda text: None)
     bad = [f for f in formats if f not in FORMATS]
@@ -189,13 +198,18 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     _writable(out, "--out")
     if not cache_only:
         _writable(cache.root, "--cache")
+
+    def run(cells):
+        return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
+                        executor=executor, scheduler=scheduler)
+
     try:
-        records, summary = execute(cells, cache, jobs=jobs, device=device,
-                                   progress=progress, cache_only=cache_only)
-        cells, records, summary = _later_looks(battery, only, cells, records, summary, cache, jobs, device,
-                                               progress, cache_only)
+        records, summary = run(cells)
+        cells, records, summary = _later_looks(battery, only, cells, records, summary, run)
     except OSError as exc:
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
+    summary["warnings"] = []
+    complete = not summary["failed"]
     stage("checking the report cache")
     versions = _versions()
     jobs = jobs or default_jobs()
@@ -221,7 +235,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
             threads=max(1, default_jobs() // jobs), profile=battery.profile, options=options, seeds=seeds,
             cells=manifest_module.cell_rows(cells, keys, records), summary=summary, report=report, started=started)
 
-    entry = None if force_render else reports.get(digest)
+    entry = None if force_render or not complete else reports.get(digest)
     try:
         if entry is not None:
             summary["report"] = "reused"
@@ -236,8 +250,28 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write the outputs ({_reason(exc)}); "
                         f"the previous ones are as they were") from exc
-    reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
+    if complete:
+        try:
+            reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
+        except OSError as exc:  # disk full, read-only: the outputs are written; only the reuse is lost
+            summary["warnings"].append(f"report cache {reports.root}: not stored ({_reason(exc)}); "
+                                       f"the outputs in {out} are complete")
     return result
+
+
+def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
+    """runner.execute with the executor options checked and its start-up errors as UserError."""
+    if executor is None:
+        executor = "dask" if scheduler else "local"
+    if executor not in EXECUTORS:
+        raise UserError(f"--executor {executor}: unknown executor (choose from {', '.join(EXECUTORS)})")
+    if scheduler and executor != "dask":
+        raise UserError(f"--scheduler {scheduler}: only the dask executor connects to a scheduler "
+                        f"(use --executor dask)")
+    try:
+        return execute(cells, cache, executor=executor, scheduler=scheduler, **options)
+    except ExecutorError as exc:
+        raise UserError(str(exc)) from None
 
 
 def _baseline(baseline: Path | str | None) -> dict | None:
@@ -252,13 +286,10 @@ def _baseline(baseline: Path | str | None) -> dict | None:
 
 def _write_manifest(out: Path, manifest: dict) -> Path:
     """manifest.json alone (after a report copied from the cache), staged and moved like the rest."""
-    staging = staging_folder(out)
-    try:
-        path = staging / "manifest.json"
+    with staging(out) as folder:
+        path = folder / "manifest.json"
         path.write_text(json.dumps(_strict_json(manifest), indent=2, allow_nan=False) + "\n")
         return move_into(out, {"manifest": path})["manifest"]
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
 
 
 def diff(old: Path | str, new: Path | str) -> dict:
@@ -269,7 +300,7 @@ def diff(old: Path | str, new: Path | str) -> dict:
         raise UserError(str(exc)) from None
 
 
-def _later_looks(battery: Battery, only, cells, records, summary, cache, jobs, device, progress, cache_only):
+def _later_looks(battery: Battery, only, cells, records, summary, run):
     """The sequential design: after each look, add the next round of seeds only to the configurations
     that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
     until every training part is decided or the profile's last round has run."""
@@ -283,10 +314,10 @@ def _later_looks(battery: Battery, only, cells, records, summary, cache, jobs, d
         extra = [c for c in battery.later_cells(pending, look) if c.experiment in selected]
         if not extra:
             break
-        more, added = execute(extra, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only)
+        more, added = run(extra)
         cells, records = cells + extra, records + more
-        counts = {k: summary[k] + added[k] for k in ("cells", "computed", "cached", "shared", "failed", "seconds")
-                  if k in summary and k in added}
+        counts = {k: summary[k] + added[k] for k in ("cells", "computed", "cached", "shared", "failed", "seconds",
+                                                      "failures") if k in summary and k in added}
         summary = {**summary, **counts, "measured_at": max(summary["measured_at"], added["measured_at"]),
                    "record_digests": summary["record_digests"] + added["record_digests"], "looks": look + 1}
     return cells, records, summary
@@ -306,18 +337,20 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     from .aggregate import cell_table, records_frame
     from .findings import evaluate
 
-    staging = staging_folder(out)
-    try:
+    with staging(out) as folder:
         with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here
             stage("evaluating the findings")
             frame = records_frame(records)
             evaluation = evaluate(frame, battery)
-            metrics_path, findings_path = staging / "metrics.csv", staging / "findings.json"
-            cells_path = staging / "cells.csv"
+            metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
+            cells_path = folder / "cells.csv"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
             cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
+            # A build with failed cells says so here and on the cover: a report that lacks cells
+            # must not look complete.
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
-                       "looks": summary.get("looks", 1), **evaluation.to_json()}
+                       "looks": summary.get("looks", 1), "complete": not summary["failed"],
+                       "failed_cells": summary["failures"], **evaluation.to_json()}
             findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
             changes = None
             if baseline is not None:
@@ -329,15 +362,13 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             # The PDF carries the findings and one row per cell; the full records stay beside it.
             staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
                       **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
-                                [findings_path, cells_path], staging, formats, templates_dir,
+                                [findings_path, cells_path], folder, formats, templates_dir,
                                 appendix=appendix, changes=changes, edition=edition)}
             if manifest is not None:
-                manifest_path = staging / "manifest.json"
+                manifest_path = folder / "manifest.json"
                 manifest_path.write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
                 staged["manifest"] = manifest_path
         files = move_into(out, staged)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
@@ -351,7 +382,7 @@ def _render(evaluation, battery: Battery, only, summary, versions, seeds, comput
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only),
-        manifest_rows=list(appendix), changes=changes, edition=edition)
+        manifest_rows=list(appendix), changes=changes, failed_cells=list(summary["failures"]), edition=edition)
     try:
         return render_report(evaluation, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)
@@ -409,8 +440,10 @@ def _strict_json(value):
 
 def run_experiment(name: str, profile: str = "standard", jobs: int | None = None, device: str = "cpu",
                    experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
-                   sets: Sequence[str] = (), progress: bool = True, allow_large: bool = False) -> dict:
-    """Run one experiment's cells into the cache (no report); cost and cache checked first."""
+                   sets: Sequence[str] = (), progress: bool = True, allow_large: bool = False,
+                   executor: str | None = None, scheduler: str | None = None) -> dict:
+    """Run one experiment's cells into the cache (no report); cost and cache checked first;
+    executor and scheduler as for build."""
     battery, _ = _battery(profile, experiments_dir, sets=sets)
     names = [e.name for e in battery.experiments]
     if name not in names:
@@ -419,9 +452,12 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
     cache = _cache(out, cache_dir)
     cells = battery.cells(only_experiments=(name,))
     check_cost(_to_compute(cells, cache, device), jobs, device, allow_large)
+    if not cache_dir:  # the cache goes inside --out: create (and record) that folder first
+        _writable(Path(out), "--out")
     _writable(cache.root, "--cache")
     try:
-        records, summary = execute(cells, cache, jobs=jobs, device=device, progress=progress)
+        records, summary = _execute(cells, cache, jobs=jobs, device=device, progress=progress,
+                                    executor=executor, scheduler=scheduler)
     except OSError as exc:
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     import pandas as pd
@@ -452,23 +488,15 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
 
 
 def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_cache: bool = False) -> list[Path]:
-    """Remove the build outputs (and the cache unless keep_cache: only the files vgreport wrote
-    there, so a mistaken --cache cannot delete a user's folder). Returns what was removed."""
+    """Remove what builds wrote: the outputs in `out` and (unless keep_cache) the cache, each by
+    the names its manifest recorded, the folders vgreport created there when they are empty, and
+    stale staging folders; never a file or folder vgreport did not create, so a mistaken --cache
+    or --out loses none of the user's files. Returns every file and folder removed."""
     out = Path(out)
-    removed = []
-    for staging in out.glob(".staging-*"):  # left by a build that was killed mid-render
-        shutil.rmtree(staging, ignore_errors=True)
-    for name in ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.csv", "manifest.json"):
-        if (out / name).exists():
-            (out / name).unlink()
-            removed.append(out / name)
-    cache = _cache(out, cache_dir)
-    if not keep_cache and cache.root.is_dir():
-        cache.clear()
-        removed.append(cache.root)
-    if out.is_dir() and not any(out.iterdir()):
-        out.rmdir()
-    return removed
+    removed = remove_stale_staging(out) if out.is_dir() else []  # left by builds killed mid-render
+    if not keep_cache:
+        removed += clean_cache(_cache(out, cache_dir).root)
+    return removed + clean_cache(out)
 
 
 __all__ += ["MissingResults", "SpecError"]

@@ -156,12 +156,20 @@ experiments_option = click.option("--experiments", "experiments", type=click.Pat
                                   help="Build from this folder of experiment YAML files (with its profiles.yaml) "
                                        "instead of the shipped battery.")
 jobs_option = click.option("--jobs", type=click.IntRange(1, 512), default=None,
-                           help="Worker processes (default: one per CPU core).")
+                           help="Worker processes (default: one per core this process may use); with "
+                                "--scheduler, how many workers to plan for while the cluster has none yet.")
 device_option = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
                              show_default=True, help="Where cells train; auto picks cuda when available.")
 force_render_option = click.option("--force-render", is_flag=True, default=False,
                                    help="Render the report even when an identical one is cached "
                                         "(e.g. after installing other fonts).")
+executor_option = click.option("--executor", type=click.Choice(api.EXECUTORS), default=None,
+                                help="Where cells run: local (a process pool) or dask (a LocalCluster of "
+                                     "--jobs workers, or the scheduler at --scheduler). Default: local, "
+                                     "dask when --scheduler is given.")
+scheduler_option = click.option("--scheduler", metavar="ADDRESS", default=None,
+                                 help="Address of a running Dask scheduler, e.g. tcp://head:8786 "
+                                      "(implies --executor dask).")
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           shell_complete=_complete_sets,
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
@@ -271,10 +279,21 @@ def _cells_line(s: dict) -> str:
             f"{s['cached']} from the cache, {failed_cells} failed")
 
 
+def _fail_if_incomplete(s: dict) -> None:
+    """Cells that failed: list them and exit 1, after the (incomplete) outputs were written."""
+    for failure in s["failures"]:
+        click.echo(f"failed: {failure['cell']}: {failure['error']}", err=True)
+    if s["failed"]:
+        raise click.ClickException(f"{s['failed']} of {s['cells']} cells failed; the outputs are "
+                                   f"incomplete and say so (build again to retry them)")
+
+
 def _print_result(result: api.BuildResult, verbosity: int) -> None:
     s = result.summary
     if verbosity:
         click.echo(f"{_cells_line(s)} ({s['seconds']:.1f} s)", err=True)
+        for warning in s.get("warnings", []):
+            click.echo(f"warning: {warning}", err=True)
         if s.get("report") == "reused":
             click.echo("report: inputs unchanged, copied from the cache (--force-render to render again)", err=True)
         for finding_id, verdict in result.verdicts.items():
@@ -295,6 +314,7 @@ def _run_report(function, verbosity: int, **kwargs) -> None:
     finally:
         stages.close()
     _print_result(result, verbosity)
+    _fail_if_incomplete(result.summary)
 
 
 # ------------------------------------------------------------------ commands
@@ -303,18 +323,21 @@ def _run_report(function, verbosity: int, **kwargs) -> None:
 @_report_options
 @jobs_option
 @device_option
+@executor_option
+@scheduler_option
 @set_option
 @force_render_option
 @allow_large_option
 @_verbosity
 @_errors
-def build(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, jobs, device, sets,
-          force_render, allow_large, verbosity):
+def build(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, jobs, device, executor,
+          scheduler, sets, force_render, allow_large, verbosity):
     """Run the battery (reusing cached cells) and write the report."""
     _run_report(api.build, verbosity, profile=profile, out=out, only=only, formats=formats, jobs=jobs,
                 device=device, experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper,
                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), force_render=force_render,
-                baseline=baseline, allow_large=allow_large, edition=edition)
+                baseline=baseline, allow_large=allow_large, executor=executor, scheduler=scheduler,
+                edition=edition)
 
 
 @main.command()
@@ -340,15 +363,19 @@ def render(profile, out, only, formats, paper, edition, templates, experiments, 
 @cache_option
 @jobs_option
 @device_option
+@executor_option
+@scheduler_option
 @set_option
 @allow_large_option
 @_verbosity
 @_errors
-def run_command(experiment, profile, out, experiments, cache, jobs, device, sets, allow_large, verbosity):
+def run_command(experiment, profile, out, experiments, cache, jobs, device, executor, scheduler, sets, allow_large,
+                verbosity):
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments, cache_dir=cache, out=out,
-                                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), allow_large=allow_large)
+                                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), allow_large=allow_large,
+                                 executor=executor, scheduler=scheduler)
     frame = summary.pop("records")
     if verbosity:
         click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
@@ -360,6 +387,7 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, sets
         table = final.pivot_table(index=index, columns="metric", values="value", aggfunc="mean", dropna=False)
         table = table.dropna(how="all")
         click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    _fail_if_incomplete(summary)
 
 
 @main.command("list")

@@ -33,7 +33,7 @@ from . import shipped_folder
 from . import teaching
 from .figures import DIAGRAMS, tidy_svg
 from .findings import Evaluation, Result
-from .runner import write_atomic
+from .store import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
            "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci",
@@ -98,6 +98,7 @@ class ReportContext:
     edition: str = "student"              # "student" or "instructor" (adds the answers to the questions)
     manifest_rows: list = field(default_factory=list)       # (name, value) for the appendix (vgreport.manifest)
     changes: dict | None = None           # vgreport.diff.compare(baseline, this build), with --baseline
+    failed_cells: list = field(default_factory=list)  # [{"cell": label, "error": one line}]: an incomplete build
 
     @property
     def date(self) -> datetime | None:

@@ -1,235 +1,44 @@
-"""Stage 6: execute cells with a content-hash cache, a process pool and a progress bar.
-
-A cell's result is stored under the SHA-256 of everything that determines it: the cell spec,
-the source of the experiment code (tasks, models, probes, training) and the versions of the
-libraries that change numbers. Writes are atomic (temporary file + os.replace), so an
-interrupted build never leaves a half-written result behind.
+"""Stage 6b: execution. Cells that differ only in their seed form one unit of work (the engine
+trains a seed group together); units run on an executor (in this process, a local process pool,
+or Dask distributed), their records stream into the cell cache as each finishes, and a progress
+bar weighted by each cell's estimated cost shows the ETA. Torch is imported only where cells run.
 """
 from __future__ import annotations
 
-import hashlib
-from functools import lru_cache
+import contextlib
+import ctypes
 import json
+import logging
+import math
 import multiprocessing
 import os
-import re
-import shutil
-import tempfile
+import signal
+import sys
 import time
-from datetime import datetime, timezone
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from pathlib import Path
-from typing import Callable, Iterable
+import uuid
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from typing import Iterable, Iterator, NamedTuple, Sequence
 
-import numpy
-import torch
 from tqdm import tqdm
 
 from .specs import CellSpec, SpecError
+from .store import Cache, _library_versions, cell_key, code_version
 
-__all__ = ["cell_key", "Cache", "ReportCache", "file_sha256", "execute", "default_jobs", "estimate_seconds",
-           "estimate_bytes", "check_cost", "code_version", "MissingResults", "write_atomic", "staging_folder",
-           "move_into"]
+__all__ = ["execute", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
+           "die_with_parent", "EXECUTORS", "MissingResults", "ExecutorError"]
 
-
-def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
-    """Call write(temporary path) in the target's folder, then rename over the target, so a
-    crash or an error never leaves a half-written file (cache entries, tables, reports)."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be read
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
-def staging_folder(out: Path) -> Path:
-    """A fresh folder inside out for outputs that must appear together (see move_into)."""
-    out.mkdir(parents=True, exist_ok=True)
-    return Path(tempfile.mkdtemp(dir=out, prefix=".staging-"))
-
-
-def move_into(out: Path, staged: dict[str, Path]) -> dict[str, Path]:
-    """Rename complete staged files over their targets in out, one right after the other: the
-    outputs of a build appear together, never a new metrics.csv beside an old report.pdf."""
-    moved = {}
-    for kind, path in staged.items():
-        os.chmod(path, 0o644)
-        os.replace(path, out / path.name)
-        moved[kind] = out / path.name
-    return moved
+EXECUTORS = ("local", "dask")
+# A unit is tried this often in all before its cells are reported as failed: Dask retries a task
+# that raised (retries=ATTEMPTS-1) and reschedules one whose worker died (allowed-failures).
+ATTEMPTS = 3
 
 
 class MissingResults(Exception):
     """`render` was asked for cells that no build has computed yet."""
 
-_EXPERIMENT_CODE = ("tasks.py", "models.py", "recurrences.py", "probes.py", "training.py")
 
-
-@lru_cache(maxsize=1)
-def code_version() -> str:
-    """Hash of the code that produces records; editing it invalidates the cache."""
-    digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in _EXPERIMENT_CODE:
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-def cell_key(cell: CellSpec, device: str = "cpu") -> str:
-    """Hash of what determines the numbers. Names (experiment, variant) are labels, not inputs:
-    two experiments that share a configuration share its cached result."""
-    spec = cell.model_dump(mode="json", exclude={"experiment", "variant", "sweep_value"})
-    payload = {"cell": spec, "code": code_version(),
-               "torch": torch.__version__, "numpy": numpy.__version__, "device": device}
-    return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
-
-
-class Cache:
-    """One JSON file per cell under root/ab/abcdef....json."""
-
-    def __init__(self, root: Path | str):
-        self.root = Path(root)
-
-    def path(self, key: str) -> Path:
-        return self.root / key[:2] / f"{key}.json"
-
-    def get(self, key: str) -> list[dict] | None:
-        entry = self.entry(key)
-        return None if entry is None else entry["records"]
-
-    def entry(self, key: str) -> dict | None:
-        """The stored {cell, records, computed_at} plus "sha256" (of the bytes read, so the
-        report cache can name these records without reading them again), or None when absent
-        or damaged."""
-        try:
-            raw = self.path(key).read_bytes()
-            entry = json.loads(raw)
-            if isinstance(entry.get("records"), list):
-                return {**entry, "sha256": hashlib.sha256(raw).hexdigest()}
-        except FileNotFoundError:
-            return None
-        except (json.JSONDecodeError, AttributeError, UnicodeDecodeError):
-            pass
-        return None  # a damaged entry is recomputed, never trusted
-
-    def put(self, key: str, cell: CellSpec, records: list[dict]) -> dict:
-        """Store atomically; returns {"computed_at": UTC time stamp, "sha256": of the bytes written}."""
-        path = self.path(key)
-        computed_at = datetime.now(timezone.utc).replace(microsecond=0).isoformat()
-        data = json.dumps({"cell": cell.model_dump(mode="json"), "records": records,
-                           "computed_at": computed_at}).encode()
-        write_atomic(path, lambda tmp: tmp.write_bytes(data))
-        return {"computed_at": computed_at, "sha256": hashlib.sha256(data).hexdigest()}
-
-    def clear(self) -> bool:
-        """Remove what vgreport wrote here (cell shards ab/, reports/), never anything else, so a
-        mistaken --cache cannot delete a user's folder. True when the folder itself is gone."""
-        if not self.root.is_dir():
-            return False
-        for child in self.root.iterdir():
-            ours = child.is_dir() and (child.name == ReportCache.FOLDER or (
-                re.fullmatch(r"[0-9a-f]{2}", child.name) is not None
-                and all(re.fullmatch(r"\.?[0-9a-f]{64}\.json(\..*\.tmp)?", f.name) for f in child.iterdir())))
-            if ours:
-                shutil.rmtree(child)
-        if any(self.root.iterdir()):
-            return False
-        self.root.rmdir()
-        return True
-
-
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
-
-
-class ReportCache:
-    """Finished outputs (report.html/.pdf, metrics.csv, findings.json) stored under a digest of
-    every input of the report stage, so that an unchanged rebuild copies them instead of
-    evaluating, drawing and laying out again (WeasyPrint alone takes about 9 s on 2 cores).
-
-    An entry is a folder cache/reports/<digest>/ with the files and manifest.json (each file's
-    SHA-256, the verdicts); it is built under a temporary name and renamed into place, and a file
-    that no longer matches its hash makes the entry a miss. The `keep` most recently used entries
-    are kept: one per profile, paper or template set an instructor alternates between.
-    """
-
-    FOLDER = "reports"
-
-    def __init__(self, cache_root: Path | str, keep: int = 4):
-        self.root = Path(cache_root) / self.FOLDER
-        self.keep = keep
-
-    def get(self, digest: str) -> dict | None:
-        """The manifest of a sound entry ({"files": {kind: {name, sha256}}, "verdicts": ...}) or None."""
-        folder = self.root / digest
-        try:
-            manifest = json.loads((folder / "manifest.json").read_text())
-            files = manifest["files"]
-            if any(file_sha256(folder / f["name"]) != f["sha256"] for f in files.values()):
-                return None
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            return None  # absent or damaged: render again
-        os.utime(folder / "manifest.json")  # most recently used, for pruning
-        return manifest
-
-    def restore(self, manifest: dict, digest: str, out: Path) -> dict[str, Path]:
-        """Copy an entry's files into out, together (a file already identical is left untouched)."""
-        out = Path(out)
-        staging = staging_folder(out)
-        try:
-            staged = {}
-            for kind, f in manifest["files"].items():
-                target = out / f["name"]
-                if not (target.is_file() and file_sha256(target) == f["sha256"]):
-                    staged[kind] = Path(shutil.copyfile(self.root / digest / f["name"], staging / f["name"]))
-            move_into(out, staged)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return {kind: out / f["name"] for kind, f in manifest["files"].items()}
-
-    def put(self, digest: str, files: dict[str, Path], verdicts: dict[str, str]) -> None:
-        self.root.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(dir=self.root, prefix=".entry-"))
-        try:
-            manifest = {"files": {}, "verdicts": verdicts}
-            for kind, path in files.items():
-                shutil.copyfile(path, staging / Path(path).name)
-                manifest["files"][kind] = {"name": Path(path).name, "sha256": file_sha256(path)}
-            (staging / "manifest.json").write_text(json.dumps(manifest, indent=1))
-            folder = self.root / digest
-            if folder.exists():  # a damaged entry of the same digest: replace it
-                shutil.rmtree(folder, ignore_errors=True)
-            try:
-                os.rename(staging, folder)
-            except OSError:
-                if not (folder / "manifest.json").is_file():
-                    raise  # not a concurrent build that stored the same report first
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        self._prune()
-
-    def _prune(self) -> None:
-        for stale in self.root.glob(".entry-*"):  # staging left by a killed build
-            try:
-                if time.time() - stale.stat().st_mtime > 3600:
-                    shutil.rmtree(stale, ignore_errors=True)
-            except OSError:
-                pass  # another build just finished with it
-        entries = [d for d in self.root.iterdir() if d.is_dir() and not d.name.startswith(".")]
-        def last_used(d: Path) -> float:
-            try:
-                return (d / "manifest.json").stat().st_mtime
-            except OSError:
-                return 0.0
-        for stale in sorted(entries, key=last_used, reverse=True)[self.keep:]:
-            shutil.rmtree(stale, ignore_errors=True)
+class ExecutorError(Exception):
+    """The executor cannot be started or reached (Dask not installed, no scheduler there)."""
 
 
 # Single-thread training throughput measured on this 2-core machine in a standard build
@@ -329,29 +138,192 @@ def check_cost(cells: Iterable[CellSpec], jobs: int | None = None, device: str =
                         f"limit of {MAX_BUILD_SECONDS / 3600:g} hours per build{hint}")
 
 
-def _relabel(records: list[dict], cell: CellSpec) -> list[dict]:
-    if records and (records[0]["experiment"], records[0]["variant"]) == (cell.experiment, cell.variant):
-        return records
-    return [{**r, "experiment": cell.experiment, "variant": cell.variant} for r in records]
-
-
 def default_jobs() -> int:
-    """Worker processes when --jobs is not given: one per core."""
-    return os.cpu_count() or 1
+    """Worker processes when --jobs is not given: one per core this process may use, so a
+    taskset or Slurm allocation of fewer cores than the machine has is respected."""
+    if hasattr(os, "process_cpu_count"):  # Python 3.13
+        return os.process_cpu_count() or 1
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
+
+
+def _seed_group(cell: CellSpec) -> str:
+    """What a cell's seed group shares: everything but the seed and the labels."""
+    return json.dumps(cell.model_dump(mode="json", exclude={"experiment", "variant", "sweep_value", "seed"}),
+                      sort_keys=True)
+
+
+def work_units(cells: Sequence[CellSpec], workers: int = 1) -> list[list[int]]:
+    """Indices of `cells` in units of work, most expensive first: the cells of one seed group
+    (in seed order), split into equal chunks only where a group would cost more than half of a
+    worker's fair share (the estimated total / workers), so the last unit to finish cannot keep
+    one worker busy long after the others are idle. One worker: whole groups."""
+    groups: dict[str, list[int]] = {}
+    for i, cell in enumerate(cells):
+        groups.setdefault(_seed_group(cell), []).append(i)
+    cost = [estimate_seconds(c) for c in cells]
+    limit = sum(cost) / (2 * workers) if workers > 1 else math.inf
+    units = []
+    for members in groups.values():
+        members.sort(key=lambda i: cells[i].seed)
+        per_seed = max(cost[i] for i in members)  # the seeds of a group cost the same
+        most = len(members) if limit == math.inf else max(1, math.floor(limit / per_seed))
+        pieces = math.ceil(len(members) / most)  # chunk sizes differ by at most one seed
+        units += [members[k * len(members) // pieces:(k + 1) * len(members) // pieces] for k in range(pieces)]
+    return sorted(units, key=lambda unit: -sum(cost[i] for i in unit))
+
+
+def die_with_parent() -> None:
+    """Linux: have the kernel SIGKILL this process when its parent dies (prctl PR_SET_PDEATHSIG),
+    so a killed build leaves no worker computing results nobody will read. Elsewhere a no-op."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
 
 
 def _init_worker(threads: int) -> None:
+    import torch
+    die_with_parent()  # the pool's workers are children of the fork server, which dies with the build
     torch.set_num_threads(threads)
 
 
-def _run(cell: CellSpec, device: str) -> list[dict]:
-    from .training import run_cell
-    return run_cell(cell, device)
+def _run_unit(cells: list[CellSpec], device: str, threads: int | None = None,
+              expected: tuple | None = None) -> list[list[dict]]:
+    """Records of each cell of one unit (runs in a worker). `expected` is the client's code and
+    library versions: a worker whose differ would store numbers under the wrong key, so it refuses."""
+    import torch
+
+    from .training import run_group
+    if expected is not None and expected != (code_version(), _library_versions()):
+        raise RuntimeError(f"this worker runs other vgreport code or library versions "
+                           f"({code_version()}, {dict(_library_versions())}) than the client {expected}")
+    if threads:
+        torch.set_num_threads(threads)
+    return run_group(cells, device)
+
+
+class _Failure(NamedTuple):
+    error: str  # one line: what went wrong, for the summary and the report
+
+
+def _failure(exc: BaseException) -> _Failure:
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return _Failure(text[:300])
+
+
+def _checked(outcome, unit: list[int]) -> list[list[dict]] | _Failure:
+    """The unit's records, or a failure when run_group did not return one non-empty list per cell."""
+    if isinstance(outcome, _Failure):
+        return outcome
+    if not (isinstance(outcome, list) and len(outcome) == len(unit)
+            and all(isinstance(r, list) and r for r in outcome)):
+        return _Failure(f"run_group returned {type(outcome).__name__} of the wrong shape for {len(unit)} cells")
+    return outcome
+
+
+def _serial(units, cells, device) -> Iterator[tuple[list[int], object]]:
+    for unit in units:
+        try:
+            yield unit, _run_unit([cells[i] for i in unit], device)
+        except Exception as exc:  # the cell fails and is reported; the rest of the build goes on
+            yield unit, _failure(exc)
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Cancel what has not started and end the workers now (an interrupted build must not wait
+    for their cells to finish)."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in list(getattr(pool, "_processes", {}).values()):
+        with contextlib.suppress(OSError):
+            process.kill()
+
+
+def _local(units, cells, device, jobs) -> Iterator[tuple[list[int], object]]:
+    # forkserver: workers start from a clean process, not a fork of a torch-threaded parent.
+    # The fork server imports vgreport._forkserver first, which makes it die with this process;
+    # each worker does the same with the fork server (its parent) in _init_worker.
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload(["vgreport._forkserver"])
+    threads = max(1, default_jobs() // jobs)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
+        try:
+            futures = {pool.submit(_run_unit, [cells[i] for i in unit], device): unit for unit in units}
+            for future in as_completed(futures):
+                error = future.exception()
+                # A worker that died (BrokenProcessPool) fails the units still in the pool.
+                yield futures.pop(future), (future.result() if error is None else _failure(error))
+        except BaseException:
+            _stop(pool)
+            raise
+
+
+def _dask(plan, cells, device, jobs, scheduler) -> Iterator[tuple[list[int], object]]:
+    try:
+        import dask
+        import distributed
+    except ImportError:
+        raise ExecutorError("--executor dask needs Dask: pip install 'vgreport[dask]'") from None
+    with contextlib.ExitStack() as stack:
+        if scheduler:
+            try:
+                # Waits distributed.comm.timeouts.connect (30 s unless configured) for the scheduler.
+                client = stack.enter_context(distributed.Client(scheduler))
+            except (OSError, TimeoutError, ValueError) as exc:
+                raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(exc).split())})") from None
+            threads = None  # the workers' own setting (Dask's nanny sets OMP_NUM_THREADS=1)
+            workers = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or jobs
+        else:
+            stack.enter_context(dask.config.set({
+                # reschedulings after a worker died mid-task, before the task is failed
+                "distributed.scheduler.allowed-failures": ATTEMPTS - 1,
+                # The nanny's MALLOC_TRIM_THRESHOLD_ also fixes glibc's mmap threshold at 128 KiB, so
+                # every larger tensor is a fresh mmap: cells ran 1.3-3.4x slower with it (measured).
+                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}))
+            cluster = stack.enter_context(distributed.LocalCluster(
+                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.ERROR))
+            client = stack.enter_context(distributed.Client(cluster))
+            threads = max(1, default_jobs() // jobs)
+            workers = jobs
+        units = plan(workers)
+        run = uuid.uuid4().hex[:8]
+        expected = (code_version(), _library_versions())
+        futures = {}
+        for rank, unit in enumerate(units):
+            future = client.submit(_run_unit, [cells[i] for i in unit], device, threads, expected,
+                                   key=f"vgreport-{run}-{rank}", pure=False, retries=ATTEMPTS - 1,
+                                   priority=len(units) - rank)  # longest first
+            futures[future] = unit
+        for future in distributed.as_completed(futures):
+            unit = futures.pop(future)
+            if future.status == "finished":
+                outcome = future.result()
+            else:  # raised ATTEMPTS times, or its workers died (KilledWorker)
+                outcome = _failure(future.exception())
+            future.release()
+            yield unit, outcome
+
+
+def _progress_weights(costs: Sequence[float]) -> list[int]:
+    """Costs in whole milliseconds (at least 1): integer steps that add up to the bar's total
+    exactly, so the bar ends at 100% and the ETA never goes negative."""
+    return [max(1, round(c * 1000)) for c in costs]
 
 
 def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, device: str = "cpu",
-            progress: bool = True, cache_only: bool = False) -> tuple[list[dict], dict]:
-    """Return all records of `cells` (cached or computed) and a summary of the run."""
+            progress: bool = True, cache_only: bool = False, executor: str = "local",
+            scheduler: str | None = None) -> tuple[list[dict], dict]:
+    """Return all records of `cells` (cached or computed) and a summary of the run.
+
+    Summary: cells == computed + shared + cached + failed, where computed counts the
+    configurations trained now, shared the cells served by an identically configured cell trained
+    now, cached the cells read from the cache, failed the cells whose unit failed (on Dask after
+    ATTEMPTS tries; listed in "failures" with the error; they have no records). Also seconds, measured_at and
+    record_digests (per cell, the SHA-256 of its cache file; "" for a failed cell)."""
+    if executor not in EXECUTORS:
+        raise ValueError(f"executor {executor!r}: choose from {', '.join(EXECUTORS)}")
     cells = list(cells)
     jobs = jobs or default_jobs()
     keys = [cell_key(c, device) for c in cells]
@@ -363,7 +335,7 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
         entry = read[key]
         if entry is not None:
             results[i] = _relabel(entry["records"], cells[i])
-            stored[key] = {"computed_at": entry.get("computed_at", ""), "sha256": entry["sha256"]}
+            stored[key] = {"computed_at": entry["computed_at"], "sha256": entry["sha256"]}
         elif key not in first_of_key:
             first_of_key[key] = i
             todo.append(i)
@@ -373,47 +345,52 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
         raise MissingResults(f"{missing} of {len(cells)} cells are not in the cache {cache.root} "
                              f"(first: {first}); run `vgreport build` first")
     started = time.perf_counter()
-    total_cost = sum(estimate_seconds(cells[i]) for i in todo)
-    bar = tqdm(total=round(total_cost, 1), unit="s", desc=f"{len(todo)} cells to run",
-               disable=not progress or not todo, leave=False,
-               bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
+    todo_cells = [cells[i] for i in todo]
 
-    def finish(i: int, records: list[dict]) -> None:
-        stored[keys[i]] = cache.put(keys[i], cells[i], records)
-        for j, key in enumerate(keys):  # every cell with this configuration, under its own name
-            if key == keys[i]:
-                results[j] = _relabel(records, cells[j])
-        bar.update(round(estimate_seconds(cells[i]), 1))
+    def plan(workers: int) -> list[list[int]]:
+        return [[todo[j] for j in unit] for unit in work_units(todo_cells, workers)]
 
+    weight = dict(zip(todo, _progress_weights([estimate_seconds(cells[i]) for i in todo])))
+    failed_keys: dict[str, str] = {}
+    if executor == "dask" and todo:
+        outcomes = _dask(plan, cells, device, jobs, scheduler)
+    else:
+        units = plan(jobs)
+        outcomes = (_serial(units, cells, device) if jobs <= 1 or len(units) <= 1
+                    else _local(units, cells, device, min(jobs, len(units))))
+    bar = tqdm(total=sum(weight.values()), desc=f"{len(todo)} cells to run", disable=not progress or not todo,
+               leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
     try:
-        if jobs <= 1 or len(todo) <= 1:
-            for i in todo:
-                finish(i, _run(cells[i], device))
-        else:
-            # forkserver: workers start from a clean process, not a fork of a torch-threaded parent.
-            ctx = multiprocessing.get_context("forkserver")
-            threads = max(1, default_jobs() // jobs)
-            with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker,
-                                     initargs=(threads,)) as pool:
-                # Longest cells first, so the pool does not end on one long straggler.
-                order = sorted(todo, key=lambda i: -estimate_seconds(cells[i]))
-                pending = {pool.submit(_run, cells[i], device): i for i in order}
-                try:
-                    while pending:
-                        done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            finish(pending.pop(future), future.result())
-                except BaseException:
-                    pool.shutdown(wait=False, cancel_futures=True)
-                    raise
+        with contextlib.closing(outcomes):
+            for unit, outcome in outcomes:
+                outcome = _checked(outcome, unit)
+                for position, i in enumerate(unit):
+                    if isinstance(outcome, _Failure):
+                        failed_keys[keys[i]] = outcome.error
+                    else:
+                        records = outcome[position]
+                        stored[keys[i]] = cache.put(keys[i], cells[i], records)
+                        for j, key in enumerate(keys):  # every cell with this configuration, under its own name
+                            if key == keys[i]:
+                                results[j] = _relabel(records, cells[j])
+                bar.update(sum(weight[i] for i in unit))
     finally:
         bar.close()
-    records = [r for i in range(len(cells)) for r in results[i]]
-    cached = len(cells) - len(todo) - sum(1 for i, k in enumerate(keys)
-                                          if k in first_of_key and first_of_key[k] != i)
-    # "computed" counts configurations run now; cells sharing one of them are neither.
-    summary = {"cells": len(cells), "computed": len(todo), "cached": cached,
+    records = [r for i in range(len(cells)) if i in results for r in results[i]]
+    failed = [i for i, key in enumerate(keys) if key in failed_keys]
+    computed = sum(1 for key in first_of_key if key not in failed_keys)
+    shared = sum(1 for i, key in enumerate(keys) if key in first_of_key and first_of_key[key] != i
+                 and key not in failed_keys)
+    summary = {"cells": len(cells), "computed": computed, "shared": shared,
+               "cached": len(cells) - computed - shared - len(failed), "failed": len(failed),
+               "failures": [{"cell": cells[i].label, "error": failed_keys[keys[i]]} for i in failed],
                "seconds": time.perf_counter() - started,
                "measured_at": max((s["computed_at"] for s in stored.values()), default=""),
-               "record_digests": [stored[key]["sha256"] for key in keys]}  # per cell, in order
+               "record_digests": [stored[key]["sha256"] if key in stored else "" for key in keys]}
     return records, summary
+
+
+def _relabel(records: list[dict], cell: CellSpec) -> list[dict]:
+    if records and (records[0]["experiment"], records[0]["variant"]) == (cell.experiment, cell.variant):
+        return records
+    return [{**r, "experiment": cell.experiment, "variant": cell.variant} for r in records]

@@ -11,10 +11,12 @@ copy    Arjovsky, Shah & Bengio (2016): 10 data symbols, `length` - 1 blanks, a 
 from __future__ import annotations
 
 import math
-
-import torch
+from typing import TYPE_CHECKING
 
 from .specs import TaskSpec
+
+if TYPE_CHECKING:
+    import torch  # imported where batches and losses are made: the constants and chance levels are torch-free
 
 __all__ = ["make_batch", "input_size", "output_size", "sequence_length", "per_step_output", "is_classification",
            "task_loss", "task_score", "score_name", "chance_level", "loss_baseline", "ADDING_BASELINE_MSE",
@@ -78,6 +80,7 @@ def loss_baseline(task: TaskSpec) -> float:
 def task_loss(task: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
     """Cross-entropy (recall; copy averaged over every step) or mean squared error (adding).
     The target is cast to the output's dtype: float64 probes meet float32 targets."""
+    import torch
     if task.name == "recall":
         return torch.nn.functional.cross_entropy(output, target)
     if task.name == "copy":
@@ -88,6 +91,7 @@ def task_loss(task: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> tor
 def task_score(task: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> float:
     """Sum over the batch of the score: correct answers (recall), correct copied symbols divided
     by 10 (copy), squared errors (adding). Divide by the batch size for the mean."""
+    import torch
     if task.name == "recall":
         return float((output.argmax(dim=-1) == target).sum().item())
     if task.name == "copy":
@@ -98,9 +102,11 @@ def task_score(task: TaskSpec, output: torch.Tensor, target: torch.Tensor) -> fl
 
 
 def make_batch(task: TaskSpec, batch: int, generator: torch.Generator,
-               dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+               dtype: torch.dtype | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """Return inputs (batch, sequence_length, input_size) and targets: (batch,) classes (recall),
-    (batch, 1) sums (adding), (batch, sequence_length) symbols (copy)."""
+    (batch, 1) sums (adding), (batch, sequence_length) symbols (copy); dtype default float32."""
+    import torch
+    dtype = torch.float32 if dtype is None else dtype
     T = task.length
     if task.name == "recall":
         tokens = torch.randint(0, task.classes, (batch, T), generator=generator)

@@ -19,6 +19,7 @@ import torch
 
 from .models import StackedModel, build_model
 from .probes import probe_model
+from .schema import RECORD_COLUMNS, cell_columns  # noqa: F401 (RECORD_COLUMNS: compatibility)
 from .specs import CellSpec, TaskSpec, TrainSpec
 from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_size, per_step_output, score_name,
                     sequence_length, task_loss, task_score)
@@ -26,8 +27,6 @@ from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_
 __all__ = ["run_cell", "run_group", "initial_model", "members_per_batch", "CPU_MEMBERS_PER_BATCH",
            "RECORD_COLUMNS", "cell_columns"]
 
-RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task",
-                  "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
 NAN = float("nan")
 
 # On the CPU, the most members of a group to train as one batch, or 0 for one cell at a time on
@@ -45,16 +44,6 @@ CPU_MEMBERS_PER_BATCH = {
 # Held-out sequences per forward pass, summed over the members of a batch: bounds eval memory
 # (about 0.3 GB for an LSTM at T=100 on the CPU); an accelerator has memory to spare and launches to save.
 _EVAL_SEQUENCES_CPU, _EVAL_SEQUENCES_ACCELERATOR = 1024, 16384
-
-
-def cell_columns(cell: CellSpec) -> dict:
-    """The configuration columns every record of this cell carries (tidy, self-describing CSV)."""
-    return {"experiment": cell.experiment, "variant": cell.variant, "arch": cell.model.arch,
-            "activation": cell.model.activation if cell.model.arch == "rnn" else "",
-            "init": cell.model.init, "gain": cell.model.gain, "hidden": cell.model.hidden,
-            "task": cell.task.name, "length": cell.task.length,
-            "clip": NAN if cell.train.clip is None else cell.train.clip,
-            "budget": cell.train.steps, "seed": cell.seed}
 
 
 def members_per_batch(cell: CellSpec, device: str, seeds: int) -> int:
