@@ -36,8 +36,8 @@ from .findings import Evaluation, Result
 from .store import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
-           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci",
-           "ReportTemplateError", "template_files"]
+           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "EDITIONS", "FORMATS", "fmt", "pct",
+           "ci", "floor", "fixed", "keep_formulas", "typeset", "author_year", "ReportTemplateError", "template_files"]
 
 FORMATS = ("html", "pdf")
 EDITIONS = ("student", "instructor")  # the instructor edition adds an answer under every question
@@ -213,7 +213,7 @@ def keep_formulas(text: Any) -> Markup:
 
 
 # x_t, W_hh, σ_max, h_{t−1}, T_max: a subscript after a single letter (never inside a word such as a
-# code name); ^(T−k), ^{…}, ^2, ^−3: a superscript.
+# code name); ^(T−k), ^{…}, ^2, ^−3: a superscript. figures._LABEL_SCRIPT applies the same rule to figure labels.
 _SUBSCRIPT = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω])_(\{[^{}]+\}|\([^()]+\)|[A-Za-z0-9]+)")
 _SUPERSCRIPT = re.compile(r"\^(\{[^{}]+\}|\([^()]+\)|[−-]?[A-Za-z0-9.]*[A-Za-z0-9])")
 
@@ -509,8 +509,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
-                       number_rows=number_rows,
-                       spell=spell,
+                       number_rows=number_rows, spell=spell,
                        has_template=lambda name: _has_template(env, name))
     return env
 
