@@ -29,6 +29,8 @@ def smoke_build(tmp_path_factory) -> Path:
 
 
 def _text(value: str) -> str:
+    """Lower case, one space; ASCII notation as the report typesets it ('g^(T−k)' reads 'gT−k')."""
+    value = re.sub(r"\^\(([^()]*)\)|\^\{([^{}]*)\}|\^", lambda m: m.group(1) or m.group(2) or "", value)
     return re.sub(r"\s+", " ", value).strip().lower()
 
 

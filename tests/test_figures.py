@@ -89,12 +89,12 @@ TEXTS = {
     "curves_log": ["loss", "chance", "10⁻"],
     "exploding": ["clipped", "no clipping: loss NaN/inf", "clipping threshold 1", "training loss"],
     "bars": ["tanh", "default init", "one seed", "chance"],
-    "jacobian_check": ["tanh: autograd (line), explicit product (markers)", "relu: bound"],
+    "jacobian_check": ["tanh: autograd and explicit product", "relu: bound"],
     "derivative_ranges": ["sigmoid", "relu", "1/4: the largest possible sigmoid′"],
     "rate_vs_accuracy": ["tanh", "sigmoid", "chance", "rate 0: no decay"],
-    "rate_vs_theory": ["identity", "bound log(γ·σ_max)", "measured rate per step"],
-    "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σ_max = 1: no decay", "LSTM", "GRU"],
-    "unrolled_rnn": ["diag(f′(a", "W", "L", "backward (dashed)"],
+    "rate_vs_theory": ["identity", "bound log(γ·σmax)", "measured rate per step"],
+    "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σmax = 1: no decay", "LSTM", "GRU"],
+    "unrolled_rnn": ["diag(φ′(a", "W", "L", "backward (dashed)"],
     "lstm_cell": ["c", "forget f", "gradient: ∂c", "tanh"],
 }
 # Which reference line each figure must carry (as an SVG group id set by the figure code).
@@ -167,9 +167,12 @@ def _texts(svg: str) -> list[tuple[str, float]]:
     out = []
     for text in ET.fromstring(svg).iter(f"{SVG_NS}text"):
         base = _size(text)
-        if text.text and text.text.strip():
+        spans = list(text.iter(f"{SVG_NS}tspan"))
+        if spans:  # the label as read, scripts included ('σmax'), and each piece at its own size
+            out.append(("".join(text.itertext()), base))
+        elif text.text and text.text.strip():
             out.append((text.text, base))
-        for span in text.iter(f"{SVG_NS}tspan"):
+        for span in spans:
             if span.text and span.text.strip():
                 out.append((span.text, _size(span) or base))
     return out
@@ -374,12 +377,13 @@ def _text_boxes(svg: str) -> list[tuple[str, tuple[float, float, float, float]]]
             continue
         text = group.find(f".//{SVG_NS}text")
         size = _size(text)
-        width = measure.get_text_width_height_descent(text.text, FontProperties(family="DejaVu Sans", size=size),
+        label = "".join(text.itertext())  # scripts are <tspan>s at the label's size: measure them as text
+        width = measure.get_text_width_height_descent(label, FontProperties(family="DejaVu Sans", size=size),
                                                       ismath=False)[0]
         x, y = float(text.get("x")), float(text.get("y"))
         anchor = re.search(r"text-anchor:\s*(\w+)", text.get("style", "")).group(1)
         left = {"start": x, "middle": x - width / 2, "end": x - width}[anchor]
-        boxes.append((text.text, (left, y - 0.75 * size, left + width, y + 0.2 * size)))
+        boxes.append((label, (left, y - 0.75 * size, left + width, y + 0.2 * size)))
     return boxes
 
 
@@ -388,7 +392,7 @@ def test_hero_labels_every_point_without_overlaps_inside_the_axes(rendered):
     svg = rendered["hero"]
     boxes = _text_boxes(svg)
     labels = [t for t, _ in boxes]
-    assert sorted(labels) == sorted([p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σ_max = 1: no decay"])
+    assert sorted(labels) == sorted([p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σmax = 1: no decay"])
     assert "never probed" not in svg  # a point without a measured rate is not placed anywhere
     for i, (a, ba) in enumerate(boxes):
         for b, bb in boxes[i + 1:]:

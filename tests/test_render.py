@@ -138,9 +138,10 @@ def _squash(text: str) -> str:
 
 
 def _headings() -> list[str]:
-    return (["Contents", "Summary of findings", "Notation and glossary", "Checks: identities the measurements must satisfy"]
+    return (["Contents", "The story at a glance", "Summary of findings", "Notation, the mechanism, and the report's words",
+             "Checks: identities the measurements must satisfy"]
             + [f"{f.id} · {f.title}" for f in _findings()]
-            + ["Against the literature", "Appendix: the battery and how to rerun it"])
+            + ["Against the literature", "Appendix: the battery and how to rerun it", "References"])
 
 
 def test_html_references_nothing_external(a4_report):
@@ -181,9 +182,9 @@ def test_pdf_names_every_finding_title_and_verdict(a4_report):
 
 def _contents(pages: list[str]) -> dict[str, int]:
     """Entry -> page number, read from the contents page's text ('Title . . . . 7')."""
-    text = pages[_contents_page(pages)].removeprefix("Contents")
+    text = pages[_contents_page(pages)].split("Contents The story at a glance", 1)[1]
     entries = {}
-    for title in _headings()[1:]:
+    for title in _headings()[2:]:
         match = re.search(re.escape(title) + r"[ .]*?(\d+)\b", text)
         assert match, f"{title!r} missing from the contents page"
         entries[title] = int(match.group(1))
@@ -191,7 +192,7 @@ def _contents(pages: list[str]) -> dict[str, int]:
 
 
 def _contents_page(pages: list[str]) -> int:
-    return next(i for i, t in enumerate(pages) if t.startswith("Contents Summary of findings"))
+    return next(i for i, t in enumerate(pages) if "Contents The story at a glance" in t)
 
 
 def test_contents_page_numbers_are_the_pages_where_headings_stand(a4_report):

@@ -21,10 +21,11 @@ from .store import Cache, Manifest, ReportCache, cell_key, clean_cache, move_int
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS"]
+           "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
 
 FORMATS = ("html", "pdf")
 PAPERS = ("a4", "letter")
+EDITIONS = ("student", "instructor")  # the instructor edition adds an answer under every question
 # Libraries that shape the PDF's bytes without being shown on the cover: in the report digest too.
 _RENDER_LIBRARIES = ("pydyf", "fonttools", "tinycss2", "cssselect2", "pyphen", "pillow")
 
@@ -155,13 +156,15 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
           cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
           progress: bool = True, cache_only: bool = False, force_render: bool = False,
           baseline: Path | str | None = None, on_stage: Callable[[str], None] | None = None,
-          allow_large: bool = False, executor: str | None = None, scheduler: str | None = None) -> BuildResult:
+          allow_large: bool = False, executor: str | None = None, scheduler: str | None = None,
+          edition: str = "student") -> BuildResult:
     """Run (or reuse) every cell of the battery, then write metrics, findings, manifest and the report.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
     options, templates, vgreport's code, library versions), the finished outputs are copied from
     the cache instead of rendered again; force_render renders anyway. `baseline` (a build folder
-    or a findings.json) adds a "changed since the last edition" section. `on_stage(text)` is
+    or a findings.json) adds a "changed since the last edition" section. `edition` is "student" (the
+    default) or "instructor" (an answer under every question). `on_stage(text)` is
     called as each stage after training starts (the CLI shows it while the report is made).
 
     Before any cell is trained: the specs are checked (SpecError), the estimated cost of the cells
@@ -181,6 +184,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
     if paper not in PAPERS:
         raise UserError(f"--paper {paper}: unknown paper size (choose from {', '.join(PAPERS)})")
+    if edition not in EDITIONS:
+        raise UserError(f"--edition {edition}: unknown edition (choose from {', '.join(EDITIONS)})")
     _check_templates(templates_dir)
     battery, only = _battery(profile, experiments_dir, only, sets)
     device = resolve_device(device)
@@ -218,8 +223,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     reports = ReportCache(cache.root)
     digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
                             {**versions, **_versions(_RENDER_LIBRARIES)},
-                            extra={"appendix": shown, "baseline": old_edition})
-    options = {"only": list(only), "formats": list(formats), "paper": paper, "sets": list(sets),
+                            extra={"appendix": shown, "baseline": old_edition, "edition": edition})
+    options = {"only": list(only), "formats": list(formats), "paper": paper, "edition": edition, "sets": list(sets),
                "experiments": str(experiments_dir) if experiments_dir else None,
                "templates": str(templates_dir) if templates_dir else None,
                "baseline": old_edition["source"] if old_edition else None, "force_render": force_render}
@@ -241,7 +246,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
         summary["report"] = "rendered"
         result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions,
                          appendix=manifest_module.appendix_rows(shown), baseline=old_edition,
-                         manifest=lambda: manifest("rendered"), stage=stage)
+                         manifest=lambda: manifest("rendered"), stage=stage, edition=edition)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write the outputs ({_reason(exc)}); "
                         f"the previous ones are as they were") from exc
@@ -325,7 +330,7 @@ def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> Bu
 
 def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper,
             versions: dict[str, str], appendix=(), baseline: dict | None = None, manifest=None,
-            stage: Callable[[str], None] = lambda text: None) -> BuildResult:
+            stage: Callable[[str], None] = lambda text: None, edition: str = "student") -> BuildResult:
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
@@ -358,7 +363,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
                       **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
                                 [findings_path, cells_path], folder, formats, templates_dir,
-                                appendix=appendix, changes=changes)}
+                                appendix=appendix, changes=changes, edition=edition)}
             if manifest is not None:
                 manifest_path = folder / "manifest.json"
                 manifest_path.write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
@@ -368,7 +373,8 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
 
 
 def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
-            formats, templates_dir, appendix=(), changes: dict | None = None) -> dict[str, Path]:
+            formats, templates_dir, appendix=(), changes: dict | None = None,
+            edition: str = "student") -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it and its line."""
     from .render import ReportContext, ReportTemplateError, render_report
     context = ReportContext(
@@ -376,7 +382,7 @@ def _render(evaluation, battery: Battery, only, summary, versions, seeds, comput
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
         n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only),
-        manifest_rows=list(appendix), changes=changes, failed_cells=list(summary["failures"]))
+        manifest_rows=list(appendix), changes=changes, failed_cells=list(summary["failures"]), edition=edition)
     try:
         return render_report(evaluation, context, folder, formats=tuple(formats),
                              templates_dir=Path(templates_dir) if templates_dir else None)

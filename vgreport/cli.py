@@ -221,6 +221,9 @@ def _report_options(func):
                      help="Outputs to write, comma-separated: html, pdf."),
         click.option("--paper", type=click.Choice(api.PAPERS), default="a4", show_default=True,
                      help="PDF page size."),
+        click.option("--edition", type=click.Choice(api.EDITIONS), default="student", show_default=True,
+                     help="student: questions without answers; instructor: an answer, from this build's data, "
+                          "under every question."),
         click.option("--templates", "templates", type=click.Path(path_type=Path), default=None,
                      help="Folder of templates that override the shipped ones (same file names)."),
         experiments_option, cache_option, baseline_option]):
@@ -327,13 +330,14 @@ def _run_report(function, verbosity: int, **kwargs) -> None:
 @allow_large_option
 @_verbosity
 @_errors
-def build(profile, out, only, formats, paper, templates, experiments, cache, baseline, jobs, device, executor,
+def build(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, jobs, device, executor,
           scheduler, sets, force_render, allow_large, verbosity):
     """Run the battery (reusing cached cells) and write the report."""
     _run_report(api.build, verbosity, profile=profile, out=out, only=only, formats=formats, jobs=jobs,
                 device=device, experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper,
                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), force_render=force_render,
-                baseline=baseline, allow_large=allow_large, executor=executor, scheduler=scheduler)
+                baseline=baseline, allow_large=allow_large, executor=executor, scheduler=scheduler,
+                edition=edition)
 
 
 @main.command()
@@ -342,12 +346,12 @@ def build(profile, out, only, formats, paper, templates, experiments, cache, bas
 @force_render_option
 @_verbosity
 @_errors
-def render(profile, out, only, formats, paper, templates, experiments, cache, baseline, sets, force_render,
-           verbosity):
+def render(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, sets,
+           force_render, verbosity):
     """Write the report from cached results only (no training)."""
     _run_report(api.render, verbosity, profile=profile, out=out, only=only, formats=formats,
                 experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper, sets=sets,
-                progress=False, force_render=force_render, baseline=baseline)
+                progress=False, force_render=force_render, baseline=baseline, edition=edition)
 
 
 @main.command("run")

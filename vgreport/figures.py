@@ -24,6 +24,7 @@ Print rules, each pinned by a test:
 from __future__ import annotations
 
 import hashlib
+import html
 import io
 import math
 import re
@@ -49,7 +50,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 REFERENCE_DOTS = [(0, (1, 1.5)), (0, (1, 3.5)), (0, (1, 1.5, 1, 1.5, 1, 5)), (0, (1, 6))]
 REFERENCE = "#555555"  # gray, unless a bound belongs to one model (then that model's colour)
 FULL_WIDTH_IN = 16 / 2.54  # the printed text width
-HEIGHT_IN = 2.6
+HEIGHT_IN = 2.0
 MIN_TEXT_PT = 8
 
 _STYLE = {
@@ -77,7 +78,39 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
 def _svg(fig: Figure) -> str:
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return tidy_svg(buffer.getvalue())
+    return _typeset_labels(tidy_svg(buffer.getvalue()))
+
+
+# ASCII notation in labels, as the report's text typesets it: a subscript after a single letter
+# (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
+_LABEL_SCRIPT = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω])_(\{[^{}]+\}|\([^()]+\)|[A-Za-z0-9]+)"
+                           r"|\^(\{[^{}]+\}|\([^()]+\)|[−-]?[A-Za-z0-9.]*[A-Za-z0-9])")
+_LABEL_TEXT = re.compile(r"(<text\b[^>]*?font-size: ([\d.]+)px[^>]*>)([^<]*)(</text>)")
+
+
+def _typeset_labels(svg: str) -> str:
+    """Subscripts and superscripts of a label as <tspan>s shifted off the baseline, at no less than
+    8 pt: the text stays text (searchable, selectable) and reads as the report's notation."""
+    def one(match: re.Match) -> str:
+        content = html.unescape(match.group(3))
+        if not _LABEL_SCRIPT.search(content):
+            return match.group(0)
+        size, out, shift, at = float(match.group(2)), [], 0.0, 0
+        for m in _LABEL_SCRIPT.finditer(content):
+            plain = content[at:m.start()] + (m.group(1) or "")
+            if plain:
+                out.append(f'<tspan dy="{-shift:.2f}">{html.escape(plain)}</tspan>' if shift else html.escape(plain))
+                shift = 0.0
+            script = m.group(2) or m.group(3)
+            dy = size * (0.3 if m.group(1) else -0.38)
+            out.append(f'<tspan dy="{dy - shift:.2f}" font-size="{max(MIN_TEXT_PT, size * 0.8):g}">'
+                       f"{html.escape(script[1:-1] if script[0] in '({' else script)}</tspan>")
+            shift, at = dy, m.end()
+        rest = content[at:]
+        if rest:
+            out.append(f'<tspan dy="{-shift:.2f}">{html.escape(rest)}</tspan>' if shift else html.escape(rest))
+        return match.group(1) + "".join(out) + match.group(4)
+    return _LABEL_TEXT.sub(one, svg)
 
 
 _LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\d.])")  # "453.543307pt" too
@@ -526,7 +559,7 @@ def jacobian_check(series: list[dict]) -> str:
             ax.plot(lags[::every], _positive(s["chain"])[::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
             ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
-                    markerfacecolor="none", label=f"{s['label']}: autograd (line), explicit product (markers)")
+                    markerfacecolor="none", label=f"{s['label']}: autograd and explicit product")
             ax.plot(lags, _positive(s["opnorm"]), gid=f"bound-{i}", label=f"{s['label']}: bound ‖Π J_j‖₂",
                     **_reference(i, style["color"]))
         data = np.concatenate(values) if values else np.array([])
@@ -542,7 +575,7 @@ def jacobian_check(series: list[dict]) -> str:
 
 
 def derivative_ranges(rows: list[dict]) -> str:
-    """Per activation: 10th-90th percentile bar of f'(a), median tick, mean marker; sigmoid cap 1/4."""
+    """Per activation: 10th-90th percentile bar of φ′(a), median tick, mean marker; sigmoid cap 1/4."""
     with _figure(_key("derivs", [r["label"] for r in rows]), height=0.45 * max(len(rows), 2) + 1.1) as (fig, ax):
         for i, r in enumerate(rows):
             style = _style(_slot(r, i))
@@ -560,7 +593,7 @@ def derivative_ranges(rows: list[dict]) -> str:
         ax.set_yticklabels([r["label"] for r in rows])
         ax.set_ylim(-0.6, len(rows) - 0.4)
         ax.set_xlim(-0.03, 1.05)
-        ax.set_xlabel("f′(a_j) along the probe trajectories at initialisation")
+        ax.set_xlabel("φ′(a_j) along the probe trajectories at initialisation")
         _legend(fig, ax)
         return _svg(fig)
 
@@ -848,7 +881,7 @@ class _Sketch:
 
 
 def _tspans(markup: str, size: float) -> str:
-    """'h_{t-1} = f(a_t)' -> escaped text with <tspan>s for scripts (baseline moved with dy, then back)."""
+    """'h_{t-1} = φ(a_t)' -> escaped text with <tspan>s for scripts (baseline moved with dy, then back)."""
     from html import escape
 
     out, shift, i = [], 0.0, 0
@@ -875,7 +908,7 @@ def _tspans(markup: str, size: float) -> str:
 
 def unrolled_rnn() -> str:
     """The RNN unrolled over steps 1, 2, 3, …, T with the loss at the end, and the backward
-    gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(f′(a_j))·W_hh."""
+    gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(φ′(a_j))·W_hh."""
     sk = _Sketch(FULL_WIDTH_IN * 72, 206)
     columns = [(48, "1"), (148, "2"), (248, "3"), (330, None), (405, "T")]
     y_h, y_x, y_back = 122, 170, 68
@@ -898,13 +931,13 @@ def unrolled_rnn() -> str:
     sk.line([(columns[2][0] + 19, y_h), (columns[3][0] - 12, y_h)], arrow=True)
     sk.box(440, y_h, 24, 24, "L", 11, fill="#f1f1f1")
     sk.line([(columns[4][0] + 19, y_h), (428, y_h)], arrow=True)
-    sk.text(4, y_x + 30, "forward (grey): h_t = f(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
+    sk.text(4, y_x + 30, "forward (grey): h_t = φ(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
     # the backward path, above the states, right to left
     back = [(440, 405, None), (405, 330, None), (330, 248, "4"), (248, 148, "3"), (148, 48, "2")]
     for x0, x1, j in back:
         sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
         if j is not None:
-            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(f′(a_{j}))", 9, color=INK)
+            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(φ′(a_{j}))", 9, color=INK)
             sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
     for x, t in columns:
         if t is not None:
@@ -918,8 +951,9 @@ def unrolled_rnn() -> str:
 
 
 def lstm_cell() -> str:
-    """One LSTM step: the cell state runs along the top, c_{t−1} → × σ(f_t) → + → c_t, an additive
-    path (highlighted) on which the gradient is multiplied only by the forget gate; gates below."""
+    """One LSTM step: the cell state runs along the top, c_{t−1} → × f_t → + → c_t, an additive
+    path (highlighted) on which the gradient is multiplied only by the forget gate f_t; gates below
+    (f_t, i_t, o_t are gate values in (0, 1); z_t is the candidate update, the activation φ is not on this path)."""
     sk = _Sketch(FULL_WIDTH_IN * 72, 200)
     y_c, y_mix, y_gate, y_bus = 62, 104, 140, 186
     x_forget, x_plus, x_out = 150, 262, 378
@@ -934,25 +968,25 @@ def lstm_cell() -> str:
     sk.circle(x_plus, y_c, 11, "+", 12, width=1.6)
     # the gradient flowing back along it
     sk.line([(426, y_c - 22), (46, y_c - 22)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
-    sk.text(236, y_c - 30, "gradient: ∂c_t/∂c_{t−1} = σ(f_t), element-wise; no W_{hh}, no f′ on this path", 9)
+    sk.text(236, y_c - 30, "gradient: ∂c_t/∂c_{t−1} = f_t, element-wise; no W_{hh}, no φ′ on this path", 9)
     # gates from [h_{t−1}, x_t]
     sk.line([(20, y_bus), (x_out + 40, y_bus)], color=WIRE)
     sk.text(8, y_bus - 5, "h_{t−1}, x_t", 10, anchor="start")
-    gates = [(x_forget, "σ", "σ(f_t)"), (222, "σ", "σ(i_t)"), (302, "tanh", "tanh(g_t)"), (x_out + 40, "σ", "σ(o_t)")]
+    gates = [(x_forget, "σ", "f_t"), (222, "σ", "i_t"), (302, "tanh", "z_t"), (x_out + 40, "σ", "o_t")]
     for x, name, _ in gates:
         sk.line([(x, y_bus), (x, y_gate + 11)], arrow=True)
         sk.box(x, y_gate, 34, 20, name, 10, fill="#f1f1f1")
     sk.line([(x_forget, y_gate - 10), (x_forget, y_c + 11)], arrow=True)
-    sk.text(x_forget + 6, (y_c + y_mix) / 2 + 3, "× σ(f_t)", 9, anchor="start")
+    sk.text(x_forget + 6, (y_c + y_mix) / 2 + 3, "× f_t", 9, anchor="start")
     sk.circle(x_plus, y_mix, 9, "×", 11)
     sk.line([(222, y_gate - 10), (222, y_mix), (x_plus - 9, y_mix)], arrow=True)
     sk.line([(302, y_gate - 10), (302, y_mix), (x_plus + 9, y_mix)], arrow=True)
     sk.line([(x_plus, y_mix - 9), (x_plus, y_c + 11)], arrow=True)
-    sk.text(x_plus + 6, (y_c + y_mix) / 2 + 3, "+ σ(i_t) ⊙ tanh(g_t)", 9, anchor="start")
-    for x, name in ((x_forget, "forget f_t"), (222, "input i_t"), (302, "cell g_t")):
+    sk.text(x_plus + 6, (y_c + y_mix) / 2 + 3, "+ i_t ⊙ z_t", 9, anchor="start")
+    for x, name in ((x_forget, "forget f_t"), (222, "input i_t"), (302, "candidate z_t")):
         sk.text(x + 4, y_gate + 22, name, 9, anchor="start")
     sk.text(x_out + 36, y_gate + 22, "output o_t", 9, anchor="end")
-    # the output: h_t = σ(o_t) ⊙ tanh(c_t)
+    # the output: h_t = o_t ⊙ tanh(c_t)
     sk.line([(x_out, y_c), (x_out, y_mix - 11)], arrow=True)
     sk.box(x_out, y_mix, 34, 18, "tanh", 9, fill="#f1f1f1")
     sk.circle(x_out + 40, y_mix, 9, "×", 11)

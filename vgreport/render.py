@@ -30,15 +30,17 @@ import numpy as np
 from markupsafe import Markup
 
 from . import shipped_folder
+from . import teaching
 from .figures import DIAGRAMS, tidy_svg
 from .findings import Evaluation, Result
 from .store import write_atomic
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
-           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "FORMATS", "fmt", "pct", "ci",
-           "ReportTemplateError", "template_files"]
+           "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "EDITIONS", "FORMATS", "fmt", "pct",
+           "ci", "floor", "fixed", "keep_formulas", "typeset", "author_year", "ReportTemplateError", "template_files"]
 
 FORMATS = ("html", "pdf")
+EDITIONS = ("student", "instructor")  # the instructor edition adds an answer under every question
 PAPERS = {"a4": "A4", "letter": "letter"}  # --paper value -> CSS @page size
 # WeasyPrint's tagged variant: headings, lists, tables and figures (with their alt text) in the
 # structure tree for screen readers. Checked on this report: same pages, same look as untagged.
@@ -46,13 +48,13 @@ PDF_VARIANT = "pdf/ua-1"
 
 # name -> (mathtext source, the same formula in words for screen readers and the SVG <title>)
 EQUATIONS = {
-    "rnn_step": (r"h_t = f\,(a_t), \quad a_t = W_{hh}\, h_{t-1} + W_{xh}\, x_t + b",
-                 "h_t equals f of a_t, where a_t equals W_hh times h_(t-1) plus W_xh times x_t plus b"),
-    "bptt_product": (r"\dfrac{\partial h_T}{\partial h_k} = \prod_{j=k+1}^{T} \mathrm{diag}\left(f\,'(a_j)\right)\, W_{hh}",
+    "rnn_step": (r"h_t = \varphi\,(a_t), \quad a_t = W_{hh}\, h_{t-1} + W_{xh}\, x_t + b",
+                 "h_t equals phi of a_t, where a_t equals W_hh times h_(t-1) plus W_xh times x_t plus b"),
+    "bptt_product": (r"\dfrac{\partial h_T}{\partial h_k} = \prod_{j=k+1}^{T} \mathrm{diag}\left(\varphi\,'(a_j)\right)\, W_{hh}",
                      "the Jacobian of h_T with respect to h_k equals the product over j from k+1 to T "
-                     "of diag(f'(a_j)) times W_hh"),
-    "gamma": (r"\gamma = \sup_a\, |f\,'(a)|: \quad \gamma_{\tanh} = 1, \quad \gamma_{\mathrm{sigmoid}} = 1/4",
-              "gamma is the largest value of the derivative of f: 1 for tanh, 1/4 for the sigmoid"),
+                     "of diag(phi'(a_j)) times W_hh"),
+    "gamma": (r"\gamma = \sup_a\, |\varphi\,'(a)|: \quad \gamma_{\tanh} = 1, \quad \gamma_{\mathrm{sigmoid}} = 1/4",
+              "gamma is the largest value of the derivative of phi: 1 for tanh, 1/4 for the sigmoid"),
     "pascanu_bound": (r"\Vert\, \partial h_T / \partial h_k \,\Vert \;\leq\; "
                       r"\left(\gamma\, \sigma_{\max}(W_{hh})\right)^{T-k}",
                       "the norm of the Jacobian of h_T with respect to h_k is at most "
@@ -63,8 +65,14 @@ EQUATIONS = {
                          r" = g^{T-k}\, \Vert\, \partial L / \partial h_T \,\Vert",
                          "if W_hh equals g times an orthogonal matrix Q, the gradient norm at step k equals "
                          "g to the power T minus k times the gradient norm at step T"),
-    "lstm_cell": (r"c_t = \sigma(f_t) \odot c_{t-1} + \sigma(i_t) \odot \tanh(g_t)",
-                  "c_t equals sigmoid of f_t times c_(t-1), plus sigmoid of i_t times tanh of g_t, element-wise"),
+    "lstm_cell": (r"c_t = f_t \odot c_{t-1} + i_t \odot z_t, \quad h_t = o_t \odot \tanh(c_t)",
+                  "c_t equals f_t times c_(t-1) plus i_t times z_t, element-wise; h_t equals o_t times "
+                  "tanh of c_t"),
+    "lstm_gates": (r"f_t = \sigma(a^f_t), \quad i_t = \sigma(a^i_t), \quad o_t = \sigma(a^o_t), \quad "
+                   r"z_t = \tanh(a^z_t), \quad a^f_t = W_f\, [h_{t-1}, x_t] + b_f,\ \ldots",
+                   "f_t, i_t and o_t are the sigmoid of their pre-activations, z_t the tanh of its own; "
+                   "each pre-activation is a weight matrix times h_(t-1) and x_t plus a bias, e.g. b_f for the "
+                   "forget gate"),
     "chrono": (r"b_f \sim \log\, \mathcal{U}[1,\, T_{\max} - 1], \quad b_i = -b_f",
                "the forget-gate bias is the log of a uniform draw between 1 and T_max minus 1; "
                "the input-gate bias is its negative"),
@@ -177,6 +185,90 @@ def ci(pair: Any, digits: int = 3) -> str:
     if _missing(lo) or _missing(hi):
         return "n/a"
     return Markup("[{}, {}]").format(fmt(lo, digits), fmt(hi, digits))
+
+
+def floor(x: Any, digits: int = 3) -> str:
+    """A lower bound shown without rounding it up: 0.99962 with 3 decimals -> '0.999', never '1'
+    (so "R² ≥ 1" cannot appear for a fit that is not perfect)."""
+    if _missing(x) or isinstance(x, str):
+        return fmt(x)
+    value = math.floor(float(x) * 10 ** digits + 1e-9) / 10 ** digits
+    return _minus(f"{value:.{digits}f}".rstrip("0").rstrip("."))
+
+
+def fixed(x: Any, decimals: int = 3) -> str:
+    """Fixed decimals, for numbers read side by side (rates): −0.502, −0.047, 0.000 (never −0.000,
+    never 8.3 × 10⁻¹⁹ for a rate that is 0 to the precision shown)."""
+    if _missing(x) or isinstance(x, str):
+        return fmt(x)
+    text = f"{float(x):.{decimals}f}"
+    return _minus("0." + "0" * decimals if float(text) == 0 else text)
+
+
+def keep_formulas(text: Any) -> Markup:
+    """No-break spaces around =, <, ≤, ... between two terms, so that a heading never breaks a
+    formula such as "g = 1" after its "=" (text is escaped first unless already markup)."""
+    escaped = text if isinstance(text, Markup) else Markup.escape(str(text))
+    return Markup(re.sub(r"(\S+) (=|≠|&lt;|&gt;|≤|≥|≈|∝) (?=\S)", "\\1\u00a0\\2\u00a0", str(escaped)))
+
+
+# x_t, W_hh, σ_max, h_{t−1}, T_max: a subscript after a single letter (never inside a word such as a
+# code name); ^(T−k), ^{…}, ^2, ^−3: a superscript. figures._LABEL_SCRIPT applies the same rule to figure labels.
+_SUBSCRIPT = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω])_(\{[^{}]+\}|\([^()]+\)|[A-Za-z0-9]+)")
+_SUPERSCRIPT = re.compile(r"\^(\{[^{}]+\}|\([^()]+\)|[−-]?[A-Za-z0-9.]*[A-Za-z0-9])")
+
+
+def _script(tag: str):
+    def one(match: re.Match) -> str:
+        body = match.group(match.lastindex)
+        if body[0] in "({" and body[-1] in ")}":
+            body = body[1:-1]
+        base = match.group(1) if tag == "sub" else ""
+        return f"{base}<{tag}>{body}</{tag}>"
+    return one
+
+
+_E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?)0*(\d+)(?![\w.])")
+
+
+def _power_of_ten(match: re.Match) -> str:
+    mantissa, sign, exponent = match.groups()
+    power = f"10<sup>{'−' if sign == '-' else ''}{exponent}</sup>"
+    return power if mantissa in ("1", "1.0") else f"{mantissa}\u202f×\u202f{power}"
+
+
+def typeset(text: Any) -> Markup:
+    """ASCII notation from the findings' texts typeset as the report's equations write it:
+    'σ_max(W_hh)' -> σ<sub>max</sub>(W<sub>hh</sub>), '(γ·σ_max)^(T−k)' -> (γ·σ<sub>max</sub>)<sup>T−k</sup>,
+    '1e-06' -> 10<sup>−6</sup>.
+    Text is escaped first unless already markup."""
+    escaped = str(text if isinstance(text, Markup) else Markup.escape(str(text)))
+    escaped = _E_NOTATION.sub(_power_of_ten, escaped)  # 1e-06 -> 10<sup>−6</sup>, as fmt writes powers
+    return Markup(_SUPERSCRIPT.sub(_script("sup"), _SUBSCRIPT.sub(_script("sub"), escaped)))
+
+
+def _prose(text: Any, numbers: dict[str, int]) -> Markup:
+    escaped = text if isinstance(text, Markup) else Markup.escape(str(text))
+    named = re.sub(r"(?:&#39;|'|‘)([a-z][a-z0-9_]*)(?:&#39;|'|’)",
+                   lambda m: f"E{numbers[m.group(1)]}" if m.group(1) in numbers else m.group(0), str(escaped))
+    return keep_formulas(typeset(Markup(named)))
+
+
+def _prose_filter(numbers: dict[str, int]):
+    """The filter for a text a finding or figure brings from Python: an experiment's code name in
+    quotes ('init') becomes its number in the experiment table (E3), as the prose names experiments
+    (code names stay for the appendix and the commands); ASCII notation is typeset; formulas keep
+    together (keep_formulas)."""
+    return lambda text: _prose(text, numbers)
+
+
+@jinja2.pass_environment
+def _finalize(env: jinja2.Environment, value: Any) -> Any:
+    """Every plain string a template prints ({{ j.label }}, a finding's words) goes through `prose`;
+    markup (numbers from fmt, figures, equations, what a filter already made) is printed as it is."""
+    if isinstance(value, str) and not isinstance(value, Markup):
+        return _prose(value, env.globals.get("experiment_numbers", {}))
+    return value
 
 
 def state_word(state) -> str:
@@ -411,11 +503,13 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     loaders = [_FolderLoader(Path(templates_dir), f"--templates {templates_dir}")] if templates_dir else []
     loaders.append(_FolderLoader(shipped_templates_dir(), "shipped templates"))
     # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
-    env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True,
+    env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True, finalize=_finalize,
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(fmt=fmt, pct=pct, ci=ci, verdict_class=verdict_class, state_word=state_word)
+    env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, fixed=fixed, verdict_class=verdict_class, state_word=state_word,
+                       keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
-    env.globals.update(variant_models=variant_models, number_rows=number_rows, spell=spell,
+    env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
+                       number_rows=number_rows, spell=spell,
                        has_template=lambda name: _has_template(env, name))
     return env
 
@@ -463,15 +557,58 @@ def spell(n: int) -> str:
     return words[n] if 0 <= n < len(words) else fmt(n)
 
 
-def variant_models(experiment) -> list[dict]:
-    """One entry per variant of an experiment: its name and its model with the initialisation stated."""
-    seen, out = set(), []
+_VARIANT_FIELDS = (("train", "clip"), ("train", "lr"), ("train", "optimizer"), ("train", "steps"),
+                   ("train", "batch"), ("task", "lag"))
+
+
+def _first_cells(experiment) -> dict:
+    first = {}
     for cell in experiment.cells():
-        if cell.variant in seen:
-            continue
-        seen.add(cell.variant)
+        first.setdefault(cell.variant, cell)
+    return first
+
+
+def varying_fields(experiment) -> list[str]:
+    """The training and task fields ('train.clip', 'task.lag', ...) that differ between an
+    experiment's variants: the appendix states them per model instead of once."""
+    cells = list(_first_cells(experiment).values())
+    return [f"{section}.{name}" for section, name in _VARIANT_FIELDS
+            if len({getattr(getattr(c, section), name) for c in cells}) > 1]
+
+
+_COMMON = (("model", "hidden"), ("train", "batch"), ("train", "eval_size"), ("probe", "batch"))
+
+
+def battery_defaults(experiments) -> dict[str, Any]:
+    """The value most experiments share for each field of _COMMON ('train.batch' -> 64): the
+    experiment table states these once and, per experiment, only what differs."""
+    out = {}
+    for section, name in _COMMON:
+        values = [getattr(getattr(e, section), name) for e in experiments]
+        if values:
+            out[f"{section}.{name}"] = max(sorted(set(values), key=str), key=values.count)
+    return out
+
+
+def _field_text(path: str, value) -> str:
+    if path == "train.clip":
+        return "no clipping" if value is None else f"clipped at {fmt(value)}"
+    if path == "task.lag":
+        return "the first token" if value is None else f"the token {value} steps back"
+    return {"train.lr": f"learning rate {fmt(value)}", "train.optimizer": "plain SGD" if value == "sgd" else "Adam",
+            "train.steps": f"{fmt(value)} steps", "train.batch": f"batch {value}"}[path]
+
+
+def variant_models(experiment) -> list[dict]:
+    """One entry per variant of an experiment: its name, its model with the initialisation stated
+    and what else sets it apart (e.g. 'no clipping'), so that no two entries read the same."""
+    varying = varying_fields(experiment)
+    out = []
+    for variant, cell in _first_cells(experiment).items():
         width = "" if cell.model.hidden == experiment.model.hidden else f", width {cell.model.hidden}"
-        out.append({"variant": cell.variant, "model": cell.model.describe() + width})
+        changes = [_field_text(path, getattr(getattr(cell, path.split(".")[0]), path.split(".")[1]))
+                   for path in varying]
+        out.append({"variant": variant, "model": cell.model.describe() + width, "changes": ", ".join(changes)})
     return out
 
 
@@ -493,42 +630,85 @@ def number_rows(values: dict, prefix: str = "", depth: int = 0) -> list[tuple[st
 
 
 class _Figures:
-    """Figure numbers fixed before rendering (order of findings, then of each finding's figures),
-    so prose can cite a figure before it appears; remembers which figures a body has placed."""
+    """Figure numbers, known before the figures are placed so that prose can cite a figure before it
+    appears (`fignum`). Numbered in the order of `order` (the order in which a first rendering placed
+    them), else by result and then by each result's list; remembers what a body has placed."""
 
-    def __init__(self, findings: Sequence[Result], env: jinja2.Environment):
+    def __init__(self, results: Sequence[Result], env: jinja2.Environment, order: Sequence[tuple] = ()):
         self.env = env
+        self.figures: dict[tuple[str, str], Any] = {(r.id, fig.key): fig for r in results for fig in r.figures}
         self.numbers: dict[tuple[str, str], int] = {}
-        for f in findings:
-            for fig in f.figures:
-                self.numbers.setdefault((f.id, fig.key), len(self.numbers) + 1)
+        for key in list(order) + list(self.figures):
+            if key in self.figures:
+                self.numbers.setdefault(key, len(self.numbers) + 1)
         self.placed: dict[tuple[str, str], int] = {}
+        self.sequence: list[tuple[str, str]] = []   # first placement of each figure, in page order
 
-    def _find(self, f: Result, key: str):
-        for fig in f.figures:
-            if fig.key == key:
-                return fig
-        raise KeyError(f"finding {f.id} has no figure {key!r} (it has: {', '.join(f.figure_keys) or 'none'}); "
-                       f"guard the template with {{% if {key!r} in f.figure_keys %}}")
+    def _find(self, f, key: str):
+        fig = self.figures.get((f.id, key))
+        if fig is None:
+            raise KeyError(f"finding {f.id} has no figure {key!r} (it has: {', '.join(f.figure_keys) or 'none'}); "
+                           f"guard the template with {{% if {key!r} in f.figure_keys %}}")
+        return fig
 
-    def number(self, f: Result, key: str) -> int:
+    def number(self, f, key: str) -> int:
         self._find(f, key)
         return self.numbers[(f.id, key)]
 
-    def render(self, f: Result, key: str) -> Markup:
+    def render(self, f, key: str, caption: str | None = None) -> Markup:
+        """The figure with its number and caption (its own, or `caption`: markup the template wrote)."""
         fig = self._find(f, key)
         copies = self.placed.get((f.id, key), 0)
         self.placed[(f.id, key)] = copies + 1
+        if not copies:
+            self.sequence.append((f.id, key))
         anchor = f"fig-{f.id}-{key}" + (f"-{copies + 1}" if copies else "")
         # a short id prefix: every clip path and marker of the figure repeats it
         prefix = f"n{self.numbers[(f.id, key)]}" + (f"c{copies + 1}" if copies else "") + "-"
         svg = _inline_svg(fig.svg, prefix, fig.alt or fig.caption)
         return Markup(self.env.get_template("figure.html.j2").render(
-            fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg))
+            fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg, caption=caption or fig.caption))
 
-    def unplaced(self, f: Result) -> list[str]:
+    def unplaced(self, f) -> list[str]:
         """Keys of the finding's figures its body did not show (appended after it, never lost)."""
         return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
+
+
+class _Citations:
+    """`cite(key)` in a template: the author–year text of a reference of literature.REFERENCES,
+    linked to its entry, and remembered, so that the reference list shows exactly what was cited."""
+
+    def __init__(self, references: dict[str, str]):
+        self.references = references
+        self.cited: list[str] = []
+
+    def cite(self, key: str, text: str | None = None) -> Markup:
+        if key not in self.references:
+            raise KeyError(f"unknown reference {key!r}; known: {', '.join(self.references)}")
+        if key not in self.cited:
+            self.cited.append(key)
+        return Markup('<a class="cite" href="#ref-{}">{}</a>').format(key, text or author_year(self.references[key]))
+
+    def listed(self) -> list[dict]:
+        """The cited references in the order of their first authors' surnames, then years."""
+        rows = [{"key": k, "text": self.references[k], "short": author_year(self.references[k])} for k in self.cited]
+        return sorted(rows, key=lambda r: (r["short"].lower(), r["key"]))
+
+
+def author_year(reference: str) -> str:
+    """'R. Pascanu, T. Mikolov, Y. Bengio. On the difficulty ... ICML 2013.' -> 'Pascanu et al. 2013'
+    (two authors: 'Tallec & Ollivier 2018'). The authors are what precedes the first full stop that
+    ends a surname; the year is the last one in the entry."""
+    authors = re.split(r"(?<=[a-z\u00c0-\u024f])\. ", reference, maxsplit=1)[0]
+    surnames = [a.split()[-1] for a in authors.split(", ")]
+    year = re.findall(r"\b(?:19|20)\d\d\b", reference)[-1]
+    if len(surnames) == 1:
+        names = surnames[0]
+    elif len(surnames) == 2:
+        names = f"{surnames[0]} & {surnames[1]}"
+    else:
+        names = f"{surnames[0]} et al."
+    return f"{names} {year}"
 
 
 def _math_factory():
@@ -545,10 +725,6 @@ def _math_factory():
     return math_
 
 
-def _is_claim(f: Result) -> bool:
-    return re.fullmatch(r"C\d+", f.id) is not None
-
-
 def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
     """Experiment name -> the ids of the checks and findings that read it (from their declarations)."""
     from .findings import MODULES
@@ -559,35 +735,58 @@ def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
     return out
 
 
+def _rules(context: ReportContext) -> dict:
+    """The thresholds the glossary states, from the code that applies them."""
+    from .findings.stats import ALPHA
+    from .findings.tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST
+    return {"chance_margin": CHANCE_MARGIN, "most": MOST, "adding_learned": ADDING_LEARNED,
+            "adding_failed": ADDING_FAILED, "alpha": ALPHA,
+            "looks": max((e.looks for e in context.experiments), default=1)}
+
+
 def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None,
                 env: jinja2.Environment | None = None) -> str:
     """The whole report as one self-contained HTML page (CSS, figures and equations inline).
     A template's mistake raises ReportTemplateError naming the template and line. `env` is
-    make_environment(templates_dir) when the caller needs it afterwards (render_report does)."""
+    make_environment(templates_dir) when the caller needs it afterwards (render_report does).
+
+    Rendered twice when the first pass placed the figures in another order than it numbered them,
+    so that figures are numbered in the order they appear."""
     if context.paper not in PAPERS:
         raise ValueError(f"paper {context.paper!r}: choose one of {', '.join(PAPERS)}")
+    if context.edition not in EDITIONS:
+        raise ValueError(f"edition {context.edition!r}: choose one of {', '.join(EDITIONS)}")
     env = env or make_environment(templates_dir)
     findings, checks = list(evaluation.findings), list(evaluation.checks)
-    figures = _Figures(checks + findings, env)
-    env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
-                       math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor")
-    claims = [f for f in findings if _is_claim(f)]
-    extras = [f for f in findings if not _is_claim(f)]
+    numbers = {e.name: i for i, e in enumerate(context.experiments, 1)}
+    # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
+    glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
-    try:
-        css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
-        page = env.get_template("report.html.j2").render(
-            findings=findings, checks=checks, literature=evaluation.literature, claims=claims, extras=extras,
-            groups=groups, verdicts=verdicts, present=[v for v in verdicts if groups[v]],
-            tested_by=tested_by(evaluation),
-            attachments=[Path(p).name for p in context.attachments if Path(p).is_file()],
-            ctx=context, css=css)
-    except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
-        error = _template_error(env, exc)
-        if error is None:
-            raise
-        raise error from exc
+    env.filters.update(prose=_prose_filter(numbers))
+    values = dict(findings=findings, checks=checks, literature=evaluation.literature, groups=groups,
+                  verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
+                  attachments=[Path(p).name for p in context.attachments if Path(p).is_file()], ctx=context,
+                  overview=glance, worked=teaching.worked_example(evaluation),
+                  by_id={r.id: r for r in evaluation.results}, rules=_rules(context))
+    order: list = []
+    for _ in range(2):
+        figures = _Figures([glance] + checks + findings, env, order)
+        citations = _Citations(evaluation.literature.references)
+        env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
+                           math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor",
+                           experiment_numbers=numbers, cite=citations.cite, cited_references=citations.listed)
+        try:
+            css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAPERS[context.paper]))
+            page = env.get_template("report.html.j2").render(css=css, **values)
+        except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
+            error = _template_error(env, exc)
+            if error is None:
+                raise
+            raise error from exc
+        if [figures.numbers[k] for k in figures.sequence] == sorted(figures.numbers[k] for k in figures.sequence):
+            break
+        order = figures.sequence
     return page
 
 

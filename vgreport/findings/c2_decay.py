@@ -63,7 +63,7 @@ def _judge(ctx: Context, config: Config, row: dict, label: str) -> tuple[Judged,
                     math.log(2) / -r.mean if r.mean < 0 else math.inf, state)
     part = Part(f"{exp}/{v}/{config.gain:g}", f"{label}: the gradient shrinks exponentially (r < 0, R² ≥ {R2_MIN})",
                 state, training=False,
-                detail=f"r = {num(r.mean)} [{num(r.lo)}, {num(r.hi)}] per step, R² ≥ {num(row['r2_min'], 3)}, "
+                detail=f"r = {num(r.mean)} [{num(r.lo)}, {num(r.hi)}] per step, R² ≥ {num(math.floor(row['r2_min'] * 1000) / 1000, 3) if math.isfinite(row['r2_min']) else 'n/a'}, "
                        f"bound log(γ·σ_max) = {num(bound)}")
     return judged, part
 
@@ -114,7 +114,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         out += ctx.figure(
             "decay", lambda: figures.gradient_vs_lag(series, bounds),
             "Gradient norm ‖∂L/∂h_k‖ relative to the last step against the distance T−k at initialisation, tanh RNN at "
-            "PyTorch's default and at Xavier init (geometric mean over seeds; band: range over seeds). Dashed: each "
+            "PyTorch's default and at Xavier init (geometric mean over seeds; band: range over seeds). Dotted: each "
             "initialisation's Pascanu bound (γ·σ_max)^(T−k), which here allows the gradient to grow.",
             "Log-scale gradient against distance at initialisation. " + "; ".join(
                 f"{j.label}: rate {num(j.rate.mean)} per step, bound {num(j.bound)}" for k, j in n.judged.items()

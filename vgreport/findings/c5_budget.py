@@ -108,8 +108,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "budget", lambda: figures.curves(series, chance=n.chance, xlabel="training step", ylabel="held-out accuracy",
                                          marks=marks),
         f"Held-out recall accuracy during training at length {n.length}, up to {MULTIPLES[-1]} times the standard budget "
-        f"of {n.standard} steps (mean over seeds; band: range over seeds). Dash-dotted: 1×, 2× and 4× the budget; "
-        "dotted: chance.",
+        f"of {n.standard} steps (mean over seeds; band: range over seeds). Dotted vertical lines: 1×, 2× and 4× "
+        "the budget; dotted horizontal line: chance.",
         "Accuracy against training step. " + "; ".join(
             f"{m}×: {of(c['learned_best'])} seeds had learned, mean accuracy {num(c['mean_last'], 2)}"
             for m, c in n.curve.items()) + ".")

@@ -1,8 +1,8 @@
 """Finding C8: activations that shrink the gradient less help a plain RNN learn.
 
-With the same orthogonal W_hh, each step multiplies the gradient by diag(f′(a_j)) and a rotation, so
-the squared norm shrinks per step by about the mean of f′² along the trajectory: the mean-field
-prediction r ≈ ½·log mean f′². Part (a) tests that prediction for each nonlinear activation (the
+With the same orthogonal W_hh, each step multiplies the gradient by diag(φ′(a_j)) and a rotation, so
+the squared norm shrinks per step by about the mean of φ′² along the trajectory: the mean-field
+prediction r ≈ ½·log mean φ′². Part (a) tests that prediction for each nonlinear activation (the
 identity's r = 0 is a theorem, check K3); part (b) asks whether slower decay goes with better
 training, over every pair of activations whose decay rates differ.
 """
@@ -26,7 +26,7 @@ SPEC = Spec(
     claim="Activations less prone to shrinking gradients help.",
     criterion=("Experiment 'activation' (the same orthogonal W_hh for sigmoid, tanh, ReLU, identity). (a) For each "
                "nonlinear activation the fitted per-step decay rate at initialisation agrees with the mean-field "
-               f"prediction ½·log mean f′² along the trajectories: its 95% interval lies within ±{REL_TOL:.0%} of the "
+               f"prediction ½·log mean φ′² along the trajectories: its 95% interval lies within ±{REL_TOL:.0%} of the "
                f"prediction (at least ±{ABS_TOL}); refuted when it lies wholly outside. (b) Over every pair of activations "
                "whose decay rates differ (Welch interval of the rate difference excludes 0), the one that decays more "
                "slowly trains to a higher final accuracy: two-sided Welch tests of the accuracy difference with Holm's "
@@ -81,7 +81,7 @@ def decide(ctx: Context) -> Outcome:
             agree.append(state)
         numbers.activations[a] = entry
     from .stats import both
-    parts.append(Part("prediction", "each nonlinear activation's decay rate matches ½·log mean f′²", both(*agree),
+    parts.append(Part("prediction", "each nonlinear activation's decay rate matches ½·log mean φ′²", both(*agree),
                       training=False, detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, "
                                                        f"predicted {num(numbers.activations[a]['predicted'])}"
                                                        for a in acts if a in NONLINEAR)))
@@ -126,7 +126,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
              "p90": d["deriv_p90"], "mean": d["deriv_mean"]} for a, d in n.activations.items()]
     out = ctx.figure(
         "derivatives", lambda: figures.derivative_ranges(rows),
-        "Distribution of the activation's derivative f′(a_j) along the probe trajectories at initialisation (averaged "
+        "Distribution of the activation's derivative φ′(a_j) along the probe trajectories at initialisation (averaged "
         "over seeds): 10th–90th percentile (bar), median (tick) and mean (marker). Each step multiplies the "
         "backpropagated gradient by these numbers.",
         "Derivative ranges per activation; means: " + "; ".join(f"{r['label']} {num(r['mean'], 2)}" for r in rows) + ".")

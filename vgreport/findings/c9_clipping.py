@@ -164,7 +164,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
             "exploding", lambda: figures.exploding(loss, norm, diverged, chance_loss, e["clip"]),
             f"Exploding regime (linear RNN, W_hh = {num(e['gain'])}·Q, plain SGD, length {e['length']}). Left: training "
             "loss (mean over seeds; band: range); ✕: a run whose loss became NaN or infinite at that step. Right: global "
-            "gradient norm before clipping; dashed: the clipping threshold.",
+            "gradient norm before clipping; dotted: the clipping threshold.",
             f"Without clipping {of(e['no_clip']['diverged'])} runs diverged; with clipping {of(e['clipped']['diverged'])}.")
     if n.vanishing:
         v = n.vanishing

@@ -108,6 +108,6 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         out += ctx.figure(
             "sweep", lambda: figures.rate_vs_theory(series),
             "Measured per-step rate of log‖∂L/∂h_k‖ at initialisation against log(γ·g) for W_hh = g·Q (mean over seeds "
-            "with its interval). Dashed: the bound rate = log(γ·g), exact for the linear RNN (check K3).",
+            "with its interval). Dotted: the bound rate = log(γ·g), exact for the linear RNN (check K3).",
             "Rate against log gain" + (f"; tanh's rate turns positive near g = {num(n.crossing)}." if n.crossing else "."))
     return out

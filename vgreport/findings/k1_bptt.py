@@ -1,6 +1,6 @@
 """Check K1 (claim C1): backpropagation through time is a product of one Jacobian per step.
 
-A theorem: the explicit product of J_j = diag(f′(a_j))·W_hh must equal autograd's ∂L/∂h_k, and the
+A theorem: the explicit product of J_j = diag(φ′(a_j))·W_hh must equal autograd's ∂L/∂h_k, and the
 gradient ratio can never exceed the operator norm of the product. It fails only through a bug.
 """
 from __future__ import annotations
@@ -17,9 +17,9 @@ EXACT_REL_ERR = 1e-6  # float64 products of up to a few hundred 64x64 matrices a
 
 SPEC = Spec(
     id="K1", kind="check", title="Backpropagation through time multiplies one Jacobian per step (claim C1)",
-    claim="BPTT multiplies one Jacobian per step: ∂h_T/∂h_k = Π_j diag(f′(a_j))·W_hh.",
+    claim="BPTT multiplies one Jacobian per step: ∂h_T/∂h_k = Π_j diag(φ′(a_j))·W_hh.",
     criterion=(f"Passes when, in every plain-RNN cell at initialisation, the gradient built by multiplying the explicit "
-               f"Jacobians J_j = diag(f′(a_j))·W_hh equals autograd's ‖∂L/∂h_k‖ at every step to a relative error "
+               f"Jacobians J_j = diag(φ′(a_j))·W_hh equals autograd's ‖∂L/∂h_k‖ at every step to a relative error "
                f"below {EXACT_REL_ERR:g}, and the measured ratio ‖∂L/∂h_k‖/‖∂L/∂h_T‖ never exceeds the operator norm "
                "‖Π J_j‖₂ of the product. Fails when either fails anywhere: that would be a bug in the probes."),
     needs={"activation": ("sigmoid", "tanh", "relu", "identity")})

@@ -1,6 +1,6 @@
 """Check K2: the vanishing bound of Pascanu, Mikolov & Bengio (2013) holds in every plain-RNN cell.
 
-‖∂L/∂h_k‖ ≤ (γ·σ_max(W_hh))^(T−k)·‖∂L/∂h_T‖ with γ = sup f′ (1 for tanh, ReLU and identity, 1/4 for
+‖∂L/∂h_k‖ ≤ (γ·σ_max(W_hh))^(T−k)·‖∂L/∂h_T‖ with γ = sup φ′ (1 for tanh, ReLU and identity, 1/4 for
 the sigmoid). A theorem: a measured gradient above its bound, or a derivative above its cap, is a bug.
 """
 from __future__ import annotations
@@ -17,7 +17,7 @@ SPEC = Spec(
     claim=("‖∂L/∂h_k‖ ≤ (γ·σ_max(W_hh))^(T−k)·‖∂L/∂h_T‖, and the activation's derivative never exceeds γ "
            "(Pascanu, Mikolov & Bengio 2013)."),
     criterion=("Passes when every plain-RNN cell, at initialisation and after training, keeps its gradient ratio under "
-               "its own bound at every step (to a relative 10⁻⁹), and the mean and 90th percentile of f′ along the "
+               "its own bound at every step (to a relative 10⁻⁹), and the mean and 90th percentile of φ′ along the "
                "probe trajectories are at most γ; fails when any point exceeds it."),
     needs={"activation": ("sigmoid", "tanh", "relu", "identity")})
 
@@ -58,7 +58,7 @@ def decide(ctx: Context) -> Outcome:
     numbers = Numbers(cells, points, violations, worst, d_cells, d_viol, sorted(set(grads["stage"])))
     parts = [Part("bound", "every gradient ratio lies under (γ·σ_max)^(T−k)", None if cells == 0 else violations == 0,
                   training=False, detail=f"{violations} of {points} points in {cells} cells above the bound"),
-             Part("derivative", "f′ along the trajectories never exceeds γ", None if d_cells == 0 else d_viol == 0,
+             Part("derivative", "φ′ along the trajectories never exceeds γ", None if d_cells == 0 else d_viol == 0,
                   training=False, detail=f"{d_viol} derivative statistics above γ in {d_cells} cells")]
     headline = (f"All {cells} plain-RNN cells stay under the Pascanu bound (largest ratio to it {num(worst, 3)})"
                 if violations == 0 else f"{violations} of {points} measured points exceed the Pascanu bound")

@@ -1,0 +1,315 @@
+"""The handout an instructor hands out without editing: short, one experiment table, one reference
+list, the story at a glance after the cover, one notation, two editions.
+
+One render of the synthetic world (every finding decided, every figure drawn), shaped like the
+standard build's report, serves most tests."""
+from __future__ import annotations
+
+import html
+import json
+import math
+import re
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from pypdf import PdfReader
+
+import synthetic as syn
+from test_cli import TINY_EXPERIMENT, TINY_PROFILES
+from test_prose import MARK, WORLDS, _page
+from vgreport import api, figures, render, teaching
+from vgreport.aggregate import cell_table
+from vgreport.cli import main
+from vgreport.findings import evaluate
+from vgreport.findings.literature import REFERENCES
+from vgreport.specs import default_experiments_dir, load_battery
+
+MAX_PAGES = 28
+MAX_PDF_BYTES = 1_000_000
+MAX_HTML_BYTES = 700_000
+MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+          "November", "December"}
+# "Pascanu et al. 2013", "Le et al.'s (2015)", "Tallec & Ollivier 2018", "Pascanu, Mikolov & Bengio 2013"
+AUTHOR_YEAR = re.compile(r"\b([A-Z][a-zà-ÿ]+)(?: et al\.|(?:, [A-Z][a-zà-ÿ]+)*,? (?:&|and) [A-Z][a-zà-ÿ]+)?"
+                         r"(?:'s|’s)? \(?((?:19|20)\d\d)\)?")
+
+
+@pytest.fixture(scope="module")
+def standard_like(tmp_path_factory) -> dict:
+    """The synthetic world's report, student edition, A4, HTML and PDF."""
+    battery = load_battery(default_experiments_dir(), "standard")
+    frame = syn.world()
+    evaluation = evaluate(frame, battery, with_figures=True)
+    out = tmp_path_factory.mktemp("handout")
+    # the PDF carries what a build attaches: findings.json and the per-cell summary
+    (out / "findings.json").write_text(json.dumps(evaluation.to_json(), indent=2) + "\n")
+    cell_table(frame).to_csv(out / "cells.csv", index=False, float_format="%.6g")
+    context = render.ReportContext(
+        profile="standard", profile_description=battery.profile_spec.description,
+        measured_at="2026-01-01T00:00:00+00:00", versions={"vgreport": "test"}, compute_seconds=700.0,
+        n_cells=len(battery.cells()), seeds=[0, 1, 2], experiments=list(battery.experiments),
+        attachments=[out / "findings.json", out / "cells.csv"])
+    paths = render.render_report(evaluation, context, out)
+    reader = PdfReader(paths["pdf"])
+    page = paths["html"].read_text(encoding="utf-8")
+    return {"paths": paths, "html": page, "text": _visible(page), "evaluation": evaluation, "battery": battery,
+            "pages": [re.sub(r"\s+", " ", p.extract_text() or "") for p in reader.pages]}
+
+
+def _visible(page: str) -> str:
+    """The text a reader sees: no styles, no figure internals, tags removed, entities decoded."""
+    body = re.sub(r"<style.*?</style>|<svg.*?</svg>|<title>.*?</title>", " ", page, flags=re.S)
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", body)))
+
+
+def _between(page: str, start: str, end: str | None = None) -> str:
+    at = page.index(start)
+    return page[at:page.index(end, at)] if end else page[at:]
+
+
+def test_the_standard_shaped_report_fits_28_a4_pages_1_mb_and_700_kb_of_html(standard_like):
+    """A report shaped like the standard build's (every finding decided, every figure drawn) is at
+    most 28 A4 pages, its PDF at most 1 MB and its HTML at most 700 KB."""
+    assert len(standard_like["pages"]) <= MAX_PAGES
+    assert standard_like["paths"]["pdf"].stat().st_size <= MAX_PDF_BYTES
+    assert standard_like["paths"]["html"].stat().st_size <= MAX_HTML_BYTES
+
+
+def test_every_author_year_in_the_text_is_listed_and_every_listed_reference_is_cited(standard_like):
+    """One reference list, at the end: each author–year the report mentions is an entry of it, and
+    each entry is cited before it."""
+    page = standard_like["html"]
+    body, refs = page[:page.index('id="references"')], _between(page, 'id="references"')
+    assert page.count('class="refs"') == 1
+    listed = re.findall(r'<li id="ref-(\w+)">', refs)
+    short = {render.author_year(REFERENCES[k]).split()[0]: render.author_year(REFERENCES[k]).split()[-1] for k in listed}
+    mentioned = {(name, year) for name, year in AUTHOR_YEAR.findall(_visible(body)) if name not in MONTHS}
+    assert mentioned, "no citation found: the pattern is wrong"
+    for name, year in mentioned:
+        assert short.get(name) == year, f"{name} {year} is mentioned but not listed"
+    for key in listed:
+        assert f'href="#ref-{key}"' in body, f"{key} is listed but never cited"
+    assert set(listed) >= {"pascanu", "hochreiter", "vaswani", "tallec", "le", "arjovsky", "bengio"}
+
+
+def test_author_year_is_read_from_the_one_reference_table():
+    """cite() prints 'first author et al. year' for three or more authors, 'A & B year' for two."""
+    assert render.author_year(REFERENCES["pascanu"]) == "Pascanu et al. 2013"
+    assert render.author_year(REFERENCES["tallec"]) == "Tallec & Ollivier 2018"
+    assert render.author_year(REFERENCES["vaswani"]) == "Vaswani et al. 2017"
+    assert render.author_year(REFERENCES["le"]) == "Le et al. 2015"
+
+
+def test_citing_an_unknown_reference_names_it(tmp_path):
+    """cite('nobody') in a template is a one-line template error naming the key."""
+    (tmp_path / "summary.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
+    battery = load_battery(default_experiments_dir(), "smoke")
+    context = render.ReportContext(profile="smoke", profile_description="", measured_at="", versions={},
+                                   compute_seconds=0.0, n_cells=0, seeds=[], experiments=list(battery.experiments))
+    with pytest.raises(render.ReportTemplateError, match="summary.html.j2.*nobody"):
+        render.render_html(evaluate(syn.world(), None, with_figures=False), context, templates_dir=tmp_path)
+
+
+def test_the_page_after_the_cover_is_the_whole_story_in_one_figure(standard_like):
+    """Page 2 shows the hero figure as Figure 1, its caption naming which models learned and
+    whether the decay rate sorts them, and the box of common misconceptions."""
+    second = standard_like["pages"][1]
+    assert "The story at a glance" in second and "Figure 1." in second
+    assert "Five common beliefs" in second
+    glance = teaching.overview(standard_like["evaluation"], with_figure=False)
+    assert glance.learned and glance.failed
+    for p in glance.learned:
+        assert p["label"] in second
+    # the synthetic world has the IRNN decay slowest among the plain RNNs yet learn, and the tanh RNN fail
+    assert glance.sorted_by_rate == (max(abs(p["rate"]) for p in glance.learned)
+                                     < min(abs(p["rate"]) for p in glance.failed))
+    words = ("sorts them" if glance.sorted_by_rate else "does not sort them")
+    assert words in second
+
+
+def test_the_overview_says_the_rate_does_not_sort_models_when_a_slow_decayer_fails():
+    """A model that decays slower than one that learned, yet fails, is named as the counterexample."""
+    evaluation = evaluate(syn.world(), None, with_figures=False)
+    points = [dict(p) for p in evaluation.overview]
+    slow = min(points, key=lambda p: abs(p["rate"]))
+    slow["learned"] = 0
+    evaluation.overview = points
+    glance = teaching.overview(evaluation, with_figure=False)
+    assert glance.sorted_by_rate is False and glance.counterexample[1]["label"] == slow["label"]
+
+
+def test_the_worked_example_can_be_redone_with_a_calculator(standard_like):
+    """Its rows are the bound (γ·σ_max)^k and the prediction (e^r)^k of the printed numbers, and the
+    measured ratios of the exactly exponential synthetic gradient equal the prediction."""
+    worked = teaching.worked_example(standard_like["evaluation"])
+    assert worked is not None and worked.gamma == 1.0 and worked.bound_allows_growth
+    for row in worked.rows:
+        assert row["bound"] == pytest.approx(worked.sigma ** row["k"])
+        assert row["predicted"] == pytest.approx(math.exp(worked.rate * row["k"]))
+        assert row["measured"] == pytest.approx(row["predicted"], rel=1e-9)
+    box = _between(standard_like["html"], 'id="worked-example"', "</div>")
+    assert render.fmt(worked.sigma) in box and render.fmt(worked.factor) in box
+    assert "says nothing about whether it shrinks" in box
+
+
+def test_figures_are_numbered_in_the_order_they_appear(standard_like):
+    """Figure 1, 2, 3, … in page order: no figure is printed before one with a smaller number."""
+    numbers = [int(n) for n in re.findall(r"<strong>Figure (\d+)\.</strong>", standard_like["html"])]
+    assert numbers == list(range(1, len(numbers) + 1))
+    total = sum(len(r.figures) for r in standard_like["evaluation"].results) + 1  # + the overview
+    assert len(numbers) == total
+
+
+def test_each_setup_is_described_once_in_one_experiment_table(standard_like):
+    """One experiment table, one row per experiment; findings refer to it by number (E1, E2, …) and
+    no experiment's title or code name appears in the prose outside the appendix and the commands."""
+    page, battery = standard_like["html"], standard_like["battery"]
+    assert page.count('<table class="battery">') == 1
+    before = page[:page.index('id="appendix"')]
+    prose = _visible(re.sub(r'<code class="cmd">.*?</code>', " ", before, flags=re.S))
+    for e in battery.experiments:
+        assert f'id="exp-{e.name}"' in page
+        assert e.title not in prose, e.title
+        assert f"'{e.name}'" not in prose and f"‘{e.name}’" not in prose, f"code name {e.name} in the prose"
+        if "_" in e.name:  # names such as 'init' or 'copy' are also English words
+            assert not re.search(rf"\b{re.escape(e.name)}\b", prose), f"code name {e.name} in the prose"
+    assert re.search(r"Set-up: experiments? E\d+", prose)
+
+
+def test_no_variant_code_name_reaches_the_prose(standard_like):
+    """Model code names such as lstm_chrono appear only in the commands and the appendix."""
+    page = standard_like["html"]
+    prose = _visible(re.sub(r'<code class="cmd">.*?</code>', " ", page[:page.index('id="appendix"')], flags=re.S))
+    variants = {v for e in standard_like["battery"].experiments for v in e.variants if "_" in v}
+    leaked = sorted(v for v in variants if re.search(rf"\b{re.escape(v)}\b", prose))
+    assert not leaked
+
+
+def test_one_notation_phi_for_the_activation_f_for_the_forget_gate_g_for_the_gain(standard_like):
+    """The activation is φ (its derivative φ′) in text, equations, diagrams and figure labels; f′ and
+    the LSTM's g_t (cell candidate) appear nowhere; the candidate is z_t."""
+    page, text = standard_like["html"], standard_like["text"]
+    assert "f′" not in text and "f′" not in page
+    assert "φ′" in text and "diag(φ′(a" in page
+    assert "tanh(g_t)" not in page and "g_t" not in text and "z<sub>t</sub>" in page
+    for tex, _ in render.EQUATIONS.values():
+        assert not re.search(r"(?<![\w_])f\\,\s*['(]", tex), tex
+    assert r"\varphi" in render.EQUATIONS["rnn_step"][0] and r"z_t" in render.EQUATIONS["lstm_cell"][0]
+    assert "φ′" in figures.unrolled_rnn() and "g_t" not in figures.lstm_cell()
+
+
+def test_ascii_notation_from_the_findings_is_typeset(standard_like):
+    """W_hh and σ_max written by a finding's criterion reach the page as subscripts, never as 'W_hh'."""
+    text = standard_like["text"]
+    assert "W_hh" not in text and "σ_max" not in text and "^(T−k)" not in text
+    assert render.typeset("σ_max(W_hh)^(T−k)") == "σ<sub>max</sub>(W<sub>hh</sub>)<sup>T−k</sup>"
+    assert render.typeset("gain_sweep_sigmoid, lstm_chrono") == "gain_sweep_sigmoid, lstm_chrono"
+
+
+def test_a_formula_in_a_heading_never_breaks_after_its_equals_sign(standard_like):
+    """Headings carry no-break spaces around =, ≥, <, …: 'g = 1' cannot break onto its own line."""
+    for heading in re.findall(r"<h2[^>]*>(.*?)</h2>", standard_like["html"], flags=re.S):
+        assert not re.search(r" (=|≥|≤|&lt;|&gt;|≈) ", heading), heading
+    assert str(render.keep_formulas("at g = 1.5")) == "at g\u00a0=\u00a01.5"
+
+
+def test_a_lower_bound_is_floored_never_rounded_up():
+    """'R² ≥' shows 0.99962 as 0.999, not 1; an exact 1 stays 1."""
+    assert render.floor(0.99962) == "0.999"
+    assert render.floor(0.9) == "0.9"
+    assert render.floor(1.0) == "1"
+    assert render.floor(float("nan")) == "n/a"
+
+
+def test_no_caption_calls_a_dotted_reference_line_dashed(standard_like):
+    """Reference lines (bounds, chance, thresholds) are drawn dotted, so no caption calls one dashed."""
+    for result in standard_like["evaluation"].results:
+        for fig in result.figures:
+            assert not re.search(r"[Dd]ash(ed|-dotted)", fig.caption), (result.id, fig.key, fig.caption)
+
+
+def test_the_questions_never_stand_alone_on_a_page(standard_like):
+    """Every 'Predict, then check' heading shares its page with that finding's takeaway."""
+    pages = standard_like["pages"]
+    questions = [i for i, t in enumerate(pages) for _ in range(t.count("Predict, then check"))]
+    takeaways = [i for i, t in enumerate(pages) for _ in range(t.count("What to take away"))]
+    assert len(questions) == len(takeaways) == len(standard_like["evaluation"].findings)
+    assert questions == takeaways
+
+
+def test_the_glossary_defines_the_reports_own_words(standard_like):
+    """The words the report uses with a meaning of its own are defined once, in the glossary."""
+    glossary = _visible(_between(standard_like["html"], 'id="glossary"', "</section>"))
+    for word in ("Battery.", "Profile.", "Build.", "Cell.", "Seed.", "Gradient probe.", "Chance.", "Look.",
+                 "Learned, failed seed.", "Share of seeds.", "Wilson interval", "Welch interval", "Holm correction.",
+                 "Equivalence test (TOST), margin.", "Pascanu bound and factor.", "Check, finding."):
+        assert word in glossary, word
+    assert standard_like["text"].count("cut at 0 and 1") == 1
+
+
+def test_the_abstract_counts_findings_and_checks_apart(standard_like):
+    """The abstract counts the findings as claims and the checks separately."""
+    evaluation = standard_like["evaluation"]
+    abstract = _visible(_between(standard_like["html"], 'class="abstract"', "</section>"))
+    assert f"tested {render.spell(len(evaluation.findings))} claims" in abstract
+    assert f"{render.spell(len(evaluation.checks))} mathematical identities" in abstract
+
+
+@pytest.mark.parametrize("world", sorted(WORLDS))
+def test_each_common_misconception_is_answered_by_its_findings_verdict(world):
+    """In every world, a verdict sentence of the misconceptions box is shown only under the verdict of
+    the finding its item names."""
+    page, results = _page(world, "student")
+    box = _between(page, 'class="misconceptions"', "</div>")
+    items = re.findall(r'<li data-finding="(\w+)">(.*?)</li>', box, flags=re.S)
+    assert len(items) == 5
+    for rid, item in items:
+        for kind, key, _, text in MARK.findall(item):
+            assert kind == "verdict" and text.strip()
+            assert results[rid].verdict in key.split("|"), f"{rid} in '{world}': says {key}"
+
+
+@pytest.fixture(scope="module")
+def tiny_battery(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("battery")
+    (folder / "profiles.yaml").write_text(TINY_PROFILES)
+    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
+    return folder
+
+
+def _report(tiny_battery: Path, out: Path, command: str, *extra: str):
+    result = CliRunner().invoke(main, [command, "--experiments", str(tiny_battery), "--out", str(out), "--profile",
+                                       "smoke", "--format", "html", "-v", *extra])
+    assert result.exit_code == 0, result.output
+    return result.output, (out / "report.html").read_text(encoding="utf-8")
+
+
+def test_the_edition_is_chosen_on_the_command_line_shown_on_the_cover_and_part_of_the_digest(tiny_battery, tmp_path):
+    """build is the student edition by default; render --edition instructor renders again (the
+    edition is part of the report digest) and says so on the cover; back to student reuses the
+    cached student report."""
+    output, page = _report(tiny_battery, tmp_path, "build", "--jobs", "1")
+    assert "student edition" in _visible(page) and 'class="answer"' not in page
+    output, page = _report(tiny_battery, tmp_path, "render", "--edition", "instructor")
+    assert "copied from the cache" not in output
+    assert "instructor edition" in _visible(page)
+    output, page = _report(tiny_battery, tmp_path, "render", "--edition", "student")
+    assert "copied from the cache" in output and "student edition" in _visible(page)
+
+
+def test_an_unknown_edition_is_a_one_line_error(tiny_battery, tmp_path):
+    """api.build refuses an unknown edition before any cell trains; the CLI refuses it with exit 2."""
+    with pytest.raises(api.UserError, match="--edition teacher"):
+        api.build("smoke", tmp_path, experiments_dir=tiny_battery, edition="teacher", progress=False)
+    result = CliRunner().invoke(main, ["render", "--edition", "teacher"])
+    assert result.exit_code == 2 and "teacher" in result.output
+
+
+def test_sentences_never_run_together(standard_like):
+    """Result sentences written on separate template lines keep a space between them ('learned. The')."""
+    page = re.sub(r"<style.*?</style>|<svg.*?</svg>|<title>.*?</title>", " ", standard_like["html"], flags=re.S)
+    inline = re.sub(r"</?(span|a|strong|em|sub|sup|code|cite)\b[^>]*>", "", page)  # inline tags join text
+    text = html.unescape(re.sub(r"<[^>]+>", " ", inline))
+    glued = [text[max(0, m.start() - 40):m.end() + 10] for m in re.finditer(r"[a-z0-9)][.;:!?][A-Z][a-z]", text)]
+    assert not glued
