@@ -3,9 +3,11 @@ edition" section of `build --baseline`, and the cover's abstract."""
 from __future__ import annotations
 
 import html
+import importlib.metadata
 import json
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -64,8 +66,11 @@ def test_manifest_records_code_dependencies_platform_and_times(built):
     manifest = json.loads((built / "manifest.json").read_text())
     assert manifest["vgreport"]["code"] == manifest_module.code_version()
     assert manifest["vgreport"]["source_sha256"] == manifest_module.source_sha256()
-    assert manifest["dependencies"]["torch"] == torch.__version__
-    assert manifest["platform"]["cores"] >= 1 and manifest["platform"]["python"].startswith("3.11")
+    # The distribution's version (a CUDA wheel's torch.__version__ adds a local tag such as "+cu130").
+    assert manifest["dependencies"]["torch"] == importlib.metadata.version("torch")
+    assert torch.__version__.startswith(manifest["dependencies"]["torch"].split("+")[0])
+    assert manifest["platform"]["cores"] >= 1
+    assert manifest["platform"]["python"].startswith("%d.%d" % sys.version_info[:2])
     assert manifest["threads"] == {"jobs": 1, "torch_threads_per_worker": manifest["threads"]["torch_threads_per_worker"]}
     assert manifest["device"] == {"name": "cpu"} and manifest["profile"] == "smoke" and manifest["seeds"] == [0]
     assert manifest["started"] <= manifest["finished"]

@@ -495,3 +495,24 @@ def test_hero_families_keep_their_slots_whatever_they_are_called():
     assert slots["plain RNN"] == slots["RNN"] == 0
     assert slots["attention"] == slots["transformer"] == 6 and slots["LSTM"] == 1 and slots["GRU"] == 3
     assert len({slots["SSM"], slots["MLP"], 0, 1, 3, 6}) == 6
+
+
+def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
+    """A long y-label on a short panel (the clipping figure's right panel) used to run off the
+    figure's edge ('gradient norm before clippin'): it is broken at a space and then fits."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(3.2, 1.4), layout="constrained")
+    ax = fig.subplots()
+    ax.plot([0, 1], [0, 1])
+    ax.set_ylabel("gradient norm before clipping")
+    figures.fit_axis_labels(fig)
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    assert "\n" in ax.yaxis.label.get_text()
+    assert ax.yaxis.label.get_window_extent(renderer).height <= ax.get_window_extent(renderer).height + 1
+    assert ax.yaxis.label.get_fontsize() >= 8
+    short = Figure(figsize=(3.2, 2.4)).subplots()
+    short.set_ylabel("loss")
+    figures.fit_axis_labels(short.figure)
+    assert short.yaxis.label.get_text() == "loss"

@@ -86,3 +86,15 @@ def test_the_instructor_edition_answers_every_question():
         questions = section.count('<code class="cmd">')
         assert questions >= 2, rid
         assert section.count('class="answer"') == questions, f"{rid}: {questions} questions, answers missing"
+
+
+@pytest.mark.parametrize("edition", ["student", "instructor"])
+def test_a_world_with_every_measurement_quotes_every_number(edition):
+    """Where every experiment ran with enough seeds, no finding's prose prints 'n/a' for an interval
+    or a number it quotes (an interval record the ci filter cannot read printed 'n/a'), and no
+    number is left in e-notation ('3.1e−15' is typeset as 3.1 × 10⁻¹⁵)."""
+    page, results = _page("supported", edition)
+    for rid in results:
+        text = re.sub(r"<[^>]+>", "", _section(page, rid))
+        assert "n/a" not in text, f"{rid}: {text[max(0, text.index('n/a') - 120):text.index('n/a') + 20]!r}"
+        assert not re.search(r"\d(?:\.\d+)?e[−-]?\d", text), f"{rid}: a number in e-notation"

@@ -75,7 +75,32 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
         yield fig, (axes[0] if ncols == 1 else list(axes))
 
 
+def fit_axis_labels(fig: Figure) -> None:
+    """A y-label longer than its axes is tall is cut off at the figure's edge: break it onto two
+    lines at the space nearest its middle (then, if still too long, shrink it to 8 pt at least)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        label = ax.yaxis.label
+        text = label.get_text()
+        if not text or "\n" in text or not ax.get_visible():
+            continue
+        height = ax.get_window_extent(renderer).height
+        if label.get_window_extent(renderer).height <= height:
+            continue
+        spaces = [i for i, c in enumerate(text) if c == " "]
+        if spaces:
+            middle = min(spaces, key=lambda i: abs(i - len(text) / 2))
+            label.set_text(text[:middle] + "\n" + text[middle + 1:])
+        while label.get_window_extent(renderer).height > height and label.get_fontsize() > 8:
+            label.set_fontsize(max(8, label.get_fontsize() - 0.5))
+    fig.draw_without_rendering()
+
+
 def _svg(fig: Figure) -> str:
+    fit_axis_labels(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return _typeset_labels(tidy_svg(buffer.getvalue()))

@@ -178,6 +178,8 @@ def ci(pair: Any, digits: int = 3) -> str:
     """'[lo, hi]' from a (lo, hi) pair or a dict with lo/hi; 'n/a' when either end is missing."""
     if isinstance(pair, dict):
         pair = (pair.get("lo"), pair.get("hi"))
+    elif hasattr(pair, "lo") and hasattr(pair, "hi"):  # the findings' Interval and Share records
+        pair = (pair.lo, pair.hi)
     try:
         lo, hi = pair
     except (TypeError, ValueError):
@@ -228,12 +230,12 @@ def _script(tag: str):
     return one
 
 
-_E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+-]?)0*(\d+)(?![\w.])")
+_E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+\-−]?)0*(\d+)(?![\w.])")  # 1e-06, 3.1e−15
 
 
 def _power_of_ten(match: re.Match) -> str:
     mantissa, sign, exponent = match.groups()
-    power = f"10<sup>{'−' if sign == '-' else ''}{exponent}</sup>"
+    power = f"10<sup>{'−' if sign in '-−' else ''}{exponent}</sup>"
     return power if mantissa in ("1", "1.0") else f"{mantissa}\u202f×\u202f{power}"
 
 
