@@ -185,10 +185,13 @@ def test_workers_die_with_a_killed_build_and_leave_no_semaphores(tmp_path, execu
         parent = psutil.Process(build.pid)
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:  # until two workers train (children of a child: fork server, nanny)
-            family = parent.children(recursive=True)
-            workers = [p for p in family if p.ppid() != build.pid] if executor == "local" else family
-            if sum(p.cpu_percent(0.3) > 5 for p in workers) >= 2:
-                break
+            try:
+                family = parent.children(recursive=True)
+                workers = [p for p in family if p.ppid() != build.pid] if executor == "local" else family
+                if sum(p.cpu_percent(0.3) > 5 for p in workers) >= 2:
+                    break
+            except psutil.NoSuchProcess:  # a short-lived helper exited while we looked: look again
+                continue
         build.send_signal(sig)
         build.wait()
         gone, alive = psutil.wait_procs(family, timeout=10)
@@ -199,9 +202,12 @@ def test_workers_die_with_a_killed_build_and_leave_no_semaphores(tmp_path, execu
     finally:
         if build.poll() is None:
             build.kill()
+        build.wait()  # reaped here, never left to the garbage collector (a ResourceWarning in a later test)
         for process in family:
-            if process.is_running():
+            try:
                 process.kill()
+            except psutil.NoSuchProcess:
+                pass
 
 
 _IMPORTS_WITHOUT_TORCH = textwrap.dedent("""\

@@ -41,21 +41,30 @@ class ExecutorError(Exception):
     """The executor cannot be started or reached (Dask not installed, no scheduler there)."""
 
 
-# Single-thread training throughput measured on this 2-core machine in a standard build
-# (steps/s at T=100, batch 64; hidden 64, the transformer 32). Cost grows with length + 10
-# and with width^1.5. Used for the ETA and `vgreport list`; budgets/README compare it with reality.
-_STEPS_PER_SECOND_T100 = {"rnn": 160.0, "lstm": 140.0, "gru": 55.0, "transformer": 68.0}
+# Single-thread training throughput on this 2-core machine (steps/s at T=100, batch 64; hidden 64,
+# the transformer 32), recalibrated from the wall time per cell of a standard build from an empty
+# cache on an idle machine (the seed-batched engine: the RNN and GRU train several seeds at once,
+# the LSTM one at a time on PyTorch's fused kernel). Cost grows with the steps read + 10 and with
+# width^1.5; a per-step output (copy) costs half as much again. Used for the ETA, `vgreport list`
+# and the cost limits; benchmarks/budgets.py compares it with reality.
+_STEPS_PER_SECOND_T100 = {"rnn": 160.0, "lstm": 40.0, "gru": 40.0, "transformer": 68.0}
 _REFERENCE_HIDDEN = {"rnn": 64, "lstm": 64, "gru": 64, "transformer": 32}
-_SLOW_ACTIVATIONS = {"sigmoid": 1.4, "identity": 1.4}  # no fused kernel: a Python loop per step
+# Relative cost per step: sigmoid and identity run the hand-written batched recurrence, which is
+# faster than the fused tanh kernel (measured 0.55-0.65 of tanh's time per cell).
+_ACTIVATION_COST = {"sigmoid": 0.7, "identity": 0.7}
 
 
 def estimate_seconds(cell: CellSpec) -> float:
     """Rough single-thread cost of a cell: training steps plus evaluations and probes."""
+    from .tasks import per_step_output, sequence_length
+
     m, t = cell.model, cell.task
-    rate = _STEPS_PER_SECOND_T100[m.arch] * 110.0 / (t.length + 10)
+    rate = _STEPS_PER_SECOND_T100[m.arch] * 110.0 / (sequence_length(t) + 10)
+    if per_step_output(t):
+        rate /= 1.5
     rate /= max(0.3, (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 1.5) * max(0.3, cell.train.batch / 64)
     if m.arch == "rnn":
-        rate /= _SLOW_ACTIVATIONS.get(m.activation, 1.0)
+        rate /= _ACTIVATION_COST.get(m.activation, 1.0)
     # Evaluations: the held-out set forward only (about a third of a training step per batch).
     evaluations = cell.train.steps // cell.train.eval_every + 1
     evaluate = evaluations * cell.train.eval_size / cell.train.batch / 3 / rate
