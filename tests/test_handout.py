@@ -5,6 +5,7 @@ One render of the synthetic world (every finding decided, every figure drawn), s
 standard build's report, serves most tests."""
 from __future__ import annotations
 
+import dataclasses
 import html
 import json
 import math
@@ -54,6 +55,7 @@ def standard_like(tmp_path_factory) -> dict:
     reader = PdfReader(paths["pdf"])
     page = paths["html"].read_text(encoding="utf-8")
     return {"paths": paths, "html": page, "text": _visible(page), "evaluation": evaluation, "battery": battery,
+            "context": context,
             "pages": [re.sub(r"\s+", " ", p.extract_text() or "") for p in reader.pages]}
 
 
@@ -313,3 +315,17 @@ def test_sentences_never_run_together(standard_like):
     text = html.unescape(re.sub(r"<[^>]+>", " ", inline))
     glued = [text[max(0, m.start() - 40):m.end() + 10] for m in re.finditer(r"[a-z0-9)][.;:!?][A-Z][a-z]", text)]
     assert not glued
+
+
+def test_on_us_letter_the_cover_is_still_one_page(standard_like, tmp_path):
+    """US letter is 50 pt shorter than A4: the cover's contents once spilled one line ('References')
+    onto a page of its own. Page 2 is the story at a glance on both papers."""
+    assert "The story at a glance" in standard_like["pages"][1]
+    from vgreport import api
+    # as a real build's cover reads: every library's version, ten seeds
+    context = dataclasses.replace(standard_like["context"], paper="letter", versions=api._versions(),
+                                  seeds=list(range(10)))
+    paths = render.render_report(standard_like["evaluation"], context, tmp_path, formats=("pdf",))
+    pages = PdfReader(paths["pdf"]).pages
+    assert pages[0].mediabox.height == pytest.approx(792, abs=1)
+    assert "The story at a glance" in (pages[1].extract_text() or "")

@@ -76,25 +76,29 @@ def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, n
 
 
 def fit_axis_labels(fig: Figure) -> None:
-    """A y-label longer than its axes is tall is cut off at the figure's edge: break it onto two
-    lines at the space nearest its middle (then, if still too long, shrink it to 8 pt at least)."""
+    """A y-label taller than the figure (centred on a short panel) is cut off at the figure's edge:
+    break it onto two lines at the space nearest its middle (then, if it still runs out, shrink it,
+    to 8 pt at least)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw_without_rendering()
+    top = fig.bbox.height
+
+    def runs_out(label) -> bool:
+        box = label.get_window_extent(renderer)
+        return box.y0 < -0.5 or box.y1 > top + 0.5
+
     for ax in fig.axes:
         label = ax.yaxis.label
         text = label.get_text()
-        if not text or "\n" in text or not ax.get_visible():
-            continue
-        height = ax.get_window_extent(renderer).height
-        if label.get_window_extent(renderer).height <= height:
+        if not text or "\n" in text or not ax.get_visible() or not runs_out(label):
             continue
         spaces = [i for i, c in enumerate(text) if c == " "]
         if spaces:
             middle = min(spaces, key=lambda i: abs(i - len(text) / 2))
             label.set_text(text[:middle] + "\n" + text[middle + 1:])
-        while label.get_window_extent(renderer).height > height and label.get_fontsize() > 8:
+        while runs_out(label) and label.get_fontsize() > 8:
             label.set_fontsize(max(8, label.get_fontsize() - 0.5))
     fig.draw_without_rendering()
 
