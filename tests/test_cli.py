@@ -3,36 +3,20 @@ from __future__ import annotations
 
 import json
 import re
-import textwrap
 from pathlib import Path
 
 import click
 import pytest
 from click.testing import CliRunner
 
+import batteries
 from vgreport import __version__
 from vgreport.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
 
-TINY_PROFILES = textwrap.dedent("""\
-    smoke: {seeds: 1}
-    quick: {seeds: 1}
-    standard: {seeds: 2}
-    full: {seeds: 2}
-""")
-TINY_EXPERIMENT = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}
-        probe: {batch: 4, jacobian_samples: 1}
-        variants:
-          tanh: {}
-          lstm: {model: {arch: lstm}}
-""")
+TINY_PROFILES = batteries.profiles(standard=2, full=2)
+TINY_EXPERIMENT = batteries.experiments()
 
 
 @pytest.fixture
@@ -42,11 +26,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def tiny_battery(tmp_path: Path) -> Path:
-    folder = tmp_path / "battery"
-    folder.mkdir()
-    (folder / "profiles.yaml").write_text(TINY_PROFILES)
-    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
-    return folder
+    return batteries.write(tmp_path / "battery", TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _commands():

@@ -4,7 +4,6 @@ its cells. (The smoke battery's records against the local executor: test_build.p
 from __future__ import annotations
 
 import logging
-import math
 import os
 import signal
 import threading
@@ -14,16 +13,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
+from batteries import comparable  # noqa: E402
 from vgreport.runner import ATTEMPTS, execute  # noqa: E402
 from vgreport.store import Cache  # noqa: E402
-
-TIMING = {"steps_per_second", "wall_seconds"}
-
-
-def _values(records) -> list[tuple]:
-    return [tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in r.values())
-            for r in records if r["metric"] not in TIMING]
-
 
 @pytest.fixture(scope="module")
 def cluster():
@@ -79,7 +71,7 @@ def test_a_worker_killed_during_a_task_is_retried_and_the_build_completes(cluste
     attempts = {k: n for k, n in _attempts(cluster.scheduler_address).items() if k not in before}
     assert max(attempts.values()) >= 2, attempts  # the killed unit ran again
     serial, _ = execute(cells, Cache(tmp_path / "serial"), progress=False)
-    assert _values(records) == _values(serial)
+    assert comparable(records) == comparable(serial)
 
 
 def test_a_unit_that_fails_every_attempt_is_reported_with_its_cells(cluster, tmp_path, tiny_cell):

@@ -15,6 +15,7 @@ import pytest
 import torch
 from click.testing import CliRunner
 
+import batteries
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from vgreport import manifest as manifest_module
 from vgreport.cli import main
@@ -24,10 +25,7 @@ from vgreport.specs import load_battery
 
 @pytest.fixture(scope="module")
 def battery(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("battery")
-    (folder / "profiles.yaml").write_text(TINY_PROFILES)
-    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
-    return folder
+    return batteries.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _build(battery: Path, out: Path, *extra: str):

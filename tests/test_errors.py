@@ -5,39 +5,21 @@ from __future__ import annotations
 import errno
 import os
 import signal
-import textwrap
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+import batteries
 from vgreport import api, render
 from vgreport.cli import main
 
-PROFILES = textwrap.dedent("""\
-    smoke: {seeds: 1}
-    quick: {seeds: 1}
-    standard: {seeds: 1}
-    full: {seeds: 1}
-""")
-EXPERIMENT = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}
-        probe: {batch: 4, jacobian_samples: 1}
-""")
+EXPERIMENT = batteries.experiments(batteries.experiment(variants=None))
 
 
 @pytest.fixture
 def battery(tmp_path: Path) -> Path:
-    folder = tmp_path / "battery"
-    folder.mkdir()
-    (folder / "profiles.yaml").write_text(PROFILES)
-    (folder / "length.yaml").write_text(EXPERIMENT)
-    return folder
+    return batteries.write(tmp_path / "battery", EXPERIMENT)
 
 
 def _build(battery, out, *extra, debug=False):

@@ -281,7 +281,7 @@ def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
     """A bound beyond the data's range ends exactly at the axes' edge, where a ▲ (or ▼) marks it; the legend says so."""
     svg = CASES["gradient_vs_lag_cut"]()
     lines = {gid.split("-", 1)[1]: (v, r) for gid, v, r in _stroked_lines(svg) if re.search(r"-bound-\d+$", gid)}
-    (grows, (x0, y0, x1, y1)), (falls, _) = lines["bound-0"], lines["bound-1"]
+    (grows, (_, y0, _, y1)), (falls, _) = lines["bound-0"], lines["bound-1"]
     assert min(y for _, y in grows) == pytest.approx(y0, abs=0.02)  # reaches the top edge, not beyond
     assert max(y for _, y in falls) == pytest.approx(y1, abs=0.02)  # reaches the bottom edge
     assert len(re.findall(r'id="[^"]*edge-bound-\d+"', svg)) == 2

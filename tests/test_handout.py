@@ -17,6 +17,7 @@ from click.testing import CliRunner
 from pypdf import PdfReader
 
 import synthetic as syn
+import batteries
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from test_prose import MARK, WORLDS, _page
 from vgreport import api, figures, render, teaching
@@ -274,10 +275,7 @@ def test_each_common_misconception_is_answered_by_its_findings_verdict(world):
 
 @pytest.fixture(scope="module")
 def tiny_battery(tmp_path_factory) -> Path:
-    folder = tmp_path_factory.mktemp("battery")
-    (folder / "profiles.yaml").write_text(TINY_PROFILES)
-    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
-    return folder
+    return batteries.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _report(tiny_battery: Path, out: Path, command: str, *extra: str):

@@ -2,47 +2,23 @@
 from __future__ import annotations
 
 import json
-import textwrap
 
 import pandas as pd
 import pytest
 
+import batteries
 from vgreport import api
 from vgreport.findings import Config
 
-PROFILES = textwrap.dedent("""\
-    smoke: {seeds: 1}
-    quick: {seeds: 2}
-    standard: {seeds: 2, training_seeds: [2, 3, 4]}
-    full: {seeds: 2}
-""")
-EXPERIMENTS = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}
-        probe: {batch: 4, jacobian_samples: 1}
-        variants:
-          tanh: {}
-          relu: {model: {activation: relu}}
-      - name: at_init
-        title: "Gradients at initialisation"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 0}
-        probe: {batch: 4, jacobian_samples: 1}
-""")
+PROFILES = batteries.profiles(quick=2, standard="{seeds: 2, training_seeds: [2, 3, 4]}", full=2)
+EXPERIMENTS = batteries.experiments(
+    batteries.experiment(variants={"tanh": "{}", "relu": "{model: {activation: relu}}"}),
+    batteries.experiment("at_init", "Gradients at initialisation", train="{steps: 0}", variants=None))
 
 
 @pytest.fixture
 def battery(tmp_path):
-    folder = tmp_path / "battery"
-    folder.mkdir()
-    (folder / "profiles.yaml").write_text(PROFILES)
-    (folder / "axis.yaml").write_text(EXPERIMENTS)
-    return folder
+    return batteries.write(tmp_path / "battery", EXPERIMENTS, PROFILES, file="axis.yaml")
 
 
 class _Pending:
@@ -93,3 +69,60 @@ def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch)
     rendered = api.render(profile="standard", out=tmp_path / "out", experiments_dir=battery, formats=("html",),
                           force_render=True)
     assert rendered.summary["computed"] == 0 and rendered.summary["cells"] == built.summary["cells"] == 7
+
+
+def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_is_recomputed(
+        battery, tmp_path, monkeypatch):
+    """Deciding which configurations get more seeds evaluates every finding (seconds on a standard
+    build). The decision is kept in the cache under the records' digests and the code: a rebuild
+    of unchanged cells reads it, never evaluates for it, and reaches the same cells; a damaged
+    memo is evaluated again; `clean` removes the memo with the rest of the cache."""
+    import vgreport.findings as findings
+    real = findings.evaluate
+    calls = []
+
+    def fake(frame, battery=None, with_figures=True, ids=None):
+        if with_figures:
+            return real(frame, battery, with_figures, ids)
+        calls.append(int(frame["seed"].max()))
+        return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 3 else set())
+
+    monkeypatch.setattr(findings, "evaluate", fake)
+    kwargs = dict(profile="standard", out=tmp_path / "out", cache_dir=tmp_path / "cache", experiments_dir=battery,
+                  jobs=1, progress=False, formats=("html",))
+    first = api.build(**kwargs)
+    assert calls == [1, 2] and first.summary["looks"] == 3  # decided after looks 1 and 2
+    memos = sorted((tmp_path / "cache" / "looks").glob("*.json"))
+    assert len(memos) == 2
+    again = api.build(**kwargs)
+    assert calls == [1, 2] and again.summary["cells"] == first.summary["cells"] and again.summary["computed"] == 0
+    for memo in memos:
+        memo.write_text("{not json")
+    damaged = api.build(**kwargs, force_render=True)
+    assert calls == [1, 2, 1, 2] and damaged.summary["cells"] == first.summary["cells"]
+    api.clean(out=tmp_path / "out", cache_dir=tmp_path / "cache")
+    assert not (tmp_path / "cache" / "looks").exists()
+
+
+_REBUILD_AND_LIST_IMPORTS = """
+import sys
+from vgreport import api
+result = api.build(profile="standard", out=sys.argv[1], cache_dir=sys.argv[2], experiments_dir=sys.argv[3],
+                   jobs=1, progress=False, formats=("html",))
+assert result.summary["computed"] == 0 and result.summary["report"] == "reused", result.summary
+print(sorted(m for m in ("pandas", "scipy", "matplotlib", "torch", "weasyprint") if m in sys.modules))
+"""
+
+
+def test_an_unchanged_rebuild_with_looks_loads_no_numerical_or_rendering_library(battery, tmp_path):
+    """An unchanged rebuild only reads the cache and copies the report: neither the looks' decision
+    (read from its memo) nor the report digest (the template listing) loads pandas, scipy,
+    matplotlib, torch or WeasyPrint, which take seconds to import."""
+    import subprocess
+    import sys
+    args = [str(tmp_path / "out"), str(tmp_path / "cache"), str(battery)]
+    api.build(profile="standard", out=args[0], cache_dir=args[1], experiments_dir=battery, jobs=1, progress=False,
+              formats=("html",))
+    result = subprocess.run([sys.executable, "-c", _REBUILD_AND_LIST_IMPORTS, *args], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

@@ -32,7 +32,7 @@ def _page(world: str, edition: str) -> tuple[str, dict]:
 
 
 def _section(page: str, rid: str) -> str:
-    start = page.index(f'<section class="finding')
+    start = page.index('<section class="finding')
     start = page.index(f'id="{rid}"', start)
     end = page.find("</section>", start)
     return page[start:end]

@@ -3,7 +3,6 @@ cells, workers that die with a killed build, and what is imported without torch.
 from __future__ import annotations
 
 import json
-import math
 import os
 import signal
 import subprocess
@@ -14,6 +13,7 @@ import time
 import psutil
 import pytest
 
+import batteries
 from vgreport import runner, training
 from vgreport.runner import default_jobs, execute, work_units
 from vgreport.store import Cache
@@ -91,17 +91,22 @@ def test_execute_trains_each_seed_group_with_one_run_group_call(tmp_path, tiny_c
     assert again["cached"] == 4 and len(calls) == 2
 
 
+def _training_fails_for(monkeypatch, arch: str, message: str) -> None:
+    """Every seed group of this architecture raises RuntimeError(message) instead of training."""
+    real = training.run_group
+
+    def breaks(cells, device="cpu"):
+        if cells[0].model.arch == arch:
+            raise RuntimeError(message)
+        return real(cells, device)
+
+    monkeypatch.setattr(training, "run_group", breaks)
+
+
 def test_summary_counts_add_up_and_failed_cells_are_listed(tmp_path, tiny_cell, monkeypatch):
     """cells == computed + shared + cached + failed; a group whose training raises is failed
     (named with its error, without records) while the other cells are computed and stored."""
-    real = training.run_group
-
-    def gru_breaks(cells, device="cpu"):
-        if cells[0].model.arch == "gru":
-            raise RuntimeError("out of memory\nwith a second line")
-        return real(cells, device)
-
-    monkeypatch.setattr(training, "run_group", gru_breaks)
+    _training_fails_for(monkeypatch, "gru", "out of memory\nwith a second line")
     cache = Cache(tmp_path)
     execute([_costly(tiny_cell, 5, steps=2)], cache, progress=False)
     cells = [_costly(tiny_cell, 0, steps=2), _costly(tiny_cell, 5, steps=2),       # computed, cached
@@ -115,7 +120,7 @@ def test_summary_counts_add_up_and_failed_cells_are_listed(tmp_path, tiny_cell, 
     assert summary["failures"][0]["error"] == "RuntimeError: out of memory with a second line"
     assert summary["record_digests"][3:] == ["", ""]
     assert {r["arch"] for r in records} == {"rnn"} and {r["experiment"] for r in records} == {"tiny", "other"}
-    monkeypatch.setattr(training, "run_group", real)
+    monkeypatch.undo()  # training works again
     _, retried = execute(cells, cache, progress=False)  # the next build retries only what failed
     assert (retried["computed"], retried["cached"], retried["failed"]) == (2, 3, 0)
 
@@ -153,18 +158,9 @@ _BUILD_AND_RECORD_SEMAPHORES = textwrap.dedent("""\
     main(sys.argv[2:])
 """)
 
-_LONG_BATTERY = textwrap.dedent("""\
-    experiments:
-      - name: long
-        title: "Two cells that train for minutes"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 500000, eval_every: 100000, log_every: 100000, eval_size: 16}
-        probe: {batch: 4, jacobian_samples: 1}
-        variants:
-          tanh: {}
-          lstm: {model: {arch: lstm}}
-""")
+_LONG_BATTERY = batteries.experiments(batteries.experiment(
+    "long", "Two cells that train for minutes",
+    train="{steps: 500000, eval_every: 100000, log_every: 100000, eval_size: 16}"))
 
 
 @pytest.mark.parametrize("executor,sig", [("local", signal.SIGKILL), ("local", signal.SIGTERM),
@@ -172,10 +168,7 @@ _LONG_BATTERY = textwrap.dedent("""\
 def test_workers_die_with_a_killed_build_and_leave_no_semaphores(tmp_path, executor, sig):
     """Killing a building process (no clean-up code runs) ends its workers (and the local pool's
     fork server) within seconds, and multiprocessing's named semaphores are unlinked from /dev/shm."""
-    battery = tmp_path / "battery"
-    battery.mkdir()
-    (battery / "profiles.yaml").write_text("smoke: {seeds: 1}\nquick: {seeds: 1}\nstandard: {seeds: 1}\nfull: {seeds: 1}\n")
-    (battery / "length.yaml").write_text(_LONG_BATTERY)
+    battery = batteries.write(tmp_path / "battery", _LONG_BATTERY)
     names = tmp_path / "semaphores.txt"
     build = subprocess.Popen([sys.executable, "-c", _BUILD_AND_RECORD_SEMAPHORES, str(names), "build",
                               "--experiments", str(battery), "--out", str(tmp_path / "out"), "--jobs", "2",
@@ -229,20 +222,6 @@ def test_help_listing_aggregation_and_rendering_do_not_import_torch():
     assert result.stdout.strip() == "[]"
 
 
-_TWO_VARIANTS = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}
-        probe: {batch: 4, jacobian_samples: 1}
-        variants:
-          tanh: {}
-          lstm: {model: {arch: lstm}}
-""")
-
-
 def test_a_build_with_failed_cells_says_so_and_exits_1(tmp_path, monkeypatch):
     """When a unit fails, build still writes the report from the other cells, but the cover and
     findings.json name the failed cell and its error, the CLI exits 1, and the incomplete report
@@ -250,18 +229,8 @@ def test_a_build_with_failed_cells_says_so_and_exits_1(tmp_path, monkeypatch):
     from click.testing import CliRunner
 
     from vgreport.cli import main
-    real = training.run_group
-
-    def lstm_breaks(cells, device="cpu"):
-        if cells[0].model.arch == "lstm":
-            raise RuntimeError("CUDA out of memory (simulated)")
-        return real(cells, device)
-
-    monkeypatch.setattr(training, "run_group", lstm_breaks)
-    battery = tmp_path / "battery"
-    battery.mkdir()
-    (battery / "profiles.yaml").write_text("smoke: {seeds: 1}\nquick: {seeds: 1}\nstandard: {seeds: 1}\nfull: {seeds: 1}\n")
-    (battery / "length.yaml").write_text(_TWO_VARIANTS)
+    _training_fails_for(monkeypatch, "lstm", "CUDA out of memory (simulated)")
+    battery = batteries.write(tmp_path / "battery")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", "--experiments", str(battery), "--out", str(out),
                                        "--format", "html", "--jobs", "1"])

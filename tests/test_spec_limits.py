@@ -2,39 +2,21 @@
 refused on one line, quickly, before anything runs or is written (issue 12)."""
 from __future__ import annotations
 
-import textwrap
 import time
 
 import pytest
 
+import batteries
 from vgreport import api
 from vgreport.specs import MAX_CELLS, SpecError, load_battery, parse_overrides
 
-PROFILES = textwrap.dedent("""\
-    smoke: {seeds: 1, steps_scale: 0.5, length_cap: 6, set: {model: {hidden: 4}}}
-    quick: {seeds: 2}
-    standard: {seeds: 3}
-    full: {seeds: 4}
-""")
-EXPERIMENT = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 8}
-        task: {name: recall, length: 10, classes: 3}
-        train: {steps: 40, eval_every: 10, log_every: 4}
-        variants:
-          tanh: {}
-          lstm: {model: {arch: lstm}}
-""")
+PROFILES, EXPERIMENT = batteries.SPEC_PROFILES, batteries.SPEC_EXPERIMENT
 
 
 @pytest.fixture
 def battery_dir(tmp_path):
     """A valid profiles.yaml and one experiment file, for tests to spoil."""
-    (tmp_path / "profiles.yaml").write_text(PROFILES)
-    (tmp_path / "axis.yaml").write_text(EXPERIMENT)
-    return tmp_path
+    return batteries.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
 
 
 def _spoil(folder, old: str, new: str, file: str = "axis.yaml"):

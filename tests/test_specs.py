@@ -1,11 +1,11 @@
 """The battery as data: the shipped experiments load under every profile; bad specs are one-line errors."""
 from __future__ import annotations
 
-import textwrap
 
 import pytest
 from pydantic import ValidationError
 
+import batteries
 from vgreport.specs import (PROFILE_NAMES, CellSpec, SpecError, default_experiments_dir, load_battery,
                             parse_overrides)
 
@@ -13,32 +13,14 @@ SHIPPED_EXPERIMENTS = {"activation", "architecture", "lstm_tuning", "clip_explod
                        "gain_sweep", "gain_sweep_sigmoid", "gain_train", "recall_length", "recall_lag",
                        "adding_length", "copy", "budget"}
 
-PROFILES = textwrap.dedent("""\
-    smoke: {seeds: 1, steps_scale: 0.5, length_cap: 6, set: {model: {hidden: 4}}}
-    quick: {seeds: 2}
-    standard: {seeds: 3}
-    full: {seeds: 4}
-""")
-EXPERIMENT = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 8}
-        task: {name: recall, length: 10, classes: 3}
-        train: {steps: 40, eval_every: 10, log_every: 4}
-        variants:
-          tanh: {}
-          lstm: {model: {arch: lstm}}
-        sweep: {task.length: [4, 10]}
-""")
+PROFILES = batteries.SPEC_PROFILES
+EXPERIMENT = batteries.SPEC_EXPERIMENT + "    sweep: {task.length: [4, 10]}\n"
 
 
 @pytest.fixture
 def battery_dir(tmp_path):
     """A folder holding a valid profiles.yaml and one experiment file, for tests to spoil."""
-    (tmp_path / "profiles.yaml").write_text(PROFILES)
-    (tmp_path / "axis.yaml").write_text(EXPERIMENT)
-    return tmp_path
+    return batteries.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import errno
 import json
-import math
 import re
 import subprocess
 import sys
@@ -14,40 +13,19 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import batteries
+from batteries import comparable
 from vgreport import store
 from vgreport.cli import main
 from vgreport.runner import execute
 from vgreport.schema import RECORD_COLUMNS, REPORT_VERDICTS
 from vgreport.store import Cache, Manifest, ReportCache, cell_key, remove_stale_staging, staging
 
-TINY_PROFILES = "smoke: {seeds: 1}\nquick: {seeds: 1}\nstandard: {seeds: 1}\nfull: {seeds: 1}\n"
-TINY_EXPERIMENT = textwrap.dedent("""\
-    experiments:
-      - name: tiny
-        title: "A tiny RNN"
-        model: {arch: rnn, activation: tanh, hidden: 4}
-        task: {name: recall, length: 5, classes: 3}
-        train: {steps: 4, eval_every: 2, log_every: 2, eval_size: 16}
-        probe: {batch: 4, jacobian_samples: 1}
-        variants:
-          tanh: {}
-""")
-TIMING = {"steps_per_second", "wall_seconds"}
-
-
-def _values(records) -> list[tuple]:
-    """Every value but the cost of the cell, NaN made comparable."""
-    return [tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in r.values())
-            for r in records if r["metric"] not in TIMING]
 
 
 @pytest.fixture
 def tiny_battery(tmp_path):
-    folder = tmp_path / "battery"
-    folder.mkdir()
-    (folder / "profiles.yaml").write_text(TINY_PROFILES)
-    (folder / "length.yaml").write_text(TINY_EXPERIMENT)
-    return folder
+    return batteries.write(tmp_path / "battery", batteries.experiments(batteries.experiment(variants={"tanh": "{}"})))
 
 
 def _tree(root) -> set:
@@ -75,7 +53,7 @@ def test_a_flipped_digit_inside_a_value_is_detected_and_recomputed(tmp_path, tin
     assert cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
     assert (summary["computed"], summary["cached"]) == (1, 0)
-    assert _values(records) == _values(original)
+    assert comparable(records) == comparable(original)
 
 
 def _entry_variants(entry: dict) -> dict:
@@ -103,7 +81,7 @@ def test_valid_json_of_the_wrong_shape_is_a_damaged_entry(tmp_path, tiny_cell, v
     assert cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
     assert (summary["computed"], summary["cached"]) == (1, 0) and records
-    assert _values(cache.entry(cell_key(cell))["records"]) == _values(records)
+    assert comparable(cache.entry(cell_key(cell))["records"]) == comparable(records)
 
 
 def _report_entry(tmp_path, verdicts=None):

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from batteries import comparable
 from vgreport.training import RECORD_COLUMNS, run_cell
 
 ARCHITECTURE_MD = Path(__file__).resolve().parent.parent / "docs" / "ARCHITECTURE.md"
-TIMING = {"steps_per_second", "wall_seconds"}
 
 
 def _documented_columns() -> list[str]:
@@ -46,12 +46,6 @@ def _expected(cell, trained: bool = True) -> set[tuple[str, str]]:
     if not trained:  # no training: no probe after it, only the final scalars
         pairs = {(s, m) for s, m in pairs if s != "trained" or _documented_metrics()[m]["stages"] == {"trained"}}
     return pairs
-
-
-def _values(records) -> list[tuple]:
-    """Everything but the cost of the cell, with NaN made comparable."""
-    return [tuple("nan" if isinstance(v, float) and math.isnan(v) else v for v in r.values())
-            for r in records if r["metric"] not in TIMING]
 
 
 def _one(records, metric: str) -> dict:
@@ -122,8 +116,8 @@ def test_run_cell_is_deterministic(tiny_cell):
     """The same cell gives the same records, timing metrics aside; another seed gives other values."""
     cell = tiny_cell()
     first, second = run_cell(cell), run_cell(cell)
-    assert _values(first) == _values(second)
-    assert _values(run_cell(tiny_cell(seed=1))) != _values(first)
+    assert comparable(first) == comparable(second)
+    assert comparable(run_cell(tiny_cell(seed=1))) != comparable(first)
 
 
 def test_divergence_is_a_record_not_an_exception(tiny_cell):

@@ -17,7 +17,8 @@ from typing import Any, Callable, Sequence
 from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
 from .runner import (EXECUTORS, ExecutorError, MissingResults, check_cost, default_jobs, estimate_seconds,
                      execute)
-from .store import Cache, Manifest, ReportCache, cell_key, clean_cache, move_into, remove_stale_staging, staging
+from .store import (Cache, Manifest, ReportCache, cell_key, clean_cache, move_into, remove_stale_staging, staging,
+                    write_atomic)
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -205,7 +206,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
 
     try:
         records, summary = run(cells)
-        cells, records, summary = _later_looks(battery, only, cells, records, summary, run)
+        cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
     except OSError as exc:
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     summary["warnings"] = []
@@ -300,16 +301,14 @@ def diff(old: Path | str, new: Path | str) -> dict:
         raise UserError(str(exc)) from None
 
 
-def _later_looks(battery: Battery, only, cells, records, summary, run):
+def _later_looks(battery: Battery, only, cells, records, summary, run, cache: Cache):
     """The sequential design: after each look, add the next round of seeds only to the configurations
     that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
     until every training part is decided or the profile's last round has run."""
     looks = max((e.looks for e in battery.select(only)), default=1)
     summary["looks"] = 1
     for look in range(1, looks):
-        from .aggregate import records_frame
-        from .findings import evaluate
-        pending = evaluate(records_frame(records), battery, with_figures=False).undetermined()
+        pending = _undecided(battery, only, cells, records, summary["record_digests"], look, cache)
         selected = {e.name for e in battery.select(only)}
         extra = [c for c in battery.later_cells(pending, look) if c.experiment in selected]
         if not extra:
@@ -321,6 +320,47 @@ def _later_looks(battery: Battery, only, cells, records, summary, run):
         summary = {**summary, **counts, "measured_at": max(summary["measured_at"], added["measured_at"]),
                    "record_digests": summary["record_digests"] + added["record_digests"], "looks": look + 1}
     return cells, records, summary
+
+
+@dataclass(frozen=True)
+class _Config:
+    """A training configuration, as Battery.later_cells reads it (findings.Config without importing findings)."""
+    experiment: str
+    variant: str
+    length: int
+    gain: float
+
+
+def _undecided(battery: Battery, only, cells, records, record_digests, look: int, cache: Cache) -> list[_Config]:
+    """The configurations some undetermined training part reads after this look. Deciding them means
+    evaluating every finding (seconds on a standard build), so the answer is kept in the cache under
+    a digest of what it depends on: the records so far (their digests), the battery, and vgreport's
+    code. An unchanged rebuild reads it instead of evaluating again; a damaged memo is recomputed."""
+    key = hashlib.sha256(json.dumps({
+        "look": look, "only": list(only), "profile": battery.profile_spec.model_dump(mode="json"),
+        "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
+        "cells": [c.label for c in cells], "records": list(record_digests),
+        "code": manifest_module.source_sha256()}, sort_keys=True, default=str).encode()).hexdigest()
+    relative = f"looks/{key}.json"
+    path = cache.root / relative
+    if all(record_digests):  # a failed cell has no digest: never remember a decision made without it
+        try:
+            return [_Config(*row) for row in json.loads(path.read_text())]
+        except (OSError, ValueError, TypeError):
+            pass
+    from .aggregate import records_frame
+    from .findings import evaluate
+    pending = sorted(evaluate(records_frame(records), battery, with_figures=False).undetermined(),
+                     key=lambda c: (c.experiment, c.variant, c.length, c.gain))
+    rows = [[c.experiment, c.variant, int(c.length), float(c.gain)] for c in pending]
+    if all(record_digests):
+        try:
+            cache.manifest.make_folders("looks")
+            cache.manifest.add(files=[relative])
+            write_atomic(path, lambda tmp: tmp.write_text(json.dumps(rows)))
+        except OSError:  # a read-only or full cache only loses the memo
+            pass
+    return [_Config(*row) for row in rows]
 
 
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:

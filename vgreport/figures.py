@@ -89,7 +89,7 @@ def fit_axis_labels(fig: Figure) -> None:
         box = label.get_window_extent(renderer)
         return box.y0 < -0.5 or box.y1 > top + 0.5
 
-    for ax in fig.axes:
+    for ax in fig.axes:  # savefig lays the figure out again, so a changed label needs no second draw here
         label = ax.yaxis.label
         text = label.get_text()
         if not text or "\n" in text or not ax.get_visible() or not runs_out(label):
@@ -100,7 +100,6 @@ def fit_axis_labels(fig: Figure) -> None:
             label.set_text(text[:middle] + "\n" + text[middle + 1:])
         while runs_out(label) and label.get_fontsize() > 8:
             label.set_fontsize(max(8, label.get_fontsize() - 0.5))
-    fig.draw_without_rendering()
 
 
 def _svg(fig: Figure) -> str:

@@ -22,7 +22,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from html.parser import HTMLParser
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 import jinja2
 import jinja2.sandbox
@@ -30,10 +30,10 @@ import numpy as np
 from markupsafe import Markup
 
 from . import shipped_folder
-from . import teaching
-from .figures import DIAGRAMS, tidy_svg
-from .findings import Evaluation, Result
 from .store import write_atomic
+
+if TYPE_CHECKING:  # the figures and findings stacks load only when a report is rendered, never for
+    from .findings import Evaluation, Result  # the template listing an unchanged rebuild hashes
 
 __all__ = ["ReportContext", "render_report", "render_html", "make_environment", "shipped_templates_dir",
            "external_references", "equation_svg", "diagram", "EQUATIONS", "PAPERS", "EDITIONS", "FORMATS", "fmt", "pct",
@@ -386,11 +386,13 @@ def equation_svg(name: str) -> str:
                     metadata={"Date": None, "Creator": None, "Format": None, "Type": None})
     # glyphs stay paths here (mathtext's big operators need fonts WeasyPrint may lack); rounding to
     # 1/100 pt halves their size
+    from .figures import tidy_svg
     return str(_inline_svg(tidy_svg(buffer.getvalue()), f"eq-{name}-", spoken))
 
 
 @lru_cache(maxsize=8)
 def _diagram_svg(name: str) -> str:
+    from .figures import DIAGRAMS
     if name not in DIAGRAMS:
         raise KeyError(f"unknown diagram {name!r}; known: {', '.join(DIAGRAMS)}")
     return DIAGRAMS[name]()
@@ -762,6 +764,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     findings, checks = list(evaluation.findings), list(evaluation.checks)
     numbers = {e.name: i for i, e in enumerate(context.experiments, 1)}
     # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
+    from . import teaching
     glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
     verdicts = ("supported", "partly supported", "not supported", "inconclusive")
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}

@@ -285,7 +285,7 @@ def _run(cells: Sequence[CellSpec], device: str, batched: bool) -> list[list[dic
 def _finish(member: _Member) -> list[dict]:
     """Probe the trained model and add the closing scalars."""
     started = time.perf_counter()
-    cell, task, train = member.cell, member.cell.task, member.cell.train
+    task, train = member.cell.task, member.cell.train
     diverged = member.diverged_step
     steps_done = (diverged - 1) if diverged else train.steps
     if train.steps and diverged is None:

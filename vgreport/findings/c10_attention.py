@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from .. import figures
 from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
 from .stats import within
-from .tables import CHANCE_MARGIN, config_outcome, config_outcomes, profile_series, rates
+from .tables import CHANCE_MARGIN, at_longest, config_outcome, config_outcomes, profile_series, rates
 
 FLAT_RATE = 0.01  # |rate| per step below this is "flat": at most a factor e^(0.01·T) over T steps
 
@@ -39,9 +39,7 @@ class Numbers:
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["architecture"])
-    table = rates(ctx, "architecture")
-    longest = max((c.length for c in table), default=0)
-    row = {c.variant: r for c, r in table.items() if c.length == longest}
+    longest, row = at_longest(rates(ctx, "architecture"))
     if "transformer" not in row:
         raise Undecidable("the transformer is not in 'architecture'", ["architecture"])
     r = row["transformer"]["rate"]

@@ -5,7 +5,6 @@ the copy task (Arjovsky et al. 2016), each at a short and a long distance betwee
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from .. import figures

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from .. import figures
 from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
 from .stats import above, welch
-from .tables import CHANCE_MARGIN, config_outcome, profile_series, rates
+from .tables import CHANCE_MARGIN, at_longest, config_outcome, profile_series, rates
 
 GATED = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru")
 AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation
@@ -39,9 +39,7 @@ class Numbers:
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["architecture"])
-    table = rates(ctx, "architecture")
-    longest = max((c.length for c in table), default=0)
-    by_variant = {c.variant: r for c, r in table.items() if c.length == longest}
+    longest, by_variant = at_longest(rates(ctx, "architecture"))
     if "rnn_tanh" not in by_variant:
         raise Undecidable("the tanh RNN is not in 'architecture'", ["architecture"])
     rnn_rate = by_variant["rnn_tanh"]
@@ -69,7 +67,7 @@ def decide(ctx: Context) -> Outcome:
         raise Undecidable("no gated model in this build", ["architecture"])
     shipped = [numbers.models[v] for v in AS_SHIPPED if v in numbers.models and "learned" in numbers.models[v]]
     preserving = [m["label"] for m in numbers.models.values() if m["preserves"]]
-    headline = (f"As PyTorch initialises them, " + " and ".join(f"the {m['label'].split(' (')[0]} learns length {longest} "
+    headline = ("As PyTorch initialises them, " + " and ".join(f"the {m['label'].split(' (')[0]} learns length {longest} "
                 f"in {of(m['learned'])} seeds" for m in shipped) + "; "
                 + (f"{len(preserving)} of {len(numbers.models)} gated models keep the gradient longer than the tanh RNN"
                    if numbers.models else ""))

@@ -13,9 +13,8 @@ from dataclasses import dataclass, field
 from .. import figures
 from ..aggregate import final_scores, select
 from .base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
-from .stats import ALPHA, tost
-from .tables import MOST, cell_rates, config_outcome, mean_scalar, profile_series
-from .stats import share
+from .stats import share, tost
+from .tables import MOST, cell_rates, config_outcome, profile_series
 
 RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
 ACCURACY_MARGIN = 0.1    # final accuracies within ±0.1

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from .. import figures
-from .base import Context, Outcome, Part, Spec, Undecidable, num, of
+from .base import Context, Outcome, Part, Spec, Undecidable, num
 from .stats import above, below, welch
 from .tables import CHANCE_MARGIN, config_outcomes, rates
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,7 +26,7 @@ from .base import Config, Context
 from .stats import LEVEL, Interval, Share, share, t_interval, wilson
 
 __all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes",
-           "config_outcomes", "config_outcome", "rates", "cell_rates", "mean_scalar", "configs_of",
+           "config_outcomes", "config_outcome", "rates", "at_longest", "cell_rates", "mean_scalar", "configs_of",
            "profile_series"]
 
 # "Learned" means the seed's accuracy interval lies above chance + 0.1: ten binomial standard
@@ -173,6 +174,13 @@ def rates(ctx: Context, experiment: str, stage: str = "init", level: float | Non
             "rate": t_interval(group["rate"], level), "per_seed": [float(x) for x in group["rate"]],
             "r2": float(r2.mean()) if len(r2) else math.nan, "r2_min": float(r2.min()) if len(r2) else math.nan}
     return out
+
+
+def at_longest(table: dict[Config, Any]) -> tuple[int, dict[str, Any]]:
+    """The longest length of a per-configuration table and its entries there, by variant
+    (0 and {} for an empty table)."""
+    longest = max((c.length for c in table), default=0)
+    return longest, {c.variant: value for c, value in table.items() if c.length == longest}
 
 
 def mean_scalar(ctx: Context, experiment: str, metric: str, variant: str | None = None, stage: str = "init",
