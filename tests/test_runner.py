@@ -203,6 +203,60 @@ def test_workers_die_with_a_killed_build_and_leave_no_semaphores(tmp_path, execu
                 pass
 
 
+# Ctrl-C as a terminal sends it: SIGINT with Python's default handler (a background job starts
+# with SIGINT ignored, and Python keeps it ignored, so the child turns it back on first).
+_BUILD_WITH_CTRL_C = textwrap.dedent("""\
+    import signal, sys
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    from vgreport.cli import main
+    main(sys.argv[1:])
+""")
+
+
+@pytest.mark.parametrize("jobs", [2, 1], ids=["process-pool", "serial"])
+def test_ctrl_c_during_training_exits_130_with_one_line_and_nothing_half_written(tmp_path, jobs):
+    """SIGINT once the first cells of a smoke build are in the cache (training under way): exit 130,
+    the single line `interrupted`, no traceback, the workers gone, no temporary file or staging
+    folder and no report in --out, and every cache entry whole (the cells trained so far stay usable)."""
+    out = tmp_path / "out"
+    build = subprocess.Popen([sys.executable, "-c", _BUILD_WITH_CTRL_C, "build", "--profile", "smoke",
+                              "--out", str(out), "--jobs", str(jobs)],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    family: list[psutil.Process] = []
+    try:
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline and build.poll() is None:
+            try:
+                family = psutil.Process(build.pid).children(recursive=True)
+            except psutil.NoSuchProcess:
+                break
+            if list((out / "cache").glob("??/*.json")):  # a cell stored: training has started
+                break
+            time.sleep(0.05)
+        assert build.poll() is None, "the build ended before it could be interrupted"
+        build.send_signal(signal.SIGINT)
+        stdout, stderr = build.communicate(timeout=60)
+        assert build.returncode == 130, stderr
+        assert stderr.strip() == "interrupted" and "Traceback" not in stderr + stdout, stderr
+        gone, alive = psutil.wait_procs(family, timeout=10)
+        assert not alive, f"{len(alive)} processes outlived the interrupted build"
+        leftovers = [p.name for p in out.rglob("*") if p.name.endswith(".tmp") or "staging" in p.name]
+        assert not leftovers, leftovers
+        assert not [p for p in ("report.html", "report.pdf", "findings.json", "metrics.csv", "cells.csv",
+                                "manifest.json") if (out / p).exists()]
+        entries = list((out / "cache").glob("??/*.json"))
+        assert entries and all(Cache(out / "cache").entry(e.stem) is not None for e in entries)
+    finally:
+        if build.poll() is None:
+            build.kill()
+        build.wait()
+        for process in family:
+            try:
+                process.kill()
+            except psutil.NoSuchProcess:
+                pass
+
+
 _IMPORTS_WITHOUT_TORCH = textwrap.dedent("""\
     import sys
     from click.testing import CliRunner

@@ -14,6 +14,7 @@ import multiprocessing
 import os
 import signal
 import sys
+import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -192,10 +193,20 @@ def die_with_parent() -> None:
             ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0)  # 1 = PR_SET_PDEATHSIG
 
 
-def _init_worker(threads: int) -> None:
+def _init_worker(threads: int, stop) -> None:
     import torch
     die_with_parent()  # the pool's workers are children of the fork server, which dies with the build
+    # Ctrl-C reaches every process of the terminal's group: the build handles it and stops the
+    # workers through `stop`, so a worker never prints its own KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     torch.set_num_threads(threads)
+    threading.Thread(target=_exit_when_set, args=(stop,), daemon=True).start()
+
+
+def _exit_when_set(stop) -> None:
+    """A worker's watcher: end the worker the moment the build sets `stop`, even mid-cell."""
+    stop.wait()
+    os._exit(1)
 
 
 def _run_unit(cells: list[CellSpec], device: str, threads: int | None = None,
@@ -240,15 +251,6 @@ def _serial(units, cells, device) -> Iterator[tuple[list[int], object]]:
             yield unit, _failure(exc)
 
 
-def _stop(pool: ProcessPoolExecutor) -> None:
-    """Cancel what has not started and end the workers now (an interrupted build must not wait
-    for their cells to finish)."""
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in list(getattr(pool, "_processes", {}).values()):
-        with contextlib.suppress(OSError):
-            process.kill()
-
-
 def _local(units, cells, device, jobs) -> Iterator[tuple[list[int], object]]:
     # forkserver: workers start from a clean process, not a fork of a torch-threaded parent.
     # The fork server imports vgreport._forkserver first, which makes it die with this process;
@@ -256,7 +258,8 @@ def _local(units, cells, device, jobs) -> Iterator[tuple[list[int], object]]:
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload(["vgreport._forkserver"])
     threads = max(1, default_jobs() // jobs)
-    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads,)) as pool:
+    stop = ctx.Event()  # set on an interrupt: each worker ends itself (_exit_when_set)
+    with ProcessPoolExecutor(jobs, mp_context=ctx, initializer=_init_worker, initargs=(threads, stop)) as pool:
         try:
             futures = {pool.submit(_run_unit, [cells[i] for i in unit], device): unit for unit in units}
             for future in as_completed(futures):
@@ -264,7 +267,10 @@ def _local(units, cells, device, jobs) -> Iterator[tuple[list[int], object]]:
                 # A worker that died (BrokenProcessPool) fails the units still in the pool.
                 yield futures.pop(future), (future.result() if error is None else _failure(error))
         except BaseException:
-            _stop(pool)
+            # Cancel what has not started and end the workers now: an interrupted build must not
+            # wait for their cells to finish (only public API: an Event and shutdown()).
+            stop.set()
+            pool.shutdown(wait=False, cancel_futures=True)
             raise
 
 
