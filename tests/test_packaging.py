@@ -88,3 +88,21 @@ def test_ci_runs_exactly_the_readme_test_command():
     ci = (ROOT / ".ci" / "run").read_text().strip().splitlines()
     assert ci[-1].strip() == "make test"
     assert "make test" in readme and "make report" in readme
+
+
+def test_readme_is_a_front_door():
+    """At most 200 lines, the two commands in the first 40, one picture of a page (a real PNG under 150 KB,
+    shipped in docs/), and a link to each reference page in docs/."""
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 200, len(lines)
+    head = "\n".join(lines[:40])
+    assert "make report" in head and "make test" in head
+    readme = "\n".join(lines)
+    (image,) = re.findall(r"!\[[^\]]+\]\(https://raw\.githubusercontent\.com/vgreport/vgreport/main/([^)]+)\)", readme)
+    png = (ROOT / image).read_bytes()
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) < 150_000, len(png)
+    for page in ("commands", "report", "scale-out", "engine", "battery"):
+        assert (ROOT / "docs" / f"{page}.md").is_file()
+        assert f"https://github.com/vgreport/vgreport/blob/main/docs/{page}.md" in readme, page
+    for page in ("findings", "budgets", "safety"):  # written beside this work; linked from the front door
+        assert f"https://github.com/vgreport/vgreport/blob/main/docs/{page}.md" in readme, page
