@@ -240,3 +240,17 @@ def test_smoke_battery_on_a_dask_local_cluster_gives_the_local_executors_records
     dask, local = (frame[~frame["metric"].isin(timing)].reset_index(drop=True) for frame in (dask, local))
     pd.testing.assert_frame_equal(dask, local)
     assert json.loads((tmp_path / "dask" / "findings.json").read_text())["complete"] is True
+
+
+def test_a_real_build_diffed_with_itself_passes_fail_on_drift(smoke_build):
+    """A real build compared with itself: every verdict kept, every interval within, exit 0 even with
+    --fail-on drift. (The smoke build decides little; test_diff pins the standard build's share of 0
+    that lay outside its own Wilson interval by 5.6e-17.)"""
+    runner = CliRunner()
+    result = runner.invoke(main, ["diff", str(smoke_build), str(smoke_build), "--fail-on", "drift"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(runner.invoke(main, ["diff", str(smoke_build), str(smoke_build), "--json", "--all"]).output)
+    findings = json.loads((smoke_build / "findings.json").read_text())
+    assert len(payload["kept"]) == len(findings["findings"]) + len(findings.get("checks", []))
+    assert not payload["drifted"] and payload["failed"] is False
+    assert all(c["delta"] in (0, None) for c in payload["within"])

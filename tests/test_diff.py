@@ -182,3 +182,55 @@ def test_cli_json_is_the_api_result(tmp_path):
     assert payload["flipped"] == api.diff(old, new)["flipped"] and payload["failed"] is False
     both = CliRunner().invoke(main, ["diff", "--json", "--md", str(old), str(new)])
     assert both.exit_code == 2
+
+
+def test_shares_of_none_or_all_have_exact_bounds():
+    """Wilson's interval at k = 0 starts at exactly 0 and at k = n ends at exactly 1 (computed as
+    centre - half it was 5.6e-17, so a share of 0 lay outside its own interval)."""
+    from vgreport.findings.stats import share
+    for n in (1, 3, 6, 10, 30):
+        for level in (0.95, 1 - 0.05 / 2, 1 - 0.05 / 3):
+            none, every = share(0, n, level), share(n, n, level)
+            assert none.lo == 0.0 and none.lo <= none.mean <= none.hi
+            assert every.hi == 1.0 and every.lo <= every.mean <= every.hi
+
+
+def test_an_edition_never_differs_from_itself_even_with_a_point_outside_its_interval():
+    """Standard-build C4 as it was published: share 0 with a lower bound of 5.551e-17. Compared with
+    itself it is unchanged (and shown with --all as within, change +0), so --fail-on drift passes."""
+    edition = _new(C4={"numbers": {"copy": {"share": 0, "lo": 5.551e-17, "hi": 0.5615, "n": 6}}})
+    changes = compare(edition, copy.deepcopy(edition))
+    assert not changes["drifted"] and not failed(changes, "drift")
+    assert {c["number"] for c in changes["within"]} == {"tanh", "models[lstm].acc", "copy"}
+    assert [c["delta"] for c in changes["within"] if c["number"] == "copy"] == [0]
+
+
+def test_rounding_is_not_drift_but_a_real_move_is():
+    """Intervals compare with a stated tolerance (diff.REL_TOL of their scale): a recomputed interval that
+    differs in the 15th digit is unchanged; a point just beyond the old end by more than that drifts."""
+    from vgreport import diff
+    rounded = {"diff": 0.6 * (1 + 1e-14), "lo": 0.4 * (1 + 1e-14), "hi": 0.6 * (1 - 1e-14)}
+    assert not compare(OLD, _new(C4={"numbers": {"gap": rounded}}))["drifted"]
+    beyond = {"diff": 0.6 + 1e-6, "lo": 0.55, "hi": 0.65}
+    assert compare(OLD, _new(C4={"numbers": {"gap": beyond}}))["drifted"]
+    assert diff.REL_TOL <= 1e-6  # the tolerance is rounding, not a margin on the measurement
+
+
+def test_a_change_column_and_all_show_old_new_and_delta(tmp_path):
+    """Each compared number has old, new and their difference (as `dvc metrics diff` shows); --all also
+    lists the verdicts that stayed and the numbers that moved within their intervals."""
+    old = _edition(tmp_path, "old.json", OLD)
+    new = _edition(tmp_path, "new.json", _new(C4={"numbers": {"gap": {"diff": 0.9, "lo": 0.85, "hi": 0.95}}}))
+    runner = CliRunner()
+    table = runner.invoke(main, ["diff", str(old), str(new), "--fail-on", "never"]).output
+    assert "gap: 0.5 [0.4, 0.6] -> 0.9 [0.85, 0.95], +0.4" in table
+    assert "verdicts unchanged" not in table and "models[lstm].acc" not in table
+    full = runner.invoke(main, ["diff", str(old), str(new), "--all"]).output
+    assert "verdicts unchanged: 3" in full and "C9" in full
+    assert "numbers within their intervals: 2" in full and "models[lstm].acc: 0.9 [0.8, 1] -> 0.9 [0.8, 1], +0" in full
+    md = runner.invoke(main, ["diff", str(old), str(new), "--md", "--all"]).output
+    assert "| was [interval] | now [interval] | change |" in md and "| +0.4 |" in md
+    assert "### Verdicts unchanged" in md and "### Numbers within their intervals" in md
+    quiet_json = json.loads(runner.invoke(main, ["diff", str(old), str(new), "--json"]).output)
+    assert "within" not in quiet_json and quiet_json["drifted"][0]["delta"] == pytest.approx(0.4)
+    assert len(json.loads(runner.invoke(main, ["diff", str(old), str(new), "--json", "--all"]).output)["kept"]) == 3

@@ -434,9 +434,11 @@ def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, 
 @click.option("--fail-on", type=click.Choice(FAIL_ON), default="flip", show_default=True,
               help="Exit with status 1 on a flipped verdict (flip), also on a number that moved beyond "
                    "its interval (drift), or never.")
+@click.option("--all", "show_all", is_flag=True,
+              help="Also show the unchanged verdicts and the numbers within their intervals.")
 @_verbosity
 @click.pass_context
-def diff(ctx, old, new, as_json, as_md, fail_on, verbosity):
+def diff(ctx, old, new, as_json, as_md, fail_on, show_all, verbosity):
     """Compare two editions, OLD and NEW (build folders or findings.json files; NEW defaults to build).
 
     Lists the verdicts that flipped, the numbers whose new estimate lies outside the old 95%
@@ -449,11 +451,12 @@ def diff(ctx, old, new, as_json, as_md, fail_on, verbosity):
     except api.UserError as exc:
         raise SpecUsageError(str(exc)) from None
     if as_json:
-        click.echo(json.dumps({**changes, "fail_on": fail_on, "failed": failed(changes, fail_on)}, indent=2))
+        shown = {k: v for k, v in changes.items() if show_all or k not in ("kept", "within")}
+        click.echo(json.dumps({**shown, "fail_on": fail_on, "failed": failed(changes, fail_on)}, indent=2))
     elif as_md:
-        click.echo(to_markdown(changes))
+        click.echo(to_markdown(changes, show_all))
     elif verbosity:
-        click.echo(to_text(changes))
+        click.echo(to_text(changes, show_all))
     if failed(changes, fail_on):
         ctx.exit(1)
 

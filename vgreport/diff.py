@@ -11,6 +11,11 @@ last published edition is exactly what a maintainer must review. Three kinds of 
 The comparison is generic over the structure: any dict inside `numbers` that holds `lo`, `hi` and
 a point estimate (mean, diff, rate, share, ...) is an interval, wherever it is nested. Editions
 written before "checks" existed have none; they compare as an empty section.
+
+Intervals compare with a tolerance (REL_TOL of the interval's scale, at least ABS_TOL): an
+interval read back from JSON or recomputed on another machine differs from itself by rounding
+only, so a point is outside an interval only when it is beyond that slack, and two intervals equal
+within it are unchanged whatever their point: an edition compared with itself never differs.
 """
 from __future__ import annotations
 
@@ -26,6 +31,9 @@ SECTIONS = ("findings", "checks")
 # The keys that hold an interval's point estimate, in the order they are looked for.
 POINT_KEYS = ("mean", "diff", "rate", "share", "estimate", "value")
 FAIL_ON = ("flip", "drift", "never")
+# Rounding, not measurement: the slack allowed at an interval's ends (relative to its scale).
+REL_TOL = 1e-9
+ABS_TOL = 1e-12
 
 
 class DiffError(Exception):
@@ -53,7 +61,40 @@ def load_edition(path: Path | str) -> dict:
         for n, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str) or "verdict" not in item:
                 raise DiffError(f"{file}: {section}[{n}] needs an \"id\" and a \"verdict\"")
-    return {**edition, "source": str(file)}
+    return {**edition, "source": str(file), "environment": _environment(file.parent / "manifest.json")}
+
+
+def _environment(manifest: Path) -> dict | None:
+    """The CPU and torch build of the manifest.json beside an edition (None when there is none or it
+    cannot be read: a findings.json on its own is still an edition)."""
+    try:
+        data = json.loads(manifest.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    cpu, torch = data.get("cpu"), data.get("torch")
+    return {"cpu": cpu if isinstance(cpu, dict) else {}, "torch": torch if isinstance(torch, dict) else {}}
+
+
+def _describe(part: dict, keys: tuple[str, ...]) -> str:
+    return ", ".join(f"{k} {part[k]}" for k in keys if part.get(k) is not None)
+
+
+def _environment_notes(old: dict | None, new: dict | None) -> list[str]:
+    """One line each when the editions ran on different CPUs or torch builds (training outcomes can
+    differ with the kernels torch picks); only what both manifests record is compared."""
+    if not old or not new:
+        return []
+    notes = []
+    for part, keys, what in (("cpu", ("model", "capability"), "CPUs"),
+                             ("torch", ("version", "blas", "mkl", "onednn", "cuda", "cudnn",
+                                        "deterministic_algorithms", "float32_matmul_precision"), "torch builds")):
+        shared = tuple(k for k in keys if old[part].get(k) is not None and new[part].get(k) is not None)
+        if any(old[part][k] != new[part][k] for k in shared):
+            notes.append(f"the editions ran on different {what} ({_describe(old[part], shared)} -> "
+                         f"{_describe(new[part], shared)}): numbers may differ for that reason alone")
+    return notes
 
 
 def _finite(x: Any) -> bool:
@@ -90,9 +131,31 @@ def _item_name(item: Any, position: int) -> str:
     return "/".join(words) if words else str(position)
 
 
+def _slack(*values: float) -> float:
+    return max(ABS_TOL, REL_TOL * max(abs(v) for v in values))
+
+
 def _outside(point: Any, interval: dict) -> bool:
-    return (_finite(point) and _finite(interval["lo"]) and _finite(interval["hi"])
-            and not interval["lo"] <= point <= interval["hi"])
+    lo, hi = interval["lo"], interval["hi"]
+    if not (_finite(point) and _finite(lo) and _finite(hi)):
+        return False  # a null end never counts
+    slack = _slack(lo, hi, hi - lo)
+    return not lo - slack <= point <= hi + slack
+
+
+def _close(a: Any, b: Any) -> bool:
+    if _finite(a) and _finite(b):
+        return abs(a - b) <= _slack(a, b)
+    return (a is None and b is None) or (isinstance(a, float) and isinstance(b, float) and math.isnan(a) and math.isnan(b))
+
+
+def _same(old: dict, new: dict) -> bool:
+    """The same interval (point and ends) up to rounding."""
+    return all(_close(old[k], new[k]) for k in ("point", "lo", "hi"))
+
+
+def _delta(old: Any, new: Any) -> float | None:
+    return new - old if _finite(old) and _finite(new) else None
 
 
 def _meta(edition: dict) -> dict:
@@ -103,10 +166,11 @@ def _meta(edition: dict) -> dict:
 def compare(old: dict, new: dict) -> dict:
     """The changes from edition `old` to edition `new` (both as load_edition returns them)."""
     result: dict[str, Any] = {"old": _meta(old), "new": _meta(new), "flipped": [], "drifted": [],
-                              "added": [], "removed": [], "notes": []}
+                              "added": [], "removed": [], "notes": [], "kept": [], "within": []}
     if old.get("profile") != new.get("profile"):
         result["notes"].append(f"the profiles differ ({old.get('profile')} -> {new.get('profile')}): "
                                "budgets and seeds differ too, so changes are expected")
+    result["notes"] += _environment_notes(old.get("environment"), new.get("environment"))
     for section in SECTIONS:
         before = {item["id"]: item for item in old.get(section, [])}
         after = {item["id"]: item for item in new.get(section, [])}
@@ -123,15 +187,20 @@ def compare(old: dict, new: dict) -> dict:
             if was["verdict"] != now["verdict"]:
                 result["flipped"].append({"kind": kind, "id": id_, "title": title,
                                           "old": was["verdict"], "new": now["verdict"]})
+            else:
+                result["kept"].append({"kind": kind, "id": id_, "title": title, "verdict": now["verdict"]})
             old_intervals = dict(intervals(was.get("numbers", {})))
             for name, interval in intervals(now.get("numbers", {})):
                 previous = old_intervals.get(name)
                 if previous is None:
                     continue
-                if _outside(interval["point"], previous) or _outside(previous["point"], interval):
-                    result["drifted"].append({"kind": kind, "id": id_, "title": title, "number": name,
-                                              "old": {k: previous[k] for k in ("point", "lo", "hi")},
-                                              "new": {k: interval[k] for k in ("point", "lo", "hi")}})
+                moved = not _same(previous, interval) and (_outside(interval["point"], previous)
+                                                          or _outside(previous["point"], interval))
+                result["drifted" if moved else "within"].append({
+                    "kind": kind, "id": id_, "title": title, "number": name,
+                    "old": {k: previous[k] for k in ("point", "lo", "hi")},
+                    "new": {k: interval[k] for k in ("point", "lo", "hi")},
+                    "delta": _delta(previous["point"], interval["point"])})
     for key in ("added", "removed"):
         result[key].sort(key=lambda c: (c["kind"], c["id"]))
     return result
@@ -158,6 +227,11 @@ def _interval(v: dict) -> str:
     return f"{_num(v['point'])} [{_num(v['lo'])}, {_num(v['hi'])}]"
 
 
+def _change(delta: Any) -> str:
+    """The new point estimate minus the old, signed (the change column, as `dvc metrics diff` has)."""
+    return "n/a" if not _finite(delta) else f"{delta:+.4g}"
+
+
 def _edition(meta: dict) -> str:
     return f"{meta['source']} ({meta['profile']} profile, measured {meta['measured_at'] or 'unknown'})"
 
@@ -166,17 +240,24 @@ def _unchanged(changes: dict) -> bool:
     return not any(changes[k] for k in ("flipped", "drifted", "added", "removed"))
 
 
-def to_text(changes: dict) -> str:
-    """A plain table for a terminal."""
+def to_text(changes: dict, show_all: bool = False) -> str:
+    """A plain table for a terminal; `show_all` adds the unchanged verdicts and numbers."""
     lines = [f"old: {_edition(changes['old'])}", f"new: {_edition(changes['new'])}"]
     lines += [f"note: {n}" for n in changes["notes"]]
-    if _unchanged(changes):
+    if _unchanged(changes) and not show_all:
         return "\n".join(lines + ["no verdict flipped, no number moved beyond its interval, nothing added or removed"])
     lines.append(f"verdicts flipped: {len(changes['flipped'])}")
     lines += [f"  {c['kind']:<8} {c['id']:<5} {c['old']} -> {c['new']}  ({c['title']})" for c in changes["flipped"]]
-    lines.append(f"numbers beyond their intervals: {len(changes['drifted'])}")
-    lines += [f"  {c['kind']:<8} {c['id']:<5} {c['number']}: {_interval(c['old'])} -> {_interval(c['new'])}"
-              for c in changes["drifted"]]
+    if show_all:
+        lines.append(f"verdicts unchanged: {len(changes.get('kept', []))}")
+        lines += [f"  {c['kind']:<8} {c['id']:<5} {c['verdict']}  ({c['title']})" for c in changes.get("kept", [])]
+    lines.append(f"numbers beyond their intervals: {len(changes['drifted'])}  (old [interval] -> new [interval], change)")
+    lines += [f"  {c['kind']:<8} {c['id']:<5} {c['number']}: {_interval(c['old'])} -> {_interval(c['new'])}, "
+              f"{_change(c.get('delta'))}" for c in changes["drifted"]]
+    if show_all:
+        lines.append(f"numbers within their intervals: {len(changes.get('within', []))}")
+        lines += [f"  {c['kind']:<8} {c['id']:<5} {c['number']}: {_interval(c['old'])} -> {_interval(c['new'])}, "
+                  f"{_change(c.get('delta'))}" for c in changes.get("within", [])]
     for key, label in (("added", "added"), ("removed", "removed")):
         lines.append(f"{label}: {len(changes[key])}")
         lines += [f"  {c['kind']:<8} {c['id']:<5} {c['verdict']}  ({c['title']})" for c in changes[key]]
@@ -191,8 +272,9 @@ def _md(text: Any) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
 
 
-def to_markdown(changes: dict) -> str:
-    """GitHub-flavoured markdown, for a job summary ($GITHUB_STEP_SUMMARY)."""
+def to_markdown(changes: dict, show_all: bool = False) -> str:
+    """GitHub-flavoured markdown, for a job summary ($GITHUB_STEP_SUMMARY); `show_all` adds
+    the unchanged verdicts and numbers."""
     out = ["## vgreport: changes since the last edition", "",
            f"- old: `{_md(changes['old']['source'])}`, {changes['old']['profile']} profile, "
            f"measured {changes['old']['measured_at'] or 'unknown'}",
@@ -200,7 +282,7 @@ def to_markdown(changes: dict) -> str:
            f"measured {changes['new']['measured_at'] or 'unknown'}"]
     out += [f"- note: {_md(n)}" for n in changes["notes"]]
     out.append("")
-    if _unchanged(changes):
+    if _unchanged(changes) and not show_all:
         return "\n".join(out + ["No verdict flipped, no number moved beyond its interval, nothing was added "
                                 "or removed.", ""])
     out.append(f"**{_count(changes['flipped'], 'verdict')} flipped, {_count(changes['drifted'], 'number')} moved "
@@ -210,11 +292,18 @@ def to_markdown(changes: dict) -> str:
         out += ["", "### Verdicts that flipped", "", "| | id | title | was | now |", "|---|---|---|---|---|"]
         out += [f"| {c['kind']} | {c['id']} | {_md(c['title'])} | {c['old']} | **{c['new']}** |"
                 for c in changes["flipped"]]
-    if changes["drifted"]:
-        out += ["", "### Numbers that moved beyond their intervals", "",
-                "| | id | number | was [95% interval] | now [95% interval] |", "|---|---|---|---|---|"]
-        out += [f"| {c['kind']} | {c['id']} | `{_md(c['number'])}` | {_interval(c['old'])} | {_interval(c['new'])} |"
-                for c in changes["drifted"]]
+    if show_all and changes.get("kept"):
+        out += ["", "### Verdicts unchanged", "", "| | id | title | verdict |", "|---|---|---|---|"]
+        out += [f"| {c['kind']} | {c['id']} | {_md(c['title'])} | {c['verdict']} |" for c in changes["kept"]]
+    tables = [("drifted", "Numbers that moved beyond their intervals")]
+    if show_all:
+        tables.append(("within", "Numbers within their intervals"))
+    for key, heading in tables:
+        if changes.get(key):
+            out += ["", f"### {heading}", "",
+                    "| | id | number | was [interval] | now [interval] | change |", "|---|---|---|---|---|---|"]
+            out += [f"| {c['kind']} | {c['id']} | `{_md(c['number'])}` | {_interval(c['old'])} | "
+                    f"{_interval(c['new'])} | {_change(c.get('delta'))} |" for c in changes[key]]
     for key, heading in (("added", "Added"), ("removed", "Removed")):
         if changes[key]:
             out += ["", f"### {heading}", "", "| | id | title | verdict |", "|---|---|---|---|"]

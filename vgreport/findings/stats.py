@@ -126,7 +126,11 @@ def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # At k = 0 (k = n) the lower (upper) bound is exactly 0 (1); computed as centre - half it is
+    # 5.6e-17 or so, which made a share of 0 lie outside its own interval.
+    lo = 0.0 if k == 0 else max(0.0, centre - half)
+    hi = 1.0 if k == n else min(1.0, centre + half)
+    return lo, hi
 
 
 def share(k: int, n: int, level: float = LEVEL) -> Share:
