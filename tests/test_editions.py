@@ -75,6 +75,46 @@ def test_manifest_records_code_dependencies_platform_and_times(built):
     assert manifest["summary"]["cells"] == 2 and manifest["report"] == "rendered"
 
 
+def test_manifest_records_the_cpu_and_torch_build_that_trained(built):
+    """The CPU model (/proc/cpuinfo), the instruction set torch's kernels use, torch's version with its
+    local label, its BLAS and oneDNN, CUDA and cuDNN (null on a CPU build), and the deterministic and
+    float32 matmul settings: what training outcomes depend on beyond the code."""
+    manifest = json.loads((built / "manifest.json").read_text())
+    with open("/proc/cpuinfo") as handle:
+        model = next(" ".join(line.split(":", 1)[1].split()) for line in handle if line.startswith("model name"))
+    assert manifest["cpu"] == {"model": model, "capability": torch.backends.cpu.get_cpu_capability()}
+    build = manifest["torch"]
+    assert build["version"] == torch.__version__  # with its local label: 2.13.0+cpu, not 2.13.0
+    config = torch.__config__.show()
+    assert f"BLAS_INFO={build['blas']}" in config and build["onednn"] in config
+    assert build["cuda"] == torch.version.cuda
+    assert (build["cudnn"] is None) == (not torch.backends.cudnn.is_available())
+    assert build["deterministic_algorithms"] is False and build["float32_matmul_precision"] == "highest"
+
+
+def test_a_build_that_trained_nothing_records_the_installed_torch_without_importing_it(monkeypatch):
+    """Loading torch for its build would cost an unchanged rebuild seconds: without training, the
+    installed version only (local label included), read from its metadata."""
+    monkeypatch.delitem(sys.modules, "torch")
+    assert manifest_module.torch_build(load=False) == {"version": importlib.metadata.version("torch")}
+    assert "torch" not in sys.modules
+
+
+def test_diff_says_when_editions_ran_on_other_cpus_or_torch_builds(built, tmp_path):
+    """One note line per difference, read from the manifest.json beside each edition; none when equal."""
+    other = tmp_path / "other"
+    shutil.copytree(built, other, ignore=shutil.ignore_patterns("cache"))
+    same = CliRunner().invoke(main, ["diff", str(built), str(other)])
+    assert same.exit_code == 0 and "different" not in same.output
+    manifest = json.loads((other / "manifest.json").read_text())
+    manifest["cpu"]["model"] = "Intel(R) Xeon(R) Platinum 8480+"
+    manifest["torch"]["version"] = "2.14.1+cu130"
+    (other / "manifest.json").write_text(json.dumps(manifest))
+    result = CliRunner().invoke(main, ["diff", str(built), str(other)])
+    notes = [line for line in result.output.splitlines() if "ran on different" in line]
+    assert len(notes) == 2 and "Intel(R) Xeon(R) Platinum 8480+" in notes[0] and "2.14.1+cu130" in notes[1], notes
+
+
 def test_code_version_without_git_is_the_package_version_and_source_hash(monkeypatch):
     """Outside a git checkout of itself, the code version is VERSION+src.<12 hex digits of the source hash>."""
     monkeypatch.setattr(manifest_module, "_git_describe", lambda: None)

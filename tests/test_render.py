@@ -410,3 +410,11 @@ def _section(page: str, finding_id: str) -> str:
     start = page.index('<section class="finding')
     start = page.index(f'id="{finding_id}"', start)
     return page[start:page.index("</section>", start)]
+
+
+def test_a_commit_hash_is_not_typeset_as_a_power_of_ten():
+    """Python writes exponents with a sign (1e-06, 1e+16); a code version such as 5710e27-dirty (git
+    describe) has none and stays as written in the appendix."""
+    from vgreport import render
+    assert render.typeset("5710e27-dirty") == "5710e27-dirty"
+    assert render.typeset("1e-06") == "10<sup>−6</sup>" and render.typeset("2.5e+16") == "2.5\u202f×\u202f10<sup>16</sup>"

@@ -9,9 +9,12 @@ start and end times, so that identical inputs still give an identical report.
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
 import os
 import platform
+import re
 import subprocess
+import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -19,7 +22,8 @@ from typing import Any, Sequence
 
 from . import __version__
 
-__all__ = ["now", "source_sha256", "code_version", "platform_info", "cell_rows", "build_manifest", "appendix_rows"]
+__all__ = ["now", "source_sha256", "code_version", "platform_info", "cpu_model", "torch_build", "cell_rows",
+           "build_manifest", "appendix_rows"]
 
 _PACKAGE = Path(__file__).resolve().parent
 
@@ -68,6 +72,48 @@ def platform_info() -> dict[str, Any]:
             "implementation": platform.python_implementation(), "cores": cores}
 
 
+def cpu_model() -> str:
+    """The CPU's name (/proc/cpuinfo's "model name" on Linux, else platform.processor()): training
+    outcomes can differ between CPUs through the kernels torch picks for them."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as handle:
+            for line in handle:
+                if line.startswith("model name"):
+                    return " ".join(line.split(":", 1)[1].split())
+    except OSError:
+        pass
+    return platform.processor() or platform.machine() or "unknown"
+
+
+def torch_build(load: bool = True) -> dict[str, Any]:
+    """torch's build and the settings that change its numbers: the version with its local label
+    (+cpu, +cu130), BLAS, LAPACK and oneDNN from torch.__config__.show(), CUDA and cuDNN when
+    present, the instruction set its CPU kernels use, deterministic algorithms and the float32
+    matmul precision. With load=False and torch not imported yet (a build that trained nothing)
+    only the installed version, read without importing torch (seconds)."""
+    try:
+        version = importlib.metadata.version("torch")
+    except importlib.metadata.PackageNotFoundError:
+        version = None
+    if not load and "torch" not in sys.modules:
+        return {"version": version}
+    import torch
+    config = torch.__config__.show()
+
+    def setting(name: str) -> str | None:
+        found = re.search(rf"\b{name}=([^,\s]+)", config)
+        return found.group(1) if found else None
+
+    onednn = re.search(r"(?:oneDNN|MKL-DNN) (v[\w.]+)", config)
+    mkl = re.search(r"Math Kernel Library Version ([\w.]+)", config)
+    cudnn = torch.backends.cudnn.version() if torch.backends.cudnn.is_available() else None
+    return {"version": torch.__version__, "blas": setting("BLAS_INFO"), "mkl": mkl.group(1) if mkl else None,
+            "lapack": setting("LAPACK_INFO"), "onednn": onednn.group(1) if onednn else None,
+            "cuda": torch.version.cuda, "cudnn": cudnn, "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+            "deterministic_algorithms": torch.are_deterministic_algorithms_enabled(),
+            "float32_matmul_precision": torch.get_float32_matmul_precision()}
+
+
 def device_info(device: str) -> dict[str, Any]:
     info: dict[str, Any] = {"name": device}
     if device == "cuda":
@@ -93,12 +139,17 @@ def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: in
                    profile: str, options: dict[str, Any], seeds: Sequence[int], cells: list[dict],
                    summary: dict[str, Any], report: str, started: str) -> dict[str, Any]:
     keys = sorted({c["key"] for c in cells})
+    # torch is imported for its build only when this build trained (else it would cost an
+    # unchanged rebuild seconds, and the records came from the build that trained them).
+    build = torch_build(load=summary.get("computed", 0) > 0)
     return {
         "vgreport": {"version": __version__, "code": code, "source_sha256": source_sha256()},
         "profile": profile,
         "options": options,
         "dependencies": versions,
         "platform": platform_info(),
+        "cpu": {"model": cpu_model(), "capability": build.get("cpu_capability")},
+        "torch": build,
         "threads": {"jobs": jobs, "torch_threads_per_worker": threads},
         "device": device_info(device),
         "seeds": list(seeds),

@@ -230,7 +230,7 @@ def _script(tag: str):
     return one
 
 
-_E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+\-−]?)0*(\d+)(?![\w.])")  # 1e-06, 3.1e−15
+_E_NOTATION = re.compile(r"(?<![\w.])(\d+(?:\.\d+)?)e([+\-−])0*(\d+)(?![\w.])")  # 1e-06, 3.1e−15
 
 
 def _power_of_ten(match: re.Match) -> str:
