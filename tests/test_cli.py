@@ -349,3 +349,32 @@ def test_quiet_prints_only_results_and_verbose_adds_the_stages(runner, tiny_batt
         assert re.search(r"\[\s*\d+\.\d s\] " + stage, verbose.output), verbose.output
     assert "code " in verbose.output and "device cpu" in verbose.output
     assert runner.invoke(main, ["list", "-q", "-v"]).exit_code == 2
+
+
+def test_help_names_each_option_environment_variable(runner):
+    """Every option's --help line names the VGREPORT_<COMMAND>_<OPTION> variable it reads."""
+    for name, command in _commands():
+        result = runner.invoke(main, [name, "--help"], terminal_width=200)
+        assert result.exit_code == 0, result.output
+        text = " ".join(result.output.split())
+        for param in command.params:
+            if isinstance(param, click.Option):
+                assert f"env var: {param.envvar}" in text, (name, param.opts, param.envvar)
+    assert "env var: VGREPORT_BUILD_PROFILE" in " ".join(runner.invoke(main, ["build", "--help"]).output.split())
+
+
+def test_list_shows_cells_and_time_from_the_first_look_to_all_looks(runner, tiny_battery):
+    """A profile with looks (6 seeds, then 10): list shows the first look's cells and cost and what every
+    look would make them, per experiment and in total (standard used to say 315 cells while it ran 343)."""
+    (tiny_battery / "profiles.yaml").write_text(TINY_PROFILES + "looks: {training_seeds: [6, 10]}\n")
+    args = ["list", "--experiments", str(tiny_battery), "--profile", "looks"]
+    payload = json.loads(runner.invoke(main, args + ["--json"]).output)
+    (row,) = payload["experiments"]
+    assert (row["cells"], row["cells_all_looks"]) == (12, 20)  # 2 variants x 6 seeds, then x 10
+    assert row["estimated_seconds_all_looks"] == pytest.approx(row["estimated_seconds"] * 10 / 6, rel=0.01)
+    assert (payload["cells"], payload["cells_all_looks"]) == (12, 20)
+    table = runner.invoke(main, args).output
+    assert re.search(r"\btiny\s+length\s+12-20\s+0\s+\d+-\d+\s", table), table
+    assert "total: 12-20 cells (the first look to all looks)" in table
+    plain = runner.invoke(main, ["list", "--experiments", str(tiny_battery), "--profile", "standard"]).output
+    assert "total: 4 cells," in plain and "all looks" not in plain

@@ -508,13 +508,16 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
 def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir: Path | str | None = None,
                      out: Path | str = "build", sets: Sequence[str] = (), device: str = "cpu") -> list[dict]:
     """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells
-    (with the same --set and --device as the build, since both change what is cached)."""
+    (with the same --set and --device as the build, since both change what is cached). cells and
+    estimated_seconds are the first look's; *_all_looks what it grows to if every later look adds
+    its seeds to every configuration (the sequential design adds them only where undecided)."""
     battery, _ = _battery(profile, experiments_dir, sets=sets)
     device = resolve_device(device)
     cache = _cache(out, cache_dir)
     rows = []
     for exp in battery.experiments:
         cells = exp.cells()
+        every = exp.cells(range(exp.most_seeds)) if exp.most_seeds > exp.seeds else cells
         sweep = ""
         if exp.sweep:
             (path, values), = exp.sweep.items()
@@ -523,6 +526,8 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
                      "sweep": sweep, "seeds": exp.seeds, "cells": len(cells),
                      "steps": "/".join(str(s) for s in sorted({c.train.steps for c in cells})),  # after --set
                      "estimated_seconds": sum(estimate_seconds(c) for c in cells),
+                     "cells_all_looks": len(every),
+                     "estimated_seconds_all_looks": sum(estimate_seconds(c) for c in every),
                      "cached": sum(cache.path(cell_key(c, device)).is_file() for c in cells)})
     return rows
 

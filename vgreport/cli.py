@@ -406,24 +406,38 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, exec
 def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, verbosity):
     """List experiments, axes, values, cells and estimated cost."""
     rows = api.list_experiments(profile, experiments, cache_dir=cache, out=out, sets=sets, device=device)
-    total = sum(r["estimated_seconds"] for r in rows)
     workers = jobs or default_jobs()
-    todo = sum(r["estimated_seconds"] * (1 - r["cached"] / r["cells"]) for r in rows if r["cells"])
+
+    def totals(cells: str, seconds: str) -> tuple[int, float, float]:
+        # wall time left: what is not cached yet (as a share of each experiment's first-look cells)
+        todo = sum(r[seconds] * (1 - r["cached"] / r[cells]) for r in rows if r[cells])
+        return sum(r[cells] for r in rows), sum(r[seconds] for r in rows), todo / workers
+
+    first, every = totals("cells", "estimated_seconds"), totals("cells_all_looks", "estimated_seconds_all_looks")
     if as_json:
-        rows = [{**r, "estimated_seconds": round(r["estimated_seconds"], 3)} for r in rows]
+        rows = [{**r, "estimated_seconds": round(r["estimated_seconds"], 3),
+                 "estimated_seconds_all_looks": round(r["estimated_seconds_all_looks"], 3)} for r in rows]
         click.echo(json.dumps({"profile": profile, "experiments": rows,
-                               "cells": sum(r["cells"] for r in rows), "cached": sum(r["cached"] for r in rows),
-                               "estimated_seconds": round(total, 1), "jobs": workers,
-                               "estimated_seconds_left": round(todo / workers, 1)}, indent=2))
+                               "cells": first[0], "cells_all_looks": every[0], "cached": sum(r["cached"] for r in rows),
+                               "estimated_seconds": round(first[1], 1), "estimated_seconds_all_looks": round(every[1], 1),
+                               "jobs": workers, "estimated_seconds_left": round(first[2], 1),
+                               "estimated_seconds_left_all_looks": round(every[2], 1)}, indent=2))
         return
-    click.echo(f"{'experiment':<16} {'axis':<15} {'cells':>5} {'cached':>6} {'est. s':>7}  variants / sweep")
+
+    def span(low: float, high: float, fmt: str = "{:.0f}") -> str:
+        # the first look's figure, and what every look would make it ("6-10")
+        return fmt.format(low) if fmt.format(low) == fmt.format(high) else f"{fmt.format(low)}-{fmt.format(high)}"
+
+    click.echo(f"{'experiment':<16} {'axis':<15} {'cells':>7} {'cached':>6} {'est. s':>9}  variants / sweep")
     for r in rows:
-        click.echo(f"{r['experiment']:<16} {r['axis']:<15} {r['cells']:>5} {r['cached']:>6} "
-                   f"{r['estimated_seconds']:>7.0f}  {r['variants']}" + (f" / {r['sweep']}" if r['sweep'] else "")
+        click.echo(f"{r['experiment']:<16} {r['axis']:<15} {span(r['cells'], r['cells_all_looks']):>7} "
+                   f"{r['cached']:>6} {span(r['estimated_seconds'], r['estimated_seconds_all_looks']):>9}  "
+                   f"{r['variants']}" + (f" / {r['sweep']}" if r['sweep'] else "")
                    + f" / {r['seeds']} seeds, {r['steps']} steps")
     if verbosity:
-        click.echo(f"total: {sum(r['cells'] for r in rows)} cells, about {total:.0f} s of one core; "
-                   f"about {todo / workers / 60:.1f} min left to run on {workers} workers")
+        looks = " (the first look to all looks)" if every[0] != first[0] else ""
+        click.echo(f"total: {span(first[0], every[0])} cells{looks}, about {span(first[1], every[1])} s of one core; "
+                   f"about {span(first[2] / 60, every[2] / 60, '{:.1f}')} min left to run on {workers} workers")
 
 
 @main.command()
@@ -482,6 +496,8 @@ for _name, _command in main.commands.items():
         if isinstance(_param, click.Option) and _param.envvar is None:
             _long = next(o for o in _param.opts if o.startswith("--"))
             _param.envvar = f"{ENV_PREFIX}_{_name.upper()}_{_long[2:].replace('-', '_').upper()}"
+        if isinstance(_param, click.Option):
+            _param.show_envvar = True  # --help names each option's variable
 
 
 if __name__ == "__main__":  # pragma: no cover
