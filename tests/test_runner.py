@@ -213,15 +213,18 @@ _BUILD_WITH_CTRL_C = textwrap.dedent("""\
 """)
 
 
-@pytest.mark.parametrize("jobs", [2, 1], ids=["process-pool", "serial"])
-def test_ctrl_c_during_training_exits_130_with_one_line_and_nothing_half_written(tmp_path, jobs):
+@pytest.mark.parametrize("jobs,whole_group", [(2, False), (2, True), (1, False)],
+                         ids=["process-pool", "process-pool-terminal", "serial"])
+def test_ctrl_c_during_training_exits_130_with_one_line_and_nothing_half_written(tmp_path, jobs, whole_group):
     """SIGINT once the first cells of a smoke build are in the cache (training under way): exit 130,
     the single line `interrupted`, no traceback, the workers gone, no temporary file or staging
-    folder and no report in --out, and every cache entry whole (the cells trained so far stay usable)."""
+    folder and no report in --out, and every cache entry whole (the cells trained so far stay usable).
+    A terminal's Ctrl-C reaches the whole process group, workers included (process-pool-terminal):
+    still one line, no worker's traceback."""
     out = tmp_path / "out"
     build = subprocess.Popen([sys.executable, "-c", _BUILD_WITH_CTRL_C, "build", "--profile", "smoke",
                               "--out", str(out), "--jobs", str(jobs)],
-                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=whole_group)
     family: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 180
@@ -234,7 +237,10 @@ def test_ctrl_c_during_training_exits_130_with_one_line_and_nothing_half_written
                 break
             time.sleep(0.05)
         assert build.poll() is None, "the build ended before it could be interrupted"
-        build.send_signal(signal.SIGINT)
+        if whole_group:
+            os.killpg(build.pid, signal.SIGINT)
+        else:
+            build.send_signal(signal.SIGINT)
         stdout, stderr = build.communicate(timeout=60)
         assert build.returncode == 130, stderr
         assert stderr.strip() == "interrupted" and "Traceback" not in stderr + stdout, stderr
