@@ -80,8 +80,10 @@ def test_manifest_records_the_cpu_and_torch_build_that_trained(built):
     local label, its BLAS and oneDNN, CUDA and cuDNN (null on a CPU build), and the deterministic and
     float32 matmul settings: what training outcomes depend on beyond the code."""
     manifest = json.loads((built / "manifest.json").read_text())
-    with open("/proc/cpuinfo") as handle:
-        model = next(" ".join(line.split(":", 1)[1].split()) for line in handle if line.startswith("model name"))
+    import platform
+    with open("/proc/cpuinfo") as handle:  # Linux, as CI; an ARM kernel may name no model: platform's then
+        model = next((" ".join(line.split(":", 1)[1].split()) for line in handle if line.startswith("model name")),
+                     platform.processor() or platform.machine())
     assert manifest["cpu"] == {"model": model, "capability": torch.backends.cpu.get_cpu_capability()}
     build = manifest["torch"]
     assert build["version"] == torch.__version__  # with its local label: 2.13.0+cpu, not 2.13.0
