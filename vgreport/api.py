@@ -17,8 +17,8 @@ from typing import Any, Callable, Sequence
 from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
 from .runner import (EXECUTORS, ExecutorError, MissingResults, check_cost, default_jobs, estimate_seconds,
                      execute)
-from .store import (Cache, Manifest, ReportCache, cell_key, clean_cache, move_into, remove_stale_staging, staging,
-                    write_atomic)
+from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
+                    remove_stale_staging, staging, write_atomic)
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -209,7 +209,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
         cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
     except OSError as exc:
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
-    summary["warnings"] = []
+    # Cache entries that were not plain files (a FIFO, a link, a device) were recomputed: say so.
+    summary["warnings"] = list(dict.fromkeys(cache.warnings))
     complete = not summary["failed"]
     stage("checking the report cache")
     versions = _versions()
@@ -281,8 +282,8 @@ def _baseline(baseline: Path | str | None) -> dict | None:
         return None
     try:
         return diff_module.load_edition(baseline)
-    except diff_module.DiffError as exc:
-        raise UserError(f"--baseline {exc}") from None
+    except diff_module.DiffError as exc:  # bad input, as `diff` says: exit 2
+        raise SpecError(f"--baseline {exc}") from None
 
 
 def _write_manifest(out: Path, manifest: dict) -> Path:
@@ -345,8 +346,8 @@ def _undecided(battery: Battery, only, cells, records, record_digests, look: int
     path = cache.root / relative
     if all(record_digests):  # a failed cell has no digest: never remember a decision made without it
         try:
-            return [_Config(*row) for row in json.loads(path.read_text())]
-        except (OSError, ValueError, TypeError):
+            return [_Config(*row) for row in json.loads(read_regular(path, 16 << 20))]
+        except (OSError, ValueError, TypeError, RecursionError):  # absent, damaged, or not a plain file
             pass
     from .aggregate import records_frame
     from .findings import evaluate
@@ -539,4 +540,4 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     return removed + clean_cache(out)
 
 
-__all__ += ["MissingResults", "SpecError"]
+__all__ += ["MissingResults", "SpecError", "UnsafePathError"]

@@ -52,7 +52,7 @@ def _errors(func):
 
 
 def _one_line(exc: Exception) -> click.ClickException:
-    if isinstance(exc, SpecError):
+    if isinstance(exc, (SpecError, api.UnsafePathError)):  # bad input, or a link where vgreport writes
         return SpecUsageError(str(exc))
     if isinstance(exc, (api.UserError, MissingResults)):
         return click.ClickException(str(exc))

@@ -351,8 +351,9 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
     if todo and cache_only:
         first = cells[todo[0]].label
         missing = sum(1 for i in range(len(cells)) if i not in results)
+        damaged = f"; {cache.warnings[0]}" if cache.warnings else ""  # a FIFO or link where an entry was
         raise MissingResults(f"{missing} of {len(cells)} cells are not in the cache {cache.root} "
-                             f"(first: {first}); run `vgreport build` first")
+                             f"(first: {first}){damaged}; run `vgreport build` first")
     started = time.perf_counter()
     todo_cells = [cells[i] for i in todo]
 
