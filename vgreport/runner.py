@@ -107,7 +107,9 @@ def estimate_bytes(cell: CellSpec) -> int:
 # seconds; peak memory within about 2x), so the limits leave a wide margin above real batteries.
 MAX_CELL_SECONDS = 3600.0  # the largest cell of the full profile is about 2 minutes of one core
 MAX_BUILD_SECONDS = 24 * 3600.0  # a day of one core: 3.5 times the whole full profile with all its looks
-MAX_CELL_BYTES = 8 << 30  # a third of a 24 GiB machine; the largest shipped cell needs about 0.5 GiB
+# Four times the largest shipped cell (the full profile's transformer, about 0.5 GiB estimated): a
+# cell of length 10,000 (4.5 GB measured for a plain RNN, 4.2 to 10 GiB estimated) asks for --allow-large.
+MAX_CELL_BYTES = 2 << 30
 
 
 def _physical_memory() -> int:
