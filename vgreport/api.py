@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
-from .runner import (EXECUTORS, ExecutorError, MissingResults, check_cost, default_jobs, estimate_seconds,
-                     execute)
+from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, check_cost, default_jobs,
+                     estimate_seconds, execute)
 from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
                     remove_stale_staging, staging, write_atomic)
 from .specs import Battery, SpecError, load_battery, parse_overrides
@@ -200,15 +200,19 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     if not cache_only:
         _writable(cache.root, "--cache")
 
-    def run(cells):
-        return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
-                        executor=executor, scheduler=scheduler)
+    executor = _executor(executor, scheduler)
+    # One Dask cluster for every look of the build, started only if a look has cells to run.
+    with DaskSession(jobs or default_jobs(), scheduler) as session:
+        def run(cells):
+            return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
+                            executor=executor, scheduler=scheduler, session=session if executor == "dask" else None)
 
-    try:
-        records, summary = run(cells)
-        cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
-    except OSError as exc:
-        raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
+        try:
+            records, summary = run(cells)
+            cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
+        except OSError as exc:
+            raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
+    _all_failed(summary)
     # Cache entries that were not plain files (a FIFO, a link, a device) were recomputed: say so.
     summary["warnings"] = list(dict.fromkeys(cache.warnings))
     complete = not summary["failed"]
@@ -261,8 +265,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     return result
 
 
-def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
-    """runner.execute with the executor options checked and its start-up errors as UserError."""
+def _executor(executor: str | None, scheduler: str | None) -> str:
+    """The executor named, checked against the scheduler option ("dask" when only a scheduler is given)."""
     if executor is None:
         executor = "dask" if scheduler else "local"
     if executor not in EXECUTORS:
@@ -270,6 +274,21 @@ def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, *
     if scheduler and executor != "dask":
         raise UserError(f"--scheduler {scheduler}: only the dask executor connects to a scheduler "
                         f"(use --executor dask)")
+    return executor
+
+
+def _all_failed(summary: dict) -> None:
+    """Every cell failed: there is nothing to report on, so say why instead (the first failure's
+    error: a worker's refusal, a lost scheduler, a bug), in one line."""
+    if summary["cells"] and summary["failed"] == summary["cells"]:
+        first = summary["failures"][0]
+        raise UserError(f"all {summary['cells']} cells failed, so there is nothing to report; the first, "
+                        f"{first['cell']}: {first['error']}")
+
+
+def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
+    """runner.execute with the executor options checked and its start-up errors as UserError."""
+    executor = _executor(executor, scheduler)
     try:
         return execute(cells, cache, executor=executor, scheduler=scheduler, **options)
     except ExecutorError as exc:
@@ -503,6 +522,7 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     import pandas as pd
     summary["records"] = pd.DataFrame(records)
+    summary["warnings"] = list(dict.fromkeys(cache.warnings))
     return summary
 
 

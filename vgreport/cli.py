@@ -389,7 +389,10 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, exec
     frame = summary.pop("records")
     if verbosity:
         click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
-    final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])]
+        for warning in summary["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
+    # Every cell failed: no records, not even their columns; the failures are listed below.
+    final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])] if len(frame) else frame
     if len(final):
         # One row per configuration: every label column that varies (a swept field), seeds averaged.
         labels = ["variant", "arch", "activation", "init", "gain", "hidden", "length", "clip", "budget"]
