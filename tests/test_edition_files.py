@@ -192,3 +192,13 @@ def test_any_generated_json_is_read_or_refused_in_one_line(edition):
 @given(st.binary(max_size=200))
 def test_any_bytes_are_read_or_refused_in_one_line(data):
     _diff_exit(data, GOOD_FILE)
+
+
+def test_manifest_json_is_read_with_the_same_bounds(tmp_path):
+    (tmp_path / "manifest.json").write_text('{"vgreport": {"code": "abc"}, "n": 1.5}')
+    assert editions.load_manifest(tmp_path)["vgreport"] == {"code": "abc"}
+    for text, reason in (("[1, 2]", "not an object"), ('{"n": ' + "9" * 5000 + "}", "digits"),
+                         ("{" * 1000, "nested")):
+        (tmp_path / "manifest.json").write_text(text)
+        with pytest.raises(editions.EditionError, match=reason):
+            editions.load_manifest(tmp_path)
