@@ -181,7 +181,7 @@ def test_a_missing_baseline_is_one_line_and_writes_nothing(battery, tmp_path):
     out = tmp_path / "b"
     result = CliRunner().invoke(main, ["build", "--experiments", str(battery), "--out", str(out), "--profile",
                                        "smoke", "--baseline", str(tmp_path / "nope")])
-    assert result.exit_code == 1
+    assert result.exit_code == 2  # bad input, as `vgreport diff` says of an unreadable edition
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("Error: --baseline") and "nope" in lines[0]
     assert not out.exists()

@@ -15,10 +15,10 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
-from .runner import (EXECUTORS, ExecutorError, MissingResults, check_cost, default_jobs, estimate_seconds,
-                     execute)
-from .store import (Cache, Manifest, ReportCache, cell_key, clean_cache, move_into, remove_stale_staging, staging,
-                    write_atomic)
+from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, check_cost, default_jobs,
+                     estimate_seconds, execute)
+from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
+                    remove_stale_staging, staging, write_atomic)
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -200,16 +200,21 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     if not cache_only:
         _writable(cache.root, "--cache")
 
-    def run(cells):
-        return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
-                        executor=executor, scheduler=scheduler)
+    executor = _executor(executor, scheduler)
+    # One Dask cluster for every look of the build, started only if a look has cells to run.
+    with DaskSession(jobs or default_jobs(), scheduler) as session:
+        def run(cells):
+            return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
+                            executor=executor, scheduler=scheduler, session=session if executor == "dask" else None)
 
-    try:
-        records, summary = run(cells)
-        cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
-    except OSError as exc:
-        raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
-    summary["warnings"] = []
+        try:
+            records, summary = run(cells)
+            cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
+        except OSError as exc:
+            raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
+    _all_failed(summary)
+    # Cache entries that were not plain files (a FIFO, a link, a device) were recomputed: say so.
+    summary["warnings"] = list(dict.fromkeys(cache.warnings))
     complete = not summary["failed"]
     stage("checking the report cache")
     versions = _versions()
@@ -260,8 +265,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     return result
 
 
-def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
-    """runner.execute with the executor options checked and its start-up errors as UserError."""
+def _executor(executor: str | None, scheduler: str | None) -> str:
+    """The executor named, checked against the scheduler option ("dask" when only a scheduler is given)."""
     if executor is None:
         executor = "dask" if scheduler else "local"
     if executor not in EXECUTORS:
@@ -269,6 +274,21 @@ def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, *
     if scheduler and executor != "dask":
         raise UserError(f"--scheduler {scheduler}: only the dask executor connects to a scheduler "
                         f"(use --executor dask)")
+    return executor
+
+
+def _all_failed(summary: dict) -> None:
+    """Every cell failed: there is nothing to report on, so say why instead (the first failure's
+    error: a worker's refusal, a lost scheduler, a bug), in one line."""
+    if summary["cells"] and summary["failed"] == summary["cells"]:
+        first = summary["failures"][0]
+        raise UserError(f"all {summary['cells']} cells failed, so there is nothing to report; the first, "
+                        f"{first['cell']}: {first['error']}")
+
+
+def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
+    """runner.execute with the executor options checked and its start-up errors as UserError."""
+    executor = _executor(executor, scheduler)
     try:
         return execute(cells, cache, executor=executor, scheduler=scheduler, **options)
     except ExecutorError as exc:
@@ -281,8 +301,8 @@ def _baseline(baseline: Path | str | None) -> dict | None:
         return None
     try:
         return diff_module.load_edition(baseline)
-    except diff_module.DiffError as exc:
-        raise UserError(f"--baseline {exc}") from None
+    except diff_module.DiffError as exc:  # bad input, as `diff` says: exit 2
+        raise SpecError(f"--baseline {exc}") from None
 
 
 def _write_manifest(out: Path, manifest: dict) -> Path:
@@ -345,8 +365,8 @@ def _undecided(battery: Battery, only, cells, records, record_digests, look: int
     path = cache.root / relative
     if all(record_digests):  # a failed cell has no digest: never remember a decision made without it
         try:
-            return [_Config(*row) for row in json.loads(path.read_text())]
-        except (OSError, ValueError, TypeError):
+            return [_Config(*row) for row in json.loads(read_regular(path, 16 << 20))]
+        except (OSError, ValueError, TypeError, RecursionError):  # absent, damaged, or not a plain file
             pass
     from .aggregate import records_frame
     from .findings import evaluate
@@ -502,6 +522,7 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     import pandas as pd
     summary["records"] = pd.DataFrame(records)
+    summary["warnings"] = list(dict.fromkeys(cache.warnings))
     return summary
 
 
@@ -544,4 +565,4 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     return removed + clean_cache(out)
 
 
-__all__ += ["MissingResults", "SpecError"]
+__all__ += ["MissingResults", "SpecError", "UnsafePathError"]

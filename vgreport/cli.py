@@ -52,7 +52,7 @@ def _errors(func):
 
 
 def _one_line(exc: Exception) -> click.ClickException:
-    if isinstance(exc, SpecError):
+    if isinstance(exc, (SpecError, api.UnsafePathError)):  # bad input, or a link where vgreport writes
         return SpecUsageError(str(exc))
     if isinstance(exc, (api.UserError, MissingResults)):
         return click.ClickException(str(exc))
@@ -138,8 +138,18 @@ def _complete_sets(ctx, param, incomplete):
 
 # ------------------------------------------------------------------ options
 
+class FolderPath(click.Path):
+    """A path option that refuses an empty value: Path("") is the current folder, so `--out ''`
+    (an unset shell variable) would write a build, or clean, right where the user stands."""
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not value.strip():
+            raise SpecUsageError(f"{param.opts[0]} '{value}': an empty path (name one; '.' is this folder)")
+        return super().convert(value, param, ctx)
+
+
 def _out_option(help_text: str):
-    return click.option("--out", type=click.Path(file_okay=False, path_type=Path), default=Path("build"),
+    return click.option("--out", type=FolderPath(file_okay=False, path_type=Path), default=Path("build"),
                         show_default=True, help=help_text)
 
 
@@ -149,9 +159,9 @@ profile_option = click.option("--profile", default="standard", show_default=True
                               shell_complete=_complete_profiles,
                               help="A profile of profiles.yaml in --experiments: how big a battery "
                                    "(shipped: smoke, quick, standard, full, gpu).")
-cache_option = click.option("--cache", "cache", type=click.Path(file_okay=False, path_type=Path),
+cache_option = click.option("--cache", "cache", type=FolderPath(file_okay=False, path_type=Path),
                             default=None, help="Cell cache folder (default: OUT/cache).")
-experiments_option = click.option("--experiments", "experiments", type=click.Path(path_type=Path), default=None,
+experiments_option = click.option("--experiments", "experiments", type=FolderPath(path_type=Path), default=None,
                                   is_eager=True,  # read before --profile and the completions that use it
                                   help="Build from this folder of experiment YAML files (with its profiles.yaml) "
                                        "instead of the shipped battery.")
@@ -173,7 +183,7 @@ scheduler_option = click.option("--scheduler", metavar="ADDRESS", default=None,
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           shell_complete=_complete_sets,
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
-baseline_option = click.option("--baseline", type=click.Path(path_type=Path), default=None,
+baseline_option = click.option("--baseline", type=FolderPath(path_type=Path), default=None,
                                help="An earlier edition (build folder or findings.json): adds a section "
                                     "'Changed since the last edition' to the report.")
 
@@ -224,7 +234,7 @@ def _report_options(func):
         click.option("--edition", type=click.Choice(api.EDITIONS), default="student", show_default=True,
                      help="student: questions without answers; instructor: an answer, from this build's data, "
                           "under every question."),
-        click.option("--templates", "templates", type=click.Path(path_type=Path), default=None,
+        click.option("--templates", "templates", type=FolderPath(path_type=Path), default=None,
                      help="Folder of templates that override the shipped ones (same file names)."),
         experiments_option, cache_option, baseline_option]):
         func = option(func)
@@ -379,7 +389,10 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, exec
     frame = summary.pop("records")
     if verbosity:
         click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
-    final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])]
+        for warning in summary["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
+    # Every cell failed: no records, not even their columns; the failures are listed below.
+    final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])] if len(frame) else frame
     if len(final):
         # One row per configuration: every label column that varies (a swept field), seeds averaged.
         labels = ["variant", "arch", "activation", "init", "gain", "hidden", "length", "clip", "budget"]

@@ -19,10 +19,11 @@ within it are unchanged whatever their point: an edition compared with itself ne
 """
 from __future__ import annotations
 
-import json
 import math
 from pathlib import Path
 from typing import Any, Iterator
+
+from .editions import EditionError, load_findings, load_manifest, markdown_cell, markdown_code, plain
 
 __all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "load_edition", "compare", "intervals",
            "failed", "to_text", "to_markdown"]
@@ -41,37 +42,20 @@ class DiffError(Exception):
 
 
 def load_edition(path: Path | str) -> dict:
-    """Read findings.json from a build folder or a file; check the shape the comparison needs."""
-    path = Path(path)
-    file = path / "findings.json" if path.is_dir() else path
-    if not file.is_file():
-        raise DiffError(f"{file}: not found (give a build folder or a findings.json file)")
+    """Read findings.json from a build folder or a file, bounded and checked (see vgreport.editions)."""
     try:
-        edition = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DiffError(f"{file}: cannot be read ({exc})") from None
-    except json.JSONDecodeError as exc:
-        raise DiffError(f"{file}: not JSON (line {exc.lineno}: {exc.msg})") from None
-    if not isinstance(edition, dict) or not isinstance(edition.get("findings"), list):
-        raise DiffError(f"{file}: not a vgreport findings.json (no \"findings\" list)")
-    for section in SECTIONS:
-        items = edition.get(section, [])
-        if not isinstance(items, list):
-            raise DiffError(f"{file}: \"{section}\" must be a list")
-        for n, item in enumerate(items):
-            if not isinstance(item, dict) or not isinstance(item.get("id"), str) or "verdict" not in item:
-                raise DiffError(f"{file}: {section}[{n}] needs an \"id\" and a \"verdict\"")
-    return {**edition, "source": str(file), "environment": _environment(file.parent / "manifest.json")}
+        edition = load_findings(path)
+    except EditionError as exc:
+        raise DiffError(str(exc)) from None
+    return {**edition, "environment": _environment(Path(edition["source"]).parent / "manifest.json")}
 
 
 def _environment(manifest: Path) -> dict | None:
     """The CPU and torch build of the manifest.json beside an edition (None when there is none or it
     cannot be read: a findings.json on its own is still an edition)."""
     try:
-        data = json.loads(manifest.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(data, dict):
+        data = load_manifest(manifest)
+    except EditionError:
         return None
     cpu, torch = data.get("cpu"), data.get("torch")
     return {"cpu": cpu if isinstance(cpu, dict) else {}, "torch": torch if isinstance(torch, dict) else {}}
@@ -245,7 +229,8 @@ def to_text(changes: dict, show_all: bool = False) -> str:
     lines = [f"old: {_edition(changes['old'])}", f"new: {_edition(changes['new'])}"]
     lines += [f"note: {n}" for n in changes["notes"]]
     if _unchanged(changes) and not show_all:
-        return "\n".join(lines + ["no verdict flipped, no number moved beyond its interval, nothing added or removed"])
+        return "\n".join(plain(line) for line in lines + ["no verdict flipped, no number moved beyond its interval, "
+                                                           "nothing added or removed"])
     lines.append(f"verdicts flipped: {len(changes['flipped'])}")
     lines += [f"  {c['kind']:<8} {c['id']:<5} {c['old']} -> {c['new']}  ({c['title']})" for c in changes["flipped"]]
     if show_all:
@@ -261,7 +246,7 @@ def to_text(changes: dict, show_all: bool = False) -> str:
     for key, label in (("added", "added"), ("removed", "removed")):
         lines.append(f"{label}: {len(changes[key])}")
         lines += [f"  {c['kind']:<8} {c['id']:<5} {c['verdict']}  ({c['title']})" for c in changes[key]]
-    return "\n".join(lines)
+    return "\n".join(plain(line) for line in lines)  # an edition's text cannot send terminal escapes
 
 
 def _count(items: list, noun: str) -> str:
@@ -269,17 +254,17 @@ def _count(items: list, noun: str) -> str:
 
 
 def _md(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    return markdown_cell(text)  # a "|" or a line break in an edition cannot add a column or a row
 
 
 def to_markdown(changes: dict, show_all: bool = False) -> str:
     """GitHub-flavoured markdown, for a job summary ($GITHUB_STEP_SUMMARY); `show_all` adds
     the unchanged verdicts and numbers."""
     out = ["## vgreport: changes since the last edition", "",
-           f"- old: `{_md(changes['old']['source'])}`, {changes['old']['profile']} profile, "
-           f"measured {changes['old']['measured_at'] or 'unknown'}",
-           f"- new: `{_md(changes['new']['source'])}`, {changes['new']['profile']} profile, "
-           f"measured {changes['new']['measured_at'] or 'unknown'}"]
+           f"- old: `{markdown_code(changes['old']['source'])}`, {_md(changes['old']['profile'])} profile, "
+           f"measured {_md(changes['old']['measured_at'] or 'unknown')}",
+           f"- new: `{markdown_code(changes['new']['source'])}`, {_md(changes['new']['profile'])} profile, "
+           f"measured {_md(changes['new']['measured_at'] or 'unknown')}"]
     out += [f"- note: {_md(n)}" for n in changes["notes"]]
     out.append("")
     if _unchanged(changes) and not show_all:
@@ -290,11 +275,11 @@ def to_markdown(changes: dict, show_all: bool = False) -> str:
                f"{len(changes['added'])} added, {len(changes['removed'])} removed.**")
     if changes["flipped"]:
         out += ["", "### Verdicts that flipped", "", "| | id | title | was | now |", "|---|---|---|---|---|"]
-        out += [f"| {c['kind']} | {c['id']} | {_md(c['title'])} | {c['old']} | **{c['new']}** |"
+        out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['old'])} | **{_md(c['new'])}** |"
                 for c in changes["flipped"]]
     if show_all and changes.get("kept"):
         out += ["", "### Verdicts unchanged", "", "| | id | title | verdict |", "|---|---|---|---|"]
-        out += [f"| {c['kind']} | {c['id']} | {_md(c['title'])} | {c['verdict']} |" for c in changes["kept"]]
+        out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['verdict'])} |" for c in changes["kept"]]
     tables = [("drifted", "Numbers that moved beyond their intervals")]
     if show_all:
         tables.append(("within", "Numbers within their intervals"))
@@ -302,10 +287,11 @@ def to_markdown(changes: dict, show_all: bool = False) -> str:
         if changes.get(key):
             out += ["", f"### {heading}", "",
                     "| | id | number | was [interval] | now [interval] | change |", "|---|---|---|---|---|---|"]
-            out += [f"| {c['kind']} | {c['id']} | `{_md(c['number'])}` | {_interval(c['old'])} | "
+            out += [f"| {c['kind']} | {_md(c['id'])} | `{markdown_code(c['number'])}` | {_interval(c['old'])} | "
                     f"{_interval(c['new'])} | {_change(c.get('delta'))} |" for c in changes[key]]
     for key, heading in (("added", "Added"), ("removed", "Removed")):
         if changes[key]:
             out += ["", f"### {heading}", "", "| | id | title | verdict |", "|---|---|---|---|"]
-            out += [f"| {c['kind']} | {c['id']} | {_md(c['title'])} | {c['verdict']} |" for c in changes[key]]
+            out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['verdict'])} |"
+                    for c in changes[key]]
     return "\n".join(out + [""])

@@ -25,7 +25,7 @@ from tqdm import tqdm
 from .specs import CellSpec, SpecError
 from .store import Cache, _library_versions, cell_key, code_version
 
-__all__ = ["execute", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
+__all__ = ["execute", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
            "die_with_parent", "EXECUTORS", "MissingResults", "ExecutorError"]
 
 EXECUTORS = ("local", "dask")
@@ -108,7 +108,9 @@ def estimate_bytes(cell: CellSpec) -> int:
 # seconds; peak memory within about 2x), so the limits leave a wide margin above real batteries.
 MAX_CELL_SECONDS = 3600.0  # the largest cell of the full profile is about 2 minutes of one core
 MAX_BUILD_SECONDS = 24 * 3600.0  # a day of one core: 3.5 times the whole full profile with all its looks
-MAX_CELL_BYTES = 8 << 30  # a third of a 24 GiB machine; the largest shipped cell needs about 0.5 GiB
+# Four times the largest shipped cell (the full profile's transformer, about 0.5 GiB estimated): a
+# cell of length 10,000 (4.5 GB measured for a plain RNN, 4.2 to 10 GiB estimated) asks for --allow-large.
+MAX_CELL_BYTES = 2 << 30
 
 
 def _physical_memory() -> int:
@@ -274,37 +276,152 @@ def _local(units, cells, device, jobs) -> Iterator[tuple[list[int], object]]:
             raise
 
 
-def _dask(plan, cells, device, jobs, scheduler) -> Iterator[tuple[list[int], object]]:
-    try:
-        import dask
-        import distributed
-    except ImportError:
-        raise ExecutorError("--executor dask needs Dask: pip install 'vgreport[dask]'") from None
-    with contextlib.ExitStack() as stack:
-        if scheduler:
+class DaskSession:
+    """One Dask client for a whole build: every look of the sequential design runs on the same
+    LocalCluster (or the same connection to --scheduler), started when a look first has cells to
+    run and closed when the build ends, however it ends."""
+
+    def __init__(self, jobs: int, scheduler: str | None = None):
+        self.jobs, self.scheduler = jobs, scheduler
+        self._stack = contextlib.ExitStack()
+        self._started: tuple | None = None  # (client, threads per worker, workers)
+
+    def __enter__(self) -> "DaskSession":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._started = None
+        self._stack.close()
+
+    def start(self) -> tuple:
+        """(client, threads, workers), connecting or starting the cluster on the first call."""
+        if self._started is None:
+            try:
+                self._started = self._start()
+            except BaseException:
+                self._stack.close()
+                raise
+        return self._started
+
+    def _start(self) -> tuple:
+        try:
+            import dask
+            import distributed
+        except ImportError:
+            raise ExecutorError("--executor dask needs Dask: pip install 'vgreport[dask]'") from None
+        stack = self._stack
+        # Distributed logs a lost connection or a worker stopped mid-task at ERROR, many lines each;
+        # vgreport says what happened in one line instead (see _dask).
+        stack.enter_context(_quiet_logger("distributed"))
+        if self.scheduler:
             try:
                 # Waits distributed.comm.timeouts.connect (30 s unless configured) for the scheduler.
-                client = stack.enter_context(distributed.Client(scheduler))
+                client = stack.enter_context(distributed.Client(self.scheduler))
             except (OSError, TimeoutError, ValueError) as exc:
-                raise ExecutorError(f"--scheduler {scheduler}: cannot connect ({' '.join(str(exc).split())})") from None
-            threads = None  # the workers' own setting (Dask's nanny sets OMP_NUM_THREADS=1)
-            workers = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or jobs
-        else:
-            stack.enter_context(dask.config.set({
-                # reschedulings after a worker died mid-task, before the task is failed
-                "distributed.scheduler.allowed-failures": ATTEMPTS - 1,
-                # The nanny's MALLOC_TRIM_THRESHOLD_ also fixes glibc's mmap threshold at 128 KiB, so
-                # every larger tensor is a fresh mmap: cells ran 1.3-3.4x slower with it (measured).
-                "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}))
+                raise ExecutorError(f"--scheduler {self.scheduler}: cannot connect "
+                                    f"({' '.join(str(exc).split())})") from None
+            workers = sum(w["nthreads"] for w in client.scheduler_info()["workers"].values()) or self.jobs
+            return client, None, workers  # threads: the workers' own setting (Dask's nanny sets OMP_NUM_THREADS=1)
+        stack.enter_context(dask.config.set({
+            # reschedulings after a worker died mid-task, before the task is failed
+            "distributed.scheduler.allowed-failures": ATTEMPTS - 1,
+            # The nanny's MALLOC_TRIM_THRESHOLD_ also fixes glibc's mmap threshold at 128 KiB, so
+            # every larger tensor is a fresh mmap: cells ran 1.3-3.4x slower with it (measured).
+            "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}))
+        with _interrupt_deferred(), _children_ignore_interrupts():  # Ctrl-C is the build's alone
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.ERROR))
+                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
+                silence_logs=logging.CRITICAL))
             client = stack.enter_context(distributed.Client(cluster))
-            threads = max(1, default_jobs() // jobs)
-            workers = jobs
+        return client, max(1, default_jobs() // self.jobs), self.jobs
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str, level: int = logging.CRITICAL) -> Iterator[None]:
+    """Raise the level of logger `name` and of its children that set their own (distributed's
+    configuration gives distributed.client one), restoring them afterwards."""
+    loggers = [logging.getLogger(name)] + [logging.getLogger(n) for n in list(logging.root.manager.loggerDict)
+                                           if n.startswith(name + ".")]
+    previous = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        for logger, before in zip(loggers, previous):
+            logger.setLevel(before)
+
+
+@contextlib.contextmanager
+def _children_ignore_interrupts() -> Iterator[None]:
+    """Processes spawned in the block (Dask's workers and its resource tracker) start with SIGINT
+    ignored. A terminal's Ctrl-C reaches the whole foreground process group, and a worker still
+    importing printed a 30-line traceback; the build alone handles Ctrl-C, and closes the cluster.
+    Their interpreter is started through `sh` with `trap '' INT`: an ignored signal stays ignored
+    across exec, and Python then installs no handler for it. Skipped where a launcher cannot run
+    (not POSIX, or a temporary folder mounted noexec)."""
+    import multiprocessing.spawn as spawn
+    import shlex
+    import tempfile
+
+    python = spawn.get_executable()  # bytes on POSIX
+    if os.name != "posix" or not python or not os.path.exists("/bin/sh"):
+        yield
+        return
+    with tempfile.TemporaryDirectory(prefix="vgreport-launcher-") as folder:
+        if os.statvfs(folder).f_flag & getattr(os, "ST_NOEXEC", 0):
+            yield
+            return
+        launcher = os.path.join(folder, "python")
+        with open(launcher, "w") as handle:
+            handle.write(f"#!/bin/sh\ntrap '' INT\nexec {shlex.quote(os.fsdecode(python))} \"$@\"\n")
+        os.chmod(launcher, 0o755)
+        spawn.set_executable(launcher)
+        try:
+            yield
+        finally:
+            spawn.set_executable(python)
+
+
+@contextlib.contextmanager
+def _interrupt_deferred() -> Iterator[None]:
+    """A Ctrl-C pressed in the block is raised when it ends, not in the middle of starting a
+    cluster (a half-built LocalCluster cannot be closed, and distributed's atexit hook then prints
+    a traceback); the caller closes what the block built."""
+    import threading
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is not threading.main_thread() or not callable(previous):
+        yield
+        return
+    pressed = []
+    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    if pressed:
+        raise KeyboardInterrupt
+
+
+def _versions_here() -> tuple:
+    """This process's code and library versions: a worker refuses a unit when its own differ."""
+    return code_version(), _library_versions()
+
+
+def _dask(plan, cells, device, jobs, scheduler, session: DaskSession | None = None
+          ) -> Iterator[tuple[list[int], object]]:
+    own = session is None
+    session = session or DaskSession(jobs, scheduler)
+    try:
+        import distributed
+        client, threads, workers = session.start()
+        address = client.scheduler.address if client.scheduler else scheduler or "(local)"
         units = plan(workers)
         run = uuid.uuid4().hex[:8]
-        expected = (code_version(), _library_versions())
+        expected = _versions_here()
         futures = {}
         for rank, unit in enumerate(units):
             future = client.submit(_run_unit, [cells[i] for i in unit], device, threads, expected,
@@ -314,11 +431,25 @@ def _dask(plan, cells, device, jobs, scheduler) -> Iterator[tuple[list[int], obj
         for future in distributed.as_completed(futures):
             unit = futures.pop(future)
             if future.status == "finished":
-                outcome = future.result()
-            else:  # raised ATTEMPTS times, or its workers died (KilledWorker)
+                try:
+                    outcome = future.result()
+                except Exception as exc:  # the connection went while the result was on its way
+                    raise _lost(address, exc) from None
+            elif future.status == "error":  # raised ATTEMPTS times, or its workers died (KilledWorker)
                 outcome = _failure(future.exception())
+            else:  # cancelled or lost: the scheduler went away and took every pending task with it
+                raise _lost(address, None)
             future.release()
             yield unit, outcome
+    finally:
+        if own:
+            session.close()
+
+
+def _lost(address: str, exc: BaseException | None) -> ExecutorError:
+    reason = f" ({' '.join(f'{type(exc).__name__}: {exc}'.split())[:200]})" if exc is not None else ""
+    return ExecutorError(f"lost the Dask scheduler at {address}{reason}; the cells finished before are kept "
+                         f"in the cache (build again to run the rest)")
 
 
 def _progress_weights(costs: Sequence[float]) -> list[int]:
@@ -329,14 +460,15 @@ def _progress_weights(costs: Sequence[float]) -> list[int]:
 
 def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, device: str = "cpu",
             progress: bool = True, cache_only: bool = False, executor: str = "local",
-            scheduler: str | None = None) -> tuple[list[dict], dict]:
+            scheduler: str | None = None, session: DaskSession | None = None) -> tuple[list[dict], dict]:
     """Return all records of `cells` (cached or computed) and a summary of the run.
 
     Summary: cells == computed + shared + cached + failed, where computed counts the
     configurations trained now, shared the cells served by an identically configured cell trained
     now, cached the cells read from the cache, failed the cells whose unit failed (on Dask after
     ATTEMPTS tries; listed in "failures" with the error; they have no records). Also seconds, measured_at and
-    record_digests (per cell, the SHA-256 of its cache file; "" for a failed cell)."""
+    record_digests (per cell, the SHA-256 of its cache file; "" for a failed cell). On Dask, `session`
+    (a DaskSession) keeps one cluster for several calls; without it each call starts its own."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}: choose from {', '.join(EXECUTORS)}")
     cells = list(cells)
@@ -357,8 +489,9 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
     if todo and cache_only:
         first = cells[todo[0]].label
         missing = sum(1 for i in range(len(cells)) if i not in results)
+        damaged = f"; {cache.warnings[0]}" if cache.warnings else ""  # a FIFO or link where an entry was
         raise MissingResults(f"{missing} of {len(cells)} cells are not in the cache {cache.root} "
-                             f"(first: {first}); run `vgreport build` first")
+                             f"(first: {first}){damaged}; run `vgreport build` first")
     started = time.perf_counter()
     todo_cells = [cells[i] for i in todo]
 
@@ -368,7 +501,7 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
     weight = dict(zip(todo, _progress_weights([estimate_seconds(cells[i]) for i in todo])))
     failed_keys: dict[str, str] = {}
     if executor == "dask" and todo:
-        outcomes = _dask(plan, cells, device, jobs, scheduler)
+        outcomes = _dask(plan, cells, device, jobs, scheduler, session)
     else:
         units = plan(jobs)
         outcomes = (_serial(units, cells, device) if jobs <= 1 or len(units) <= 1

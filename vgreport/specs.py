@@ -696,6 +696,8 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
         doc = _read_yaml(path)
         if not isinstance(doc, dict) or not isinstance(doc.get("experiments"), list):
             raise SpecError(f"{path}: experiments: expected a list of experiments under the key 'experiments'")
+        if not doc["experiments"]:  # an empty battery would build a report that measures nothing
+            raise SpecError(f"{path}: experiments: an empty list (list at least one experiment, or remove the file)")
         unknown = [k for k in doc if k not in ("axis", "experiments")]
         if unknown:
             raise SpecError(f"{path}: {_key(unknown[0])}: unknown key (an experiment file has axis and experiments)")

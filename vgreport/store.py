@@ -10,6 +10,7 @@ from the installed packages' metadata, so listing, rendering and cleaning never 
 """
 from __future__ import annotations
 
+import errno
 import fcntl
 import hashlib
 import importlib.metadata
@@ -18,6 +19,7 @@ import math
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from contextlib import contextmanager
@@ -29,10 +31,82 @@ from typing import Callable, Iterable, Iterator
 from .schema import RECORD_COLUMNS, REPORT_VERDICTS
 from .specs import CellSpec
 
-__all__ = ["write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256", "code_version",
+__all__ = ["UnsafePathError", "read_regular", "write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256", "code_version",
            "cell_key", "records_sha256", "Cache", "ReportCache", "Manifest", "clean_cache"]
 
 _STALE_SECONDS = 3600  # where a folder cannot be locked (some network file systems): stale after an hour
+# The largest cache entry vgreport reads: a standard cell's records are a few MB; anything larger
+# (or not a plain file at all) is damaged, never read into memory.
+MAX_ENTRY_BYTES = 256 << 20
+
+
+class UnsafePathError(Exception):
+    """A path vgreport would write, replace or delete is a symbolic link or leads through one (or
+    is not a plain file or folder): refused, so nothing outside the folders it owns is touched."""
+
+
+def read_regular(path: Path | str, max_bytes: int = MAX_ENTRY_BYTES) -> bytes:
+    """The bytes of a regular file of at most max_bytes, opened without following a final
+    symbolic link and without blocking: a FIFO, a device, a socket, a link (to /dev/zero, say) or
+    an oversized file raises OSError (whose strerror says which) instead of hanging or filling memory."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "a symbolic link, not a file", str(path)) from None
+        raise
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, f"not a regular file ({_kind(info.st_mode)})", str(path))
+        if info.st_size > max_bytes:
+            raise OSError(errno.EFBIG, f"{info.st_size:,} bytes, over the limit of {max_bytes:,}", str(path))
+        chunks, left = [], max_bytes + 1
+        while left > 0:  # the size may change while reading: never read more than the limit
+            chunk = os.read(fd, min(left, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            left -= len(chunk)
+        if left <= 0:
+            raise OSError(errno.EFBIG, f"over the limit of {max_bytes:,} bytes", str(path))
+        return b"".join(chunks)
+    finally:
+        os.close(fd)
+
+
+def _kind(mode: int) -> str:
+    for test, name in ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+                       (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+                       (stat.S_ISDIR, "a folder"), (stat.S_ISLNK, "a symbolic link")):
+        if test(mode):
+            return name
+    return "a special file"
+
+
+def check_inside(root: Path | str, relative: str, leaf: str = "any") -> Path:
+    """root/relative, after checking that no part of it below root is a symbolic link and every
+    folder on the way is a real folder; the last part, when it exists, must be a regular file
+    (leaf="file"), a real folder ("folder") or either ("any"). UnsafePathError otherwise. The root
+    itself is the user's choice (a cache may be a link to a larger disk) and is not checked."""
+    root = Path(root)
+    parts = PurePosixPath(relative).parts if relative not in ("", ".") else ()
+    path = root
+    for n, part in enumerate(parts):
+        path = path / part
+        try:
+            mode = os.lstat(path).st_mode
+        except FileNotFoundError:
+            return root.joinpath(*parts)  # nothing below a missing part can be a link
+        last = n == len(parts) - 1
+        if stat.S_ISLNK(mode):
+            raise UnsafePathError(f"{path}: a symbolic link inside a folder vgreport writes; vgreport never "
+                                  f"writes or deletes through a link (remove the link, then run again)")
+        wanted = ("folder",) if not last else {"file": ("file",), "folder": ("folder",)}.get(leaf, ("file", "folder"))
+        if not (("folder" in wanted and stat.S_ISDIR(mode)) or ("file" in wanted and stat.S_ISREG(mode))):
+            raise UnsafePathError(f"{path}: {_kind(mode)} where vgreport expects its own "
+                                  f"{'folder' if wanted == ('folder',) else 'file'}; remove it, then run again")
+    return path
 
 
 def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
@@ -51,9 +125,9 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
         raise
 
 
-def file_sha256(path: Path) -> str:
-    with open(path, "rb") as handle:
-        return hashlib.file_digest(handle, "sha256").hexdigest()
+def file_sha256(path: Path, max_bytes: int = 1 << 30) -> str:
+    """SHA-256 of a regular file (a link, a FIFO or a device raises OSError, see read_regular)."""
+    return hashlib.sha256(read_regular(path, max_bytes)).hexdigest()
 
 
 def _lock(fd: int) -> bool | None:
@@ -74,8 +148,8 @@ def remove_stale_staging(out: Path) -> list[Path]:
     when that process dies, however it dies. Returns the folders removed."""
     removed = []
     for folder in Path(out).glob(".staging-*"):
-        try:
-            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+        try:  # a link named .staging-* is not a build's folder: never followed, never removed
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
         except OSError:
             continue  # not a folder, or just removed by its build
         try:
@@ -83,8 +157,9 @@ def remove_stale_staging(out: Path) -> list[Path]:
             if locked is None:
                 locked = time.time() - os.fstat(fd).st_mtime > _STALE_SECONDS
             if locked:
-                shutil.rmtree(folder, ignore_errors=True)
-                removed.append(folder)
+                shutil.rmtree(folder, ignore_errors=True)  # rmtree never follows links inside it
+                if not os.path.lexists(folder):
+                    removed.append(folder)  # only what is really gone is reported
         finally:
             os.close(fd)
     return removed
@@ -187,8 +262,8 @@ class Manifest:
         """{"files": set, "folders": set} of relative names; empty when absent or damaged."""
         names = {"files": set(), "folders": set()}
         try:
-            data = json.loads(self.path.read_bytes())
-        except (OSError, ValueError):
+            data = json.loads(read_regular(self.path, 64 << 20))
+        except (OSError, ValueError, RecursionError):
             return names
         if isinstance(data, dict):
             for kind in names:
@@ -199,7 +274,19 @@ class Manifest:
 
     @contextmanager
     def _locked(self) -> Iterator[dict[str, set[str]]]:
-        fd = os.open(self.root / self.LOCK, os.O_RDWR | os.O_CREAT, 0o644)
+        lock = self.root / self.LOCK
+        check_inside(self.root, self.NAME, leaf="file")  # replaced by a rename: a link would be dropped, but say so
+        try:  # never through a link: it would create or lock a file outside the folder
+            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+        except OSError as exc:
+            if exc.errno == errno.ELOOP:
+                raise UnsafePathError(f"{lock}: a symbolic link where vgreport keeps its lock file; vgreport never "
+                                      f"writes through a link (remove it, then run again)") from None
+            raise
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise UnsafePathError(f"{lock}: not a regular file where vgreport keeps its lock file (remove it, "
+                                  f"then run again)")
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
@@ -238,8 +325,8 @@ class Manifest:
             try:
                 path.mkdir()
                 created.append(path.relative_to(self.root).as_posix())
-            except FileExistsError:
-                pass
+            except FileExistsError:  # a link or a file there is refused: never written through
+                check_inside(self.root, path.relative_to(self.root).as_posix(), leaf="folder")
         if created:
             self.add(folders=created)
 
@@ -255,12 +342,18 @@ class Manifest:
         files = sorted(n for n in names["files"] if inside(n))
         folders = sorted((n for n in names["folders"] if inside(n)),
                          key=lambda n: (-len(PurePosixPath(n).parts), n))
+        # Every name is checked before anything is removed: one that is a link, or leads through
+        # one, refuses the whole clean, so nothing outside the folder is ever deleted.
+        for name in files:
+            check_inside(self.root, name, leaf="file")
+        for name in folders:
+            check_inside(self.root, name, leaf="folder")
         removed = []
         for name in files:
             path = self.root / name
             leftovers = sorted(path.parent.glob(f".{_glob_escape(path.name)}.*.tmp")) if path.parent.is_dir() else []
             for candidate in (path, *leftovers):
-                if candidate.is_symlink() or candidate.is_file():
+                if candidate.is_file() and not candidate.is_symlink():
                     candidate.unlink()
                     removed.append(candidate)
         for name in folders:
@@ -279,12 +372,14 @@ def clean_cache(root: Path | str) -> list[Path]:
     recorded, then the manifest, and the folder itself when vgreport created it and it is empty;
     never anything else. Returns every file and folder removed."""
     manifest = Manifest(root)
-    if not manifest.path.is_file():
+    if not os.path.lexists(manifest.path):
         return []
+    for own in (manifest.NAME, manifest.LOCK):
+        check_inside(manifest.root, own, leaf="file")
     created = "." in manifest.read()["folders"]
     removed = manifest.remove()
     for own in (manifest.root / manifest.NAME, manifest.root / manifest.LOCK):
-        if own.is_file():
+        if own.is_file() and not own.is_symlink():
             own.unlink()
             removed.append(own)
     if created:
@@ -294,6 +389,13 @@ def clean_cache(root: Path | str) -> list[Path]:
         except OSError:  # it still holds files that are not vgreport's: remember it for a later clean
             manifest.add(folders=["."])
     return removed
+
+
+def _sha256_or_none(path: Path) -> str | None:
+    try:
+        return file_sha256(path)
+    except OSError:
+        return None
 
 
 def _glob_escape(name: str) -> str:
@@ -308,6 +410,7 @@ class Cache:
     def __init__(self, root: Path | str):
         self.root = Path(root)
         self.manifest = Manifest(self.root)
+        self.warnings: list[str] = []  # one line per entry that was not a plain file (see entry)
 
     def path(self, key: str) -> Path:
         return self.root / key[:2] / f"{key}.json"
@@ -319,10 +422,19 @@ class Cache:
     def entry(self, key: str) -> dict | None:
         """The stored entry plus "sha256" (of the bytes read, so the report cache can name these
         records without reading them again), or None when absent or damaged."""
+        path = self.path(key)
         try:
-            raw = self.path(key).read_bytes()
+            check_inside(self.root, path.relative_to(self.root).as_posix(), leaf="file")
+            raw = read_regular(path)  # never blocks on a FIFO, never reads /dev/zero
+        except FileNotFoundError:
+            return None
+        except (OSError, UnsafePathError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            self.warnings.append(f"cache entry {path}: {reason}; computing it again")
+            return None
+        try:
             entry = json.loads(raw)
-        except (OSError, ValueError):  # absent, unreadable, not JSON (UnicodeDecodeError is a ValueError)
+        except (ValueError, RecursionError):  # not JSON (UnicodeDecodeError is a ValueError)
             return None
         if not _sound_entry(entry, key):
             return None  # a damaged entry is recomputed, never trusted
@@ -395,12 +507,12 @@ class ReportCache:
         """The manifest of a sound entry ({"files": {kind: {name, sha256}}, "verdicts": ...}) or None."""
         folder = self.root / digest
         try:
-            manifest = json.loads((folder / "manifest.json").read_bytes())
+            manifest = json.loads(read_regular(folder / "manifest.json", 16 << 20))
             if not _sound_report_manifest(manifest) or any(
                     file_sha256(folder / f["name"]) != f["sha256"] for f in manifest["files"].values()):
                 return None
-        except (OSError, ValueError):
-            return None  # absent or damaged: render again
+        except (OSError, ValueError, RecursionError):
+            return None  # absent, damaged or not a plain file: render again
         try:
             os.utime(folder / "manifest.json")  # most recently used, for pruning
         except OSError:
@@ -414,7 +526,7 @@ class ReportCache:
             staged = {}
             for kind, f in manifest["files"].items():
                 target = out / f["name"]
-                if not (target.is_file() and file_sha256(target) == f["sha256"]):
+                if not (target.is_file() and not target.is_symlink() and _sha256_or_none(target) == f["sha256"]):
                     staged[kind] = Path(shutil.copyfile(self.root / digest / f["name"], folder / f["name"]))
             move_into(out, staged)
         return {kind: out / f["name"] for kind, f in manifest["files"].items()}
