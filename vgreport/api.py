@@ -19,14 +19,12 @@ from .runner import (EXECUTORS, ExecutorError, MissingResults, check_cost, defau
                      execute)
 from .store import (Cache, Manifest, ReportCache, cell_key, clean_cache, move_into, remove_stale_staging, staging,
                     write_atomic)
+from .report import EDITIONS, FORMATS, PAPERS
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
            "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
 
-FORMATS = ("html", "pdf")
-PAPERS = ("a4", "letter")
-EDITIONS = ("student", "instructor")  # the instructor edition adds an answer under every question
 # Libraries that shape the PDF's bytes without being shown on the cover: in the report digest too.
 _RENDER_LIBRARIES = ("pydyf", "fonttools", "tinycss2", "cssselect2", "pyphen", "pillow")
 
@@ -103,7 +101,7 @@ def _check_templates(templates_dir) -> None:
     """--templates must be a folder of plain files (no link out of it): checked before training."""
     if templates_dir is None:
         return
-    from .render import ReportTemplateError, template_files
+    from .report.environment import ReportTemplateError, template_files
     if not Path(templates_dir).is_dir():
         raise UserError(f"--templates {templates_dir}: not a folder")
     try:
@@ -416,7 +414,9 @@ def _render(evaluation, battery: Battery, only, summary, versions, seeds, comput
             formats, templates_dir, appendix=(), changes: dict | None = None,
             edition: str = "student") -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it and its line."""
-    from .render import ReportContext, ReportTemplateError, render_report
+    from .report.context import ReportContext
+    from .report.document import render_report
+    from .report.environment import ReportTemplateError
     context = ReportContext(
         profile=battery.profile, profile_description=battery.profile_spec.description,
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
@@ -453,7 +453,7 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
         add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
-    from .render import template_files
+    from .report.environment import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))
