@@ -151,7 +151,7 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "â€–âˆ
                 top_lag = max(top_lag, float(np.nanmax(lags)))
             values.append(_finite(mean))
             style = _style(_slot(s, i))
-            ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags)), **style)
+            ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags), i, len(series)), **style)
             if "lo" in s and "hi" in s:
                 ax.fill_between(lags, _positive(s["lo"]), _positive(s["hi"]), color=style["color"],
                                 alpha=0.15, linewidth=0)
@@ -219,8 +219,13 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
         values = _draw_curves(ax, series, logy)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
-        for m in marks:
-            ax.axvline(m["x"], label=m.get("label"), **_reference(2))
+        # the marks share one look, so they share one legend entry, and each is named at its top
+        for j, m in enumerate(marks):
+            ax.axvline(m["x"], label=", ".join(str(k.get("label")) for k in marks) if j == 0 else None,
+                       **_reference(2))
+            if m.get("label"):
+                ax.annotate(str(m["label"]), (m["x"], 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                            textcoords="offset points", ha="left", va="top", fontsize=8, color=REFERENCE)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if not logy and chance is not None and chance < 1:
@@ -241,7 +246,7 @@ def _draw_curves(ax, series: list[dict], logy: bool) -> list[np.ndarray]:
         x = np.asarray(s["x"], float)
         style = _style(_slot(s, i))
         mean = _positive(s["mean"]) if logy else np.asarray(s["mean"], float)
-        ax.plot(x, mean, label=s["label"], markevery=_markevery(len(x)), **style)
+        ax.plot(x, mean, label=s["label"], markevery=_markevery(len(x), i, len(series)), **style)
         values.append(_finite(mean))
         if "lo" in s and "hi" in s and len(x) > 1:
             lo, hi = (_positive(s["lo"]), _positive(s["hi"])) if logy else (s["lo"], s["hi"])
@@ -337,8 +342,8 @@ def jacobian_check(series: list[dict]) -> str:
             measured = _positive(s["measured"])
             values += [_finite(measured), _finite(_positive(s["opnorm"]))]
             ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"])
-            every = _markevery(len(lags))
-            ax.plot(lags[::every], _positive(s["chain"])[::every], linestyle="none", marker=style["marker"],
+            start, every = _markevery(len(lags), i, len(series))
+            ax.plot(lags[start::every], _positive(s["chain"])[start::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
             ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
                     markerfacecolor="none", label=f"{s['label']}: autograd and explicit product")

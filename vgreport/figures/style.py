@@ -134,5 +134,9 @@ def _slot(series: dict, i: int) -> int:
     return int(series.get("slot", i))
 
 
-def _markevery(n: int) -> int:
-    return max(1, n // 8)
+def _markevery(n: int, i: int = 0, count: int = 1) -> tuple[int, int]:
+    """Markers on every k-th of n points (about eight per line), series i of `count` starting
+    i·k/count points later: two lines that coincide (two models both at chance) still show both
+    markers side by side, so no series hides behind another."""
+    every = max(1, n // 8)
+    return (i * every // max(count, 1)) % every, every
