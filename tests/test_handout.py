@@ -333,3 +333,27 @@ def test_on_us_letter_the_cover_is_still_one_page(standard_like, tmp_path):
     pages = PdfReader(paths["pdf"]).pages
     assert pages[0].mediabox.height == pytest.approx(792, abs=1)
     assert "The story at a glance" in (pages[1].extract_text() or "")
+
+
+def test_every_run_command_the_report_prints_is_accepted_as_printed(standard_like, tmp_path, monkeypatch):
+    """Each `vgreport run …` in the handout, parsed from its printed text, is accepted by the CLI and
+    runs the cells of the experiment it names (training replaced by a stub: the command line,
+    profile and overrides are all checked before training starts)."""
+    import html as html_module
+    import shlex
+
+    ran = []
+
+    def execute(cells, cache, **options):
+        ran.append({c.experiment for c in cells})
+        return [], {"cells": len(cells), "computed": 0, "cached": 0, "failed": 0, "failures": [], "seconds": 0.0}
+    monkeypatch.setattr(api, "_execute", execute)
+    commands = [html_module.unescape(re.sub(r"<[^>]+>", "", c))
+                for c in re.findall(r'<code class="cmd">(vgreport run .*?)</code>', standard_like["html"])]
+    commands = [c for c in commands if "EXPERIMENT" not in c]  # the appendix's template of a command
+    assert len(commands) >= 15
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        result = CliRunner().invoke(main, argv + ["--out", str(tmp_path / "o"), "-q"])
+        assert result.exit_code == 0, (command, result.output)
+        assert ran[-1] == {argv[1]}

@@ -52,8 +52,9 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = ()) -> tuple[Battery, tuple]:
-    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None)
+def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = (),
+             sets_for: Sequence[str] | None = None) -> tuple[Battery, tuple]:
+    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None, sets_for)
     unknown = [a for a in only if a not in battery.axes]
     if unknown:
         raise SpecError(f"--only {unknown[0]}: no such axis (axes: {', '.join(battery.axes)})")
@@ -484,7 +485,7 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
                    executor: str | None = None, scheduler: str | None = None) -> dict:
     """Run one experiment's cells into the cache (no report); cost and cache checked first;
     executor and scheduler as for build."""
-    battery, _ = _battery(profile, experiments_dir, sets=sets)
+    battery, _ = _battery(profile, experiments_dir, sets=sets, sets_for=(name,))  # --set changes `name` only
     names = [e.name for e in battery.experiments]
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")

@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from .. import shipped_folder
 from .battery import battery_defaults, variant_models, varying_fields
+from .exercises import for_finding
 from .format import _missing, ci, fixed, floor, fmt, keep_formulas, number_rows, pct, spell, state_word, typeset, verdict_class
 
 def shipped_templates_dir() -> Path:
@@ -154,7 +155,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
-                       number_rows=number_rows, spell=spell,
+                       number_rows=number_rows, spell=spell, exercises=for_finding,
                        has_template=lambda name: _has_template(env, name))
     return env
 
