@@ -21,6 +21,7 @@ import batteries
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from test_prose import MARK, WORLDS, _page
 from vgreport import api, figures
+from vgreport.report.counts import count_cells
 from vgreport.report.context import ReportContext
 from vgreport.report import document
 from vgreport.report import environment
@@ -56,7 +57,7 @@ def standard_like(tmp_path_factory) -> dict:
     context = ReportContext(
         profile="standard", profile_description=battery.profile_spec.description,
         measured_at="2026-01-01T00:00:00+00:00", versions={"vgreport": "test"}, compute_seconds=700.0,
-        n_cells=len(battery.cells()), seeds=[0, 1, 2], experiments=list(battery.experiments),
+        counts=count_cells(cell_table(frame)), experiments=list(battery.experiments),
         attachments=[out / "findings.json", out / "cells.csv"])
     paths = document.render_report(evaluation, context, out)
     reader = PdfReader(paths["pdf"])
@@ -115,7 +116,7 @@ def test_citing_an_unknown_reference_names_it(tmp_path):
     (tmp_path / "summary.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
     battery = load_battery(default_experiments_dir(), "smoke")
     context = ReportContext(profile="smoke", profile_description="", measured_at="", versions={},
-                                   compute_seconds=0.0, n_cells=0, seeds=[], experiments=list(battery.experiments))
+                                   compute_seconds=0.0, counts=count_cells(None), experiments=list(battery.experiments))
     with pytest.raises(environment.ReportTemplateError, match="summary.html.j2.*nobody"):
         document.render_html(evaluate(syn.world(), None, with_figures=False), context, templates_dir=tmp_path)
 
@@ -357,3 +358,55 @@ def test_every_run_command_the_report_prints_is_accepted_as_printed(standard_lik
         result = CliRunner().invoke(main, argv + ["--out", str(tmp_path / "o"), "-q"])
         assert result.exit_code == 0, (command, result.output)
         assert ran[-1] == {argv[1]}
+
+
+def test_every_printed_count_agrees_with_cells_csv_and_findings_json(standard_like):
+    """The cover's cells, configurations, trained runs, probes and seeds are those of the attached
+    cells.csv (counted here with pandas, not by the report's code); the appendix never calls cell
+    specifications configurations; the Holm level the glossary states is the one C7 applies."""
+    import pandas as pd
+
+    from vgreport.findings.stats import ALPHA
+
+    out = standard_like["paths"]["html"].parent
+    cells = pd.read_csv(out / "cells.csv")
+    findings = json.loads((out / "findings.json").read_text())
+    configuration = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task", "length",
+                     "clip", "budget"]  # a cell's columns but its seed
+    configurations = len(cells[configuration].drop_duplicates())
+    trained = int((cells["budget"] > 0).sum())
+    text = standard_like["text"]
+    cover = _between(text, "Vanishing gradients, measured", "Contents")
+    assert f"{formatting.fmt(len(cells))} cells: {formatting.fmt(configurations)} configurations" in cover
+    assert f"{formatting.fmt(trained)} training runs" in cover
+    probes = len(cells) - trained
+    assert (f"{formatting.fmt(probes)} probes of untrained networks" in cover) == bool(probes)
+    seeds = sorted(cells["seed"].unique())
+    assert f"seeds {', '.join(str(s) for s in seeds[:-1])} and {seeds[-1]}" in cover
+    assert "distinct configurations" not in text
+    assert len(findings["findings"]) >= 10
+    looks = max(e.looks for e in standard_like["context"].experiments)
+    holm = _between(text, "Holm correction.", "Look.")
+    assert formatting.pct(ALPHA) in holm
+    if looks > 1:
+        assert formatting.pct(ALPHA / looks, 1) in holm
+
+
+def test_a_finding_is_headed_by_its_claim_and_its_criterion_box_stays_with_its_evidence(standard_like):
+    """Each finding's heading is its claim (the title), never the generated headline, which stands
+    as a line under it; and on every page, each verdict box is followed on that page by the table
+    of its parts (or the line saying the claim cannot be tested): a box never ends a page alone."""
+    page = standard_like["html"]
+    for f in standard_like["evaluation"].findings:
+        heading = _visible(re.search(rf'<h2 id="{f.id}-title"[^>]*>(.*?)</h2>', page, re.S).group(1)).strip()
+        claim = _visible(str(formatting.keep_formulas(formatting.typeset(f"{f.id} · {f.title}")))).strip()
+        assert heading == claim, (heading, claim)
+        if f.headline != f.title:
+            assert _visible(str(formatting.typeset(f.headline)))[:40] not in heading
+    boxes = 0
+    for number, text in enumerate(standard_like["pages"], 1):
+        for match in re.finditer(r"Verdict: ", text):
+            rest = text[match.end():]
+            assert "Part of the criterion" in rest or "cannot test the claim" in rest, f"page {number}"
+            boxes += 1
+    assert boxes == len(standard_like["evaluation"].findings)

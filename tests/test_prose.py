@@ -10,6 +10,7 @@ import pytest
 
 import synthetic as syn
 from test_findings import CASES
+from vgreport.report.counts import Counts
 from vgreport.report.context import ReportContext
 from vgreport.report import document
 from vgreport.report import format as formatting
@@ -28,7 +29,7 @@ def _page(world: str, edition: str) -> tuple[str, dict]:
     evaluation = evaluate(frame, None, with_figures=False)
     battery = load_battery(default_experiments_dir(), "standard")
     context = ReportContext(profile="standard", profile_description="test", measured_at="2026-01-01T00:00:00+00:00",
-                                   versions={"vgreport": "test"}, compute_seconds=1.0, n_cells=1, seeds=[0, 1],
+                                   versions={"vgreport": "test"}, compute_seconds=1.0, counts=Counts(1, 1, 1, 0, (0, 1)),
                                    experiments=list(battery.experiments), edition=edition)
     return document.render_html(evaluation, context), {r.id: r for r in evaluation.findings}
 

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 
 from vgreport.figures import DIAGRAMS
 from vgreport.findings import Evaluation, Figure, Part, Result
+from vgreport.report.counts import Counts
 from vgreport.report import document
 from vgreport.report import environment
 from vgreport.report import format as formatting
@@ -94,7 +95,7 @@ def _context(folder: Path, paper: str = "a4") -> ReportContext:
     return ReportContext(
         profile="smoke", profile_description=battery.profile_spec.description, measured_at=MEASURED_AT,
         versions={"vgreport": "0.1.0", "python": "3.11", "torch": "2.13.0", "weasyprint": "70.0"},
-        compute_seconds=42.0, n_cells=50, seeds=[0, 1, 2], experiments=list(battery.experiments), paper=paper,
+        compute_seconds=42.0, counts=Counts(50, 20, 40, 10, (0, 1, 2)), experiments=list(battery.experiments), paper=paper,
         attachments=[folder / "metrics.csv", folder / "findings.json"])
 
 

@@ -374,6 +374,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
     from .aggregate import cell_table, records_frame
+    from .report.counts import count_cells
     from .findings import evaluate
 
     with staging(out) as folder:
@@ -384,7 +385,8 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
             cells_path = folder / "cells.csv"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
-            cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
+            cells = cell_table(frame)
+            cells.to_csv(cells_path, index=False, float_format="%.6g")
             # A build with failed cells says so here and on the cover: a report that lacks cells
             # must not look complete.
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
@@ -395,12 +397,11 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             if baseline is not None:
                 new_edition = {**json.loads(findings_path.read_text()), "source": "this build"}
                 changes = diff_module.compare(baseline, new_edition)
-            seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
             stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
             # The PDF carries the findings and one row per cell; the full records stay beside it.
             staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
-                      **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
+                      **_render(evaluation, battery, only, summary, versions, count_cells(cells), float(compute), paper,
                                 [findings_path, cells_path], folder, formats, templates_dir,
                                 appendix=appendix, changes=changes, edition=edition)}
             if manifest is not None:
@@ -411,7 +412,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
-def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
+def _render(evaluation, battery: Battery, only, summary, versions, counts, compute, paper, attachments, folder,
             formats, templates_dir, appendix=(), changes: dict | None = None,
             edition: str = "student") -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it and its line."""
@@ -421,7 +422,7 @@ def _render(evaluation, battery: Battery, only, summary, versions, seeds, comput
     context = ReportContext(
         profile=battery.profile, profile_description=battery.profile_spec.description,
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
-        n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
+        counts=counts, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only),
         manifest_rows=list(appendix), changes=changes, failed_cells=list(summary["failures"]), edition=edition)
     try:

@@ -53,7 +53,21 @@ def load_edition(path: Path | str) -> dict:
         for n, item in enumerate(items):
             if not isinstance(item, dict) or not isinstance(item.get("id"), str) or "verdict" not in item:
                 raise DiffError(f"{file}: {section}[{n}] needs an \"id\" and a \"verdict\"")
-    return {**edition, "source": str(file)}
+    return {**edition, "source": str(file), "manifest": _manifest_beside(file)}
+
+
+def _manifest_beside(file: Path) -> dict:
+    """The profile, measurement date and version from the manifest.json beside a findings.json (a
+    build folder), which the handout names the edition by; {} when there is none or it is unreadable."""
+    try:
+        manifest = json.loads((file.parent / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+        return {}
+    if not isinstance(manifest, dict):
+        return {}
+    version = manifest.get("vgreport", {}).get("version") if isinstance(manifest.get("vgreport"), dict) else None
+    return {k: v for k, v in (("profile", manifest.get("profile")), ("measured_at", manifest.get("measured_at")),
+                              ("version", version)) if isinstance(v, str) and v}
 
 
 def _finite(x: Any) -> bool:
@@ -96,8 +110,11 @@ def _outside(point: Any, interval: dict) -> bool:
 
 
 def _meta(edition: dict) -> dict:
-    return {"source": edition.get("source"), "profile": edition.get("profile"),
-            "measured_at": edition.get("measured_at")}
+    """How an edition is named: its file (for the terminal), and its profile, measurement date and
+    version (for the handout), from its manifest where the build folder has one."""
+    manifest = edition.get("manifest") or {}
+    return {"source": edition.get("source"), "profile": manifest.get("profile", edition.get("profile")),
+            "measured_at": manifest.get("measured_at", edition.get("measured_at")), "version": manifest.get("version")}
 
 
 def compare(old: dict, new: dict) -> dict:

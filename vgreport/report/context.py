@@ -6,6 +6,8 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .counts import Counts
+
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
            "October", "November", "December")
 
@@ -17,8 +19,7 @@ class ReportContext:
     measured_at: str                      # ISO time of the newest measurement: the report's date
     versions: dict[str, str]              # vgreport, python, torch, numpy, ... -> version
     compute_seconds: float                # sum of the cells' compute time
-    n_cells: int
-    seeds: list[int]
+    counts: Counts                        # cells, configurations, trained runs, seeds: from cells.csv
     experiments: list                     # vgreport.specs.Experiment, in battery order
     paper: str = "a4"                     # "a4" | "letter"
     attachments: list[Path] = field(default_factory=list)   # embedded in the PDF
@@ -40,8 +41,14 @@ class ReportContext:
     @property
     def date_text(self) -> str:
         """'25 November 2026, 07:55 UTC' (no locale involved), or 'unknown'."""
-        when = self.date
-        if when is None:
-            return "unknown"
-        when = when.astimezone(timezone.utc)
-        return f"{when.day} {_MONTHS[when.month - 1]} {when.year}, {when:%H:%M} UTC"
+        return date_text(self.measured_at)
+
+
+def date_text(iso: str | None) -> str:
+    """An ISO time as '25 November 2026, 07:55 UTC' (UTC when it names no zone), or 'unknown'."""
+    try:
+        when = datetime.fromisoformat(iso)
+    except (TypeError, ValueError):
+        return "unknown"
+    when = (when if when.tzinfo else when.replace(tzinfo=timezone.utc)).astimezone(timezone.utc)
+    return f"{when.day} {_MONTHS[when.month - 1]} {when.year}, {when:%H:%M} UTC"

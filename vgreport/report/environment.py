@@ -16,6 +16,7 @@ from markupsafe import Markup
 
 from .. import shipped_folder
 from .battery import battery_defaults, variant_models, varying_fields
+from .context import date_text
 from .exercises import for_finding
 from .format import _missing, ci, fixed, floor, fmt, keep_formulas, number_rows, pct, spell, state_word, typeset, verdict_class
 
@@ -152,7 +153,8 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True, finalize=_finalize,
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, fixed=fixed, verdict_class=verdict_class, state_word=state_word,
-                       keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
+                       keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}),
+                       date_text=date_text)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
                        number_rows=number_rows, spell=spell, exercises=for_finding,
