@@ -328,8 +328,8 @@ def test_on_us_letter_the_cover_is_still_one_page(standard_like, tmp_path):
     assert "The story at a glance" in standard_like["pages"][1]
     from vgreport import api
     # as a real build's cover reads: every library's version, ten seeds
-    context = dataclasses.replace(standard_like["context"], paper="letter", versions=api._versions(),
-                                  seeds=list(range(10)))
+    counts = dataclasses.replace(standard_like["context"].counts, seeds=tuple(range(10)))
+    context = dataclasses.replace(standard_like["context"], paper="letter", versions=api._versions(), counts=counts)
     paths = document.render_report(standard_like["evaluation"], context, tmp_path, formats=("pdf",))
     pages = PdfReader(paths["pdf"]).pages
     assert pages[0].mediabox.height == pytest.approx(792, abs=1)
