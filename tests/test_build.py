@@ -107,12 +107,13 @@ OUTPUTS = ("report.html", "report.pdf", "metrics.csv", "findings.json", "cells.c
 
 def _forbid_rendering(monkeypatch):
     """Make any evaluation or rendering fail loudly: a reused report must not need them."""
-    from vgreport import findings, render
+    from vgreport import findings
+    from vgreport.report import document
 
     def refuse(*args, **kwargs):
         raise AssertionError("the report stage ran although its inputs were unchanged")
     monkeypatch.setattr(findings, "evaluate", refuse)
-    monkeypatch.setattr(render, "render_report", refuse)
+    monkeypatch.setattr(document, "render_report", refuse)
 
 
 def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, monkeypatch):

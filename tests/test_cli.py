@@ -194,14 +194,14 @@ def test_a_profile_override_that_is_not_a_mapping_is_one_line(runner, tiny_batte
 
 def test_an_interrupted_render_keeps_the_previous_outputs(runner, tiny_battery, tmp_path, monkeypatch):
     """If rendering stops halfway, the outputs of the previous build stay as they were, together."""
-    from vgreport import render
+    from vgreport.report import document
     out = tmp_path / "b"
     assert _build_tiny(runner, tiny_battery, out).exit_code == 0
     before = {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()}
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(render, "render_html", interrupted)
+    monkeypatch.setattr(document, "render_html", interrupted)
     result = _build_tiny(runner, tiny_battery, out, "--set", "train.lr=0.02", "--force-render")
     assert result.exit_code != 0
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before

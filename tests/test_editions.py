@@ -131,7 +131,7 @@ def test_the_appendix_shows_the_manifest_but_not_the_clock(built):
     manifest = json.loads((built / "manifest.json").read_text())
     text = _text(page[page.index('id="manifest"'):])
     assert "Code version " + manifest["vgreport"]["code"] in text
-    assert manifest["specs"]["sha256"][:16] in text and "2 (2 distinct configurations)" in text
+    assert manifest["specs"]["sha256"][:16] in text and "2 (2 distinct cell specifications, seeds included)" in text
     clock = {manifest["started"], manifest["finished"]} - {manifest["measured_at"]}  # the report's date may equal one
     assert not any(t in page for t in clock), clock
     table = page[page.index('id="manifest"'):page.index("</table>", page.index('id="manifest"'))]
@@ -199,3 +199,24 @@ def test_the_cover_abstract_keeps_a_space_between_sentences(battery, built, tmp_
         assert not re.search(r"[a-z][.;:][A-Z]", abstract), abstract
         assert re.search(r"\w\. This is a smoke build", abstract), abstract
     assert "Only the length axis was built" in abstract
+
+
+def test_baseline_is_named_by_its_profile_and_date_never_by_its_path(battery, built, tmp_path):
+    """The handout names the earlier edition by the profile, date and version of its manifest; the
+    folder it was read from (a path on this machine) appears nowhere in the report."""
+    from vgreport.report.context import date_text
+
+    old = tmp_path / "private-folder-of-alice"
+    shutil.copytree(built, old)
+    manifest = json.loads((old / "manifest.json").read_text())
+    manifest["measured_at"] = "2026-03-04T05:06:00+00:00"  # a date only the manifest holds
+    (old / "manifest.json").write_text(json.dumps(manifest))
+    out = tmp_path / "b"
+    shutil.copytree(built / "cache", out / "cache")
+    _build(battery, out, "--baseline", str(old))
+    page = (out / "report.html").read_text()
+    assert "private-folder-of-alice" not in page and str(tmp_path) not in page
+    section = _text(page[page.index('id="changes"'):])
+    assert date_text("2026-03-04T05:06:00+00:00") == "4 March 2026, 05:06 UTC"
+    assert (f"Compared with the smoke edition measured 4 March 2026, 05:06 UTC "
+            f"(vgreport {manifest['vgreport']['version']})") in section

@@ -11,7 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 import batteries
-from vgreport import api, render
+from vgreport import api
+from vgreport.report import document
 from vgreport.cli import main
 
 EXPERIMENT = batteries.experiments(batteries.experiment(variants=None))
@@ -101,7 +102,7 @@ def test_a_full_disk_while_writing_the_report_is_one_line_and_keeps_the_old_outp
 
     def full(path, write):
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(path))
-    monkeypatch.setattr(render, "write_atomic", full)
+    monkeypatch.setattr(document, "write_atomic", full)
     line = _one_line(_build(battery, out, "--force-render"), 1)
     assert "No space left on device" in line, line
     assert {p.name: p.read_bytes() for p in out.iterdir() if p.is_file()} == before
@@ -212,7 +213,7 @@ def test_keyboard_interrupt_is_never_turned_into_an_error_line(battery, tmp_path
     """KeyboardInterrupt raised during rendering leaves api.build and the CLI's error wrapper as itself."""
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
-    monkeypatch.setattr(render, "render_html", interrupted)
+    monkeypatch.setattr(document, "render_html", interrupted)
     result = _build(battery, tmp_path / "b")
     assert result.exit_code != 0 and result.exit_code not in (0, 2)
     with pytest.raises(KeyboardInterrupt):

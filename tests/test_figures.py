@@ -10,6 +10,9 @@ import pytest
 
 import synthetic as syn
 from vgreport import figures
+from vgreport.figures import charts
+from vgreport.figures import style as figure_style
+from vgreport.report import svg as report_svg
 from vgreport.findings import evaluate
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -208,7 +211,7 @@ def test_coordinates_have_at_most_two_decimals(rendered, name):
 
 def test_rounding_keeps_scale_factors():
     """Rounding touches positions, never a scale factor (0.115 rounded to 0.11 would shrink glyphs by 4%)."""
-    svg = figures.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
+    svg = report_svg.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
     assert 'transform="translate(12.35 7.89) scale(0.114961 -0.114961)"' in svg
 
 
@@ -291,9 +294,9 @@ def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
 def test_compact_path_data_keeps_every_point():
     """Relative path data with implicit repeats decodes to the same points, to the hundredth of a point."""
     d = "M 10 20 L 12.5 21 L 15.25 22 M 40 40 L 41 39.5 z M 1.11 2.22 L 3 4"
-    assert np.allclose(_vertices(figures._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
+    assert np.allclose(_vertices(report_svg._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
     curve = "M " + " L ".join(f"{40 + 4.17 * i:.2f} {200 - 3.3 * i ** 0.5:.2f}" for i in range(50))
-    compact = figures._compact_path(curve)
+    compact = report_svg._compact_path(curve)
     assert len(compact) < 0.7 * len(curve)
     assert np.allclose(_vertices(compact), _vertices(curve), rtol=0, atol=1e-9)
 
@@ -301,14 +304,14 @@ def test_compact_path_data_keeps_every_point():
 def test_cutting_a_line_at_the_limits_is_exact_in_log_space():
     """_inside keeps the part of an exponential between the limits and reports where it crosses them."""
     x = np.array([0.0, 10.0])
-    xs, ys, edges = figures._inside(x, np.exp(0.5 * x), 1e-3, 10.0, log=True)
+    xs, ys, edges = charts._inside(x, np.exp(0.5 * x), 1e-3, 10.0, log=True)
     assert xs[0] == 0 and ys[0] == pytest.approx(1.0)
     assert xs[-1] == pytest.approx(math.log(10) / 0.5) and ys[-1] == pytest.approx(10.0)
     assert [(round(e[0], 6), e[2]) for e in edges] == [(round(math.log(10) / 0.5, 6), "top")]
-    xs, ys, edges = figures._inside(x, np.exp(3.0 * x), 1e-3, 10.0, log=False)  # straight in linear space
+    xs, ys, edges = charts._inside(x, np.exp(3.0 * x), 1e-3, 10.0, log=False)  # straight in linear space
     assert xs[-1] == pytest.approx(10 * 9 / (math.exp(30) - 1)) and ys[-1] == pytest.approx(10.0)
     assert [e[2] for e in edges] == ["top"]
-    xs, _, edges = figures._inside(x, np.full(2, 100.0), 1e-3, 10.0, log=True)
+    xs, _, edges = charts._inside(x, np.full(2, 100.0), 1e-3, 10.0, log=True)
     assert len(xs) == 0 and edges == []  # wholly above: nothing drawn
 
 
@@ -323,8 +326,8 @@ def _legend_styles(monkeypatch, make) -> list[tuple]:
     from matplotlib.container import ErrorbarContainer
 
     drawn = []
-    original = figures._svg
-    monkeypatch.setattr(figures, "_svg", lambda fig: drawn.append(fig) or original(fig))
+    original = figure_style._svg
+    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
     make()
     styles = []
     entries = {}
@@ -358,7 +361,7 @@ def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monke
 
 def test_model_and_reference_styles_never_share_a_pattern():
     """The model dash patterns and the reference dot rhythms are disjoint, and no model is dotted."""
-    models = {str(figures._style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
+    models = {str(figure_style._style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
     references = {str(d) for d in figures.REFERENCE_DOTS}
     assert len(models) == len(figures.PALETTE) and not models & references
     assert ":" not in models
@@ -433,7 +436,7 @@ def test_palette_is_okabe_ito_and_series_differ_without_colour():
     """Series styles use the Okabe–Ito colours and also differ in line style and marker."""
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
     assert set(figures.PALETTE) <= okabe_ito
-    styles = [figures._style(i) for i in range(len(figures.PALETTE))]
+    styles = [figure_style._style(i) for i in range(len(figures.PALETTE))]
     assert len({str(s["linestyle"]) for s in styles}) == len(styles)
     assert len({s["marker"] for s in styles}) == len(styles)
 
@@ -491,7 +494,7 @@ def test_log_curve_leaves_a_gap_at_zero_instead_of_dropping_to_the_floor(rendere
 
 def test_hero_families_keep_their_slots_whatever_they_are_called():
     """'plain RNN', 'RNN' and 'IRNN' share the RNN slot; 'attention' and 'transformer' the transformer's; others get free slots."""
-    slots = figures._family_slots(["plain RNN", "LSTM", "GRU", "attention", "RNN", "transformer", "SSM", "MLP"])
+    slots = charts._family_slots(["plain RNN", "LSTM", "GRU", "attention", "RNN", "transformer", "SSM", "MLP"])
     assert slots["plain RNN"] == slots["RNN"] == 0
     assert slots["attention"] == slots["transformer"] == 6 and slots["LSTM"] == 1 and slots["GRU"] == 3
     assert len({slots["SSM"], slots["MLP"], 0, 1, 3, 6}) == 6
@@ -507,7 +510,7 @@ def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
     ax = fig.subplots()
     ax.plot([0, 1], [0, 1])
     ax.set_ylabel("gradient norm before clipping")
-    figures.fit_axis_labels(fig)
+    figure_style.fit_axis_labels(fig)
     renderer = FigureCanvasAgg(fig).get_renderer()
     assert "\n" in ax.yaxis.label.get_text()
     box = ax.yaxis.label.get_window_extent(renderer)
@@ -515,5 +518,5 @@ def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
     assert ax.yaxis.label.get_fontsize() >= 8
     short = Figure(figsize=(3.2, 2.4)).subplots()
     short.set_ylabel("loss")
-    figures.fit_axis_labels(short.figure)
+    figure_style.fit_axis_labels(short.figure)
     assert short.yaxis.label.get_text() == "loss"

@@ -20,7 +20,14 @@ import synthetic as syn
 import batteries
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from test_prose import MARK, WORLDS, _page
-from vgreport import api, figures, render, teaching
+from vgreport import api, figures
+from vgreport.report.counts import count_cells
+from vgreport.report.context import ReportContext
+from vgreport.report import document
+from vgreport.report import environment
+from vgreport.report import format as formatting
+from vgreport.report import svg as report_svg
+from vgreport.report import teaching
 from vgreport.aggregate import cell_table
 from vgreport.cli import main
 from vgreport.findings import evaluate
@@ -47,12 +54,12 @@ def standard_like(tmp_path_factory) -> dict:
     # the PDF carries what a build attaches: findings.json and the per-cell summary
     (out / "findings.json").write_text(json.dumps(evaluation.to_json(), indent=2) + "\n")
     cell_table(frame).to_csv(out / "cells.csv", index=False, float_format="%.6g")
-    context = render.ReportContext(
+    context = ReportContext(
         profile="standard", profile_description=battery.profile_spec.description,
         measured_at="2026-01-01T00:00:00+00:00", versions={"vgreport": "test"}, compute_seconds=700.0,
-        n_cells=len(battery.cells()), seeds=[0, 1, 2], experiments=list(battery.experiments),
+        counts=count_cells(cell_table(frame)), experiments=list(battery.experiments),
         attachments=[out / "findings.json", out / "cells.csv"])
-    paths = render.render_report(evaluation, context, out)
+    paths = document.render_report(evaluation, context, out)
     reader = PdfReader(paths["pdf"])
     page = paths["html"].read_text(encoding="utf-8")
     return {"paths": paths, "html": page, "text": _visible(page), "evaluation": evaluation, "battery": battery,
@@ -86,7 +93,7 @@ def test_every_author_year_in_the_text_is_listed_and_every_listed_reference_is_c
     body, refs = page[:page.index('id="references"')], _between(page, 'id="references"')
     assert page.count('class="refs"') == 1
     listed = re.findall(r'<li id="ref-(\w+)">', refs)
-    short = {render.author_year(REFERENCES[k]).split()[0]: render.author_year(REFERENCES[k]).split()[-1] for k in listed}
+    short = {document.author_year(REFERENCES[k]).split()[0]: document.author_year(REFERENCES[k]).split()[-1] for k in listed}
     mentioned = {(name, year) for name, year in AUTHOR_YEAR.findall(_visible(body)) if name not in MONTHS}
     assert mentioned, "no citation found: the pattern is wrong"
     for name, year in mentioned:
@@ -98,20 +105,20 @@ def test_every_author_year_in_the_text_is_listed_and_every_listed_reference_is_c
 
 def test_author_year_is_read_from_the_one_reference_table():
     """cite() prints 'first author et al. year' for three or more authors, 'A & B year' for two."""
-    assert render.author_year(REFERENCES["pascanu"]) == "Pascanu et al. 2013"
-    assert render.author_year(REFERENCES["tallec"]) == "Tallec & Ollivier 2018"
-    assert render.author_year(REFERENCES["vaswani"]) == "Vaswani et al. 2017"
-    assert render.author_year(REFERENCES["le"]) == "Le et al. 2015"
+    assert document.author_year(REFERENCES["pascanu"]) == "Pascanu et al. 2013"
+    assert document.author_year(REFERENCES["tallec"]) == "Tallec & Ollivier 2018"
+    assert document.author_year(REFERENCES["vaswani"]) == "Vaswani et al. 2017"
+    assert document.author_year(REFERENCES["le"]) == "Le et al. 2015"
 
 
 def test_citing_an_unknown_reference_names_it(tmp_path):
     """cite('nobody') in a template is a one-line template error naming the key."""
     (tmp_path / "summary.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
     battery = load_battery(default_experiments_dir(), "smoke")
-    context = render.ReportContext(profile="smoke", profile_description="", measured_at="", versions={},
-                                   compute_seconds=0.0, n_cells=0, seeds=[], experiments=list(battery.experiments))
-    with pytest.raises(render.ReportTemplateError, match="summary.html.j2.*nobody"):
-        render.render_html(evaluate(syn.world(), None, with_figures=False), context, templates_dir=tmp_path)
+    context = ReportContext(profile="smoke", profile_description="", measured_at="", versions={},
+                                   compute_seconds=0.0, counts=count_cells(None), experiments=list(battery.experiments))
+    with pytest.raises(environment.ReportTemplateError, match="summary.html.j2.*nobody"):
+        document.render_html(evaluate(syn.world(), None, with_figures=False), context, templates_dir=tmp_path)
 
 
 def test_the_page_after_the_cover_is_the_whole_story_in_one_figure(standard_like):
@@ -152,7 +159,7 @@ def test_the_worked_example_can_be_redone_with_a_calculator(standard_like):
         assert row["predicted"] == pytest.approx(math.exp(worked.rate * row["k"]))
         assert row["measured"] == pytest.approx(row["predicted"], rel=1e-9)
     box = _between(standard_like["html"], 'id="worked-example"', "</div>")
-    assert render.fmt(worked.sigma) in box and render.fmt(worked.factor) in box
+    assert formatting.fmt(worked.sigma) in box and formatting.fmt(worked.factor) in box
     assert "says nothing about whether it shrinks" in box
 
 
@@ -196,9 +203,9 @@ def test_one_notation_phi_for_the_activation_f_for_the_forget_gate_g_for_the_gai
     assert "f′" not in text and "f′" not in page
     assert "φ′" in text and "diag(φ′(a" in page
     assert "tanh(g_t)" not in page and "g_t" not in text and "z<sub>t</sub>" in page
-    for tex, _ in render.EQUATIONS.values():
+    for tex, _ in report_svg.EQUATIONS.values():
         assert not re.search(r"(?<![\w_])f\\,\s*['(]", tex), tex
-    assert r"\varphi" in render.EQUATIONS["rnn_step"][0] and r"z_t" in render.EQUATIONS["lstm_cell"][0]
+    assert r"\varphi" in report_svg.EQUATIONS["rnn_step"][0] and r"z_t" in report_svg.EQUATIONS["lstm_cell"][0]
     assert "φ′" in figures.unrolled_rnn() and "g_t" not in figures.lstm_cell()
 
 
@@ -206,23 +213,23 @@ def test_ascii_notation_from_the_findings_is_typeset(standard_like):
     """W_hh and σ_max written by a finding's criterion reach the page as subscripts, never as 'W_hh'."""
     text = standard_like["text"]
     assert "W_hh" not in text and "σ_max" not in text and "^(T−k)" not in text
-    assert render.typeset("σ_max(W_hh)^(T−k)") == "σ<sub>max</sub>(W<sub>hh</sub>)<sup>T−k</sup>"
-    assert render.typeset("gain_sweep_sigmoid, lstm_chrono") == "gain_sweep_sigmoid, lstm_chrono"
+    assert formatting.typeset("σ_max(W_hh)^(T−k)") == "σ<sub>max</sub>(W<sub>hh</sub>)<sup>T−k</sup>"
+    assert formatting.typeset("gain_sweep_sigmoid, lstm_chrono") == "gain_sweep_sigmoid, lstm_chrono"
 
 
 def test_a_formula_in_a_heading_never_breaks_after_its_equals_sign(standard_like):
     """Headings carry no-break spaces around =, ≥, <, …: 'g = 1' cannot break onto its own line."""
     for heading in re.findall(r"<h2[^>]*>(.*?)</h2>", standard_like["html"], flags=re.S):
         assert not re.search(r" (=|≥|≤|&lt;|&gt;|≈) ", heading), heading
-    assert str(render.keep_formulas("at g = 1.5")) == "at g\u00a0=\u00a01.5"
+    assert str(formatting.keep_formulas("at g = 1.5")) == "at g\u00a0=\u00a01.5"
 
 
 def test_a_lower_bound_is_floored_never_rounded_up():
     """'R² ≥' shows 0.99962 as 0.999, not 1; an exact 1 stays 1."""
-    assert render.floor(0.99962) == "0.999"
-    assert render.floor(0.9) == "0.9"
-    assert render.floor(1.0) == "1"
-    assert render.floor(float("nan")) == "n/a"
+    assert formatting.floor(0.99962) == "0.999"
+    assert formatting.floor(0.9) == "0.9"
+    assert formatting.floor(1.0) == "1"
+    assert formatting.floor(float("nan")) == "n/a"
 
 
 def test_no_caption_calls_a_dotted_reference_line_dashed(standard_like):
@@ -255,8 +262,8 @@ def test_the_abstract_counts_findings_and_checks_apart(standard_like):
     """The abstract counts the findings as claims and the checks separately."""
     evaluation = standard_like["evaluation"]
     abstract = _visible(_between(standard_like["html"], 'class="abstract"', "</section>"))
-    assert f"tested {render.spell(len(evaluation.findings))} claims" in abstract
-    assert f"{render.spell(len(evaluation.checks))} mathematical identities" in abstract
+    assert f"tested {formatting.spell(len(evaluation.findings))} claims" in abstract
+    assert f"{formatting.spell(len(evaluation.checks))} mathematical identities" in abstract
 
 
 @pytest.mark.parametrize("world", sorted(WORLDS))
@@ -321,9 +328,85 @@ def test_on_us_letter_the_cover_is_still_one_page(standard_like, tmp_path):
     assert "The story at a glance" in standard_like["pages"][1]
     from vgreport import api
     # as a real build's cover reads: every library's version, ten seeds
-    context = dataclasses.replace(standard_like["context"], paper="letter", versions=api._versions(),
-                                  seeds=list(range(10)))
-    paths = render.render_report(standard_like["evaluation"], context, tmp_path, formats=("pdf",))
+    counts = dataclasses.replace(standard_like["context"].counts, seeds=tuple(range(10)))
+    context = dataclasses.replace(standard_like["context"], paper="letter", versions=api._versions(), counts=counts)
+    paths = document.render_report(standard_like["evaluation"], context, tmp_path, formats=("pdf",))
     pages = PdfReader(paths["pdf"]).pages
     assert pages[0].mediabox.height == pytest.approx(792, abs=1)
     assert "The story at a glance" in (pages[1].extract_text() or "")
+
+
+def test_every_run_command_the_report_prints_is_accepted_as_printed(standard_like, tmp_path, monkeypatch):
+    """Each `vgreport run …` in the handout, parsed from its printed text, is accepted by the CLI and
+    runs the cells of the experiment it names (training replaced by a stub: the command line,
+    profile and overrides are all checked before training starts)."""
+    import html as html_module
+    import shlex
+
+    ran = []
+
+    def execute(cells, cache, **options):
+        ran.append({c.experiment for c in cells})
+        return [], {"cells": len(cells), "computed": 0, "cached": 0, "failed": 0, "failures": [], "seconds": 0.0}
+    monkeypatch.setattr(api, "_execute", execute)
+    commands = [html_module.unescape(re.sub(r"<[^>]+>", "", c))
+                for c in re.findall(r'<code class="cmd">(vgreport run .*?)</code>', standard_like["html"])]
+    commands = [c for c in commands if "EXPERIMENT" not in c]  # the appendix's template of a command
+    assert len(commands) >= 15
+    for command in commands:
+        argv = shlex.split(command)[1:]
+        result = CliRunner().invoke(main, argv + ["--out", str(tmp_path / "o"), "-q"])
+        assert result.exit_code == 0, (command, result.output)
+        assert ran[-1] == {argv[1]}
+
+
+def test_every_printed_count_agrees_with_cells_csv_and_findings_json(standard_like):
+    """The cover's cells, configurations, trained runs, probes and seeds are those of the attached
+    cells.csv (counted here with pandas, not by the report's code); the appendix never calls cell
+    specifications configurations; the Holm level the glossary states is the one C7 applies."""
+    import pandas as pd
+
+    from vgreport.findings.stats import ALPHA
+
+    out = standard_like["paths"]["html"].parent
+    cells = pd.read_csv(out / "cells.csv")
+    findings = json.loads((out / "findings.json").read_text())
+    configuration = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task", "length",
+                     "clip", "budget"]  # a cell's columns but its seed
+    configurations = len(cells[configuration].drop_duplicates())
+    trained = int((cells["budget"] > 0).sum())
+    text = standard_like["text"]
+    cover = _between(text, "Vanishing gradients, measured", "Contents")
+    assert f"{formatting.fmt(len(cells))} cells: {formatting.fmt(configurations)} configurations" in cover
+    assert f"{formatting.fmt(trained)} training runs" in cover
+    probes = len(cells) - trained
+    assert (f"{formatting.fmt(probes)} probes of untrained networks" in cover) == bool(probes)
+    seeds = sorted(cells["seed"].unique())
+    assert f"seeds {', '.join(str(s) for s in seeds[:-1])} and {seeds[-1]}" in cover
+    assert "distinct configurations" not in text
+    assert len(findings["findings"]) >= 10
+    looks = max(e.looks for e in standard_like["context"].experiments)
+    holm = _between(text, "Holm correction.", "Look.")
+    assert formatting.pct(ALPHA) in holm
+    if looks > 1:
+        assert formatting.pct(ALPHA / looks, 1) in holm
+
+
+def test_a_finding_is_headed_by_its_claim_and_its_criterion_box_stays_with_its_evidence(standard_like):
+    """Each finding's heading is its claim (the title), never the generated headline, which stands
+    as a line under it; and on every page, each verdict box is followed on that page by the table
+    of its parts (or the line saying the claim cannot be tested): a box never ends a page alone."""
+    page = standard_like["html"]
+    for f in standard_like["evaluation"].findings:
+        heading = _visible(re.search(rf'<h2 id="{f.id}-title"[^>]*>(.*?)</h2>', page, re.S).group(1)).strip()
+        claim = _visible(str(formatting.keep_formulas(formatting.typeset(f"{f.id} · {f.title}")))).strip()
+        assert heading == claim, (heading, claim)
+        if f.headline != f.title:
+            assert _visible(str(formatting.typeset(f.headline)))[:40] not in heading
+    boxes = 0
+    for number, text in enumerate(standard_like["pages"], 1):
+        for match in re.finditer(r"Verdict: ", text):
+            rest = text[match.end():]
+            assert "Part of the criterion" in rest or "cannot test the claim" in rest, f"page {number}"
+            boxes += 1
+    assert boxes == len(standard_like["evaluation"].findings)

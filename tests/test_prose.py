@@ -10,7 +10,10 @@ import pytest
 
 import synthetic as syn
 from test_findings import CASES
-from vgreport import render
+from vgreport.report.counts import Counts
+from vgreport.report.context import ReportContext
+from vgreport.report import document
+from vgreport.report import format as formatting
 from vgreport.findings import FINDINGS, evaluate
 from vgreport.specs import default_experiments_dir, load_battery
 
@@ -25,10 +28,10 @@ def _page(world: str, edition: str) -> tuple[str, dict]:
     frame = syn.world(**WORLDS[world])
     evaluation = evaluate(frame, None, with_figures=False)
     battery = load_battery(default_experiments_dir(), "standard")
-    context = render.ReportContext(profile="standard", profile_description="test", measured_at="2026-01-01T00:00:00+00:00",
-                                   versions={"vgreport": "test"}, compute_seconds=1.0, n_cells=1, seeds=[0, 1],
+    context = ReportContext(profile="standard", profile_description="test", measured_at="2026-01-01T00:00:00+00:00",
+                                   versions={"vgreport": "test"}, compute_seconds=1.0, counts=Counts(1, 1, 1, 0, (0, 1)),
                                    experiments=list(battery.experiments), edition=edition)
-    return render.render_html(evaluation, context), {r.id: r for r in evaluation.findings}
+    return document.render_html(evaluation, context), {r.id: r for r in evaluation.findings}
 
 
 def _section(page: str, rid: str) -> str:
@@ -50,7 +53,7 @@ def test_every_shown_result_sentence_matches_the_measured_outcome(world, edition
     for rid, result in results.items():
         if not result.parts:
             continue
-        states = {p.key: render.state_word(p.state) for p in result.parts}
+        states = {p.key: formatting.state_word(p.state) for p in result.parts}
         section = _section(page, rid)
         for kind, key, state, text in MARK.findall(section):
             assert text.strip(), f"{rid}: an empty sentence for {key}"

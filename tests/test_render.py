@@ -14,10 +14,16 @@ from pathlib import Path
 import pytest
 from pypdf import PdfReader
 
-from vgreport import render
 from vgreport.figures import DIAGRAMS
 from vgreport.findings import Evaluation, Figure, Part, Result
-from vgreport.render import ReportContext, external_references, render_report
+from vgreport.report.counts import Counts
+from vgreport.report import document
+from vgreport.report import environment
+from vgreport.report import format as formatting
+from vgreport.report import svg as report_svg
+from vgreport.report.context import ReportContext
+from vgreport.report.document import render_report
+from vgreport.report.selfcontained import external_references
 from vgreport.specs import default_experiments_dir, load_battery
 
 MEASURED_AT = "2026-03-14T09:26:53+00:00"
@@ -89,7 +95,7 @@ def _context(folder: Path, paper: str = "a4") -> ReportContext:
     return ReportContext(
         profile="smoke", profile_description=battery.profile_spec.description, measured_at=MEASURED_AT,
         versions={"vgreport": "0.1.0", "python": "3.11", "torch": "2.13.0", "weasyprint": "70.0"},
-        compute_seconds=42.0, n_cells=50, seeds=[0, 1, 2], experiments=list(battery.experiments), paper=paper,
+        compute_seconds=42.0, counts=Counts(50, 20, 40, 10, (0, 1, 2)), experiments=list(battery.experiments), paper=paper,
         attachments=[folder / "metrics.csv", folder / "findings.json"])
 
 
@@ -159,7 +165,7 @@ def test_external_reference_from_a_user_template_is_refused(tmp_path):
     """A template that would make the HTML fetch something fails the render and writes nothing."""
     (tmp_path / "tpl").mkdir()
     (tmp_path / "tpl" / "notation.html.j2").write_text('<img src="https://example.org/x.png" alt="x">')
-    with pytest.raises(render.ReportTemplateError, match="self-contained"):
+    with pytest.raises(environment.ReportTemplateError, match="self-contained"):
         render_report(_evaluation(), _context(tmp_path / "data"), tmp_path / "out", formats=("html",),
                       templates_dir=tmp_path / "tpl")
     assert not (tmp_path / "out" / "report.html").exists()
@@ -306,7 +312,7 @@ def test_user_templates_override_the_shipped_ones(tmp_path):
     """A file in templates_dir replaces the shipped template of the same name; the others still load."""
     (tmp_path / "notation.html.j2").write_text('<section id="notation"><h2>Notation and glossary</h2>'
                                                '<p>OUR OWN NOTATION PAGE</p></section>')
-    page = render.render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=tmp_path)
+    page = document.render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=tmp_path)
     assert "OUR OWN NOTATION PAGE" in page
     assert "Symbols used throughout" not in page  # the shipped notation page is gone
     assert "Summary of findings" in page
@@ -385,23 +391,23 @@ def test_pdftoppm_renders_a_page_to_an_image(a4_report, tmp_path):
 ])
 def test_fmt_gives_significant_digits_grouped_thousands_and_na(value, digits, expected):
     """fmt rounds to significant digits, groups thousands, writes powers of ten and 'n/a' for missing."""
-    assert str(render.fmt(value, digits)) == expected
+    assert str(formatting.fmt(value, digits)) == expected
 
 
 def test_pct_and_ci_format_fractions_and_intervals():
     """pct writes a fraction as a percentage; ci writes '[lo, hi]' from a pair or a dict, 'n/a' when missing."""
-    assert render.pct(0.453) == "45%" and render.pct(0.4537, 1) == "45.4%" and render.pct(None) == "n/a"
-    assert str(render.ci((0.1, 0.25))) == "[0.1, 0.25]"
-    assert str(render.ci({"lo": -0.0472, "hi": -0.041}, 2)) == "[−0.047, −0.041]"
-    assert render.ci((float("nan"), 1.0)) == "n/a" and render.ci(None) == "n/a"
+    assert formatting.pct(0.453) == "45%" and formatting.pct(0.4537, 1) == "45.4%" and formatting.pct(None) == "n/a"
+    assert str(formatting.ci((0.1, 0.25))) == "[0.1, 0.25]"
+    assert str(formatting.ci({"lo": -0.0472, "hi": -0.041}, 2)) == "[−0.047, −0.041]"
+    assert formatting.ci((float("nan"), 1.0)) == "n/a" and formatting.ci(None) == "n/a"
 
 
 def test_equations_are_svg_paths_without_script_and_deterministic():
     """Every named equation renders to the same inline SVG each time: paths, a title, no script or font."""
-    for name in render.EQUATIONS:
-        first = render.equation_svg(name)
-        render.equation_svg.cache_clear()
-        assert render.equation_svg(name) == first
+    for name in report_svg.EQUATIONS:
+        first = report_svg.equation_svg(name)
+        report_svg.equation_svg.cache_clear()
+        assert report_svg.equation_svg(name) == first
         assert first.startswith("<svg") and "<path" in first and "<title>" in first
         assert "<script" not in first and "<text" not in first and "Date" not in first
 
@@ -415,6 +421,6 @@ def _section(page: str, finding_id: str) -> str:
 def test_a_commit_hash_is_not_typeset_as_a_power_of_ten():
     """Python writes exponents with a sign (1e-06, 1e+16); a code version such as 5710e27-dirty (git
     describe) has none and stays as written in the appendix."""
-    from vgreport import render
+    from vgreport.report import format as render
     assert render.typeset("5710e27-dirty") == "5710e27-dirty"
     assert render.typeset("1e-06") == "10<sup>−6</sup>" and render.typeset("2.5e+16") == "2.5\u202f×\u202f10<sup>16</sup>"

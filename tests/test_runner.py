@@ -267,7 +267,7 @@ _IMPORTS_WITHOUT_TORCH = textwrap.dedent("""\
     import sys
     from click.testing import CliRunner
     from vgreport.cli import main
-    import vgreport.aggregate, vgreport.render, vgreport.findings, vgreport.store, vgreport.runner, vgreport.api
+    import vgreport.aggregate, vgreport.report.document, vgreport.findings, vgreport.store, vgreport.runner, vgreport.api
     assert CliRunner().invoke(main, ["--help"]).exit_code == 0
     assert CliRunner().invoke(main, ["list", "--profile", "smoke"]).exit_code == 0
     print(sorted(m for m in sys.modules if m == "torch" or m.startswith("torch.")))

@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from vgreport import render
-from vgreport.render import ReportTemplateError, external_references, render_html, render_report
+from vgreport.report import environment
+from vgreport.report.document import render_html, render_report
+from vgreport.report.environment import ReportTemplateError
+from vgreport.report.selfcontained import external_references
 
 from test_render import _context, _evaluation
 
@@ -107,10 +109,10 @@ def test_a_symlinked_folder_inside_the_templates_is_refused(templates, tmp_path)
 def test_template_files_lists_regular_files_and_refuses_links(templates):
     """template_files() (what the build checks up front and hashes) refuses a link anywhere in the folder."""
     (templates / "a.html.j2").write_text("a")
-    assert render.template_files(templates) == [templates / "a.html.j2"]
+    assert environment.template_files(templates) == [templates / "a.html.j2"]
     os.symlink("/etc/passwd", templates / "b.html.j2")
     with pytest.raises(ReportTemplateError, match="b.html.j2"):
-        render.template_files(templates)
+        environment.template_files(templates)
 
 
 # --------------------------------------------------------------- template errors are one line

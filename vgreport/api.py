@@ -19,14 +19,12 @@ from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, chec
                      estimate_seconds, execute)
 from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
                     remove_stale_staging, staging, write_atomic)
+from .report import EDITIONS, FORMATS, PAPERS
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
            "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
 
-FORMATS = ("html", "pdf")
-PAPERS = ("a4", "letter")
-EDITIONS = ("student", "instructor")  # the instructor edition adds an answer under every question
 # Libraries that shape the PDF's bytes without being shown on the cover: in the report digest too.
 _RENDER_LIBRARIES = ("pydyf", "fonttools", "tinycss2", "cssselect2", "pyphen", "pillow")
 
@@ -54,8 +52,9 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = ()) -> tuple[Battery, tuple]:
-    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None)
+def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = (),
+             sets_for: Sequence[str] | None = None) -> tuple[Battery, tuple]:
+    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None, sets_for)
     unknown = [a for a in only if a not in battery.axes]
     if unknown:
         raise SpecError(f"--only {unknown[0]}: no such axis (axes: {', '.join(battery.axes)})")
@@ -103,7 +102,7 @@ def _check_templates(templates_dir) -> None:
     """--templates must be a folder of plain files (no link out of it): checked before training."""
     if templates_dir is None:
         return
-    from .render import ReportTemplateError, template_files
+    from .report.environment import ReportTemplateError, template_files
     if not Path(templates_dir).is_dir():
         raise UserError(f"--templates {templates_dir}: not a folder")
     try:
@@ -395,6 +394,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
     from .aggregate import cell_table, records_frame
+    from .report.counts import count_cells
     from .findings import evaluate
 
     with staging(out) as folder:
@@ -405,7 +405,8 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
             cells_path = folder / "cells.csv"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
-            cell_table(frame).to_csv(cells_path, index=False, float_format="%.6g")
+            cells = cell_table(frame)
+            cells.to_csv(cells_path, index=False, float_format="%.6g")
             # A build with failed cells says so here and on the cover: a report that lacks cells
             # must not look complete.
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
@@ -416,12 +417,11 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             if baseline is not None:
                 new_edition = {**json.loads(findings_path.read_text()), "source": "this build"}
                 changes = diff_module.compare(baseline, new_edition)
-            seeds = sorted({int(s) for s in frame["seed"].unique()}) if len(frame) else []
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
             stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
             # The PDF carries the findings and one row per cell; the full records stay beside it.
             staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
-                      **_render(evaluation, battery, only, summary, versions, seeds, float(compute), paper,
+                      **_render(evaluation, battery, only, summary, versions, count_cells(cells), float(compute), paper,
                                 [findings_path, cells_path], folder, formats, templates_dir,
                                 appendix=appendix, changes=changes, edition=edition)}
             if manifest is not None:
@@ -432,15 +432,17 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
     return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
-def _render(evaluation, battery: Battery, only, summary, versions, seeds, compute, paper, attachments, folder,
+def _render(evaluation, battery: Battery, only, summary, versions, counts, compute, paper, attachments, folder,
             formats, templates_dir, appendix=(), changes: dict | None = None,
             edition: str = "student") -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it and its line."""
-    from .render import ReportContext, ReportTemplateError, render_report
+    from .report.context import ReportContext
+    from .report.document import render_report
+    from .report.environment import ReportTemplateError
     context = ReportContext(
         profile=battery.profile, profile_description=battery.profile_spec.description,
         measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
-        n_cells=summary["cells"], seeds=seeds, experiments=battery.select(only),
+        counts=counts, experiments=battery.select(only),
         paper=paper, attachments=attachments, only_axes=tuple(only),
         manifest_rows=list(appendix), changes=changes, failed_cells=list(summary["failures"]), edition=edition)
     try:
@@ -473,7 +475,7 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     package = Path(__file__).resolve().parent
     for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
         add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
-    from .render import template_files
+    from .report.environment import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:
         folders.insert(0, ("user", Path(templates_dir)))
@@ -504,7 +506,7 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
                    executor: str | None = None, scheduler: str | None = None) -> dict:
     """Run one experiment's cells into the cache (no report); cost and cache checked first;
     executor and scheduler as for build."""
-    battery, _ = _battery(profile, experiments_dir, sets=sets)
+    battery, _ = _battery(profile, experiments_dir, sets=sets, sets_for=(name,))  # --set changes `name` only
     names = [e.name for e in battery.experiments]
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")

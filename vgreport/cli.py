@@ -364,6 +364,23 @@ def render(profile, out, only, formats, paper, edition, templates, experiments, 
                 progress=False, force_render=force_render, baseline=baseline, edition=edition)
 
 
+def _run_table(frame) -> str:
+    """One row per configuration (every label column that varies, seeds averaged): the final
+    scores, divergence and the decay rate of the gradient at initialisation (what the exercises
+    ask about), from the cell summary the build attaches as cells.csv."""
+    from .aggregate import cell_table
+
+    cells = cell_table(frame)
+    if cells.empty:
+        return ""
+    labels = ["variant", "arch", "activation", "init", "gain", "hidden", "heads", "length", "lag", "clip", "lr",
+              "budget"]
+    index = [c for c in labels if c in cells and cells[c].nunique(dropna=False) > 1] or ["variant"]
+    values = [c for c in ("final_accuracy", "final_mse", "diverged", "decay_rate_init") if cells[c].notna().any()]
+    table = cells.groupby(index, dropna=False, sort=False)[values].mean()
+    return table.to_string(float_format=lambda v: f"{v:.3f}")
+
+
 @main.command("run")
 @click.argument("experiment", shell_complete=_complete_experiments)
 @profile_option
@@ -391,15 +408,9 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, exec
         click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
         for warning in summary["warnings"]:
             click.echo(f"warning: {warning}", err=True)
-    # Every cell failed: no records, not even their columns; the failures are listed below.
-    final = frame[frame["metric"].isin(["final_accuracy", "final_mse", "diverged"])] if len(frame) else frame
-    if len(final):
-        # One row per configuration: every label column that varies (a swept field), seeds averaged.
-        labels = ["variant", "arch", "activation", "init", "gain", "hidden", "length", "clip", "budget"]
-        index = [c for c in labels if final[c].nunique(dropna=False) > 1] or ["variant"]
-        table = final.pivot_table(index=index, columns="metric", values="value", aggfunc="mean", dropna=False)
-        table = table.dropna(how="all")
-        click.echo(table.to_string(float_format=lambda v: f"{v:.3f}"))
+    table = _run_table(frame) if len(frame) else ""  # every cell failed: the failures are listed below
+    if table:
+        click.echo(table)
     _fail_if_incomplete(summary)
 
 

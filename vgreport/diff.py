@@ -47,7 +47,8 @@ def load_edition(path: Path | str) -> dict:
         edition = load_findings(path)
     except EditionError as exc:
         raise DiffError(str(exc)) from None
-    return {**edition, "environment": _environment(Path(edition["source"]).parent / "manifest.json")}
+    beside = Path(edition["source"]).parent / "manifest.json"
+    return {**edition, "environment": _environment(beside), "manifest": _manifest_beside(beside)}
 
 
 def _environment(manifest: Path) -> dict | None:
@@ -79,6 +80,18 @@ def _environment_notes(old: dict | None, new: dict | None) -> list[str]:
             notes.append(f"the editions ran on different {what} ({_describe(old[part], shared)} -> "
                          f"{_describe(new[part], shared)}): numbers may differ for that reason alone")
     return notes
+
+
+def _manifest_beside(manifest: Path) -> dict:
+    """The profile, measurement date and version from the manifest.json beside a findings.json (a
+    build folder), which the handout names the edition by; {} when there is none or it is unreadable."""
+    try:
+        data = load_manifest(manifest)
+    except EditionError:
+        return {}
+    version = data.get("vgreport", {}).get("version") if isinstance(data.get("vgreport"), dict) else None
+    return {k: v for k, v in (("profile", data.get("profile")), ("measured_at", data.get("measured_at")),
+                              ("version", version)) if isinstance(v, str) and v}
 
 
 def _finite(x: Any) -> bool:
@@ -143,8 +156,11 @@ def _delta(old: Any, new: Any) -> float | None:
 
 
 def _meta(edition: dict) -> dict:
-    return {"source": edition.get("source"), "profile": edition.get("profile"),
-            "measured_at": edition.get("measured_at")}
+    """How an edition is named: its file (for the terminal), and its profile, measurement date and
+    version (for the handout), from its manifest where the build folder has one."""
+    manifest = edition.get("manifest") or {}
+    return {"source": edition.get("source"), "profile": manifest.get("profile", edition.get("profile")),
+            "measured_at": manifest.get("measured_at", edition.get("measured_at")), "version": manifest.get("version")}
 
 
 def compare(old: dict, new: dict) -> dict:

@@ -174,5 +174,5 @@ def appendix_rows(manifest_part: dict[str, Any]) -> list[tuple[str, str]]:
             ("Device", device),
             ("Platform", f"{p['system']}, {p['implementation']} {p['python']}, {p['cores']} cores"),
             ("Seeds", ", ".join(str(s) for s in m["seeds"]) or "none"),
-            ("Cells", f"{m['specs']['cells']} ({m['specs']['distinct']} distinct configurations)"),
+            ("Cells", f"{m['specs']['cells']} ({m['specs']['distinct']} distinct cell specifications, seeds included)"),
             ("Spec hashes", f"SHA-256 of the sorted cell keys: {m['specs']['sha256'][:16]}…")]

@@ -14,7 +14,7 @@ import itertools
 import re
 import reprlib
 from pathlib import Path
-from typing import Any, Literal, Optional, Union
+from typing import Any, Literal, Optional, Sequence, Union
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -676,8 +676,11 @@ def _resolve(path: Path, where: str, raw: Any, axis: str, profiles: dict[str, Pr
 
 
 def load_battery(folder: Path | str | None = None, profile: str = "standard",
-                 overrides: dict[str, dict[str, Any]] | None = None) -> Battery:
-    """Read every experiments/*.yaml (one file per axis) and apply `profile` and `overrides`."""
+                 overrides: dict[str, dict[str, Any]] | None = None,
+                 overrides_for: Sequence[str] | None = None) -> Battery:
+    """Read every experiments/*.yaml (one file per axis) and apply `profile` and `overrides`
+    (to the experiments named in `overrides_for` only, when given: `run` changes the experiment it
+    runs, so an override another experiment cannot take must not refuse it)."""
     folder = Path(folder) if folder is not None else default_experiments_dir()
     if not folder.is_dir():
         raise SpecError(f"{folder}: experiments folder not found")
@@ -706,7 +709,8 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
             where = f"experiments[{i}]"
             if isinstance(raw, dict) and isinstance(raw.get("name"), str):
                 where = f"experiments[{i}] ({_shown(raw['name'])[1:-1]})"
-            exp = _resolve(path, where, raw, axis, profiles, profile, overrides)
+            applies = overrides_for is None or (isinstance(raw, dict) and raw.get("name") in overrides_for)
+            exp = _resolve(path, where, raw, axis, profiles, profile, overrides if applies else None)
             if exp.name in names:
                 raise SpecError(f"{path}: {where}.name: {exp.name!r} already defined in {names[exp.name]}")
             names[exp.name] = path.name

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from . import figures
-from .findings import Evaluation, Figure
+from .. import figures
+from ..findings import Evaluation, Figure
 
 __all__ = ["Overview", "overview", "WorkedExample", "worked_example"]
 

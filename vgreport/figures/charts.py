@@ -1,260 +1,14 @@
-"""Stage 9: figures. Each function takes plain arrays (from a table) and returns an SVG string.
-
-One context manager sets the style and a per-figure hash salt, so the same data always gives
-the same bytes and no figure depends on global state: figures are built on
-`matplotlib.figure.Figure` directly (no pyplot, so no backend is switched for the caller) and
-saved with the SVG canvas.
-
-Print rules, each pinned by a test:
-- Sizes are fixed, not "tight": a full-width figure is exactly 16 cm wide (the text width of an A4
-  page with 2 cm margins), so text set at 8-8.5 pt stays at that size at the SVG's natural width.
-  No text is smaller than 8 pt: log axes are labelled 10⁻⁵ with Unicode superscripts at full size
-  (matplotlib's mathtext would set the exponent at 70%, 5.6 pt), and mathtext is off.
-- Text is text (`svg.fonttype: none`): searchable and selectable in the HTML and the PDF, and no
-  glyph outlines repeated in every figure. It names DejaVu Sans (what matplotlib measured the
-  layout with) and falls back to any sans-serif font; WeasyPrint needs DejaVu Sans installed.
-- Coordinates are rounded to 2 decimals (1/100 pt): matplotlib writes 6.
-- Grayscale: every model series differs from the others in colour (Okabe-Ito, safe for
-  colour-blind readers), dash pattern *and* marker. Reference lines (bounds, chance, thresholds)
-  are dotted, thin and carry no marker, a pattern no model uses, so they never look like a model.
-- Every line stays inside its axes: y-limits come from the data, and a bound that leaves them is
-  cut at the edge and marked there with ▲ (above) or ▼ (below), explained in the legend.
-- On log axes, values that are not positive are masked (a gap), never drawn at the floor.
-"""
+"""The data figures: each function takes plain lists (from a table) and returns one SVG string."""
 from __future__ import annotations
 
-import hashlib
-import html
-import io
 import math
-import re
-from contextlib import contextmanager
 
-import matplotlib
-import matplotlib.style
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
-__all__ = ["gradient_vs_lag", "score_vs_x", "curves", "exploding", "bars", "jacobian_check",
-           "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "hero", "unrolled_rnn",
-           "lstm_cell", "DIAGRAMS", "tidy_svg", "power_text", "PALETTE", "LINESTYLES", "MARKERS", "REFERENCE_DOTS", "FULL_WIDTH_IN"]
-
-# Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
-PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
-# Model series: solid, dashed and dash-dot variants (units of the line width); never dotted.
-LINESTYLES = ["-", (0, (5, 2)), (0, (7, 2, 1.5, 2)), (0, (11, 3)), (0, (7, 2, 1.5, 2, 1.5, 2)), (0, (3, 1.5)),
-              (0, (11, 2, 3, 2))]
-MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
-# Reference lines (bounds, chance, thresholds): dotted, each one in a figure a different rhythm.
-REFERENCE_DOTS = [(0, (1, 1.5)), (0, (1, 3.5)), (0, (1, 1.5, 1, 1.5, 1, 5)), (0, (1, 6))]
-REFERENCE = "#555555"  # gray, unless a bound belongs to one model (then that model's colour)
-FULL_WIDTH_IN = 16 / 2.54  # the printed text width
-HEIGHT_IN = 2.0
-MIN_TEXT_PT = 8
-
-_STYLE = {
-    "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 8.5, "axes.labelsize": 8.5,
-    "xtick.labelsize": 8, "ytick.labelsize": 8, "legend.fontsize": 8, "legend.frameon": False,
-    "legend.handlelength": 3.2, "axes.spines.top": False, "axes.spines.right": False,
-    "axes.grid": True, "grid.color": "#dddddd", "grid.linewidth": 0.5, "lines.linewidth": 1.4,
-    "lines.markersize": 4, "svg.fonttype": "none", "figure.dpi": 72, "path.simplify": True,
-    "axes.formatter.use_mathtext": False, "text.parse_math": False, "axes.unicode_minus": True,
-    "figure.constrained_layout.h_pad": 0.03, "figure.constrained_layout.w_pad": 0.03,
-}
-
-
-@contextmanager
-def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, ncols: int = 1):
-    """Yield (fig, axes) under a fixed style; the hash salt makes SVG ids depend only on the data."""
-    salt = hashlib.sha256(key.encode()).hexdigest()[:12]
-    # The default style first: a user's matplotlibrc must not change the report (or its cache digest).
-    with matplotlib.style.context("default"), matplotlib.rc_context({**_STYLE, "svg.hashsalt": salt}):
-        fig = Figure(figsize=(width, height), layout="constrained")
-        axes = fig.subplots(1, ncols, squeeze=False)[0]
-        yield fig, (axes[0] if ncols == 1 else list(axes))
-
-
-def fit_axis_labels(fig: Figure) -> None:
-    """A y-label taller than the figure (centred on a short panel) is cut off at the figure's edge:
-    break it onto two lines at the space nearest its middle (then, if it still runs out, shrink it,
-    to 8 pt at least)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-
-    renderer = FigureCanvasAgg(fig).get_renderer()
-    fig.draw_without_rendering()
-    top = fig.bbox.height
-
-    def runs_out(label) -> bool:
-        box = label.get_window_extent(renderer)
-        return box.y0 < -0.5 or box.y1 > top + 0.5
-
-    for ax in fig.axes:  # savefig lays the figure out again, so a changed label needs no second draw here
-        label = ax.yaxis.label
-        text = label.get_text()
-        if not text or "\n" in text or not ax.get_visible() or not runs_out(label):
-            continue
-        spaces = [i for i, c in enumerate(text) if c == " "]
-        if spaces:
-            middle = min(spaces, key=lambda i: abs(i - len(text) / 2))
-            label.set_text(text[:middle] + "\n" + text[middle + 1:])
-        while runs_out(label) and label.get_fontsize() > 8:
-            label.set_fontsize(max(8, label.get_fontsize() - 0.5))
-
-
-def _svg(fig: Figure) -> str:
-    fit_axis_labels(fig)
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
-    return _typeset_labels(tidy_svg(buffer.getvalue()))
-
-
-# ASCII notation in labels, as the report's text typesets it: a subscript after a single letter
-# (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
-_LABEL_SCRIPT = re.compile(r"(?<![\w.])([A-Za-zα-ωΑ-Ω])_(\{[^{}]+\}|\([^()]+\)|[A-Za-z0-9]+)"
-                           r"|\^(\{[^{}]+\}|\([^()]+\)|[−-]?[A-Za-z0-9.]*[A-Za-z0-9])")
-_LABEL_TEXT = re.compile(r"(<text\b[^>]*?font-size: ([\d.]+)px[^>]*>)([^<]*)(</text>)")
-
-
-def _typeset_labels(svg: str) -> str:
-    """Subscripts and superscripts of a label as <tspan>s shifted off the baseline, at no less than
-    8 pt: the text stays text (searchable, selectable) and reads as the report's notation."""
-    def one(match: re.Match) -> str:
-        content = html.unescape(match.group(3))
-        if not _LABEL_SCRIPT.search(content):
-            return match.group(0)
-        size, out, shift, at = float(match.group(2)), [], 0.0, 0
-        for m in _LABEL_SCRIPT.finditer(content):
-            plain = content[at:m.start()] + (m.group(1) or "")
-            if plain:
-                out.append(f'<tspan dy="{-shift:.2f}">{html.escape(plain)}</tspan>' if shift else html.escape(plain))
-                shift = 0.0
-            script = m.group(2) or m.group(3)
-            dy = size * (0.3 if m.group(1) else -0.38)
-            out.append(f'<tspan dy="{dy - shift:.2f}" font-size="{max(MIN_TEXT_PT, size * 0.8):g}">'
-                       f"{html.escape(script[1:-1] if script[0] in '({' else script)}</tspan>")
-            shift, at = dy, m.end()
-        rest = content[at:]
-        if rest:
-            out.append(f'<tspan dy="{-shift:.2f}">{html.escape(rest)}</tspan>' if shift else html.escape(rest))
-        return match.group(1) + "".join(out) + match.group(4)
-    return _LABEL_TEXT.sub(one, svg)
-
-
-_LONG_DECIMAL = re.compile(r"(?<![\w.])-?\d+\.\d{3,}(?![\d.])")  # "453.543307pt" too
-_TRAILING_ZEROS = re.compile(r"(?<![\w.])(-?\d+)\.(\d*[1-9])?0+(?![\d.])")  # 248.50 -> 248.5, 3.00 -> 3
-_ATTRIBUTE = re.compile(r'(\s[\w:-]+=")([^"]*)(")')
-
-
-def _two_decimals(match: re.Match) -> str:
-    text = f"{float(match.group(0)):.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def tidy_svg(text: str) -> str:
-    """Inline-ready SVG: no prolog or metadata, coordinates rounded to 2 decimals (text content and
-    scale factors are left alone), path data on one line, no `rotate(-0 …)`, a sans-serif fallback
-    font, and ids unique to this figure."""
-    text = text[text.index("<svg"):]  # inline: drop the XML declaration and doctype
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text, flags=re.S)
-
-    def attribute(m: re.Match) -> str:
-        if m.group(1).strip() == 'transform="':  # positions rounded; scale factors keep their digits
-            value = re.sub(r"(translate|rotate)\(([^)]*)\)",
-                           lambda t: f"{t.group(1)}({_LONG_DECIMAL.sub(_two_decimals, t.group(2))})", m.group(2))
-        else:
-            value = _LONG_DECIMAL.sub(_two_decimals, m.group(2))
-        value = _TRAILING_ZEROS.sub(lambda z: z.group(1) + (f".{z.group(2)}" if z.group(2) else ""), value)
-        if m.group(1).strip() == 'd="':
-            value = _compact_path(" ".join(value.split()))
-        return m.group(1) + value + m.group(3)
-    text = _ATTRIBUTE.sub(attribute, text)
-    text = re.sub(r"\n[ \t]+<", "\n<", text)  # no indentation (a tenth of the bytes)
-    text = re.sub(r'\s+transform="rotate\(-?0 [^")]*\)"', "", text)
-    text = re.sub(r"font-family: ('[^';\"]*')(?=[;\"])", r"font-family: \1, sans-serif", text)
-    return _unique_ids(_referenced_ids_only(text))
-
-
-# ids the figure code sets on purpose (gid): reference lines, found by tests and readers' tools
-_KEPT_IDS = re.compile(r"(bound|chance|threshold|edge|point|label)-")
-
-
-def _referenced_ids_only(svg: str) -> str:
-    """Drop the ids matplotlib puts on every group (axes_1, line2d_7, ...) that nothing points
-    at: they were a fifth of the bytes of an inline figure."""
-    used = set(re.findall(r'href="#([^"]+)"', svg)) | set(re.findall(r"url\(#([^)]+)\)", svg))
-    return re.sub(r'\sid="([^"]+)"', lambda m: m.group(0) if m.group(1) in used or _KEPT_IDS.match(m.group(1))
-                  else "", svg)
-
-
-def _hundredths(value: int) -> str:
-    text = f"{value / 100:.2f}".rstrip("0").rstrip(".")
-    return "0" if text in ("-0", "") else text
-
-
-def _compact_path(d: str) -> str:
-    """Path data of moves and lines in relative form with implicit repeats: 'M 10 20 L 12.5 21 L 15 22'
-    -> 'M 10 20 l 2.5 1 2.5 1' (a third shorter; exact, as it works in whole hundredths of a point).
-    Paths with curves are left as they are."""
-    tokens = d.split()
-    if any(t.isalpha() and t not in "MLz" for t in tokens):
-        return d
-    out, command = [], None
-    x = y = start_x = start_y = 0
-    i = 0
-    while i < len(tokens):
-        token = tokens[i]
-        if token == "z":
-            out.append("z")
-            x, y, command = start_x, start_y, None
-            i += 1
-            continue
-        nx, ny = round(float(tokens[i + 1]) * 100), round(float(tokens[i + 2]) * 100)
-        if token == "M" and not out:  # the first point stays absolute
-            out += ["M", _hundredths(nx), _hundredths(ny)]
-            command = "M"
-        else:
-            letter = "m" if token == "M" else "l"
-            if letter != command or letter == "m":
-                out.append(letter)
-            out += [_hundredths(nx - x), _hundredths(ny - y)]
-            command = letter
-        if token == "M":
-            start_x, start_y = nx, ny
-        x, y = nx, ny
-        i += 3
-    return " ".join(out)
-
-
-def _unique_ids(svg: str) -> str:
-    """Prefix every id with a digest of the figure, so many inline SVGs share one HTML page; the
-    hashed ids matplotlib gives clip paths and markers become short counters (every use repeats them)."""
-    ids = list(dict.fromkeys(re.findall(r'\bid="([^"]+)"', svg)))
-    prefix = "f" + hashlib.sha256(svg.encode()).hexdigest()[:6] + "-"
-    names = {name: prefix + (name if _KEPT_IDS.match(name) else f"{i:x}") for i, name in enumerate(ids)}
-    return re.sub(r'(\bid="|href="#|url\(#)([^")]+)',
-                  lambda m: m.group(1) + names.get(m.group(2), m.group(2)), svg)
-
-
-def _style(i: int) -> dict:
-    """A model series: colour, dash pattern and marker, all three different from every other slot."""
-    return {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
-            "marker": MARKERS[i % len(MARKERS)]}
-
-
-def _reference(j: int = 0, color: str = REFERENCE) -> dict:
-    """A reference line: thin, dotted (rhythm j), no marker."""
-    return {"color": color, "linestyle": REFERENCE_DOTS[j % len(REFERENCE_DOTS)], "linewidth": 1.1}
-
-
-def _slot(series: dict, i: int) -> int:
-    """A series may pin its style ("slot"), so one model looks the same in every figure."""
-    return int(series.get("slot", i))
-
-
-def _markevery(n: int) -> int:
-    return max(1, n // 8)
-
+from .style import (HEIGHT_IN, PALETTE, REFERENCE, _figure, _markevery, _reference,
+                    _slot, _style, _svg)
 
 def _key(*parts) -> str:
     return "|".join(str(p) for p in parts)
@@ -397,7 +151,7 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
                 top_lag = max(top_lag, float(np.nanmax(lags)))
             values.append(_finite(mean))
             style = _style(_slot(s, i))
-            ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags)), **style)
+            ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags), i, len(series)), **style)
             if "lo" in s and "hi" in s:
                 ax.fill_between(lags, _positive(s["lo"]), _positive(s["hi"]), color=style["color"],
                                 alpha=0.15, linewidth=0)
@@ -465,8 +219,13 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
         values = _draw_curves(ax, series, logy)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
-        for m in marks:
-            ax.axvline(m["x"], label=m.get("label"), **_reference(2))
+        # the marks share one look, so they share one legend entry, and each is named at its top
+        for j, m in enumerate(marks):
+            ax.axvline(m["x"], label=", ".join(str(k.get("label")) for k in marks) if j == 0 else None,
+                       **_reference(2))
+            if m.get("label"):
+                ax.annotate(str(m["label"]), (m["x"], 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
+                            textcoords="offset points", ha="left", va="top", fontsize=8, color=REFERENCE)
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if not logy and chance is not None and chance < 1:
@@ -487,7 +246,7 @@ def _draw_curves(ax, series: list[dict], logy: bool) -> list[np.ndarray]:
         x = np.asarray(s["x"], float)
         style = _style(_slot(s, i))
         mean = _positive(s["mean"]) if logy else np.asarray(s["mean"], float)
-        ax.plot(x, mean, label=s["label"], markevery=_markevery(len(x)), **style)
+        ax.plot(x, mean, label=s["label"], markevery=_markevery(len(x), i, len(series)), **style)
         values.append(_finite(mean))
         if "lo" in s and "hi" in s and len(x) > 1:
             lo, hi = (_positive(s["lo"]), _positive(s["hi"])) if logy else (s["lo"], s["hi"])
@@ -583,8 +342,8 @@ def jacobian_check(series: list[dict]) -> str:
             measured = _positive(s["measured"])
             values += [_finite(measured), _finite(_positive(s["opnorm"]))]
             ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"])
-            every = _markevery(len(lags))
-            ax.plot(lags[::every], _positive(s["chain"])[::every], linestyle="none", marker=style["marker"],
+            start, every = _markevery(len(lags), i, len(series))
+            ax.plot(lags[start::every], _positive(s["chain"])[start::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
             ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
                     markerfacecolor="none", label=f"{s['label']}: autograd and explicit product")
@@ -841,189 +600,3 @@ def _label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> No
             ax.annotate("", xy, xytext=label.get_position(), textcoords="offset points", annotation_clip=False,
                         arrowprops={"arrowstyle": "-", "color": REFERENCE, "linewidth": 0.6, "shrinkA": 1,
                                     "shrinkB": 4}).set_in_layout(False)
-
-
-# ---------------------------------------------------------------- diagrams
-
-INK = "#1a1a1a"
-WIRE = "#777777"
-GRADIENT = "#D55E00"  # the backward path: vermillion, and dashed, so it survives grayscale
-
-
-class _Sketch:
-    """Boxes, circles, arrows and labels written as SVG directly: a diagram needs no axes, and its
-    labels can carry real subscripts (h_{t-1}: a <tspan> at 8 pt on a 10 pt label), which matplotlib
-    text could only draw through mathtext at 70% size. Units are points; output is deterministic."""
-
-    def __init__(self, width: float, height: float):
-        self.width, self.height = width, height
-        self.parts: list[str] = []
-
-    def line(self, points, color: str = WIRE, width: float = 1.0, dash: str | None = None,
-             arrow: bool = False, head: float = 5.0) -> None:
-        """A polyline; with arrow=True, a filled arrowhead at its last point (not a <marker>)."""
-        pts = [tuple(map(float, p)) for p in points]
-        if arrow:  # stop the stroke inside the head so its butt end does not poke through the tip
-            (x0, y0), (x1, y1) = pts[-2], pts[-1]
-            length = math.hypot(x1 - x0, y1 - y0)
-            ux, uy = (x1 - x0) / length, (y1 - y0) / length
-            pts[-1] = (x1 - ux * head * 0.8, y1 - uy * head * 0.8)
-        d = "M " + " L ".join(f"{x:.2f} {y:.2f}" for x, y in pts)
-        dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
-        self.parts.append(f'<path d="{d}" fill="none" stroke="{color}" stroke-width="{width:g}"{dash_attr}/>')
-        if arrow:
-            bx, by = x1 - ux * head, y1 - uy * head
-            wx, wy = -uy * head * 0.45, ux * head * 0.45
-            self.parts.append(f'<path d="M {x1:.2f} {y1:.2f} L {bx + wx:.2f} {by + wy:.2f} '
-                              f'L {bx - wx:.2f} {by - wy:.2f} z" fill="{color}"/>')
-
-    def box(self, x: float, y: float, w: float, h: float, label: str = "", size: float = 10,
-            fill: str = "#ffffff", stroke: str = INK, width: float = 1.0) -> None:
-        """A rounded box centred at (x, y) with a centred label."""
-        self.parts.append(f'<rect x="{x - w / 2:.2f}" y="{y - h / 2:.2f}" width="{w:.2f}" height="{h:.2f}" rx="3" '
-                          f'fill="{fill}" stroke="{stroke}" stroke-width="{width:g}"/>')
-        if label:
-            self.text(x, y + size * 0.35, label, size)
-
-    def circle(self, x: float, y: float, r: float, label: str = "", size: float = 11, stroke: str = INK,
-               width: float = 1.0) -> None:
-        self.parts.append(f'<circle cx="{x:.2f}" cy="{y:.2f}" r="{r:.2f}" fill="#ffffff" stroke="{stroke}" '
-                          f'stroke-width="{width:g}"/>')
-        if label:
-            self.text(x, y + size * 0.36, label, size)
-
-    def text(self, x: float, y: float, markup: str, size: float = 10, anchor: str = "middle",
-             color: str = INK, bold: bool = False) -> None:
-        """A label at baseline (x, y). In `markup`, _x or _{...} is a subscript and ^x or ^{...} a
-        superscript, set at MIN_TEXT_PT (8 pt) and shifted; the rest at `size`."""
-        weight = ' font-weight="bold"' if bold else ""
-        self.parts.append(f'<text x="{x:.2f}" y="{y:.2f}" font-size="{size:g}" font-family="DejaVu Sans, sans-serif" '
-                          f'text-anchor="{anchor}" fill="{color}"{weight}>{_tspans(markup, size)}</text>')
-
-    def svg(self, key: str) -> str:
-        body = "\n".join(self.parts)
-        svg = (f'<svg xmlns="http://www.w3.org/2000/svg" width="{self.width:.2f}pt" height="{self.height:.2f}pt" '
-               f'viewBox="0 0 {self.width:.2f} {self.height:.2f}" version="1.1">\n'
-               f'<rect width="{self.width:.2f}" height="{self.height:.2f}" fill="#ffffff"/>\n{body}\n</svg>\n')
-        return tidy_svg(svg)
-
-
-def _tspans(markup: str, size: float) -> str:
-    """'h_{t-1} = φ(a_t)' -> escaped text with <tspan>s for scripts (baseline moved with dy, then back)."""
-    from html import escape
-
-    out, shift, i = [], 0.0, 0
-    while i < len(markup):
-        ch = markup[i]
-        if ch in "_^" and i + 1 < len(markup):
-            if markup[i + 1] == "{":
-                end = markup.index("}", i)
-                script, i = markup[i + 2:end], end + 1
-            else:
-                script, i = markup[i + 1], i + 2
-            dy = size * (0.3 if ch == "_" else -0.38)
-            out.append(f'<tspan dy="{dy - shift:.2f}" font-size="{MIN_TEXT_PT}">{escape(script)}</tspan>')
-            shift = dy
-            continue
-        j = i
-        while j < len(markup) and markup[j] not in "_^":
-            j += 1
-        chunk = escape(markup[i:j])
-        out.append(f'<tspan dy="{-shift:.2f}">{chunk}</tspan>' if shift else chunk)
-        shift, i = 0.0, j
-    return "".join(out)
-
-
-def unrolled_rnn() -> str:
-    """The RNN unrolled over steps 1, 2, 3, …, T with the loss at the end, and the backward
-    gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(φ′(a_j))·W_hh."""
-    sk = _Sketch(FULL_WIDTH_IN * 72, 206)
-    columns = [(48, "1"), (148, "2"), (248, "3"), (330, None), (405, "T")]
-    y_h, y_x, y_back = 122, 170, 68
-    previous = None
-    for x, t in columns:
-        if t is None:
-            sk.text(x, y_h + 4, "…", 12)
-            sk.text(x, y_x + 4, "…", 12)
-            previous = x
-            continue
-        sk.box(x, y_h, 38, 24, f"h_{t}", 11)
-        sk.circle(x, y_x, 11, f"x_{t}", 10)
-        sk.line([(x, y_x - 11), (x, y_h + 12)], arrow=True)
-        if previous is not None:
-            sk.line([(previous + (12 if t == "T" else 19), y_h), (x - 19, y_h)], arrow=True)
-        elif t == "1":
-            sk.line([(8, y_h), (x - 19, y_h)], arrow=True)
-            sk.text(8, y_h - 5, "h_0", 9, anchor="start")
-        previous = x
-    sk.line([(columns[2][0] + 19, y_h), (columns[3][0] - 12, y_h)], arrow=True)
-    sk.box(440, y_h, 24, 24, "L", 11, fill="#f1f1f1")
-    sk.line([(columns[4][0] + 19, y_h), (428, y_h)], arrow=True)
-    sk.text(4, y_x + 30, "forward (grey): h_t = φ(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
-    # the backward path, above the states, right to left
-    back = [(440, 405, None), (405, 330, None), (330, 248, "4"), (248, 148, "3"), (148, 48, "2")]
-    for x0, x1, j in back:
-        sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
-        if j is not None:
-            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(φ′(a_{j}))", 9, color=INK)
-            sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
-    for x, t in columns:
-        if t is not None:
-            sk.line([(x, y_h - 12), (x, y_back + 3)], color=GRADIENT, width=0.8, dash="2 2")
-    sk.line([(440, y_h - 12), (440, y_back)], color=GRADIENT, width=0.8, dash="2 2")
-    sk.text(367, y_back - 8, "T − 4 more", 9)
-    sk.text(4, 12, "backward (dashed): ∂L/∂h_1 = ∂L/∂h_T · ∂h_T/∂h_1, a product of T − 1 Jacobians, so", 9,
-            anchor="start")
-    sk.text(4, 25, "‖∂h_T/∂h_1‖ ≤ (γ·σ_{max})^{T−1}  (Pascanu et al. 2013)", 9, anchor="start")
-    return sk.svg("diagram-unrolled-rnn")
-
-
-def lstm_cell() -> str:
-    """One LSTM step: the cell state runs along the top, c_{t−1} → × f_t → + → c_t, an additive
-    path (highlighted) on which the gradient is multiplied only by the forget gate f_t; gates below
-    (f_t, i_t, o_t are gate values in (0, 1); z_t is the candidate update, the activation φ is not on this path)."""
-    sk = _Sketch(FULL_WIDTH_IN * 72, 200)
-    y_c, y_mix, y_gate, y_bus = 62, 104, 140, 186
-    x_forget, x_plus, x_out = 150, 262, 378
-    # the cell-state highway (the gradient's path), thick and black
-    sk.line([(42, y_c), (x_forget - 11, y_c)], color=INK, width=3)
-    sk.line([(x_forget + 11, y_c), (x_plus - 11, y_c)], color=INK, width=3)
-    sk.line([(x_plus + 11, y_c), (428, y_c)], color=INK, width=3, arrow=True, head=8)
-    sk.text(8, y_c + 4, "c_{t−1}", 11, anchor="start")
-    sk.text(432, y_c + 4, "c_t", 11, anchor="start")
-    sk.text(46, y_c + 16, "cell state", 9, anchor="start")
-    sk.circle(x_forget, y_c, 11, "×", 12, width=1.6)
-    sk.circle(x_plus, y_c, 11, "+", 12, width=1.6)
-    # the gradient flowing back along it
-    sk.line([(426, y_c - 22), (46, y_c - 22)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
-    sk.text(236, y_c - 30, "gradient: ∂c_t/∂c_{t−1} = f_t, element-wise; no W_{hh}, no φ′ on this path", 9)
-    # gates from [h_{t−1}, x_t]
-    sk.line([(20, y_bus), (x_out + 40, y_bus)], color=WIRE)
-    sk.text(8, y_bus - 5, "h_{t−1}, x_t", 10, anchor="start")
-    gates = [(x_forget, "σ", "f_t"), (222, "σ", "i_t"), (302, "tanh", "z_t"), (x_out + 40, "σ", "o_t")]
-    for x, name, _ in gates:
-        sk.line([(x, y_bus), (x, y_gate + 11)], arrow=True)
-        sk.box(x, y_gate, 34, 20, name, 10, fill="#f1f1f1")
-    sk.line([(x_forget, y_gate - 10), (x_forget, y_c + 11)], arrow=True)
-    sk.text(x_forget + 6, (y_c + y_mix) / 2 + 3, "× f_t", 9, anchor="start")
-    sk.circle(x_plus, y_mix, 9, "×", 11)
-    sk.line([(222, y_gate - 10), (222, y_mix), (x_plus - 9, y_mix)], arrow=True)
-    sk.line([(302, y_gate - 10), (302, y_mix), (x_plus + 9, y_mix)], arrow=True)
-    sk.line([(x_plus, y_mix - 9), (x_plus, y_c + 11)], arrow=True)
-    sk.text(x_plus + 6, (y_c + y_mix) / 2 + 3, "+ i_t ⊙ z_t", 9, anchor="start")
-    for x, name in ((x_forget, "forget f_t"), (222, "input i_t"), (302, "candidate z_t")):
-        sk.text(x + 4, y_gate + 22, name, 9, anchor="start")
-    sk.text(x_out + 36, y_gate + 22, "output o_t", 9, anchor="end")
-    # the output: h_t = o_t ⊙ tanh(c_t)
-    sk.line([(x_out, y_c), (x_out, y_mix - 11)], arrow=True)
-    sk.box(x_out, y_mix, 34, 18, "tanh", 9, fill="#f1f1f1")
-    sk.circle(x_out + 40, y_mix, 9, "×", 11)
-    sk.line([(x_out + 17, y_mix), (x_out + 31, y_mix)], arrow=True)
-    sk.line([(x_out + 40, y_gate - 10), (x_out + 40, y_mix + 9)], arrow=True)
-    sk.line([(x_out + 49, y_mix), (x_out + 62, y_mix)], arrow=True)
-    sk.text(x_out + 63, y_mix + 4, "h_t", 11, anchor="start")
-    return sk.svg("diagram-lstm-cell")
-
-
-# Drawings of the model, not of data: the notation section places them by name.
-DIAGRAMS = {"unrolled_rnn": unrolled_rnn, "lstm_cell": lstm_cell}

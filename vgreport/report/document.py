@@ -1,0 +1,218 @@
+"""The whole report as one page: render_html (templates, figures numbered by placement, citations,
+equations) and render_report (report.html and report.pdf, each written atomically).
+
+Templates hold words and layout; numbers arrive through the filters `fmt`, `pct` and `ci`.
+Identical inputs give byte-identical files: no clock is read here (the report's date is the time
+of the newest measurement, passed in), SVG ids depend only on content, equations are drawn by
+matplotlib's mathtext with a fixed style, and the PDF's dates, attachment dates, font time stamps
+and file identifier are all derived from the inputs.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+import jinja2
+from markupsafe import Markup
+
+from ..store import write_atomic
+from . import EDITIONS, FORMATS, PAGE_SIZES
+from .context import ReportContext
+from .environment import ReportTemplateError, _prose_filter, _template_error, make_environment
+from .pdf import _write_pdf
+from .selfcontained import _references, _where
+from .svg import EQUATIONS, _inline_svg, _prefix_ids, diagram, equation_svg
+
+if TYPE_CHECKING:  # the figures and findings stacks load only when a report is rendered, never for
+    from ..findings import Evaluation, Result  # the template listing an unchanged rebuild hashes
+
+class _Figures:
+    """Figure numbers, known before the figures are placed so that prose can cite a figure before it
+    appears (`fignum`). Numbered in the order of `order` (the order in which a first rendering placed
+    them), else by result and then by each result's list; remembers what a body has placed."""
+
+    def __init__(self, results: Sequence[Result], env: jinja2.Environment, order: Sequence[tuple] = ()):
+        self.env = env
+        self.figures: dict[tuple[str, str], Any] = {(r.id, fig.key): fig for r in results for fig in r.figures}
+        self.numbers: dict[tuple[str, str], int] = {}
+        for key in list(order) + list(self.figures):
+            if key in self.figures:
+                self.numbers.setdefault(key, len(self.numbers) + 1)
+        self.placed: dict[tuple[str, str], int] = {}
+        self.sequence: list[tuple[str, str]] = []   # first placement of each figure, in page order
+
+    def _find(self, f, key: str):
+        fig = self.figures.get((f.id, key))
+        if fig is None:
+            raise KeyError(f"finding {f.id} has no figure {key!r} (it has: {', '.join(f.figure_keys) or 'none'}); "
+                           f"guard the template with {{% if {key!r} in f.figure_keys %}}")
+        return fig
+
+    def number(self, f, key: str) -> int:
+        self._find(f, key)
+        return self.numbers[(f.id, key)]
+
+    def render(self, f, key: str, caption: str | None = None) -> Markup:
+        """The figure with its number and caption (its own, or `caption`: markup the template wrote)."""
+        fig = self._find(f, key)
+        copies = self.placed.get((f.id, key), 0)
+        self.placed[(f.id, key)] = copies + 1
+        if not copies:
+            self.sequence.append((f.id, key))
+        anchor = f"fig-{f.id}-{key}" + (f"-{copies + 1}" if copies else "")
+        # a short id prefix: every clip path and marker of the figure repeats it
+        prefix = f"n{self.numbers[(f.id, key)]}" + (f"c{copies + 1}" if copies else "") + "-"
+        svg = _inline_svg(fig.svg, prefix, fig.alt or fig.caption)
+        return Markup(self.env.get_template("figure.html.j2").render(
+            fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg, caption=caption or fig.caption))
+
+    def unplaced(self, f) -> list[str]:
+        """Keys of the finding's figures its body did not show (appended after it, never lost)."""
+        return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
+
+
+class _Citations:
+    """`cite(key)` in a template: the author–year text of a reference of literature.REFERENCES,
+    linked to its entry, and remembered, so that the reference list shows exactly what was cited."""
+
+    def __init__(self, references: dict[str, str]):
+        self.references = references
+        self.cited: list[str] = []
+
+    def cite(self, key: str, text: str | None = None) -> Markup:
+        if key not in self.references:
+            raise KeyError(f"unknown reference {key!r}; known: {', '.join(self.references)}")
+        if key not in self.cited:
+            self.cited.append(key)
+        return Markup('<a class="cite" href="#ref-{}">{}</a>').format(key, text or author_year(self.references[key]))
+
+    def listed(self) -> list[dict]:
+        """The cited references in the order of their first authors' surnames, then years."""
+        rows = [{"key": k, "text": self.references[k], "short": author_year(self.references[k])} for k in self.cited]
+        return sorted(rows, key=lambda r: (r["short"].lower(), r["key"]))
+
+
+def author_year(reference: str) -> str:
+    """'R. Pascanu, T. Mikolov, Y. Bengio. On the difficulty ... ICML 2013.' -> 'Pascanu et al. 2013'
+    (two authors: 'Tallec & Ollivier 2018'). The authors are what precedes the first full stop that
+    ends a surname; the year is the last one in the entry."""
+    authors = re.split(r"(?<=[a-z\u00c0-\u024f])\. ", reference, maxsplit=1)[0]
+    surnames = [a.split()[-1] for a in authors.split(", ")]
+    year = re.findall(r"\b(?:19|20)\d\d\b", reference)[-1]
+    if len(surnames) == 1:
+        names = surnames[0]
+    elif len(surnames) == 2:
+        names = f"{surnames[0]} & {surnames[1]}"
+    else:
+        names = f"{surnames[0]} et al."
+    return f"{names} {year}"
+
+
+def _math_factory():
+    uses: dict[str, int] = {}
+
+    def math_(name: str) -> Markup:
+        if name not in EQUATIONS:
+            raise KeyError(f"unknown equation {name!r}; known: {', '.join(EQUATIONS)}")
+        uses[name] = uses.get(name, 0) + 1
+        svg = equation_svg(name)
+        if uses[name] > 1:  # the same equation twice in one page: each copy its own ids
+            svg = _prefix_ids(svg, f"c{uses[name]}-")
+        return Markup('<span class="math">') + Markup(svg) + Markup("</span>")
+    return math_
+
+
+def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
+    """Experiment name -> the ids of the checks and findings that read it (from their declarations)."""
+    from ..findings import MODULES
+    out: dict[str, list[str]] = {}
+    for module in MODULES:
+        for experiment in module.SPEC.needs:
+            out.setdefault(experiment, []).append(module.SPEC.id)
+    return out
+
+
+def _rules(context: ReportContext) -> dict:
+    """The thresholds the glossary states, from the code that applies them."""
+    from ..findings.stats import ALPHA
+    from ..findings.tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST
+    return {"chance_margin": CHANCE_MARGIN, "most": MOST, "adding_learned": ADDING_LEARNED,
+            "adding_failed": ADDING_FAILED, "alpha": ALPHA,
+            "looks": max((e.looks for e in context.experiments), default=1)}
+
+
+def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None,
+                env: jinja2.Environment | None = None) -> str:
+    """The whole report as one self-contained HTML page (CSS, figures and equations inline).
+    A template's mistake raises ReportTemplateError naming the template and line. `env` is
+    make_environment(templates_dir) when the caller needs it afterwards (render_report does).
+
+    Rendered twice when the first pass placed the figures in another order than it numbered them,
+    so that figures are numbered in the order they appear."""
+    if context.paper not in PAGE_SIZES:
+        raise ValueError(f"paper {context.paper!r}: choose one of {', '.join(PAGE_SIZES)}")
+    if context.edition not in EDITIONS:
+        raise ValueError(f"edition {context.edition!r}: choose one of {', '.join(EDITIONS)}")
+    env = env or make_environment(templates_dir)
+    findings, checks = list(evaluation.findings), list(evaluation.checks)
+    numbers = {e.name: i for i, e in enumerate(context.experiments, 1)}
+    # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
+    from . import teaching
+    glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
+    verdicts = ("supported", "partly supported", "not supported", "inconclusive")
+    groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
+    env.filters.update(prose=_prose_filter(numbers))
+    values = dict(findings=findings, checks=checks, literature=evaluation.literature, groups=groups,
+                  verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
+                  attachments=[Path(p).name for p in context.attachments if Path(p).is_file()], ctx=context,
+                  overview=glance, worked=teaching.worked_example(evaluation),
+                  by_id={r.id: r for r in evaluation.results}, rules=_rules(context))
+    order: list = []
+    for _ in range(2):
+        figures = _Figures([glance] + checks + findings, env, order)
+        citations = _Citations(evaluation.literature.references)
+        env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
+                           math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor",
+                           experiment_numbers=numbers, cite=citations.cite, cited_references=citations.listed)
+        try:
+            css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAGE_SIZES[context.paper]))
+            page = env.get_template("report.html.j2").render(css=css, **values)
+        except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
+            error = _template_error(env, exc)
+            if error is None:
+                raise
+            raise error from exc
+        if [figures.numbers[k] for k in figures.sequence] == sorted(figures.numbers[k] for k in figures.sequence):
+            break
+        order = figures.sequence
+    return page
+
+
+
+def render_report(evaluation: Evaluation, context: ReportContext, out_dir: Path | str,
+                  formats: Sequence[str] = FORMATS, templates_dir: Path | str | None = None) -> dict[str, Path]:
+    """Write report.html and/or report.pdf into out_dir, each atomically; returns {format: path}.
+    A template's mistake, or a page that references anything outside itself, raises
+    ReportTemplateError (one line naming the template and line) and writes nothing."""
+    unknown = [f for f in formats if f not in FORMATS]
+    if unknown:
+        raise ValueError(f"format {unknown[0]!r}: choose from {', '.join(FORMATS)}")
+    env = make_environment(templates_dir)
+    page = render_html(evaluation, context, templates_dir, env)
+    leaks = _references(page)
+    if leaks:
+        description, needle, line = leaks[0]
+        more = f" (and {len(leaks) - 1} more)" if len(leaks) > 1 else ""
+        raise ReportTemplateError(f"{_where(env, needle, line)}: the report must be one self-contained file, "
+                                  f"but it references {description[:120]!r}{more}")
+    written: dict[str, Path] = {}
+    if "html" in formats:
+        path = Path(out_dir) / "report.html"
+        write_atomic(path, lambda tmp: tmp.write_text(page, encoding="utf-8"))
+        written["html"] = path
+    if "pdf" in formats:
+        path = Path(out_dir) / "report.pdf"
+        write_atomic(path, lambda tmp: _write_pdf(page, context, str(tmp)))
+        written["pdf"] = path
+    return written
