@@ -1,5 +1,5 @@
 """Verdicts on synthetic records: every finding can be supported, refuted and left open, and every
-check can pass and fail. The cases live in one table that must cover every registered result."""
+check can pass and fail. The worlds live in each result's folder (examples.py); the registry lists them."""
 from __future__ import annotations
 
 import json
@@ -10,16 +10,14 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-import synthetic as syn
-from vgreport.findings import CHECK_STATES, FINDINGS, MODULES, VERDICTS, check_state, combine, evaluate
+from vgreport.findings import (CHECK_STATES, FINDINGS, MODULES, VERDICTS, check_state, combine, evaluate, examples_of,
+                               synthetic as syn)
 from vgreport.findings.base import Config
 from vgreport.findings.stats import (holm, look_level, share, share_difference, t_interval, tost, welch,
                                      welch_p_greater, wilson)
 from vgreport.specs import PROFILE_NAMES, default_experiments_dir, load_battery
 
-F = syn.FAIL
-L = syn.LEARN
-MIXED = [L, F, L, F, L, F]  # half the seeds learn: no share of them can be told from one half
+MIXED = syn.MIXED
 
 
 def result(frame: pd.DataFrame, rid: str):
@@ -28,87 +26,31 @@ def result(frame: pd.DataFrame, rid: str):
     return out
 
 
-# For every result: overrides of the supporting synthetic world (see synthetic.world) that make the
-# data support it, refute it, and leave it open. "supported"/"pass" use the world as built.
-CASES = {
-    "K1": {"fail": {"activation": {"chain_err": 1e-3}}},
-    "K2": {"fail": {"activation": {"bound_shift": 0.05}},
-           "undetermined": {"activation": None, "init": None, "gain_sweep": None, "gain_sweep_sigmoid": None,
-                            "gain_train": None, "recall_length": None, "recall_lag": None, "adding_length": None,
-                            "copy": None, "budget": None, "clip_exploding": None, "clip_vanishing": None,
-                            "architecture": None, "lstm_tuning": None}},
-    "K3": {"fail": {"gain_sweep": {"identity_error": 0.01}}, "undetermined": {"gain_sweep": None}},
-    "C2": {"not supported": {"init": {"rates": {"default": 0.05, "xavier": 0.05}},
-                             "gain_sweep_sigmoid": {"rates": {4.0: 0.05, 6.0: 0.05}}},
-           "inconclusive": {"init": {"rates": {"default": 0.002, "xavier": 0.002}},
-                            "gain_sweep_sigmoid": {"rates": {4.0: 0.001, 6.0: 0.001}}}},
-    "C3": {"not supported": {"architecture": {"sens": {"rnn_tanh": 0.0}},
-                             "recall_lag": {"accs": {1: F, 15: L}}},
-           "inconclusive": {"architecture": {"sens": {"rnn_tanh": -1.0}},
-                            "recall_lag": {"accs": {1: MIXED, 15: MIXED}}}},
-    "C4": {"not supported": {"recall_length": {"accs": {5: F, 50: L}},
-                             "adding_length": {"mse": {"rnn_tanh": {5: 0.17, 10: 0.05, 20: 0.01}}},
-                             "copy": {"accs": {"rnn_tanh": {5: F, 30: L}}}},
-           "inconclusive": {"recall_length": {"accs": {5: MIXED, 50: MIXED}},
-                            "adding_length": {"mse": {"rnn_tanh": {5: [0.01, 0.17], 10: 0.05, 20: [0.01, 0.17]}}},
-                            "copy": {"accs": {"rnn_tanh": {5: MIXED, 30: MIXED}}}}},
-    "C5": {"not supported": {"budget": {"best": L, "last": 0.35}},
-           "inconclusive": {"budget": {"best": MIXED}}},
-    "C6": {"not supported": {"architecture": {"rates": {"lstm_default": -0.9, "lstm_forget_bias_1": -0.9,
-                                                        "lstm_chrono": -0.9, "gru": -0.9}}},
-           "supported": {"architecture": {"accs": {"lstm_default": L, "gru": L}}},
-           "inconclusive": {"architecture": {"rates": {"lstm_default": -0.5, "lstm_forget_bias_1": -0.5,
-                                                       "lstm_chrono": -0.5, "gru": -0.5},
-                                             "accs": {"lstm_default": MIXED, "gru": MIXED}}}},
-    "C7": {"not supported": {"init": {"accs": {"xavier": F, "orthogonal": F, "irnn": F}},
-                             "adding_length": {"mse": {"irnn": {5: 0.17, 10: 0.17, 20: 0.17},
-                                                       "rnn_tanh": {5: 0.01, 10: 0.01, 20: 0.01}}}},
-           "inconclusive": {"init": {"accs": {"xavier": [0.125, 0.4], "orthogonal": [0.125, 0.4], "irnn": [0.125, 0.4]}},
-                            "adding_length": {"mse": {"irnn": {5: 0.01, 10: 0.01, 20: 0.17}}}}},
-    "C8": {"not supported": {"activation": {"accs": {"identity": F, "tanh": F, "relu": L, "sigmoid": L},
-                                            "sq": {"tanh": 0.5, "sigmoid": 0.5, "relu": 0.99}}},
-           "inconclusive": {"activation": {"accs": {"identity": MIXED, "tanh": MIXED, "relu": MIXED, "sigmoid": MIXED},
-                                           "rate_spread": 0.02}}},
-    "C9": {"not supported": {"clip_exploding": {"clipped_diverge": True},
-                             "clip_vanishing": {"accs": {"clipped": L}, "trained_rates": {"clipped": -0.05}}},
-           "inconclusive": {"clip_exploding": {"unclipped_diverge": False},
-                            "clip_vanishing": {"fraction": 0.01}}},
-    "C10": {"not supported": {"architecture": {"rates": {"transformer": -0.3}, "accs": {"transformer": F}}},
-            "inconclusive": {"architecture": {"rates": {"transformer": -0.01}, "accs": {"transformer": MIXED}}}},
-    "G1": {"not supported": {"architecture": {"accs": {"lstm_chrono": F, "lstm_default": L}},
-                             "lstm_tuning": {"accs": {"lr_low": L, "lr_high": L, "wide": L}}},
-           "inconclusive": {"architecture": {"accs": {"lstm_chrono": MIXED, "lstm_default": MIXED}},
-                            "lstm_tuning": {"accs": {"lr_low": MIXED, "lr_high": MIXED, "wide": MIXED}}}},
-    "G2": {"not supported": {"gain_train": {"accs": {0.5: L, 1.0: F, 1.5: L}}},
-           "inconclusive": {"gain_train": {"accs": {0.5: MIXED, 1.0: MIXED, 1.5: MIXED}}}},
-}
-
-
-def test_every_result_has_refuting_and_open_cases():
-    """Each registered finding has records that refute it and records that leave it open; each check
-    has records that make it fail: a result no data could refute would be a theorem in disguise."""
+def test_every_result_has_refuting_and_open_examples():
+    """Each registered finding has example worlds that support it, refute it and leave it open; each
+    check has worlds where it passes and fails: a result no data could refute would be a theorem in disguise."""
     for module in MODULES:
         spec = module.SPEC
-        cases = CASES.get(spec.id, {})
-        wanted = ("fail",) if spec.kind == "check" else ("not supported", "inconclusive")
-        assert all(w in cases for w in wanted), f"{spec.id} lacks a case for {[w for w in wanted if w not in cases]}"
+        verdicts = {e.verdict for e in examples_of(module)}
+        wanted = ("pass", "fail") if spec.kind == "check" else ("supported", "not supported", "inconclusive")
+        assert all(w in verdicts for w in wanted), f"{spec.id} lacks an example for {[w for w in wanted if w not in verdicts]}"
 
 
-def _cases():
+def _examples():
     for module in MODULES:
-        spec = module.SPEC
-        good = "pass" if spec.kind == "check" else "supported"
-        yield spec.id, good, CASES.get(spec.id, {}).get(good, {})
-        for outcome, overrides in CASES.get(spec.id, {}).items():
-            if outcome != good:
-                yield spec.id, outcome, overrides
+        for example in examples_of(module):
+            yield pytest.param(module.SPEC.id, example, id=f"{module.SPEC.id}-{example.name}")
 
 
-@pytest.mark.parametrize("rid,outcome,overrides", list(_cases()), ids=lambda x: x if isinstance(x, str) else "")
-def test_verdict_follows_the_records(rid, outcome, overrides):
-    """The world built to support, refute or leave open a result gets exactly that verdict."""
-    got = result(syn.world(**overrides), rid)
-    assert got.verdict == outcome, f"{rid}: {got.reason}"
+@pytest.mark.parametrize("rid,example", list(_examples()))
+def test_example_worlds_give_their_declared_outcome(rid, example):
+    """Every registered result's example world gets exactly the verdict, and the part states, it declares."""
+    got = result(syn.world(**example.world), rid)
+    assert got.verdict == example.verdict, f"{rid} {example.name}: {got.reason}"
+    states = {p.key: p.state for p in got.parts}
+    for key, state in example.parts.items():
+        assert key in states, f"{rid} {example.name}: no part {key!r} (parts: {sorted(states)})"
+        assert states[key] is state, f"{rid} {example.name}: part {key} is {states[key]}, declared {state}"
 
 
 @pytest.mark.parametrize("module", FINDINGS, ids=lambda m: m.SPEC.id)

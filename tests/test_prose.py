@@ -8,16 +8,16 @@ import re
 
 import pytest
 
-import synthetic as syn
-from test_findings import CASES
 from vgreport import render
-from vgreport.findings import FINDINGS, evaluate
+from vgreport.findings import FINDINGS, MODULES, evaluate, examples_of
+from vgreport.findings import synthetic as syn
 from vgreport.specs import default_experiments_dir, load_battery
 
 WORLDS = {"supported": {}}
-for rid, cases in CASES.items():
-    for outcome, overrides in cases.items():
-        WORLDS[f"{rid} {outcome}"] = overrides
+for module in MODULES:
+    for example in examples_of(module):
+        if example.world:
+            WORLDS[f"{module.SPEC.id} {example.name}"] = example.world
 
 
 @functools.cache

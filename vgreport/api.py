@@ -451,7 +451,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
+    # vgreport's code, subpackages included, and the finding prose that ships inside findings/
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file()):
         add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
     from .render import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]

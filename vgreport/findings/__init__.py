@@ -1,6 +1,9 @@
 """Stage 8: checks and findings. Every verdict is computed from this build's records.
 
-One module per result, in report order. Each declares SPEC (its id, texts and the experiments and
+One folder per result, found by discovery (`<id>_<name>/`, any subpackage with a finding.py): its
+finding.py, its prose (prose.html.j2, the section's sentences) and its examples (examples.py,
+synthetic worlds with the verdict each must produce). Adding a result is a one-folder change.
+Each finding.py declares SPEC (its id, texts and the experiments and
 variants it reads, which a test checks against the shipped battery), `decide(ctx) -> Outcome` (the
 parts, each with a three-way state, and a typed record of the numbers the prose quotes) and,
 optionally, `figures_of(ctx, outcome)`. *Checks* are identities that fail only through a bug
@@ -9,24 +12,62 @@ supported / not supported / inconclusive). The literature comparison reads both.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
-from . import (c2_decay, c3_recency, c4_distance, c5_budget, c6_gates, c7_init, c8_activation, c9_clipping,
-               c10_attention, g1_gate_init, g2_gain, k1_bptt, k2_bound, k3_linear, literature, overview)
+from . import literature, overview
 from .base import (CHECK_STATES, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state, combine,
                    plain)
 from .literature import Literature
 
 __all__ = ["VERDICTS", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",
-           "Config", "evaluate", "combine", "check_state"]
+           "Config", "evaluate", "combine", "check_state", "folder_of", "prose_templates", "examples_of"]
 
-CHECKS = (k1_bptt, k2_bound, k3_linear)
-FINDINGS = (c2_decay, c3_recency, c4_distance, c5_budget, c6_gates, c7_init, c8_activation, c9_clipping,
-            c10_attention, g1_gate_init, g2_gain)
-MODULES = CHECKS + FINDINGS
+
+def _report_order(module: ModuleType) -> tuple:
+    """Checks first, then findings; by letter, then number (C9 before C10)."""
+    rid = module.SPEC.id
+    letter, number = re.fullmatch(r"([A-Z]+)(\d+)", rid).groups()
+    return module.SPEC.kind != "check", letter, int(number)
+
+
+def _discover() -> tuple[ModuleType, ...]:
+    """The finding.py of every subpackage of this package, in report order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.ispkg and (Path(__path__[0]) / info.name / "finding.py").is_file():
+            found.append(importlib.import_module(f"{__name__}.{info.name}.finding"))
+    ids = [m.SPEC.id for m in found]
+    if len(set(ids)) != len(ids):
+        raise RuntimeError(f"two finding folders declare the same id: {sorted(ids)}")
+    return tuple(sorted(found, key=_report_order))
+
+
+MODULES = _discover()
+CHECKS = tuple(m for m in MODULES if m.SPEC.kind == "check")
+FINDINGS = tuple(m for m in MODULES if m.SPEC.kind != "check")
+
+
+def folder_of(module: ModuleType) -> Path:
+    """The folder of a result: finding.py, prose.html.j2, examples.py."""
+    return Path(module.__file__).resolve().parent
+
+
+def prose_templates() -> dict[str, Path]:
+    """Result id -> its prose template (findings/<ID>.html.j2 to the report's templates)."""
+    return {m.SPEC.id: folder_of(m) / "prose.html.j2" for m in MODULES if (folder_of(m) / "prose.html.j2").is_file()}
+
+
+def examples_of(module: ModuleType) -> list:
+    """A result's example worlds (synthetic.Example), from its folder's examples.py."""
+    return list(importlib.import_module(module.__package__ + ".examples").EXAMPLES)
 
 
 @dataclass

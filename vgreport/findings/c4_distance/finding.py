@@ -7,10 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import figures
-from ..tasks import ADDING_BASELINE_MSE
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
-from .tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, config_outcomes
+from ... import figures
+from ...tasks import ADDING_BASELINE_MSE
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, config_outcomes
 
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"),
          ("copy", "rnn_tanh", "the copy task"))

@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from ..aggregate import eval_curves
-from .base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
-from .stats import share
-from .tables import CHANCE_MARGIN, MOST, seed_outcome
+from ... import figures
+from ...aggregate import eval_curves
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..stats import share
+from ..tables import CHANCE_MARGIN, MOST, seed_outcome
 
 MULTIPLES = (1, 2, 4, 8)
 

@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
-from .stats import above, welch
-from .tables import CHANCE_MARGIN, at_longest, config_outcome, profile_series, rates
+from ... import figures
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..stats import above, welch
+from ..tables import CHANCE_MARGIN, at_longest, config_outcome, profile_series, rates
 
 GATED = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru")
 AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation

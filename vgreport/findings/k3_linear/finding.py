@@ -7,8 +7,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .base import Context, Outcome, Part, Spec, Undecidable, num
-from .tables import rates
+from ..base import Context, Outcome, Part, Spec, Undecidable, num
+from ..tables import rates
 
 TOLERANCE = 1e-6  # float64 gradients over 100 steps: the fit recovers log g to ~1e-12
 

@@ -1,5 +1,8 @@
 """Synthetic record sets in the documented schema, for testing verdict logic without training.
 
+Each result's examples.py (in its folder) lists worlds built here, each with the verdict it must
+produce (see Example); one generic test runs them all.
+
 Each builder returns the records one experiment of the battery would produce, with the
 quantities the findings read (decay rates, bounds, accuracies, divergence) set by arguments.
 Gradient profiles are exact exponentials exp(rate * lag); per-seed values get a small,
@@ -8,6 +11,7 @@ deterministic spread so that t-intervals across seeds are narrow but not degener
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -107,6 +111,21 @@ def _score(value, seed):
 
 
 LEARN, FAIL = 0.98, 0.125  # a seed that learned, a seed at chance
+MIXED = [LEARN, FAIL, LEARN, FAIL, LEARN, FAIL]  # half the seeds learn: no share of them can be told from one half
+
+
+@dataclass(frozen=True)
+class Example:
+    """A synthetic world and what a result must make of it.
+
+    world: overrides of `world()` (experiment name -> builder kwargs, None drops the experiment);
+    verdict: the verdict (a finding) or state (a check) it must produce; parts: part key -> the
+    state (True holds, False refuted, None undetermined) that part must have (keys not named are
+    not checked)."""
+    name: str
+    verdict: str
+    world: dict = field(default_factory=dict)
+    parts: dict = field(default_factory=dict)
 
 
 def activation(seeds=6, rates=None, accs=None, derivs=None, sq=None, chain_err=0.0, length=20,

@@ -5,9 +5,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
-from .tables import CHANCE_MARGIN, config_outcome, config_outcomes
+from ... import figures
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
+from ..tables import CHANCE_MARGIN, config_outcome, config_outcomes
 
 TUNING = ("lr_low", "lr_high", "wide")
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .base import Context, Outcome, Part, Spec, Undecidable, num
+from ..base import Context, Outcome, Part, Spec, Undecidable, num
 
 SPEC = Spec(
     id="K2", kind="check", title="The Pascanu bound holds in every plain-RNN cell",

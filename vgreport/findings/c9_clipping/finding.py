@@ -10,11 +10,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from ..aggregate import final_scores, select
-from .base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
-from .stats import share, tost
-from .tables import MOST, cell_rates, config_outcome, profile_series
+from ... import figures
+from ...aggregate import final_scores, select
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
+from ..stats import share, tost
+from ..tables import MOST, cell_rates, config_outcome, profile_series
 
 RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
 ACCURACY_MARGIN = 0.1    # final accuracies within ±0.1
@@ -122,7 +122,7 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
 
 
 def decide(ctx: Context) -> Outcome:
-    from .base import Undecidable
+    from ..base import Undecidable
     present = [e for e in SPEC.needs if ctx.has(e)]
     numbers = Numbers()
     parts = [p for p in [_exploding(ctx, numbers)] if p is not None] + _vanishing(ctx, numbers)

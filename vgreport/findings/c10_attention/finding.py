@@ -4,10 +4,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
-from .stats import within
-from .tables import CHANCE_MARGIN, at_longest, config_outcome, config_outcomes, profile_series, rates
+from ... import figures
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..stats import within
+from ..tables import CHANCE_MARGIN, at_longest, config_outcome, config_outcomes, profile_series, rates
 
 FLAT_RATE = 0.01  # |rate| per step below this is "flat": at most a factor e^(0.01·T) over T steps
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .. import figures
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ... import figures
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
 
 EXACT_REL_ERR = 1e-6  # float64 products of up to a few hundred 64x64 matrices agree far better than this
 

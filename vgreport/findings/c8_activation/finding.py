@@ -12,10 +12,10 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
-from .stats import above, holm, welch, welch_p
-from .tables import config_outcome, mean_scalar, rates
+from ... import figures
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ..stats import above, holm, welch, welch_p
+from ..tables import config_outcome, mean_scalar, rates
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 NONLINEAR = ("sigmoid", "tanh", "relu")
@@ -80,7 +80,7 @@ def decide(ctx: Context) -> Outcome:
             entry["matches"] = state
             agree.append(state)
         numbers.activations[a] = entry
-    from .stats import both
+    from ..stats import both
     parts.append(Part("prediction", "each nonlinear activation's decay rate matches ½·log mean φ′²", both(*agree),
                       training=False, detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, "
                                                        f"predicted {num(numbers.activations[a]['predicted'])}"

@@ -10,11 +10,11 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .. import figures
-from ..aggregate import lag_profiles
-from .base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
-from .stats import below, t_interval
-from .tables import CHANCE_MARGIN, config_outcomes, profile_series
+from ... import figures
+from ...aggregate import lag_profiles
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..stats import below, t_interval
+from ..tables import CHANCE_MARGIN, config_outcomes, profile_series
 
 RATIO_LOG10 = -1.0  # "far less sensitive": the cue counts at least ten times less than the last input
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
-from .stats import ALPHA, above, holm, share_difference, welch, welch_p_greater
-from .tables import config_outcome, config_outcomes
+from ... import figures
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..stats import ALPHA, above, holm, share_difference, welch, welch_p_greater
+from ..tables import config_outcome, config_outcomes
 
 CAREFUL = ("xavier", "orthogonal", "irnn")
 SAME_ACCURACY = 0.1  # a careful init "does not help" when it cannot be 0.1 more accurate

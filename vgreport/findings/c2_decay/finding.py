@@ -10,10 +10,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
-from .stats import below
-from .tables import mean_scalar, profile_series, rates
+from ... import figures
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
+from ..stats import below
+from ..tables import mean_scalar, profile_series, rates
 
 R2_MIN = 0.9  # a log-linear fit this good is "exponential"
 

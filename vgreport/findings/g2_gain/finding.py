@@ -9,10 +9,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from .. import figures
-from .base import Context, Outcome, Part, Spec, Undecidable, num
-from .stats import above, below, welch
-from .tables import CHANCE_MARGIN, config_outcomes, rates
+from ... import figures
+from ..base import Context, Outcome, Part, Spec, Undecidable, num
+from ..stats import above, below, welch
+from ..tables import CHANCE_MARGIN, config_outcomes, rates
 
 SPEC = Spec(
     id="G2", kind="finding", title="Training is best near the critical gain γ·g = 1",

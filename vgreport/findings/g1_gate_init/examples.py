@@ -1,0 +1,15 @@
+"""G1's example worlds: overrides of the supporting synthetic world (synthetic.world) and the
+verdict each must produce. The generic test in tests/test_findings.py runs them."""
+from __future__ import annotations
+
+from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
+
+EXAMPLES = [
+    Example("supporting", "supported"),
+    Example("refuting", "not supported",
+            {"architecture": {"accs": {"lstm_chrono": F, "lstm_default": L}},
+             "lstm_tuning": {"accs": {"lr_low": L, "lr_high": L, "wide": L}}}),
+    Example("open", "inconclusive",
+            {"architecture": {"accs": {"lstm_chrono": MIXED, "lstm_default": MIXED}},
+             "lstm_tuning": {"accs": {"lr_low": MIXED, "lr_high": MIXED, "wide": MIXED}}}),
+]
