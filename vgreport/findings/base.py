@@ -54,6 +54,7 @@ class Part:
     reads: tuple[Config, ...] = ()
     training: bool = True         # decided by training outcomes (more seeds can help) or at initialisation
     detail: str = ""              # the numbers that decided it, in words
+    core: bool = True             # the claim itself (decides the verdict) or context around it (shown only)
 
     def to_json(self) -> dict:
         return {"key": self.key, "question": self.question, "state": self.state, "detail": self.detail,

@@ -28,7 +28,8 @@ def cell(experiment: str, variant: str, seed: int, *, arch: str = "rnn", activat
          score: float | None = None, curve: list[tuple[int, float]] | None = None, sens_log10: float | None = None,
          trained_rate: float | None = None, trained_bound: float | None = None, diverged_step: int | None = None,
          deriv_mean: float | None = None, deriv_sq: float | None = None,
-         train_logs: list[tuple] | None = None, eval_loss: float | None = None) -> list[dict]:
+         train_logs: list[tuple] | None = None, eval_loss: float | None = None,
+         influence: float | None = None) -> list[dict]:
     """All records of one cell: init probe, training curve, trained probe and final scalars."""
     base = {"experiment": experiment, "variant": variant, "arch": arch,
             "activation": activation if arch == "rnn" else "", "init": init, "gain": gain, "hidden": 16,
@@ -78,6 +79,8 @@ def cell(experiment: str, variant: str, seed: int, *, arch: str = "rnn", activat
             add("trained", "sensitivity_input", sens, budget, lag)
         if arch == "rnn":
             add("trained", "bound_log_rate", bound if trained_bound is None else trained_bound, budget)
+        if influence is not None and task == "recall":
+            add("trained", "cue_influence", influence, budget)
     steps_done = (diverged_step - 1) if diverged_step else budget
     add("trained", f"final_{score_name}", NAN if diverged_step else score, steps_done)
     add("trained", "chance", chance, steps_done)
@@ -275,7 +278,7 @@ ARCH_MODELS = {"rnn_tanh": ("rnn", "default"), "lstm_default": ("lstm", "default
                "gru": ("gru", "default"), "transformer": ("transformer", "default")}
 
 
-def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None) -> list[dict]:
+def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None, influence=None) -> list[dict]:
     rates = {"rnn_tanh": -0.5, "lstm_default": -0.3, "lstm_forget_bias_1": -0.15, "lstm_chrono": -0.02,
              "gru": -0.2, "transformer": 0.0, **(rates or {})}
     fail = {5: LEARN, 10: FAIL, 20: FAIL}
@@ -283,6 +286,9 @@ def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None)
             "lstm_chrono": LEARN, "gru": fail, "transformer": LEARN, **(accs or {})}
     sens = {"rnn_tanh": -16.0, "lstm_default": -30.0, "lstm_forget_bias_1": -16.0, "lstm_chrono": 1.0,
             "gru": -16.0, "transformer": 1.0, **(sens or {})}
+    # the share of answers that change with the cue after training (probes.cue_influence)
+    influence = {"rnn_tanh": 0.05, "lstm_default": 0.05, "lstm_forget_bias_1": 0.05, "lstm_chrono": 0.95,
+                 "gru": 0.05, "transformer": 0.95, **(influence or {})}
     out = []
     for v, (arch, init_) in ARCH_MODELS.items():
         for length in lengths:
@@ -291,7 +297,8 @@ def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None)
                 acc = accs[v][length] if isinstance(accs[v], dict) else accs[v]
                 out += cell("architecture", v, seed, arch=arch, init=init_, length=length, rate=rates[v] + jitter,
                             bound=0.1, score=_score(acc, seed), sens_log10=sens[v] + spread(seed % 3, 0.5),
-                            trained_rate=min(rates[v], 0.3), trained_bound=0.3)
+                            trained_rate=min(rates[v], 0.3), trained_bound=0.3,
+                            influence=_clip01(_per_seed(influence[v], seed) + spread(seed % 3, 0.01)))
     return out
 
 

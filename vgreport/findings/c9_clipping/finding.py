@@ -3,7 +3,9 @@
 Both arms train with plain SGD: Adam divides each update by a running gradient scale, so rescaling
 the gradient (which is all clipping does) would barely change it. In the vanishing arm the clipping
 threshold sits below the typical gradient norm, so clipping is active, and "nothing changes" is an
-equivalence test (two one-sided tests against a stated margin), not an interval that contains 0.
+equivalence test (two one-sided tests against a stated margin), not an interval that contains 0,
+and only between arms that learned: two runs at chance are "equivalent" whatever the treatment, so
+the vanishing parts stay undetermined unless most seeds of both arms learn.
 """
 from __future__ import annotations
 
@@ -28,10 +30,11 @@ SPEC = Spec(
                "of the shares against one half); refuted when most clipped runs diverge too; undetermined when the "
                "unclipped runs do not mostly diverge (the regime did not explode). (b) Vanishing regime ('clip_vanishing', "
                "the default tanh RNN at a long length, plain SGD, a threshold below the unclipped run's typical gradient "
-               f"norm): only when clipping rescaled at least {ACTIVE:.0%} of the steps, two one-sided Welch tests (TOST) "
-               f"show the decay rate after training equal within ±{RATE_MARGIN} per step and the final accuracy within "
-               f"±{ACCURACY_MARGIN} with and without clipping; each is refuted when its interval lies wholly outside the "
-               "margin. Supported when all three parts hold, partly when some do."),
+               f"norm): only when clipping rescaled at least {ACTIVE:.0%} of the steps and most seeds of both arms learn "
+               "(each arm's Wilson interval of the share of learning seeds above one half: an equivalence of two arms at "
+               "chance tests nothing), two one-sided Welch tests (TOST) show the decay rate after training equal within "
+               f"±{RATE_MARGIN} per step and the final accuracy within ±{ACCURACY_MARGIN} with and without clipping; each "
+               "is refuted when its interval lies wholly outside the margin. All three parts are core."),
     needs={"clip_exploding": ("no_clip", "clipped"), "clip_vanishing": ("no_clip", "clipped")})
 
 
@@ -83,7 +86,7 @@ def _exploding(ctx: Context, numbers: Numbers) -> Part | None:
     rows = select(ctx.part("clip_exploding"), "clip_exploding")
     numbers.exploding = {**out, "clip": _clip_value(ctx, "clip_exploding"), "gain": float(rows["gain"].max()),
                          "length": int(rows["length"].max()), "exploded": exploded}
-    return Part("exploding", "clipping stops the divergence that the exploding regime causes", state,
+    return Part("exploding", "clipping stops the divergence that the exploding regime causes", state, core=True,
                 reads=(out["no_clip"]["config"], out["clipped"]["config"]),
                 detail=f"{of(free)} unclipped and {of(clipped)} clipped runs diverged")
 
@@ -112,12 +115,18 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
                          "rate": {v: {"mean": float(r[v].mean()) if len(r[v]) else math.nan} for v in r},
                          "rate_diff": rate_diff, "rate_same": rate_same, "tost_level": 1 - 2 * alpha}
     reads = (acc["no_clip"].config, acc["clipped"].config)
-    why = "" if active else f" (clipping rescaled only {num(100 * fraction, 2)}% of the steps: it tests nothing)"
+    learned = all(o.learns is True for o in acc.values())
+    numbers.vanishing.update({"learned": {v: o.learned for v, o in acc.items()}, "both_learn": learned})
+    why = "" if active and learned else (
+        f" (clipping rescaled only {num(100 * fraction, 2)}% of the steps: it tests nothing)" if not active else
+        f" (not both arms learned: {of(acc['no_clip'].learned)} and {of(acc['clipped'].learned)} seeds; an equivalence "
+        "at chance tests nothing)")
+    decided = active and learned
     return [Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "
-                 f"(within ±{RATE_MARGIN} per step)", rate_same if active else None, reads=reads,
+                 f"(within ±{RATE_MARGIN} per step)", rate_same if decided else None, reads=reads, core=True,
                  detail=f"difference {num(rate_diff.mean)} [{num(rate_diff.lo)}, {num(rate_diff.hi)}]{why}"),
             Part("vanishing_accuracy", f"with active clipping the final accuracy is the same (within ±{ACCURACY_MARGIN})",
-                 acc_same if active else None, reads=reads,
+                 acc_same if decided else None, reads=reads, core=True,
                  detail=f"difference {num(acc_diff.mean, 2)} [{num(acc_diff.lo, 2)}, {num(acc_diff.hi, 2)}]{why}")]
 
 
