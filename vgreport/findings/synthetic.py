@@ -248,10 +248,11 @@ def budget(seeds=6, best=None, last=None, standard=100, length=20) -> list[dict]
     return out
 
 
-def clip_exploding(seeds=6, unclipped_diverge=True, clipped_diverge=False) -> list[dict]:
+def clip_exploding(seeds=6, unclipped_diverge=True, clipped_diverge=False, clip=1.0) -> list[dict]:
+    """clip: the clipped arm's threshold (1e6 never fires: its runs diverge like the unclipped ones)."""
     out = []
     logs = [(s, 400 / s, 1000 / s) for s in range(5, 101, 5)]
-    for v, clip, diverge in (("no_clip", None, unclipped_diverge), ("clipped", 1.0, clipped_diverge)):
+    for v, clip, diverge in (("no_clip", None, unclipped_diverge), ("clipped", clip, clipped_diverge)):
         for seed in range(seeds):
             d = diverge[seed % len(diverge)] if isinstance(diverge, (list, tuple)) else diverge
             out += cell("clip_exploding", v, seed, activation="identity", init="orthogonal", gain=1.2, length=20,

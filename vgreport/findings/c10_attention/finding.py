@@ -37,6 +37,7 @@ class Numbers:
     rnn_learned: object = None
     flat_rate: float = FLAT_RATE
     steps: int = 0
+    control: dict = field(default_factory=dict)
     by_length: dict = field(default_factory=dict)
 
 
@@ -65,6 +66,11 @@ def decide(ctx: Context) -> Outcome:
                           reads=(outcome.config,) + ((control.config,) if control else ()),
                           detail=f"{of(outcome.learned)} seeds learn" + (
                               f"; {of(control.learned)} at length {control.config.length}" if control else "")))
+        if control is not None:
+            numbers.control = {"length": control.config.length, "learned": control.learned}
+            parts.append(Part("control", f"most transformer seeds learn length {control.config.length} within the same "
+                              f"{numbers.steps} steps (the positive control)", control.learns, core=False,
+                              reads=(control.config,), detail=f"{of(control.learned)} seeds learn"))
         for c, o in sorted(config_outcomes(ctx, "architecture").items()):
             if c.variant == "transformer":
                 numbers.by_length[c.length] = {"acc": o.score, "learned": o.learned}

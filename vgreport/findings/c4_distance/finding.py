@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ...tasks import ADDING_BASELINE_MSE
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, budget_of, config_outcomes, fails_given
+from ..tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST, budget_of, config_outcomes, fails_given
 
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"))
 
@@ -28,7 +28,7 @@ SPEC = Spec(
                "the budget. A seed learns when its held-out accuracy's 95% interval lies above "
                f"chance + {CHANCE_MARGIN} (recall), or its MSE lies below {ADDING_LEARNED} × the predict-1 baseline 1/6 "
                f"(adding); it fails below chance + {CHANCE_MARGIN}, or above {ADDING_FAILED} × 1/6. Every part is core; "
-               "'budget' (C5) is quoted, without a part, for what more steps do at a long length."),
+               "context: with the longer budget of 'budget' (C5) at its long length, most seeds still fail (the same control)."),
     needs={"recall_length": ("base",), "adding_length": ("rnn_tanh",)})
 
 
@@ -68,6 +68,19 @@ def decide(ctx: Context) -> Outcome:
         raise Undecidable("no task ran at two lengths", present)
     if ctx.has("budget"):
         numbers.more = _more_steps(ctx)
+        recall = numbers.tasks.get("recall_length")
+        if numbers.more and recall is not None:
+            end = numbers.more["points"][-1]
+            short = next(o for c, o in config_outcomes(ctx, "recall_length").items()
+                         if c.variant == "base" and c.length == recall["short"])
+            failed = end["failed"]
+            most = None if failed.n < 2 or not failed.known else (
+                True if failed.lo > MOST else False if failed.hi < MOST else None)
+            state = False if most is False else (True if most and short.learns is True else None)
+            parts.append(Part("more_steps", f"first-token recall at length {numbers.more['length']}: with "
+                              f"{end['steps']} steps ('budget', C5) most seeds still fail", state, core=False,
+                              reads=(short.config,), detail=f"{of(end['learned'])} seeds had learned by {end['steps']} "
+                                                            f"steps, {of(failed)} failed"))
     bits = [f"{t['words']}: {of(t['by_length'][t['short']]['learned'])} seeds learn at length {t['short']}, "
             f"{of(t['by_length'][t['long']]['learned'])} at {t['long']} within {t['steps']} steps"
             for t in numbers.tasks.values()]
@@ -88,7 +101,7 @@ def _more_steps(ctx: Context) -> dict:
     standard = int(ctx.part("budget")["budget"].max()) // MULTIPLES[-1]
     curve = _curve(ctx, main, standard, float(chance.iloc[0]), ctx.level_for("budget"))
     return {"length": int(main["length"].max()),
-            "points": [{"steps": c["steps"], "learned": c["learned_best"]} for c in curve.values()]}
+            "points": [{"steps": c["steps"], "learned": c["learned_best"], "failed": c["failed"]} for c in curve.values()]}
 
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:

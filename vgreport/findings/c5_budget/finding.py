@@ -110,9 +110,14 @@ def decide(ctx: Context) -> Outcome:
                        f"{of(end['failed'])} failed ({of(numbers.curve[1]['learned_best'])} learned within {standard})"
                        + (f"; control: {of(control.learned)} seeds learn length {control.config.length}" if control else
                           "; no positive control in this build"))
+    parts = [part]
+    if control is not None:
+        parts.append(Part("control", f"the same model learns length {control.config.length} within "
+                          f"{numbers.control['steps']} steps (the positive control)", control.learns, core=False,
+                          reads=(control.config,), detail=f"{of(control.learned)} seeds learn"))
     headline = (f"{of(end['learned_best'])} seeds of the tanh RNN learn length {numbers.length} within {end['steps']} "
                 f"steps ({of(numbers.curve[1]['learned_best'])} within {standard})")
-    return Outcome([part], numbers, headline, part.detail, [e for e in SPEC.needs if ctx.has(e)], data=curves)
+    return Outcome(parts, numbers, headline, part.detail, [e for e in SPEC.needs if ctx.has(e)], data=curves)
 
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:

@@ -1,17 +1,27 @@
 """C6's example worlds: overrides of the supporting synthetic world (synthetic.world) and the
-verdict each must produce. The generic test in tests/test_findings.py runs them."""
+verdict each must produce. The generic test in tests/test_findings.py runs them. Besides
+supporting, refuting and open worlds: one where a core part is refuted while a context part
+holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
-from ..synthetic import Example, LEARN as L, MIXED
+from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
 
 EXAMPLES = [
-    Example("refuting", "not supported",
-            {"architecture": {"rates": {"lstm_default": -0.9, "lstm_forget_bias_1": -0.9,
-                                        "lstm_chrono": -0.9, "gru": -0.9}}}),
+    Example("refuting", "refuted",
+            {"architecture": {"rates": {"lstm_default": -0.5, "lstm_forget_bias_1": -0.5,
+                                        "lstm_chrono": -0.5, "gru": -0.5}}}),
     Example("supporting", "supported",
             {"architecture": {"accs": {"lstm_default": L, "gru": L}}}),
+    # Rate differences at the stated minimum (log 10 / 19 per step at length 20) and half the seeds learning.
     Example("open", "inconclusive",
-            {"architecture": {"rates": {"lstm_default": -0.5, "lstm_forget_bias_1": -0.5,
-                                        "lstm_chrono": -0.5, "gru": -0.5},
+            {"architecture": {"rates": {"lstm_default": -0.37881, "lstm_forget_bias_1": -0.37881,
+                                        "lstm_chrono": -0.37881, "gru": -0.37881},
                               "accs": {"lstm_default": MIXED, "gru": MIXED}}}),
+    # They fail the long length, but they fail the short one too: budget-limited, never "does not learn".
+    Example("budget-limited", "supported so far",
+            {"architecture": {"accs": {"lstm_default": F, "gru": F}}},
+            {"lstm_default_learns": None, "lstm_default_control": False, "gru_learns": None}),
+    Example("core refuted, context holds", "partly refuted",
+            {"architecture": {"rates": {"lstm_default": -0.5, "gru": -0.5}, "accs": {"lstm_default": L, "gru": L}}},
+            {"lstm_default_preserves": False, "lstm_chrono_preserves": True}),
 ]

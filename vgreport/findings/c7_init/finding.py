@@ -43,19 +43,19 @@ class Numbers:
     adding: dict = field(default_factory=dict)
 
 
-def _recall(ctx: Context, numbers: Numbers) -> Part | None:
+def _recall(ctx: Context, numbers: Numbers) -> list[Part]:
     table = config_outcomes(ctx, "init")
     if not table:
-        return None
+        return []
     length = max(c.length for c in table)
     base = config_outcome(ctx, "init", "default", length)
     if base is None:
-        return None
+        return []
     numbers.length, numbers.chance = length, base.chance
     numbers.default = {"label": base.label, "acc": base.score, "learned": base.learned}
     careful = [o for v in CAREFUL if (o := config_outcome(ctx, "init", v, length)) is not None]
     if not careful:
-        return None
+        return []
     alpha = ctx.alpha_for("init")
     numbers.family_alpha = alpha
     pvalues = [welch_p_greater(o.scores, base.scores) for o in careful]
@@ -64,18 +64,25 @@ def _recall(ctx: Context, numbers: Numbers) -> Part | None:
         diff = welch(o.scores, base.scores, ctx.level_for("init"))
         numbers.careful[o.config.variant] = {"label": o.label, "acc": o.score, "learned": o.learned, "diff": diff,
                                              "p": p, "rejected": r}
+    learnable = any(o.learns is True for o in [base] + careful)  # a positive control: the task is learnable here
+    each = []
+    for o, r in zip(careful, rejected):
+        d = numbers.careful[o.config.variant]
+        one = True if r else (False if d["diff"].known and d["diff"].hi < SAME_ACCURACY and learnable else None)
+        each.append(Part(f"{o.config.variant}_helps", f"{o.label} raises the recall accuracy over the default", one,
+                         reads=(base.config, o.config), core=False,
+                         detail=f"gain {num(d['diff'].mean, 2)} [{num(d['diff'].lo, 2)}, {num(d['diff'].hi, 2)}]"))
     if any(rejected):
         state = True
-    elif all(d["diff"].known and d["diff"].hi < SAME_ACCURACY for d in numbers.careful.values()) \
-            and any(o.learns is True for o in [base] + careful):
+    elif all(d["diff"].known and d["diff"].hi < SAME_ACCURACY for d in numbers.careful.values()) and learnable:
         state = False  # no careful init helps, and the task is learnable at this budget (a positive control)
     else:
         state = None
     best = max(numbers.careful.values(), key=lambda d: d["diff"].mean if math.isfinite(d["diff"].mean) else -9)
-    return Part("recall", f"some careful initialisation raises the recall accuracy at length {length}", state, core=True,
+    return [Part("recall", f"some careful initialisation raises the recall accuracy at length {length}", state, core=True,
                 reads=(base.config,) + tuple(o.config for o in careful),
                 detail=f"largest gain {best['label']}: {num(best['diff'].mean, 2)} [{num(best['diff'].lo, 2)}, "
-                       f"{num(best['diff'].hi, 2)}], Holm-adjusted: {sum(rejected)} of {len(careful)} significant")
+                       f"{num(best['diff'].hi, 2)}], Holm-adjusted: {sum(rejected)} of {len(careful)} significant")] + each
 
 
 def _adding(ctx: Context, numbers: Numbers) -> Part | None:
@@ -100,8 +107,8 @@ def decide(ctx: Context) -> Outcome:
     if not present:
         raise Undecidable("neither 'init' nor 'adding_length' ran with at least 2 seeds", list(SPEC.needs))
     numbers = Numbers()
-    parts = [p for p in (_recall(ctx, numbers) if "init" in present else None,
-                         _adding(ctx, numbers) if "adding_length" in present else None) if p is not None]
+    parts = (_recall(ctx, numbers) if "init" in present else []) + [
+        p for p in [_adding(ctx, numbers) if "adding_length" in present else None] if p is not None]
     if not parts:
         raise Undecidable("no careful initialisation and default in the same build", present)
     bits = []

@@ -122,7 +122,10 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
         f" (not both arms learned: {of(acc['no_clip'].learned)} and {of(acc['clipped'].learned)} seeds; an equivalence "
         "at chance tests nothing)")
     decided = active and learned
-    return [Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "
+    return [Part("vanishing_active", f"clipping rescaled at least {ACTIVE:.0%} of the vanishing arm's training steps",
+                 active if math.isfinite(fraction) else None, reads=reads, training=False, core=False,
+                 detail=f"{num(100 * fraction, 2)}% of the steps"),
+            Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "
                  f"(within ±{RATE_MARGIN} per step)", rate_same if decided else None, reads=reads, core=True,
                  detail=f"difference {num(rate_diff.mean)} [{num(rate_diff.lo)}, {num(rate_diff.hi)}]{why}"),
             Part("vanishing_accuracy", f"with active clipping the final accuracy is the same (within ±{ACCURACY_MARGIN})",
