@@ -20,14 +20,17 @@ from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, conf
 
 GATED = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru")
 AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation: the claim's models
-KEEPS = 10.0  # "preserves": over the span the gated model keeps at least 10x more gradient than the RNN
+# "Preserves": over the whole span the gradient keeps at least a tenth of its size at initialisation. A
+# rate merely slower than the RNN's is not enough: −0.45 against −0.54 per step leaves 1e-8 against 1e-10.
+KEEPS = 0.1
 
 SPEC = Spec(
     id="C6", kind="finding", title="Gated cells preserve gradients over long spans",
     claim="LSTM and GRU gates preserve gradients over long spans.",
-    criterion=("At the longest length T of 'architecture'. (a) Preserves: at initialisation the gated model keeps at "
-               f"least {KEEPS:g} times more gradient than the tanh RNN over the span: the 95% Welch interval of the "
-               f"difference of fitted per-step rates (gated − RNN) lies above log {KEEPS:g}/(T − 1) (refuted below it). "
+    criterion=("At the longest length T of 'architecture'. (a) Preserves: at initialisation the gated model's gradient "
+               f"keeps at least {KEEPS:g} of its size over the span: the 95% interval across seeds of its fitted per-step "
+               f"rate lies above log({KEEPS:g})/(T − 1) (refuted below it; a rate merely slower than the tanh RNN's is not "
+               "enough). "
                "(b) Learns: most seeds learn length T within the experiment's budget (Wilson interval of the share of "
                "seeds above one half). A failure (the share below one half) refutes it only when the same model learns "
                "the shortest length within the same steps (its positive control); otherwise it is undetermined, "
@@ -44,9 +47,10 @@ class Numbers:
     steps: int = 0
     chance: float = 0.0
     keeps: float = KEEPS
-    min_rate: float = math.nan                   # log(KEEPS)/(T − 1): the smallest rate difference that counts
+    min_rate: float = math.nan                   # log(KEEPS)/(T − 1): the slowest decay per step that still preserves
     rnn: dict = field(default_factory=dict)
-    models: dict = field(default_factory=dict)   # variant -> {label, rate, diff, kept, preserves, learned, learns, control}
+    models: dict = field(default_factory=dict)   # variant -> {label, rate, diff, kept, rnn_kept, preserves, learned, ...}
+    rnn_kept: float = math.nan                    # the tanh RNN's gradient over the span, as a fraction
 
 
 def decide(ctx: Context) -> Outcome:
@@ -57,23 +61,26 @@ def decide(ctx: Context) -> Outcome:
     rnn_rate = by_variant["rnn_tanh"]
     steps = budget_of(ctx, "architecture")
     min_rate = math.log(KEEPS) / max(1, longest - 1)
+    span = max(1, longest - 1)
     numbers = Numbers(length=longest, steps=steps, min_rate=min_rate,
-                      rnn={"label": ctx.describe("architecture", "rnn_tanh"), "rate": rnn_rate["rate"]})
+                      rnn={"label": ctx.describe("architecture", "rnn_tanh"), "rate": rnn_rate["rate"]},
+                      rnn_kept=math.exp(rnn_rate["rate"].mean * span) if math.isfinite(rnn_rate["rate"].mean) else math.nan)
     parts = []
     for v in GATED:
         if v not in by_variant:
             continue
         core = v in AS_SHIPPED
         diff = welch(by_variant[v]["per_seed"], rnn_rate["per_seed"], ctx.init_level)
-        preserves = above(diff, min_rate)
+        rate = by_variant[v]["rate"]
+        preserves = above(rate, min_rate)
         label = ctx.describe("architecture", v)
-        kept = math.exp(diff.mean * (longest - 1)) if math.isfinite(diff.mean) else math.nan
+        kept = math.exp(rate.mean * span) if math.isfinite(rate.mean) else math.nan
         entry = {"label": label, "rate": by_variant[v]["rate"], "diff": diff, "kept": kept, "preserves": preserves}
-        parts.append(Part(f"{v}_preserves", f"{label}: over {longest} steps the gradient keeps at least {KEEPS:g}× more "
-                          "than the tanh RNN's at initialisation", preserves, training=False, core=core,
-                          detail=f"rate {num(by_variant[v]['rate'].mean)} against the RNN's {num(rnn_rate['rate'].mean)} per "
-                                 f"step (difference {num(diff.mean)} [{num(diff.lo)}, {num(diff.hi)}], at least "
-                                 f"{num(min_rate)} needed): {num(kept, 2)}× more gradient over the span"))
+        parts.append(Part(f"{v}_preserves", f"{label}: over {longest} steps the gradient keeps at least {KEEPS:g} of its "
+                          "size at initialisation", preserves, training=False, core=core,
+                          detail=f"rate {num(rate.mean)} [{num(rate.lo)}, {num(rate.hi)}] per step (above {num(min_rate)} "
+                                 f"needed): {num(kept, 2)} of the gradient left over the span; the tanh RNN's rate "
+                                 f"{num(rnn_rate['rate'].mean)} (difference {num(diff.mean)})"))
         outcome = config_outcome(ctx, "architecture", v, longest)
         lengths = sorted(c.length for c in configs_of(ctx, "architecture", v))
         control = config_outcome(ctx, "architecture", v, lengths[0]) if lengths and lengths[0] < longest else None
@@ -102,8 +109,8 @@ def decide(ctx: Context) -> Outcome:
     preserving = [m["label"] for m in numbers.models.values() if m["preserves"]]
     headline = (f"Within {steps} steps, as PyTorch initialises them, " + " and ".join(
         f"the {m['label'].split(' (')[0]} learns length {longest} in {of(m['learned'])} seeds" for m in shipped) + "; "
-        + f"{len(preserving)} of {len(numbers.models)} gated models keep ≥ {KEEPS:g}× more gradient than the tanh RNN "
-          f"over {longest} steps")
+        + f"{len(preserving)} of {len(numbers.models)} gated models keep at least {KEEPS:g} of the gradient over {longest} "
+          "steps")
     return Outcome(parts, numbers, headline, "; ".join(f"{p.question}: {p.detail}" for p in parts), ["architecture"])
 
 
