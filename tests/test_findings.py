@@ -195,3 +195,56 @@ def test_a_share_needs_five_unanimous_seeds_to_call_most():
     training outcome)."""
     assert share(5, 5).lo > 0.5
     assert share(3, 3).lo < 0.5
+
+
+REFUTATION = ("partly refuted", "refuted")  # the verdict words that show a refuted core part
+SUPPORTING = ("supported", "supported so far")
+
+
+@pytest.mark.parametrize("module", FINDINGS, ids=lambda m: m.SPEC.id)
+def test_a_refuted_core_part_shows_in_the_verdict_even_beside_holding_context(module):
+    """Every finding has a world where a core part is refuted while a context part holds, and in every
+    world where that happens the verdict says 'refuted' or 'partly refuted': context never hides it."""
+    seen = 0
+    for example in examples_of(module):
+        got = result(syn.world(**example.world), module.SPEC.id)
+        core_refuted = any(p.core and p.state is False for p in got.parts)
+        if core_refuted:
+            assert got.verdict in REFUTATION, f"{module.SPEC.id} {example.name}: {got.verdict}"
+        seen += core_refuted and any(not p.core and p.state is True for p in got.parts)
+    assert seen, f"{module.SPEC.id}: no example where a core part is refuted while a context part holds"
+
+
+def test_c9_with_a_clip_threshold_that_never_fires_is_not_support():
+    """Clipped at 1e6, the exploding arm's clipped runs diverge like the unclipped ones: the exploding
+    part is refuted and C9 is not support, whatever the vanishing arm does."""
+    for vanishing in ({}, {"accs": {"no_clip": syn.LEARN, "clipped": syn.LEARN}}):
+        world = syn.world(clip_exploding={"clip": 1e6, "clipped_diverge": True}, clip_vanishing=vanishing)
+        got = result(world, "C9")
+        assert {p.key: p.state for p in got.parts}["exploding"] is False
+        assert got.verdict in REFUTATION and got.verdict not in SUPPORTING
+
+
+def test_an_equivalence_of_two_arms_at_chance_supports_nothing():
+    """C9's vanishing arm at chance on both sides (0.125 against 0.125, rates equal): the equivalence
+    parts stay undetermined, so with nothing else decided the verdict is inconclusive, never support."""
+    got = result(syn.world(clip_exploding={"unclipped_diverge": False}), "C9")
+    states = {p.key: p.state for p in got.parts}
+    assert states["vanishing_accuracy"] is None and states["vanishing_rate"] is None
+    assert got.verdict not in SUPPORTING
+    learned = result(syn.world(clip_exploding={"unclipped_diverge": False},
+                               clip_vanishing={"accs": {"no_clip": syn.LEARN, "clipped": syn.LEARN}}), "C9")
+    assert {p.key: p.state for p in learned.parts}["vanishing_accuracy"] is True  # the same test, arms that learned
+
+
+@pytest.mark.parametrize("rid,world", [("C6", {"architecture": {"accs": {"lstm_default": syn.FAIL, "gru": syn.FAIL}}}),
+                                       ("C4", {"recall_length": {"accs": {5: syn.FAIL, 50: syn.FAIL}}}),
+                                       ("G2", {"gain_train": {"accs": {0.5: syn.FAIL, 1.0: syn.FAIL, 1.5: syn.FAIL}}})])
+def test_a_failure_without_a_learning_control_is_budget_limited(rid, world):
+    """Every configuration at chance, the controls included: no 'fails' part is decided, and the
+    part's question names its budget in steps."""
+    got = result(syn.world(**world), rid)
+    failing = [p for p in got.parts if p.key in ("lstm_default_learns", "gru_learns", "recall_length_long",
+                                                   "vanishing", "exploding", "centre")]
+    assert failing and all(p.state is None for p in failing), [(p.key, p.state) for p in failing]
+    assert all("steps" in p.question for p in failing)
