@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"architecture": {"rates": {"transformer": -0.3}, "accs": {"transformer": F}}}),
     Example("open", "inconclusive",
             {"architecture": {"rates": {"transformer": -0.01}, "accs": {"transformer": MIXED}}}),

@@ -6,7 +6,7 @@ from ..synthetic import Example
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"init": {"rates": {"default": 0.05, "xavier": 0.05}},
              "gain_sweep_sigmoid": {"rates": {4.0: 0.05, 6.0: 0.05}}}),
     Example("open", "inconclusive",

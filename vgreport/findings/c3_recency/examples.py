@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"architecture": {"sens": {"rnn_tanh": 0.0}},
              "recall_lag": {"accs": {1: F, 15: L}}}),
     Example("open", "inconclusive",

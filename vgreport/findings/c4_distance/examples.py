@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"recall_length": {"accs": {5: F, 50: L}},
              "adding_length": {"mse": {"rnn_tanh": {5: 0.17, 10: 0.05, 20: 0.01}}},
              "copy": {"accs": {"rnn_tanh": {5: F, 30: L}}}}),

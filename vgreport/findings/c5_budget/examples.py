@@ -6,7 +6,7 @@ from ..synthetic import Example, LEARN as L, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"budget": {"best": L, "last": 0.35}}),
     Example("open", "inconclusive",
             {"budget": {"best": MIXED}}),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..synthetic import Example, LEARN as L, MIXED
 
 EXAMPLES = [
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"architecture": {"rates": {"lstm_default": -0.9, "lstm_forget_bias_1": -0.9,
                                         "lstm_chrono": -0.9, "gru": -0.9}}}),
     Example("supporting", "supported",

@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"init": {"accs": {"xavier": F, "orthogonal": F, "irnn": F}},
              "adding_length": {"mse": {"irnn": {5: 0.17, 10: 0.17, 20: 0.17},
                                        "rnn_tanh": {5: 0.01, 10: 0.01, 20: 0.01}}}}),

@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"activation": {"accs": {"identity": F, "tanh": F, "relu": L, "sigmoid": L},
                             "sq": {"tanh": 0.5, "sigmoid": 0.5, "relu": 0.99}}}),
     Example("open", "inconclusive",

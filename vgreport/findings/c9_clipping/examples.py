@@ -6,7 +6,7 @@ from ..synthetic import Example, LEARN as L
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"clip_exploding": {"clipped_diverge": True},
              "clip_vanishing": {"accs": {"clipped": L}, "trained_rates": {"clipped": -0.05}}}),
     Example("open", "inconclusive",

@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"architecture": {"accs": {"lstm_chrono": F, "lstm_default": L}},
              "lstm_tuning": {"accs": {"lr_low": L, "lr_high": L, "wide": L}}}),
     Example("open", "inconclusive",

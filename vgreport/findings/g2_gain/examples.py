@@ -6,7 +6,7 @@ from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
 
 EXAMPLES = [
     Example("supporting", "supported"),
-    Example("refuting", "not supported",
+    Example("refuting", "refuted",
             {"gain_train": {"accs": {0.5: L, 1.0: F, 1.5: L}}}),
     Example("open", "inconclusive",
             {"gain_train": {"accs": {0.5: MIXED, 1.0: MIXED, 1.5: MIXED}}}),
