@@ -2,17 +2,19 @@
 check can pass and fail. The worlds live in each result's folder (examples.py); the registry lists them."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import types
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-from vgreport.findings import (CHECK_STATES, FINDINGS, MODULES, VERDICTS, check_state, combine, evaluate, examples_of,
-                               synthetic as syn)
-from vgreport.findings.base import Config
+from vgreport.findings import (CHECK_STATES, FINDINGS, MODULES, SUPPORT, VERDICTS, check_state, combine, evaluate,
+                               examples_of, synthetic as syn, verdict_of)
+from vgreport.findings.base import Config, Outcome, Part, Spec
 from vgreport.findings.stats import (holm, look_level, share, share_difference, t_interval, tost, welch,
                                      welch_p_greater, wilson)
 from vgreport.specs import PROFILE_NAMES, default_experiments_dir, load_battery
@@ -32,8 +34,11 @@ def test_every_result_has_refuting_and_open_examples():
     for module in MODULES:
         spec = module.SPEC
         verdicts = {e.verdict for e in examples_of(module)}
-        wanted = ("pass", "fail") if spec.kind == "check" else ("supported", "not supported", "inconclusive")
-        assert all(w in verdicts for w in wanted), f"{spec.id} lacks an example for {[w for w in wanted if w not in verdicts]}"
+        if spec.kind == "check":
+            assert {"pass", "fail"} <= verdicts, f"{spec.id} lacks a passing or a failing example"
+        else:
+            assert {"supported", "inconclusive"} <= verdicts, f"{spec.id} lacks a supporting or an open example"
+            assert verdicts & {"refuted", "partly refuted"}, f"{spec.id} lacks a refuting example"
 
 
 def _examples():
@@ -106,30 +111,75 @@ def test_undetermined_training_parts_name_the_configurations_that_need_seeds():
     assert all(c.experiment == "budget" for c in pending), pending
 
 
-def test_combine_and_check_state_truth_tables():
-    """combine: all hold -> supported, some -> partly, all refuted -> not supported, else inconclusive;
-    a check passes only when every part holds and fails when any part fails."""
-    assert combine([True, True]) == "supported"
-    assert combine([True, None]) == "partly supported"
-    assert combine([True, False]) == "partly supported"
-    assert combine([False, False]) == "not supported"
-    assert combine([False, None]) == "inconclusive"
-    assert combine([None]) == "inconclusive"
+def _by_definition(core: list[bool | None]) -> str:
+    """The five verdict words as docs/findings.md defines them, one predicate each."""
+    holds, refuted, open_ = core.count(True), core.count(False), core.count(None)
+    words = {"supported": bool(core) and holds == len(core),
+             "supported so far": refuted == 0 and holds > 0 and open_ > 0,
+             "partly refuted": holds > 0 and refuted > 0,
+             "refuted": refuted > 0 and holds == 0,
+             "inconclusive": holds == 0 and refuted == 0}
+    (word,) = [w for w, applies in words.items() if applies]  # exactly one applies
+    return word
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_verdict_follows_the_core_parts_only_in_every_combination(n):
+    """Every combination of up to three parts, each core or context and holding, refuted or
+    undetermined: the verdict is the definition's word for the core parts, whatever the context says."""
+    for kinds in itertools.product((True, False), repeat=n):
+        for states in itertools.product((True, False, None), repeat=n):
+            parts = [Part(f"p{i}", "?", state, core=core) for i, (core, state) in enumerate(zip(kinds, states))]
+            core_states = [s for s, core in zip(states, kinds) if core]
+            assert verdict_of(parts) == _by_definition(core_states) == combine(core_states), (kinds, states)
+    assert set(VERDICTS) == {_by_definition(list(c)) for k in range(3) for c in itertools.product((True, False, None), repeat=k)}
+    assert SUPPORT == ("supported", "supported so far")
+
+
+def test_check_states_are_unchanged():
+    """A check passes only when every part holds and fails when any part fails."""
     assert check_state([True, True]) == "pass"
     assert check_state([True, False]) == "fail"
     assert check_state([True, None]) == "undetermined"
+    assert check_state([]) == "undetermined"
+
+
+def _finding_of(*parts: Part):
+    """A finding of its own (C99), whose decide returns these parts."""
+    spec = Spec("C99", "finding", "a claim", "a claim", "its core part", {"activation": ("tanh",)})
+    return types.SimpleNamespace(SPEC=spec, decide=lambda ctx: Outcome(list(parts), {}, "measured",
+                                                                       experiments=["activation"]))
+
+
+def test_a_refuted_core_part_shows_in_the_verdict_while_a_context_part_holds(monkeypatch):
+    """The issue's C9 case (the exploding arm refuted, an 'equivalence' elsewhere holding): a core
+    part refuted while a context part holds is 'refuted', no support; findings.json carries each
+    part's core flag. The same parts the other way round are 'supported'."""
+    import vgreport.findings as registry
+    refuted = _finding_of(Part("core", "the claim", False), Part("context", "a detail", True, core=False))
+    monkeypatch.setattr(registry, "MODULES", registry.MODULES + (refuted,))
+    got = result(syn.world(), "C99")
+    assert got.verdict == "refuted" and not got.supports
+    parts = {p["key"]: p for p in got.to_json()["parts"]}
+    assert (parts["core"]["core"], parts["core"]["state"]) == (True, False)
+    assert (parts["context"]["core"], parts["context"]["state"]) == (False, True)
+    held = _finding_of(Part("core", "the claim", True), Part("context", "a detail", False, core=False))
+    monkeypatch.setattr(registry, "MODULES", registry.MODULES[:-1] + (held,))
+    assert result(syn.world(), "C99").verdict == "supported"
 
 
 # ---------------------------------------------------------------- statistics, pinned to scipy
 
-@pytest.mark.parametrize("n", [1, 5, 10, 30, 1024])
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 6, 10, 30, 97])
 @pytest.mark.parametrize("level", [0.95, 0.975, 1 - 0.05 / 3])
 def test_wilson_matches_scipy(n, level):
-    """The hand-written Wilson interval equals scipy's binomtest(...).proportion_ci(method='wilson')."""
-    for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
-        if 0 <= k <= n:
-            ci = stats.binomtest(k, n).proportion_ci(level, method="wilson")
-            assert wilson(k, n, level) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    """The hand-written Wilson interval equals scipy's binomtest(...).proportion_ci(method='wilson')
+    for every k in 0..n, and its bounds at k = 0 and k = n are exactly 0 and 1."""
+    for k in range(n + 1):
+        ci = stats.binomtest(k, n).proportion_ci(level, method="wilson")
+        assert wilson(k, n, level) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert wilson(0, n, level)[0] == 0.0 and wilson(n, n, level)[1] == 1.0
+    assert 0.0 < wilson(0, n, level)[1] and wilson(n, n, level)[0] < 1.0
 
 
 def test_newcombe_difference_matches_his_worked_example():
@@ -182,6 +232,18 @@ def test_holm_rejects_step_down():
     assert holm([0.01, 0.04, 0.03], 0.05) == [True, False, False]
     assert holm([0.01, 0.02, 0.03], 0.06) == [True, True, True]
     assert holm([0.2, math.nan], 0.05) == [False, False]
+
+
+def test_holm_keeps_an_untested_comparison_in_the_family():
+    """A NaN p-value is never rejected and counts in the family as p = 1: 0.03 beside one NaN faces
+    0.05/2 and is not rejected (dropping the NaN would have rejected it at 0.05/1)."""
+    assert holm([0.03, math.nan], 0.05) == [False, False]
+    assert holm([0.02, math.nan], 0.05) == [True, False]
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        p = rng.uniform(0, 0.1, rng.integers(1, 6))
+        p[rng.random(len(p)) < 0.3] = math.nan
+        assert holm(list(p), 0.05) == holm([1.0 if math.isnan(x) else x for x in p], 0.05)
 
 
 def test_looks_split_the_error_rate():

@@ -279,8 +279,18 @@ def state_word(state) -> str:
 
 
 def verdict_class(verdict: str) -> str:
-    """'partly supported' -> 'partly-supported' (a CSS class)."""
+    """'partly refuted' -> 'partly-refuted' (a CSS class)."""
     return re.sub(r"[^a-z]+", "-", str(verdict).lower()).strip("-")
+
+
+def verdict_words(words) -> tuple:
+    """say_verdict's words, refused unless each is a verdict or a check state: a misspelt or
+    retired word would otherwise hide its sentence in every build."""
+    from .schema import REPORT_VERDICTS
+    unknown = [w for w in words if w not in REPORT_VERDICTS]
+    if unknown:
+        raise ValueError(f"unknown verdict {', '.join(map(repr, unknown))}: say_verdict takes {', '.join(REPORT_VERDICTS)}")
+    return tuple(words)
 
 
 # ---------------------------------------------------------------- inline SVG
@@ -530,7 +540,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}))
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
-                       number_rows=number_rows, spell=spell,
+                       number_rows=number_rows, spell=spell, verdict_words=verdict_words,
                        has_template=lambda name: _has_template(env, name))
     return env
 
@@ -783,11 +793,12 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
     from . import teaching
     glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
-    verdicts = ("supported", "partly supported", "not supported", "inconclusive")
+    from .schema import SUPPORT, VERDICTS as verdicts
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
     env.filters.update(prose=_prose_filter(numbers))
     values = dict(findings=findings, checks=checks, literature=evaluation.literature, groups=groups,
                   verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
+                  supported=[f for f in findings if f.verdict in SUPPORT],
                   attachments=[Path(p).name for p in context.attachments if Path(p).is_file()], ctx=context,
                   overview=glance, worked=teaching.worked_example(evaluation),
                   by_id={r.id: r for r in evaluation.results}, rules=_rules(context))

@@ -7,8 +7,9 @@ Each finding.py declares SPEC (its id, texts and the experiments and
 variants it reads, which a test checks against the shipped battery), `decide(ctx) -> Outcome` (the
 parts, each with a three-way state, and a typed record of the numbers the prose quotes) and,
 optionally, `figures_of(ctx, outcome)`. *Checks* are identities that fail only through a bug
-(pass / fail / undetermined); *findings* are claims the data can refute (supported / partly
-supported / not supported / inconclusive). The literature comparison reads both.
+(pass / fail / undetermined); *findings* are claims the data can refute, with a verdict from their
+core parts (supported / supported so far / partly refuted / refuted / inconclusive; only the first
+two count as support). The literature comparison reads both.
 """
 from __future__ import annotations
 
@@ -22,13 +23,13 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from . import literature, overview
-from .base import (CHECK_STATES, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state, combine,
-                   plain)
+from . import literature, overview, replicate
+from .base import (CHECK_STATES, SUPPORT, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state,
+                   combine, plain, verdict_of)
 from .literature import Literature
 
-__all__ = ["VERDICTS", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",
-           "Config", "evaluate", "combine", "check_state", "folder_of", "prose_templates", "examples_of"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",
+           "Config", "evaluate", "combine", "verdict_of", "check_state", "folder_of", "prose_templates", "examples_of"]
 
 
 def _report_order(module: ModuleType) -> tuple:
@@ -76,6 +77,7 @@ class Evaluation:
     findings: list[Result] = field(default_factory=list)
     literature: Literature = field(default_factory=Literature)
     overview: list[dict] = field(default_factory=list)          # the hero figure's points (see overview.py)
+    left_out: list[int] = field(default_factory=list)           # seeds left out one at a time (replicate.py)
     worked_example: dict = field(default_factory=dict)          # numbers a student can check by hand
 
     @property
@@ -94,7 +96,9 @@ class Evaluation:
         return {"checks": [r.to_json() for r in self.checks], "findings": [r.to_json() for r in self.findings],
                 "literature": plain({"items": self.literature.items, "counts": self.literature.counts,
                                      "references": self.literature.references}, json=True),
-                "overview": plain(self.overview, json=True), "worked_example": plain(self.worked_example, json=True)}
+                "overview": plain(self.overview, json=True), "worked_example": plain(self.worked_example, json=True),
+                "leave_one_seed_out": {"seeds": [int(s) for s in self.left_out],
+                                       "done": bool(self.left_out)}}
 
 
 def _run(module, ctx: Context) -> Result:
@@ -107,8 +111,7 @@ def _run(module, ctx: Context) -> Result:
                       spec.criterion, headline=f"{spec.title}: not tested in this build", reason=why.reason,
                       numbers={"missing": why.reason}, seeds=ctx.seeds(*why.experiments),
                       experiments=why.experiments)
-    states = [p.state for p in outcome.parts]
-    verdict = check_state(states) if check else combine(states)
+    verdict = check_state([p.state for p in outcome.parts]) if check else verdict_of(outcome.parts)
     figures = module.figures_of(ctx, outcome) if ctx.with_figures and hasattr(module, "figures_of") else []
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
@@ -116,11 +119,13 @@ def _run(module, ctx: Context) -> Result:
 
 
 def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
-             ids: tuple[str, ...] | None = None) -> Evaluation:
+             ids: tuple[str, ...] | None = None, leave_one_seed_out: bool = False) -> Evaluation:
     """Every check and finding in report order, and the literature comparison.
 
     `battery` (vgreport.specs.Battery) names each model with its initialisation and sets the number
-    of looks of the sequential design; `with_figures=False` skips drawing; `ids` picks results."""
+    of looks of the sequential design; `with_figures=False` skips drawing; `ids` picks results;
+    `leave_one_seed_out` marks the parts and verdicts that one seed decides (replicate.py: one
+    more evaluation of the findings per seed, without figures)."""
     ctx = Context(frame, battery, with_figures)
     out = Evaluation()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -129,6 +134,8 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
                 continue
             result = _run(module, ctx)
             (out.checks if result.kind == "check" else out.findings).append(result)
+        if leave_one_seed_out:
+            out.left_out = replicate.mark_fragile(out.findings, frame, battery, _run)
         out.literature = literature.compare(ctx, {r.id: r for r in out.results})
         out.overview = overview.points(ctx)
         out.worked_example = overview.worked_example(ctx)

@@ -2,8 +2,9 @@
 
 A *check* is an identity that must hold if the measurement code is right (a theorem: it fails
 only through a bug); its state is pass, fail or undetermined. A *finding* is an empirical claim
-that the data could refute; its verdict is supported, partly supported, not supported or
-inconclusive. Both are split into parts, each decided by a test with three outcomes (see stats).
+that the data could refute. Both are split into parts, each decided by a test with three outcomes
+(see stats). A finding's parts are *core* (the claim itself) or *context* (detail around it); its
+verdict comes from the core parts only (combine, and docs/findings.md).
 """
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..schema import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
-__all__ = ["VERDICTS", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
-           "Undecidable", "combine", "check_state", "plain"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
+           "Undecidable", "combine", "verdict_of", "check_state", "plain"]
 
-VERDICTS = ("supported", "partly supported", "not supported", "inconclusive")
-CHECK_STATES = ("pass", "fail", "undetermined")
+CHECK_STATES = CHECK_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -55,9 +56,11 @@ class Part:
     training: bool = True         # decided by training outcomes (more seeds can help) or at initialisation
     detail: str = ""              # the numbers that decided it, in words
     core: bool = True             # the claim itself (decides the verdict) or context around it (shown only)
+    fragile: bool = False         # its state changes when one seed is left out (set by evaluate, replicate.py)
 
     def to_json(self) -> dict:
-        return {"key": self.key, "question": self.question, "state": self.state, "detail": self.detail,
+        return {"key": self.key, "question": self.question, "state": self.state, "core": self.core,
+                "fragile": self.fragile, "detail": self.detail,
                 "reads": [dataclasses.asdict(c) for c in self.reads], "training": self.training}
 
 
@@ -99,6 +102,12 @@ class Result:
     seeds: list[int] = field(default_factory=list)
     experiments: list[str] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    fragile: bool = False         # the verdict rests on a fragile core part (replicate.py)
+
+    @property
+    def supports(self) -> bool:
+        """Whether the verdict counts as support for the claim (SUPPORT)."""
+        return self.verdict in SUPPORT
 
     @property
     def figure_keys(self) -> list[str]:
@@ -111,7 +120,7 @@ class Result:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "claim": self.claim,
-                "verdict": self.verdict, "headline": self.headline, "criterion": self.criterion,
+                "verdict": self.verdict, "fragile": self.fragile, "headline": self.headline, "criterion": self.criterion,
                 "reason": self.reason, "parts": [p.to_json() for p in self.parts],
                 "numbers": plain(self.numbers, json=True), "seeds": [int(s) for s in self.seeds],
                 "experiments": list(self.experiments),
@@ -128,15 +137,23 @@ class Undecidable(Exception):
 
 
 def combine(states: list[bool | None]) -> str:
-    """Every part holds: supported; some hold: partly; every part refuted: not supported; else inconclusive."""
-    known = [s for s in states if s is not None]
-    if not known:
+    """The verdict from the states of a finding's core parts (True holds, False refuted, None
+    undetermined): every one holds -> supported; none refuted, some hold, some undetermined ->
+    supported so far; some hold and some refuted -> partly refuted; some refuted, none holds ->
+    refuted; none decided (or no core part) -> inconclusive."""
+    holds, refuted = any(s is True for s in states), any(s is False for s in states)
+    if holds and refuted:
+        return "partly refuted"
+    if refuted:
+        return "refuted"
+    if not holds:
         return "inconclusive"
-    if len(known) == len(states) and all(known):
-        return "supported"
-    if any(known):
-        return "partly supported"
-    return "not supported" if len(known) == len(states) else "inconclusive"
+    return "supported" if all(s is True for s in states) else "supported so far"
+
+
+def verdict_of(parts: list[Part]) -> str:
+    """A finding's verdict: combine over its core parts; context parts never change it."""
+    return combine([p.state for p in parts if p.core])
 
 
 def check_state(states: list[bool | None]) -> str:

@@ -120,13 +120,14 @@ def welch_p(a, b) -> float:
 def wilson(k: int, n: int, level: float = LEVEL) -> tuple[float, float]:
     """Wilson score interval of k successes in n trials: the same numbers as scipy's
     binomtest(k, n).proportion_ci(level, method="wilson") (a test pins them), without the exact
-    p-value that binomtest also computes (a binary search, 10 ms a call)."""
+    p-value that binomtest also computes (a binary search, 10 ms a call). The bounds at k = 0 and
+    k = n are exactly 0 and 1, as scipy's are (the formula leaves 5.6e-17 or 1 − 1.1e-16 there)."""
     z = float(stats.norm.ppf(0.5 + level / 2))
     p = k / n
     denom = 1 + z * z / n
     centre = (p + z * z / (2 * n)) / denom
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return max(0.0, centre - half), min(1.0, centre + half)
+    return (0.0 if k == 0 else max(0.0, centre - half)), (1.0 if k == n else min(1.0, centre + half))
 
 
 def share(k: int, n: int, level: float = LEVEL) -> Share:
@@ -160,11 +161,15 @@ def tost(a, b, margin: float, alpha: float = ALPHA) -> tuple[bool | None, Interv
 
 
 def holm(pvalues: Sequence[float], alpha: float = ALPHA) -> list[bool]:
-    """Holm's step-down rejections (which hypotheses are rejected at family-wise error alpha)."""
-    order = sorted((p, i) for i, p in enumerate(pvalues) if math.isfinite(p))
-    rejected = [False] * len(pvalues)
+    """Holm's step-down rejections (which hypotheses are rejected at family-wise error alpha).
+
+    A NaN p-value (a comparison the data could not test) is never rejected and stays in the family
+    (as p = 1): dropping it would shrink the family and lower every other comparison's bar."""
+    m = len(pvalues)
+    order = sorted((p, i) for i, p in enumerate(pvalues) if not math.isnan(p))
+    rejected = [False] * m
     for rank, (p, i) in enumerate(order):
-        if p > alpha / (len(order) - rank):
+        if p > alpha / (m - rank):
             break
         rejected[i] = True
     return rejected
