@@ -26,7 +26,7 @@ from .base import Config, Context
 from .stats import LEVEL, Interval, Share, share, t_interval, wilson
 
 __all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes", "learns_given",
-           "fails_given", "budget_of",
+           "fails_given", "budget_of", "with_control",
            "config_outcomes", "config_outcome", "rates", "at_longest", "cell_rates", "mean_scalar", "configs_of",
            "profile_series"]
 
@@ -176,6 +176,12 @@ def fails_given(outcome: ConfigOutcome | None, control: ConfigOutcome | None) ->
     if outcome.fails is True and control is not None and control.learns is True:
         return True
     return None
+
+
+def with_control(control: ConfigOutcome | None, *configs: Config) -> tuple[Config, ...]:
+    """The configurations a control-gated part reads: its own, and its control's only while the control
+    is undetermined (more seeds there could decide the part; a decided control needs none)."""
+    return configs + ((control.config,) if control is not None and control.learns is None else ())
 
 
 def budget_of(ctx: Context, experiment: str) -> int:

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import within
-from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, config_outcomes, learns_given,
+from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, config_outcomes, learns_given, with_control,
                       profile_series, rates)
 
 FLAT_RATE = 0.01  # |rate| per step below this is "flat": at most a factor e^(0.01·T) over T steps
@@ -63,7 +63,7 @@ def decide(ctx: Context) -> Outcome:
         numbers.steps = budget_of(ctx, "architecture")
         parts.append(Part("learns", f"most transformer seeds learn length {longest} within {numbers.steps} steps",
                           learns_given(outcome, control), core=True,
-                          reads=(outcome.config,) + ((control.config,) if control else ()),
+                          reads=with_control(control, outcome.config),
                           detail=f"{of(outcome.learned)} seeds learn" + (
                               f"; {of(control.learned)} at length {control.config.length}" if control else "")))
         if control is not None:

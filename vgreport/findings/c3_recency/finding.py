@@ -18,7 +18,7 @@ from ... import figures
 from ...aggregate import lag_profiles
 from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below, t_interval
-from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, profile_series
+from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, profile_series, with_control
 
 RATIO_LOG10 = -1.0  # "far less sensitive": the cue counts at least ten times less than the last input
 INFLUENCE = 0.25    # "few answers follow the cue": changing it changes under a quarter of the answers
@@ -150,7 +150,7 @@ def decide(ctx: Context) -> Outcome:
             parts.append(Part("short_lag", f"most seeds learn to recall the token {short} steps back within {steps} steps",
                               s.learns, reads=(s.config,), core=True, detail=f"{of(s.learned)} seeds learn at lag {short}"))
             parts.append(Part("long_lag", f"most seeds fail to recall the token {long_} steps back within {steps} steps",
-                              fails_given(l_, s), reads=(l_.config, s.config), core=True,
+                              fails_given(l_, s), reads=with_control(s, l_.config), core=True,
                               detail=f"{of(l_.failed)} seeds fail at lag {long_}"))
     if not parts:
         raise Undecidable("fewer than 2 seeds in the experiments this finding reads", needed)

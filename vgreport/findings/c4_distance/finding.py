@@ -13,8 +13,9 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...tasks import ADDING_BASELINE_MSE
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST, budget_of, config_outcomes, fails_given
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..tables import (ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST, budget_of, config_outcomes, fails_given,
+                      with_control)
 
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"))
 
@@ -62,7 +63,7 @@ def decide(ctx: Context) -> Outcome:
                           "steps", short.learns, reads=(short.config,), core=True,
                           detail=f"{of(short.learned)} seeds learn"))
         parts.append(Part(f"{experiment}_long", f"{words}: most seeds fail at length {long_.config.length} within {steps} "
-                          "steps", fails_given(long_, short), reads=(long_.config, short.config), core=True,
+                          "steps", fails_given(long_, short), reads=with_control(short, long_.config), core=True,
                           detail=f"{of(long_.failed)} seeds fail; {of(short.learned)} learn the short length"))
     if not parts:
         raise Undecidable("no task ran at two lengths", present)
@@ -79,7 +80,8 @@ def decide(ctx: Context) -> Outcome:
             state = False if most is False else (True if most and short.learns is True else None)
             parts.append(Part("more_steps", f"first-token recall at length {numbers.more['length']}: with "
                               f"{end['steps']} steps ('budget', C5) most seeds still fail", state, core=False,
-                              reads=(short.config,), detail=f"{of(end['learned'])} seeds had learned by {end['steps']} "
+                              reads=with_control(short, Config("budget", "rnn_tanh", numbers.more["length"],
+                                                                float(ctx.part("budget")["gain"].iloc[0]))), detail=f"{of(end['learned'])} seeds had learned by {end['steps']} "
                                                             f"steps, {of(failed)} failed"))
     bits = [f"{t['words']}: {of(t['by_length'][t['short']]['learned'])} seeds learn at length {t['short']}, "
             f"{of(t['by_length'][t['long']]['learned'])} at {t['long']} within {t['steps']} steps"

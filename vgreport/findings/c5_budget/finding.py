@@ -15,7 +15,7 @@ from ... import figures
 from ...aggregate import eval_curves
 from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import share
-from ..tables import CHANCE_MARGIN, MOST, config_outcomes, seed_outcome
+from ..tables import CHANCE_MARGIN, MOST, config_outcomes, seed_outcome, with_control
 
 MULTIPLES = (1, 2, 4, 8)
 
@@ -99,7 +99,7 @@ def decide(ctx: Context) -> Outcome:
                        key=lambda o: o.config.length)
         if table:
             control = table[0]
-            reads.append(control.config)
+            reads += list(with_control(control))
             numbers.control = {"length": control.config.length, "learned": control.learned,
                                "steps": int(ctx.part("recall_length")["budget"].max())}
     few = None if rescued.n < 2 or not rescued.known else (True if rescued.hi < MOST else False if rescued.lo > MOST else None)

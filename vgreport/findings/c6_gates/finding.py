@@ -16,7 +16,7 @@ from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, welch
 from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, configs_of, learns_given, profile_series,
-                      rates)
+                      rates, with_control)
 
 GATED = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru")
 AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation: the claim's models
@@ -92,7 +92,7 @@ def decide(ctx: Context) -> Outcome:
                 numbers.short = control.config.length if control is not None else 0
                 state = learns_given(outcome, control)
                 entry["learns_state"] = state
-                reads = (outcome.config,) + ((control.config,) if control is not None else ())
+                reads = with_control(control, outcome.config)
                 parts.append(Part(f"{v}_learns", f"{label}: most seeds learn length {longest} within {steps} steps",
                                   state, reads=reads, core=True,
                                   detail=f"{of(outcome.learned)} seeds learn" + (

@@ -122,14 +122,17 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
         f" (not both arms learned: {of(acc['no_clip'].learned)} and {of(acc['clipped'].learned)} seeds; an equivalence "
         "at chance tests nothing)")
     decided = active and learned
+    # More seeds can decide an equivalence only while both arms may still learn and clipping is active.
+    hopeless = not active or any(o.learns is False for o in acc.values())
+    equivalence_reads = () if hopeless else reads
     return [Part("vanishing_active", f"clipping rescaled at least {ACTIVE:.0%} of the vanishing arm's training steps",
                  active if math.isfinite(fraction) else None, reads=reads, training=False, core=False,
                  detail=f"{num(100 * fraction, 2)}% of the steps"),
             Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "
-                 f"(within ±{RATE_MARGIN} per step)", rate_same if decided else None, reads=reads, core=True,
+                 f"(within ±{RATE_MARGIN} per step)", rate_same if decided else None, reads=equivalence_reads, core=True,
                  detail=f"difference {num(rate_diff.mean)} [{num(rate_diff.lo)}, {num(rate_diff.hi)}]{why}"),
             Part("vanishing_accuracy", f"with active clipping the final accuracy is the same (within ±{ACCURACY_MARGIN})",
-                 acc_same if decided else None, reads=reads, core=True,
+                 acc_same if decided else None, reads=equivalence_reads, core=True,
                  detail=f"difference {num(acc_diff.mean, 2)} [{num(acc_diff.lo, 2)}, {num(acc_diff.hi, 2)}]{why}")]
 
 

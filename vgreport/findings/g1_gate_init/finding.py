@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
-from ..tables import CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, learns_given
+from ..tables import CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, learns_given, with_control
 
 TUNING = ("lr_low", "lr_high", "wide")
 
@@ -63,7 +63,7 @@ def decide(ctx: Context) -> Outcome:
     if chrono is not None:
         parts.append(Part("chrono_learns", f"most chrono-LSTM seeds learn length {longest} within {numbers.steps} steps",
                           chrono.learns, reads=(chrono.config,), core=True, detail=f"{of(chrono.learned)} seeds learn"))
-    control = (chrono.config,) if chrono is not None else ()
+    control = with_control(chrono)
     if default is not None:
         parts.append(Part("default_fails", f"most default-LSTM seeds fail at length {longest} within {numbers.steps} "
                           "steps", fails_given(default, chrono), reads=(default.config,) + control, core=True,

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below
-from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, learns_given, rates
+from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, learns_given, rates, with_control
 
 SPEC = Spec(
     id="G2", kind="finding", title="A window of gains around the critical gain trains",
@@ -72,7 +72,7 @@ def decide(ctx: Context) -> Outcome:
     parts = []
     centre_state = learns_given(centre, learner)
     parts.append(Part("centre", f"g = 1 trains: most seeds learn length {numbers.length} within {steps} steps",
-                      centre_state, reads=(centre.config,) + ((learner.config,) if learner else ()), core=True,
+                      centre_state, reads=(centre.config,), core=True,
                       detail=f"{of(centre.learned)} seeds learn at g = 1"))
     for g, o in sorted(table.items()):
         state = centre_state if g == 1.0 else learns_given(o, centre)
@@ -84,7 +84,7 @@ def decide(ctx: Context) -> Outcome:
             numbers.growing.append(g)
         if g != 1.0:
             parts.append(Part(f"gain_{num(g)}", f"at g = {num(g)} most seeds learn within {steps} steps", state,
-                              reads=(o.config, centre.config), core=False, detail=f"{of(o.learned)} seeds learn"))
+                              reads=with_control(centre, o.config), core=False, detail=f"{of(o.learned)} seeds learn"))
     numbers.small, numbers.large = min(table), max(table)
     for side, g in (("vanishing", numbers.small), ("exploding", numbers.large)):
         # The side is what the gradient did at initialisation, measured in these very cells.
@@ -95,7 +95,7 @@ def decide(ctx: Context) -> Outcome:
             detail += (f"; at g = {num(g)} the gradient did not {'shrink' if side == 'vanishing' else 'grow'} with "
                        "distance at initialisation, so this gain does not test the claim")
         parts.append(Part(side, f"at g = {num(g)}, where the gradient {'vanishes' if side == 'vanishing' else 'grows'}, "
-                          f"most seeds fail within {steps} steps", state, reads=(table[g].config, centre.config),
+                          f"most seeds fail within {steps} steps", state, reads=with_control(centre, table[g].config),
                           core=True, detail=detail))
     if ctx.has("gain_sweep"):
         for c, r in rates(ctx, "gain_sweep").items():
