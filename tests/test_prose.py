@@ -134,3 +134,12 @@ def test_the_comparison_finder_sees_every_form():
     assert _number_comparisons("{% set s = xs | selectattr('gamma', 'lt', 0.5) | list %}") == ["lt"]
     assert _number_comparisons("{% if a is gt(1) %}x{% endif %}") == ["gt"]
     assert _number_comparisons("{% if v != 'x' and k in d %}x{% endif %}") == []
+
+
+def test_c5_does_not_call_ambiguous_seeds_rescued():
+    """Every seed's best accuracy 0.222 (ambiguous: neither learned nor failed): C5 says most seeds are
+    not rescued, never that most seeds learn, and it names the budget in steps."""
+    page, results = _page("C5 ambiguous seeds are not rescued", "student")
+    text = re.sub(r"<[^>]+>", "", _section(page, "C5"))
+    assert "most seeds do learn" not in text and "most seeds are still not rescued" in text
+    assert re.search(r"Within [\d,]+ steps", text)
