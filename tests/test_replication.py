@@ -83,6 +83,28 @@ def test_two_seeds_make_every_decided_part_of_every_finding_fragile():
     assert not any(getattr(p, "fragile") for c in ev.checks for p in c.parts)  # checks are not re-evaluated
 
 
+def test_a_context_leaving_a_seed_out_decides_as_one_built_without_it():
+    """The leave-one-out context reuses the full build's per-cell tables (fits, outcomes, scalars)
+    filtered by seed: every part of every finding gets the state a context built from the records
+    without that seed gives, in a world of mixed outcomes."""
+    import vgreport.findings as registry
+    from vgreport.findings.base import PER_CELL, Context
+    from vgreport.findings.replicate import part_states
+    mixed = [syn.LEARN, syn.LEARN, syn.LEARN, syn.FAIL, syn.LEARN, syn.LEARN]  # seed 3 alone fails
+    frame = syn.world(budget={"best": mixed}, recall_length={"accs": {20: mixed}},
+                      architecture={"accs": {"gru": mixed}}, init={"accs": {"xavier": mixed}})
+    full = Context(frame, None, with_figures=False)
+    built = part_states([registry._run(m, full) for m in registry.FINDINGS])
+    assert {key[0] for key in full._memo} & set(PER_CELL) == set(PER_CELL)  # the tables exist to reuse
+    reused = full.leaving_out(3)
+    fresh = Context(frame[frame["seed"] != 3], None, with_figures=False)
+    again = part_states([registry._run(m, reused) for m in registry.FINDINGS])
+    assert again == part_states([registry._run(m, fresh) for m in registry.FINDINGS])
+    assert again != built  # leaving seed 3 out changes something here: the comparison is not vacuous
+    assert any(reused._memo[k] is not full._memo[k] and len(reused._memo[k]) < len(full._memo[k])
+               for k in reused._memo if k[0] in PER_CELL)
+
+
 def test_without_leaving_seeds_out_nothing_is_marked():
     """The default evaluation (tests, the looks' decision) does not re-evaluate: fragile stays False."""
     ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.BUILDERS}), None, with_figures=False)

@@ -10,8 +10,9 @@ last published edition is exactly what a maintainer must review. Three kinds of 
 
 A flipped finding also says whether it lost or gained support: only `supported` and `supported
 so far` count as support (schema.SUPPORT). Parts are compared by key: a part whose state changed
-is listed, and one that holds in one edition and is refuted in the other is a contradiction (two
-builds on different seeds, `--seed-base`, should have none).
+is listed, and one that holds in one edition and is refuted in the other is a contradiction. Two
+builds on different seeds (`--seed-base`) replicate when no part is contradicted and every flipped
+verdict was fragile (rests on a part that one seed decides) in at least one of them.
 
 The comparison is generic over the structure: any dict inside `numbers` that holds `lo`, `hi` and
 a point estimate (mean, diff, rate, share, ...) is an interval, wherever it is nested. Editions
@@ -132,7 +133,8 @@ def compare(old: dict, new: dict) -> dict:
                 support = (None if kind != "finding" or (was["verdict"] in SUPPORT) == (now["verdict"] in SUPPORT)
                            else "gained" if now["verdict"] in SUPPORT else "lost")
                 result["flipped"].append({"kind": kind, "id": id_, "title": title,
-                                          "old": was["verdict"], "new": now["verdict"], "support": support})
+                                          "old": was["verdict"], "new": now["verdict"], "support": support,
+                                          "fragile": bool(was.get("fragile") or now.get("fragile"))})
             result["parts"] += _part_changes(kind, id_, was, now)
             old_intervals = dict(intervals(was.get("numbers", {})))
             for name, interval in intervals(now.get("numbers", {})):
@@ -203,7 +205,16 @@ def _support_line(changes: dict) -> str:
 
 
 def _flip_note(c: dict) -> str:
-    return f"support {c['support']}" if c.get("support") else ""
+    notes = [f"support {c['support']}"] if c.get("support") else []
+    if c["kind"] == "finding":
+        notes.append("fragile" if c.get("fragile") else "not fragile in either edition")
+    return "; ".join(notes)
+
+
+def _flips_line(changes: dict) -> str:
+    steady = sum(1 for c in changes["flipped"] if c["kind"] == "finding" and not c.get("fragile"))
+    return (f"verdicts flipped: {len(changes['flipped'])}"
+            + (f" ({steady} finding{'s' if steady != 1 else ''} not fragile in either edition)" if steady else ""))
 
 
 def to_text(changes: dict) -> str:
@@ -213,7 +224,7 @@ def to_text(changes: dict) -> str:
     if _unchanged(changes):
         return "\n".join(lines + ["no verdict flipped, no number moved beyond its interval, nothing added or removed"])
     lines.append(_support_line(changes))
-    lines.append(f"verdicts flipped: {len(changes['flipped'])}")
+    lines.append(_flips_line(changes))
     lines += [f"  {c['kind']:<8} {c['id']:<5} {c['old']} -> {c['new']}  ({c['title']})"
               + (f"  [{_flip_note(c)}]" if _flip_note(c) else "") for c in changes["flipped"]]
     contradicted = sum(c["contradicted"] for c in changes["parts"])

@@ -182,10 +182,17 @@ def plain(value, json: bool = False):
     return value
 
 
+# Memo tables with one row per cell (a "seed" column) and nothing computed across cells: a context
+# that leaves one seed out (replicate.py) takes them from the full build's context, filtered.
+PER_CELL = ("outcomes", "cell_rates", "scalar")
+
+
 class Context:
     """One build's records, split by experiment once, with the tables several results share."""
 
     def __init__(self, frame: pd.DataFrame, battery=None, with_figures: bool = True):
+        self.full: Context | None = None      # set by leaving_out
+        self.without_seed: int | None = None
         self.frame = frame
         self.battery = battery
         self.with_figures = with_figures
@@ -198,6 +205,13 @@ class Context:
         # Gradients at initialisation are measured once, at LEVEL. Training outcomes may be looked at
         # several times (seeds added in rounds): each look spends its share of alpha (level_for).
         self.init_level = LEVEL
+
+    def leaving_out(self, seed: int) -> "Context":
+        """The same build without one seed's records (no figures); its per-cell tables (PER_CELL)
+        are this context's, filtered, instead of fitted again."""
+        other = Context(self.frame[self.frame["seed"] != seed], self.battery, with_figures=False)
+        other.full, other.without_seed = self, seed
+        return other
 
     def looks(self, name: str) -> int:
         """How many looks the sequential design may take at this experiment's training outcomes."""
@@ -218,7 +232,8 @@ class Context:
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
-            self._memo[key] = compute()
+            whole = self.full._memo.get(key) if self.full is not None and key[0] in PER_CELL else None
+            self._memo[key] = compute() if whole is None else whole[whole["seed"] != self.without_seed]
         return self._memo[key]
 
     def has(self, *names: str) -> bool:

@@ -10,7 +10,6 @@ undetermined there. Checks are identities, not samples: they are not re-evaluate
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 
 from .base import Context, Result
 
@@ -22,11 +21,13 @@ def part_states(results: list[Result]) -> dict[tuple[str, str], bool | None]:
     return {(r.id, p.key): None if p.state is None else bool(p.state) for r in results for p in r.parts}
 
 
-def mark_fragile(findings: list[Result], frame: pd.DataFrame, battery, run) -> list[int]:
+def mark_fragile(findings: list[Result], ctx: Context, run) -> list[int]:
     """Set `fragile` on the parts of `findings` (and on the findings) whose state changes when any
-    one seed's records are left out; `run(module, ctx)` decides one finding (findings._run).
-    Returns the seeds that were left out, one at a time (none when fewer than two seeds ran)."""
+    one seed's records are left out of the build's context `ctx`; `run(module, ctx)` decides one
+    finding (findings._run). Returns the seeds that were left out, one at a time (none when fewer
+    than two seeds ran)."""
     from . import FINDINGS
+    frame = ctx.frame
     seeds = sorted(int(s) for s in frame["seed"].unique()) if len(frame) else []
     if len(seeds) < 2:
         return []
@@ -35,9 +36,9 @@ def mark_fragile(findings: list[Result], frame: pd.DataFrame, battery, run) -> l
     built = part_states(findings)
     fragile: set[tuple[str, str]] = set()
     for seed in seeds:
-        ctx = Context(frame[frame["seed"] != seed], battery, with_figures=False)
+        without = ctx.leaving_out(seed)
         with np.errstate(divide="ignore", invalid="ignore"):
-            again = part_states([run(module, ctx) for module in modules])
+            again = part_states([run(module, without) for module in modules])
         fragile |= {key for key, state in built.items() if again.get(key) is not state}
     for result in findings:
         for part in result.parts:
