@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import ALPHA, above, holm, share_difference, welch, welch_p_greater
-from ..tables import config_outcome, config_outcomes
+from ..tables import budget_of, config_outcome, config_outcomes
 
 CAREFUL = ("xavier", "orthogonal", "irnn")
 SAME_ACCURACY = 0.1  # a careful init "does not help" when it cannot be 0.1 more accurate
@@ -38,6 +38,7 @@ class Numbers:
     chance: float = math.nan
     family_alpha: float = ALPHA
     margin: float = SAME_ACCURACY
+    steps: int = 0
     default: dict = field(default_factory=dict)
     careful: dict = field(default_factory=dict)   # variant -> {label, acc, learned, diff, p, rejected}
     adding: dict = field(default_factory=dict)
@@ -51,7 +52,7 @@ def _recall(ctx: Context, numbers: Numbers) -> list[Part]:
     base = config_outcome(ctx, "init", "default", length)
     if base is None:
         return []
-    numbers.length, numbers.chance = length, base.chance
+    numbers.length, numbers.chance, numbers.steps = length, base.chance, budget_of(ctx, "init")
     numbers.default = {"label": base.label, "acc": base.score, "learned": base.learned}
     careful = [o for v in CAREFUL if (o := config_outcome(ctx, "init", v, length)) is not None]
     if not careful:
@@ -94,7 +95,7 @@ def _adding(ctx: Context, numbers: Numbers) -> Part | None:
     if irnn is None or rnn is None:
         return None
     diff = share_difference(irnn.learned.k, irnn.n, rnn.learned.k, rnn.n, ctx.level_for("adding_length"))
-    numbers.adding = {"length": longest, "irnn": {"label": irnn.label, "mse": irnn.score, "learned": irnn.learned},
+    numbers.adding = {"length": longest, "steps": budget_of(ctx, "adding_length"), "irnn": {"label": irnn.label, "mse": irnn.score, "learned": irnn.learned},
                       "rnn": {"label": rnn.label, "mse": rnn.score, "learned": rnn.learned}, "diff": diff}
     return Part("adding", f"the IRNN learns the adding problem at length {longest} in more seeds than the tanh RNN",
                 above(diff, 0.0), reads=(irnn.config, rnn.config), core=True,

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, holm, welch, welch_p_greater
-from ..tables import config_outcome, mean_scalar, rates
+from ..tables import budget_of, config_outcome, mean_scalar, rates
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 NONLINEAR = ("sigmoid", "tanh", "relu")
@@ -50,6 +50,7 @@ class Numbers:
     discordant: int = 0
     tolerance: float = REL_TOL
     margin: float = MARGIN
+    steps: int = 0
 
 
 def decide(ctx: Context) -> Outcome:
@@ -74,6 +75,7 @@ def decide(ctx: Context) -> Outcome:
                  "frac_small": mean_scalar(ctx, "activation", "act_deriv_frac_small", a)}
         if outcome is not None:
             numbers.length, numbers.chance = outcome.config.length, outcome.chance
+            numbers.steps = budget_of(ctx, "activation")
             entry.update({"acc": outcome.score, "learned": outcome.learned, "scores": outcome.scores})
         if a in NONLINEAR:
             if math.isfinite(predicted) and r.known:
