@@ -13,6 +13,7 @@ from pypdf import PdfReader
 
 from vgreport import api
 from vgreport.cli import main
+from vgreport.schema import VERDICTS
 from vgreport.specs import default_experiments_dir, load_battery
 from vgreport.training import RECORD_COLUMNS
 
@@ -78,7 +79,7 @@ def test_findings_json_has_every_claim_with_a_computed_verdict(smoke_build):
     for c in payload["checks"]:
         assert c["verdict"] in ("pass", "fail", "undetermined")
     for f in payload["findings"]:
-        assert f["verdict"] in ("supported", "partly supported", "not supported", "inconclusive")
+        assert f["verdict"] in VERDICTS
         assert f["claim"] and f["criterion"] and f["headline"] and isinstance(f["numbers"], dict)
 
 

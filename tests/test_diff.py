@@ -50,10 +50,48 @@ def test_an_identical_edition_has_no_changes():
 
 def test_a_flipped_verdict_is_reported_and_fails_on_flip():
     """A verdict that changed is a flip: listed with old and new, and it fails flip and drift, not never."""
-    changes = compare(OLD, _new(C4={"verdict": "not supported"}))
+    changes = compare(OLD, _new(C4={"verdict": "refuted"}))
     assert changes["flipped"] == [{"kind": "finding", "id": "C4", "title": "Short dependencies are learned",
-                                   "old": "supported", "new": "not supported"}]
+                                   "old": "supported", "new": "refuted", "support": "lost",
+                                   "fragile": False}]
     assert failed(changes, "flip") and failed(changes, "drift") and not failed(changes, "never")
+
+
+@pytest.mark.parametrize("old,new,support", [
+    ("supported", "supported so far", None), ("supported so far", "partly refuted", "lost"),
+    ("inconclusive", "supported so far", "gained"), ("partly refuted", "refuted", None),
+    ("refuted", "inconclusive", None)])
+def test_only_supported_and_supported_so_far_count_as_support(old, new, support):
+    """A flip says whether the finding lost or gained support; only the first two words count."""
+    changes = compare(_new(C4={"verdict": old}), _new(C4={"verdict": new}))
+    assert [c["support"] for c in changes["flipped"]] == [support]
+    assert changes["support"]["new"] == ["C2"] + (["C4"] if new in ("supported", "supported so far") else [])
+    assert f"findings with support (supported or supported so far): {len(changes['support']['old'])} -> " \
+           f"{len(changes['support']['new'])}" in to_text(changes)
+
+
+def test_parts_that_changed_state_are_listed_and_contradictions_named():
+    """Parts are compared by key: undetermined -> holds is a change, holds -> refuted a contradiction."""
+    parts = [{"key": "short", "state": True}, {"key": "long", "state": None}, {"key": "copy", "state": True}]
+    later = [{"key": "short", "state": True}, {"key": "long", "state": True}, {"key": "copy", "state": False}]
+    changes = compare(_new(C4={"parts": parts}), _new(C4={"parts": later}))
+    assert [(c["part"], c["old"], c["new"], c["contradicted"]) for c in changes["parts"]] == [
+        ("long", None, True, False), ("copy", True, False, True)]
+    text = to_text(changes)
+    assert "parts that changed state: 2 (1 held in one edition and were refuted in the other)" in text
+    assert "copy: holds -> refuted  [contradicted]" in text
+    assert "| finding | C4 | `copy` | holds | **refuted** | contradicted |" in to_markdown(changes)
+    assert not compare(_new(C4={"parts": parts}), _new(C4={"parts": parts}))["parts"]
+
+
+def test_a_flip_says_whether_either_edition_called_the_verdict_fragile():
+    """Replication: a verdict that differs between two builds should rest on a fragile part in one
+    of them; the flip says so, and the summary counts flips that were fragile in neither."""
+    changes = compare(_new(C4={"fragile": True}), _new(C4={"verdict": "supported so far"}, C2={"verdict": "refuted"}))
+    assert {c["id"]: c["fragile"] for c in changes["flipped"]} == {"C2": False, "C4": True}
+    text = to_text(changes)
+    assert "verdicts flipped: 2 (1 finding not fragile in either edition)" in text
+    assert "supported -> supported so far  (Short dependencies are learned)  [fragile]" in text
 
 
 def test_a_new_estimate_outside_the_old_interval_is_drift():
@@ -110,7 +148,7 @@ def test_checks_are_compared_and_an_edition_without_checks_still_reads():
     failing["checks"][0]["verdict"] = "fail"
     flipped = compare(with_checks, failing)["flipped"]
     assert flipped == [{"kind": "check", "id": "K1", "title": "BPTT equals the Jacobian product",
-                        "old": "pass", "new": "fail"}]
+                        "old": "pass", "new": "fail", "support": None, "fragile": False}]
 
 
 def test_added_and_removed_findings_are_listed_without_failing():
@@ -127,7 +165,8 @@ def test_markdown_has_a_table_row_per_flip(tmp_path):
     """--md is GitHub markdown: a heading, and one table row per flipped verdict with old and new."""
     md = to_markdown(compare(OLD, _new(C4={"verdict": "inconclusive", "title": "Short | long"})))
     assert md.startswith("## vgreport: changes since the last edition")
-    assert "| finding | C4 | Short \\| long | supported | **inconclusive** |" in md
+    assert ("| finding | C4 | Short \\| long | supported | **inconclusive** | support lost; not fragile in either "
+            "edition |") in md
 
 
 def test_load_edition_accepts_a_build_folder_or_a_file(tmp_path):
@@ -175,7 +214,7 @@ def test_cli_exit_status_follows_fail_on(tmp_path):
 def test_cli_json_is_the_api_result(tmp_path):
     """--json prints api.diff's changes plus the --fail-on decision, as one JSON object."""
     old = _edition(tmp_path, "old.json", OLD)
-    new = _edition(tmp_path, "new.json", _new(C2={"verdict": "partly supported"}))
+    new = _edition(tmp_path, "new.json", _new(C2={"verdict": "partly refuted"}))
     result = CliRunner().invoke(main, ["diff", "--json", str(old), str(new), "--fail-on", "never"])
     assert result.exit_code == 0, result.output
     payload = json.loads(result.output)

@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import synthetic as syn
+from vgreport.findings import synthetic as syn
 from vgreport import figures
 from vgreport.figures import charts
 from vgreport.figures import style as figure_style

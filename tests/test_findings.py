@@ -1,25 +1,25 @@
 """Verdicts on synthetic records: every finding can be supported, refuted and left open, and every
-check can pass and fail. The cases live in one table that must cover every registered result."""
+check can pass and fail. The worlds live in each result's folder (examples.py); the registry lists them."""
 from __future__ import annotations
 
+import itertools
 import json
 import math
+import types
 
 import numpy as np
 import pandas as pd
 import pytest
 from scipy import stats
 
-import synthetic as syn
-from vgreport.findings import CHECK_STATES, FINDINGS, MODULES, VERDICTS, check_state, combine, evaluate
-from vgreport.findings.base import Config
+from vgreport.findings import (CHECK_STATES, FINDINGS, MODULES, SUPPORT, VERDICTS, check_state, combine, evaluate,
+                               examples_of, synthetic as syn, verdict_of)
+from vgreport.findings.base import Config, Outcome, Part, Spec
 from vgreport.findings.stats import (holm, look_level, share, share_difference, t_interval, tost, welch,
                                      welch_p_greater, wilson)
 from vgreport.specs import PROFILE_NAMES, default_experiments_dir, load_battery
 
-F = syn.FAIL
-L = syn.LEARN
-MIXED = [L, F, L, F, L, F]  # half the seeds learn: no share of them can be told from one half
+MIXED = syn.MIXED
 
 
 def result(frame: pd.DataFrame, rid: str):
@@ -28,87 +28,34 @@ def result(frame: pd.DataFrame, rid: str):
     return out
 
 
-# For every result: overrides of the supporting synthetic world (see synthetic.world) that make the
-# data support it, refute it, and leave it open. "supported"/"pass" use the world as built.
-CASES = {
-    "K1": {"fail": {"activation": {"chain_err": 1e-3}}},
-    "K2": {"fail": {"activation": {"bound_shift": 0.05}},
-           "undetermined": {"activation": None, "init": None, "gain_sweep": None, "gain_sweep_sigmoid": None,
-                            "gain_train": None, "recall_length": None, "recall_lag": None, "adding_length": None,
-                            "copy": None, "budget": None, "clip_exploding": None, "clip_vanishing": None,
-                            "architecture": None, "lstm_tuning": None}},
-    "K3": {"fail": {"gain_sweep": {"identity_error": 0.01}}, "undetermined": {"gain_sweep": None}},
-    "C2": {"not supported": {"init": {"rates": {"default": 0.05, "xavier": 0.05}},
-                             "gain_sweep_sigmoid": {"rates": {4.0: 0.05, 6.0: 0.05}}},
-           "inconclusive": {"init": {"rates": {"default": 0.002, "xavier": 0.002}},
-                            "gain_sweep_sigmoid": {"rates": {4.0: 0.001, 6.0: 0.001}}}},
-    "C3": {"not supported": {"architecture": {"sens": {"rnn_tanh": 0.0}},
-                             "recall_lag": {"accs": {1: F, 15: L}}},
-           "inconclusive": {"architecture": {"sens": {"rnn_tanh": -1.0}},
-                            "recall_lag": {"accs": {1: MIXED, 15: MIXED}}}},
-    "C4": {"not supported": {"recall_length": {"accs": {5: F, 50: L}},
-                             "adding_length": {"mse": {"rnn_tanh": {5: 0.17, 10: 0.05, 20: 0.01}}},
-                             "copy": {"accs": {"rnn_tanh": {5: F, 30: L}}}},
-           "inconclusive": {"recall_length": {"accs": {5: MIXED, 50: MIXED}},
-                            "adding_length": {"mse": {"rnn_tanh": {5: [0.01, 0.17], 10: 0.05, 20: [0.01, 0.17]}}},
-                            "copy": {"accs": {"rnn_tanh": {5: MIXED, 30: MIXED}}}}},
-    "C5": {"not supported": {"budget": {"best": L, "last": 0.35}},
-           "inconclusive": {"budget": {"best": MIXED}}},
-    "C6": {"not supported": {"architecture": {"rates": {"lstm_default": -0.9, "lstm_forget_bias_1": -0.9,
-                                                        "lstm_chrono": -0.9, "gru": -0.9}}},
-           "supported": {"architecture": {"accs": {"lstm_default": L, "gru": L}}},
-           "inconclusive": {"architecture": {"rates": {"lstm_default": -0.5, "lstm_forget_bias_1": -0.5,
-                                                       "lstm_chrono": -0.5, "gru": -0.5},
-                                             "accs": {"lstm_default": MIXED, "gru": MIXED}}}},
-    "C7": {"not supported": {"init": {"accs": {"xavier": F, "orthogonal": F, "irnn": F}},
-                             "adding_length": {"mse": {"irnn": {5: 0.17, 10: 0.17, 20: 0.17},
-                                                       "rnn_tanh": {5: 0.01, 10: 0.01, 20: 0.01}}}},
-           "inconclusive": {"init": {"accs": {"xavier": [0.125, 0.4], "orthogonal": [0.125, 0.4], "irnn": [0.125, 0.4]}},
-                            "adding_length": {"mse": {"irnn": {5: 0.01, 10: 0.01, 20: 0.17}}}}},
-    "C8": {"not supported": {"activation": {"accs": {"identity": F, "tanh": F, "relu": L, "sigmoid": L},
-                                            "sq": {"tanh": 0.5, "sigmoid": 0.5, "relu": 0.99}}},
-           "inconclusive": {"activation": {"accs": {"identity": MIXED, "tanh": MIXED, "relu": MIXED, "sigmoid": MIXED},
-                                           "rate_spread": 0.02}}},
-    "C9": {"not supported": {"clip_exploding": {"clipped_diverge": True},
-                             "clip_vanishing": {"accs": {"clipped": L}, "trained_rates": {"clipped": -0.05}}},
-           "inconclusive": {"clip_exploding": {"unclipped_diverge": False},
-                            "clip_vanishing": {"fraction": 0.01}}},
-    "C10": {"not supported": {"architecture": {"rates": {"transformer": -0.3}, "accs": {"transformer": F}}},
-            "inconclusive": {"architecture": {"rates": {"transformer": -0.01}, "accs": {"transformer": MIXED}}}},
-    "G1": {"not supported": {"architecture": {"accs": {"lstm_chrono": F, "lstm_default": L}},
-                             "lstm_tuning": {"accs": {"lr_low": L, "lr_high": L, "wide": L}}},
-           "inconclusive": {"architecture": {"accs": {"lstm_chrono": MIXED, "lstm_default": MIXED}},
-                            "lstm_tuning": {"accs": {"lr_low": MIXED, "lr_high": MIXED, "wide": MIXED}}}},
-    "G2": {"not supported": {"gain_train": {"accs": {0.5: L, 1.0: F, 1.5: L}}},
-           "inconclusive": {"gain_train": {"accs": {0.5: MIXED, 1.0: MIXED, 1.5: MIXED}}}},
-}
-
-
-def test_every_result_has_refuting_and_open_cases():
-    """Each registered finding has records that refute it and records that leave it open; each check
-    has records that make it fail: a result no data could refute would be a theorem in disguise."""
+def test_every_result_has_refuting_and_open_examples():
+    """Each registered finding has example worlds that support it, refute it and leave it open; each
+    check has worlds where it passes and fails: a result no data could refute would be a theorem in disguise."""
     for module in MODULES:
         spec = module.SPEC
-        cases = CASES.get(spec.id, {})
-        wanted = ("fail",) if spec.kind == "check" else ("not supported", "inconclusive")
-        assert all(w in cases for w in wanted), f"{spec.id} lacks a case for {[w for w in wanted if w not in cases]}"
+        verdicts = {e.verdict for e in examples_of(module)}
+        if spec.kind == "check":
+            assert {"pass", "fail"} <= verdicts, f"{spec.id} lacks a passing or a failing example"
+        else:
+            assert {"supported", "inconclusive"} <= verdicts, f"{spec.id} lacks a supporting or an open example"
+            assert verdicts & {"refuted", "partly refuted"}, f"{spec.id} lacks a refuting example"
 
 
-def _cases():
+def _examples():
     for module in MODULES:
-        spec = module.SPEC
-        good = "pass" if spec.kind == "check" else "supported"
-        yield spec.id, good, CASES.get(spec.id, {}).get(good, {})
-        for outcome, overrides in CASES.get(spec.id, {}).items():
-            if outcome != good:
-                yield spec.id, outcome, overrides
+        for example in examples_of(module):
+            yield pytest.param(module.SPEC.id, example, id=f"{module.SPEC.id}-{example.name}")
 
 
-@pytest.mark.parametrize("rid,outcome,overrides", list(_cases()), ids=lambda x: x if isinstance(x, str) else "")
-def test_verdict_follows_the_records(rid, outcome, overrides):
-    """The world built to support, refute or leave open a result gets exactly that verdict."""
-    got = result(syn.world(**overrides), rid)
-    assert got.verdict == outcome, f"{rid}: {got.reason}"
+@pytest.mark.parametrize("rid,example", list(_examples()))
+def test_example_worlds_give_their_declared_outcome(rid, example):
+    """Every registered result's example world gets exactly the verdict, and the part states, it declares."""
+    got = result(syn.world(**example.world), rid)
+    assert got.verdict == example.verdict, f"{rid} {example.name}: {got.reason}"
+    states = {p.key: p.state for p in got.parts}
+    for key, state in example.parts.items():
+        assert key in states, f"{rid} {example.name}: no part {key!r} (parts: {sorted(states)})"
+        assert states[key] is state, f"{rid} {example.name}: part {key} is {states[key]}, declared {state}"
 
 
 @pytest.mark.parametrize("module", FINDINGS, ids=lambda m: m.SPEC.id)
@@ -164,30 +111,75 @@ def test_undetermined_training_parts_name_the_configurations_that_need_seeds():
     assert all(c.experiment == "budget" for c in pending), pending
 
 
-def test_combine_and_check_state_truth_tables():
-    """combine: all hold -> supported, some -> partly, all refuted -> not supported, else inconclusive;
-    a check passes only when every part holds and fails when any part fails."""
-    assert combine([True, True]) == "supported"
-    assert combine([True, None]) == "partly supported"
-    assert combine([True, False]) == "partly supported"
-    assert combine([False, False]) == "not supported"
-    assert combine([False, None]) == "inconclusive"
-    assert combine([None]) == "inconclusive"
+def _by_definition(core: list[bool | None]) -> str:
+    """The five verdict words as docs/findings.md defines them, one predicate each."""
+    holds, refuted, open_ = core.count(True), core.count(False), core.count(None)
+    words = {"supported": bool(core) and holds == len(core),
+             "supported so far": refuted == 0 and holds > 0 and open_ > 0,
+             "partly refuted": holds > 0 and refuted > 0,
+             "refuted": refuted > 0 and holds == 0,
+             "inconclusive": holds == 0 and refuted == 0}
+    (word,) = [w for w, applies in words.items() if applies]  # exactly one applies
+    return word
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 3])
+def test_verdict_follows_the_core_parts_only_in_every_combination(n):
+    """Every combination of up to three parts, each core or context and holding, refuted or
+    undetermined: the verdict is the definition's word for the core parts, whatever the context says."""
+    for kinds in itertools.product((True, False), repeat=n):
+        for states in itertools.product((True, False, None), repeat=n):
+            parts = [Part(f"p{i}", "?", state, core=core) for i, (core, state) in enumerate(zip(kinds, states))]
+            core_states = [s for s, core in zip(states, kinds) if core]
+            assert verdict_of(parts) == _by_definition(core_states) == combine(core_states), (kinds, states)
+    assert set(VERDICTS) == {_by_definition(list(c)) for k in range(3) for c in itertools.product((True, False, None), repeat=k)}
+    assert SUPPORT == ("supported", "supported so far")
+
+
+def test_check_states_are_unchanged():
+    """A check passes only when every part holds and fails when any part fails."""
     assert check_state([True, True]) == "pass"
     assert check_state([True, False]) == "fail"
     assert check_state([True, None]) == "undetermined"
+    assert check_state([]) == "undetermined"
+
+
+def _finding_of(*parts: Part):
+    """A finding of its own (C99), whose decide returns these parts."""
+    spec = Spec("C99", "finding", "a claim", "a claim", "its core part", {"activation": ("tanh",)})
+    return types.SimpleNamespace(SPEC=spec, decide=lambda ctx: Outcome(list(parts), {}, "measured",
+                                                                       experiments=["activation"]))
+
+
+def test_a_refuted_core_part_shows_in_the_verdict_while_a_context_part_holds(monkeypatch):
+    """The issue's C9 case (the exploding arm refuted, an 'equivalence' elsewhere holding): a core
+    part refuted while a context part holds is 'refuted', no support; findings.json carries each
+    part's core flag. The same parts the other way round are 'supported'."""
+    import vgreport.findings as registry
+    refuted = _finding_of(Part("core", "the claim", False), Part("context", "a detail", True, core=False))
+    monkeypatch.setattr(registry, "MODULES", registry.MODULES + (refuted,))
+    got = result(syn.world(), "C99")
+    assert got.verdict == "refuted" and not got.supports
+    parts = {p["key"]: p for p in got.to_json()["parts"]}
+    assert (parts["core"]["core"], parts["core"]["state"]) == (True, False)
+    assert (parts["context"]["core"], parts["context"]["state"]) == (False, True)
+    held = _finding_of(Part("core", "the claim", True), Part("context", "a detail", False, core=False))
+    monkeypatch.setattr(registry, "MODULES", registry.MODULES[:-1] + (held,))
+    assert result(syn.world(), "C99").verdict == "supported"
 
 
 # ---------------------------------------------------------------- statistics, pinned to scipy
 
-@pytest.mark.parametrize("n", [1, 5, 10, 30, 1024])
+@pytest.mark.parametrize("n", [1, 2, 3, 5, 6, 10, 30, 97])
 @pytest.mark.parametrize("level", [0.95, 0.975, 1 - 0.05 / 3])
 def test_wilson_matches_scipy(n, level):
-    """The hand-written Wilson interval equals scipy's binomtest(...).proportion_ci(method='wilson')."""
-    for k in sorted({0, 1, n // 3, n // 2, n - 1, n}):
-        if 0 <= k <= n:
-            ci = stats.binomtest(k, n).proportion_ci(level, method="wilson")
-            assert wilson(k, n, level) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    """The hand-written Wilson interval equals scipy's binomtest(...).proportion_ci(method='wilson')
+    for every k in 0..n, and its bounds at k = 0 and k = n are exactly 0 and 1."""
+    for k in range(n + 1):
+        ci = stats.binomtest(k, n).proportion_ci(level, method="wilson")
+        assert wilson(k, n, level) == pytest.approx((ci.low, ci.high), abs=1e-12)
+    assert wilson(0, n, level)[0] == 0.0 and wilson(n, n, level)[1] == 1.0
+    assert 0.0 < wilson(0, n, level)[1] and wilson(n, n, level)[0] < 1.0
 
 
 def test_newcombe_difference_matches_his_worked_example():
@@ -242,6 +234,18 @@ def test_holm_rejects_step_down():
     assert holm([0.2, math.nan], 0.05) == [False, False]
 
 
+def test_holm_keeps_an_untested_comparison_in_the_family():
+    """A NaN p-value is never rejected and counts in the family as p = 1: 0.03 beside one NaN faces
+    0.05/2 and is not rejected (dropping the NaN would have rejected it at 0.05/1)."""
+    assert holm([0.03, math.nan], 0.05) == [False, False]
+    assert holm([0.02, math.nan], 0.05) == [True, False]
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        p = rng.uniform(0, 0.1, rng.integers(1, 6))
+        p[rng.random(len(p)) < 0.3] = math.nan
+        assert holm(list(p), 0.05) == holm([1.0 if math.isnan(x) else x for x in p], 0.05)
+
+
 def test_looks_split_the_error_rate():
     """Each of K looks spends α/K (Bonferroni): 95% with one look, 97.5% with two."""
     assert look_level(1) == pytest.approx(0.95)
@@ -253,3 +257,56 @@ def test_a_share_needs_five_unanimous_seeds_to_call_most():
     training outcome)."""
     assert share(5, 5).lo > 0.5
     assert share(3, 3).lo < 0.5
+
+
+REFUTATION = ("partly refuted", "refuted")  # the verdict words that show a refuted core part
+SUPPORTING = ("supported", "supported so far")
+
+
+@pytest.mark.parametrize("module", FINDINGS, ids=lambda m: m.SPEC.id)
+def test_a_refuted_core_part_shows_in_the_verdict_even_beside_holding_context(module):
+    """Every finding has a world where a core part is refuted while a context part holds, and in every
+    world where that happens the verdict says 'refuted' or 'partly refuted': context never hides it."""
+    seen = 0
+    for example in examples_of(module):
+        got = result(syn.world(**example.world), module.SPEC.id)
+        core_refuted = any(p.core and p.state is False for p in got.parts)
+        if core_refuted:
+            assert got.verdict in REFUTATION, f"{module.SPEC.id} {example.name}: {got.verdict}"
+        seen += core_refuted and any(not p.core and p.state is True for p in got.parts)
+    assert seen, f"{module.SPEC.id}: no example where a core part is refuted while a context part holds"
+
+
+def test_c9_with_a_clip_threshold_that_never_fires_is_not_support():
+    """Clipped at 1e6, the exploding arm's clipped runs diverge like the unclipped ones: the exploding
+    part is refuted and C9 is not support, whatever the vanishing arm does."""
+    for vanishing in ({}, {"accs": {"no_clip": syn.LEARN, "clipped": syn.LEARN}}):
+        world = syn.world(clip_exploding={"clip": 1e6, "clipped_diverge": True}, clip_vanishing=vanishing)
+        got = result(world, "C9")
+        assert {p.key: p.state for p in got.parts}["exploding"] is False
+        assert got.verdict in REFUTATION and got.verdict not in SUPPORTING
+
+
+def test_an_equivalence_of_two_arms_at_chance_supports_nothing():
+    """C9's vanishing arm at chance on both sides (0.125 against 0.125, rates equal): the equivalence
+    parts stay undetermined, so with nothing else decided the verdict is inconclusive, never support."""
+    got = result(syn.world(clip_exploding={"unclipped_diverge": False}), "C9")
+    states = {p.key: p.state for p in got.parts}
+    assert states["vanishing_accuracy"] is None and states["vanishing_rate"] is None
+    assert got.verdict not in SUPPORTING
+    learned = result(syn.world(clip_exploding={"unclipped_diverge": False},
+                               clip_vanishing={"accs": {"no_clip": syn.LEARN, "clipped": syn.LEARN}}), "C9")
+    assert {p.key: p.state for p in learned.parts}["vanishing_accuracy"] is True  # the same test, arms that learned
+
+
+@pytest.mark.parametrize("rid,world", [("C6", {"architecture": {"accs": {"lstm_default": syn.FAIL, "gru": syn.FAIL}}}),
+                                       ("C4", {"recall_length": {"accs": {5: syn.FAIL, 50: syn.FAIL}}}),
+                                       ("G2", {"gain_train": {"accs": {0.5: syn.FAIL, 1.0: syn.FAIL, 1.5: syn.FAIL}}})])
+def test_a_failure_without_a_learning_control_is_budget_limited(rid, world):
+    """Every configuration at chance, the controls included: no 'fails' part is decided, and the
+    part's question names its budget in steps."""
+    got = result(syn.world(**world), rid)
+    failing = [p for p in got.parts if p.key in ("lstm_default_learns", "gru_learns", "recall_length_long",
+                                                   "vanishing", "exploding", "centre")]
+    assert failing and all(p.state is None for p in failing), [(p.key, p.state) for p in failing]
+    assert all("steps" in p.question for p in failing)

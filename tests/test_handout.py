@@ -16,7 +16,7 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-import synthetic as syn
+from vgreport.findings import synthetic as syn
 import batteries
 from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from test_prose import MARK, WORLDS, _page

@@ -36,9 +36,9 @@ def test_later_looks_add_seeds_only_to_undecided_configurations(battery, tmp_pat
     real = findings.evaluate
     looks = iter([{Config("tiny", "relu", 5, 1.0)}, {Config("tiny", "relu", 5, 1.0)}])
 
-    def fake(frame, battery=None, with_figures=True, ids=None):
+    def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:  # the final evaluation for the report
-            return real(frame, battery, with_figures, ids)
+            return real(frame, battery, with_figures, ids, **options)
         return _Pending(next(looks))
 
     monkeypatch.setattr(findings, "evaluate", fake)
@@ -58,9 +58,9 @@ def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch)
     import vgreport.findings as findings
     real = findings.evaluate
 
-    def fake(frame, battery=None, with_figures=True, ids=None):
+    def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:
-            return real(frame, battery, with_figures, ids)
+            return real(frame, battery, with_figures, ids, **options)
         return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 2 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
@@ -81,9 +81,9 @@ def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_
     real = findings.evaluate
     calls = []
 
-    def fake(frame, battery=None, with_figures=True, ids=None):
+    def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:
-            return real(frame, battery, with_figures, ids)
+            return real(frame, battery, with_figures, ids, **options)
         calls.append(int(frame["seed"].max()))
         return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 3 else set())
 

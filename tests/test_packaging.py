@@ -20,6 +20,31 @@ def test_wheel_contains_templates_and_battery(tmp_path):
     for path in ROOT.glob("experiments/*.yaml"):
         assert f"vgreport/experiments/{path.name}" in names, path
     assert any(n.endswith("entry_points.txt") for n in names)
+    for path in ROOT.glob("vgreport/findings/*/*"):  # each finding's folder: logic, prose, examples
+        if path.suffix in (".py", ".j2"):
+            assert path.relative_to(ROOT).as_posix() in names, path
+
+
+def test_unpacked_wheel_finds_every_finding_and_its_prose(tmp_path):
+    """Installed from the wheel (unpacked, away from the repository), discovery finds every finding
+    folder and the report's loader serves each finding's prose from it."""
+    import subprocess
+    import sys
+
+    from hatchling.builders.wheel import WheelBuilder
+
+    from vgreport.findings import MODULES, prose_templates
+
+    wheel = next(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    script = ("import vgreport, vgreport.findings as f, vgreport.render as r; env = r.make_environment(); "
+              "[env.get_template(f'findings/{i}.html.j2') for i in f.prose_templates()]; "
+              "print(vgreport.__file__, [m.SPEC.id for m in f.MODULES], sorted(f.prose_templates()))")
+    out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={"PYTHONPATH": str(site)},
+                         capture_output=True, text=True, check=True).stdout
+    assert out.startswith(str(site)), out
+    assert out.split(" ", 1)[1].strip() == f"{[m.SPEC.id for m in MODULES]} {sorted(prose_templates())}"
 
 
 def _pins(name: str) -> list[str]:

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from vgreport.models import activation_derivative, activation_gamma, build_model
-from vgreport.probes import input_sensitivity, jacobian_chain, probe_model, state_gradient_norms
+from vgreport.probes import cue_influence, input_sensitivity, jacobian_chain, probe_model, state_gradient_norms
 from vgreport.specs import ModelSpec, TaskSpec
 from vgreport.tasks import input_size, make_batch, output_size, sequence_length
 
@@ -215,3 +215,35 @@ def test_copy_sensitivity_is_the_jacobian_of_the_last_steps_output(arch):
     jac = torch.autograd.functional.jacobian(lambda inputs: model(inputs)[:, -1], x)  # (batch, out, batch, time, in)
     torch.testing.assert_close(input_sensitivity(model, x), jac.pow(2).sum(dim=(0, 1, 2, 4)).sqrt(),
                                rtol=1e-12, atol=0)
+
+
+class _Reads(torch.nn.Module):
+    """A known model: its answer is the token at one position (per_step False, like a recall model)."""
+    per_step = False
+
+    def __init__(self, position: int):
+        super().__init__()
+        self.position = position
+
+    def forward(self, x):
+        return x[:, self.position]
+
+
+@pytest.mark.parametrize("lag", [None, 3])
+def test_cue_influence_is_one_for_a_model_that_copies_the_cue_and_zero_for_one_that_ignores_it(lag):
+    task = TaskSpec(name="recall", length=9, classes=5, lag=lag)
+    x, y = _batch(task, batch=40)
+    cue = task.length - 1 - (task.length - 1 if lag is None else lag)
+    copier = _Reads(cue)
+    assert bool((copier(x).argmax(-1) == y).all())  # it does answer the task
+    assert cue_influence(copier, task, x, chunk=16) == 1.0
+    assert cue_influence(_Reads(task.length - 1), task, x) == 0.0
+    assert cue_influence(_Reads((cue + 1) % task.length), task, x) == 0.0
+
+
+def test_cue_influence_of_a_real_model_is_a_share_and_nan_without_a_cue():
+    x, _ = _batch(TASK, batch=64)
+    share = cue_influence(_model(), TASK, x)
+    assert 0.0 <= share <= 1.0 and (share * 64).is_integer()
+    adding = TaskSpec(name="adding", length=10)
+    assert math.isnan(cue_influence(_model(adding), adding, _batch(adding)[0]))

@@ -8,19 +8,19 @@ import re
 
 import pytest
 
-import synthetic as syn
-from test_findings import CASES
 from vgreport.report.counts import Counts
 from vgreport.report.context import ReportContext
 from vgreport.report import document
 from vgreport.report import format as formatting
-from vgreport.findings import FINDINGS, evaluate
+from vgreport.findings import FINDINGS, MODULES, evaluate, examples_of
+from vgreport.findings import synthetic as syn
 from vgreport.specs import default_experiments_dir, load_battery
 
 WORLDS = {"supported": {}}
-for rid, cases in CASES.items():
-    for outcome, overrides in cases.items():
-        WORLDS[f"{rid} {outcome}"] = overrides
+for module in MODULES:
+    for example in examples_of(module):
+        if example.world:
+            WORLDS[f"{module.SPEC.id} {example.name}"] = example.world
 
 
 @functools.cache
@@ -101,3 +101,48 @@ def test_a_world_with_every_measurement_quotes_every_number(edition):
         text = re.sub(r"<[^>]+>", "", _section(page, rid))
         assert "n/a" not in text, f"{rid}: {text[max(0, text.index('n/a') - 120):text.index('n/a') + 20]!r}"
         assert not re.search(r"\d(?:\.\d+)?e[−-]?\d", text), f"{rid}: a number in e-notation"
+
+
+ORDERING = {"lt", "gt", "lteq", "gteq"}
+
+
+def _number_comparisons(source: str) -> list[str]:
+    """Ordering comparisons in a template (a < b, x is gt(y), selectattr(..., 'lt', ...)): a threshold
+    decided in a template instead of in a finding's part."""
+    from jinja2 import Environment, nodes
+    found = []
+    for node in Environment().parse(source).find_all((nodes.Compare, nodes.Test, nodes.Filter)):
+        if isinstance(node, nodes.Compare):
+            found += [op.op for op in node.ops if op.op in ORDERING]
+        elif isinstance(node, nodes.Test) and node.name in {"lt", "gt", "le", "ge", "lessthan", "greaterthan"}:
+            found.append(node.name)
+        elif isinstance(node, nodes.Filter) and node.name in {"selectattr", "rejectattr", "select", "reject"}:
+            found += [a.value for a in node.args if isinstance(a, nodes.Const)
+                      and a.value in {"lt", "gt", "le", "ge", "<", ">", "<=", ">=", "lessthan", "greaterthan"}]
+    return found
+
+
+@pytest.mark.parametrize("module", FINDINGS, ids=[m.SPEC.id for m in FINDINGS])
+def test_prose_chooses_sentences_by_part_states_not_by_comparing_numbers(module):
+    """A finding's template compares no numbers: what a number means (grows, fails, better) is a part's
+    state, decided in Python with its interval, never a bare comparison in the prose."""
+    from vgreport.findings import folder_of
+    source = (folder_of(module) / "prose.html.j2").read_text()
+    assert _number_comparisons(source) == [], module.SPEC.id
+
+
+def test_the_comparison_finder_sees_every_form():
+    """The check above would catch what G2 and C2 once did."""
+    assert _number_comparisons("{% if d.init_rate.lo <= 0 %}x{% endif %}") == ["lteq"]
+    assert _number_comparisons("{% set s = xs | selectattr('gamma', 'lt', 0.5) | list %}") == ["lt"]
+    assert _number_comparisons("{% if a is gt(1) %}x{% endif %}") == ["gt"]
+    assert _number_comparisons("{% if v != 'x' and k in d %}x{% endif %}") == []
+
+
+def test_c5_does_not_call_ambiguous_seeds_rescued():
+    """Every seed's best accuracy 0.222 (ambiguous: neither learned nor failed): C5 says most seeds are
+    not rescued, never that most seeds learn, and it names the budget in steps."""
+    page, results = _page("C5 ambiguous seeds are not rescued", "student")
+    text = re.sub(r"<[^>]+>", "", _section(page, "C5"))
+    assert "most seeds do learn" not in text and "most seeds are still not rescued" in text
+    assert re.search(r"Within [\d,]+ steps", text)

@@ -47,12 +47,12 @@ def test_shipped_battery_loads_under_every_profile(shipped):
 
 def test_profiles_set_the_seed_count(shipped):
     """smoke and quick give every experiment 1 and 2 seeds; standard and full measure gradients at
-    initialisation with 3 and 10 seeds and train with a first look of 5 and 10 seeds, in rounds up to 10
-    and 30 (the sequential design)."""
+    initialisation with 6 and 10 seeds (enough to decide a part measured at initialisation) and train
+    with a first look of 6 and 10 seeds, in rounds up to 10 and 30 (the sequential design)."""
     for profile, seeds in zip(("smoke", "quick"), (1, 2)):
         assert {e.seeds for e in shipped[profile].experiments} == {seeds}
         assert {e.looks for e in shipped[profile].experiments} == {1}
-    for profile, at_init, rounds in (("standard", 3, (6, 10)), ("full", 10, (10, 20, 30))):
+    for profile, at_init, rounds in (("standard", 6, (6, 10)), ("full", 10, (10, 20, 30))):
         for e in shipped[profile].experiments:
             if e.train.steps == 0 or (profile, e.name) == ("standard", "copy"):  # copy: its own 3 seeds
                 assert e.seed_rounds == () and e.seeds == (3 if e.name == "copy" else at_init), (profile, e.name)

@@ -66,11 +66,11 @@ def test_sandboxed_templates_keep_their_filters_tests_and_globals(templates, tmp
     all still work inside the sandbox."""
     page = _render_with(templates, tmp_path, "notation.html.j2", (
         "{% set e = ctx.experiments[0] %}"
-        "<p id='probe'>{{ 1234.5 | fmt }}|{{ 0.453 | pct }}|{{ (0.1, 0.2) | ci }}|{{ 'partly supported' | verdict_class }}"
+        "<p id='probe'>{{ 1234.5 | fmt }}|{{ 0.453 | pct }}|{{ (0.1, 0.2) | ci }}|{{ 'partly refuted' | verdict_class }}"
         "|{{ 3 is known }}|{{ spell(3) }}|{{ number_rows({'a': 1}) | length }}"
         "|{{ variant_models(e) | length > 0 }}|{{ e.model.describe() }}|{{ ctx.date_text }}</p>"))
     probe = page[page.index("<p id='probe'>"):]
-    assert probe.startswith("<p id='probe'>1\u202f230|45%|[0.1, 0.2]|partly-supported|True|three|1|True|RNN (")
+    assert probe.startswith("<p id='probe'>1\u202f230|45%|[0.1, 0.2]|partly-refuted|True|three|1|True|RNN (")
 
 
 def test_a_template_cannot_allocate_without_bound(templates, tmp_path):
@@ -197,3 +197,18 @@ def test_a_refused_reference_names_the_template_and_line(templates, tmp_path):
     assert "notation.html.j2" in message and "line 2" in message and "example.org" in message, message
     assert not (tmp_path / "out" / "report.html").exists()
 
+
+
+def test_a_retired_or_misspelt_verdict_word_is_refused_not_silently_hidden(templates, tmp_path):
+    """say_verdict takes only the verdict words (and check states): 'partly supported', retired
+    with the core/context verdicts, would hide its sentence in every build; it stops the render
+    with one line naming the word (and the macro's line)."""
+    message = _refused(templates, tmp_path, "notation.html.j2",
+                       '{% from "macros.html.j2" import say_verdict %}\n'
+                       "{% for f in findings %}{% call say_verdict(f, 'partly supported') %}x{% endcall %}{% endfor %}")
+    assert "unknown verdict 'partly supported'" in message and "say_verdict" in message, message
+    page = _render_with(templates, tmp_path, "notation.html.j2",
+                        '{% from "macros.html.j2" import say_verdict %}<p id="said">'
+                        "{% for f in findings %}{% call say_verdict(f, 'supported so far') %}{{ f.id }}{% endcall %}"
+                        "{% endfor %}</p>")
+    assert '<span class="says" data-verdict="supported so far">C12</span>' in page

@@ -27,7 +27,8 @@ def _documented_metrics() -> dict[str, dict]:
         names = re.sub(r"\([^)]*\)", "", name_cell).replace("/", ",").split(",")
         for name in (n.strip() for n in names):
             metrics[name] = {"stages": {s.strip() for s in stage_cell.split(",")},
-                             "per_lag": lag_cell.startswith("yes"), "rnn_only": "rnn only" in lag_cell}
+                             "per_lag": lag_cell.startswith("yes"), "rnn_only": "rnn only" in lag_cell,
+                             "recall_only": "recall only" in lag_cell}
     return metrics
 
 
@@ -36,7 +37,8 @@ def _expected(cell, trained: bool = True) -> set[tuple[str, str]]:
     drop = "_mse" if cell.task.name in ("recall", "copy") else "_accuracy"
     pairs = set()
     for name, doc in _documented_metrics().items():
-        if name.endswith(drop) or (doc["rnn_only"] and cell.model.arch != "rnn"):
+        if name.endswith(drop) or (doc["rnn_only"] and cell.model.arch != "rnn") \
+                or (doc["recall_only"] and cell.task.name != "recall"):
             continue
         if name in ("jacobian_chain_norm", "grad_norm_state_sub", "jacobian_product_opnorm") \
                 and cell.probe.jacobian_samples == 0:

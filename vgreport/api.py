@@ -52,9 +52,10 @@ def resolve_device(device: str) -> str:
     return device
 
 
-def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = (),
-             sets_for: Sequence[str] | None = None) -> tuple[Battery, tuple]:
-    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None, sets_for)
+def _battery(profile: str, experiments_dir, only: Sequence[str] = (), sets: Sequence[str] = (), *,
+             sets_for: Sequence[str] | None = None, seed_base: int = 0) -> tuple[Battery, tuple]:
+    battery = load_battery(experiments_dir, profile, parse_overrides(sets) if sets else None, sets_for,
+                           seed_base=seed_base)
     unknown = [a for a in only if a not in battery.axes]
     if unknown:
         raise SpecError(f"--only {unknown[0]}: no such axis (axes: {', '.join(battery.axes)})")
@@ -157,14 +158,15 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
           progress: bool = True, cache_only: bool = False, force_render: bool = False,
           baseline: Path | str | None = None, on_stage: Callable[[str], None] | None = None,
           allow_large: bool = False, executor: str | None = None, scheduler: str | None = None,
-          edition: str = "student") -> BuildResult:
+          edition: str = "student", seed_base: int = 0) -> BuildResult:
     """Run (or reuse) every cell of the battery, then write metrics, findings, manifest and the report.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
     options, templates, vgreport's code, library versions), the finished outputs are copied from
     the cache instead of rendered again; force_render renders anyway. `baseline` (a build folder
     or a findings.json) adds a "changed since the last edition" section. `edition` is "student" (the
-    default) or "instructor" (an answer under every question). `on_stage(text)` is
+    default) or "instructor" (an answer under every question). `seed_base` N runs seeds N, N + 1, ...
+    (a replication: other seeds are other cells; see docs/findings.md). `on_stage(text)` is
     called as each stage after training starts (the CLI shows it while the report is made).
 
     Before any cell is trained: the specs are checked (SpecError), the estimated cost of the cells
@@ -187,7 +189,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     if edition not in EDITIONS:
         raise UserError(f"--edition {edition}: unknown edition (choose from {', '.join(EDITIONS)})")
     _check_templates(templates_dir)
-    battery, only = _battery(profile, experiments_dir, only, sets)
+    battery, only = _battery(profile, experiments_dir, only, sets, seed_base=seed_base)
     device = resolve_device(device)
     old_edition = _baseline(baseline)  # read before this build may overwrite it (--baseline build)
     out = Path(out)
@@ -230,6 +232,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
                             {**versions, **_versions(_RENDER_LIBRARIES)},
                             extra={"appendix": shown, "baseline": old_edition, "edition": edition})
     options = {"only": list(only), "formats": list(formats), "paper": paper, "edition": edition, "sets": list(sets),
+               "seed_base": seed_base,
                "experiments": str(experiments_dir) if experiments_dir else None,
                "templates": str(templates_dir) if templates_dir else None,
                "baseline": old_edition["source"] if old_edition else None, "force_render": force_render}
@@ -401,7 +404,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
         with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here
             stage("evaluating the findings")
             frame = records_frame(records)
-            evaluation = evaluate(frame, battery)
+            evaluation = evaluate(frame, battery, leave_one_seed_out=True)
             metrics_path, findings_path = folder / "metrics.csv", folder / "findings.json"
             cells_path = folder / "cells.csv"
             frame.to_csv(metrics_path, index=False, float_format="%.9g")
@@ -410,6 +413,7 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             # A build with failed cells says so here and on the cover: a report that lacks cells
             # must not look complete.
             payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
+                       "seed_base": battery.seed_base,
                        "looks": summary.get("looks", 1), "complete": not summary["failed"],
                        "failed_cells": summary["failures"], **evaluation.to_json()}
             findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
@@ -473,7 +477,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
     package = Path(__file__).resolve().parent
-    for path in sorted(package.rglob("*.py")):  # subpackages (findings/) included
+    # vgreport's code, subpackages included, and the finding prose that ships inside findings/
+    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file()):
         add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
     from .report.environment import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
@@ -503,10 +508,10 @@ def _strict_json(value):
 def run_experiment(name: str, profile: str = "standard", jobs: int | None = None, device: str = "cpu",
                    experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
                    sets: Sequence[str] = (), progress: bool = True, allow_large: bool = False,
-                   executor: str | None = None, scheduler: str | None = None) -> dict:
+                   executor: str | None = None, scheduler: str | None = None, seed_base: int = 0) -> dict:
     """Run one experiment's cells into the cache (no report); cost and cache checked first;
-    executor and scheduler as for build."""
-    battery, _ = _battery(profile, experiments_dir, sets=sets, sets_for=(name,))  # --set changes `name` only
+    executor, scheduler and seed_base as for build."""
+    battery, _ = _battery(profile, experiments_dir, sets=sets, sets_for=(name,), seed_base=seed_base)  # --set changes `name` only
     names = [e.name for e in battery.experiments]
     if name not in names:
         raise SpecError(f"experiment {name!r}: not in the battery (experiments: {', '.join(names)})")
@@ -529,12 +534,13 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
 
 
 def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir: Path | str | None = None,
-                     out: Path | str = "build", sets: Sequence[str] = (), device: str = "cpu") -> list[dict]:
+                     out: Path | str = "build", sets: Sequence[str] = (), device: str = "cpu",
+                     seed_base: int = 0) -> list[dict]:
     """One row per experiment: axis, variants, sweep, seeds, cells, estimated cost, cached cells
-    (with the same --set and --device as the build, since both change what is cached). cells and
-    estimated_seconds are the first look's; *_all_looks what it grows to if every later look adds
-    its seeds to every configuration (the sequential design adds them only where undecided)."""
-    battery, _ = _battery(profile, experiments_dir, sets=sets)
+    (with the same --set, --device and --seed-base as the build, since they change what is cached).
+    cells and estimated_seconds are the first look's; *_all_looks what it grows to if every later look
+    adds its seeds to every configuration (the sequential design adds them only where undecided)."""
+    battery, _ = _battery(profile, experiments_dir, sets=sets, seed_base=seed_base)
     device = resolve_device(device)
     cache = _cache(out, cache_dir)
     rows = []
@@ -546,7 +552,7 @@ def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir:
             (path, values), = exp.sweep.items()
             sweep = f"{path} = {', '.join(f'{v:g}' for v in values)}"
         rows.append({"experiment": exp.name, "axis": exp.axis, "variants": ", ".join(exp.variants),
-                     "sweep": sweep, "seeds": exp.seeds, "cells": len(cells),
+                     "sweep": sweep, "seeds": exp.seeds, "first_seed": exp.seed_base, "cells": len(cells),
                      "steps": "/".join(str(s) for s in sorted({c.train.steps for c in cells})),  # after --set
                      "estimated_seconds": sum(estimate_seconds(c) for c in cells),
                      "cells_all_looks": len(every),

@@ -20,7 +20,7 @@ from click.shell_completion import CompletionItem
 from . import __version__, api
 from .diff import FAIL_ON, failed, to_markdown, to_text
 from .runner import MissingResults, default_jobs
-from .specs import SECTIONS, SpecError, default_experiments_dir
+from .specs import MAX_SEED_BASE, SECTIONS, SpecError, default_experiments_dir
 
 ENV_PREFIX = "VGREPORT"
 
@@ -183,6 +183,9 @@ scheduler_option = click.option("--scheduler", metavar="ADDRESS", default=None,
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           shell_complete=_complete_sets,
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
+seed_base_option = click.option("--seed-base", type=click.IntRange(0, MAX_SEED_BASE), default=0, show_default=True,
+                                metavar="N", help="Run seeds N, N+1, ... instead of 0, 1, ...: a replication on "
+                                                  "other seeds (other cells in the cache).")
 baseline_option = click.option("--baseline", type=FolderPath(path_type=Path), default=None,
                                help="An earlier edition (build folder or findings.json): adds a section "
                                     "'Changed since the last edition' to the report.")
@@ -236,7 +239,7 @@ def _report_options(func):
                           "under every question."),
         click.option("--templates", "templates", type=FolderPath(path_type=Path), default=None,
                      help="Folder of templates that override the shipped ones (same file names)."),
-        experiments_option, cache_option, baseline_option]):
+        experiments_option, cache_option, baseline_option, seed_base_option]):
         func = option(func)
     return func
 
@@ -340,14 +343,14 @@ def _run_report(function, verbosity: int, **kwargs) -> None:
 @allow_large_option
 @_verbosity
 @_errors
-def build(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, jobs, device, executor,
-          scheduler, sets, force_render, allow_large, verbosity):
+def build(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, seed_base, jobs, device,
+          executor, scheduler, sets, force_render, allow_large, verbosity):
     """Run the battery (reusing cached cells) and write the report."""
     _run_report(api.build, verbosity, profile=profile, out=out, only=only, formats=formats, jobs=jobs,
                 device=device, experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper,
                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), force_render=force_render,
                 baseline=baseline, allow_large=allow_large, executor=executor, scheduler=scheduler,
-                edition=edition)
+                edition=edition, seed_base=seed_base)
 
 
 @main.command()
@@ -356,12 +359,12 @@ def build(profile, out, only, formats, paper, edition, templates, experiments, c
 @force_render_option
 @_verbosity
 @_errors
-def render(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, sets,
+def render(profile, out, only, formats, paper, edition, templates, experiments, cache, baseline, seed_base, sets,
            force_render, verbosity):
     """Write the report from cached results only (no training)."""
     _run_report(api.render, verbosity, profile=profile, out=out, only=only, formats=formats,
                 experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper, sets=sets,
-                progress=False, force_render=force_render, baseline=baseline, edition=edition)
+                progress=False, force_render=force_render, baseline=baseline, edition=edition, seed_base=seed_base)
 
 
 def _run_table(frame) -> str:
@@ -393,16 +396,17 @@ def _run_table(frame) -> str:
 @executor_option
 @scheduler_option
 @set_option
+@seed_base_option
 @allow_large_option
 @_verbosity
 @_errors
-def run_command(experiment, profile, out, experiments, cache, jobs, device, executor, scheduler, sets, allow_large,
-                verbosity):
+def run_command(experiment, profile, out, experiments, cache, jobs, device, executor, scheduler, sets, seed_base,
+                allow_large, verbosity):
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments, cache_dir=cache, out=out,
                                  sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), allow_large=allow_large,
-                                 executor=executor, scheduler=scheduler)
+                                 executor=executor, scheduler=scheduler, seed_base=seed_base)
     frame = summary.pop("records")
     if verbosity:
         click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
@@ -423,13 +427,15 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, exec
 @jobs_option
 @device_option
 @set_option
+@seed_base_option
 @click.option("--json", "as_json", is_flag=True,
               help="Print one JSON object (the rows and the totals) instead of the table.")
 @_verbosity
 @_errors
-def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, verbosity):
+def list_command(profile, experiments, out, cache, jobs, device, sets, seed_base, as_json, verbosity):
     """List experiments, axes, values, cells and estimated cost."""
-    rows = api.list_experiments(profile, experiments, cache_dir=cache, out=out, sets=sets, device=device)
+    rows = api.list_experiments(profile, experiments, cache_dir=cache, out=out, sets=sets, device=device,
+                                seed_base=seed_base)
     workers = jobs or default_jobs()
 
     def totals(cells: str, seconds: str) -> tuple[int, float, float]:
@@ -441,7 +447,7 @@ def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, 
     if as_json:
         rows = [{**r, "estimated_seconds": round(r["estimated_seconds"], 3),
                  "estimated_seconds_all_looks": round(r["estimated_seconds_all_looks"], 3)} for r in rows]
-        click.echo(json.dumps({"profile": profile, "experiments": rows,
+        click.echo(json.dumps({"profile": profile, "seed_base": seed_base, "experiments": rows,
                                "cells": first[0], "cells_all_looks": every[0], "cached": sum(r["cached"] for r in rows),
                                "estimated_seconds": round(first[1], 1), "estimated_seconds_all_looks": round(every[1], 1),
                                "jobs": workers, "estimated_seconds_left": round(first[2], 1),
@@ -457,7 +463,8 @@ def list_command(profile, experiments, out, cache, jobs, device, sets, as_json, 
         click.echo(f"{r['experiment']:<16} {r['axis']:<15} {span(r['cells'], r['cells_all_looks']):>7} "
                    f"{r['cached']:>6} {span(r['estimated_seconds'], r['estimated_seconds_all_looks']):>9}  "
                    f"{r['variants']}" + (f" / {r['sweep']}" if r['sweep'] else "")
-                   + f" / {r['seeds']} seeds, {r['steps']} steps")
+                   + f" / {r['seeds']} seeds" + (f" from {r['first_seed']}" if r["first_seed"] else "")
+                   + f", {r['steps']} steps")
     if verbosity:
         looks = " (the first look to all looks)" if every[0] != first[0] else ""
         click.echo(f"total: {span(first[0], every[0])} cells{looks}, about {span(first[1], every[1])} s of one core; "

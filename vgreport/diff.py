@@ -8,6 +8,12 @@ last published edition is exactly what a maintainer must review. Three kinds of 
   interval, or the old point estimate outside the new one,
 - a finding or check added or removed.
 
+A flipped finding also says whether it lost or gained support: only `supported` and `supported
+so far` count as support (schema.SUPPORT). Parts are compared by key: a part whose state changed
+is listed, and one that holds in one edition and is refuted in the other is a contradiction. Two
+builds on different seeds (`--seed-base`) replicate when no part is contradicted and every flipped
+verdict was fragile (rests on a part that one seed decides) in at least one of them.
+
 The comparison is generic over the structure: any dict inside `numbers` that holds `lo`, `hi` and
 a point estimate (mean, diff, rate, share, ...) is an interval, wherever it is nested. Editions
 written before "checks" existed have none; they compare as an empty section.
@@ -24,6 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .editions import EditionError, load_findings, load_manifest, markdown_cell, markdown_code, plain
+from .schema import SUPPORT
 
 __all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "load_edition", "compare", "intervals",
            "failed", "to_text", "to_markdown"]
@@ -166,7 +173,8 @@ def _meta(edition: dict) -> dict:
 def compare(old: dict, new: dict) -> dict:
     """The changes from edition `old` to edition `new` (both as load_edition returns them)."""
     result: dict[str, Any] = {"old": _meta(old), "new": _meta(new), "flipped": [], "drifted": [],
-                              "added": [], "removed": [], "notes": [], "kept": [], "within": []}
+                              "added": [], "removed": [], "parts": [], "notes": [], "kept": [], "within": [],
+                              "support": {"old": _supported(old), "new": _supported(new)}}
     if old.get("profile") != new.get("profile"):
         result["notes"].append(f"the profiles differ ({old.get('profile')} -> {new.get('profile')}): "
                                "budgets and seeds differ too, so changes are expected")
@@ -185,10 +193,14 @@ def compare(old: dict, new: dict) -> dict:
             was, now = before[id_], after[id_]
             title = now.get("title") or was.get("title", "")
             if was["verdict"] != now["verdict"]:
+                support = (None if kind != "finding" or (was["verdict"] in SUPPORT) == (now["verdict"] in SUPPORT)
+                           else "gained" if now["verdict"] in SUPPORT else "lost")
                 result["flipped"].append({"kind": kind, "id": id_, "title": title,
-                                          "old": was["verdict"], "new": now["verdict"]})
+                                          "old": was["verdict"], "new": now["verdict"], "support": support,
+                                          "fragile": bool(was.get("fragile") or now.get("fragile"))})
             else:
                 result["kept"].append({"kind": kind, "id": id_, "title": title, "verdict": now["verdict"]})
+            result["parts"] += _part_changes(kind, id_, was, now)
             old_intervals = dict(intervals(was.get("numbers", {})))
             for name, interval in intervals(now.get("numbers", {})):
                 previous = old_intervals.get(name)
@@ -204,6 +216,29 @@ def compare(old: dict, new: dict) -> dict:
     for key in ("added", "removed"):
         result[key].sort(key=lambda c: (c["kind"], c["id"]))
     return result
+
+
+def _supported(edition: dict) -> list[str]:
+    """The findings whose verdict counts as support (an edition with older words counts only 'supported')."""
+    return [item["id"] for item in edition.get("findings", []) if item.get("verdict") in SUPPORT]
+
+
+def _part_changes(kind: str, id_: str, was: dict, now: dict) -> list[dict]:
+    """Parts (by key) whose state differs between the editions; `contradicted` when one holds and
+    the other is refuted."""
+    def states(item):
+        # an edition's parts are read as far as they make sense: a text key, a state true/false/null
+        parts = item.get("parts")
+        return {p["key"]: p.get("state") for p in (parts if isinstance(parts, list) else [])
+                if isinstance(p, dict) and isinstance(p.get("key"), str) and p.get("state") in (True, False, None)}
+    before, after = states(was), states(now)
+    return [{"kind": kind, "id": id_, "part": key, "old": before[key], "new": after[key],
+             "contradicted": {before[key], after[key]} == {True, False}}
+            for key in after if key in before and before[key] != after[key]]
+
+
+def _state(state) -> str:
+    return {True: "holds", False: "refuted"}.get(state, "undetermined")
 
 
 def failed(changes: dict, fail_on: str) -> bool:
@@ -237,7 +272,25 @@ def _edition(meta: dict) -> str:
 
 
 def _unchanged(changes: dict) -> bool:
-    return not any(changes[k] for k in ("flipped", "drifted", "added", "removed"))
+    return not any(changes.get(k) for k in ("flipped", "drifted", "added", "removed", "parts"))
+
+
+def _support_line(changes: dict) -> str:
+    old, new = changes["support"]["old"], changes["support"]["new"]
+    return f"findings with support (supported or supported so far): {len(old)} -> {len(new)}"
+
+
+def _flip_note(c: dict) -> str:
+    notes = [f"support {c['support']}"] if c.get("support") else []
+    if c["kind"] == "finding":
+        notes.append("fragile" if c.get("fragile") else "not fragile in either edition")
+    return "; ".join(notes)
+
+
+def _flips_line(changes: dict) -> str:
+    steady = sum(1 for c in changes["flipped"] if c["kind"] == "finding" and not c.get("fragile"))
+    return (f"verdicts flipped: {len(changes['flipped'])}"
+            + (f" ({steady} finding{'s' if steady != 1 else ''} not fragile in either edition)" if steady else ""))
 
 
 def to_text(changes: dict, show_all: bool = False) -> str:
@@ -247,11 +300,18 @@ def to_text(changes: dict, show_all: bool = False) -> str:
     if _unchanged(changes) and not show_all:
         return "\n".join(plain(line) for line in lines + ["no verdict flipped, no number moved beyond its interval, "
                                                            "nothing added or removed"])
-    lines.append(f"verdicts flipped: {len(changes['flipped'])}")
-    lines += [f"  {c['kind']:<8} {c['id']:<5} {c['old']} -> {c['new']}  ({c['title']})" for c in changes["flipped"]]
+    lines.append(_support_line(changes))
+    lines.append(_flips_line(changes))
+    lines += [f"  {c['kind']:<8} {c['id']:<5} {c['old']} -> {c['new']}  ({c['title']})"
+              + (f"  [{_flip_note(c)}]" if _flip_note(c) else "") for c in changes["flipped"]]
     if show_all:
         lines.append(f"verdicts unchanged: {len(changes.get('kept', []))}")
         lines += [f"  {c['kind']:<8} {c['id']:<5} {c['verdict']}  ({c['title']})" for c in changes.get("kept", [])]
+    contradicted = sum(c["contradicted"] for c in changes["parts"])
+    lines.append(f"parts that changed state: {len(changes['parts'])} ({contradicted} held in one edition and were "
+                 "refuted in the other)")
+    lines += [f"  {c['kind']:<8} {c['id']:<5} {c['part']}: {_state(c['old'])} -> {_state(c['new'])}"
+              + ("  [contradicted]" if c["contradicted"] else "") for c in changes["parts"]]
     lines.append(f"numbers beyond their intervals: {len(changes['drifted'])}  (old [interval] -> new [interval], change)")
     lines += [f"  {c['kind']:<8} {c['id']:<5} {c['number']}: {_interval(c['old'])} -> {_interval(c['new'])}, "
               f"{_change(c.get('delta'))}" for c in changes["drifted"]]
@@ -289,13 +349,18 @@ def to_markdown(changes: dict, show_all: bool = False) -> str:
     out.append(f"**{_count(changes['flipped'], 'verdict')} flipped, {_count(changes['drifted'], 'number')} moved "
                f"beyond {'its interval' if len(changes['drifted']) == 1 else 'their intervals'}, "
                f"{len(changes['added'])} added, {len(changes['removed'])} removed.**")
+    out.append(f"\n{_support_line(changes)}.")
     if changes["flipped"]:
-        out += ["", "### Verdicts that flipped", "", "| | id | title | was | now |", "|---|---|---|---|---|"]
-        out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['old'])} | **{_md(c['new'])}** |"
-                for c in changes["flipped"]]
+        out += ["", "### Verdicts that flipped", "", "| | id | title | was | now | support |", "|---|---|---|---|---|---|"]
+        out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['old'])} | **{_md(c['new'])}** | "
+                f"{_md(_flip_note(c))} |" for c in changes["flipped"]]
     if show_all and changes.get("kept"):
         out += ["", "### Verdicts unchanged", "", "| | id | title | verdict |", "|---|---|---|---|"]
         out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['verdict'])} |" for c in changes["kept"]]
+    if changes["parts"]:
+        out += ["", "### Parts that changed state", "", "| | id | part | was | now | |", "|---|---|---|---|---|---|"]
+        out += [f"| {c['kind']} | {_md(c['id'])} | `{markdown_code(c['part'])}` | {_state(c['old'])} | "
+                f"**{_state(c['new'])}** | {'contradicted' if c['contradicted'] else ''} |" for c in changes["parts"]]
     tables = [("drifted", "Numbers that moved beyond their intervals")]
     if show_all:
         tables.append(("within", "Numbers within their intervals"))

@@ -164,6 +164,17 @@ def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: in
     }
 
 
+def seed_ranges(seeds) -> str:
+    """Seeds as runs of consecutive numbers: [1000, ..., 1009] -> '1000–1009'; [0, 1, 2, 5] -> '0–2, 5'."""
+    runs: list[list[int]] = []
+    for s in sorted(set(int(x) for x in seeds)):
+        if runs and s == runs[-1][1] + 1:
+            runs[-1][1] = s
+        else:
+            runs.append([s, s])
+    return ", ".join(str(a) if a == b else f"{a}, {b}" if b == a + 1 else f"{a}–{b}" for a, b in runs) or "none"
+
+
 def appendix_rows(manifest_part: dict[str, Any]) -> list[tuple[str, str]]:
     """The rows the report's appendix shows: only what is a function of the report's inputs."""
     m = manifest_part
@@ -173,6 +184,6 @@ def appendix_rows(manifest_part: dict[str, Any]) -> list[tuple[str, str]]:
             ("Profile", m["profile"]),
             ("Device", device),
             ("Platform", f"{p['system']}, {p['implementation']} {p['python']}, {p['cores']} cores"),
-            ("Seeds", ", ".join(str(s) for s in m["seeds"]) or "none"),
+            ("Seeds", seed_ranges(m["seeds"])),
             ("Cells", f"{m['specs']['cells']} ({m['specs']['distinct']} distinct cell specifications, seeds included)"),
             ("Spec hashes", f"SHA-256 of the sorted cell keys: {m['specs']['sha256'][:16]}…")]

@@ -20,7 +20,7 @@ from .specs import TaskSpec
 from .tasks import task_loss
 
 __all__ = ["task_loss", "probe_model", "state_gradient_norms", "input_sensitivity", "jacobian_chain",
-           "direct_state_gradients"]
+           "direct_state_gradients", "cue_influence"]
 
 Measurement = tuple[str, float, float]  # (metric, time_lag or nan, value)
 NAN = float("nan")
@@ -59,6 +59,28 @@ def input_sensitivity(model: SequenceModel, x: torch.Tensor) -> torch.Tensor:
         (grad,) = torch.autograd.grad(out[:, o].sum(), x, retain_graph=o + 1 < out.shape[1])
         squares += (grad ** 2).sum(dim=(0, 2))
     return squares.sqrt()
+
+
+@torch.no_grad()
+def cue_influence(model: SequenceModel, task: TaskSpec, x: torch.Tensor, chunk: int = 256) -> float:
+    """The cue's influence by intervention (recall only, else NaN): the share of sequences whose
+    predicted class changes when the cue token (the one to recall) is replaced by the next class.
+
+    A gradient at the cue can be 1e-14 while the cue still decides the answer (a saturated but
+    working memory), and large while it decides nothing; changing the cue asks the model directly.
+    A model that ignores the cue changes no prediction (0); one that copies it changes every one (1)."""
+    if task.name != "recall":
+        return NAN
+    T, K = x.shape[1], x.shape[2]
+    position = T - 1 - (T - 1 if task.lag is None else task.lag)
+    changed = 0
+    for start in range(0, len(x), chunk):
+        part = x[start:start + chunk]
+        other = part.clone()
+        cue = part[:, position].argmax(dim=-1)
+        other[:, position] = torch.nn.functional.one_hot((cue + 1) % K, K).to(part.dtype)
+        changed += int((model(part).argmax(dim=-1) != model(other).argmax(dim=-1)).sum().item())
+    return changed / len(x)
 
 
 def direct_state_gradients(model: RecurrentNet, task: TaskSpec, states, y) -> torch.Tensor:

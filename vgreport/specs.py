@@ -37,6 +37,9 @@ MAX_FILE_BYTES = 256 << 10  # the largest shipped spec file is 4 KB
 MAX_DEPTH = 32  # a spec nests 7 levels (file, experiments, experiment, variants, variant, section, field)
 MAX_NODES = 10_000  # YAML values, also once aliases are expanded (a shipped file has about 200): no billion laughs
 # Limits of the battery's shape, checked before any cell list is built.
+# The first seed of a build (--seed-base): seeds run base, base + 1, ...; the data streams are
+# seeded with seed·1000 + k (training.py), which stays far inside torch's 64-bit seeds.
+MAX_SEED_BASE = 1_000_000_000
 MAX_SEEDS = 100  # full runs 10; 100 narrows a t-interval about 3.3 times more, past what any verdict needs
 MAX_VARIANTS = 50  # a figure draws one line per variant; the shipped battery has at most 6
 MAX_SWEEP_VALUES = 50  # a figure draws one point per value; the shipped sweeps have at most 7
@@ -296,6 +299,9 @@ class Experiment(BaseModel):
     # (5, 10): 5 seeds first, then up to 10 for the configurations a finding still cannot decide.
     # Empty: `seeds` seeds, one look.
     seed_rounds: tuple[int, ...] = ()
+    # `--seed-base N` from the command line: the seeds are N, N + 1, ... (seed indices 0, 1, ...
+    # plus this). The seed enters each cell, so other seeds are other cells in the cache.
+    seed_base: int = Field(0, ge=0, le=MAX_SEED_BASE)
     # `--set section.field=value` from the command line: applied after the variants.
     overrides: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
@@ -384,7 +390,8 @@ class Experiment(BaseModel):
                 if isinstance(cfg.get(section), dict):
                     cfg[section][field] = value
             try:
-                out.append(CellSpec(experiment=self.name, variant=variant, sweep_value=value, seed=seed, **cfg))
+                out.append(CellSpec(experiment=self.name, variant=variant, sweep_value=value,
+                                    seed=self.seed_base + seed, **cfg))
             except ValidationError as exc:
                 note = "" if value is None else f" (at {sweep_path} = {_shown(value)})"
                 raise _VariantError(variant, exc, note) from None
@@ -426,6 +433,7 @@ class Battery(BaseModel):
     profile: str
     profile_spec: Profile
     experiments: tuple[Experiment, ...]
+    seed_base: int = Field(0, ge=0, le=MAX_SEED_BASE)  # the first seed of every experiment (--seed-base)
 
     def cells(self, only_axes: tuple[str, ...] = (), only_experiments: tuple[str, ...] = ()) -> list[CellSpec]:
         return [c for e in self.select(only_axes, only_experiments) for c in e.cells()]
@@ -635,15 +643,16 @@ def _experiment(path: Path, where: str, data: dict, profile: Profile | None = No
 
 
 def _resolve(path: Path, where: str, raw: Any, axis: str, profiles: dict[str, Profile], profile: str,
-             overrides: dict | None) -> Experiment:
+             overrides: dict | None, seed_base: int = 0) -> Experiment:
     """One experiment: checked as written, under each of its own profile overrides, then resolved."""
     if not isinstance(raw, dict):
         raise SpecError(f"{path}: {where}: expected a mapping")
     bad = [k for k in raw if not isinstance(k, str)]
     if bad:
         raise SpecError(f"{path}: {where}.{_key(bad[0])}: unknown key")
-    if "overrides" in raw:  # the field that carries --set; not written in a file
-        raise SpecError(f"{path}: {where}.overrides: unknown key (use --set on the command line)")
+    for key, option in (("overrides", "--set"), ("seed_base", "--seed-base")):  # command-line fields
+        if key in raw:
+            raise SpecError(f"{path}: {where}.{key}: unknown key (use {option} on the command line)")
     raw = dict(raw)
     per_profile = raw.pop("profiles", None) or {}
     if not isinstance(per_profile, dict) or set(per_profile) - set(profiles):
@@ -671,16 +680,20 @@ def _resolve(path: Path, where: str, raw: Any, axis: str, profiles: dict[str, Pr
         merged["seed_rounds"] = tuple(prof.training_seeds)
     if overrides:
         merged["overrides"] = overrides
+    if seed_base:
+        merged["seed_base"] = seed_base
     context = f" (with the {profile} profile" + (" and --set)" if overrides else ")")
     return _experiment(path, where, merged, prof, mine, context)
 
 
 def load_battery(folder: Path | str | None = None, profile: str = "standard",
                  overrides: dict[str, dict[str, Any]] | None = None,
-                 overrides_for: Sequence[str] | None = None) -> Battery:
+                 overrides_for: Sequence[str] | None = None, seed_base: int = 0) -> Battery:
     """Read every experiments/*.yaml (one file per axis) and apply `profile` and `overrides`
     (to the experiments named in `overrides_for` only, when given: `run` changes the experiment it
-    runs, so an override another experiment cannot take must not refuse it)."""
+    runs, so an override another experiment cannot take must not refuse it); seeds run from `seed_base`."""
+    if isinstance(seed_base, bool) or not isinstance(seed_base, int) or not 0 <= seed_base <= MAX_SEED_BASE:
+        raise SpecError(f"--seed-base {seed_base}: must be a whole number from 0 to {MAX_SEED_BASE:,}")
     folder = Path(folder) if folder is not None else default_experiments_dir()
     if not folder.is_dir():
         raise SpecError(f"{folder}: experiments folder not found")
@@ -710,7 +723,7 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
             if isinstance(raw, dict) and isinstance(raw.get("name"), str):
                 where = f"experiments[{i}] ({_shown(raw['name'])[1:-1]})"
             applies = overrides_for is None or (isinstance(raw, dict) and raw.get("name") in overrides_for)
-            exp = _resolve(path, where, raw, axis, profiles, profile, overrides if applies else None)
+            exp = _resolve(path, where, raw, axis, profiles, profile, overrides if applies else None, seed_base)
             if exp.name in names:
                 raise SpecError(f"{path}: {where}.name: {exp.name!r} already defined in {names[exp.name]}")
             names[exp.name] = path.name
@@ -719,4 +732,5 @@ def load_battery(folder: Path | str | None = None, profile: str = "standard",
                 raise SpecError(f"{path}: {where}: the battery reaches {total:,} cells with the {profile} profile; "
                                 f"at most {MAX_CELLS:,}")
             experiments.append(exp)
-    return Battery(profile=profile, profile_spec=profiles[profile], experiments=tuple(experiments))
+    return Battery(profile=profile, profile_spec=profiles[profile], experiments=tuple(experiments),
+                   seed_base=seed_base)

@@ -18,7 +18,7 @@ from typing import Sequence
 import torch
 
 from .models import StackedModel, build_model
-from .probes import probe_model
+from .probes import cue_influence, probe_model
 from .schema import RECORD_COLUMNS, cell_columns  # noqa: F401 (RECORD_COLUMNS: compatibility)
 from .specs import CellSpec, TaskSpec, TrainSpec
 from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_size, per_step_output, score_name,
@@ -291,6 +291,8 @@ def _finish(member: _Member) -> list[dict]:
     if train.steps and diverged is None:
         for metric, lag, value in probe_model(member.model, task, member.x_probe, member.y_probe):
             member.add("trained", metric, value, steps_done, lag)
+    if task.name == "recall" and diverged is None:  # on the held-out set: a share of its answers, not of 32
+        member.add("trained", "cue_influence", cue_influence(member.model, task, member.x_eval), steps_done)
     score = member.score
     if train.steps == 0:
         _, score = _evaluate(member.model, task, member.x_eval, member.y_eval)

@@ -1,32 +1,74 @@
 """Stage 8: checks and findings. Every verdict is computed from this build's records.
 
-One module per result, in report order. Each declares SPEC (its id, texts and the experiments and
+One folder per result, found by discovery (`<id>_<name>/`, any subpackage with a finding.py): its
+finding.py, its prose (prose.html.j2, the section's sentences) and its examples (examples.py,
+synthetic worlds with the verdict each must produce). Adding a result is a one-folder change.
+Each finding.py declares SPEC (its id, texts and the experiments and
 variants it reads, which a test checks against the shipped battery), `decide(ctx) -> Outcome` (the
 parts, each with a three-way state, and a typed record of the numbers the prose quotes) and,
 optionally, `figures_of(ctx, outcome)`. *Checks* are identities that fail only through a bug
-(pass / fail / undetermined); *findings* are claims the data can refute (supported / partly
-supported / not supported / inconclusive). The literature comparison reads both.
+(pass / fail / undetermined); *findings* are claims the data can refute, with a verdict from their
+core parts (supported / supported so far / partly refuted / refuted / inconclusive; only the first
+two count as support). The literature comparison reads both.
 """
 from __future__ import annotations
 
+import importlib
+import pkgutil
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
+from types import ModuleType
 
 import numpy as np
 import pandas as pd
 
-from . import (c2_decay, c3_recency, c4_distance, c5_budget, c6_gates, c7_init, c8_activation, c9_clipping,
-               c10_attention, g1_gate_init, g2_gain, k1_bptt, k2_bound, k3_linear, literature, overview)
-from .base import (CHECK_STATES, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state, combine,
-                   plain)
+from . import literature, overview, replicate
+from .base import (CHECK_STATES, SUPPORT, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state,
+                   combine, plain, verdict_of)
 from .literature import Literature
 
-__all__ = ["VERDICTS", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",
-           "Config", "evaluate", "combine", "check_state"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",
+           "Config", "evaluate", "combine", "verdict_of", "check_state", "folder_of", "prose_templates", "examples_of"]
 
-CHECKS = (k1_bptt, k2_bound, k3_linear)
-FINDINGS = (c2_decay, c3_recency, c4_distance, c5_budget, c6_gates, c7_init, c8_activation, c9_clipping,
-            c10_attention, g1_gate_init, g2_gain)
-MODULES = CHECKS + FINDINGS
+
+def _report_order(module: ModuleType) -> tuple:
+    """Checks first, then findings; by letter, then number (C9 before C10)."""
+    rid = module.SPEC.id
+    letter, number = re.fullmatch(r"([A-Z]+)(\d+)", rid).groups()
+    return module.SPEC.kind != "check", letter, int(number)
+
+
+def _discover() -> tuple[ModuleType, ...]:
+    """The finding.py of every subpackage of this package, in report order."""
+    found = []
+    for info in pkgutil.iter_modules(__path__):
+        if info.ispkg and (Path(__path__[0]) / info.name / "finding.py").is_file():
+            found.append(importlib.import_module(f"{__name__}.{info.name}.finding"))
+    ids = [m.SPEC.id for m in found]
+    if len(set(ids)) != len(ids):
+        raise RuntimeError(f"two finding folders declare the same id: {sorted(ids)}")
+    return tuple(sorted(found, key=_report_order))
+
+
+MODULES = _discover()
+CHECKS = tuple(m for m in MODULES if m.SPEC.kind == "check")
+FINDINGS = tuple(m for m in MODULES if m.SPEC.kind != "check")
+
+
+def folder_of(module: ModuleType) -> Path:
+    """The folder of a result: finding.py, prose.html.j2, examples.py."""
+    return Path(module.__file__).resolve().parent
+
+
+def prose_templates() -> dict[str, Path]:
+    """Result id -> its prose template (findings/<ID>.html.j2 to the report's templates)."""
+    return {m.SPEC.id: folder_of(m) / "prose.html.j2" for m in MODULES if (folder_of(m) / "prose.html.j2").is_file()}
+
+
+def examples_of(module: ModuleType) -> list:
+    """A result's example worlds (synthetic.Example), from its folder's examples.py."""
+    return list(importlib.import_module(module.__package__ + ".examples").EXAMPLES)
 
 
 @dataclass
@@ -35,6 +77,7 @@ class Evaluation:
     findings: list[Result] = field(default_factory=list)
     literature: Literature = field(default_factory=Literature)
     overview: list[dict] = field(default_factory=list)          # the hero figure's points (see overview.py)
+    left_out: list[int] = field(default_factory=list)           # seeds left out one at a time (replicate.py)
     worked_example: dict = field(default_factory=dict)          # numbers a student can check by hand
 
     @property
@@ -53,7 +96,9 @@ class Evaluation:
         return {"checks": [r.to_json() for r in self.checks], "findings": [r.to_json() for r in self.findings],
                 "literature": plain({"items": self.literature.items, "counts": self.literature.counts,
                                      "references": self.literature.references}, json=True),
-                "overview": plain(self.overview, json=True), "worked_example": plain(self.worked_example, json=True)}
+                "overview": plain(self.overview, json=True), "worked_example": plain(self.worked_example, json=True),
+                "leave_one_seed_out": {"seeds": [int(s) for s in self.left_out],
+                                       "done": bool(self.left_out)}}
 
 
 def _run(module, ctx: Context) -> Result:
@@ -66,8 +111,7 @@ def _run(module, ctx: Context) -> Result:
                       spec.criterion, headline=f"{spec.title}: not tested in this build", reason=why.reason,
                       numbers={"missing": why.reason}, seeds=ctx.seeds(*why.experiments),
                       experiments=why.experiments)
-    states = [p.state for p in outcome.parts]
-    verdict = check_state(states) if check else combine(states)
+    verdict = check_state([p.state for p in outcome.parts]) if check else verdict_of(outcome.parts)
     figures = module.figures_of(ctx, outcome) if ctx.with_figures and hasattr(module, "figures_of") else []
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
@@ -75,11 +119,13 @@ def _run(module, ctx: Context) -> Result:
 
 
 def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
-             ids: tuple[str, ...] | None = None) -> Evaluation:
+             ids: tuple[str, ...] | None = None, leave_one_seed_out: bool = False) -> Evaluation:
     """Every check and finding in report order, and the literature comparison.
 
     `battery` (vgreport.specs.Battery) names each model with its initialisation and sets the number
-    of looks of the sequential design; `with_figures=False` skips drawing; `ids` picks results."""
+    of looks of the sequential design; `with_figures=False` skips drawing; `ids` picks results;
+    `leave_one_seed_out` marks the parts and verdicts that one seed decides (replicate.py: one
+    more evaluation of the findings per seed, without figures)."""
     ctx = Context(frame, battery, with_figures)
     out = Evaluation()
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -88,6 +134,8 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
                 continue
             result = _run(module, ctx)
             (out.checks if result.kind == "check" else out.findings).append(result)
+        if leave_one_seed_out:
+            out.left_out = replicate.mark_fragile(out.findings, ctx, _run)
         out.literature = literature.compare(ctx, {r.id: r for r in out.results})
         out.overview = overview.points(ctx)
         out.worked_example = overview.worked_example(ctx)

@@ -2,8 +2,9 @@
 
 A *check* is an identity that must hold if the measurement code is right (a theorem: it fails
 only through a bug); its state is pass, fail or undetermined. A *finding* is an empirical claim
-that the data could refute; its verdict is supported, partly supported, not supported or
-inconclusive. Both are split into parts, each decided by a test with three outcomes (see stats).
+that the data could refute. Both are split into parts, each decided by a test with three outcomes
+(see stats). A finding's parts are *core* (the claim itself) or *context* (detail around it); its
+verdict comes from the core parts only (combine, and docs/findings.md).
 """
 from __future__ import annotations
 
@@ -15,13 +16,13 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..schema import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
-__all__ = ["VERDICTS", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
-           "Undecidable", "combine", "check_state", "plain"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
+           "Undecidable", "combine", "verdict_of", "check_state", "plain"]
 
-VERDICTS = ("supported", "partly supported", "not supported", "inconclusive")
-CHECK_STATES = ("pass", "fail", "undetermined")
+CHECK_STATES = CHECK_OUTCOMES
 
 
 @dataclass(frozen=True)
@@ -54,9 +55,12 @@ class Part:
     reads: tuple[Config, ...] = ()
     training: bool = True         # decided by training outcomes (more seeds can help) or at initialisation
     detail: str = ""              # the numbers that decided it, in words
+    core: bool = True             # the claim itself (decides the verdict) or context around it (shown only)
+    fragile: bool = False         # its state changes when one seed is left out (set by evaluate, replicate.py)
 
     def to_json(self) -> dict:
-        return {"key": self.key, "question": self.question, "state": self.state, "detail": self.detail,
+        return {"key": self.key, "question": self.question, "state": self.state, "core": self.core,
+                "fragile": self.fragile, "detail": self.detail,
                 "reads": [dataclasses.asdict(c) for c in self.reads], "training": self.training}
 
 
@@ -98,6 +102,12 @@ class Result:
     seeds: list[int] = field(default_factory=list)
     experiments: list[str] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
+    fragile: bool = False         # the verdict rests on a fragile core part (replicate.py)
+
+    @property
+    def supports(self) -> bool:
+        """Whether the verdict counts as support for the claim (SUPPORT)."""
+        return self.verdict in SUPPORT
 
     @property
     def figure_keys(self) -> list[str]:
@@ -110,7 +120,7 @@ class Result:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "claim": self.claim,
-                "verdict": self.verdict, "headline": self.headline, "criterion": self.criterion,
+                "verdict": self.verdict, "fragile": self.fragile, "headline": self.headline, "criterion": self.criterion,
                 "reason": self.reason, "parts": [p.to_json() for p in self.parts],
                 "numbers": plain(self.numbers, json=True), "seeds": [int(s) for s in self.seeds],
                 "experiments": list(self.experiments),
@@ -127,15 +137,23 @@ class Undecidable(Exception):
 
 
 def combine(states: list[bool | None]) -> str:
-    """Every part holds: supported; some hold: partly; every part refuted: not supported; else inconclusive."""
-    known = [s for s in states if s is not None]
-    if not known:
+    """The verdict from the states of a finding's core parts (True holds, False refuted, None
+    undetermined): every one holds -> supported; none refuted, some hold, some undetermined ->
+    supported so far; some hold and some refuted -> partly refuted; some refuted, none holds ->
+    refuted; none decided (or no core part) -> inconclusive."""
+    holds, refuted = any(s is True for s in states), any(s is False for s in states)
+    if holds and refuted:
+        return "partly refuted"
+    if refuted:
+        return "refuted"
+    if not holds:
         return "inconclusive"
-    if len(known) == len(states) and all(known):
-        return "supported"
-    if any(known):
-        return "partly supported"
-    return "not supported" if len(known) == len(states) else "inconclusive"
+    return "supported" if all(s is True for s in states) else "supported so far"
+
+
+def verdict_of(parts: list[Part]) -> str:
+    """A finding's verdict: combine over its core parts; context parts never change it."""
+    return combine([p.state for p in parts if p.core])
 
 
 def check_state(states: list[bool | None]) -> str:
@@ -164,10 +182,17 @@ def plain(value, json: bool = False):
     return value
 
 
+# Memo tables with one row per cell (a "seed" column) and nothing computed across cells: a context
+# that leaves one seed out (replicate.py) takes them from the full build's context, filtered.
+PER_CELL = ("outcomes", "cell_rates", "scalar")
+
+
 class Context:
     """One build's records, split by experiment once, with the tables several results share."""
 
     def __init__(self, frame: pd.DataFrame, battery=None, with_figures: bool = True):
+        self.full: Context | None = None      # set by leaving_out
+        self.without_seed: int | None = None
         self.frame = frame
         self.battery = battery
         self.with_figures = with_figures
@@ -180,6 +205,13 @@ class Context:
         # Gradients at initialisation are measured once, at LEVEL. Training outcomes may be looked at
         # several times (seeds added in rounds): each look spends its share of alpha (level_for).
         self.init_level = LEVEL
+
+    def leaving_out(self, seed: int) -> "Context":
+        """The same build without one seed's records (no figures); its per-cell tables (PER_CELL)
+        are this context's, filtered, instead of fitted again."""
+        other = Context(self.frame[self.frame["seed"] != seed], self.battery, with_figures=False)
+        other.full, other.without_seed = self, seed
+        return other
 
     def looks(self, name: str) -> int:
         """How many looks the sequential design may take at this experiment's training outcomes."""
@@ -200,7 +232,8 @@ class Context:
 
     def memo(self, key: tuple, compute: Callable[[], Any]) -> Any:
         if key not in self._memo:
-            self._memo[key] = compute()
+            whole = self.full._memo.get(key) if self.full is not None and key[0] in PER_CELL else None
+            self._memo[key] = compute() if whole is None else whole[whole["seed"] != self.without_seed]
         return self._memo[key]
 
     def has(self, *names: str) -> bool:

@@ -25,7 +25,8 @@ from ..aggregate import CELL_KEYS, decay_rates, eval_curves, final_scores, lag_p
 from .base import Config, Context
 from .stats import LEVEL, Interval, Share, share, t_interval, wilson
 
-__all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes",
+__all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes", "learns_given",
+           "fails_given", "budget_of", "with_control",
            "config_outcomes", "config_outcome", "rates", "at_longest", "cell_rates", "mean_scalar", "configs_of",
            "profile_series"]
 
@@ -146,6 +147,47 @@ def _most(s: Share) -> bool | None:
     if s.n < 2 or not s.known:
         return None
     return True if s.lo > MOST else False if s.hi < MOST else None
+
+
+def learns_given(outcome: ConfigOutcome | None, control: ConfigOutcome | None) -> bool | None:
+    """"Most seeds learn", where a refutation (a failure) counts only beside a positive control.
+
+    True when most seeds learn. False only when most do not AND the control (the same model at a
+    short length, or a reference model at this length, under the same task and budget) learns:
+    otherwise a failure may be the budget's, not the model's, and the part stays undetermined."""
+    if outcome is None:
+        return None
+    if outcome.learns is True:
+        return True
+    if outcome.learns is False and control is not None and control.learns is True:
+        return False
+    return None
+
+
+def fails_given(outcome: ConfigOutcome | None, control: ConfigOutcome | None) -> bool | None:
+    """"Most seeds fail", decided only beside a positive control that learns (see learns_given).
+
+    False (refuted) when most seeds do not fail; True only when most fail and the control learns;
+    otherwise undetermined (budget-limited)."""
+    if outcome is None:
+        return None
+    if outcome.fails is False:
+        return False
+    if outcome.fails is True and control is not None and control.learns is True:
+        return True
+    return None
+
+
+def with_control(control: ConfigOutcome | None, *configs: Config) -> tuple[Config, ...]:
+    """The configurations a control-gated part reads: its own, and its control's only while the control
+    is undetermined (more seeds there could decide the part; a decided control needs none)."""
+    return configs + ((control.config,) if control is not None and control.learns is None else ())
+
+
+def budget_of(ctx: Context, experiment: str) -> int:
+    """The training budget of an experiment in steps (from its records: every cell's `budget`)."""
+    rows = ctx.part(experiment)
+    return int(rows["budget"].max()) if len(rows) else 0
 
 
 def config_outcome(ctx: Context, experiment: str, variant: str, length: int | None = None) -> ConfigOutcome | None:

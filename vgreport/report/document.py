@@ -160,11 +160,12 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
     from . import teaching
     glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
-    verdicts = ("supported", "partly supported", "not supported", "inconclusive")
+    from ..schema import SUPPORT, VERDICTS as verdicts
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
     env.filters.update(prose=_prose_filter(numbers))
     values = dict(findings=findings, checks=checks, literature=evaluation.literature, groups=groups,
                   verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
+                  supported=[f for f in findings if f.verdict in SUPPORT],
                   attachments=[Path(p).name for p in context.attachments if Path(p).is_file()], ctx=context,
                   overview=glance, worked=teaching.worked_example(evaluation),
                   by_id={r.id: r for r in evaluation.results}, rules=_rules(context))

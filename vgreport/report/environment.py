@@ -18,7 +18,7 @@ from .. import shipped_folder
 from .battery import battery_defaults, variant_models, varying_fields
 from .context import date_text
 from .exercises import for_finding
-from .format import _missing, ci, fixed, floor, fmt, keep_formulas, number_rows, pct, spell, state_word, typeset, verdict_class
+from .format import _missing, ci, fixed, floor, fmt, keep_formulas, number_rows, pct, spell, state_word, typeset, verdict_class, verdict_words
 
 def shipped_templates_dir() -> Path:
     """templates/ inside an installed wheel, or at the top of the repository."""
@@ -103,6 +103,23 @@ class _FolderLoader(jinja2.FileSystemLoader):
         return source, filename, uptodate
 
 
+class _ProseLoader(_FolderLoader):
+    """The shipped prose of each finding: findings/<ID>.html.j2 is <id>_<name>/prose.html.j2 in
+    the finding's folder (vgreport/findings/), with _FolderLoader's rules."""
+
+    def __init__(self):
+        from .. import findings
+        folder = Path(findings.__file__).resolve().parent
+        super().__init__(folder, "shipped findings")
+        self.names = {f"findings/{rid}.html.j2": path.relative_to(folder).as_posix()
+                      for rid, path in findings.prose_templates().items()}
+
+    def get_source(self, environment, template):
+        if template not in self.names:
+            raise jinja2.TemplateNotFound(template)
+        return super().get_source(environment, self.names[template])
+
+
 _MAX_RESULT = 10_000_000  # characters or items of one `*`, and bits of one `**`, in a template
 
 
@@ -148,7 +165,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     """Sandboxed, autoescaping jinja2 environment: the user's templates_dir first (any file there
     overrides the shipped one of the same name), then the shipped templates; filters fmt, pct, ci."""
     loaders = [_FolderLoader(Path(templates_dir), f"--templates {templates_dir}")] if templates_dir else []
-    loaders.append(_FolderLoader(shipped_templates_dir(), "shipped templates"))
+    loaders += [_ProseLoader(), _FolderLoader(shipped_templates_dir(), "shipped templates")]
     # StrictUndefined: a mistyped name fails the build instead of printing "n/a".
     env = _Sandbox(loader=jinja2.ChoiceLoader(loaders), autoescape=True, finalize=_finalize,
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -157,7 +174,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                        date_text=date_text)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
-                       number_rows=number_rows, spell=spell, exercises=for_finding,
+                       number_rows=number_rows, spell=spell, exercises=for_finding, verdict_words=verdict_words,
                        has_template=lambda name: _has_template(env, name))
     return env
 

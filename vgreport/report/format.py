@@ -147,8 +147,18 @@ def state_word(state) -> str:
 
 
 def verdict_class(verdict: str) -> str:
-    """'partly supported' -> 'partly-supported' (a CSS class)."""
+    """'partly refuted' -> 'partly-refuted' (a CSS class)."""
     return re.sub(r"[^a-z]+", "-", str(verdict).lower()).strip("-")
+
+
+def verdict_words(words) -> tuple:
+    """say_verdict's words, refused unless each is a verdict or a check state: a misspelt or
+    retired word would otherwise hide its sentence in every build."""
+    from ..schema import REPORT_VERDICTS
+    unknown = [w for w in words if w not in REPORT_VERDICTS]
+    if unknown:
+        raise ValueError(f"unknown verdict {', '.join(map(repr, unknown))}: say_verdict takes {', '.join(REPORT_VERDICTS)}")
+    return tuple(words)
 
 
 def spell(n: int) -> str:

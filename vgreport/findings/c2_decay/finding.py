@@ -1,0 +1,164 @@
+"""Finding C2: with tanh or sigmoid the gradient shrinks exponentially with distance, even where the
+Pascanu bound allows it to grow (γ·σ_max(W_hh) ≥ 1).
+
+Where γ·σ_max < 1 the decay is forced by the bound (check K2): a theorem, not evidence. So C2 is
+judged only where the bound says nothing: tanh at PyTorch's default and at Xavier init (σ_max > 1)
+and the sigmoid with W_hh = g·Q at gains g ≥ 4 (γ·g ≥ 1), one core part per initialisation tested.
+The tanh RNN's gain sweep (W_hh = g·Q) is context: it shows where the claim stops, the gains at
+which the gradient grows instead. "Exponential" is an interval on the per-seed fit R² (its mean
+across seeds above R2_MIN), never a minimum over seeds, which gets harder to pass with every seed.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ... import figures
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
+from ..stats import above, below, t_interval
+from ..tables import cell_rates, mean_scalar, profile_series, rates
+
+R2_MIN = 0.9  # a log-linear fit this good is "exponential"
+
+SPEC = Spec(
+    id="C2", kind="finding", title="With tanh or sigmoid the gradient shrinks exponentially with distance",
+    claim="With tanh or sigmoid activations the gradient shrinks exponentially with the distance in time.",
+    criterion=("Judged only where the Pascanu bound allows growth (γ·σ_max(W_hh) ≥ 1, so decay is not forced): the tanh "
+               "RNN at PyTorch's default init and at Xavier init ('init', at initialisation), and the sigmoid RNN with "
+               "W_hh = g·Q at gains with g/4 ≥ 1 ('gain_sweep_sigmoid'). In each, the per-step rate r fitted to "
+               "log‖∂L/∂h_k‖ against the distance must have a 95% interval across seeds below 0, and the fit's R² a 95% "
+               f"t-interval across seeds above {R2_MIN} (exponential). A configuration refutes it when its rate interval "
+               f"lies above 0, or when the rate is below 0 but the R² interval lies below {R2_MIN} (not exponential). One "
+               "core part per configuration. Context: for the tanh RNN with W_hh = g·Q ('gain_sweep'), at each gain "
+               "whether the gradient shrinks (rate interval below 0) or grows (above 0)."),
+    needs={"init": ("default", "xavier"), "gain_sweep_sigmoid": ("sigmoid",), "gain_sweep": ("tanh",)})
+
+
+@dataclass
+class Judged:
+    label: str
+    rate: object          # Interval
+    r2: object            # Interval of the per-seed R² (t-interval across seeds)
+    bound: float          # log(γ·σ_max) (≥ 0 where judged)
+    sigma: float
+    gamma: float
+    length: int
+    factor: float         # e^r: the per-step factor
+    halving: float        # steps for the gradient to halve
+    passes: bool | None
+
+
+@dataclass
+class Numbers:
+    judged: dict = field(default_factory=dict)      # key -> Judged
+    forced: list = field(default_factory=list)      # configurations left out: the bound already forces decay
+    r2_min: float = R2_MIN
+    sweep: dict = field(default_factory=dict)       # tanh gain sweep: g -> {rate Interval, key}
+    shrinking: list = field(default_factory=list)   # gains where the tanh RNN's gradient shrinks at initialisation
+    growing: list = field(default_factory=list)     # gains where it grows
+    sigmoid_last: str = ""                          # the key of the sigmoid at its largest judged gain
+
+
+def _r2(ctx: Context, config: Config) -> object:
+    per_cell = cell_rates(ctx, config.experiment)
+    rows = per_cell[(per_cell["variant"] == config.variant) & (per_cell["length"] == config.length)
+                    & (abs(per_cell["gain"] - config.gain) < 1e-12)]
+    return t_interval(rows["r2"].dropna(), ctx.init_level)
+
+
+def _judge(ctx: Context, config: Config, row: dict, label: str) -> tuple[Judged, Part] | None:
+    exp, v = config.experiment, config.variant
+    bound = mean_scalar(ctx, exp, "bound_log_rate", v, length=config.length, gain=config.gain)
+    r = row["rate"]
+    r2 = _r2(ctx, config)
+    decays = below(r, 0.0)
+    exponential = above(r2, R2_MIN)
+    state = False if decays is False else (None if decays is None or exponential is None else exponential)
+    judged = Judged(label, r, r2, bound, mean_scalar(ctx, exp, "sigma_max_whh", v, gain=config.gain),
+                    mean_scalar(ctx, exp, "bound_gamma", v, gain=config.gain), config.length,
+                    math.exp(r.mean) if math.isfinite(r.mean) else math.nan,
+                    math.log(2) / -r.mean if r.mean < 0 else math.inf, state)
+    part = Part(f"{exp}/{v}/{config.gain:g}", f"{label}: the gradient shrinks exponentially (r < 0, R² > {R2_MIN})",
+                state, training=False, core=True,
+                detail=f"r = {num(r.mean)} [{num(r.lo)}, {num(r.hi)}] per step, R² {num(r2.mean, 3)} "
+                       f"[{num(r2.lo, 3)}, {num(r2.hi, 3)}], bound log(γ·σ_max) = {num(bound)}")
+    return judged, part
+
+
+def _sweep(ctx: Context, numbers: Numbers) -> list[Part]:
+    """Context: at each gain of the tanh sweep, does the gradient shrink (True) or grow (False)?"""
+    parts = []
+    for c, row in sorted(rates(ctx, "gain_sweep").items()):
+        if c.variant != "tanh" or row["rate"].n < 2:
+            continue
+        r = row["rate"]
+        state = below(r, 0.0)
+        key = f"gain_sweep/tanh/{c.gain:g}"
+        numbers.sweep[c.gain] = {"rate": r, "key": key}
+        if state is True:
+            numbers.shrinking.append(c.gain)
+        elif state is False:
+            numbers.growing.append(c.gain)
+        parts.append(Part(key, f"tanh RNN, W_hh = {num(c.gain)}·Q: the gradient shrinks with distance", state,
+                          training=False, core=False, detail=f"r = {num(r.mean)} [{num(r.lo)}, {num(r.hi)}] per step"))
+    return parts
+
+
+def decide(ctx: Context) -> Outcome:
+    numbers = Numbers()
+    parts = []
+    todo = []
+    if ctx.has("init"):
+        for c, row in rates(ctx, "init").items():
+            if c.variant in ("default", "xavier"):
+                todo.append((c, row, ctx.describe("init", c.variant)))
+    if ctx.has("gain_sweep_sigmoid"):
+        for c, row in rates(ctx, "gain_sweep_sigmoid").items():
+            todo.append((c, row, f"sigmoid RNN, W_hh = {num(c.gain)}·Q"))
+    if not todo:
+        raise Undecidable("neither 'init' nor 'gain_sweep_sigmoid' is in this build", list(SPEC.needs))
+    for c, row, label in todo:
+        if row["rate"].n < 2:
+            continue
+        judged, part = _judge(ctx, c, row, label)
+        if not math.isfinite(judged.bound) or judged.bound < 0:
+            numbers.forced.append({"label": label, "bound": judged.bound})
+            continue
+        numbers.judged[part.key] = judged
+        parts.append(part)
+    if not parts:
+        raise Undecidable("no configuration with γ·σ_max ≥ 1 and at least 2 seeds", list(SPEC.needs))
+    judged_parts = list(parts)
+    sigmoid = sorted((j.sigma, k) for k, j in numbers.judged.items() if k.startswith("gain_sweep_sigmoid/"))
+    numbers.sigmoid_last = sigmoid[-1][1] if sigmoid else ""
+    if ctx.has("gain_sweep"):
+        parts += _sweep(ctx, numbers)
+    passing = [j for j in numbers.judged.values() if j.passes]
+    default = numbers.judged.get("init/default/1")
+    if default is not None and default.passes:
+        headline = (f"Even where the bound allows growth, the gradient shrinks: ×{num(default.factor)} per step for the "
+                    f"tanh RNN at PyTorch's default init (σ_max = {num(default.sigma)}), halving every "
+                    f"{num(default.halving, 2)} steps")
+    else:
+        headline = (f"The gradient shrinks exponentially in {len(passing)} of {len(judged_parts)} configurations where the "
+                    "bound allows growth")
+    reason = "; ".join(f"{j.label}: {p.detail}" for j, p in zip(numbers.judged.values(), judged_parts))
+    return Outcome(parts, numbers, headline, reason, [e for e in SPEC.needs if ctx.has(e)])
+
+
+def figures_of(ctx: Context, outcome: Outcome) -> list:
+    n = outcome.numbers
+    out = []
+    if ctx.has("init"):
+        series = profile_series(ctx, "init", ["default", "xavier"], SLOTS)
+        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0)}
+                  for k, j in n.judged.items() if k.startswith("init/")]
+        out += ctx.figure(
+            "decay", lambda: figures.gradient_vs_lag(series, bounds),
+            "Gradient norm ‖∂L/∂h_k‖ relative to the last step against the distance T−k at initialisation, tanh RNN at "
+            "PyTorch's default and at Xavier init (geometric mean over seeds; band: range over seeds). Dotted: each "
+            "initialisation's Pascanu bound (γ·σ_max)^(T−k), which here allows the gradient to grow.",
+            "Log-scale gradient against distance at initialisation. " + "; ".join(
+                f"{j.label}: rate {num(j.rate.mean)} per step, bound {num(j.bound)}" for k, j in n.judged.items()
+                if k.startswith("init/")) + ".")
+    return out

@@ -1,0 +1,25 @@
+"""C3's example worlds: overrides of the supporting synthetic world (synthetic.world) and the
+verdict each must produce. The generic test in tests/test_findings.py runs them. Besides
+supporting, refuting and open worlds: one where a core part is refuted while a context part
+holds (the verdict must show the refutation)."""
+from __future__ import annotations
+
+from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
+
+EXAMPLES = [
+    Example("supporting", "supported"),
+    Example("refuting", "refuted",
+            {"architecture": {"sens": {"rnn_tanh": 0.0}, "influence": {"rnn_tanh": 0.9}},
+             "recall_lag": {"accs": {1: F, 15: L}}}),
+    Example("open", "inconclusive",
+            {"architecture": {"sens": {"rnn_tanh": -1.0}, "influence": {"rnn_tanh": 0.25}},
+             "recall_lag": {"accs": {1: MIXED, 15: MIXED}}}),
+    # The cue still decides most answers, though its gradient is 1e-16 of the last input's (context holds).
+    Example("core refuted, context holds", "partly refuted", {"architecture": {"influence": {"rnn_tanh": 0.9}}},
+            {"influence": False, "sensitivity": True}),
+    # No reference model follows the cue either, and the near token is not learned: no control, no failure.
+    Example("no control", "inconclusive",
+            {"architecture": {"influence": {"lstm_chrono": 0.05, "transformer": 0.05}},
+             "recall_lag": {"accs": {1: MIXED, 15: F}}},
+            {"influence": None, "long_lag": None}),
+]

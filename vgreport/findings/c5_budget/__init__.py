@@ -1,0 +1,1 @@
+"""C5 — see finding.py (logic), prose.html.j2 (sentences), examples.py (worlds)."""

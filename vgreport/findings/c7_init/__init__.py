@@ -1,0 +1,1 @@
+"""C7 — see finding.py (logic), prose.html.j2 (sentences), examples.py (worlds)."""

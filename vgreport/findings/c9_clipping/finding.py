@@ -1,0 +1,193 @@
+"""Finding C9: gradient clipping tames exploding gradients but does nothing for vanishing ones.
+
+Both arms train with plain SGD: Adam divides each update by a running gradient scale, so rescaling
+the gradient (which is all clipping does) would barely change it. In the vanishing arm the clipping
+threshold sits below the typical gradient norm, so clipping is active, and "nothing changes" is an
+equivalence test (two one-sided tests against a stated margin), not an interval that contains 0,
+and only between arms that learned: two runs at chance are "equivalent" whatever the treatment, so
+the vanishing parts stay undetermined unless most seeds of both arms learn.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ... import figures
+from ...aggregate import final_scores, select
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
+from ..stats import share, tost
+from ..tables import MOST, cell_rates, config_outcome, profile_series
+
+RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
+ACCURACY_MARGIN = 0.1    # final accuracies within ±0.1
+ACTIVE = 0.5             # clipping "active" when it rescaled at least half of the training steps
+
+SPEC = Spec(
+    id="C9", kind="finding", title="Clipping tames exploding gradients, not vanishing ones",
+    claim="Gradient clipping tames exploding gradients but does nothing for vanishing ones.",
+    criterion=("(a) Exploding regime ('clip_exploding', W_hh = g·Q with g > 1, identity activation, plain SGD): holds "
+               "when most unclipped runs diverge (a NaN or infinite loss) and most clipped runs do not (Wilson intervals "
+               "of the shares against one half); refuted when most clipped runs diverge too; undetermined when the "
+               "unclipped runs do not mostly diverge (the regime did not explode). (b) Vanishing regime ('clip_vanishing', "
+               "the default tanh RNN at a long length, plain SGD, a threshold below the unclipped run's typical gradient "
+               f"norm): only when clipping rescaled at least {ACTIVE:.0%} of the steps and most seeds of both arms learn "
+               "(each arm's Wilson interval of the share of learning seeds above one half: an equivalence of two arms at "
+               "chance tests nothing), two one-sided Welch tests (TOST) show the decay rate after training equal within "
+               f"±{RATE_MARGIN} per step and the final accuracy within ±{ACCURACY_MARGIN} with and without clipping; each "
+               "is refuted when its interval lies wholly outside the margin. All three parts are core."),
+    needs={"clip_exploding": ("no_clip", "clipped"), "clip_vanishing": ("no_clip", "clipped")})
+
+
+@dataclass
+class Numbers:
+    exploding: dict = field(default_factory=dict)
+    vanishing: dict = field(default_factory=dict)
+    rate_margin: float = RATE_MARGIN
+    accuracy_margin: float = ACCURACY_MARGIN
+    active: float = ACTIVE
+
+
+def _clip_value(ctx: Context, experiment: str) -> float:
+    rows = select(ctx.part(experiment), experiment, variant="clipped")["clip"].dropna()
+    return float(rows.iloc[0]) if len(rows) else math.nan
+
+
+def _clip_fraction(ctx: Context, experiment: str, clip: float) -> float:
+    """Share of training steps whose pre-clip norm exceeded the threshold (per-window records when
+    the engine wrote them, else the share of logging windows whose largest norm exceeded it)."""
+    rows = select(ctx.part(experiment), experiment, stage="train", variant="clipped")
+    frac = rows[rows["metric"] == "clip_fraction"]["value"]
+    if len(frac):
+        return float(frac.mean())
+    top = rows[rows["metric"] == "grad_norm_total_max"]["value"]
+    return float((top > clip).mean()) if len(top) and math.isfinite(clip) else math.nan
+
+
+def _exploding(ctx: Context, numbers: Numbers) -> Part | None:
+    if not ctx.has("clip_exploding") or len(ctx.seeds("clip_exploding")) < 2:
+        return None
+    fs = final_scores(ctx.part("clip_exploding"), "clip_exploding")
+    out = {}
+    for v in ("no_clip", "clipped"):
+        g = fs[fs["variant"] == v]
+        if g.empty:
+            return None
+        k = int(g["diverged"].fillna(0).sum())
+        steps = sorted(int(x) for x in g["diverged_step"].dropna())
+        out[v] = {"diverged": share(k, len(g), ctx.level_for("clip_exploding")), "steps": steps,
+                  "first_step": steps[0] if steps else math.nan,
+                  "config": Config("clip_exploding", v, int(g["length"].iloc[0]), float(g["gain"].iloc[0]))}
+    free, clipped = out["no_clip"]["diverged"], out["clipped"]["diverged"]
+    exploded = free.lo > MOST if free.known else False
+    if not exploded:
+        state = None
+    else:
+        state = True if clipped.hi < MOST else False if clipped.lo > MOST else None
+    rows = select(ctx.part("clip_exploding"), "clip_exploding")
+    numbers.exploding = {**out, "clip": _clip_value(ctx, "clip_exploding"), "gain": float(rows["gain"].max()),
+                         "length": int(rows["length"].max()), "exploded": exploded}
+    return Part("exploding", "clipping stops the divergence that the exploding regime causes", state, core=True,
+                reads=(out["no_clip"]["config"], out["clipped"]["config"]),
+                detail=f"{of(free)} unclipped and {of(clipped)} clipped runs diverged")
+
+
+def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
+    if not ctx.has("clip_vanishing") or len(ctx.seeds("clip_vanishing")) < 2:
+        return []
+    exp = "clip_vanishing"
+    clip = _clip_value(ctx, exp)
+    fraction = _clip_fraction(ctx, exp, clip)
+    active = bool(math.isfinite(fraction) and fraction >= ACTIVE)
+    acc = {v: config_outcome(ctx, exp, v) for v in ("no_clip", "clipped")}
+    if any(o is None for o in acc.values()):
+        return []
+    rates = cell_rates(ctx, exp, "trained")
+    r = {v: rates[rates["variant"] == v].sort_values("seed")["rate"].to_numpy(float) for v in acc}
+    alpha = ctx.alpha_for(exp)
+    rate_same, rate_diff = tost(r["clipped"], r["no_clip"], RATE_MARGIN, alpha)
+    acc_same, acc_diff = tost(acc["clipped"].scores, acc["no_clip"].scores, ACCURACY_MARGIN, alpha)
+    free_norm = select(ctx.part(exp), exp, stage="train", metric="grad_norm_total", variant="no_clip")["value"]
+    numbers.vanishing = {"clip": clip, "clip_fraction": fraction, "active": active,
+                         "length": acc["no_clip"].config.length, "chance": acc["no_clip"].chance,
+                         "median_norm": float(free_norm.median()) if len(free_norm) else math.nan,
+                         "p25_norm": float(free_norm.quantile(0.25)) if len(free_norm) else math.nan,
+                         "acc": {v: o.score for v, o in acc.items()}, "acc_diff": acc_diff, "acc_same": acc_same,
+                         "rate": {v: {"mean": float(r[v].mean()) if len(r[v]) else math.nan} for v in r},
+                         "rate_diff": rate_diff, "rate_same": rate_same, "tost_level": 1 - 2 * alpha}
+    reads = (acc["no_clip"].config, acc["clipped"].config)
+    learned = all(o.learns is True for o in acc.values())
+    numbers.vanishing.update({"learned": {v: o.learned for v, o in acc.items()}, "both_learn": learned})
+    why = "" if active and learned else (
+        f" (clipping rescaled only {num(100 * fraction, 2)}% of the steps: it tests nothing)" if not active else
+        f" (not both arms learned: {of(acc['no_clip'].learned)} and {of(acc['clipped'].learned)} seeds; an equivalence "
+        "at chance tests nothing)")
+    decided = active and learned
+    # More seeds can decide an equivalence only while both arms may still learn and clipping is active.
+    hopeless = not active or any(o.learns is False for o in acc.values())
+    equivalence_reads = () if hopeless else reads
+    return [Part("vanishing_active", f"clipping rescaled at least {ACTIVE:.0%} of the vanishing arm's training steps",
+                 active if math.isfinite(fraction) else None, reads=reads, training=False, core=False,
+                 detail=f"{num(100 * fraction, 2)}% of the steps"),
+            Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "
+                 f"(within ±{RATE_MARGIN} per step)", rate_same if decided else None, reads=equivalence_reads, core=True,
+                 detail=f"difference {num(rate_diff.mean)} [{num(rate_diff.lo)}, {num(rate_diff.hi)}]{why}"),
+            Part("vanishing_accuracy", f"with active clipping the final accuracy is the same (within ±{ACCURACY_MARGIN})",
+                 acc_same if decided else None, reads=equivalence_reads, core=True,
+                 detail=f"difference {num(acc_diff.mean, 2)} [{num(acc_diff.lo, 2)}, {num(acc_diff.hi, 2)}]{why}")]
+
+
+def decide(ctx: Context) -> Outcome:
+    from ..base import Undecidable
+    present = [e for e in SPEC.needs if ctx.has(e)]
+    numbers = Numbers()
+    parts = [p for p in [_exploding(ctx, numbers)] if p is not None] + _vanishing(ctx, numbers)
+    if not parts:
+        raise Undecidable("neither clipping experiment ran with at least 2 seeds", list(SPEC.needs))
+    bits = []
+    if numbers.exploding:
+        e = numbers.exploding
+        bits.append(f"exploding regime: {of(e['no_clip']['diverged'])} runs diverge without clipping, "
+                    f"{of(e['clipped']['diverged'])} with it")
+    if numbers.vanishing:
+        v = numbers.vanishing
+        bits.append(f"vanishing regime: clipping rescaled {num(100 * v['clip_fraction'], 2)}% of the steps and changed "
+                    f"the accuracy by {num(v['acc_diff'].mean, 2)}")
+    return Outcome(parts, numbers, upper_first("; ".join(bits)), "; ".join(p.detail for p in parts), present)
+
+
+def figures_of(ctx: Context, outcome: Outcome) -> list:
+    n = outcome.numbers
+    out = []
+    if n.exploding:
+        e = n.exploding
+        loss, norm, diverged = [], [], []
+        for v, label in (("no_clip", "no clipping"), ("clipped", "clipped")):
+            for metric, target in (("train_loss", loss), ("grad_norm_total", norm)):
+                rows = select(ctx.part("clip_exploding"), "clip_exploding", stage="train", metric=metric, variant=v)
+                if rows.empty:
+                    continue
+                wide = rows.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
+                wide = wide.where(wide.map(math.isfinite))
+                target.append({"label": label, "slot": SLOTS.get(v, 0), "x": wide.index.to_numpy(float),
+                               "mean": wide.mean(axis=1).to_numpy(float), "lo": wide.min(axis=1).to_numpy(float),
+                               "hi": wide.max(axis=1).to_numpy(float)})
+            if e[v]["steps"]:
+                diverged.append({"label": label, "steps": e[v]["steps"], "slot": SLOTS.get(v, 0)})
+        chance_loss = math.log(8)
+        out += ctx.figure(
+            "exploding", lambda: figures.exploding(loss, norm, diverged, chance_loss, e["clip"]),
+            f"Exploding regime (linear RNN, W_hh = {num(e['gain'])}·Q, plain SGD, length {e['length']}). Left: training "
+            "loss (mean over seeds; band: range); ✕: a run whose loss became NaN or infinite at that step. Right: global "
+            "gradient norm before clipping; dotted: the clipping threshold.",
+            f"Without clipping {of(e['no_clip']['diverged'])} runs diverged; with clipping {of(e['clipped']['diverged'])}.")
+    if n.vanishing:
+        v = n.vanishing
+        series = profile_series(ctx, "clip_vanishing", ["no_clip", "clipped"], SLOTS, stage="trained",
+                                label=lambda x: "no clipping" if x == "no_clip" else f"clipped at norm {num(v['clip'])}")
+        out += ctx.figure(
+            "vanishing", lambda: figures.gradient_vs_lag(series, []),
+            f"Vanishing regime (tanh RNN with PyTorch's default init, length {v['length']}, plain SGD): gradient norm "
+            "relative to the last step after training, with and without clipping (geometric mean over seeds; band: range).",
+            f"Two decaying curves: fitted rate {num(v['rate']['no_clip']['mean'])} per step without and "
+            f"{num(v['rate']['clipped']['mean'])} with clipping.")
+    return out

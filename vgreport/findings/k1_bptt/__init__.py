@@ -1,0 +1,1 @@
+"""K1 — see finding.py (logic), examples.py (worlds)."""

@@ -1,0 +1,11 @@
+"""K1's example worlds: overrides of the supporting synthetic world (synthetic.world) and the
+state each must produce. The generic test in tests/test_findings.py runs them."""
+from __future__ import annotations
+
+from ..synthetic import Example
+
+EXAMPLES = [
+    Example("passing", "pass"),
+    Example("failing", "fail",
+            {"activation": {"chain_err": 1e-3}}),
+]

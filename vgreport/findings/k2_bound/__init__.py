@@ -1,0 +1,1 @@
+"""K2 — see finding.py (logic), examples.py (worlds)."""

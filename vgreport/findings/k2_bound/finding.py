@@ -1,0 +1,67 @@
+"""Check K2: the vanishing bound of Pascanu, Mikolov & Bengio (2013) holds in every plain-RNN cell.
+
+‖∂L/∂h_k‖ ≤ (γ·σ_max(W_hh))^(T−k)·‖∂L/∂h_T‖ with γ = sup φ′ (1 for tanh, ReLU and identity, 1/4 for
+the sigmoid). A theorem: a measured gradient above its bound, or a derivative above its cap, is a bug.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..base import Context, Outcome, Part, Spec, Undecidable, num
+
+SPEC = Spec(
+    id="K2", kind="check", title="The Pascanu bound holds in every plain-RNN cell",
+    claim=("‖∂L/∂h_k‖ ≤ (γ·σ_max(W_hh))^(T−k)·‖∂L/∂h_T‖, and the activation's derivative never exceeds γ "
+           "(Pascanu, Mikolov & Bengio 2013)."),
+    criterion=("Passes when every plain-RNN cell, at initialisation and after training, keeps its gradient ratio under "
+               "its own bound at every step (to a relative 10⁻⁹), and the mean and 90th percentile of φ′ along the "
+               "probe trajectories are at most γ; fails when any point exceeds it."),
+    needs={"activation": ("sigmoid", "tanh", "relu", "identity")})
+
+
+@dataclass
+class Numbers:
+    cells: int
+    points: int
+    violations: int
+    worst_excess: float          # largest measured / bound ratio (at most 1 when the check passes)
+    derivative_cells: int
+    derivative_violations: int
+    stages: list[str]
+
+
+def decide(ctx: Context) -> Outcome:
+    # The bound compares dL/dh_k with dL/dh_T, so it needs a loss read off the last state; with an
+    # answer at every step (copy) the loss also reaches h_k directly and no such bound holds.
+    frame = ctx.frame[(ctx.frame["arch"] == "rnn") & (ctx.frame["task"] != "copy")]
+    cell = ["experiment", "variant", "length", "gain", "seed", "stage"]
+    grads = frame[frame["metric"] == "grad_norm_state"]
+    bounds = frame[frame["metric"] == "bound_log_rate"].set_index(cell)["value"]
+    if grads.empty or bounds.empty:
+        raise Undecidable("no plain-RNN gradients with their bound recorded", ["activation"])
+    merged = grads.merge(bounds.rename("bound").reset_index(), on=cell)
+    last = merged[merged["time_lag"] == 0].set_index(cell)["value"].rename("last")
+    merged = merged.join(last, on=cell)
+    merged = merged[merged["last"] > 0]
+    ratio = merged["value"] / (np.exp(merged["bound"] * merged["time_lag"]) * merged["last"])
+    cells = int(merged.groupby(cell).ngroups) if len(merged) else 0
+    points = int(len(merged))
+    violations = int((ratio > 1 + 1e-9).sum())
+    worst = float(ratio.max()) if len(ratio) else math.nan
+    deriv = frame[frame["metric"].isin(["act_deriv_mean", "act_deriv_p90"])].merge(
+        frame[frame["metric"] == "bound_gamma"][cell + ["value"]].rename(columns={"value": "gamma"}), on=cell)
+    d_cells = int(deriv.groupby(cell).ngroups) if len(deriv) else 0
+    d_viol = int((deriv["value"] > deriv["gamma"] * (1 + 1e-9)).sum()) if len(deriv) else 0
+    numbers = Numbers(cells, points, violations, worst, d_cells, d_viol, sorted(set(grads["stage"])))
+    parts = [Part("bound", "every gradient ratio lies under (γ·σ_max)^(T−k)", None if cells == 0 else violations == 0,
+                  training=False, detail=f"{violations} of {points} points in {cells} cells above the bound"),
+             Part("derivative", "φ′ along the trajectories never exceeds γ", None if d_cells == 0 else d_viol == 0,
+                  training=False, detail=f"{d_viol} derivative statistics above γ in {d_cells} cells")]
+    headline = (f"All {cells} plain-RNN cells stay under the Pascanu bound (largest ratio to it {num(worst, 3)})"
+                if violations == 0 else f"{violations} of {points} measured points exceed the Pascanu bound")
+    exps = sorted(set(grads["experiment"]))
+    return Outcome(parts, numbers, headline, f"{violations} violations in {cells} cells; worst measured/bound "
+                   f"{num(worst, 3)}", exps)

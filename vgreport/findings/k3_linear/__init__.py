@@ -1,0 +1,1 @@
+"""K3 — see finding.py (logic), examples.py (worlds)."""

@@ -1,0 +1,47 @@
+"""Leave one seed out: which parts, and which verdicts, one seed decides.
+
+After the build's evaluation, the findings are evaluated again once per seed present in the
+records, with every record of that seed dropped (from all experiments at once). A part whose
+state differs in any of those evaluations is *fragile*: a build on other seeds could well decide
+it otherwise. A finding whose verdict rests on a fragile core part is fragile too. A part that a
+re-evaluation cannot reach (its finding became undecidable without that seed) counts as
+undetermined there. Checks are identities, not samples: they are not re-evaluated.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .base import Context, Result
+
+__all__ = ["mark_fragile", "part_states"]
+
+
+def part_states(results: list[Result]) -> dict[tuple[str, str], bool | None]:
+    """(finding id, part key) -> state (True, False or None; a numpy bool as a bool)."""
+    return {(r.id, p.key): None if p.state is None else bool(p.state) for r in results for p in r.parts}
+
+
+def mark_fragile(findings: list[Result], ctx: Context, run) -> list[int]:
+    """Set `fragile` on the parts of `findings` (and on the findings) whose state changes when any
+    one seed's records are left out of the build's context `ctx`; `run(module, ctx)` decides one
+    finding (findings._run). Returns the seeds that were left out, one at a time (none when fewer
+    than two seeds ran)."""
+    from . import FINDINGS
+    frame = ctx.frame
+    seeds = sorted(int(s) for s in frame["seed"].unique()) if len(frame) else []
+    if len(seeds) < 2:
+        return []
+    wanted = {r.id for r in findings}
+    modules = [m for m in FINDINGS if m.SPEC.id in wanted]
+    built = part_states(findings)
+    fragile: set[tuple[str, str]] = set()
+    for seed in seeds:
+        without = ctx.leaving_out(seed)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            again = part_states([run(module, without) for module in modules])
+        fragile |= {key for key, state in built.items() if again.get(key) is not state}
+    for result in findings:
+        for part in result.parts:
+            part.fragile = (result.id, part.key) in fragile
+        result.fragile = any(p.fragile and p.core for p in result.parts)
+    return seeds
