@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-__all__ = ["Exercise", "EXERCISES", "for_finding"]
+__all__ = ["Exercise", "EXERCISES", "for_finding", "trend"]
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,9 @@ EXERCISES: tuple[Exercise, ...] = (
              "architecture", ("model.heads=1",), "model.heads", "final_accuracy of the transformer against this build's"),
     Exercise("G1", "Will forget-bias 1 learn at half the length?", "architecture", ("task.length=25",), "task.length",
              "final_accuracy of the forget-bias-1 LSTM at length 25"),
+    Exercise("G1", "Chrono initialisation sets the forget biases from T_max, the sequence length. At length 100, does "
+             "the chrono LSTM still learn where PyTorch's default LSTM does not?", "architecture", ("task.length=100",),
+             "task.length", "final_accuracy of the chrono LSTM against the default LSTM's", profile="standard"),
     Exercise("G2", "Without clipping, will the large gain still train?", "gain_train", ("train.clip=null",),
              "train.clip", "diverged and final_accuracy at the large gain"),
     Exercise("G2", "At g = 0.9 the loss per step is small. Over the whole sequence?", "gain_train",
@@ -92,3 +95,15 @@ EXERCISES: tuple[Exercise, ...] = (
 
 def for_finding(finding_id: str) -> list[Exercise]:
     return [e for e in EXERCISES if e.finding == finding_id]
+
+
+def trend(points) -> dict | None:
+    """The measured direction of a series for an instructor's answer: points (x, y) sorted by x,
+    from the first to the last. 'rose', 'fell' or 'stayed' (equal means); None with fewer than two
+    points. An answer that predicts a direction states this one, so it follows the build's data."""
+    pts = sorted((float(x), float(y)) for x, y in points if y == y)
+    if len(pts) < 2:
+        return None
+    (x0, y0), (x1, y1) = pts[0], pts[-1]
+    word = "rose" if y1 > y0 else "fell" if y1 < y0 else "stayed"
+    return {"first_x": x0, "first": y0, "last_x": x1, "last": y1, "word": word}
