@@ -34,7 +34,8 @@ from vgreport.findings import evaluate
 from vgreport.findings.literature import REFERENCES
 from vgreport.specs import default_experiments_dir, load_battery
 
-MAX_PAGES = 28
+MAX_PAGES = 24
+MAX_STORY_PAGES = 14
 MAX_PDF_BYTES = 1_000_000
 MAX_HTML_BYTES = 700_000
 MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
@@ -78,9 +79,9 @@ def _between(page: str, start: str, end: str | None = None) -> str:
     return page[at:page.index(end, at)] if end else page[at:]
 
 
-def test_the_standard_shaped_report_fits_28_a4_pages_1_mb_and_700_kb_of_html(standard_like):
+def test_the_standard_shaped_report_fits_24_a4_pages_1_mb_and_700_kb_of_html(standard_like):
     """A report shaped like the standard build's (every finding decided, every figure drawn) is at
-    most 28 A4 pages, its PDF at most 1 MB and its HTML at most 700 KB."""
+    most 24 A4 pages, its PDF at most 1 MB and its HTML at most 700 KB."""
     assert len(standard_like["pages"]) <= MAX_PAGES
     assert standard_like["paths"]["pdf"].stat().st_size <= MAX_PDF_BYTES
     assert standard_like["paths"]["html"].stat().st_size <= MAX_HTML_BYTES
@@ -103,6 +104,25 @@ def test_every_author_year_in_the_text_is_listed_and_every_listed_reference_is_c
     assert set(listed) >= {"pascanu", "hochreiter", "vaswani", "tallec", "le", "arjovsky", "bengio"}
 
 
+def _first_page_with(pages: list[str], text: str) -> int:
+    return next(i for i, t in enumerate(pages, 1) if text in t and "Contents" not in t)
+
+
+def test_the_story_ends_by_page_14_then_the_appendices_follow(standard_like):
+    """The story (cover, glance, mechanism, one section per finding) ends by A4 page 14: the first
+    appendix starts on page 15 at the latest, and every finding's story section comes before it,
+    while each finding's criterion and parts are in the appendix, not in the story."""
+    pages = standard_like["pages"]
+    first_appendix = _first_page_with(pages, "Appendix A. How each verdict was decided")
+    assert first_appendix <= MAX_STORY_PAGES + 1, f"the story runs to page {first_appendix - 1}"
+    story = " ".join(pages[:first_appendix - 1])
+    for f in standard_like["evaluation"].findings:
+        assert f"{f.id} · " in story, f.id
+    assert "Part of the criterion" not in story and "Criterion." not in story
+    order = [_first_page_with(pages, f"Appendix {letter}.") for letter in "ABCDF"]
+    assert order == sorted(order)
+
+
 def test_author_year_is_read_from_the_one_reference_table():
     """cite() prints 'first author et al. year' for three or more authors, 'A & B year' for two."""
     assert document.author_year(REFERENCES["pascanu"]) == "Pascanu et al. 2013"
@@ -113,11 +133,11 @@ def test_author_year_is_read_from_the_one_reference_table():
 
 def test_citing_an_unknown_reference_names_it(tmp_path):
     """cite('nobody') in a template is a one-line template error naming the key."""
-    (tmp_path / "summary.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
+    (tmp_path / "criteria.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
     battery = load_battery(default_experiments_dir(), "smoke")
     context = ReportContext(profile="smoke", profile_description="", measured_at="", versions={},
                                    compute_seconds=0.0, counts=count_cells(None), experiments=list(battery.experiments))
-    with pytest.raises(environment.ReportTemplateError, match="summary.html.j2.*nobody"):
+    with pytest.raises(environment.ReportTemplateError, match="criteria.html.j2.*nobody"):
         document.render_html(evaluate(syn.world(), None, with_figures=False), context, templates_dir=tmp_path)
 
 
@@ -382,7 +402,9 @@ def test_every_printed_count_agrees_with_cells_csv_and_findings_json(standard_li
     probes = len(cells) - trained
     assert (f"{formatting.fmt(probes)} probes of untrained networks" in cover) == bool(probes)
     seeds = sorted(cells["seed"].unique())
-    assert f"seeds {', '.join(str(s) for s in seeds[:-1])} and {seeds[-1]}" in cover
+    consecutive = len(seeds) > 2 and seeds[-1] - seeds[0] == len(seeds) - 1  # printed as a range
+    assert (f"seeds {seeds[0]}–{seeds[-1]}" if consecutive
+            else f"seeds {', '.join(str(s) for s in seeds[:-1])} and {seeds[-1]}") in cover
     assert "distinct configurations" not in text
     assert len(findings["findings"]) >= 10
     looks = max(e.looks for e in standard_like["context"].experiments)
@@ -394,8 +416,8 @@ def test_every_printed_count_agrees_with_cells_csv_and_findings_json(standard_li
 
 def test_a_finding_is_headed_by_its_claim_and_its_criterion_box_stays_with_its_evidence(standard_like):
     """Each finding's heading is its claim (the title), never the generated headline, which stands
-    as a line under it; and on every page, each verdict box is followed on that page by the table
-    of its parts (or the line saying the claim cannot be tested): a box never ends a page alone."""
+    in Appendix A; and on every page of the appendix, each verdict box is followed on that page by the
+    table of its parts (or the line saying the claim cannot be tested): a box never ends a page alone."""
     page = standard_like["html"]
     for f in standard_like["evaluation"].findings:
         heading = _visible(re.search(rf'<h2 id="{f.id}-title"[^>]*>(.*?)</h2>', page, re.S).group(1)).strip()
@@ -404,7 +426,9 @@ def test_a_finding_is_headed_by_its_claim_and_its_criterion_box_stays_with_its_e
         if f.headline != f.title:
             assert _visible(str(formatting.typeset(f.headline)))[:40] not in heading
     boxes = 0
-    for number, text in enumerate(standard_like["pages"], 1):
+    pages = standard_like["pages"]
+    first_appendix = _first_page_with(pages, "Appendix A. How each verdict was decided")
+    for number, text in enumerate(pages[first_appendix - 1:], first_appendix):  # the boxes are in Appendix A
         for match in re.finditer(r"Verdict: ", text):
             rest = text[match.end():]
             assert "Part of the criterion" in rest or "cannot test the claim" in rest, f"page {number}"
