@@ -146,3 +146,43 @@ def test_c5_does_not_call_ambiguous_seeds_rescued():
     text = re.sub(r"<[^>]+>", "", _section(page, "C5"))
     assert "most seeds do learn" not in text and "most seeds are still not rescued" in text
     assert re.search(r"Within [\d,]+ steps", text)
+
+
+def _instructor_section(rid: str, **world) -> str:
+    """The instructor edition's section of one finding, rendered from a synthetic world."""
+    evaluation = evaluate(syn.world(**world), None, with_figures=False)
+    battery = load_battery(default_experiments_dir(), "standard")
+    context = ReportContext(profile="standard", profile_description="test", measured_at="2026-01-01T00:00:00+00:00",
+                            versions={"vgreport": "test"}, compute_seconds=1.0, counts=Counts(1, 1, 1, 0, (0, 1)),
+                            experiments=list(battery.experiments), edition="instructor")
+    return _section(document.render_html(evaluation, context), rid)
+
+
+def _answers(section: str) -> list[str]:
+    return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", a)) for a in re.findall(r'<p class="answer">(.*?)</p>', section, re.S)]
+
+
+@pytest.mark.parametrize("rates, word", [({4.0: -0.9, 6.0: -0.7}, "rose"), ({4.0: -0.7, 6.0: -0.9}, "fell")])
+def test_c2s_sigmoid_gain_answer_states_the_direction_this_build_measured(rates, word):
+    """C2's answer about a larger sigmoid gain states how the rate moved from the smallest to the largest
+    gain judged, in the build's numbers: it follows the data when the direction flips."""
+    answer = _answers(_instructor_section("C2", gain_sweep_sigmoid={"rates": rates}))[1]
+    first, last = rates[4.0] - 0.001, rates[6.0] - 0.001  # the mean over seeds 0-2 of rate - 0.001·seed
+    assert f"rate {word} from {formatting.fmt(first)} at g = 4 to {formatting.fmt(last)} at g = 6" in answer, answer
+    assert ("keep shrinking" in answer) == (word == "fell")
+
+
+@pytest.mark.parametrize("irnn, expected", [(syn.FAIL, "learned in none of 6 seeds"), (0.9, "learned in 6 of 6 seeds")])
+def test_c7s_irnn_answer_follows_whether_the_irnn_learned(irnn, expected):
+    """C7's answer about W_hh = 0.9·I never says 'learn less often' of an IRNN that never learned."""
+    answer = _answers(_instructor_section("C7", init={"accs": {"irnn": irnn}}))[1]
+    assert expected in answer, answer
+    assert ("cannot learn less often" in answer) == (irnn == syn.FAIL)
+
+
+def test_trend_reads_the_direction_from_the_first_to_the_last_point():
+    from vgreport.report.exercises import trend
+    assert trend([(6, -0.263), (4, -0.415)])["word"] == "rose"
+    assert trend([(4, -0.263), (6, -0.415)])["word"] == "fell"
+    assert trend([(4, -0.3), (6, -0.3)])["word"] == "stayed"
+    assert trend([(4, -0.3)]) is None

@@ -449,7 +449,7 @@ def _family_slots(families: list[str]) -> dict[str, int]:
 def hero(points: list[dict], chance: float | None = None,
          xlabel: str = "gradient decay rate per step at initialisation (slope of log‖∂L/∂h_k‖)",
          ylabel: str = "final accuracy at the longest length", chance_label: str = "chance",
-         boundary_label: str = "γ·σ_max = 1: no decay", height: float = HEIGHT_IN + 1.2) -> str:
+         boundary_label: str = "r = 0: no decay", height: float = HEIGHT_IN + 1.2) -> str:
     """Every model and initialisation as one point: decay rate at initialisation (x) against the
     final accuracy at the longest length (y, 95% whiskers), each point labelled next to it.
 

@@ -1,6 +1,6 @@
 """Finding C5: more training does not fix a plain RNN at long range.
 
-One run of eight times the standard budget, read at 1×, 2×, 4× and 8× (the held-out accuracy at that
+One run of eight times a base budget, read at 1×, 2×, 4× and 8× (the held-out accuracy at that
 step, and the best it reached so far: a run can learn and then lose it). Each seed is counted as
 learned, ambiguous or failed by its best accuracy so far; "rescued" means learned: an ambiguous
 seed is not rescued, and it is not a failure either. "Not rescued" is a failure statement, so it
@@ -23,7 +23,7 @@ SPEC = Spec(
     id="C5", kind="finding", title="More training does not rescue a plain RNN at long range",
     claim="More data or longer training does not fix a plain RNN.",
     criterion=("Experiment 'budget': the tanh RNN with PyTorch's default init at a long length, trained for eight times "
-               "the standard budget and read at 1×, 2×, 4× and 8× it. A seed is rescued when it has learned by then: the "
+               "its base budget (the steps of 1×, printed with the results) and read at 1×, 2×, 4× and 8× it. A seed is rescued when it has learned by then: the "
                f"95% interval of the best held-out accuracy it reached lies above chance + {CHANCE_MARGIN} (failed: below; "
                "ambiguous: neither, and not rescued). Core: at 8× most seeds are not rescued, i.e. the Wilson interval of "
                "the share of rescued seeds lies below one half; refuted when it lies above one half (most seeds learn with "
@@ -132,8 +132,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     return ctx.figure(
         "budget", lambda: figures.curves(series, chance=n.chance, xlabel="training step", ylabel="held-out accuracy",
                                          marks=marks),
-        f"Held-out recall accuracy during training at length {n.length}, up to {MULTIPLES[-1]} times the standard budget "
-        f"of {n.standard} steps (mean over seeds; band: range over seeds). Dotted vertical lines: 1×, 2× and 4× "
+        f"Held-out recall accuracy during training at length {n.length}, up to {MULTIPLES[-1] * n.standard} steps "
+        f"({MULTIPLES[-1]} × {n.standard}) (mean over seeds; band: range over seeds). Dotted vertical lines: 1×, 2× and 4× "
         "the budget; dotted horizontal line: chance.",
         "Accuracy against training step. " + "; ".join(
             f"{m}×: {of(c['learned_best'])} seeds had learned, mean accuracy {num(c['mean_last'], 2)}"

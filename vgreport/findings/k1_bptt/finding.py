@@ -1,4 +1,4 @@
-"""Check K1 (claim C1): backpropagation through time is a product of one Jacobian per step.
+"""Check K1: backpropagation through time is a product of one Jacobian per step.
 
 A theorem: the explicit product of J_j = diag(φ′(a_j))·W_hh must equal autograd's ∂L/∂h_k, and the
 gradient ratio can never exceed the operator norm of the product. It fails only through a bug.
@@ -16,7 +16,7 @@ from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
 EXACT_REL_ERR = 1e-6  # float64 products of up to a few hundred 64x64 matrices agree far better than this
 
 SPEC = Spec(
-    id="K1", kind="check", title="Backpropagation through time multiplies one Jacobian per step (claim C1)",
+    id="K1", kind="check", title="Backpropagation through time multiplies one Jacobian per step",
     claim="BPTT multiplies one Jacobian per step: ∂h_T/∂h_k = Π_j diag(φ′(a_j))·W_hh.",
     criterion=(f"Passes when, in every plain-RNN cell at initialisation, the gradient built by multiplying the explicit "
                f"Jacobians J_j = diag(φ′(a_j))·W_hh equals autograd's ‖∂L/∂h_k‖ at every step to a relative error "

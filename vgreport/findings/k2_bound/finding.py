@@ -57,11 +57,14 @@ def decide(ctx: Context) -> Outcome:
     d_viol = int((deriv["value"] > deriv["gamma"] * (1 + 1e-9)).sum()) if len(deriv) else 0
     numbers = Numbers(cells, points, violations, worst, d_cells, d_viol, sorted(set(grads["stage"])))
     parts = [Part("bound", "every gradient ratio lies under (γ·σ_max)^(T−k)", None if cells == 0 else violations == 0,
-                  training=False, detail=f"{violations} of {points} points in {cells} cells above the bound"),
+                  training=False, detail=f"{violations} of {points} points in {cells} probes above the bound"),
              Part("derivative", "φ′ along the trajectories never exceeds γ", None if d_cells == 0 else d_viol == 0,
                   training=False, detail=f"{d_viol} derivative statistics above γ in {d_cells} cells")]
-    headline = (f"All {cells} plain-RNN cells stay under the Pascanu bound (largest ratio to it {num(worst, 3)})"
+    # a cell probed at initialisation and after training is one cell with two probes: count cells without the stage
+    n_cells = int(len(merged[cell[:-1]].drop_duplicates())) if len(merged) else 0
+    headline = (f"All {n_cells} plain-RNN cells ({cells} gradient probes) stay under the Pascanu bound (largest ratio "
+                f"to it {num(worst, 3)})"
                 if violations == 0 else f"{violations} of {points} measured points exceed the Pascanu bound")
     exps = sorted(set(grads["experiment"]))
-    return Outcome(parts, numbers, headline, f"{violations} violations in {cells} cells; worst measured/bound "
+    return Outcome(parts, numbers, headline, f"{violations} violations in {cells} probes; worst measured/bound "
                    f"{num(worst, 3)}", exps)
