@@ -133,11 +133,11 @@ def test_author_year_is_read_from_the_one_reference_table():
 
 def test_citing_an_unknown_reference_names_it(tmp_path):
     """cite('nobody') in a template is a one-line template error naming the key."""
-    (tmp_path / "criteria.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
+    (tmp_path / "summary.html.j2").write_text("<p>{{ cite('nobody') }}</p>")
     battery = load_battery(default_experiments_dir(), "smoke")
     context = ReportContext(profile="smoke", profile_description="", measured_at="", versions={},
                                    compute_seconds=0.0, counts=count_cells(None), experiments=list(battery.experiments))
-    with pytest.raises(environment.ReportTemplateError, match="criteria.html.j2.*nobody"):
+    with pytest.raises(environment.ReportTemplateError, match="summary.html.j2.*nobody"):
         document.render_html(evaluate(syn.world(), None, with_figures=False), context, templates_dir=tmp_path)
 
 

@@ -144,10 +144,11 @@ def _squash(text: str) -> str:
 
 
 def _headings() -> list[str]:
-    return (["Contents", "The story at a glance", "Summary of findings", "Notation, the mechanism, and the report's words",
-             "Checks: identities the measurements must satisfy"]
+    return (["Contents", "The story at a glance", "The mechanism: why gradients vanish"]
             + [f"{f.id} · {f.title}" for f in _findings()]
-            + ["Against the literature", "Appendix: the battery and how to rerun it", "References"])
+            + ["Appendix A. How each verdict was decided", "Appendix B. The experiments and how to rerun them",
+               "Appendix C. Checks: identities the measurements must satisfy", "Appendix D. Against the literature",
+               "Appendix F. Glossary: the report's words and statistics", "References"])
 
 
 def test_html_references_nothing_external(a4_report):
@@ -314,7 +315,7 @@ def test_user_templates_override_the_shipped_ones(tmp_path):
                                                '<p>OUR OWN NOTATION PAGE</p></section>')
     page = document.render_html(_evaluation(), _context(tmp_path / "data"), templates_dir=tmp_path)
     assert "OUR OWN NOTATION PAGE" in page
-    assert "Symbols used throughout" not in page  # the shipped notation page is gone
+    assert "Backpropagation through time" not in page  # the shipped mechanism page is gone
     assert "Summary of findings" in page
 
 
@@ -327,18 +328,20 @@ def test_a_finding_template_is_included_with_f_and_n(a4_report):
 def test_without_a_finding_template_its_parts_and_figures_are_shown(a4_report):
     """A finding with no template of its own shows its parts (each with its state) and its figures."""
     section = _section(a4_report["html"], "C12")
-    assert 'id="fig-C12-accuracy"' in section
-    assert "(part a)" in section and "undetermined" in section
+    assert 'id="fig-C12-accuracy"' in section  # in the story
+    criteria = _section(a4_report["html"], "C12-criteria")  # the parts are in Appendix A
+    assert "(part a)" in criteria and "undetermined" in criteria
     assert "This build cannot test the claim" in _section(a4_report["html"], "C13")
 
 
 def test_figures_are_numbered_in_finding_order_and_cited_forward(a4_report):
     """Figures are numbered by finding, then by each finding's list; prose may cite one before it appears,
-    and a figure the body never placed is appended to its section, not lost."""
+    and a figure the body never placed is shown with the finding's parts in Appendix A, not lost."""
     page = a4_report["html"]
     assert re.findall(r"<strong>Figure (\d+)\.</strong>", page) == ["1", "2", "3", "4"]
-    assert "As Figure 2 will show" in _section(page, "C11")
-    assert 'id="fig-C11-rates"' in _section(page, "C11")
+    rates = re.search(r'id="fig-C11-rates".*?<strong>Figure (\d+)\.</strong>', page, re.S).group(1)
+    assert f"As Figure {rates} will show" in _section(page, "C11")  # cited before it is placed
+    assert 'id="fig-C11-rates"' in _section(page, "C11-criteria")  # with the finding's parts in Appendix A
 
 
 def test_no_printed_text_is_smaller_than_8_pt(a4_report):
