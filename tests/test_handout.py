@@ -273,9 +273,15 @@ def test_the_glossary_defines_the_reports_own_words(standard_like):
     glossary = _visible(_between(standard_like["html"], 'id="glossary"', "</section>"))
     for word in ("Battery.", "Profile.", "Build.", "Cell.", "Seed.", "Gradient probe.", "Chance.", "Look.",
                  "Learned, failed seed.", "Share of seeds.", "Wilson interval", "Welch interval", "Holm correction.",
-                 "Equivalence test (TOST), margin.", "Pascanu bound and factor.", "Check, finding."):
+                 "Equivalence test (TOST), margin.", "Pascanu bound and factor.", "Check, finding.",
+                 "Newcombe interval.", "Wilson interval.", "Fragile (†), leave-one-seed-out.", "Core and context parts"):
         assert word in glossary, word
     assert standard_like["text"].count("cut at 0 and 1") == 1
+    # every statistic the report names anywhere is defined there
+    outside = standard_like["text"].replace(glossary, " ")
+    for name in ("Wilson", "Welch", "Newcombe", "Holm", "TOST", "t-interval", "fragile", "leave-one-seed-out"):
+        if name.lower() in outside.lower():
+            assert name.lower() in glossary.lower(), f"{name} is named in the report but not in the glossary"
 
 
 def test_the_abstract_counts_findings_and_checks_apart(standard_like):
