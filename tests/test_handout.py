@@ -10,6 +10,7 @@ import html
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -440,3 +441,36 @@ def test_a_finding_is_headed_by_its_claim_and_its_criterion_box_stays_with_its_e
             assert "Part of the criterion" in rest or "cannot test the claim" in rest, f"page {number}"
             boxes += 1
     assert boxes == len(standard_like["evaluation"].findings)
+
+
+def _ink_fill(pdf: Path, tmp_path: Path) -> list[float]:
+    """Per page, how far down the text area the lowest ink reaches (0: empty, 1: full), from a 20-dpi
+    grayscale rendering; the running header and footer lie outside the measured band."""
+    import subprocess
+
+    from PIL import Image
+    subprocess.run(["pdftoppm", "-r", "20", "-gray", str(pdf), str(tmp_path / "p")], check=True, timeout=120)
+    fills = []
+    for path in sorted(tmp_path.glob("p-*.pgm")):
+        with Image.open(path) as image:
+            width, height = image.size
+            top, bottom = int(height * 0.06), int(height * 0.93)
+            rows = [y for y in range(top, bottom)
+                    if min(image.getpixel((x, y)) for x in range(int(width * 0.05), int(width * 0.95))) < 200]
+        fills.append((max(rows) - top) / (bottom - top) if rows else 0.0)
+    return fills
+
+
+@pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler's pdftoppm is not installed")
+def test_no_page_is_under_60_percent_full_except_before_a_new_section(standard_like, tmp_path):
+    """A page may end early only where the next page starts a section (a finding, the glance page, an
+    appendix, the references): figures and boxes never leave a page mostly blank mid-section."""
+    pages = standard_like["pages"]
+    fills = _ink_fill(standard_like["paths"]["pdf"], tmp_path)
+    assert len(fills) == len(pages)
+    titles = ([f"{f.id} · " for f in standard_like["evaluation"].findings]
+              + ["The story at a glance", "Appendix A.", "Appendix B.", "Appendix C.", "Appendix D.", "Appendix E.",
+                 "Appendix F.", "References"])
+    starts = {_first_page_with(pages, t) for t in titles if any(t in p for p in pages)}
+    for number, fill in enumerate(fills[:-1], 1):
+        assert fill >= 0.6 or number + 1 in starts, f"page {number} is {fill:.0%} full mid-section"
