@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import synthetic as syn
+from vgreport.findings import synthetic as syn
 from vgreport.figures import REFERENCE_DOTS, charts
 from vgreport.findings import evaluate
 from vgreport.report.environment import shipped_templates_dir
