@@ -13,12 +13,14 @@ from pypdf import PdfReader
 
 from vgreport import api
 from vgreport.cli import main
+from vgreport.findings import CHECKS as CHECK_MODULES, FINDINGS
 from vgreport.schema import VERDICTS
 from vgreport.specs import default_experiments_dir, load_battery
 from vgreport.training import RECORD_COLUMNS
 
-CLAIMS = [f"C{i}" for i in range(2, 11)] + ["G1", "G2"]
-CHECKS = ["K1", "K2", "K3"]
+# The ids from the registry (one folder per result), in report order.
+CLAIMS = [m.SPEC.id for m in FINDINGS]
+CHECKS = [m.SPEC.id for m in CHECK_MODULES]
 
 
 @pytest.fixture(scope="module")

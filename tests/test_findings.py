@@ -12,8 +12,8 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vgreport.findings import (CHECK_STATES, FINDINGS, MODULES, SUPPORT, VERDICTS, check_state, combine, evaluate,
-                               examples_of, synthetic as syn, verdict_of)
+from vgreport.findings import (CHECK_STATES, CHECKS, FINDINGS, MODULES, SUPPORT, VERDICTS, check_state, combine,
+                               evaluate, examples_of, synthetic as syn, verdict_of)
 from vgreport.findings.base import Config, Outcome, Part, Spec
 from vgreport.findings.stats import (holm, look_level, share, share_difference, t_interval, tost, welch,
                                      welch_p_greater, wilson)
@@ -39,6 +39,21 @@ def test_every_result_has_refuting_and_open_examples():
         else:
             assert {"supported", "inconclusive"} <= verdicts, f"{spec.id} lacks a supporting or an open example"
             assert verdicts & {"refuted", "partly refuted"}, f"{spec.id} lacks a refuting example"
+
+
+def test_discovery_finds_every_folder_in_report_order():
+    """Every folder of vgreport/findings with a finding.py is registered, once, checks first, then
+    by letter and number (C9 before C10); each id names its folder (c9_clipping is C9)."""
+    from pathlib import Path
+
+    import vgreport.findings as registry
+    folders = sorted(p.parent.name for p in Path(registry.__file__).parent.glob("*/finding.py"))
+    assert sorted(registry.folder_of(m).name for m in MODULES) == folders and len(folders) == len(set(folders))
+    assert all(registry.folder_of(m).name.split("_")[0] == m.SPEC.id.lower() for m in MODULES)
+    kinds = [m.SPEC.kind for m in MODULES]
+    assert kinds == sorted(kinds, key=lambda k: k != "check")
+    numbers = [(m.SPEC.id[0], int(m.SPEC.id[1:])) for m in FINDINGS]
+    assert numbers == sorted(numbers)
 
 
 def _examples():
@@ -91,7 +106,7 @@ def test_checks_and_findings_are_apart_in_json_and_strict():
     """findings.json keeps checks and findings under their own keys; it is strict JSON (no NaN)."""
     payload = evaluate(syn.world(), None, with_figures=False).to_json()
     text = json.dumps(payload, allow_nan=False)
-    assert {c["id"] for c in payload["checks"]} == {"K1", "K2", "K3"}
+    assert [c["id"] for c in payload["checks"]] == [m.SPEC.id for m in CHECKS]
     assert all(f["id"][0] in "CG" for f in payload["findings"])
     assert json.loads(text)["literature"]["items"]
 
