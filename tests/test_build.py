@@ -14,7 +14,7 @@ from pypdf import PdfReader
 from vgreport import api
 from vgreport.cli import main
 from vgreport.findings import CHECKS as CHECK_MODULES, FINDINGS
-from vgreport.schema import VERDICTS
+from vgreport.verdicts import VERDICTS
 from vgreport.specs import default_experiments_dir, load_battery
 from vgreport.training import RECORD_COLUMNS
 

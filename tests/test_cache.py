@@ -11,7 +11,8 @@ from pydantic import ValidationError
 
 from vgreport import store
 from vgreport.runner import MissingResults, execute
-from vgreport.schema import RECORD_COLUMNS, VERDICTS
+from vgreport.schema import RECORD_COLUMNS
+from vgreport.verdicts import VERDICTS
 from vgreport.specs import CellSpec
 from vgreport.store import Cache, ReportCache, cell_key
 

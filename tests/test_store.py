@@ -18,7 +18,8 @@ from batteries import comparable
 from vgreport import store
 from vgreport.cli import main
 from vgreport.runner import execute
-from vgreport.schema import RECORD_COLUMNS, REPORT_VERDICTS
+from vgreport.schema import RECORD_COLUMNS
+from vgreport.verdicts import REPORT_VERDICTS
 from vgreport.store import Cache, Manifest, ReportCache, cell_key, remove_stale_staging, staging
 
 

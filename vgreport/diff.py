@@ -9,7 +9,7 @@ last published edition is exactly what a maintainer must review. Three kinds of 
 - a finding or check added or removed.
 
 A flipped finding also says whether it lost or gained support: only `supported` and `supported
-so far` count as support (schema.SUPPORT). Parts are compared by key: a part whose state changed
+so far` count as support (verdicts.SUPPORT). Parts are compared by key: a part whose state changed
 is listed, and one that holds in one edition and is refuted in the other is a contradiction. Two
 builds on different seeds (`--seed-base`) replicate when no part is contradicted and every flipped
 verdict was fragile (rests on a part that one seed decides) in at least one of them.
@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 from .editions import EditionError, load_findings, load_manifest, markdown_cell, markdown_code, plain
-from .schema import SUPPORT
+from .verdicts import SUPPORT
 
 __all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "load_edition", "compare", "intervals",
            "failed", "to_text", "to_markdown"]

@@ -1,23 +1,14 @@
-"""The shapes that stages exchange, without the code that produces them: the record columns and
-the verdict vocabulary. Torch-free, so aggregation, rendering and the cache can import it cheaply."""
+"""The shape of the records that stages exchange, without the code that produces them (the
+verdict vocabulary is in verdicts.py). Torch-free, so aggregation, rendering and the cache can
+import it cheaply; its source is part of every cell's key."""
 from __future__ import annotations
 
 from .specs import CellSpec
 
-__all__ = ["RECORD_COLUMNS", "cell_columns", "VERDICTS", "SUPPORT", "CHECK_OUTCOMES", "REPORT_VERDICTS"]
+__all__ = ["RECORD_COLUMNS", "cell_columns"]
 
 RECORD_COLUMNS = ["experiment", "variant", "arch", "activation", "init", "gain", "hidden", "task",
                   "length", "clip", "budget", "seed", "stage", "metric", "step", "time_lag", "value"]
-
-# A finding's verdict, and a check's outcome (theorems that fail only through a bug): the only
-# words a report-cache manifest may carry, so a forged one is a damaged entry, never printed.
-# From a finding's core parts (docs/findings.md): every one holds; none refuted, some hold, some
-# undetermined; some hold and some are refuted; some refuted and none holds; none decided.
-VERDICTS = ("supported", "supported so far", "partly refuted", "refuted", "inconclusive")
-# The verdicts that count as support for the claim (the abstract, the glance page, diff).
-SUPPORT = ("supported", "supported so far")
-CHECK_OUTCOMES = ("pass", "fail", "undetermined")
-REPORT_VERDICTS = VERDICTS + CHECK_OUTCOMES
 
 
 def cell_columns(cell: CellSpec) -> dict:

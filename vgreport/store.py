@@ -28,7 +28,8 @@ from functools import lru_cache
 from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
-from .schema import RECORD_COLUMNS, REPORT_VERDICTS
+from .schema import RECORD_COLUMNS
+from .verdicts import REPORT_VERDICTS
 from .specs import CellSpec
 
 __all__ = ["UnsafePathError", "read_regular", "write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256", "code_version",

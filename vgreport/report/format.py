@@ -154,7 +154,7 @@ def verdict_class(verdict: str) -> str:
 def verdict_words(words) -> tuple:
     """say_verdict's words, refused unless each is a verdict or a check state: a misspelt or
     retired word would otherwise hide its sentence in every build."""
-    from ..schema import REPORT_VERDICTS
+    from ..verdicts import REPORT_VERDICTS
     unknown = [w for w in words if w not in REPORT_VERDICTS]
     if unknown:
         raise ValueError(f"unknown verdict {', '.join(map(repr, unknown))}: say_verdict takes {', '.join(REPORT_VERDICTS)}")
