@@ -382,7 +382,9 @@ def test_every_printed_count_agrees_with_cells_csv_and_findings_json(standard_li
     probes = len(cells) - trained
     assert (f"{formatting.fmt(probes)} probes of untrained networks" in cover) == bool(probes)
     seeds = sorted(cells["seed"].unique())
-    assert f"seeds {', '.join(str(s) for s in seeds[:-1])} and {seeds[-1]}" in cover
+    consecutive = len(seeds) > 2 and seeds[-1] - seeds[0] == len(seeds) - 1
+    assert (f"seeds {seeds[0]}–{seeds[-1]}" if consecutive
+            else f"seeds {', '.join(str(s) for s in seeds[:-1])} and {seeds[-1]}") in cover
     assert "distinct configurations" not in text
     assert len(findings["findings"]) >= 10
     looks = max(e.looks for e in standard_like["context"].experiments)
