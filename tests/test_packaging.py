@@ -38,7 +38,7 @@ def test_unpacked_wheel_finds_every_finding_and_its_prose(tmp_path):
     wheel = next(WheelBuilder(str(ROOT)).build(directory=str(tmp_path), versions=["standard"]))
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)
-    script = ("import vgreport, vgreport.findings as f, vgreport.render as r; env = r.make_environment(); "
+    script = ("import vgreport, vgreport.findings as f, vgreport.report.environment as r; env = r.make_environment(); "
               "[env.get_template(f'findings/{i}.html.j2') for i in f.prose_templates()]; "
               "print(vgreport.__file__, [m.SPEC.id for m in f.MODULES], sorted(f.prose_templates()))")
     out = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, env={"PYTHONPATH": str(site)},
