@@ -96,7 +96,7 @@ TEXTS = {
     "derivative_ranges": ["sigmoid", "relu", "1/4: the largest possible sigmoid′"],
     "rate_vs_accuracy": ["tanh", "sigmoid", "chance", "rate 0: no decay"],
     "rate_vs_theory": ["identity", "bound log(γ·σmax)", "measured rate per step"],
-    "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σmax = 1: no decay", "LSTM", "GRU"],
+    "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "r = 0: no decay", "LSTM", "GRU"],
     "unrolled_rnn": ["diag(φ′(a", "W", "L", "backward (dashed)"],
     "lstm_cell": ["c", "forget f", "gradient: ∂c", "tanh"],
 }
@@ -395,7 +395,7 @@ def test_hero_labels_every_point_without_overlaps_inside_the_axes(rendered):
     svg = rendered["hero"]
     boxes = _text_boxes(svg)
     labels = [t for t, _ in boxes]
-    assert sorted(labels) == sorted([p["label"] for p in HERO_POINTS[:-1]] + ["chance", "γ·σmax = 1: no decay"])
+    assert sorted(labels) == sorted([p["label"] for p in HERO_POINTS[:-1]] + ["chance", "r = 0: no decay"])
     assert "never probed" not in svg  # a point without a measured rate is not placed anywhere
     for i, (a, ba) in enumerate(boxes):
         for b, bb in boxes[i + 1:]:
