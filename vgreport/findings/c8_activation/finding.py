@@ -46,6 +46,7 @@ class Numbers:
     chance: float = math.nan
     activations: dict = field(default_factory=dict)   # name -> {label, rate, predicted, deriv..., acc, learned}
     pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
+    untested: list = field(default_factory=list)       # undecided pairs where neither activation learned in any seed
     concordant: int = 0
     discordant: int = 0
     tolerance: float = REL_TOL
@@ -113,6 +114,10 @@ def decide(ctx: Context) -> Outcome:
         c["agrees"] = a
         c["disagrees"] = b
     numbers.pairs = candidates
+    # A pair where neither arm learned in any seed compares two runs at chance: it tests nothing.
+    numbers.untested = [c for c in candidates if not c["significant"]
+                        and numbers.activations[c["slower"]]["learned"].k == 0
+                        and numbers.activations[c["faster"]]["learned"].k == 0]
     numbers.concordant = sum(c["agrees"] for c in candidates)
     numbers.discordant = sum(c["disagrees"] for c in candidates)
     state = False if numbers.discordant else (True if numbers.concordant else None)
