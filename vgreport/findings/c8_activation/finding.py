@@ -48,11 +48,26 @@ class Numbers:
     pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
     untested: list = field(default_factory=list)       # undecided pairs where neither activation learned in any seed
     concordant: int = 0
+    tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of the same tanh model, any experiment
     discordant: int = 0
     tolerance: float = REL_TOL
     margin: float = MARGIN
     steps: int = 0
 
+
+def _same_model_by_length(ctx: Context, label: str) -> dict:
+    """The mean decay rate at initialisation of the model labelled `label`, per sequence length,
+    over every experiment of the build that measured it (the exercise on length reads it)."""
+    out = {}
+    for exp in sorted(ctx.present):
+        try:
+            found = rates(ctx, exp)
+        except Exception:  # an experiment without gradient probes has no rates
+            continue
+        for c, row in found.items():
+            if ctx.describe(exp, c.variant) == label and row["rate"].n >= 2 and c.length not in out:
+                out[c.length] = float(row["rate"].mean)
+    return dict(sorted(out.items()))
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["activation"])
@@ -93,6 +108,8 @@ def decide(ctx: Context) -> Outcome:
                       training=False, core=False, detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, "
                                                        f"predicted {num(numbers.activations[a]['predicted'])}"
                                                        for a in acts if a in NONLINEAR)))
+    if "tanh" in table:
+        numbers.tanh_by_length = _same_model_by_length(ctx, numbers.activations["tanh"]["label"])
     candidates = []
     for a, b in itertools.combinations([a for a in acts if "scores" in numbers.activations[a]], 2):
         diff = welch(table[a]["per_seed"], table[b]["per_seed"], ctx.init_level)
