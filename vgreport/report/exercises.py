@@ -48,20 +48,20 @@ EXERCISES: tuple[Exercise, ...] = (
              ("task.length=40", "task.lag=20"), "task.lag", "final_accuracy against chance"),
     Exercise("C3", "Does an LSTM with chrono initialisation recall the first token where the tanh RNN does not?",
              "architecture", (), None, "final_accuracy of the chrono LSTM against the tanh RNN's"),
-    Exercise("C4", "Where between the short and the long length does recall break down?", "recall_length",
+    Exercise("C4", "Recall at length 40 alone: how many seeds learn, against the report's short and long lengths?", "recall_length",
              ("task.length=40",), "task.length", "final_accuracy at length 40 against the lengths in the report"),
-    Exercise("C4", "The copy task asks for ten symbols at once. Is it harder than recalling one token at the same "
-             "distance?", "copy", ("task.length=20",), "task.length",
-             "final_accuracy of copy against the recall accuracy at length 20"),
+    Exercise("C4", "The adding problem at length 20: does it break down at a shorter length than recall?",
+             "adding_length", ("task.length=20",), "task.length",
+             "final MSE at length 20 against the baseline 1/6 and the recall accuracy in the report"),
     Exercise("C5", "At length 25, how many of the seeds will learn within eight times the budget?", "budget",
              ("task.length=25",), "task.length", "final_accuracy per seed against chance"),
     Exercise("C5", "A larger learning rate takes bigger steps on the same weak signal. Will more seeds escape?",
              "budget", ("train.lr=0.01",), "train.lr", "final_accuracy against this build's"),
-    Exercise("C6", "With a forget-gate bias of 1 the gate starts at σ(1) ≈ 0.73 instead of 0.5: over 50 steps "
-             "0.73^50 ≈ 10^−7 of the cell state survives, against 0.5^50 ≈ 10^−15. Does the bias-1 LSTM learn "
+    Exercise("C6", "With a forget-gate bias of 1 the gate starts at σ(1) ≈ 0.73 instead of 0.5: over 40 steps "
+             "0.73^40 ≈ 3·10^−6 of the cell state survives, against 0.5^40 ≈ 10^−12. Does the bias-1 LSTM learn "
              "where PyTorch's default LSTM does not?", "architecture", (), None,
              "final_accuracy of the forget-bias-1 LSTM against the default LSTM's"),
-    Exercise("C6", "Will the GRU learn the cue 50 steps back with a smaller learning rate?", "architecture",
+    Exercise("C6", "Will the GRU learn the cue 40 steps back with a smaller learning rate?", "architecture",
              ("train.lr=0.001",), "train.lr", "final_accuracy of the GRU against this build's"),
     Exercise("C7", "Will the orthogonal start still help at length 100?", "init", ("task.length=100",), "task.length",
              "final_accuracy of the orthogonal init against PyTorch's default", profile="standard"),
@@ -77,18 +77,18 @@ EXERCISES: tuple[Exercise, ...] = (
     Exercise("C9", "Clip far below the typical norm in the vanishing regime: every step then has the same length. "
              "Predict the accuracy.", "clip_vanishing", ("train.clip=0.01",), "train.clip",
              "final_accuracy against the unclipped runs in the report"),
-    Exercise("C10", "Double the length. Will the transformer's gradient still be flat?", "architecture",
+    Exercise("C10", "Raise the length to 100. Will the transformer's gradient still be flat?", "architecture",
              ("task.length=100",), "task.length", "decay_rate_init of the transformer (0: flat)", profile="standard"),
     Exercise("C10", "With one attention head instead of two, does the transformer still recall the cue?",
              "architecture", ("model.heads=1",), "model.heads", "final_accuracy of the transformer against this build's"),
-    Exercise("G1", "Will forget-bias 1 learn at half the length?", "architecture", ("task.length=25",), "task.length",
+    Exercise("G1", "Will forget-bias 1 learn at length 25?", "architecture", ("task.length=25",), "task.length",
              "final_accuracy of the forget-bias-1 LSTM at length 25"),
     Exercise("G1", "Chrono initialisation sets the forget biases from T_max, the sequence length. At length 100, does "
              "the chrono LSTM still learn where PyTorch's default LSTM does not?", "architecture", ("task.length=100",),
              "task.length", "final_accuracy of the chrono LSTM against the default LSTM's", profile="standard"),
     Exercise("G2", "Without clipping, will the large gain still train?", "gain_train", ("train.clip=null",),
              "train.clip", "diverged and final_accuracy at the large gain"),
-    Exercise("G2", "At g = 0.9 the loss per step is small. Over the whole sequence?", "gain_train",
+    Exercise("G2", "At g = 0.9 the gradient loses only a little per step (×0.9 at most). What about over the whole sequence?", "gain_train",
              ("model.gain=0.9",), "model.gain", "final_accuracy at g = 0.9 against g = 1"),
 )
 

@@ -47,6 +47,11 @@ class Judged:
     halving: float        # steps for the gradient to halve
     passes: bool | None
 
+    @property
+    def allows_growth(self) -> bool:
+        """γ·σ_max > 1 (to display precision): at exactly 1 the bound forces no shrinking but allows no growth."""
+        return self.bound > 1e-6
+
 
 @dataclass
 class Numbers:

@@ -25,8 +25,8 @@ AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation: the claim'
 KEEPS = 0.1
 
 SPEC = Spec(
-    id="C6", kind="finding", title="Gated cells preserve gradients over long spans",
-    claim="LSTM and GRU gates preserve gradients over long spans.",
+    id="C6", kind="finding", title="PyTorch-initialised gated cells preserve gradients over long spans",
+    claim="LSTM and GRU gates, as PyTorch initialises them, preserve gradients over long spans.",
     criterion=("At the longest length T of 'architecture'. (a) Preserves: at initialisation the gated model's gradient "
                f"keeps at least {KEEPS:g} of its size over the span: the 95% interval across seeds of its fitted per-step "
                f"rate lies above log({KEEPS:g})/(T − 1) (refuted below it; a rate merely slower than the tanh RNN's is not "

@@ -42,6 +42,7 @@ class Numbers:
     default: dict = field(default_factory=dict)
     careful: dict = field(default_factory=dict)   # variant -> {label, acc, learned, diff, p, rejected}
     adding: dict = field(default_factory=dict)
+    learnable: bool = False  # some initialisation learned recall in most seeds (a positive control)
 
 
 def _recall(ctx: Context, numbers: Numbers) -> list[Part]:
@@ -66,6 +67,7 @@ def _recall(ctx: Context, numbers: Numbers) -> list[Part]:
         numbers.careful[o.config.variant] = {"label": o.label, "acc": o.score, "learned": o.learned, "diff": diff,
                                              "p": p, "rejected": r}
     learnable = any(o.learns is True for o in [base] + careful)  # a positive control: the task is learnable here
+    numbers.learnable = learnable
     each = []
     for o, r in zip(careful, rejected):
         d = numbers.careful[o.config.variant]

@@ -46,12 +46,28 @@ class Numbers:
     chance: float = math.nan
     activations: dict = field(default_factory=dict)   # name -> {label, rate, predicted, deriv..., acc, learned}
     pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
+    untested: list = field(default_factory=list)       # undecided pairs where neither activation learned in any seed
     concordant: int = 0
+    tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of the same tanh model, any experiment
     discordant: int = 0
     tolerance: float = REL_TOL
     margin: float = MARGIN
     steps: int = 0
 
+
+def _same_model_by_length(ctx: Context, label: str) -> dict:
+    """The mean decay rate at initialisation of the model labelled `label`, per sequence length,
+    over every experiment of the build that measured it (the exercise on length reads it)."""
+    out = {}
+    for exp in sorted(ctx.present):
+        try:
+            found = rates(ctx, exp)
+        except Exception:  # an experiment without gradient probes has no rates
+            continue
+        for c, row in found.items():
+            if ctx.describe(exp, c.variant) == label and row["rate"].n >= 2 and c.length not in out:
+                out[c.length] = float(row["rate"].mean)
+    return dict(sorted(out.items()))
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["activation"])
@@ -92,6 +108,8 @@ def decide(ctx: Context) -> Outcome:
                       training=False, core=False, detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, "
                                                        f"predicted {num(numbers.activations[a]['predicted'])}"
                                                        for a in acts if a in NONLINEAR)))
+    if "tanh" in table:
+        numbers.tanh_by_length = _same_model_by_length(ctx, numbers.activations["tanh"]["label"])
     candidates = []
     for a, b in itertools.combinations([a for a in acts if "scores" in numbers.activations[a]], 2):
         diff = welch(table[a]["per_seed"], table[b]["per_seed"], ctx.init_level)
@@ -113,6 +131,10 @@ def decide(ctx: Context) -> Outcome:
         c["agrees"] = a
         c["disagrees"] = b
     numbers.pairs = candidates
+    # A pair where neither arm learned in any seed compares two runs at chance: it tests nothing.
+    numbers.untested = [c for c in candidates if not c["significant"]
+                        and numbers.activations[c["slower"]]["learned"].k == 0
+                        and numbers.activations[c["faster"]]["learned"].k == 0]
     numbers.concordant = sum(c["agrees"] for c in candidates)
     numbers.discordant = sum(c["disagrees"] for c in candidates)
     state = False if numbers.discordant else (True if numbers.concordant else None)
