@@ -63,3 +63,13 @@ def write(folder: Path, experiments_file: str | None = None, profiles_file: str 
     (folder / "profiles.yaml").write_text(profiles() if profiles_file is None else profiles_file)
     (folder / file).write_text(experiments() if experiments_file is None else experiments_file)
     return folder
+
+
+def one_line(result, code: int) -> str:
+    """The single non-blank line a CLI run printed, after checking its exit status and that no
+    traceback leaked (the one-line-error rule every refusal follows)."""
+    assert result.exit_code == code, result.output
+    assert "Traceback" not in result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1, result.output
+    return lines[0]

@@ -31,12 +31,7 @@ def _write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-def _one_line(result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    return lines[0]
+_one_line = batteries.one_line  # shared: tests/batteries.py
 
 
 HOSTILE = {

@@ -14,12 +14,7 @@ from vgreport.specs import SpecError, load_battery, parse_overrides
 from vgreport.tasks import input_size, sequence_length
 
 
-def _one_line(result, code: int) -> str:
-    assert result.exit_code == code, result.output
-    assert "Traceback" not in result.output
-    lines = [line for line in result.output.splitlines() if line.strip()]
-    assert len(lines) == 1, result.output
-    return lines[0]
+_one_line = batteries.one_line  # shared: tests/batteries.py
 
 
 @pytest.mark.parametrize("command,option", [("build", "--out"), ("run", "--out"), ("clean", "--out"),
