@@ -57,10 +57,13 @@ class Part:
     detail: str = ""              # the numbers that decided it, in words
     core: bool = True             # the claim itself (decides the verdict) or context around it (shown only)
     fragile: bool = False         # its state changes when one seed is left out (set by evaluate, replicate.py)
+    # the other states it took with one seed left out ("holds", "refuted", "undetermined"): only
+    # "undetermined" for a decided part means the seeds are just enough to decide it, not that one reverses it
+    fragile_to: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {"key": self.key, "question": self.question, "state": self.state, "core": self.core,
-                "fragile": self.fragile, "detail": self.detail,
+                "fragile": self.fragile, "fragile_to": list(self.fragile_to), "detail": self.detail,
                 "reads": [dataclasses.asdict(c) for c in self.reads], "training": self.training}
 
 
@@ -108,6 +111,21 @@ class Result:
     def supports(self) -> bool:
         """Whether the verdict counts as support for the claim (SUPPORT)."""
         return self.verdict in SUPPORT
+
+    @property
+    def fragile_kind(self) -> str:
+        """How the verdict is fragile: "" (not), "reverses" (one seed left out turns a decided core
+        part the other way), "thin" (it would only be left undetermined: the seeds just decide it) or
+        "undecided" (a core part now undetermined would be decided)."""
+        parts = [p for p in self.parts if p.core and p.fragile]
+        if not parts:
+            return ""
+        opposite = {True: "refuted", False: "holds"}
+        if any(p.state is not None and opposite[bool(p.state)] in p.fragile_to for p in parts):
+            return "reverses"
+        if any(p.state is not None for p in parts):
+            return "thin"
+        return "undecided"
 
     @property
     def figure_keys(self) -> list[str]:

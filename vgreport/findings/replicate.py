@@ -15,6 +15,8 @@ from .base import Context, Result
 
 __all__ = ["mark_fragile", "part_states"]
 
+_STATE_WORDS = {True: "holds", False: "refuted", None: "undetermined"}
+
 
 def part_states(results: list[Result]) -> dict[tuple[str, str], bool | None]:
     """(finding id, part key) -> state (True, False or None; a numpy bool as a bool)."""
@@ -34,14 +36,17 @@ def mark_fragile(findings: list[Result], ctx: Context, run) -> list[int]:
     wanted = {r.id for r in findings}
     modules = [m for m in FINDINGS if m.SPEC.id in wanted]
     built = part_states(findings)
-    fragile: set[tuple[str, str]] = set()
+    changed_to: dict[tuple[str, str], set[str]] = {}   # fragile part -> the states it took instead
     for seed in seeds:
         without = ctx.leaving_out(seed)
         with np.errstate(divide="ignore", invalid="ignore"):
             again = part_states([run(module, without) for module in modules])
-        fragile |= {key for key, state in built.items() if again.get(key) is not state}
+        for key, state in built.items():
+            if again.get(key) is not state:
+                changed_to.setdefault(key, set()).add(_STATE_WORDS[again.get(key)])
     for result in findings:
         for part in result.parts:
-            part.fragile = (result.id, part.key) in fragile
+            part.fragile = (result.id, part.key) in changed_to
+            part.fragile_to = tuple(sorted(changed_to.get((result.id, part.key), ())))
         result.fragile = any(p.fragile and p.core for p in result.parts)
     return seeds

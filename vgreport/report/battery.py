@@ -25,7 +25,8 @@ def varying_fields(experiment) -> list[str]:
             if len({getattr(getattr(c, section), name) for c in cells}) > 1]
 
 
-_COMMON = (("model", "hidden"), ("train", "batch"), ("train", "eval_size"), ("probe", "batch"))
+_COMMON = (("model", "hidden"), ("train", "batch"), ("train", "eval_size"), ("probe", "batch"), ("train", "optimizer"),
+           ("train", "lr"), ("train", "clip"), ("train", "eval_every"))
 
 
 def battery_defaults(experiments) -> dict[str, Any]:
@@ -33,7 +34,8 @@ def battery_defaults(experiments) -> dict[str, Any]:
     experiment table states these once and, per experiment, only what differs."""
     out = {}
     for section, name in _COMMON:
-        values = [getattr(getattr(e, section), name) for e in experiments]
+        # training settings are shared only by experiments that train
+        values = [getattr(getattr(e, section), name) for e in experiments if section != "train" or e.train.steps]
         if values:
             out[f"{section}.{name}"] = max(sorted(set(values), key=str), key=values.count)
     return out

@@ -88,6 +88,8 @@ def decide(ctx: Context) -> Outcome:
             numbers.chance = outcome.chance
             entry.update({"acc": outcome.score, "learned": outcome.learned, "learns": outcome.learns,
                           "counts": outcome.counts})
+            if control is not None:
+                entry["control"] = {"length": control.config.length, "learned": control.learned}
             if core:
                 numbers.short = control.config.length if control is not None else 0
                 state = learns_given(outcome, control)
@@ -98,7 +100,6 @@ def decide(ctx: Context) -> Outcome:
                                   detail=f"{of(outcome.learned)} seeds learn" + (
                                       f"; at length {control.config.length}, {of(control.learned)}" if control else "")))
                 if control is not None:
-                    entry["control"] = {"length": control.config.length, "learned": control.learned}
                     parts.append(Part(f"{v}_control", f"{label}: most seeds learn length {control.config.length} within "
                                       f"the same {steps} steps (the positive control)", control.learns,
                                       reads=(control.config,), core=False, detail=f"{of(control.learned)} seeds learn"))
