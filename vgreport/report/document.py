@@ -67,6 +67,10 @@ class _Figures:
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg, caption=caption or fig.caption))
 
+    def caption(self, f, key: str) -> str:
+        """The figure's caption, for a line that names a figure the page does not print."""
+        return self._find(f, key).caption
+
     def unplaced(self, f) -> list[str]:
         """Keys of the finding's figures its body did not show (appended after it, never lost)."""
         return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
@@ -177,6 +181,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
         figures = _Figures([glance] + checks + findings, env, order)
         citations = _Citations(evaluation.literature.references)
         env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
+                           figure_caption=figures.caption,
                            math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor",
                            experiment_numbers=numbers, cite=citations.cite, cited_references=citations.listed)
         try:

@@ -32,6 +32,13 @@ def _prose(text: Any, numbers: dict[str, int]) -> Markup:
     return keep_formulas(typeset(Markup(named)))
 
 
+def first_sentence(text: str) -> str:
+    """A caption's first sentence without its full stop ("Recall against length (mean ...)." ->
+    "Recall against length (mean ...)"): a full stop followed by a space and a capital ends it."""
+    head = re.split(r"(?<=[.!?])\s+(?=[A-Z])", str(text).strip(), maxsplit=1)[0]
+    return head[:-1] if head.endswith(".") else head
+
+
 def _prose_filter(numbers: dict[str, int]):
     """The filter for a text a finding or figure brings from Python: an experiment's code name in
     quotes ('init') becomes its number in the experiment table (E3), as the prose names experiments
@@ -171,7 +178,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, fixed=fixed, verdict_class=verdict_class, state_word=state_word,
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}),
-                       date_text=date_text)
+                       date_text=date_text, first_sentence=first_sentence)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
                        number_rows=number_rows, spell=spell, exercises=for_finding, trend=trend, verdict_words=verdict_words,
