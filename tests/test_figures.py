@@ -406,6 +406,102 @@ def test_hero_labels_every_point_without_overlaps_inside_the_axes(rendered):
         assert x0 - 1 <= left and right <= x1 + 1 and y0 - 1 <= top and bottom <= y1 + 1, label
 
 
+# The standard build's crowd: three models at chance within 0.3 of each other (two of them 3 pt
+# apart), a fourth at chance by the r = 0 line, and the learners bunched near rate 0 at accuracy ≈ 1.
+CROWDED_HERO = [
+    {"label": "RNN (tanh, PyTorch default init)", "rate": -0.539, "acc": 0.422, "acc_lo": 0.125, "acc_hi": 0.72,
+     "family": "plain RNN"},
+    {"label": "RNN (tanh, Xavier init)", "rate": -0.119, "acc": 0.831, "acc_lo": 0.593, "acc_hi": 1.0,
+     "family": "plain RNN"},
+    {"label": "RNN (tanh, orthogonal init, gain 1)", "rate": -0.045, "acc": 0.959, "acc_lo": 0.871, "acc_hi": 1.0,
+     "family": "plain RNN"},
+    {"label": "RNN (relu, identity init, gain 1)", "rate": -0.0086, "acc": 0.122, "acc_lo": 0.116, "acc_hi": 0.129,
+     "family": "plain RNN"},
+    {"label": "LSTM (PyTorch default init)", "rate": -0.4515, "acc": 0.1325, "acc_lo": 0.118, "acc_hi": 0.147,
+     "family": "LSTM"},
+    {"label": "LSTM (forget-gate bias 1)", "rate": -0.164, "acc": 0.128, "acc_lo": 0.114, "acc_hi": 0.142,
+     "family": "LSTM"},
+    {"label": "LSTM (chrono init)", "rate": -0.059, "acc": 0.987, "acc_lo": 0.953, "acc_hi": 1.0, "family": "LSTM"},
+    {"label": "GRU (PyTorch default init)", "rate": -0.446, "acc": 0.125, "acc_lo": 0.116, "acc_hi": 0.134,
+     "family": "GRU"},
+    {"label": "Transformer (1 layer, 2 heads, causal)", "rate": 0.0006, "acc": 1.0, "acc_lo": 1.0, "acc_hi": 1.0,
+     "family": "attention"},
+]
+
+
+def _final_hero_geometry(monkeypatch, points, chance):
+    """The hero's label boxes, leaders and point boxes in pixels, read from the matplotlib figure
+    after savefig has drawn it (the final layout, as the SVG has it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    drawn = {}
+    real_svg = charts._svg
+
+    def keep(fig):
+        drawn["fig"] = fig
+        return real_svg(fig)
+
+    monkeypatch.setattr(charts, "_svg", keep)
+    figures.hero(points, chance=chance)
+    fig = drawn["fig"]
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    to_px, pt = ax.transData.transform, fig.dpi / 72
+    labels, leaders = {}, {}
+    for text in ax.texts:
+        gid = text.get_gid() or ""
+        if gid.startswith("label-"):
+            e = text.get_window_extent(renderer)
+            labels[gid] = (text.get_text(), (e.x0, e.y0, e.x1, e.y1))
+        elif gid.startswith("leader-"):
+            leaders[int(gid.split("-")[1])] = tuple(to_px(text.xy))
+    marks = []  # (owner, box): the 7-pt marker (radius 3.5 pt plus its edge) and the whisker with its caps
+    for i, p in enumerate(points):
+        x, y = to_px((p["rate"], p["acc"]))
+        marks.append((i, (x - 4 * pt, y - 4 * pt, x + 4 * pt, y + 4 * pt)))
+        y0, y1 = to_px((p["rate"], p["acc_lo"]))[1], to_px((p["rate"], p["acc_hi"]))[1]
+        marks.append((i, (x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1))))
+    frame = ax.get_window_extent(renderer)
+    centres = [tuple(to_px((p["rate"], p["acc"]))) for p in points]
+    return labels, leaders, marks, centres, (frame.x0, frame.y0, frame.x1, frame.y1), pt
+
+
+def _apart(a, b) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def _gap(box, point) -> float:
+    return math.hypot(max(box[0] - point[0], 0, point[0] - box[2]), max(box[1] - point[1], 0, point[1] - box[3]))
+
+
+@pytest.mark.parametrize("points", [CROWDED_HERO, HERO_POINTS[:-1]], ids=["crowded", "spread"])
+def test_hero_labels_in_the_final_layout_cover_no_label_or_other_point_and_say_whose_they_are(monkeypatch, points):
+    """In the figure as saved (after the layout that savefig does, which once moved the axes under
+    labels placed earlier, so that "GRU (PyTorch default init)" ran into "LSTM (forget-gate bias
+    1)"): no two labels overlap, no label covers another point's marker or whisker, every label
+    is inside the axes, and each label is clearly nearer its own point than any other, or joined
+    to it by a leader line."""
+    labels, leaders, marks, centres, frame, pt = _final_hero_geometry(monkeypatch, points, chance=0.125)
+    assert len(labels) == len(points) + 2  # every point, the r = 0 line and the chance line
+    boxes = list(labels.values())
+    for k, (a, box_a) in enumerate(boxes):
+        assert frame[0] - 0.5 <= box_a[0] and box_a[2] <= frame[2] + 0.5, a
+        assert frame[1] - 0.5 <= box_a[1] and box_a[3] <= frame[3] + 0.5, a
+        for b, box_b in boxes[k + 1:]:
+            assert _apart(box_a, box_b), (a, b)
+    for gid, (text, box) in labels.items():
+        owner = int(gid.split("-")[1]) if not gid.startswith("label-line-") else -1
+        for who, mark in marks:
+            assert who == owner or _apart(box, mark), (text, points[who]["label"])
+        if owner < 0:
+            continue
+        if owner in leaders:
+            assert math.dist(leaders[owner], centres[owner]) < 0.01, text  # the leader ends at its own point
+        else:
+            nearest_other = min(_gap(box, c) for i, c in enumerate(centres) if i != owner)
+            assert _gap(box, centres[owner]) + 2 * pt < nearest_other, text
+
+
 def test_hero_gives_each_family_its_own_marker(monkeypatch):
     """Families differ by marker (not only colour), and the legend lists each family once."""
     styles = _legend_styles(monkeypatch, CASES["hero"])

@@ -1,5 +1,6 @@
 """Stage 9: figures. Each function takes plain arrays (from a table) and returns an SVG string
-(charts: the data figures; diagrams: drawings of the model; style: the look they share).
+(charts: the data figures; diagrams: drawings of the model; labels: placing point labels;
+style: the look they share).
 
 One context manager sets the style and a per-figure hash salt, so the same data always gives
 the same bytes and no figure depends on global state: figures are built on
