@@ -616,3 +616,41 @@ def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
     short.set_ylabel("loss")
     figure_style.fit_axis_labels(short.figure)
     assert short.yaxis.label.get_text() == "loss"
+
+
+def _profile(rate, lags=LAGS):
+    return {"label": f"rate {rate}", "lags": lags, "mean": np.exp(rate * lags)}
+
+
+def test_coincide_means_within_a_line_width_of_the_plotted_height():
+    """Two decays a hair apart (−0.500 against −0.501 over 30 steps: 0.013 decades of ~8) coincide;
+    −0.5 against −0.55 (0.63 decades apart at the end) do not; no shared lags, no coincidence."""
+    assert figures.coincide(_profile(-0.5), _profile(-0.501))
+    assert not figures.coincide(_profile(-0.5), _profile(-0.55))
+    assert not figures.coincide(_profile(-0.5), _profile(-0.5, lags=LAGS + 100))
+
+
+def test_a_dashed_series_hidden_behind_a_solid_one_is_drawn_over_it_with_hollow_markers(monkeypatch):
+    """C9's vanishing regime drew 'no clipping' (dashed) under 'clipped' (solid) on the same line:
+    when they coincide the dashed one goes on top with white-filled markers; apart, both as usual."""
+    drawn = {}
+    real_svg = charts._svg
+
+    def keep(fig):
+        drawn["fig"] = fig
+        return real_svg(fig)
+
+    monkeypatch.setattr(charts, "_svg", keep)
+
+    def lines(rate):
+        figures.gradient_vs_lag([{**_profile(-0.5), "label": "no clipping", "slot": 1},
+                                 {**_profile(rate), "label": "clipped", "slot": 0}], [])
+        return {line.get_label(): line for line in drawn["fig"].axes[0].lines}
+
+    same = lines(-0.5)
+    assert same["no clipping"].get_zorder() > same["clipped"].get_zorder()
+    assert same["no clipping"].get_markerfacecolor() == "white"
+    apart = lines(-0.8)
+    assert apart["no clipping"].get_zorder() == apart["clipped"].get_zorder()
+    assert apart["no clipping"].get_markerfacecolor() != "white"
+

@@ -135,13 +135,37 @@ def _edge_note(ax) -> None:
             label="where a bound leaves the plot (▲ above, ▼ below); it goes on beyond the axes")
 
 
+def coincide(a: dict, b: dict, log: bool = True, share: float = 0.015) -> bool:
+    """Whether two series (lags or x, mean, optional lo/hi) would be drawn on top of each other: at
+    every x they share their means differ by less than `share` of the plotted height (on a log
+    axis in decades, the data's range and a factor 5 each side as gradient_vs_lag plots it),
+    about one line's width on a 16 cm figure."""
+    xa, xb = (np.asarray(s.get("lags", s.get("x", [])), float) for s in (a, b))
+    common, ia, ib = np.intersect1d(xa, xb, return_indices=True)
+    if not len(common):
+        return False
+
+    def values(s, key):
+        v = np.asarray(s.get(key, s["mean"]), float)
+        return np.log10(_positive(v)) if log else v
+    ma, mb = values(a, "mean")[ia], values(b, "mean")[ib]
+    both = np.isfinite(ma) & np.isfinite(mb)
+    if not both.any() or (np.isfinite(ma) != np.isfinite(mb)).any():
+        return False
+    plotted = _finite(np.concatenate([values(s, k) for s in (a, b) for k in ("mean", "lo", "hi")]))
+    height = float(plotted.max() - plotted.min()) + (2 * math.log10(5) if log else 0.0)
+    return bool(np.max(np.abs(ma[both] - mb[both])) <= share * max(height, 1e-12))
+
+
 def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖∂L/∂h_k‖ / ‖∂L/∂h_T‖",
                     xlabel: str = "distance T − k (steps back in time)", height: float = HEIGHT_IN + 0.5) -> str:
     """Log-scale ratio against lag, band over seeds; bound lines exp(rate·lag).
 
     Each series: label, lags, mean, optional lo/hi (band), optional slot. Each bound: label, rate
     (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour).
-    The y-limits come from the series; a bound that leaves them is cut there and marked ▲/▼."""
+    The y-limits come from the series; a bound that leaves them is cut there and marked ▲/▼. A
+    dashed series that coincides with another (see coincide) is drawn over it with hollow markers,
+    so both stay visible."""
     with _figure(_key("lag", ylabel, [s["label"] for s in series], [b["label"] for b in bounds]),
                  height=height) as (fig, ax):
         top_lag, values = 1.0, []
@@ -152,6 +176,8 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
                 top_lag = max(top_lag, float(np.nanmax(lags)))
             values.append(_finite(mean))
             style = _style(_slot(s, i))
+            if style["linestyle"] != "-" and any(coincide(s, t) for t in series if t is not s):
+                style.update(zorder=2.5, markerfacecolor="white")  # over the solid line it would hide behind
             ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags), i, len(series)), **style)
             if "lo" in s and "hi" in s:
                 ax.fill_between(lags, _positive(s["lo"]), _positive(s["hi"]), color=style["color"],
