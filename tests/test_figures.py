@@ -654,3 +654,23 @@ def test_a_dashed_series_hidden_behind_a_solid_one_is_drawn_over_it_with_hollow_
     assert apart["no clipping"].get_zorder() == apart["clipped"].get_zorder()
     assert apart["no clipping"].get_markerfacecolor() != "white"
 
+
+
+def test_a_dashed_score_series_on_top_of_another_gets_hollow_markers(monkeypatch):
+    """Fig. 11 drew the GRU and the forget-bias LSTM (both 1.0 at length 10, chance at 40) on one
+    line: the dashed one of two coinciding series goes on top with hollow markers."""
+    drawn = {}
+    real_svg = charts._svg
+    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.update(fig=fig) or real_svg(fig))
+
+    def data_lines(second):
+        figures.score_vs_x([{"label": "solid", "x": [10, 40], "mean": [1.0, 0.13], "lo": [1.0, 0.1],
+                             "hi": [1.0, 0.16], "slot": 0},
+                            {"label": "dashed", "x": [10, 40], "mean": second, "lo": second, "hi": second,
+                             "slot": 3}], chance=0.125, xlabel="T", ylabel="accuracy", logx=True)
+        return {c.get_label(): c.lines[0] for c in drawn["fig"].axes[0].containers}
+
+    same = data_lines([1.0, 0.128])
+    assert same["dashed"].get_markerfacecolor() == "white"
+    assert same["dashed"].get_zorder() > same["solid"].get_zorder()
+    assert data_lines([0.6, 0.128])["dashed"].get_markerfacecolor() != "white"

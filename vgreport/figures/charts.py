@@ -209,7 +209,8 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "â€–âˆ
 
 def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: str, logx: bool = False,
                chance_label: str = "chance", lower_is_better: bool = False, height: float = HEIGHT_IN + 0.4) -> str:
-    """Mean with 95% interval error bars against x (length), one series per model; chance line."""
+    """Mean with 95% interval error bars against x (length), one series per model; chance line. A
+    dashed series that coincides with another is drawn over it with hollow markers."""
     with _figure(_key("score", xlabel, ylabel, [s["label"] for s in series]), height=height) as (fig, ax):
         for i, s in enumerate(series):
             # a small multiplicative offset keeps the error bars of different models apart
@@ -218,8 +219,11 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             lo = np.where(np.isfinite(s["lo"]), s["lo"], mean)
             hi = np.where(np.isfinite(s["hi"]), s["hi"], mean)
             style = _style(_slot(s, i))
+            over = {}
+            if style["linestyle"] != "-" and any(coincide(s, t, log=False) for t in series if t is not s):
+                over = {"zorder": 2.5, "markerfacecolor": "white"}  # over the solid line it would hide behind
             ax.errorbar(x, mean, yerr=np.clip(np.vstack([mean - lo, hi - mean]), 0, None), label=s["label"],
-                        capsize=2.5, color=style["color"], linestyle=style["linestyle"], marker=style["marker"])
+                        capsize=2.5, color=style["color"], linestyle=style["linestyle"], marker=style["marker"], **over)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         if logx:
