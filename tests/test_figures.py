@@ -406,6 +406,102 @@ def test_hero_labels_every_point_without_overlaps_inside_the_axes(rendered):
         assert x0 - 1 <= left and right <= x1 + 1 and y0 - 1 <= top and bottom <= y1 + 1, label
 
 
+# The standard build's crowd: three models at chance within 0.3 of each other (two of them 3 pt
+# apart), a fourth at chance by the r = 0 line, and the learners bunched near rate 0 at accuracy ≈ 1.
+CROWDED_HERO = [
+    {"label": "RNN (tanh, PyTorch default init)", "rate": -0.539, "acc": 0.422, "acc_lo": 0.125, "acc_hi": 0.72,
+     "family": "plain RNN"},
+    {"label": "RNN (tanh, Xavier init)", "rate": -0.119, "acc": 0.831, "acc_lo": 0.593, "acc_hi": 1.0,
+     "family": "plain RNN"},
+    {"label": "RNN (tanh, orthogonal init, gain 1)", "rate": -0.045, "acc": 0.959, "acc_lo": 0.871, "acc_hi": 1.0,
+     "family": "plain RNN"},
+    {"label": "RNN (relu, identity init, gain 1)", "rate": -0.0086, "acc": 0.122, "acc_lo": 0.116, "acc_hi": 0.129,
+     "family": "plain RNN"},
+    {"label": "LSTM (PyTorch default init)", "rate": -0.4515, "acc": 0.1325, "acc_lo": 0.118, "acc_hi": 0.147,
+     "family": "LSTM"},
+    {"label": "LSTM (forget-gate bias 1)", "rate": -0.164, "acc": 0.128, "acc_lo": 0.114, "acc_hi": 0.142,
+     "family": "LSTM"},
+    {"label": "LSTM (chrono init)", "rate": -0.059, "acc": 0.987, "acc_lo": 0.953, "acc_hi": 1.0, "family": "LSTM"},
+    {"label": "GRU (PyTorch default init)", "rate": -0.446, "acc": 0.125, "acc_lo": 0.116, "acc_hi": 0.134,
+     "family": "GRU"},
+    {"label": "Transformer (1 layer, 2 heads, causal)", "rate": 0.0006, "acc": 1.0, "acc_lo": 1.0, "acc_hi": 1.0,
+     "family": "attention"},
+]
+
+
+def _final_hero_geometry(monkeypatch, points, chance):
+    """The hero's label boxes, leaders and point boxes in pixels, read from the matplotlib figure
+    after savefig has drawn it (the final layout, as the SVG has it)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    drawn = {}
+    real_svg = charts._svg
+
+    def keep(fig):
+        drawn["fig"] = fig
+        return real_svg(fig)
+
+    monkeypatch.setattr(charts, "_svg", keep)
+    figures.hero(points, chance=chance)
+    fig = drawn["fig"]
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    to_px, pt = ax.transData.transform, fig.dpi / 72
+    labels, leaders = {}, {}
+    for text in ax.texts:
+        gid = text.get_gid() or ""
+        if gid.startswith("label-"):
+            e = text.get_window_extent(renderer)
+            labels[gid] = (text.get_text(), (e.x0, e.y0, e.x1, e.y1))
+        elif gid.startswith("leader-"):
+            leaders[int(gid.split("-")[1])] = tuple(to_px(text.xy))
+    marks = []  # (owner, box): the 7-pt marker (radius 3.5 pt plus its edge) and the whisker with its caps
+    for i, p in enumerate(points):
+        x, y = to_px((p["rate"], p["acc"]))
+        marks.append((i, (x - 4 * pt, y - 4 * pt, x + 4 * pt, y + 4 * pt)))
+        y0, y1 = to_px((p["rate"], p["acc_lo"]))[1], to_px((p["rate"], p["acc_hi"]))[1]
+        marks.append((i, (x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1))))
+    frame = ax.get_window_extent(renderer)
+    centres = [tuple(to_px((p["rate"], p["acc"]))) for p in points]
+    return labels, leaders, marks, centres, (frame.x0, frame.y0, frame.x1, frame.y1), pt
+
+
+def _apart(a, b) -> bool:
+    return a[2] <= b[0] or b[2] <= a[0] or a[3] <= b[1] or b[3] <= a[1]
+
+
+def _gap(box, point) -> float:
+    return math.hypot(max(box[0] - point[0], 0, point[0] - box[2]), max(box[1] - point[1], 0, point[1] - box[3]))
+
+
+@pytest.mark.parametrize("points", [CROWDED_HERO, HERO_POINTS[:-1]], ids=["crowded", "spread"])
+def test_hero_labels_in_the_final_layout_cover_no_label_or_other_point_and_say_whose_they_are(monkeypatch, points):
+    """In the figure as saved (after the layout that savefig does, which once moved the axes under
+    labels placed earlier, so that "GRU (PyTorch default init)" ran into "LSTM (forget-gate bias
+    1)"): no two labels overlap, no label covers another point's marker or whisker, every label
+    is inside the axes, and each label is clearly nearer its own point than any other, or joined
+    to it by a leader line."""
+    labels, leaders, marks, centres, frame, pt = _final_hero_geometry(monkeypatch, points, chance=0.125)
+    assert len(labels) == len(points) + 2  # every point, the r = 0 line and the chance line
+    boxes = list(labels.values())
+    for k, (a, box_a) in enumerate(boxes):
+        assert frame[0] - 0.5 <= box_a[0] and box_a[2] <= frame[2] + 0.5, a
+        assert frame[1] - 0.5 <= box_a[1] and box_a[3] <= frame[3] + 0.5, a
+        for b, box_b in boxes[k + 1:]:
+            assert _apart(box_a, box_b), (a, b)
+    for gid, (text, box) in labels.items():
+        owner = int(gid.split("-")[1]) if not gid.startswith("label-line-") else -1
+        for who, mark in marks:
+            assert who == owner or _apart(box, mark), (text, points[who]["label"])
+        if owner < 0:
+            continue
+        if owner in leaders:
+            assert math.dist(leaders[owner], centres[owner]) < 0.01, text  # the leader ends at its own point
+        else:
+            nearest_other = min(_gap(box, c) for i, c in enumerate(centres) if i != owner)
+            assert _gap(box, centres[owner]) + 2 * pt < nearest_other, text
+
+
 def test_hero_gives_each_family_its_own_marker(monkeypatch):
     """Families differ by marker (not only colour), and the legend lists each family once."""
     styles = _legend_styles(monkeypatch, CASES["hero"])
@@ -520,3 +616,61 @@ def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
     short.set_ylabel("loss")
     figure_style.fit_axis_labels(short.figure)
     assert short.yaxis.label.get_text() == "loss"
+
+
+def _profile(rate, lags=LAGS):
+    return {"label": f"rate {rate}", "lags": lags, "mean": np.exp(rate * lags)}
+
+
+def test_coincide_means_within_a_line_width_of_the_plotted_height():
+    """Two decays a hair apart (−0.500 against −0.501 over 30 steps: 0.013 decades of ~8) coincide;
+    −0.5 against −0.55 (0.63 decades apart at the end) do not; no shared lags, no coincidence."""
+    assert figures.coincide(_profile(-0.5), _profile(-0.501))
+    assert not figures.coincide(_profile(-0.5), _profile(-0.55))
+    assert not figures.coincide(_profile(-0.5), _profile(-0.5, lags=LAGS + 100))
+
+
+def test_a_dashed_series_hidden_behind_a_solid_one_is_drawn_over_it_with_hollow_markers(monkeypatch):
+    """C9's vanishing regime drew 'no clipping' (dashed) under 'clipped' (solid) on the same line:
+    when they coincide the dashed one goes on top with white-filled markers; apart, both as usual."""
+    drawn = {}
+    real_svg = charts._svg
+
+    def keep(fig):
+        drawn["fig"] = fig
+        return real_svg(fig)
+
+    monkeypatch.setattr(charts, "_svg", keep)
+
+    def lines(rate):
+        figures.gradient_vs_lag([{**_profile(-0.5), "label": "no clipping", "slot": 1},
+                                 {**_profile(rate), "label": "clipped", "slot": 0}], [])
+        return {line.get_label(): line for line in drawn["fig"].axes[0].lines}
+
+    same = lines(-0.5)
+    assert same["no clipping"].get_zorder() > same["clipped"].get_zorder()
+    assert same["no clipping"].get_markerfacecolor() == "white"
+    apart = lines(-0.8)
+    assert apart["no clipping"].get_zorder() == apart["clipped"].get_zorder()
+    assert apart["no clipping"].get_markerfacecolor() != "white"
+
+
+
+def test_a_dashed_score_series_on_top_of_another_gets_hollow_markers(monkeypatch):
+    """Fig. 11 drew the GRU and the forget-bias LSTM (both 1.0 at length 10, chance at 40) on one
+    line: the dashed one of two coinciding series goes on top with hollow markers."""
+    drawn = {}
+    real_svg = charts._svg
+    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.update(fig=fig) or real_svg(fig))
+
+    def data_lines(second):
+        figures.score_vs_x([{"label": "solid", "x": [10, 40], "mean": [1.0, 0.13], "lo": [1.0, 0.1],
+                             "hi": [1.0, 0.16], "slot": 0},
+                            {"label": "dashed", "x": [10, 40], "mean": second, "lo": second, "hi": second,
+                             "slot": 3}], chance=0.125, xlabel="T", ylabel="accuracy", logx=True)
+        return {c.get_label(): c.lines[0] for c in drawn["fig"].axes[0].containers}
+
+    same = data_lines([1.0, 0.128])
+    assert same["dashed"].get_markerfacecolor() == "white"
+    assert same["dashed"].get_zorder() > same["solid"].get_zorder()
+    assert data_lines([0.6, 0.128])["dashed"].get_markerfacecolor() != "white"

@@ -325,3 +325,26 @@ def test_a_failure_without_a_learning_control_is_budget_limited(rid, world):
                                                    "vanishing", "exploding", "centre")]
     assert failing and all(p.state is None for p in failing), [(p.key, p.state) for p in failing]
     assert all("steps" in p.question for p in failing)
+
+
+def _c9_vanishing_caption(**clip_vanishing) -> tuple[str, str]:
+    ev = evaluate(syn.world(clip_vanishing=clip_vanishing), None, with_figures=True, ids=("C9",))
+    (fig,) = [fig for fig in ev.results[0].figures if fig.key == "vanishing"]
+    return fig.caption, fig.alt
+
+
+@pytest.mark.parametrize("world,says", [
+    ({}, "although clipping rescaled 90% of the steps"),
+    ({"fraction": 0.0}, ": clipping never triggered."),
+    ({"fraction": 0.2}, ": clipping rescaled only 20% of the steps."),
+    ({"trained_rates": {"clipped": -0.3}}, None)])
+def test_c9_caption_says_when_the_clipped_and_unclipped_curves_coincide_and_why(world, says):
+    """Figure 9 once showed one line where there were two: the caption says so when the two
+    trained profiles lie within a line's width of each other (with why, from how often clipping
+    acted), and says nothing of the kind when clipping changed the decay (−0.1 against −0.3)."""
+    caption, alt = _c9_vanishing_caption(**world)
+    if says is None:
+        assert "coincide" not in caption and "coincide" not in alt
+    else:
+        assert "The clipped and unclipped curves coincide" in caption and says in caption
+        assert alt.endswith("they coincide.")

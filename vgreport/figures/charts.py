@@ -7,8 +7,9 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
+from .labels import label_points
 from .style import (HEIGHT_IN, PALETTE, REFERENCE, _figure, _markevery, _reference,
-                    _slot, _style, _svg)
+                    _slot, _style, _svg, fit_axis_labels)
 
 def _key(*parts) -> str:
     return "|".join(str(p) for p in parts)
@@ -134,13 +135,37 @@ def _edge_note(ax) -> None:
             label="where a bound leaves the plot (▲ above, ▼ below); it goes on beyond the axes")
 
 
+def coincide(a: dict, b: dict, log: bool = True, share: float = 0.015) -> bool:
+    """Whether two series (lags or x, mean, optional lo/hi) would be drawn on top of each other: at
+    every x they share their means differ by less than `share` of the plotted height (on a log
+    axis in decades, the data's range and a factor 5 each side as gradient_vs_lag plots it),
+    about one line's width on a 16 cm figure."""
+    xa, xb = (np.asarray(s.get("lags", s.get("x", [])), float) for s in (a, b))
+    common, ia, ib = np.intersect1d(xa, xb, return_indices=True)
+    if not len(common):
+        return False
+
+    def values(s, key):
+        v = np.asarray(s.get(key, s["mean"]), float)
+        return np.log10(_positive(v)) if log else v
+    ma, mb = values(a, "mean")[ia], values(b, "mean")[ib]
+    both = np.isfinite(ma) & np.isfinite(mb)
+    if not both.any() or (np.isfinite(ma) != np.isfinite(mb)).any():
+        return False
+    plotted = _finite(np.concatenate([values(s, k) for s in (a, b) for k in ("mean", "lo", "hi")]))
+    height = float(plotted.max() - plotted.min()) + (2 * math.log10(5) if log else 0.0)
+    return bool(np.max(np.abs(ma[both] - mb[both])) <= share * max(height, 1e-12))
+
+
 def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖∂L/∂h_k‖ / ‖∂L/∂h_T‖",
                     xlabel: str = "distance T − k (steps back in time)", height: float = HEIGHT_IN + 0.5) -> str:
     """Log-scale ratio against lag, band over seeds; bound lines exp(rate·lag).
 
     Each series: label, lags, mean, optional lo/hi (band), optional slot. Each bound: label, rate
     (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour).
-    The y-limits come from the series; a bound that leaves them is cut there and marked ▲/▼."""
+    The y-limits come from the series; a bound that leaves them is cut there and marked ▲/▼. A
+    dashed series that coincides with another (see coincide) is drawn over it with hollow markers,
+    so both stay visible."""
     with _figure(_key("lag", ylabel, [s["label"] for s in series], [b["label"] for b in bounds]),
                  height=height) as (fig, ax):
         top_lag, values = 1.0, []
@@ -151,6 +176,8 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
                 top_lag = max(top_lag, float(np.nanmax(lags)))
             values.append(_finite(mean))
             style = _style(_slot(s, i))
+            if style["linestyle"] != "-" and any(coincide(s, t) for t in series if t is not s):
+                style.update(zorder=2.5, markerfacecolor="white")  # over the solid line it would hide behind
             ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags), i, len(series)), **style)
             if "lo" in s and "hi" in s:
                 ax.fill_between(lags, _positive(s["lo"]), _positive(s["hi"]), color=style["color"],
@@ -182,7 +209,8 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
 
 def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: str, logx: bool = False,
                chance_label: str = "chance", lower_is_better: bool = False, height: float = HEIGHT_IN + 0.4) -> str:
-    """Mean with 95% interval error bars against x (length), one series per model; chance line."""
+    """Mean with 95% interval error bars against x (length), one series per model; chance line. A
+    dashed series that coincides with another is drawn over it with hollow markers."""
     with _figure(_key("score", xlabel, ylabel, [s["label"] for s in series]), height=height) as (fig, ax):
         for i, s in enumerate(series):
             # a small multiplicative offset keeps the error bars of different models apart
@@ -191,8 +219,11 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             lo = np.where(np.isfinite(s["lo"]), s["lo"], mean)
             hi = np.where(np.isfinite(s["hi"]), s["hi"], mean)
             style = _style(_slot(s, i))
+            over = {}
+            if style["linestyle"] != "-" and any(coincide(s, t, log=False) for t in series if t is not s):
+                over = {"zorder": 2.5, "markerfacecolor": "white"}  # over the solid line it would hide behind
             ax.errorbar(x, mean, yerr=np.clip(np.vstack([mean - lo, hi - mean]), 0, None), label=s["label"],
-                        capsize=2.5, color=style["color"], linestyle=style["linestyle"], marker=style["marker"])
+                        capsize=2.5, color=style["color"], linestyle=style["linestyle"], marker=style["marker"], **over)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         if logx:
@@ -474,129 +505,42 @@ def hero(points: list[dict], chance: float | None = None,
         rates = [p["rate"] for p in usable] + [0.0]
         span = max(max(rates) - min(rates), 0.2)
         ax.set_xlim(min(rates) - 0.12 * span, max(rates) + 0.3 * span)  # room for labels right of rate 0
-        ax.set_ylim(-0.04, 1.1)
+        ax.set_ylim(-0.04, 1.22)  # a band above accuracy 1 for the labels of the models that learned
+        ax.set_yticks(np.linspace(0, 1, 6))
         ax.axvline(0, gid="bound-0", **_reference(1))
         if chance is not None:
             ax.axhline(chance, gid="chance-0", **_reference(0))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         _legend(fig, ax)
-        fig.draw_without_rendering()  # the final layout, so the labels can be placed in points
-        _label_points(fig, ax, usable, [(0.0, None, boundary_label)]
-                      + ([(None, chance, chance_label)] if chance is not None else []))
+        # The labels are placed in pixels, so the layout must be final first: break a long y-label
+        # now (it moves the axes), make room on the right, lay out, then freeze that layout (savefig
+        # would lay the figure out again and move the points under the labels).
+        fit_axis_labels(fig)
+        for _ in range(3):  # wider limits bring new tick labels, which may narrow the axes a little
+            if not (usable and _room_on_the_right(fig, ax, max(usable, key=lambda p: p["rate"]))):
+                break
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        label_points(fig, ax, usable, [(0.0, None, boundary_label)]
+                     + ([(None, chance, chance_label)] if chance is not None else []))
         return _svg(fig)
 
 
-# Where a point's label may go, tried in this order: offset in points, horizontal and vertical alignment.
-# Where a point's label may go, tried in this order: offset in points, horizontal and vertical
-# alignment. First right beside the point, then rings further out (joined to it by a leader line).
-_LABEL_SPOTS = [((7, 0), "left", "center"), ((-7, 0), "right", "center"), ((5, 6), "left", "bottom"),
-                ((5, -6), "left", "top"), ((-5, 6), "right", "bottom"), ((-5, -6), "right", "top"),
-                ((0, 9), "center", "bottom"), ((0, -9), "center", "top")]
-_FAR_SPOTS = [((round(d * math.cos(a), 1), round(d * math.sin(a), 1)),
-               "left" if math.cos(a) > 0.3 else "right" if math.cos(a) < -0.3 else "center",
-               "bottom" if math.sin(a) > 0.3 else "top" if math.sin(a) < -0.3 else "center")
-              for d in (20, 32, 46, 62) for a in np.radians([30, 150, 210, 330, 90, 270, 0, 180, 60, 120, 240, 300])]
-
-
-def _label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> None:
-    """Label the reference lines (x, y, text: a vertical line at x or a horizontal one at y), then
-    each point beside it: the first spot that stays inside the axes and overlaps no marker, whisker,
-    line, earlier label or the space around another point (so a label sits nearer its own point
-    than any other); else the least-overlapping one. A label placed away from its point gets a
-    leader line, which must not cross other labels either. Deterministic: labelled in order."""
+def _room_on_the_right(fig: Figure, ax, point: dict, most: float = 0.45) -> bool:
+    """Widen the x-axis to the right until the right-most point's label fits beside it (the models
+    that learn sit there, crowded, with the longest names), up to `most` of the axes' width;
+    returns whether it widened."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    fig.draw_without_rendering()  # the layout as it is now
     renderer = FigureCanvasAgg(fig).get_renderer()
-    frame = ax.get_window_extent(renderer)
-    to_px = ax.transData.transform
-    pt = fig.dpi / 72  # one point in pixels
-    # (box, owner, weight): owner -1 for everything that is nobody's own point
-    obstacles: list[tuple[tuple, int, float]] = []
-    for i, p in enumerate(points):
-        x, y = to_px((p["rate"], p["acc"]))
-        obstacles.append(((x - 6 * pt, y - 6 * pt, x + 6 * pt, y + 6 * pt), -1, 1.0))
-        obstacles.append(((x - 16 * pt, y - 12 * pt, x + 16 * pt, y + 12 * pt), i, 0.3))  # its neighbourhood
-        lo, hi = p.get("acc_lo", math.nan), p.get("acc_hi", math.nan)
-        if math.isfinite(lo) and math.isfinite(hi):
-            y0, y1 = to_px((p["rate"], lo))[1], to_px((p["rate"], hi))[1]
-            obstacles.append(((x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1)), -1, 1.0))
-    for x, y, _ in lines:  # owner -3: a label must not sit on a reference line; a leader may cross it
-        if x is not None:
-            px = to_px((x, 0))[0]
-            obstacles.append(((px - 1.5 * pt, frame.y0, px + 1.5 * pt, frame.y1), -3, 1.0))
-        else:
-            py = to_px((0, y))[1]
-            obstacles.append(((frame.x0, py - 1.5 * pt, frame.x1, py + 1.5 * pt), -3, 1.0))
-    labels: list[tuple] = []  # boxes of the labels placed so far
-    leaders: list[tuple] = []  # leader lines drawn so far: (start, end) in pixels
-
-    def overlap(a, b) -> float:
-        return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-
-    def crosses(a, b, c, d) -> bool:
-        """Whether segments ab and cd intersect (strictly)."""
-        def side(p, q, r):
-            return (q[0] - p[0]) * (r[1] - p[1]) - (q[1] - p[1]) * (r[0] - p[0])
-        return side(a, b, c) * side(a, b, d) < 0 and side(c, d, a) * side(c, d, b) < 0
-
-    def crossings(start, end, owner: int) -> float:
-        """How much a leader line from start to end runs through labels, other points' markers and
-        whiskers (sampled), and how many earlier leaders it crosses."""
-        boxes = labels + [o for o, who, weight in obstacles if who == -1 and weight == 1.0]
-        mine = [o for o, who, _ in obstacles if who == owner]
-        samples = [(start[0] + t * (end[0] - start[0]), start[1] + t * (end[1] - start[1]))
-                   for t in np.linspace(0, 1, 16)[1:-1]]
-        inside = sum(1 for px, py in samples for b in boxes
-                     if b[0] <= px <= b[2] and b[1] <= py <= b[3]
-                     and not any(m[0] <= px <= m[2] and m[1] <= py <= m[3] for m in mine))
-        return 100.0 * inside + 200.0 * sum(crosses(start, end, a, b) for a, b in leaders)
-
-    def place(label, spots, owner: int) -> None:
-        label.set_in_layout(False)
-        best = None
-        for xy, offset, ha, va in spots:
-            label.xy = xy
-            label.set_position(offset)
-            label.set_horizontalalignment(ha)
-            label.set_verticalalignment(va)
-            e = label.get_window_extent(renderer)
-            box = (e.x0, e.y0, e.x1, e.y1)
-            outside = (max(0.0, frame.x0 - box[0]) + max(0.0, box[2] - frame.x1)
-                       + max(0.0, frame.y0 - box[1]) + max(0.0, box[3] - frame.y1))
-            cost = (sum(weight * overlap(box, o) for o, who, weight in obstacles if who != owner)
-                    + sum(overlap(box, b) for b in labels) + 1e3 * outside)
-            if math.hypot(*offset) > 12:
-                cost += crossings(tuple(to_px(xy)), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2), owner)
-            if best is None or cost < best[0]:
-                best = (cost, xy, offset, ha, va, box)
-            if cost == 0:
-                break
-        _, label.xy, offset, ha, va, box = best
-        label.set_position(offset)
-        label.set_horizontalalignment(ha)
-        label.set_verticalalignment(va)
-        labels.append(box)
-        if math.hypot(*offset) > 12:
-            leaders.append((tuple(to_px(label.xy)), ((box[0] + box[2]) / 2, (box[1] + box[3]) / 2)))
-
-    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
-    for j, (x, y, text) in enumerate(lines):
-        label = ax.annotate(text, (0, 0), xytext=(0, 0), textcoords="offset points", fontsize=8, color=REFERENCE,
-                            annotation_clip=False, gid=f"label-line-{j}")
-        if x is not None:  # along a vertical line: at its foot, then its head, left then right
-            spots = [((x, yy), (dx, dy), ha, va) for yy, dy, va in ((y_lo, 3, "bottom"), (y_hi, -3, "top"))
-                     for dx, ha in ((-4, "right"), (4, "left"))]
-        else:  # above or below a horizontal line, at its left end, right end or middle
-            spots = [((xx, y), (dx, dy), ha, va) for dy, va in ((2, "bottom"), (-2, "top"))
-                     for xx, dx, ha in ((x_lo, 4, "left"), (x_hi, -4, "right"), ((x_lo + x_hi) / 2, 0, "center"))]
-        place(label, spots, owner=-2)
-    for i, p in enumerate(points):
-        xy = (p["rate"], p["acc"])
-        label = ax.annotate(p["label"], xy, xytext=(0, 0), textcoords="offset points", fontsize=8,
-                            annotation_clip=False, gid=f"label-{i}")
-        place(label, [(xy, offset, ha, va) for offset, ha, va in _LABEL_SPOTS + _FAR_SPOTS], owner=i)
-        if math.hypot(*label.get_position()) > 12:  # far from its point: a leader line says whose it is
-            ax.annotate("", xy, xytext=label.get_position(), textcoords="offset points", annotation_clip=False,
-                        arrowprops={"arrowstyle": "-", "color": REFERENCE, "linewidth": 0.6, "shrinkA": 1,
-                                    "shrinkB": 4}).set_in_layout(False)
+    probe = ax.text(0, 0, point["label"], fontsize=8)
+    need = (probe.get_window_extent(renderer).width + 10 * fig.dpi / 72) / ax.get_window_extent(renderer).width
+    probe.remove()
+    share = min(need, most)
+    x_lo, x_hi = ax.get_xlim()
+    if (x_hi - point["rate"]) / (x_hi - x_lo) >= share - 1e-9:
+        return False
+    ax.set_xlim(x_lo, (point["rate"] - share * x_lo) / (1 - share))
+    return True

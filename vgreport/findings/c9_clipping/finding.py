@@ -184,10 +184,27 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         v = n.vanishing
         series = profile_series(ctx, "clip_vanishing", ["no_clip", "clipped"], SLOTS, stage="trained",
                                 label=lambda x: "no clipping" if x == "no_clip" else f"clipped at norm {num(v['clip'])}")
+        same = len(series) == 2 and figures.coincide(*series)
         out += ctx.figure(
             "vanishing", lambda: figures.gradient_vs_lag(series, []),
             f"Vanishing regime (tanh RNN with PyTorch's default init, length {v['length']}, plain SGD): gradient norm "
-            "relative to the last step after training, with and without clipping (geometric mean over seeds; band: range).",
+            "relative to the last step after training, with and without clipping (geometric mean over seeds; band: "
+            f"range).{_coinciding(v) if same else ''}",
             f"Two decaying curves: fitted rate {num(v['rate']['no_clip']['mean'])} per step without and "
-            f"{num(v['rate']['clipped']['mean'])} with clipping.")
+            f"{num(v['rate']['clipped']['mean'])} with clipping{'; they coincide' if same else ''}.")
     return out
+
+
+def _coinciding(v: dict) -> str:
+    """The caption's sentence when the two curves of the vanishing regime lie on top of each other,
+    with what the build says about why: clipping never or rarely acted, or acted and changed nothing."""
+    said = (" The clipped and unclipped curves coincide to within a line's width (the dashed one, without "
+            "clipping, is drawn on top with hollow markers)")
+    fraction = v.get("clip_fraction", math.nan)
+    if not math.isfinite(fraction):
+        return said + "."
+    if fraction == 0:
+        return said + ": clipping never triggered."
+    if fraction < ACTIVE:
+        return said + f": clipping rescaled only {num(100 * fraction, 2)}% of the steps."
+    return said + f", although clipping rescaled {num(100 * fraction, 2)}% of the steps."
