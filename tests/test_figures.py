@@ -92,7 +92,7 @@ TEXTS = {
     "curves_log": ["loss", "chance", "10⁻"],
     "exploding": ["clipped", "no clipping: loss NaN/inf", "clipping threshold 1", "training loss"],
     "bars": ["tanh", "default init", "one seed", "chance"],
-    "jacobian_check": ["tanh: autograd and explicit product", "relu: bound"],
+    "jacobian_check": ["tanh: autograd and explicit product", "relu: autograd and explicit product", "bound ‖Π J"],
     "derivative_ranges": ["sigmoid", "relu", "1/4: the largest possible sigmoid′"],
     "rate_vs_accuracy": ["tanh", "sigmoid", "chance", "rate 0: no decay"],
     "rate_vs_theory": ["identity", "bound log(γ·σmax)", "measured rate per step"],
@@ -281,14 +281,14 @@ def test_every_line_lies_inside_its_axes(rendered, name):
 
 
 def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
-    """A bound beyond the data's range ends exactly at the axes' edge, where a ▲ (or ▼) marks it; the legend says so."""
+    """A bound beyond the data's range ends exactly at the axes' edge, where an arrow marks it; the legend says so."""
     svg = CASES["gradient_vs_lag_cut"]()
     lines = {gid.split("-", 1)[1]: (v, r) for gid, v, r in _stroked_lines(svg) if re.search(r"-bound-\d+$", gid)}
     (grows, (_, y0, _, y1)), (falls, _) = lines["bound-0"], lines["bound-1"]
     assert min(y for _, y in grows) == pytest.approx(y0, abs=0.02)  # reaches the top edge, not beyond
     assert max(y for _, y in falls) == pytest.approx(y1, abs=0.02)  # reaches the bottom edge
     assert len(re.findall(r'id="[^"]*edge-bound-\d+"', svg)) == 2
-    assert "where a bound leaves the plot (▲ above, ▼ below)" in svg
+    assert "where a bound leaves the plot (↑ above, ↓ below)" in svg
 
 
 def test_compact_path_data_keeps_every_point():

@@ -164,7 +164,8 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
     """Log-scale ratio against lag, band over seeds; bound lines exp(rate·lag).
 
     Each series: label, lags, mean, optional lo/hi (band), optional slot. Each bound: label, rate
-    (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour).
+    (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour),
+    optional name (short; where there are two or more bounds each is named at its line).
     The y-limits come from the series, with room for each bound over half the distances; a bound that
     leaves them is cut there and marked with an arrow."""
     with _figure(_key("lag", ylabel, [s["label"] for s in series], [b["label"] for b in bounds]),
@@ -195,13 +196,15 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
         ax.set_ylim(*_room_for_bounds(max(low / 5, 1e-300), max(high * 5, low * 10), rates, top_lag))
         ax.set_xlim(0, top_lag)
         grid = np.linspace(0, top_lag, 61)
-        cut = False
+        cut, names = False, []
         for j, b in enumerate(bounds):
             rate = b.get("rate")
             if rate is None or not math.isfinite(rate):
                 continue
             color = PALETTE[int(b["slot"]) % len(PALETTE)] if "slot" in b else REFERENCE
             cut |= _bound(ax, grid, np.exp(rate * grid), b["label"], _reference(j, color), f"bound-{j}", log=True)
+            xs, ys, _ = _inside(grid, np.exp(rate * grid), *ax.get_ylim(), log=True)
+            names.append((f"bound-{j}", b.get("name", b["label"]), xs, ys, color))
         if cut:
             _edge_note(ax)
         _log_axis(ax, "y")
@@ -209,6 +212,9 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         _legend(fig, ax)
+        if len(names) > 1:  # two dotted bounds: each named at its line
+            _name_lines(fig, ax, names, [(a, b) for s in series for a, b in zip(s["lags"], _positive(s["mean"]))
+                                         if np.isfinite(b)])
         return _svg(fig)
 
 
@@ -456,10 +462,11 @@ def derivative_ranges(rows: list[dict]) -> str:
 
 
 def _name_lines(fig: Figure, ax, lines: list[tuple], points: list[tuple[float, float]]) -> None:
-    """Name each straight reference line (gid, text, x for a vertical line or None, y for a horizontal
-    one or None) beside the line itself, so that two dotted lines in one figure never depend on
-    their dot rhythm alone (in grayscale it is all that tells them apart). Each name takes the first
-    spot along its line that stays inside the axes and clear of the data points and earlier names."""
+    """Name each reference line beside the line itself, so that two dotted lines in one figure never
+    depend on their dot rhythm alone (in grayscale it is all that tells them apart). A line is
+    (gid, text, x, y[, colour]): x alone for a vertical line, y alone for a horizontal one, both
+    (arrays: its visible part) for a curve. Each name takes the first spot along its line that stays
+    inside the axes and clear of the data points and earlier names."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     fig.draw_without_rendering()
@@ -469,15 +476,22 @@ def _name_lines(fig: Figure, ax, lines: list[tuple], points: list[tuple[float, f
     taken = [(px - 6 * pt, py - 6 * pt, px + 6 * pt, py + 6 * pt)
              for px, py in (ax.transData.transform(p) for p in points)]
     (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
-    for gid, text, x, y in lines:
-        if x is not None:  # a vertical line: at its head or foot, right or left of it
+    for gid, text, x, y, *colour in lines:
+        if x is not None and y is not None:  # a curve: above or below its visible end, then its middle
+            seen = [(a, b) for a, b in zip(x, y) if np.isfinite(a) and np.isfinite(b)]
+            spots = [(xy, (dx, dy), ha, va) for xy in (seen[-1:] + seen[len(seen) // 2:len(seen) // 2 + 1])
+                     for dx, dy, ha, va in ((-4, 3, "right", "bottom"), (6, -3, "left", "top"),
+                                            (-4, -3, "right", "top"), (4, 3, "left", "bottom"))]
+            if not spots:
+                continue
+        elif x is not None:  # a vertical line: at its head or foot, right or left of it
             spots = [((x, yy), (dx, dy), ha, va) for yy, dy, va in ((y_hi, -2, "top"), (y_lo, 2, "bottom"))
                      for dx, ha in ((3, "left"), (-3, "right"))]
         else:  # a horizontal line: above or below it, at its middle, right end or left end
             spots = [((xx, y), (dx, dy), ha, va) for dy, va in ((2, "bottom"), (-2, "top"))
                      for xx, dx, ha in (((x_lo + x_hi) / 2, 0, "center"), (x_hi, -3, "right"), (x_lo, 3, "left"))]
-        label = ax.annotate(text, (0, 0), xytext=(0, 0), textcoords="offset points", fontsize=8, color=REFERENCE,
-                            annotation_clip=False, gid=f"name-{gid}")
+        label = ax.annotate(text, (0, 0), xytext=(0, 0), textcoords="offset points", fontsize=8,
+                            color=colour[0] if colour else REFERENCE, annotation_clip=False, gid=f"name-{gid}")
         label.set_in_layout(False)
         best = None
         for xy, offset, ha, va in spots:
