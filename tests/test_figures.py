@@ -321,17 +321,23 @@ def _dash(pattern) -> str:
     return f"{float(offset):g}|" + ",".join(f"{float(v):g}" for v in (sequence or ()))
 
 
-def _legend_styles(monkeypatch, make) -> list[tuple]:
-    """(dash pattern, marker, label) of every legend entry of the figure `make` draws."""
-    from matplotlib.container import ErrorbarContainer
-
+def _drawn(monkeypatch, make):
+    """The matplotlib figure that `make` draws (caught on its way to SVG)."""
     drawn = []
     original = figure_style._svg
     monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
     make()
+    return drawn[0]
+
+
+def _legend_styles(monkeypatch, make) -> list[tuple]:
+    """(dash pattern, marker, label) of every legend entry of the figure `make` draws."""
+    from matplotlib.container import ErrorbarContainer
+
+    fig = _drawn(monkeypatch, make)
     styles = []
     entries = {}
-    for ax in drawn[0].axes:  # the artists behind the legend entries (fig.legend is made from these)
+    for ax in fig.axes:  # the artists behind the legend entries (fig.legend is made from these)
         entries.update(zip(*reversed(ax.get_legend_handles_labels())))
     assert entries, "the figure has no legend entries"
     for text, handle in entries.items():
@@ -347,7 +353,9 @@ def _legend_styles(monkeypatch, make) -> list[tuple]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monkeypatch, name):
     """In every legend each entry differs from the others by dash pattern or marker (colour aside), and a
-    dotted pattern belongs to reference lines only: they carry no marker, models always do."""
+    dotted pattern belongs to reference lines only: they carry no marker, models always do. Within one
+    axes, dotted reference lines differ by their rhythm alone (and colour, lost in grayscale): of two or
+    more, all but one must be named at the line itself."""
     styles = _legend_styles(monkeypatch, CASES[name])
     pairs = [(dash, marker) for dash, marker, _ in styles]
     assert len(pairs) == len(set(pairs)), styles
@@ -357,6 +365,14 @@ def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monke
             assert marker == "None", label
         elif dash != "none" and marker == "None":
             pytest.fail(f"{label!r}: a line with neither a marker nor a reference pattern")
+    for ax in _drawn(monkeypatch, CASES[name]).axes:
+        references = [line.get_gid() for line in ax.lines if len(line.get_xdata()) > 1
+                      and line.get_linestyle() != "None" and _dash(line._unscaled_dash_pattern) in dotted]
+        named = {text.get_gid() for text in ax.texts}
+        unnamed = [gid for gid in references if gid is None or f"name-{gid}" not in named]
+        # the hero figure names its lines with its point labels (label-line-j)
+        unnamed = unnamed[len([g for g in named if g and g.startswith("label-line-")]):]
+        assert len(references) < 2 or len(unnamed) <= 1, (references, unnamed)
 
 
 def test_model_and_reference_styles_never_share_a_pattern():

@@ -279,10 +279,11 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
         # the marks share one look, so they share one legend entry, and each is named at its top
         for j, m in enumerate(marks):
             ax.axvline(m["x"], label=", ".join(str(k.get("label")) for k in marks) if j == 0 else None,
-                       **_reference(2))
+                       gid=f"mark-{j}", **_reference(2))
             if m.get("label"):
                 ax.annotate(str(m["label"]), (m["x"], 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                            textcoords="offset points", ha="left", va="top", fontsize=8, color=REFERENCE)
+                            textcoords="offset points", ha="left", va="top", fontsize=8, color=REFERENCE,
+                            gid=f"name-mark-{j}")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if not logy and chance is not None and chance < 1:
