@@ -536,3 +536,83 @@ def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
     short.set_ylabel("loss")
     figure_style.fit_axis_labels(short.figure)
     assert short.yaxis.label.get_text() == "loss"
+
+
+def test_a_growing_bound_stays_in_view_over_half_the_distances(monkeypatch):
+    """The y-range makes room for a bound over at least the first half of the distances (so the
+    comparison with the data is on the plot), but never more than the data's own span in decades."""
+    svg = CASES["gradient_vs_lag_cut"]()  # bound exp(0.3·lag) over lags 0..29: 10^3.8 at lag 14.5
+    (x0, _, x1, _), = set(_clip_rects(svg).values())
+    grows = next(v for gid, v, _ in _stroked_lines(svg) if gid.endswith("-bound-0"))
+    assert max(x for x, _ in grows) - x0 >= 0.5 * (x1 - x0) - 0.5
+    series = [_series("tanh", -0.05, 0)]
+    plain = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, [])).axes[0].get_ylim()
+    steep = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, [{"label": "b", "rate": 5.0}])).axes[0].get_ylim()
+    decades = math.log10(plain[1] / plain[0])
+    assert steep[0] == pytest.approx(plain[0]) and math.log10(steep[1] / steep[0]) <= 2 * decades + 1e-9
+
+
+def test_edge_marks_are_arrows_no_model_uses_drawn_inside_the_axes(monkeypatch):
+    """Where a bound leaves the axes, its mark is no model's marker (▲/▼ are) and lies wholly inside
+    the axes with its tip on the edge, so it covers no tick label."""
+    fig = _drawn(monkeypatch, CASES["gradient_vs_lag_cut"])
+    ax = fig.axes[0]
+    marks = [line for line in ax.lines if (line.get_gid() or "").startswith("edge-")]
+    assert len(marks) == 2
+    frame = ax.get_window_extent()
+    for line in marks:
+        assert line.get_marker() not in figures.MARKERS
+        marker = line._marker
+        pixels = marker.get_path().transformed(marker.get_transform()).vertices * line.get_markersize() * fig.dpi / 72
+        centre = ax.transData.transform((line.get_xdata()[0], line.get_ydata()[0]))
+        xs, ys = centre[0] + pixels[:, 0], centre[1] + pixels[:, 1]
+        assert frame.x0 - 0.5 <= xs.min() and xs.max() <= frame.x1 + 0.5
+        assert frame.y0 - 0.5 <= ys.min() and ys.max() <= frame.y1 + 0.5
+        assert min(abs(ys.max() - frame.y1), abs(ys.min() - frame.y0)) < 0.5  # the tip touches the edge
+
+
+def test_one_seeds_vanished_gradient_does_not_stretch_the_axis_and_bands_lie_behind(monkeypatch):
+    """A band reaching 10⁻³⁰ (one seed) is cut at the axes instead of stretching them over empty
+    decades, and every band is drawn behind every line."""
+    s = _series("tanh", -0.05, 0)
+    s["lo"] = np.full(len(LAGS), 1e-30)
+    fig = _drawn(monkeypatch, lambda: figures.gradient_vs_lag([s, _series("relu", -0.3, 3)], []))
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > 1e-8  # the lowest mean is 1.7×10⁻⁴; the band alone reaches 10⁻³⁰
+    assert max(c.get_zorder() for c in ax.collections) < min(line.get_zorder() for line in ax.lines)
+
+
+def test_series_at_the_same_point_sit_side_by_side_and_two_points_are_not_joined(monkeypatch):
+    """Models with the same score at the same x (several at chance) are drawn a few points apart,
+    and a series measured at only two x is not joined by a line nobody measured; three are joined."""
+    two = [{"label": name, "x": [10, 40], "mean": [1.0, 0.125], "lo": [1.0, 0.1], "hi": [1.0, 0.15]}
+           for name in ("a", "b", "c", "d")]
+    three = {"label": "e", "x": [10, 20, 40], "mean": [1.0, 0.5, 0.125], "lo": [1, 0.4, 0.1], "hi": [1, 0.6, 0.15]}
+    fig = _drawn(monkeypatch, lambda: figures.score_vs_x(two + [three], chance=0.125, xlabel="T", ylabel="acc"))
+    ax = fig.axes[0]
+    drawn = [c[0] for c in ax.containers]  # each errorbar's data line
+    at_40 = sorted(line.get_transform().transform((40, 0.125))[0] for line in drawn)
+    assert min(np.diff(at_40)) >= 5 * fig.dpi / 72
+    frame = ax.get_window_extent()
+    assert frame.x0 < at_40[0] and at_40[-1] < frame.x1  # dodged, but inside the axes
+    assert [line.get_linestyle() == "None" for line in drawn] == [True] * 4 + [False]
+
+
+def test_median_tick_is_drawn_over_the_mean_and_reaches_beyond_it(monkeypatch):
+    """A median next to the mean stays in view: its tick is drawn after the mean's marker and is taller."""
+    fig = _drawn(monkeypatch, CASES["derivative_ranges"])
+    lines = fig.axes[0].lines
+    median = next(line for line in lines if line.get_gid() == "median-0")
+    mean = next(line for line in lines if line.get_marker() not in ("|", "None") and len(line.get_xdata())
+                and line.get_ydata()[0] == 0)
+    assert median.get_zorder() > mean.get_zorder() and median.get_markersize() >= 2 * mean.get_markersize()
+
+
+def test_jacobian_check_gives_each_series_its_own_panel_and_bound(monkeypatch):
+    """Four bounds in one panel pile up at 10⁰ and differ only in dot rhythm: each series has its own
+    panel (one shared scale) with its one bound."""
+    fig = _drawn(monkeypatch, CASES["jacobian_check"])
+    assert [ax.get_title() for ax in fig.axes] == ["tanh", "relu"]
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
+    for ax in fig.axes:
+        assert len([line for line in ax.lines if (line.get_gid() or "").startswith("bound-")]) == 1
