@@ -547,7 +547,8 @@ def test_a_growing_bound_stays_in_view_over_half_the_distances(monkeypatch):
     assert max(x for x, _ in grows) - x0 >= 0.5 * (x1 - x0) - 0.5
     series = [_series("tanh", -0.05, 0)]
     plain = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, [])).axes[0].get_ylim()
-    steep = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, [{"label": "b", "rate": 5.0}])).axes[0].get_ylim()
+    steep_bound = [{"label": "b", "rate": 5.0}]
+    steep = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, steep_bound)).axes[0].get_ylim()
     decades = math.log10(plain[1] / plain[0])
     assert steep[0] == pytest.approx(plain[0]) and math.log10(steep[1] / steep[0]) <= 2 * decades + 1e-9
 

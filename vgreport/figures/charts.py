@@ -443,13 +443,14 @@ def derivative_ranges(rows: list[dict]) -> str:
             ax.plot([r["p10"], r["p90"]], [i, i], color=style["color"], linewidth=7, solid_capstyle="butt", alpha=0.55)
             ax.plot([r["mean"]], [i], marker=style["marker"], color=style["color"], markeredgecolor="#000000",
                     linestyle="none", markersize=6, zorder=3)
-            if r.get("p50") is not None:  # over the mean's marker and twice its height: a median next to the mean stays in view
-                ax.plot([r["p50"]], [i], marker="|", markersize=16, markeredgewidth=1.6, color="#000000", linestyle="none",
-                        zorder=4, gid=f"median-{i}")
+            if r.get("p50") is not None:  # over the mean's marker, twice as tall: in view beside the mean
+                ax.plot([r["p50"]], [i], marker="|", markersize=16, markeredgewidth=1.6, color="#000000",
+                        linestyle="none", zorder=4, gid=f"median-{i}")
         ax.axvline(0.25, label="1/4: the largest possible sigmoid′", gid="bound-0", **_reference(0))
         ax.axvline(1.0, label="1: the largest tanh′, ReLU′, identity′", gid="bound-1", **_reference(1))
         ax.plot([], [], color="#999999", linewidth=7, alpha=0.55, label="10th–90th percentile")
-        ax.plot([], [], marker="|", markersize=12, markeredgewidth=1.6, color="#000000", linestyle="none", label="median")
+        ax.plot([], [], marker="|", markersize=12, markeredgewidth=1.6, color="#000000", linestyle="none",
+                label="median")
         ax.plot([], [], marker="o", color="#999999", markeredgecolor="#000000", linestyle="none", label="mean")
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels([r["label"] for r in rows])
@@ -458,7 +459,8 @@ def derivative_ranges(rows: list[dict]) -> str:
         ax.set_xlabel("φ′(a_j) along the probe trajectories at initialisation")
         _legend(fig, ax)
         _name_lines(fig, ax, [("bound-0", "1/4", 0.25, None), ("bound-1", "1", 1.0, None)],
-                    [(r[k], i) for i, r in enumerate(rows) for k in ("mean", "p50", "p10", "p90") if r.get(k) is not None])
+                    [(r[k], i) for i, r in enumerate(rows) for k in ("mean", "p50", "p10", "p90")
+                     if r.get(k) is not None])
         return _svg(fig)
 
 
