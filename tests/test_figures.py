@@ -92,7 +92,7 @@ TEXTS = {
     "curves_log": ["loss", "chance", "10⁻"],
     "exploding": ["clipped", "no clipping: loss NaN/inf", "clipping threshold 1", "training loss"],
     "bars": ["tanh", "default init", "one seed", "chance"],
-    "jacobian_check": ["tanh: autograd and explicit product", "relu: bound"],
+    "jacobian_check": ["tanh: autograd and explicit product", "relu: autograd and explicit product", "bound ‖Π J"],
     "derivative_ranges": ["sigmoid", "relu", "1/4: the largest possible sigmoid′"],
     "rate_vs_accuracy": ["tanh", "sigmoid", "chance", "rate 0: no decay"],
     "rate_vs_theory": ["identity", "bound log(γ·σmax)", "measured rate per step"],
@@ -281,14 +281,14 @@ def test_every_line_lies_inside_its_axes(rendered, name):
 
 
 def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
-    """A bound beyond the data's range ends exactly at the axes' edge, where a ▲ (or ▼) marks it; the legend says so."""
+    """A bound beyond the data's range ends exactly at the axes' edge, where an arrow marks it; the legend says so."""
     svg = CASES["gradient_vs_lag_cut"]()
     lines = {gid.split("-", 1)[1]: (v, r) for gid, v, r in _stroked_lines(svg) if re.search(r"-bound-\d+$", gid)}
     (grows, (_, y0, _, y1)), (falls, _) = lines["bound-0"], lines["bound-1"]
     assert min(y for _, y in grows) == pytest.approx(y0, abs=0.02)  # reaches the top edge, not beyond
     assert max(y for _, y in falls) == pytest.approx(y1, abs=0.02)  # reaches the bottom edge
     assert len(re.findall(r'id="[^"]*edge-bound-\d+"', svg)) == 2
-    assert "where a bound leaves the plot (▲ above, ▼ below)" in svg
+    assert "where a bound leaves the plot (↑ above, ↓ below)" in svg
 
 
 def test_compact_path_data_keeps_every_point():
@@ -321,17 +321,23 @@ def _dash(pattern) -> str:
     return f"{float(offset):g}|" + ",".join(f"{float(v):g}" for v in (sequence or ()))
 
 
-def _legend_styles(monkeypatch, make) -> list[tuple]:
-    """(dash pattern, marker, label) of every legend entry of the figure `make` draws."""
-    from matplotlib.container import ErrorbarContainer
-
+def _drawn(monkeypatch, make):
+    """The matplotlib figure that `make` draws (caught on its way to SVG)."""
     drawn = []
     original = figure_style._svg
     monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
     make()
+    return drawn[0]
+
+
+def _legend_styles(monkeypatch, make) -> list[tuple]:
+    """(dash pattern, marker, label) of every legend entry of the figure `make` draws."""
+    from matplotlib.container import ErrorbarContainer
+
+    fig = _drawn(monkeypatch, make)
     styles = []
     entries = {}
-    for ax in drawn[0].axes:  # the artists behind the legend entries (fig.legend is made from these)
+    for ax in fig.axes:  # the artists behind the legend entries (fig.legend is made from these)
         entries.update(zip(*reversed(ax.get_legend_handles_labels())))
     assert entries, "the figure has no legend entries"
     for text, handle in entries.items():
@@ -347,7 +353,9 @@ def _legend_styles(monkeypatch, make) -> list[tuple]:
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monkeypatch, name):
     """In every legend each entry differs from the others by dash pattern or marker (colour aside), and a
-    dotted pattern belongs to reference lines only: they carry no marker, models always do."""
+    dotted pattern belongs to reference lines only: they carry no marker, models always do. Within one
+    axes, dotted reference lines differ by their rhythm alone (and colour, lost in grayscale): of two or
+    more, all but one must be named at the line itself."""
     styles = _legend_styles(monkeypatch, CASES[name])
     pairs = [(dash, marker) for dash, marker, _ in styles]
     assert len(pairs) == len(set(pairs)), styles
@@ -357,6 +365,14 @@ def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monke
             assert marker == "None", label
         elif dash != "none" and marker == "None":
             pytest.fail(f"{label!r}: a line with neither a marker nor a reference pattern")
+    for ax in _drawn(monkeypatch, CASES[name]).axes:
+        references = [line.get_gid() for line in ax.lines if len(line.get_xdata()) > 1
+                      and line.get_linestyle() != "None" and _dash(line._unscaled_dash_pattern) in dotted]
+        named = {text.get_gid() for text in ax.texts}
+        unnamed = [gid for gid in references if gid is None or f"name-{gid}" not in named]
+        # the hero figure names its lines with its point labels (label-line-j)
+        unnamed = unnamed[len([g for g in named if g and g.startswith("label-line-")]):]
+        assert len(references) < 2 or len(unnamed) <= 1, (references, unnamed)
 
 
 def test_model_and_reference_styles_never_share_a_pattern():
@@ -674,3 +690,84 @@ def test_a_dashed_score_series_on_top_of_another_gets_hollow_markers(monkeypatch
     assert same["dashed"].get_markerfacecolor() == "white"
     assert same["dashed"].get_zorder() > same["solid"].get_zorder()
     assert data_lines([0.6, 0.128])["dashed"].get_markerfacecolor() != "white"
+
+
+def test_a_growing_bound_stays_in_view_over_half_the_distances(monkeypatch):
+    """The y-range makes room for a bound over at least the first half of the distances (so the
+    comparison with the data is on the plot), but never more than the data's own span in decades."""
+    svg = CASES["gradient_vs_lag_cut"]()  # bound exp(0.3·lag) over lags 0..29: 10^3.8 at lag 14.5
+    (x0, _, x1, _), = set(_clip_rects(svg).values())
+    grows = next(v for gid, v, _ in _stroked_lines(svg) if gid.endswith("-bound-0"))
+    assert max(x for x, _ in grows) - x0 >= 0.5 * (x1 - x0) - 0.5
+    series = [_series("tanh", -0.05, 0)]
+    plain = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, [])).axes[0].get_ylim()
+    steep_bound = [{"label": "b", "rate": 5.0}]
+    steep = _drawn(monkeypatch, lambda: figures.gradient_vs_lag(series, steep_bound)).axes[0].get_ylim()
+    decades = math.log10(plain[1] / plain[0])
+    assert steep[0] == pytest.approx(plain[0]) and math.log10(steep[1] / steep[0]) <= 2 * decades + 1e-9
+
+
+def test_edge_marks_are_arrows_no_model_uses_drawn_inside_the_axes(monkeypatch):
+    """Where a bound leaves the axes, its mark is no model's marker (▲/▼ are) and lies wholly inside
+    the axes with its tip on the edge, so it covers no tick label."""
+    fig = _drawn(monkeypatch, CASES["gradient_vs_lag_cut"])
+    ax = fig.axes[0]
+    marks = [line for line in ax.lines if (line.get_gid() or "").startswith("edge-")]
+    assert len(marks) == 2
+    frame = ax.get_window_extent()
+    for line in marks:
+        assert line.get_marker() not in figures.MARKERS
+        marker = line._marker
+        pixels = marker.get_path().transformed(marker.get_transform()).vertices * line.get_markersize() * fig.dpi / 72
+        centre = ax.transData.transform((line.get_xdata()[0], line.get_ydata()[0]))
+        xs, ys = centre[0] + pixels[:, 0], centre[1] + pixels[:, 1]
+        assert frame.x0 - 0.5 <= xs.min() and xs.max() <= frame.x1 + 0.5
+        assert frame.y0 - 0.5 <= ys.min() and ys.max() <= frame.y1 + 0.5
+        assert min(abs(ys.max() - frame.y1), abs(ys.min() - frame.y0)) < 0.5  # the tip touches the edge
+
+
+def test_one_seeds_vanished_gradient_does_not_stretch_the_axis_and_bands_lie_behind(monkeypatch):
+    """A band reaching 10⁻³⁰ (one seed) is cut at the axes instead of stretching them over empty
+    decades, and every band is drawn behind every line."""
+    s = _series("tanh", -0.05, 0)
+    s["lo"] = np.full(len(LAGS), 1e-30)
+    fig = _drawn(monkeypatch, lambda: figures.gradient_vs_lag([s, _series("relu", -0.3, 3)], []))
+    ax = fig.axes[0]
+    assert ax.get_ylim()[0] > 1e-8  # the lowest mean is 1.7×10⁻⁴; the band alone reaches 10⁻³⁰
+    assert max(c.get_zorder() for c in ax.collections) < min(line.get_zorder() for line in ax.lines)
+
+
+def test_series_at_the_same_point_sit_side_by_side_and_two_points_are_not_joined(monkeypatch):
+    """Models with the same score at the same x (several at chance) are drawn a few points apart,
+    and a series measured at only two x is not joined by a line nobody measured; three are joined."""
+    two = [{"label": name, "x": [10, 40], "mean": [1.0, 0.125], "lo": [1.0, 0.1], "hi": [1.0, 0.15]}
+           for name in ("a", "b", "c", "d")]
+    three = {"label": "e", "x": [10, 20, 40], "mean": [1.0, 0.5, 0.125], "lo": [1, 0.4, 0.1], "hi": [1, 0.6, 0.15]}
+    fig = _drawn(monkeypatch, lambda: figures.score_vs_x(two + [three], chance=0.125, xlabel="T", ylabel="acc"))
+    ax = fig.axes[0]
+    drawn = [c[0] for c in ax.containers]  # each errorbar's data line
+    at_40 = sorted(line.get_transform().transform((40, 0.125))[0] for line in drawn)
+    assert min(np.diff(at_40)) >= 5 * fig.dpi / 72
+    frame = ax.get_window_extent()
+    assert frame.x0 < at_40[0] and at_40[-1] < frame.x1  # dodged, but inside the axes
+    assert [line.get_linestyle() == "None" for line in drawn] == [True] * 4 + [False]
+
+
+def test_median_tick_is_drawn_over_the_mean_and_reaches_beyond_it(monkeypatch):
+    """A median next to the mean stays in view: its tick is drawn after the mean's marker and is taller."""
+    fig = _drawn(monkeypatch, CASES["derivative_ranges"])
+    lines = fig.axes[0].lines
+    median = next(line for line in lines if line.get_gid() == "median-0")
+    mean = next(line for line in lines if line.get_marker() not in ("|", "None") and len(line.get_xdata())
+                and line.get_ydata()[0] == 0)
+    assert median.get_zorder() > mean.get_zorder() and median.get_markersize() >= 2 * mean.get_markersize()
+
+
+def test_jacobian_check_gives_each_series_its_own_panel_and_bound(monkeypatch):
+    """Four bounds in one panel pile up at 10⁰ and differ only in dot rhythm: each series has its own
+    panel (one shared scale) with its one bound."""
+    fig = _drawn(monkeypatch, CASES["jacobian_check"])
+    assert [ax.get_title() for ax in fig.axes] == ["tanh", "relu"]
+    assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
+    for ax in fig.axes:
+        assert len([line for line in ax.lines if (line.get_gid() or "").startswith("bound-")]) == 1

@@ -19,8 +19,10 @@ Print rules, each pinned by a test:
 - Grayscale: every model series differs from the others in colour (Okabe-Ito, safe for
   colour-blind readers), dash pattern *and* marker. Reference lines (bounds, chance, thresholds)
   are dotted, thin and carry no marker, a pattern no model uses, so they never look like a model.
-- Every line stays inside its axes: y-limits come from the data, and a bound that leaves them is
-  cut at the edge and marked there with ▲ (above) or ▼ (below), explained in the legend.
+- Every line stays inside its axes: y-limits come from the data (with room for a bound over half
+  the distances), and a bound that leaves them is cut at the edge and marked there with an arrow
+  ↑ or ↓ drawn inside the axes (▲/▼ are models' markers), explained in the legend.
+- Two or more dotted reference lines in one panel are named at the lines, not by rhythm alone.
 - On log axes, values that are not positive are masked (a gap), never drawn at the floor.
 """
 

@@ -5,19 +5,25 @@ import math
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.path import Path
+from matplotlib.transforms import ScaledTranslation
 from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullFormatter
 
 from .labels import label_points
 from .style import (HEIGHT_IN, PALETTE, REFERENCE, _figure, _markevery, _reference,
                     _slot, _style, _svg, fit_axis_labels)
 
+DODGE_PT = 7  # sideways step between series drawn at the same x
+
+
 def _key(*parts) -> str:
     return "|".join(str(p) for p in parts)
 
 
-def _legend(fig: Figure, ax) -> None:
-    """Legend under the plot, in as many columns as fit the 16 cm width."""
-    handles, labels = ax.get_legend_handles_labels()
+def _legend(fig: Figure, ax, entries: tuple[list, list] | None = None) -> None:
+    """Legend under the plot, in as many columns as fit the 16 cm width (entries: handles and
+    labels gathered from several panels; else the axes' own)."""
+    handles, labels = entries or ax.get_legend_handles_labels()
     if not handles:
         return
     longest = max(len(label) for label in labels)
@@ -113,8 +119,14 @@ def _inside(x, y, low: float, high: float, log: bool):
     return np.asarray(xs, float), np.asarray(out, float), edges
 
 
+# The mark where a bound leaves the axes: an arrow (no model uses it as a marker; ▲/▼ are models'
+# markers) with its tip on the edge and its shaft inside the axes, so it never covers a tick label.
+_ARROW = [(0, 0), (0.3, -0.45), (0.09, -0.45), (0.09, -1), (-0.09, -1), (-0.09, -0.45), (-0.3, -0.45), (0, 0)]
+EDGE_MARKERS = {"top": Path(_ARROW, closed=True), "bottom": Path([(x, -y) for x, y in _ARROW], closed=True)}
+
+
 def _bound(ax, x, y, label: str, style: dict, gid: str, log: bool) -> bool:
-    """Draw a reference curve inside the axes' current y-limits, ▲/▼ where it leaves them;
+    """Draw a reference curve inside the axes' current y-limits, an arrow (↑/↓) where it leaves them;
     returns whether it was cut."""
     low, high = ax.get_ylim()
     xs, ys, edges = _inside(x, y, low, high, log)
@@ -124,15 +136,28 @@ def _bound(ax, x, y, label: str, style: dict, gid: str, log: bool) -> bool:
         label = f"{label} (entirely {where} the plotted range)"
     ax.plot(xs, ys, label=label, gid=gid, **style)
     for ex, ey, side in edges:
-        ax.plot([ex], [ey], linestyle="none", marker="^" if side == "top" else "v", markersize=6,
+        ax.plot([ex], [ey], linestyle="none", marker=EDGE_MARKERS[side], markersize=14, markeredgewidth=0,
                 color=style["color"], clip_on=False, gid=f"edge-{gid}")
     return bool(edges)
 
 
 def _edge_note(ax) -> None:
-    """A legend entry explaining the ▲/▼ marks of bounds that leave the axes."""
-    ax.plot([], [], linestyle="none", marker="^", markersize=6, color=REFERENCE,
-            label="where a bound leaves the plot (▲ above, ▼ below); it goes on beyond the axes")
+    """A legend entry explaining the arrows of bounds that leave the axes."""
+    centred = Path([(x, y + 0.5) for x, y in _ARROW], closed=True)  # on the legend text's middle line
+    ax.plot([], [], linestyle="none", marker=centred, markersize=7, markeredgewidth=0,
+            color=REFERENCE, label="where a bound leaves the plot (↑ above, ↓ below); it goes on beyond the axes")
+
+
+def _room_for_bounds(low: float, high: float, rates: list[float], span: float) -> tuple[float, float]:
+    """Log y-limits widened so that every bound exp(rate·lag) stays inside over at least the first half
+    of the distances; the extra room on either side is at most the data's own span in decades, so
+    the data keep at least a third of the height."""
+    decades = high / low
+    for rate in rates:
+        reach = math.exp(rate * span / 2)
+        high = max(high, min(reach * 1.2, high * decades)) if rate > 0 else high
+        low = min(low, max(reach / 1.2, low / decades)) if rate < 0 else low
+    return low, high
 
 
 def coincide(a: dict, b: dict, log: bool = True, share: float = 0.015) -> bool:
@@ -162,13 +187,14 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
     """Log-scale ratio against lag, band over seeds; bound lines exp(rate·lag).
 
     Each series: label, lags, mean, optional lo/hi (band), optional slot. Each bound: label, rate
-    (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour).
-    The y-limits come from the series; a bound that leaves them is cut there and marked ▲/▼. A
-    dashed series that coincides with another (see coincide) is drawn over it with hollow markers,
-    so both stay visible."""
+    (per-step log bound, e.g. log(γ·σ_max)), optional slot (drawn dotted in that series' colour),
+    optional name (short; where there are two or more bounds each is named at its line).
+    The y-limits come from the series, with room for each bound over half the distances; a bound that
+    leaves them is cut there and marked with an arrow. A dashed series that coincides with another
+    (see coincide) is drawn over it with hollow markers, so both stay visible."""
     with _figure(_key("lag", ylabel, [s["label"] for s in series], [b["label"] for b in bounds]),
                  height=height) as (fig, ax):
-        top_lag, values = 1.0, []
+        top_lag, values, bands = 1.0, [], []
         for i, s in enumerate(series):
             lags = np.asarray(s["lags"], float)
             mean = _positive(s["mean"])
@@ -181,22 +207,30 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
             ax.plot(lags, mean, label=s["label"], markevery=_markevery(len(lags), i, len(series)), **style)
             if "lo" in s and "hi" in s:
                 ax.fill_between(lags, _positive(s["lo"]), _positive(s["hi"]), color=style["color"],
-                                alpha=0.15, linewidth=0)
-                values += [_finite(_positive(s["lo"])), _finite(_positive(s["hi"]))]  # the whole band in view
+                                alpha=0.15, linewidth=0, zorder=1)  # behind every line
+                bands.append((_finite(_positive(s["lo"])), _finite(_positive(s["hi"]))))
+        means = np.concatenate(values) if values else np.array([])
+        # The bands' upper ends are in view, their lower ends only down to 100× below the lowest mean:
+        # one seed's vanished gradient would otherwise stretch the axis over many empty decades.
+        floor = float(means.min()) / 100 if means.size else 0.0
+        values += [hi for _, hi in bands] + [lo[lo >= floor] for lo, _ in bands]
         data = np.concatenate(values) if values else np.array([])
         low = float(data.min()) if data.size else 1e-3
         high = float(data.max()) if data.size else 1.0
         ax.set_yscale("log")
-        ax.set_ylim(max(low / 5, 1e-300), max(high * 5, low * 10))
+        rates = [b["rate"] for b in bounds if b.get("rate") is not None and math.isfinite(b["rate"])]
+        ax.set_ylim(*_room_for_bounds(max(low / 5, 1e-300), max(high * 5, low * 10), rates, top_lag))
         ax.set_xlim(0, top_lag)
         grid = np.linspace(0, top_lag, 61)
-        cut = False
+        cut, names = False, []
         for j, b in enumerate(bounds):
             rate = b.get("rate")
             if rate is None or not math.isfinite(rate):
                 continue
             color = PALETTE[int(b["slot"]) % len(PALETTE)] if "slot" in b else REFERENCE
             cut |= _bound(ax, grid, np.exp(rate * grid), b["label"], _reference(j, color), f"bound-{j}", log=True)
+            xs, ys, _ = _inside(grid, np.exp(rate * grid), *ax.get_ylim(), log=True)
+            names.append((f"bound-{j}", b.get("name", b["label"]), xs, ys, color))
         if cut:
             _edge_note(ax)
         _log_axis(ax, "y")
@@ -204,6 +238,9 @@ def gradient_vs_lag(series: list[dict], bounds: list[dict], ylabel: str = "‖�
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         _legend(fig, ax)
+        if len(names) > 1:  # two dotted bounds: each named at its line
+            _name_lines(fig, ax, names, [(a, b) for s in series for a, b in zip(s["lags"], _positive(s["mean"]))
+                                         if np.isfinite(b)])
         return _svg(fig)
 
 
@@ -213,8 +250,7 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
     dashed series that coincides with another is drawn over it with hollow markers."""
     with _figure(_key("score", xlabel, ylabel, [s["label"] for s in series]), height=height) as (fig, ax):
         for i, s in enumerate(series):
-            # a small multiplicative offset keeps the error bars of different models apart
-            x = np.asarray(s["x"], float) * (1 + 0.015 * (i - (len(series) - 1) / 2))
+            x = np.asarray(s["x"], float)
             mean = np.asarray(s["mean"], float)
             lo = np.where(np.isfinite(s["lo"]), s["lo"], mean)
             hi = np.where(np.isfinite(s["hi"]), s["hi"], mean)
@@ -222,8 +258,13 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             over = {}
             if style["linestyle"] != "-" and any(coincide(s, t, log=False) for t in series if t is not s):
                 over = {"zorder": 2.5, "markerfacecolor": "white"}  # over the solid line it would hide behind
+            # Only a series measured at three or more x is joined: a line through two points draws an
+            # interpolation nobody measured (the legend still shows its dash pattern).
+            joined = len(x) >= 3
             ax.errorbar(x, mean, yerr=np.clip(np.vstack([mean - lo, hi - mean]), 0, None), label=s["label"],
-                        capsize=2.5, color=style["color"], linestyle=style["linestyle"], marker=style["marker"], **over)
+                        capsize=2.5, color=style["color"], linestyle=style["linestyle"] if joined else "none",
+                        marker=style["marker"], markersize=5, markeredgecolor="#000000", markeredgewidth=0.5,
+                        transform=_dodge(fig, ax, i, len(series)), **over)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         if logx:
@@ -232,6 +273,13 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         if xs:
             ax.set_xticks(xs)
             ax.set_xticklabels([f"{v:g}" for v in xs])
+            # room beside the outermost x for the dodged series (the autoscaled limits sit on them)
+            if logx and xs[0] > 0:
+                pad = max(xs[-1] / xs[0], 4.0) ** 0.06
+                ax.set_xlim(xs[0] / pad, xs[-1] * pad)
+            else:
+                pad = 0.06 * max(xs[-1] - xs[0], 1.0)
+                ax.set_xlim(xs[0] - pad, xs[-1] + pad)
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel + (" (lower is better)" if lower_is_better else ""))
@@ -241,6 +289,14 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             ax.set_ylim(0, 1.05)
         _legend(fig, ax)
         return _svg(fig)
+
+
+def _dodge(fig: Figure, ax, i: int, count: int, step_pt: float = DODGE_PT):
+    """Data coordinates shifted sideways by a few points for series i of `count`: models measured at
+    the same x (several at chance) sit side by side instead of one hiding the others, on a linear
+    or a log axis alike."""
+    shift = step_pt * (i - (count - 1) / 2) / 72
+    return ax.transData + ScaledTranslation(shift, 0, fig.dpi_scale_trans)
 
 
 def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, logy: bool = False,
@@ -253,10 +309,11 @@ def curves(series: list[dict], chance: float | None, xlabel: str, ylabel: str, l
         # the marks share one look, so they share one legend entry, and each is named at its top
         for j, m in enumerate(marks):
             ax.axvline(m["x"], label=", ".join(str(k.get("label")) for k in marks) if j == 0 else None,
-                       **_reference(2))
+                       gid=f"mark-{j}", **_reference(2))
             if m.get("label"):
                 ax.annotate(str(m["label"]), (m["x"], 1), xycoords=("data", "axes fraction"), xytext=(2, -2),
-                            textcoords="offset points", ha="left", va="top", fontsize=8, color=REFERENCE)
+                            textcoords="offset points", ha="left", va="top", fontsize=8, color=REFERENCE,
+                            gid=f"name-mark-{j}")
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
         if not logy and chance is not None and chance < 1:
@@ -364,31 +421,47 @@ def bars(rows: list[dict], chance: float | None, ylabel: str, chance_label: str 
 
 
 def jacobian_check(series: list[dict]) -> str:
-    """Autograd ratio (line), explicit Jacobian product (hollow markers), operator-norm bound (dotted)."""
-    with _figure(_key("jacobian", [s["label"] for s in series]), height=HEIGHT_IN + 0.5) as (fig, ax):
+    """One panel per series (shared log y): autograd ratio (line), explicit Jacobian product (hollow
+    markers), operator-norm bound (dotted). Side by side, no bound can be taken for another
+    series' bound, which in one panel they could (they pile up at 10⁰ and differ only in rhythm)."""
+    count = max(len(series), 1)
+    with _figure(_key("jacobian", [s["label"] for s in series]), height=HEIGHT_IN + 0.5, ncols=count) as (fig, axes):
+        axes = axes if isinstance(axes, list) else [axes]
         values = []
-        for i, s in enumerate(series):
+        for i, (s, ax) in enumerate(zip(series, axes)):
             style = _style(_slot(s, i))
             lags = np.asarray(s["lags"], float)
             measured = _positive(s["measured"])
             values += [_finite(measured), _finite(_positive(s["opnorm"]))]
             ax.plot(lags, measured, color=style["color"], linestyle=style["linestyle"])
-            start, every = _markevery(len(lags), i, len(series))
+            start, every = _markevery(len(lags), 0, 1)
             ax.plot(lags[start::every], _positive(s["chain"])[start::every], linestyle="none", marker=style["marker"],
                     color=style["color"], markerfacecolor="none")
             ax.plot([], [], color=style["color"], linestyle=style["linestyle"], marker=style["marker"],
                     markerfacecolor="none", label=f"{s['label']}: autograd and explicit product")
-            ax.plot(lags, _positive(s["opnorm"]), gid=f"bound-{i}", label=f"{s['label']}: bound ‖Π J_j‖₂",
-                    **_reference(i, style["color"]))
+            ax.plot(lags, _positive(s["opnorm"]), gid=f"bound-{i}", label="bound ‖Π J_j‖₂" if i == 0 else None,
+                    **_reference(0))
+            ax.set_title(str(s["label"]), fontsize=8.5)
+            ax.xaxis.set_major_locator(MaxNLocator(nbins=4, integer=True))
         data = np.concatenate(values) if values else np.array([])
-        ax.set_yscale("log")
-        if data.size:
-            ax.set_ylim(max(float(data.min()) / 5, 1e-300), max(float(data.max()) * 5, float(data.min()) * 10))
-        _log_axis(ax, "y")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set_xlabel("distance T − k (steps back in time)")
-        ax.set_ylabel("‖∂L/∂h_k‖ / ‖∂L/∂h_T‖")
-        _legend(fig, ax)
+        for j, ax in enumerate(axes):
+            ax.set_yscale("log")
+            if data.size:
+                ax.set_ylim(max(float(data.min()) / 5, 1e-300), max(float(data.max()) * 5, float(data.min()) * 10))
+            _log_axis(ax, "y")
+            if j:  # one shared scale: the tick labels once, on the left
+                ax.tick_params(labelleft=False)
+            ax.set_xlabel("distance T − k")
+        axes[0].set_ylabel("‖∂L/∂h_k‖ / ‖∂L/∂h_T‖")
+        handles, labels = [], []
+        for ax in axes:
+            for h, lab in zip(*ax.get_legend_handles_labels()):
+                handles.append(h)
+                labels.append(lab)
+        if "bound ‖Π J_j‖₂" in labels:  # the bound last, after the models
+            handles.append(handles.pop(labels.index("bound ‖Π J_j‖₂")))
+            labels.append(labels.pop(labels.index("bound ‖Π J_j‖₂")))
+        _legend(fig, axes[0], (handles, labels))
         return _svg(fig)
 
 
@@ -398,14 +471,16 @@ def derivative_ranges(rows: list[dict]) -> str:
         for i, r in enumerate(rows):
             style = _style(_slot(r, i))
             ax.plot([r["p10"], r["p90"]], [i, i], color=style["color"], linewidth=7, solid_capstyle="butt", alpha=0.55)
-            if r.get("p50") is not None:
-                ax.plot([r["p50"]], [i], marker="|", markersize=13, markeredgewidth=1.6, color="#000000", linestyle="none")
             ax.plot([r["mean"]], [i], marker=style["marker"], color=style["color"], markeredgecolor="#000000",
-                    linestyle="none", markersize=6)
+                    linestyle="none", markersize=6, zorder=3)
+            if r.get("p50") is not None:  # over the mean's marker, twice as tall: in view beside the mean
+                ax.plot([r["p50"]], [i], marker="|", markersize=16, markeredgewidth=1.6, color="#000000",
+                        linestyle="none", zorder=4, gid=f"median-{i}")
         ax.axvline(0.25, label="1/4: the largest possible sigmoid′", gid="bound-0", **_reference(0))
         ax.axvline(1.0, label="1: the largest tanh′, ReLU′, identity′", gid="bound-1", **_reference(1))
         ax.plot([], [], color="#999999", linewidth=7, alpha=0.55, label="10th–90th percentile")
-        ax.plot([], [], marker="|", markersize=10, markeredgewidth=1.6, color="#000000", linestyle="none", label="median")
+        ax.plot([], [], marker="|", markersize=12, markeredgewidth=1.6, color="#000000", linestyle="none",
+                label="median")
         ax.plot([], [], marker="o", color="#999999", markeredgecolor="#000000", linestyle="none", label="mean")
         ax.set_yticks(range(len(rows)))
         ax.set_yticklabels([r["label"] for r in rows])
@@ -413,7 +488,63 @@ def derivative_ranges(rows: list[dict]) -> str:
         ax.set_xlim(-0.03, 1.05)
         ax.set_xlabel("φ′(a_j) along the probe trajectories at initialisation")
         _legend(fig, ax)
+        _name_lines(fig, ax, [("bound-0", "1/4", 0.25, None), ("bound-1", "1", 1.0, None)],
+                    [(r[k], i) for i, r in enumerate(rows) for k in ("mean", "p50", "p10", "p90")
+                     if r.get(k) is not None])
         return _svg(fig)
+
+
+def _name_lines(fig: Figure, ax, lines: list[tuple], points: list[tuple[float, float]]) -> None:
+    """Name each reference line beside the line itself, so that two dotted lines in one figure never
+    depend on their dot rhythm alone (in grayscale it is all that tells them apart). A line is
+    (gid, text, x, y[, colour]): x alone for a vertical line, y alone for a horizontal one, both
+    (arrays: its visible part) for a curve. Each name takes the first spot along its line that stays
+    inside the axes and clear of the data points and earlier names."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    fig.draw_without_rendering()
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    frame = ax.get_window_extent(renderer)
+    pt = fig.dpi / 72
+    taken = [(px - 6 * pt, py - 6 * pt, px + 6 * pt, py + 6 * pt)
+             for px, py in (ax.transData.transform(p) for p in points)]
+    (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    for gid, text, x, y, *colour in lines:
+        if x is not None and y is not None:  # a curve: above or below its visible end, then its middle
+            seen = [(a, b) for a, b in zip(x, y) if np.isfinite(a) and np.isfinite(b)]
+            spots = [(xy, (dx, dy), ha, va) for xy in (seen[-1:] + seen[len(seen) // 2:len(seen) // 2 + 1])
+                     for dx, dy, ha, va in ((-4, 3, "right", "bottom"), (6, -3, "left", "top"),
+                                            (-4, -3, "right", "top"), (4, 3, "left", "bottom"))]
+            if not spots:
+                continue
+        elif x is not None:  # a vertical line: at its head or foot, right or left of it
+            spots = [((x, yy), (dx, dy), ha, va) for yy, dy, va in ((y_hi, -2, "top"), (y_lo, 2, "bottom"))
+                     for dx, ha in ((3, "left"), (-3, "right"))]
+        else:  # a horizontal line: above or below it, at its middle, right end or left end
+            spots = [((xx, y), (dx, dy), ha, va) for dy, va in ((2, "bottom"), (-2, "top"))
+                     for xx, dx, ha in (((x_lo + x_hi) / 2, 0, "center"), (x_hi, -3, "right"), (x_lo, 3, "left"))]
+        label = ax.annotate(text, (0, 0), xytext=(0, 0), textcoords="offset points", fontsize=8,
+                            color=colour[0] if colour else REFERENCE, annotation_clip=False, gid=f"name-{gid}")
+        label.set_in_layout(False)
+        best = None
+        for xy, offset, ha, va in spots:
+            label.xy, label.xyann = xy, offset
+            label.set_horizontalalignment(ha)
+            label.set_verticalalignment(va)
+            e = label.get_window_extent(renderer)
+            box = (e.x0, e.y0, e.x1, e.y1)
+            outside = (max(0.0, frame.x0 - box[0]) + max(0.0, box[2] - frame.x1)
+                       + max(0.0, frame.y0 - box[1]) + max(0.0, box[3] - frame.y1))
+            cost = 1e3 * outside + sum(max(0.0, min(box[2], b[2]) - max(box[0], b[0]))
+                                       * max(0.0, min(box[3], b[3]) - max(box[1], b[1])) for b in taken)
+            if best is None or cost < best[0]:
+                best = (cost, xy, offset, ha, va, box)
+            if cost == 0:
+                break
+        _, label.xy, label.xyann, ha, va, box = best
+        label.set_horizontalalignment(ha)
+        label.set_verticalalignment(va)
+        taken.append(box)
 
 
 def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
@@ -428,11 +559,13 @@ def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
                         markersize=6)
         if chance is not None:
             ax.axhline(chance, label="chance", gid="chance-0", **_reference(0))
-        ax.axvline(0, label="rate 0: no decay", **_reference(1))
+        ax.axvline(0, label="rate 0: no decay", gid="bound-0", **_reference(1))
         ax.set_ylim(0, 1.05)
         ax.set_xlabel("per-step rate of log‖∂L/∂h_k‖ at initialisation (0 = no decay)")
         ax.set_ylabel("final recall accuracy")
         _legend(fig, ax)
+        _name_lines(fig, ax, ([("chance-0", "chance", None, chance)] if chance is not None else [])
+                    + [("bound-0", "rate 0", 0.0, None)], [(r["rate"], r["acc"]) for r in rows])
         return _svg(fig)
 
 

@@ -156,7 +156,9 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     out = []
     if ctx.has("init"):
         series = profile_series(ctx, "init", ["default", "xavier"], SLOTS)
-        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0)}
+        # named at the line by the initialisation alone: "RNN (tanh, Xavier init)" -> "bound, Xavier init"
+        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0),
+                   "name": "bound, " + j.label.split(", ", 1)[-1].rstrip(")")}
                   for k, j in n.judged.items() if k.startswith("init/")]
         out += ctx.figure(
             "decay", lambda: figures.gradient_vs_lag(series, bounds),

@@ -98,7 +98,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "jacobians", lambda: figures.jacobian_check(series),
         f"Experiment '{n.shown}', seed {int(seed0)}: the gradient ratio ‖∂L/∂h_k‖/‖∂L/∂h_T‖ from autograd (lines), "
         "the same quantity from the explicit product of Jacobians (hollow markers), and the operator norm of that "
-        "product, which bounds it (dotted, same colour).",
+        "product, which bounds it (dotted); one panel per activation, on one shared scale.",
         f"Log-scale plot of the gradient ratio against distance for {len(series)} activations. The explicit Jacobian "
         f"product {'lies on' if exact else 'departs from'} the autograd curve (largest relative error "
         f"{num(n.max_rel_err, 2)} over {n.cells} cells); {n.violations} points exceed the operator-norm bound.")
