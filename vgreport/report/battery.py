@@ -2,6 +2,7 @@
 variants, the values most experiments share, one line per variant's model."""
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from .format import fmt
@@ -61,3 +62,65 @@ def variant_models(experiment) -> list[dict]:
                    for path in varying]
         out.append({"variant": variant, "model": cell.model.describe() + width, "changes": ", ".join(changes)})
     return out
+
+
+def models_line(experiment) -> str:
+    """The experiment's models in one line, with what they share said once: consecutive variants
+    of the same model ('RNN (tanh, PyTorch default init)') are listed as 'MODEL: change; change',
+    and variants of one family that differ in one term of their parentheses as 'RNN (orthogonal
+    init, gain 1): sigmoid, tanh, relu, identity'."""
+    swept_gain = "model.gain" in (experiment.sweep or {})
+    entries = []
+    for entry in variant_models(experiment):
+        model = entry["model"]
+        if swept_gain:  # the first cell's gain is one of many: the task column gives the sweep
+            model = re.sub(r", gain [0-9.]+\)", ")", model)
+        base, closed, extra = model.partition(")")  # 'LSTM (PyTorch default init' and ', width 128'
+        changes = ", ".join(c for c in (extra.strip(", "), entry["changes"]) if c)
+        entries.append({"model": base + closed, "changes": changes})
+    groups: list[list[dict]] = []
+    for entry in entries:  # consecutive variants of one model with the changes that set them apart
+        if groups and entry["changes"] and groups[-1][0]["model"] == entry["model"] and groups[-1][0]["changes"]:
+            groups[-1].append(entry)
+        else:
+            groups.append([entry])
+    parts = []
+    for group in groups:
+        if len(group) > 1:
+            parts.append(f"{group[0]['model']}: " + "; ".join(e["changes"] for e in group))
+        else:
+            parts.append(group[0]["model"] + (f", {group[0]['changes']}" if group[0]["changes"] else ""))
+    return _factor_terms(parts)
+
+
+def _factor_terms(parts: list[str]) -> str:
+    """'RNN (sigmoid, orthogonal init, gain 1)', 'RNN (tanh, orthogonal init, gain 1)' ->
+    'RNN (orthogonal init, gain 1): sigmoid, tanh', for runs of entries of one family whose
+    parenthesised terms differ in exactly one place; anything else is left as it is."""
+    def split(text: str):
+        if not text.endswith(")") or " (" not in text:
+            return None
+        family, terms = text[:-1].split(" (", 1)
+        return family, terms.split(", ")
+
+    out, i = [], 0
+    while i < len(parts):
+        first = split(parts[i])
+        j = i + 1
+        while first and j < len(parts):
+            other = split(parts[j])
+            if (not other or other[0] != first[0] or len(other[1]) != len(first[1])
+                    or sum(a != b for a, b in zip(other[1], first[1])) != 1):
+                break
+            j += 1
+        run = [split(p) for p in parts[i:j]]
+        differ = [k for k in range(len(first[1])) if len({r[1][k] for r in run}) > 1] if first and j - i > 2 else []
+        if len(differ) == 1:
+            k = differ[0]
+            shared = [t for n, t in enumerate(first[1]) if n != k]
+            out.append(f"{first[0]}{' (' + ', '.join(shared) + ')' if shared else ''}: " + ", ".join(r[1][k] for r in run))
+            i = j
+        else:
+            out.append(parts[i])
+            i += 1
+    return "; ".join(out)
