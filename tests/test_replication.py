@@ -59,6 +59,39 @@ def test_a_part_that_one_seed_decides_is_fragile_and_so_is_its_verdict(monkeypat
     assert payload["leave_one_seed_out"] == {"seeds": [0, 1, 2, 3, 4, 5], "done": True}
 
 
+@pytest.mark.parametrize("parts, kind", [
+    # 'seed 3 ran' is refuted without seed 3: one seed reverses it
+    ([("reverse", lambda ctx: 3 in _seeds(ctx))], "reverses"),
+    # 'six seeds ran' is undetermined (None) with one left out: the seeds only just decide it
+    ([("thin", lambda ctx: True if len(_seeds(ctx)) >= 6 else None)], "thin"),
+    # undetermined with every seed, decided with one left out
+    ([("open", lambda ctx: None if len(_seeds(ctx)) >= 6 else True)], "undecided"),
+    # both a reversal and a thin part: the reversal is what the reader must hear
+    ([("thin", lambda ctx: True if len(_seeds(ctx)) >= 6 else None), ("reverse", lambda ctx: 3 in _seeds(ctx))],
+     "reverses"),
+])
+def test_the_kind_of_fragility_says_whether_one_seed_reverses_a_part_or_only_leaves_it_undecided(monkeypatch, parts,
+                                                                                               kind):
+    """fragile_to records the states a part took with a seed left out; the verdict's fragile_kind
+    tells a reversal from seeds that only just decide (the usual case with six seeds), and the
+    story's verdict line says which."""
+    from vgreport.report import environment
+    macro = environment.make_environment().get_template("macros.html.j2").module.fragile_note
+    _with(monkeypatch, _finding(lambda ctx: Outcome([Part(key, key, state(ctx)) for key, state in parts], {},
+                                                    "measured")))
+    ev = evaluate(syn.world(), None, with_figures=False, ids=("C99",), leave_one_seed_out=True)
+    (got,) = ev.findings
+    assert got.fragile and got.fragile_kind == kind
+    to = {p.key: p.fragile_to for p in got.parts}
+    assert to.get("reverse", ("refuted",)) == ("refuted",)
+    assert to.get("thin", ("undetermined",)) == ("undetermined",)
+    assert to.get("open", ("holds",)) == ("holds",)
+    assert {p["key"]: p["fragile_to"] for p in ev.to_json()["findings"][0]["parts"]} == {k: list(v) for k, v in to.items()}
+    short, full = str(macro(got, short=True)), str(macro(got))
+    words = {"reverses": "reverses a core part", "thin": "undecided", "undecided": "would decide a core part"}[kind]
+    assert words in short and short.startswith("†") and len(short) < len(full)
+
+
 def test_unanimous_seeds_make_nothing_fragile(monkeypatch):
     """Every seed says the same: no left-out seed changes a state, so nothing is fragile."""
     _with(monkeypatch, _finding(lambda ctx: Outcome([
