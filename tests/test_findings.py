@@ -325,3 +325,39 @@ def test_a_failure_without_a_learning_control_is_budget_limited(rid, world):
                                                    "vanishing", "exploding", "centre")]
     assert failing and all(p.state is None for p in failing), [(p.key, p.state) for p in failing]
     assert all("steps" in p.question for p in failing)
+
+
+def _c8_world(**overrides):
+    """Only the tanh RNNs with orthogonal W_hh at gain 1, at four lengths under three labels: 'tanh'
+    in 'activation' (length 30), 'orthogonal' in 'init' (20), and the gain experiments (40, 100),
+    whose variant is first described at gain 0.5."""
+    keep = {"activation": {"length": 30}, "init": {}, "gain_train": {"length": 40}, "gain_sweep": {"length": 100}}
+    return syn.world(**{name: None for name in syn.BUILDERS if name not in keep}, **{**keep, **overrides})
+
+
+def test_c8_reads_the_tanh_models_rate_at_every_length_whatever_its_label():
+    """The same configuration (architecture, activation, init, gain, width) under any experiment's label:
+    the mean of its per-seed rates, rate − step·seed as the builders set them."""
+    assert result(_c8_world(), "C8").numbers.tanh_by_length == pytest.approx(
+        {20: -0.047, 30: -0.046, 40: -0.001, 100: -0.031})
+
+
+def test_c8_skips_an_experiment_without_gradient_probes():
+    frame = _c8_world()
+    unprobed = (frame["experiment"] == "gain_sweep") & (frame["metric"] == "grad_norm_state")
+    assert set(result(frame[~unprobed], "C8").numbers.tanh_by_length) == {20, 30, 40}
+
+
+def test_c8_lets_an_error_in_the_rates_of_another_experiment_through(monkeypatch):
+    """Only a missing probe is skipped: a bug in rates() for another experiment is not swallowed."""
+    from vgreport.findings.c8_activation import finding as c8
+    real = c8.rates
+
+    def broken(ctx, exp, *args, **kwargs):
+        if exp == "gain_train":
+            raise KeyError("a bug")
+        return real(ctx, exp, *args, **kwargs)
+
+    monkeypatch.setattr(c8, "rates", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        result(_c8_world(), "C8")

@@ -186,3 +186,13 @@ def test_trend_reads_the_direction_from_the_first_to_the_last_point():
     assert trend([(4, -0.263), (6, -0.415)])["word"] == "fell"
     assert trend([(4, -0.3), (6, -0.3)])["word"] == "stayed"
     assert trend([(4, -0.3)]) is None
+
+
+def test_c8s_length_answer_quotes_the_tanh_models_rate_at_every_measured_length():
+    """The tanh RNN with orthogonal W_hh at gain 1 probed at lengths 20, 30, 40 and 100 by four experiments
+    under three labels: the answer about length quotes its rate at each (means of rate − step·seed)."""
+    keep = {"activation": {"length": 30}, "init": {}, "gain_train": {"length": 40}, "gain_sweep": {"length": 100}}
+    world = {**{name: None for name in syn.BUILDERS if name not in keep}, **keep}
+    answer = _answers(_instructor_section("C8", **world))[1]
+    assert "decays at −0.047 (length 20), −0.046 (length 30), −0.001 (length 40), −0.031 (length 100) per step" \
+        in answer, answer
