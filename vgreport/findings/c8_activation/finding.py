@@ -50,7 +50,7 @@ class Numbers:
     pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
     untested: list = field(default_factory=list)       # undecided pairs where neither activation learned in any seed
     concordant: int = 0
-    tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of the same tanh model (MODEL), any experiment
+    tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of that tanh model (MODEL), any experiment
     discordant: int = 0
     tolerance: float = REL_TOL
     margin: float = MARGIN
