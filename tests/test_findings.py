@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import math
+import re
 import types
 
 import numpy as np
@@ -348,3 +349,51 @@ def test_c9_caption_says_when_the_clipped_and_unclipped_curves_coincide_and_why(
     else:
         assert "The clipped and unclipped curves coincide" in caption and says in caption
         assert alt.endswith("they coincide.")
+
+
+def _c8_world(**overrides):
+    """Only the tanh RNNs with orthogonal W_hh at gain 1, at four lengths under three labels: 'tanh'
+    in 'activation' (length 30), 'orthogonal' in 'init' (20), and the gain experiments (40, 100),
+    whose variant is first described at gain 0.5."""
+    keep = {"activation": {"length": 30}, "init": {}, "gain_train": {"length": 40}, "gain_sweep": {"length": 100}}
+    return syn.world(**{name: None for name in syn.BUILDERS if name not in keep}, **{**keep, **overrides})
+
+
+def test_c8_reads_the_tanh_models_rate_at_every_length_whatever_its_label():
+    """The same configuration (architecture, activation, init, gain, width) under any experiment's label:
+    the mean of its per-seed rates, rate − step·seed as the builders set them."""
+    assert result(_c8_world(), "C8").numbers.tanh_by_length == pytest.approx(
+        {20: -0.047, 30: -0.046, 40: -0.001, 100: -0.031})
+
+
+def test_c8_skips_an_experiment_without_gradient_probes():
+    frame = _c8_world()
+    unprobed = (frame["experiment"] == "gain_sweep") & (frame["metric"] == "grad_norm_state")
+    assert set(result(frame[~unprobed], "C8").numbers.tanh_by_length) == {20, 30, 40}
+
+
+def test_c8_lets_an_error_in_the_rates_of_another_experiment_through(monkeypatch):
+    """Only a missing probe is skipped: a bug in rates() for another experiment is not swallowed."""
+    from vgreport.findings.c8_activation import finding as c8
+    real = c8.rates
+
+    def broken(ctx, exp, *args, **kwargs):
+        if exp == "gain_train":
+            raise KeyError("a bug")
+        return real(ctx, exp, *args, **kwargs)
+
+    monkeypatch.setattr(c8, "rates", broken)
+    with pytest.raises(KeyError, match="a bug"):
+        result(_c8_world(), "C8")
+
+
+@pytest.mark.parametrize("copy", [{}, None])
+def test_k2_says_why_its_count_of_plain_rnn_cells_is_below_k1s(copy):
+    """K1 checks every plain-RNN cell, the copy task's included; K2's bound needs a loss on the last state
+    only, so it leaves out the copy cells and says so exactly when that makes the two counts differ."""
+    world = syn.world(copy=copy)
+    k1, k2 = result(world, "K1"), result(world, "K2")
+    shown = int(re.match(r"All (\d+) plain-RNN cells", k2.headline).group(1))
+    copy_cells = 0 if copy is None else 2 * 6  # syn.copy: two delays, six seeds
+    assert k2.numbers.copy_cells == copy_cells and shown + copy_cells == k1.numbers.cells
+    assert ("plain-RNN cells outside the copy task (" in k2.headline) == bool(copy_cells), k2.headline

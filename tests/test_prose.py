@@ -186,3 +186,34 @@ def test_trend_reads_the_direction_from_the_first_to_the_last_point():
     assert trend([(4, -0.263), (6, -0.415)])["word"] == "fell"
     assert trend([(4, -0.3), (6, -0.3)])["word"] == "stayed"
     assert trend([(4, -0.3)]) is None
+
+
+def test_c8s_length_answer_quotes_the_tanh_models_rate_at_every_measured_length():
+    """The tanh RNN with orthogonal W_hh at gain 1 probed at lengths 20, 30, 40 and 100 by four experiments
+    under three labels: the answer about length quotes its rate at each (means of rate − step·seed)."""
+    keep = {"activation": {"length": 30}, "init": {}, "gain_train": {"length": 40}, "gain_sweep": {"length": 100}}
+    world = {**{name: None for name in syn.BUILDERS if name not in keep}, **keep}
+    answer = _answers(_instructor_section("C8", **world))[1]
+    assert "decays at −0.047 (length 20), −0.046 (length 30), −0.001 (length 40), −0.031 (length 100) per step" \
+        in answer, answer
+
+
+HOLDS, REFUTED, OPEN = "seeds learn and most still fail", "seeds learn and most do not fail", \
+    "seeds learn: whether most fail is not decided"
+
+
+@pytest.mark.parametrize("accs, said", [({}, {"lr_low": HOLDS, "lr_high": HOLDS, "wide": HOLDS}),
+                                        ({"lr_low": syn.LEARN, "lr_high": syn.MIXED, "wide": syn.FAIL},
+                                         {"lr_low": REFUTED, "lr_high": OPEN, "wide": HOLDS})])
+def test_g1_states_each_retuned_arm_once_with_its_count_and_outcome(accs, said):
+    """Each retuning arm of G1 is one clause, its count of seeds that learn and its outcome, never a second
+    sentence repeating the arm."""
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section("G1", lstm_tuning={"accs": accs})))
+    retuned = section[section.index("Retuned"):]
+    retuned = retuned[:retuned.index(".") + 1]
+    learned = {"lr_low": 6 if accs else 0, "lr_high": 3 if accs else 0, "wide": 0}
+    for variant, what in (("lr_low", "three times smaller learning rate"), ("lr_high", "three times larger learning rate"),
+                          ("wide", "twice the width")):
+        assert section.count(what) == 1, section
+        clause = retuned[retuned.index(what):].split(";")[0]
+        assert f"{learned[variant]} of 6 {said[variant]}" in clause, clause

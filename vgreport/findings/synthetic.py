@@ -163,15 +163,15 @@ def init(seeds=6, accs=None, rates=None) -> list[dict]:
     return out
 
 
-def gain_sweep(seeds=3, gains=(0.5, 0.9, 1.0, 1.1, 1.5), identity_error=0.0, tanh_excess=0.0) -> list[dict]:
+def gain_sweep(seeds=3, gains=(0.5, 0.9, 1.0, 1.1, 1.5), identity_error=0.0, tanh_excess=0.0, length=20) -> list[dict]:
     out = []
     for g in gains:
         log_g = math.log(g)
         for seed in range(seeds):
-            out += cell("gain_sweep", "identity", seed, activation="identity", init="orthogonal", gain=g, length=20,
+            out += cell("gain_sweep", "identity", seed, activation="identity", init="orthogonal", gain=g, length=length,
                         budget=0, rate=log_g + identity_error - 1e-9 * seed, bound=log_g + max(identity_error, 0))
             tanh_rate = min(log_g, 0.6 * log_g) - 0.03 + tanh_excess - 0.001 * seed
-            out += cell("gain_sweep", "tanh", seed, activation="tanh", init="orthogonal", gain=g, length=20,
+            out += cell("gain_sweep", "tanh", seed, activation="tanh", init="orthogonal", gain=g, length=length,
                         budget=0, rate=tanh_rate, bound=max(log_g, tanh_rate))
     return out
 
@@ -184,10 +184,10 @@ def gain_sweep_sigmoid(seeds=3, gains=(2.0, 4.0, 6.0), rates=None) -> list[dict]
                           bound=max(math.log(g / 4), rates[g]))]
 
 
-def gain_train(seeds=6, accs=None, gains=(0.5, 1.0, 1.5)) -> list[dict]:
+def gain_train(seeds=6, accs=None, gains=(0.5, 1.0, 1.5), length=20) -> list[dict]:
     accs = {0.5: FAIL, 1.0: 0.9, 1.5: 0.3, **(accs or {})}
     return [r for g in gains for seed in range(seeds)
-            for r in cell("gain_train", "tanh", seed, init="orthogonal", gain=g, length=20,
+            for r in cell("gain_train", "tanh", seed, init="orthogonal", gain=g, length=length,
                           rate=math.log(g) - 0.001 * (seed % 3), bound=max(math.log(g), 0), score=_score(accs[g], seed))]
 
 

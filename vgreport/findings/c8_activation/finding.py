@@ -15,6 +15,8 @@ import itertools
 import math
 from dataclasses import dataclass, field
 
+import numpy as np
+
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, holm, welch, welch_p_greater
@@ -48,26 +50,40 @@ class Numbers:
     pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
     untested: list = field(default_factory=list)       # undecided pairs where neither activation learned in any seed
     concordant: int = 0
-    tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of the same tanh model, any experiment
+    tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of that tanh model (MODEL), any experiment
     discordant: int = 0
     tolerance: float = REL_TOL
     margin: float = MARGIN
     steps: int = 0
 
 
-def _same_model_by_length(ctx: Context, label: str) -> dict:
-    """The mean decay rate at initialisation of the model labelled `label`, per sequence length,
-    over every experiment of the build that measured it (the exercise on length reads it)."""
-    out = {}
+MODEL = ["arch", "activation", "init", "gain", "hidden"]  # what makes two cells the same model, whatever their label
+
+
+def _probed(ctx: Context, exp: str) -> bool:
+    """Whether an experiment recorded gradient probes at initialisation (a rate needs them)."""
+    rows = ctx.part(exp)
+    return bool(((rows["stage"] == "init") & (rows["metric"] == "grad_norm_state")).any())
+
+
+def _same_model_by_length(ctx: Context, model: dict) -> dict:
+    """The mean decay rate at initialisation of one model configuration (MODEL: architecture,
+    activation, init, gain, width), per sequence length, pooled over the seeds of every experiment
+    of the build that probed it, whatever each experiment calls it (the exercise on length reads it)."""
+    pooled: dict[int, list[float]] = {}
     for exp in sorted(ctx.present):
-        try:
-            found = rates(ctx, exp)
-        except Exception:  # an experiment without gradient probes has no rates
+        if not _probed(ctx, exp):  # an experiment without gradient probes has no rates
             continue
-        for c, row in found.items():
-            if ctx.describe(exp, c.variant) == label and row["rate"].n >= 2 and c.length not in out:
-                out[c.length] = float(row["rate"].mean)
-    return dict(sorted(out.items()))
+        rows = ctx.part(exp)
+        same = np.isclose(rows["gain"], model["gain"])
+        for key in ("arch", "activation", "init", "hidden"):
+            same &= rows[key] == model[key]
+        configs = set(zip(rows.loc[same, "variant"], rows.loc[same, "length"], rows.loc[same, "gain"]))
+        for c, row in rates(ctx, exp).items():
+            if (c.variant, c.length, c.gain) in configs:
+                pooled.setdefault(c.length, []).extend(r for r in row["per_seed"] if math.isfinite(r))
+    return {length: float(np.mean(values)) for length, values in sorted(pooled.items()) if len(values) >= 2}
+
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["activation"])
@@ -109,7 +125,8 @@ def decide(ctx: Context) -> Outcome:
                                                        f"predicted {num(numbers.activations[a]['predicted'])}"
                                                        for a in acts if a in NONLINEAR)))
     if "tanh" in table:
-        numbers.tanh_by_length = _same_model_by_length(ctx, numbers.activations["tanh"]["label"])
+        tanh = ctx.part("activation")
+        numbers.tanh_by_length = _same_model_by_length(ctx, tanh[tanh["variant"] == "tanh"].iloc[0][MODEL].to_dict())
     candidates = []
     for a, b in itertools.combinations([a for a in acts if "scores" in numbers.activations[a]], 2):
         diff = welch(table[a]["per_seed"], table[b]["per_seed"], ctx.init_level)
