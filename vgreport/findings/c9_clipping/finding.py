@@ -198,8 +198,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
 def _coinciding(v: dict) -> str:
     """The caption's sentence when the two curves of the vanishing regime lie on top of each other,
     with what the build says about why: clipping never or rarely acted, or acted and changed nothing."""
-    said = (" The clipped and unclipped curves coincide to within a line's width (the dashed one, without "
-            "clipping, is drawn on top with hollow markers)")
+    said = (" The clipped and unclipped curves coincide to within a line's width (the one without "
+            "clipping is drawn on top with hollow markers)")
     fraction = v.get("clip_fraction", math.nan)
     if not math.isfinite(fraction):
         return said + "."
