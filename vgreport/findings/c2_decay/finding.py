@@ -1,5 +1,7 @@
-"""Finding C2: with tanh or sigmoid the gradient shrinks exponentially with distance, even where the
-Pascanu bound allows it to grow (γ·σ_max(W_hh) ≥ 1).
+"""Finding C2: with tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks
+exponentially with distance, even where the Pascanu bound allows it to grow (γ·σ_max(W_hh) ≥ 1).
+The title names these initialisations because the tanh RNN with W_hh = g·Q grows at larger g: the
+sweep is the claim's edge, shown in the section, not a test of the claim as titled.
 
 Where γ·σ_max < 1 the decay is forced by the bound (check K2): a theorem, not evidence. So C2 is
 judged only where the bound says nothing: tanh at PyTorch's default and at Xavier init (σ_max > 1)
@@ -21,8 +23,9 @@ from ..tables import cell_rates, mean_scalar, profile_series, rates
 R2_MIN = 0.9  # a log-linear fit this good is "exponential"
 
 SPEC = Spec(
-    id="C2", kind="finding", title="With tanh or sigmoid the gradient shrinks exponentially with distance",
-    claim="With tanh or sigmoid activations the gradient shrinks exponentially with the distance in time.",
+    id="C2", kind="finding", title="Tanh (default, Xavier init) and sigmoid gradients shrink exponentially",
+    claim=("With tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks exponentially with "
+           "the distance in time."),
     criterion=("Judged only where the Pascanu bound allows growth (γ·σ_max(W_hh) ≥ 1, so decay is not forced): the tanh "
                "RNN at PyTorch's default init and at Xavier init ('init', at initialisation), and the sigmoid RNN with "
                "W_hh = g·Q at gains with g/4 ≥ 1 ('gain_sweep_sigmoid'). In each, the per-step rate r fitted to "

@@ -17,8 +17,8 @@ from ..tables import CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, 
 TUNING = ("lr_low", "lr_high", "wide")
 
 SPEC = Spec(
-    id="G1", kind="finding", title="Gate initialisation decides whether an LSTM learns long dependencies",
-    claim=("Within a CPU budget, an LSTM's gate initialisation, not gating alone, decides whether it learns long "
+    id="G1", kind="finding", title="Within the training budget, gate initialisation decides if an LSTM learns long dependencies",
+    claim=("Within the training budget, an LSTM's gate initialisation, not gating alone, decides whether it learns long "
            "dependencies."),
     criterion=("At the longest length of 'architecture': (a) most seeds of the chrono-initialised LSTM learn and (b) most "
                "seeds of the LSTM with PyTorch's default initialisation fail (Wilson interval of the share against one "
