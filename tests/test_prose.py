@@ -186,3 +186,30 @@ def test_trend_reads_the_direction_from_the_first_to_the_last_point():
     assert trend([(4, -0.263), (6, -0.415)])["word"] == "fell"
     assert trend([(4, -0.3), (6, -0.3)])["word"] == "stayed"
     assert trend([(4, -0.3)]) is None
+
+
+@pytest.mark.parametrize("accs, word, near", [({10: 0.7, 30: syn.FAIL}, "fell", "between 0.7 (lag 10) and 0.12 (lag 30)"),
+                                              ({10: syn.FAIL, 30: 0.7}, "rose", "between 0.12 (lag 10) and 0.7 (lag 30)")])
+def test_c3s_lag_answer_interpolates_the_lags_this_build_measured(accs, word, near):
+    """C3's answer about the token 20 steps back states how accuracy moved with the lag and predicts
+    a score between the measured lags either side of 20: it follows the data when they flip."""
+    answer = _answers(_instructor_section("C3", recall_lag={"lags": (10, 30), "accs": accs}))[0]
+    assert f"it {word} with the distance" in answer, answer
+    assert near in answer, answer
+
+
+@pytest.mark.parametrize("chrono, expected", [(syn.LEARN, "learn the far token in most seeds"),
+                                              (syn.FAIL, "fail the far token too")])
+def test_c3s_chrono_answer_follows_whether_the_chrono_lstm_learned(chrono, expected):
+    """C3's answer about a chrono LSTM at the far lag quotes what the chrono LSTM did at the longest
+    length of 'architecture' and predicts the same, so a build where it failed predicts failure."""
+    answer = _answers(_instructor_section("C3", architecture={"accs": {"lstm_chrono": chrono}}))[1]
+    assert expected in answer, answer
+    assert "learned the first token at length 20 in" in answer, answer
+
+
+def test_around_gives_the_measured_neighbours_of_a_point():
+    from vgreport.report.exercises import around
+    assert around([(2, 1.0), (10, 0.6), (30, 0.1)], 20) == [(10.0, 0.6), (30.0, 0.1)]
+    assert around([(2, 1.0), (10, 0.6)], 20) == [(10.0, 0.6)]
+    assert around([(2, 1.0), (20, 0.3)], 20) == [(20.0, 0.3)]

@@ -12,7 +12,7 @@ from __future__ import annotations
 import shlex
 from dataclasses import dataclass
 
-__all__ = ["Exercise", "EXERCISES", "for_finding", "trend"]
+__all__ = ["Exercise", "EXERCISES", "around", "for_finding", "trend"]
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,9 @@ EXERCISES: tuple[Exercise, ...] = (
              ("model.gain=8",), "model.gain", "the sign of decay_rate_init (above 0: the gradient grows)"),
     Exercise("C3", "At length 40, will the token 20 steps back be learned?", "recall_lag",
              ("task.length=40", "task.lag=20"), "task.lag", "final_accuracy against chance"),
-    Exercise("C3", "Does an LSTM with chrono initialisation recall the first token where the tanh RNN does not?",
-             "architecture", (), None, "final_accuracy of the chrono LSTM against the tanh RNN's"),
+    Exercise("C3", "An LSTM with chrono initialisation in place of the tanh RNN: will it recall the far token?",
+             "recall_lag", ("model.arch=lstm", "model.init=chrono"), "model.arch",
+             "final_accuracy at the longest lag against chance and the tanh RNN's in the report"),
     Exercise("C4", "Recall at length 40 alone: how many seeds learn, against the report's short and long lengths?", "recall_length",
              ("task.length=40",), "task.length", "final_accuracy at length 40 against the lengths in the report"),
     Exercise("C4", "The adding problem at length 20: does it break down at a shorter length than recall?",
@@ -107,3 +108,15 @@ def trend(points) -> dict | None:
     (x0, y0), (x1, y1) = pts[0], pts[-1]
     word = "rose" if y1 > y0 else "fell" if y1 < y0 else "stayed"
     return {"first_x": x0, "first": y0, "last_x": x1, "last": y1, "word": word}
+
+
+def around(points, x: float) -> list[tuple[float, float]]:
+    """The measured points (x, y) nearest to x on either side (one where x lies outside them; the
+    point itself where it was measured): what an answer interpolates between, so it can be wrong."""
+    pts = sorted((float(a), float(b)) for a, b in points if b == b)
+    same = [p for p in pts if p[0] == x]
+    if same:
+        return same
+    below = [p for p in pts if p[0] < x][-1:]
+    above = [p for p in pts if p[0] > x][:1]
+    return below + above
