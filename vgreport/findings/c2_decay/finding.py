@@ -62,6 +62,7 @@ class Numbers:
     forced: list = field(default_factory=list)      # configurations left out: the bound already forces decay
     r2_min: float = R2_MIN
     sweep: dict = field(default_factory=dict)       # tanh gain sweep: g -> {rate Interval, key}
+    sweep_length: int = 0                           # its sequence length (rates depend a little on it)
     shrinking: list = field(default_factory=list)   # gains where the tanh RNN's gradient shrinks at initialisation
     growing: list = field(default_factory=list)     # gains where it grows
     sigmoid_last: str = ""                          # the key of the sigmoid at its largest judged gain
@@ -103,6 +104,7 @@ def _sweep(ctx: Context, numbers: Numbers) -> list[Part]:
         state = below(r, 0.0)
         key = f"gain_sweep/tanh/{c.gain:g}"
         numbers.sweep[c.gain] = {"rate": r, "key": key}
+        numbers.sweep_length = c.length
         if state is True:
             numbers.shrinking.append(c.gain)
         elif state is False:
