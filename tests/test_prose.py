@@ -264,5 +264,5 @@ def test_g1s_mechanism_states_the_measured_rates():
     """G1's mechanism quotes the default and chrono LSTMs' measured rates at initialisation, not 'about T steps'."""
     section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section("G1")))
     assert "about T steps" not in section
-    assert re.search(r"measured the gradient's rate at −[\d.]+ per step for LSTM \(PyTorch default init\), −[\d.]+ per step "
+    assert re.search(r"measured the gradient's rate at −[\d.]+ per step for LSTM \(PyTorch default init\) and −[\d.]+ per step "
                      r"for LSTM \(chrono init\)", section), section
