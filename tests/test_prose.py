@@ -266,3 +266,20 @@ def test_g1s_mechanism_states_the_measured_rates():
     assert "about T steps" not in section
     assert re.search(r"measured the gradient's rate at −[\d.]+ per step for LSTM \(PyTorch default init\) and −[\d.]+ per step "
                      r"for LSTM \(chrono init\)", section), section
+
+
+@pytest.mark.parametrize("verdict, states, expected", [
+    ("supported", [True], "Its core part holds."),
+    ("supported", [True, True], "Both core parts hold."),
+    ("supported", [True] * 4, "All four core parts hold."),
+    ("refuted", [False], "Its core part is refuted."),
+    ("refuted", [False, False], "Both core parts are refuted."),
+    ("refuted", [False] * 4, "All four core parts are refuted."),
+    ("refuted", [False, False, None], "Two core parts are refuted, one undetermined; none holds."),
+])
+def test_the_verdict_line_counts_core_parts_in_plain_words(verdict, states, expected):
+    """'All four core parts are refuted', never 'Four of four' or 'All two'."""
+    from vgreport.report.environment import make_environment
+    macros = make_environment().get_template("macros.html.j2").module
+    f = {"verdict": verdict, "parts": [{"core": True, "state": s} for s in states] + [{"core": False, "state": True}]}
+    assert str(macros.verdict_meaning(f)).strip() == expected

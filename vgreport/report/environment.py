@@ -174,7 +174,8 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                        date_text=date_text)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, varying_fields=varying_fields, battery_defaults=battery_defaults,
-                       number_rows=number_rows, spell=spell, exercises=for_finding, trend=trend, around=around, extend=extend, interpolate=interpolate, verdict_words=verdict_words,
+                       number_rows=number_rows, spell=spell, exercises=for_finding, trend=trend, around=around,
+                       extend=extend, interpolate=interpolate, verdict_words=verdict_words,
                        has_template=lambda name: _has_template(env, name))
     return env
 
