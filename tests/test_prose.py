@@ -283,3 +283,16 @@ def test_the_verdict_line_counts_core_parts_in_plain_words(verdict, states, expe
     macros = make_environment().get_template("macros.html.j2").module
     f = {"verdict": verdict, "parts": [{"core": True, "state": s} for s in states] + [{"core": False, "state": True}]}
     assert str(macros.verdict_meaning(f)).strip() == expected
+
+
+def test_c10_quotes_the_drop_one_step_back_that_the_records_hold():
+    """C10 says what was measured: the gradient one step back over the last position's (here e^r, the
+    synthetic profile's exact value at lag 1) and the rate fitted from there, never 'over the whole sequence'."""
+    import math
+    evaluation = evaluate(syn.world(architecture={"rates": {"transformer": -0.3}}), None, with_figures=False)
+    c10 = next(r for r in evaluation.findings if r.id == "C10")
+    jitter = sum(0.0005 * ((seed % 3) - 1) for seed in range(6)) / 6
+    assert c10.numbers.first_step == pytest.approx(math.exp(-0.3 + jitter))
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section("C10")))
+    assert "whole sequence" not in section
+    assert re.search(r"one step back the transformer's gradient is [\d.]+ of the last position's; from there", section)
