@@ -474,3 +474,12 @@ def test_no_page_is_under_60_percent_full_except_before_a_new_section(standard_l
     starts = {_first_page_with(pages, t) for t in titles if any(t in p for p in pages)}
     for number, fill in enumerate(fills[:-1], 1):
         assert fill >= 0.6 or number + 1 in starts, f"page {number} is {fill:.0%} full mid-section"
+
+
+def test_c9s_story_shows_the_exploding_regime_and_the_appendix_the_vanishing_one(standard_like):
+    """C9's story figure is its positive result (clipping stops the explosion); the vanishing regime's
+    figure, where both arms stayed at chance, goes to Appendix A."""
+    page = standard_like["html"]
+    appendix = page.index('id="appendix"')
+    assert 0 < page.index('id="fig-C9-exploding"') < appendix
+    assert page.index('id="fig-C9-vanishing"') > appendix

@@ -162,14 +162,18 @@ def _answers(section: str) -> list[str]:
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", a)) for a in re.findall(r'<p class="answer">(.*?)</p>', section, re.S)]
 
 
-@pytest.mark.parametrize("rates, word", [({4.0: -0.9, 6.0: -0.7}, "rose"), ({4.0: -0.7, 6.0: -0.9}, "fell")])
-def test_c2s_sigmoid_gain_answer_states_the_direction_this_build_measured(rates, word):
+@pytest.mark.parametrize("rates, word, expect", [({4.0: -0.9, 6.0: -0.7}, "rose", "shrink"),
+                                                 ({4.0: -0.7, 6.0: -0.9}, "fell", "shrink"),
+                                                 ({4.0: -0.2, 6.0: -0.05}, "rose", "grow")])
+def test_c2s_sigmoid_gain_answer_states_the_direction_this_build_measured(rates, word, expect):
     """C2's answer about a larger sigmoid gain states how the rate moved from the smallest to the largest
-    gain judged, in the build's numbers: it follows the data when the direction flips."""
+    gain judged, in the build's numbers, and predicts the sign at g = 8 from the straight line through
+    them: it follows the data when the direction or the sign flips."""
     answer = _answers(_instructor_section("C2", gain_sweep_sigmoid={"rates": rates}))[1]
     first, last = rates[4.0] - 0.001, rates[6.0] - 0.001  # the mean over seeds 0-2 of rate - 0.001·seed
     assert f"rate {word} from {formatting.fmt(first)} at g = 4 to {formatting.fmt(last)} at g = 6" in answer, answer
-    assert ("keep shrinking" in answer) == (word == "fell")
+    assert f"reaches {formatting.fmt(2 * last - first)} at g = 8" in answer, answer
+    assert f"expect the gradient to {expect} there" in answer, answer
 
 
 @pytest.mark.parametrize("irnn, expected", [(syn.FAIL, "learned in none of 6 seeds"), (0.9, "learned in 6 of 6 seeds")])
@@ -217,3 +221,109 @@ def test_g1_states_each_retuned_arm_once_with_its_count_and_outcome(accs, said):
         assert section.count(what) == 1, section
         clause = retuned[retuned.index(what):].split(";")[0]
         assert f"{learned[variant]} of 6 {said[variant]}" in clause, clause
+
+
+@pytest.mark.parametrize("accs, word, near", [({10: 0.7, 30: syn.FAIL}, "fell", "between 0.7 (lag 10) and 0.12 (lag 30)"),
+                                              ({10: syn.FAIL, 30: 0.7}, "rose", "between 0.12 (lag 10) and 0.7 (lag 30)")])
+def test_c3s_lag_answer_interpolates_the_lags_this_build_measured(accs, word, near):
+    """C3's answer about the token 20 steps back states how accuracy moved with the lag and predicts
+    a score between the measured lags either side of 20: it follows the data when they flip."""
+    answer = _answers(_instructor_section("C3", recall_lag={"lags": (10, 30), "accs": accs}))[0]
+    assert f"it {word} with the distance" in answer, answer
+    assert near in answer, answer
+
+
+@pytest.mark.parametrize("chrono, expected", [(syn.LEARN, "learn the far token in most seeds"),
+                                              (syn.FAIL, "fail the far token too")])
+def test_c3s_chrono_answer_follows_whether_the_chrono_lstm_learned(chrono, expected):
+    """C3's answer about a chrono LSTM at the far lag quotes what the chrono LSTM did at the longest
+    length of 'architecture' and predicts the same, so a build where it failed predicts failure."""
+    answer = _answers(_instructor_section("C3", architecture={"accs": {"lstm_chrono": chrono}}))[1]
+    assert expected in answer, answer
+    assert "learned the first token at length 20 in" in answer, answer
+
+
+def test_around_gives_the_measured_neighbours_of_a_point():
+    from vgreport.report.exercises import around
+    assert around([(2, 1.0), (10, 0.6), (30, 0.1)], 20) == [(10.0, 0.6), (30.0, 0.1)]
+    assert around([(2, 1.0), (10, 0.6)], 20) == [(10.0, 0.6)]
+    assert around([(2, 1.0), (20, 0.3)], 20) == [(20.0, 0.3)]
+
+
+def test_interpolate_reads_the_straight_line_between_the_measured_neighbours():
+    from vgreport.report.exercises import extend, interpolate
+    assert interpolate([(10, 1.0), (40, 0.0)], 25) == pytest.approx(0.5)
+    assert interpolate([(10, 1.0), (40, 0.0)], 100) == 0.0
+    assert interpolate([], 25) is None
+    assert extend([(4, -0.4), (6, -0.2)], 10)["value"] == pytest.approx(0.2)
+    assert extend([(4, -0.4), (6, -0.2)], 10)["sign"] == "above 0"
+    assert extend([(4, -0.4), (6, -0.3)], 8)["sign"] == "below 0"
+    assert extend([(4, -0.4)], 8) is None
+
+
+@pytest.mark.parametrize("accs, expected", [({10: syn.LEARN, 40: syn.FAIL}, "gives 50% of the seeds at length 25"),
+                                            ({10: syn.LEARN, 40: syn.LEARN}, "gives 100% of the seeds at length 25")])
+def test_g1s_bias_1_answer_follows_the_lengths_this_build_measured(accs, expected):
+    """G1's answer about forget-bias 1 at length 25 quotes its measured lengths and predicts from them,
+    so a build where it learned the long length predicts learning at 25."""
+    section = _instructor_section("G1", architecture={"lengths": (10, 40), "accs": {
+        "lstm_forget_bias_1": accs, "rnn_tanh": syn.FAIL, "lstm_default": {10: syn.LEARN, 40: syn.FAIL},
+        "gru": {10: syn.LEARN, 40: syn.FAIL}}})
+    assert expected in _answers(section)[0], _answers(section)[0]
+
+
+@pytest.mark.parametrize("default, expected", [(syn.FAIL, "expect most seeds still to fail"),
+                                               (syn.LEARN, "expect at least as many seeds")])
+def test_c6s_more_steps_answer_follows_whether_the_default_lstm_learned(default, expected):
+    """C6's answer about twice the steps for the default LSTM states what it did in this build's budget
+    and predicts accordingly."""
+    answer = _answers(_instructor_section("C6", architecture={"accs": {"lstm_default": default}}))[0]
+    assert expected in answer, answer
+
+
+def test_c4s_length_answer_interpolates_and_quotes_architecture():
+    """C4's answer about recall at length 40 names the measured lengths either side and the same RNN's
+    result at length 40 in 'architecture' when it ran there."""
+    answer = _answers(_instructor_section("C4", recall_length={"lengths": (5, 20, 50)},
+                                          architecture={"lengths": (5, 40), "accs": {
+        v: {5: syn.LEARN, 40: syn.LEARN} for v in ("rnn_tanh", "lstm_default", "lstm_forget_bias_1", "gru")}}))[0]
+    assert "at 40 between" in answer and "(length 20)" in answer and "(length 50)" in answer, answer
+    assert "the same RNN learned length 40 in 6 of 6 seeds" in answer, answer
+
+
+def test_g1s_mechanism_states_the_measured_rates():
+    """G1's mechanism quotes the default and chrono LSTMs' measured rates at initialisation, not 'about T steps'."""
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section("G1")))
+    assert "about T steps" not in section
+    assert re.search(r"measured the gradient's rate at −[\d.]+ per step for LSTM \(PyTorch default init\) and −[\d.]+ per step "
+                     r"for LSTM \(chrono init\)", section), section
+
+
+@pytest.mark.parametrize("verdict, states, expected", [
+    ("supported", [True], "Its core part holds."),
+    ("supported", [True, True], "Both core parts hold."),
+    ("supported", [True] * 4, "All four core parts hold."),
+    ("refuted", [False], "Its core part is refuted."),
+    ("refuted", [False, False], "Both core parts are refuted."),
+    ("refuted", [False] * 4, "All four core parts are refuted."),
+    ("refuted", [False, False, None], "Two core parts are refuted, one undetermined; none holds."),
+])
+def test_the_verdict_line_counts_core_parts_in_plain_words(verdict, states, expected):
+    """'All four core parts are refuted', never 'Four of four' or 'All two'."""
+    from vgreport.report.environment import make_environment
+    macros = make_environment().get_template("macros.html.j2").module
+    f = {"verdict": verdict, "parts": [{"core": True, "state": s} for s in states] + [{"core": False, "state": True}]}
+    assert str(macros.verdict_meaning(f)).strip() == expected
+
+
+def test_c10_quotes_the_drop_one_step_back_that_the_records_hold():
+    """C10 says what was measured: the gradient one step back over the last position's (here e^r, the
+    synthetic profile's exact value at lag 1) and the rate fitted from there, never 'over the whole sequence'."""
+    import math
+    evaluation = evaluate(syn.world(architecture={"rates": {"transformer": -0.3}}), None, with_figures=False)
+    c10 = next(r for r in evaluation.findings if r.id == "C10")
+    jitter = sum(0.0005 * ((seed % 3) - 1) for seed in range(6)) / 6
+    assert c10.numbers.first_step == pytest.approx(math.exp(-0.3 + jitter))
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section("C10")))
+    assert "whole sequence" not in section
+    assert re.search(r"one step back the transformer's gradient is [\d.]+ of the last position's; from there", section)

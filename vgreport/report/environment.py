@@ -17,7 +17,7 @@ from markupsafe import Markup
 from .. import shipped_folder
 from .battery import battery_defaults, models_line, variant_models, varying_fields
 from .context import date_text
-from .exercises import for_finding, trend
+from .exercises import around, extend, for_finding, interpolate, trend
 from .format import _missing, ci, fixed, floor, fmt, keep_formulas, number_rows, pct, spell, state_word, typeset, verdict_class, verdict_words
 
 def shipped_templates_dir() -> Path:
@@ -180,8 +180,9 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}),
                        date_text=date_text, first_sentence=first_sentence)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
-    env.globals.update(variant_models=variant_models, models_line=models_line, varying_fields=varying_fields, battery_defaults=battery_defaults,
-                       number_rows=number_rows, spell=spell, exercises=for_finding, trend=trend, verdict_words=verdict_words,
+    env.globals.update(variant_models=variant_models, models_line=models_line, varying_fields=varying_fields,
+                       battery_defaults=battery_defaults, number_rows=number_rows, spell=spell, exercises=for_finding,
+                       trend=trend, around=around, extend=extend, interpolate=interpolate, verdict_words=verdict_words,
                        has_template=lambda name: _has_template(env, name))
     return env
 

@@ -30,7 +30,8 @@ class Numbers:
     label: str = ""
     rate: object = None
     rnn_rate: object = None
-    factor_over_length: float = math.nan
+    factor_over_length: float = math.nan   # e^(r·(T − 2)): over the fitted lags 1 … T − 1
+    first_step: float = math.nan           # the gradient one step back over the last position's (geometric mean over seeds)
     acc: object = None
     learned: object = None
     chance: float = math.nan
@@ -49,7 +50,10 @@ def decide(ctx: Context) -> Outcome:
     r = row["transformer"]["rate"]
     numbers = Numbers(length=longest, label=ctx.describe("architecture", "transformer"), rate=r,
                       rnn_rate=row.get("rnn_tanh", {}).get("rate"),
-                      factor_over_length=math.exp(r.mean * (longest - 1)) if math.isfinite(r.mean) else math.nan)
+                      factor_over_length=math.exp(r.mean * (longest - 2)) if math.isfinite(r.mean) else math.nan)
+    profile = profile_series(ctx, "architecture", ["transformer"], SLOTS, longest)
+    if profile and 1.0 in list(profile[0]["lags"]):
+        numbers.first_step = float(profile[0]["mean"][list(profile[0]["lags"]).index(1.0)])
     parts = [Part("flat", f"the transformer's gradient is flat with distance (|rate| < {FLAT_RATE} per step)",
                   within(r, FLAT_RATE), training=False, core=True,
                   detail=f"rate {num(r.mean, 2)} [{num(r.lo, 2)}, {num(r.hi, 2)}] per step")]
@@ -74,8 +78,8 @@ def decide(ctx: Context) -> Outcome:
         for c, o in sorted(config_outcomes(ctx, "architecture").items()):
             if c.variant == "transformer":
                 numbers.by_length[c.length] = {"acc": o.score, "learned": o.learned}
-    headline = (f"The transformer's gradient changes by a factor {num(numbers.factor_over_length, 2)} over {longest} "
-                "steps" + (f" and it learns length {longest} in {of(numbers.learned)} seeds" if numbers.learned else ""))
+    headline = (f"One step back the transformer's gradient is {num(numbers.first_step, 2)} of the last position's; from "
+                f"there it changes by a factor {num(numbers.factor_over_length, 2)} over {longest - 2} steps" + (f" and it learns length {longest} in {of(numbers.learned)} seeds" if numbers.learned else ""))
     return Outcome(parts, numbers, headline, "; ".join(p.detail for p in parts), ["architecture"])
 
 
@@ -86,6 +90,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "flat", lambda: figures.gradient_vs_lag(series, []),
         f"Gradient norm relative to the last position against distance at initialisation, length {n.length}: the causal "
         "transformer (gradient with respect to the embedded input at each position) and the tanh RNN (with respect to "
-        "its hidden state); geometric mean over seeds, band: range.",
+        "its hidden state); geometric mean over seeds, band: range. The last input also reaches the output directly (the "
+        f"residual path), earlier ones only through attention: one step back the transformer's gradient is "
+        f"{num(n.first_step, 2)} of the last position's. Its rate is fitted from one step back on.",
         f"Log-scale gradient against distance: the transformer's rate is {num(n.rate.mean, 2)} per step, the RNN's "
         f"{num(n.rnn_rate.mean if n.rnn_rate else math.nan)}.")

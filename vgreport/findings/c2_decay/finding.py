@@ -1,5 +1,7 @@
-"""Finding C2: with tanh or sigmoid the gradient shrinks exponentially with distance, even where the
-Pascanu bound allows it to grow (γ·σ_max(W_hh) ≥ 1).
+"""Finding C2: with tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks
+exponentially with distance, even where the Pascanu bound allows it to grow (γ·σ_max(W_hh) ≥ 1).
+The title names these initialisations because the tanh RNN with W_hh = g·Q grows at larger g: the
+sweep is the claim's edge, shown in the section, not a test of the claim as titled.
 
 Where γ·σ_max < 1 the decay is forced by the bound (check K2): a theorem, not evidence. So C2 is
 judged only where the bound says nothing: tanh at PyTorch's default and at Xavier init (σ_max > 1)
@@ -21,8 +23,9 @@ from ..tables import cell_rates, mean_scalar, profile_series, rates
 R2_MIN = 0.9  # a log-linear fit this good is "exponential"
 
 SPEC = Spec(
-    id="C2", kind="finding", title="With tanh or sigmoid the gradient shrinks exponentially with distance",
-    claim="With tanh or sigmoid activations the gradient shrinks exponentially with the distance in time.",
+    id="C2", kind="finding", title="Tanh (default, Xavier init) and sigmoid gradients shrink exponentially",
+    claim=("With tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks exponentially with "
+           "the distance in time."),
     criterion=("Judged only where the Pascanu bound allows growth (γ·σ_max(W_hh) ≥ 1, so decay is not forced): the tanh "
                "RNN at PyTorch's default init and at Xavier init ('init', at initialisation), and the sigmoid RNN with "
                "W_hh = g·Q at gains with g/4 ≥ 1 ('gain_sweep_sigmoid'). In each, the per-step rate r fitted to "
@@ -59,6 +62,7 @@ class Numbers:
     forced: list = field(default_factory=list)      # configurations left out: the bound already forces decay
     r2_min: float = R2_MIN
     sweep: dict = field(default_factory=dict)       # tanh gain sweep: g -> {rate Interval, key}
+    sweep_length: int = 0                           # its sequence length (rates depend a little on it)
     shrinking: list = field(default_factory=list)   # gains where the tanh RNN's gradient shrinks at initialisation
     growing: list = field(default_factory=list)     # gains where it grows
     sigmoid_last: str = ""                          # the key of the sigmoid at its largest judged gain
@@ -100,6 +104,7 @@ def _sweep(ctx: Context, numbers: Numbers) -> list[Part]:
         state = below(r, 0.0)
         key = f"gain_sweep/tanh/{c.gain:g}"
         numbers.sweep[c.gain] = {"rate": r, "key": key}
+        numbers.sweep_length = c.length
         if state is True:
             numbers.shrinking.append(c.gain)
         elif state is False:

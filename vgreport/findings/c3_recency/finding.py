@@ -18,7 +18,7 @@ from ... import figures
 from ...aggregate import lag_profiles
 from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below, t_interval
-from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, profile_series, with_control
+from ..tables import CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, profile_series, with_control
 
 RATIO_LOG10 = -1.0  # "far less sensitive": the cue counts at least ten times less than the last input
 INFLUENCE = 0.25    # "few answers follow the cue": changing it changes under a quarter of the answers
@@ -56,6 +56,7 @@ class Numbers:
     influence_max: float = INFLUENCE
     influence: dict = field(default_factory=dict)   # variant -> {label, share Interval}: answers the cue changes
     control: str = ""                               # the reference model's label whose answers follow the cue
+    first_token: dict = field(default_factory=dict)  # variant -> {label, learned Share, learns, length}: 'architecture'
 
 
 def lag_of(ctx: Context, experiment: str, variant: str, length: int) -> int:
@@ -135,6 +136,11 @@ def decide(ctx: Context) -> Outcome:
     parts = []
     if ctx.has("architecture") and len(ctx.seeds("architecture")) >= 2:
         parts += [p for p in (_influence(ctx, numbers), _sensitivity(ctx, numbers)) if p is not None]
+        for v in ("rnn_tanh", "lstm_chrono"):  # the first token (the largest lag) at the longest length: for the text
+            o = config_outcome(ctx, "architecture", v)
+            if o is not None:
+                numbers.first_token[v] = {"label": o.label, "learned": o.learned, "learns": o.learns,
+                                          "length": o.config.length}
     if ctx.has("recall_lag") and len(ctx.seeds("recall_lag")) >= 2:
         table = config_outcomes(ctx, "recall_lag")
         by_lag = {lag_of(ctx, "recall_lag", c.variant, c.length): o for c, o in table.items()}

@@ -1,5 +1,5 @@
 """Finding G1: an LSTM's gate initialisation, not gating alone, decides whether it learns long
-dependencies within a CPU budget — and the default LSTM's failure is not a matter of tuning.
+dependencies within the training budget — and the default LSTM's failure is not a matter of tuning.
 
 The default LSTM's failure, retuned or not, is a statement about the budget: it counts only beside
 the chrono LSTM learning the same length within the same steps (the reference model, the positive
@@ -12,13 +12,14 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
-from ..tables import CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, learns_given, with_control
+from ..tables import (CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, learns_given, rates,
+                      with_control)
 
 TUNING = ("lr_low", "lr_high", "wide")
 
 SPEC = Spec(
-    id="G1", kind="finding", title="Gate initialisation decides whether an LSTM learns long dependencies",
-    claim=("Within a CPU budget, an LSTM's gate initialisation, not gating alone, decides whether it learns long "
+    id="G1", kind="finding", title="Within the training budget, gate initialisation decides if an LSTM learns long dependencies",
+    claim=("Within the training budget, an LSTM's gate initialisation, not gating alone, decides whether it learns long "
            "dependencies."),
     criterion=("At the longest length of 'architecture': (a) most seeds of the chrono-initialised LSTM learn and (b) most "
                "seeds of the LSTM with PyTorch's default initialisation fail (Wilson interval of the share against one "
@@ -38,6 +39,7 @@ class Numbers:
     chance: float = math.nan
     models: dict = field(default_factory=dict)     # architecture variant -> {label, by_length{T: acc, learned}}
     tuning: dict = field(default_factory=dict)     # lstm_tuning variant -> {label, what, acc, failed, learned}
+    rates: dict = field(default_factory=dict)      # default and chrono LSTM: gradient rate at initialisation (Interval)
 
 
 _WHAT = {"lr_low": "a three times smaller learning rate", "lr_high": "a three times larger learning rate",
@@ -57,6 +59,9 @@ def decide(ctx: Context) -> Outcome:
             numbers.chance = rows[0].chance
             numbers.models[v] = {"label": rows[0].label,
                                  "by_length": {o.config.length: {"acc": o.score, "learned": o.learned} for o in rows}}
+    at_init = {c.variant: r["rate"] for c, r in rates(ctx, "architecture").items() if c.length == longest}
+    numbers.rates = {v: at_init[v] for v in ("lstm_default", "lstm_chrono")  # for the mechanism's sentence
+                     if v in at_init and v in numbers.models and at_init[v].n >= 2}
     chrono, default = config_outcome(ctx, "architecture", "lstm_chrono", longest), config_outcome(
         ctx, "architecture", "lstm_default", longest)
     parts = []
