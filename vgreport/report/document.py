@@ -195,7 +195,11 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
         if [figures.numbers[k] for k in figures.sequence] == sorted(figures.numbers[k] for k in figures.sequence):
             break
         order = figures.sequence
-    return page
+    # A chosen sentence (say, say_verdict) brings a space on either side; before punctuation it is one too many.
+    return _SPACE_BEFORE_PUNCTUATION.sub("", page)
+
+
+_SPACE_BEFORE_PUNCTUATION = re.compile(r'(?<=</span>) +(?=[;,.:)])')
 
 
 
