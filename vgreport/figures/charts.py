@@ -26,12 +26,22 @@ def _legend(fig: Figure, ax, entries: tuple[list, list] | None = None) -> None:
     handles, labels = entries or ax.get_legend_handles_labels()
     if not handles:
         return
-    longest = max(len(label) for label in labels)
-    per_column_in = 0.05 * longest + 0.8  # 8 pt DejaVu Sans: ~3.6 pt per character, plus handle and gap
-    ncols = max(1, min(len(labels), int((fig.get_figwidth() - 0.2) / per_column_in)))
+    ncols = _legend_columns(labels, fig.get_figwidth() - 0.2)
     _grow_for_legend(fig, math.ceil(len(labels) / ncols))
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, borderaxespad=0.2,
                columnspacing=1.2)
+
+
+def _legend_columns(labels: list[str], width_in: float) -> int:
+    """The most columns whose widths fit `width_in`: matplotlib fills a legend column by column, so
+    each column is a run of consecutive labels and is as wide as its longest (8 pt DejaVu Sans:
+    ~3.6 pt per character, plus the handle and the gap). One long label no longer forces one column."""
+    for ncols in range(len(labels), 1, -1):
+        rows = math.ceil(len(labels) / ncols)
+        columns = [labels[i:i + rows] for i in range(0, len(labels), rows)]
+        if len(columns) == ncols and sum(0.05 * max(map(len, c)) + 0.8 for c in columns) <= width_in:
+            return ncols
+    return 1
 
 
 def _grow_for_legend(fig: Figure, rows: int) -> None:
@@ -145,7 +155,7 @@ def _edge_note(ax) -> None:
     """A legend entry explaining the arrows of bounds that leave the axes."""
     centred = Path([(x, y + 0.5) for x, y in _ARROW], closed=True)  # on the legend text's middle line
     ax.plot([], [], linestyle="none", marker=centred, markersize=7, markeredgewidth=0,
-            color=REFERENCE, label="where a bound leaves the plot (↑ above, ↓ below); it goes on beyond the axes")
+            color=REFERENCE, label="↑ ↓ a bound leaves the plot here")
 
 
 def _room_for_bounds(low: float, high: float, rates: list[float], span: float) -> tuple[float, float]:

@@ -25,7 +25,7 @@ MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 REFERENCE_DOTS = [(0, (1, 1.5)), (0, (1, 3.5)), (0, (1, 1.5, 1, 1.5, 1, 5)), (0, (1, 6))]
 REFERENCE = "#555555"  # gray, unless a bound belongs to one model (then that model's colour)
 FULL_WIDTH_IN = 16 / 2.54  # the printed text width
-HEIGHT_IN = 1.75
+HEIGHT_IN = 1.6
 MIN_TEXT_PT = 8
 
 _STYLE = {

@@ -162,7 +162,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     if ctx.has("init"):
         series = profile_series(ctx, "init", ["default", "xavier"], SLOTS)
         # named at the line by the initialisation alone: "RNN (tanh, Xavier init)" -> "bound, Xavier init"
-        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0),
+        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label.split(', ', 1)[-1].rstrip(')')}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0),
                    "name": "bound, " + j.label.split(", ", 1)[-1].rstrip(")")}
                   for k, j in n.judged.items() if k.startswith("init/")]
         out += ctx.figure(
