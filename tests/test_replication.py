@@ -88,7 +88,7 @@ def test_the_kind_of_fragility_says_whether_one_seed_reverses_a_part_or_only_lea
     assert to.get("open", ("holds",)) == ("holds",)
     assert {p["key"]: p["fragile_to"] for p in ev.to_json()["findings"][0]["parts"]} == {k: list(v) for k, v in to.items()}
     short, full = str(macro(got, short=True)), str(macro(got))
-    words = {"reverses": "reverses a core part", "thin": "undecided", "undecided": "would decide a core part"}[kind]
+    words = {"reverses": "reverses a core part", "thin": "undecided", "undecided": "would make a core part hold"}[kind]
     assert words in short and short.startswith("†") and len(short) < len(full)
 
 
