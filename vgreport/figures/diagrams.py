@@ -98,9 +98,9 @@ def _tspans(markup: str, size: float) -> str:
 def unrolled_rnn() -> str:
     """The RNN unrolled over steps 1, 2, 3, …, T with the loss at the end, and the backward
     gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(φ′(a_j))·W_hh."""
-    sk = _Sketch(FULL_WIDTH_IN * 72, 206)
+    sk = _Sketch(FULL_WIDTH_IN * 72, 184)
     columns = [(48, "1"), (148, "2"), (248, "3"), (330, None), (405, "T")]
-    y_h, y_x, y_back = 122, 170, 68
+    y_h, y_x, y_back = 106, 150, 60
     previous = None
     for x, t in columns:
         if t is None:
@@ -120,7 +120,7 @@ def unrolled_rnn() -> str:
     sk.line([(columns[2][0] + 19, y_h), (columns[3][0] - 12, y_h)], arrow=True)
     sk.box(440, y_h, 24, 24, "L", 11, fill="#f1f1f1")
     sk.line([(columns[4][0] + 19, y_h), (428, y_h)], arrow=True)
-    sk.text(4, y_x + 30, "forward (grey): h_t = φ(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
+    sk.text(4, y_x + 28, "forward (grey): h_t = φ(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
     # the backward path, above the states, right to left
     back = [(440, 405, None), (405, 330, None), (330, 248, "4"), (248, 148, "3"), (148, 48, "2")]
     for x0, x1, j in back:
