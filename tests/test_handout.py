@@ -272,7 +272,7 @@ def test_the_questions_never_stand_alone_on_a_page(standard_like):
 def test_the_glossary_defines_the_reports_own_words(standard_like):
     """The words the report uses with a meaning of its own are defined once, in the glossary."""
     glossary = _visible(_between(standard_like["html"], 'id="glossary"', "</section>"))
-    for word in ("Battery.", "Profile.", "Build.", "Cell.", "Seed.", "Gradient probe.", "Chance.", "Look.",
+    for word in ("Battery, profile, build.", "Configuration, cell.", "Seed.", "Gradient probe.", "Chance.", "Look.",
                  "Learned, failed seed.", "Share of seeds.", "Wilson interval", "Welch interval", "Holm correction.",
                  "Equivalence test (TOST), margin.", "Pascanu bound and factor.", "Check, finding.",
                  "Newcombe interval.", "Wilson interval.", "Fragile (†), leave-one-seed-out.", "Core and context parts"):
