@@ -181,7 +181,7 @@ def test_the_worked_example_can_be_redone_with_a_calculator(standard_like):
         assert row["measured"] == pytest.approx(row["predicted"], rel=1e-9)
     box = _between(standard_like["html"], 'id="worked-example"', "</div>")
     assert formatting.fmt(worked.sigma) in box and formatting.fmt(worked.factor) in box
-    assert "says nothing about whether it shrinks" in box
+    assert "says nothing about whether the gradient shrinks" in box
 
 
 def test_figures_are_numbered_in_the_order_they_appear(standard_like):

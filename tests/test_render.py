@@ -383,7 +383,7 @@ def test_pdftoppm_renders_a_page_to_an_image(a4_report, tmp_path):
     """poppler rasterises a finding's page into a PNG that is not blank."""
     from PIL import Image
 
-    page = next(i for i, t in enumerate(a4_report["pages"]) if "C11 · Products" in t and "Claim tested." in t) + 1
+    page = next(i for i, t in enumerate(a4_report["pages"]) if "C11 · claim tested" in t) + 1
     subprocess.run(["pdftoppm", "-r", "30", "-png", "-f", str(page), "-l", str(page), "-singlefile",
                     str(a4_report["paths"]["pdf"]), str(tmp_path / "page")], check=True, timeout=60)
     with Image.open(tmp_path / "page.png") as image:
