@@ -747,9 +747,13 @@ def test_series_at_the_same_point_sit_side_by_side_and_two_points_are_not_joined
     ax = fig.axes[0]
     drawn = [c[0] for c in ax.containers]  # each errorbar's data line
     at_40 = sorted(line.get_transform().transform((40, 0.125))[0] for line in drawn)
-    assert min(np.diff(at_40)) >= 5 * fig.dpi / 72
+    size = min(line.get_markersize() for line in drawn)
+    assert size >= 6  # a shape one can tell at 70 dpi
+    # a marker's width and a clear gap of 3 pt at least between neighbours: none touches another
+    assert min(np.diff(at_40)) >= (size + 3) * fig.dpi / 72
     frame = ax.get_window_extent()
-    assert frame.x0 < at_40[0] and at_40[-1] < frame.x1  # dodged, but inside the axes
+    margin = size / 2 * fig.dpi / 72
+    assert frame.x0 < at_40[0] - margin and at_40[-1] + margin < frame.x1  # dodged, the whole marker inside
     assert [line.get_linestyle() == "None" for line in drawn] == [True] * 4 + [False]
 
 

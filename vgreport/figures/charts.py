@@ -13,7 +13,8 @@ from .labels import label_points
 from .style import (HEIGHT_IN, PALETTE, REFERENCE, _figure, _markevery, _reference,
                     _slot, _style, _svg, fit_axis_labels)
 
-DODGE_PT = 7  # sideways step between series drawn at the same x
+SCORE_MARKER_PT = 6.5  # a score's marker: big enough to tell its shape at 70 dpi in grayscale
+DODGE_GAP_PT = 4      # clear space between two markers set side by side at the same x
 
 
 def _key(*parts) -> str:
@@ -273,8 +274,8 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             joined = len(x) >= 3
             ax.errorbar(x, mean, yerr=np.clip(np.vstack([mean - lo, hi - mean]), 0, None), label=s["label"],
                         capsize=2.5, color=style["color"], linestyle=style["linestyle"] if joined else "none",
-                        marker=style["marker"], markersize=5, markeredgecolor="#000000", markeredgewidth=0.5,
-                        transform=_dodge(fig, ax, i, len(series)), **over)
+                        marker=style["marker"], markersize=SCORE_MARKER_PT, markeredgecolor="#000000",
+                        markeredgewidth=0.6, transform=_dodge(fig, ax, i, len(series)), **over)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         if logx:
@@ -283,12 +284,16 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         if xs:
             ax.set_xticks(xs)
             ax.set_xticklabels([f"{v:g}" for v in xs])
-            # room beside the outermost x for the dodged series (the autoscaled limits sit on them)
+            # room beside the outermost x for the dodged series (the autoscaled limits sit on them):
+            # half their spread, a marker and a margin, as a share of the axes' width (about the
+            # figure's width less 0.8 in of labels)
+            room = (_dodge_step() * (len(series) - 1) / 2 + SCORE_MARKER_PT + 4) / 72
+            share = min(room / (fig.get_figwidth() - 0.8), 0.3)
             if logx and xs[0] > 0:
-                pad = max(xs[-1] / xs[0], 4.0) ** 0.06
+                pad = max(xs[-1] / xs[0], 4.0) ** (share / (1 - 2 * share))
                 ax.set_xlim(xs[0] / pad, xs[-1] * pad)
             else:
-                pad = 0.06 * max(xs[-1] - xs[0], 1.0)
+                pad = max(xs[-1] - xs[0], 1.0) * share / (1 - 2 * share)
                 ax.set_xlim(xs[0] - pad, xs[-1] + pad)
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
@@ -301,11 +306,16 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         return _svg(fig)
 
 
-def _dodge(fig: Figure, ax, i: int, count: int, step_pt: float = DODGE_PT):
-    """Data coordinates shifted sideways by a few points for series i of `count`: models measured at
-    the same x (several at chance) sit side by side instead of one hiding the others, on a linear
-    or a log axis alike."""
-    shift = step_pt * (i - (count - 1) / 2) / 72
+def _dodge_step(marker_pt: float = SCORE_MARKER_PT) -> float:
+    """Points between the centres of two series set side by side: a marker and a clear gap."""
+    return marker_pt + DODGE_GAP_PT
+
+
+def _dodge(fig: Figure, ax, i: int, count: int, step_pt: float | None = None):
+    """Data coordinates shifted sideways for series i of `count`, a marker's width plus a gap from
+    the next (the group centred on the true x): models measured at the same x (several at chance)
+    sit side by side instead of one hiding the others, on a linear or a log axis alike."""
+    shift = (step_pt or _dodge_step()) * (i - (count - 1) / 2) / 72
     return ax.transData + ScaledTranslation(shift, 0, fig.dpi_scale_trans)
 
 
