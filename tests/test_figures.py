@@ -775,3 +775,42 @@ def test_jacobian_check_gives_each_series_its_own_panel_and_bound(monkeypatch):
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
     for ax in fig.axes:
         assert len([line for line in ax.lines if (line.get_gid() or "").startswith("bound-")]) == 1
+
+
+def test_runs_diverging_at_one_step_are_one_cross_with_a_count_and_a_zero_mean_is_marked(monkeypatch):
+    """Six runs that diverge at the same step are one ✕ with "×6" beside it, not six crosses on top
+    of each other; a mean loss of exactly 0 (every seed's float32 loss rounded to 0) is not just a
+    gap in the line: an arrow at the bottom edge marks it at its step, and the legend says what it is."""
+    fig = _drawn(monkeypatch, CASES["exploding"])  # steps [2, 2, 3]; the loss mean is 0 at step 100
+    left = fig.axes[0]
+    crosses = [line for line in left.lines if line.get_marker() == "X"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [2, 3]
+    assert [t.get_text() for t in left.texts if t.get_gid() == "diverged-count"] == ["×2"]
+    zeros = [line for line in left.lines if (line.get_gid() or "").startswith("zero-")]
+    assert len(zeros) == 1 and list(zeros[0].get_xdata()) == [100.0]
+    assert list(zeros[0].get_ydata()) == [left.get_ylim()[0]]
+    right = [line for line in fig.axes[1].lines if (line.get_gid() or "").startswith("zero-")]
+    assert len(right) == 1 and list(right[0].get_xdata()) == [125.0]  # the norm's mean is 0 at step 125
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any("mean exactly 0" in label for label in labels)
+
+
+def test_exploding_caption_says_what_the_lines_alone_do_not():
+    """The caption's notes come from the data: an arm with no logged step (it diverged first), the
+    share of losses that are exactly 0 (gaps on a log axis), the steps where the mean is 0, and the
+    smallest mean gradient norm; nothing about zeros when there are none."""
+    import pandas as pd
+    from vgreport.findings.c9_clipping.finding import _exploding_notes
+
+    steps = [5, 10, 15]
+    loss = pd.DataFrame({0: [2.0, 0.0, 0.0], 1: [1.5, 0.3, 0.0]}, index=steps)
+    norm = pd.DataFrame({0: [50.0, 0.0, 1e-20], 1: [40.0, 3.0, 1e-18]}, index=steps)
+    e = {"no_clip": {"steps": [2, 2]}, "clipped": {"steps": []}}
+    notes = _exploding_notes({("clipped", "train_loss"): loss, ("clipped", "grad_norm_total"): norm}, e)
+    assert "The unclipped runs diverged before the first logged step (5)" in notes
+    assert "3 of the clipped runs' 6 logged losses are exactly 0" in notes
+    assert "(step 15), in the mean (↓)" in notes
+    assert "the mean norm dips to 5×10⁻¹⁹ and 1 value is exactly 0" in notes
+    clean = _exploding_notes({("clipped", "train_loss"): loss + 1, ("clipped", "grad_norm_total"): norm + 1},
+                             {"no_clip": {"steps": []}, "clipped": {"steps": []}})
+    assert clean == ""

@@ -380,8 +380,10 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
     """Two log-scale panels: training loss with the chance-level loss, and the gradient norm before clipping.
 
     `diverged`: one dict per series that diverged (label, steps: list of divergence steps, slot);
-    each divergence is drawn as an ✕ at its step near the loss panel's top. Zeros (a float32 loss
-    of exactly 0) and NaN are gaps; y-limits come from the data, so every line stays inside."""
+    each step at which runs diverged is one ✕ near the loss panel's top, with "×n" beside it when n
+    runs diverged there. A mean of exactly 0 (every seed's float32 loss rounded to 0) has no place on
+    a log axis: it is a gap in the line with an arrow ↓ at the bottom edge. NaN are gaps; y-limits
+    come from the data, so every line stays inside."""
     with _figure(_key("exploding", [s["label"] for s in loss + norm]), height=HEIGHT_IN + 0.4, ncols=2) as (fig, axes):
         left, right = axes
         values = _draw_curves(left, loss, logy=True)
@@ -391,9 +393,15 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
         top = max(top, chance_loss * 10)
         for d in diverged:
             style = _style(d.get("slot", 0))
-            steps = np.asarray(d["steps"], float)
+            steps, counts = np.unique(np.asarray(d["steps"], float), return_counts=True)
+            several = bool((counts > 1).any())
             left.plot(steps, np.full(len(steps), top / 2), linestyle="none", marker="X", markersize=7,
-                      color=style["color"], label=f"{d['label']}: loss NaN/inf (✕ at the step)")
+                      color=style["color"], gid=f"diverged-{d['label']}",
+                      label=f"{d['label']}: loss NaN/inf (✕ at the step" + ("; ×n: n runs)" if several else ")"))
+            for step, count in zip(steps, counts):
+                if count > 1:
+                    left.annotate(f"×{count}", (step, top / 2), xytext=(5, 0), textcoords="offset points",
+                                  ha="left", va="center", fontsize=8, color=style["color"], gid="diverged-count")
         left.set_ylim(bottom, top)
         _log_axis(left, "y")
         left.set_xlabel("training step")
@@ -405,15 +413,34 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
         _log_axis(right, "y")
         right.set_xlabel("training step")
         right.set_ylabel("gradient norm before clipping")
+        zeros = _zeros_at_the_edge(left, loss) | _zeros_at_the_edge(right, norm)
+        if zeros:
+            left.plot([], [], linestyle="none", marker=Path([(x, -y - 0.5) for x, y in _ARROW], closed=True),
+                      markersize=7, markeredgewidth=0, color=REFERENCE,
+                      label="mean exactly 0: off the log axis")
         handles, labels = [], []
         for ax in (left, right):
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
-        _grow_for_legend(fig, math.ceil(len(labels) / 2))
-        fig.legend(handles, labels, loc="outside lower center", ncols=2, borderaxespad=0.2)
+        _legend(fig, left, (handles, labels))
         return _svg(fig)
+
+
+def _zeros_at_the_edge(ax, series: list[dict]) -> bool:
+    """An arrow ↓ at the bottom edge of a log panel at each x where a series' mean is exactly 0 (a
+    gap in its line otherwise unexplained); returns whether there was any."""
+    any_zero = False
+    for i, s in enumerate(series):
+        mean = np.asarray(s["mean"], float)
+        at = np.asarray(s["x"], float)[mean == 0]
+        if len(at):
+            any_zero = True
+            ax.plot(at, np.full(len(at), ax.get_ylim()[0]), linestyle="none", marker=EDGE_MARKERS["bottom"],
+                    markersize=14, markeredgewidth=0, color=_style(_slot(s, i))["color"], clip_on=False,
+                    gid=f"zero-{i}")
+    return any_zero
 
 
 def bars(rows: list[dict], chance: float | None, ylabel: str, chance_label: str = "chance") -> str:
