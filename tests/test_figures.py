@@ -1,6 +1,7 @@
 """Figures: valid, deterministic, vector SVG with the theory and chance lines drawn on them."""
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -814,3 +815,38 @@ def test_exploding_caption_says_what_the_lines_alone_do_not():
     clean = _exploding_notes({("clipped", "train_loss"): loss + 1, ("clipped", "grad_norm_total"): norm + 1},
                              {"no_clip": {"steps": []}, "clipped": {"steps": []}})
     assert clean == ""
+
+
+def test_points_near_one_another_are_set_apart_named_and_the_lines_named_off_each_other(monkeypatch):
+    """C8's case: tanh and identity both near rate 0 and accuracy 1 would draw their markers into
+    each other: they are set two markers' widths apart (order kept, the middle kept) and each point
+    is named; "rate 0" (at the foot of its line the chance line crosses) and "chance" are named
+    where neither touches the other line, a marker or a point's name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    points = [{"label": "sigmoid", "rate": -1.44, "acc": 0.13, "acc_lo": 0.12, "acc_hi": 0.14},
+              {"label": "tanh", "rate": -0.04, "acc": 1.0, "acc_lo": 1.0, "acc_hi": 1.0},
+              {"label": "relu", "rate": -0.34, "acc": 0.13, "acc_lo": 0.11, "acc_hi": 0.15},
+              {"label": "identity", "rate": 0.0, "acc": 0.98, "acc_lo": 0.95, "acc_hi": 1.0}]
+    fig = _drawn(monkeypatch, lambda: figures.rate_vs_accuracy(points, chance=0.125))
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    pt = fig.dpi / 72
+    centres = [c[0].get_transform().transform((p["rate"], p["acc"])) for c, p in zip(ax.containers, points)]
+    assert centres[3][0] - centres[1][0] >= 2 * 7 * pt - 1e-6  # tanh left of identity, two markers apart
+    assert abs((centres[1][0] + centres[3][0]) / 2 - sum(ax.transData.transform((r, 1))[0] for r in (-0.04, 0)) / 2) < 1e-6
+    assert abs(centres[0][0] - ax.transData.transform((-1.44, 0))[0]) < 1e-6  # a point alone stays where it is
+    texts = {t.get_gid(): t for t in ax.texts}
+    assert [texts[f"label-{i}"].get_text() for i in range(4)] == [p["label"] for p in points]
+    boxes = {gid: t.get_window_extent(renderer) for gid, t in texts.items() if gid and gid.startswith("label")}
+    chance_y = ax.transData.transform((0, 0.125))[1]
+    zero_x = ax.transData.transform((0, 0))[0]
+    rate0, chance = boxes["label-line-0"], boxes["label-line-1"]
+    assert texts["label-line-0"].get_text() == "rate 0" and texts["label-line-1"].get_text() == "chance"
+    assert not rate0.y0 - pt <= chance_y <= rate0.y1 + pt  # "rate 0" off the chance line
+    assert not chance.x0 - pt <= zero_x <= chance.x1 + pt  # "chance" off the rate-0 line
+    for (gid_a, a), (gid_b, b) in itertools.combinations(boxes.items(), 2):
+        assert not a.overlaps(b), (gid_a, gid_b)
+    for gid, box in boxes.items():
+        for c in centres:
+            assert not (box.x0 - 3 * pt < c[0] < box.x1 + 3 * pt and box.y0 - 3 * pt < c[1] < box.y1 + 3 * pt), gid

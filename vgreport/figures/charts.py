@@ -595,25 +595,77 @@ def _name_lines(fig: Figure, ax, lines: list[tuple], points: list[tuple[float, f
 
 
 def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
-    """Final accuracy (with interval) against the decay rate, one point per configuration."""
+    """Final accuracy (with interval) against the decay rate, one point per configuration, each
+    named beside its marker (with a leader line where points crowd, as in the hero figure): two
+    activations near rate 0 and accuracy 1 sit a marker's width apart, and only their names tell
+    them apart in grayscale. The reference lines are named where they touch no other line or point."""
+    usable = [r for r in rows if math.isfinite(r.get("rate", math.nan)) and math.isfinite(r.get("acc", math.nan))]
     with _figure(_key("rate_acc", [r["label"] for r in rows]), height=HEIGHT_IN + 0.3) as (fig, ax):
-        for i, r in enumerate(rows):
+        for i, r in enumerate(usable):
             style = _style(_slot(r, i))
             lo = r["acc_lo"] if math.isfinite(r["acc_lo"]) else r["acc"]
             hi = r["acc_hi"] if math.isfinite(r["acc_hi"]) else r["acc"]
             ax.errorbar([r["rate"]], [r["acc"]], yerr=[[max(r["acc"] - lo, 0)], [max(hi - r["acc"], 0)]],
                         marker=style["marker"], color=style["color"], capsize=3, linestyle="none", label=r["label"],
-                        markersize=6)
+                        markersize=7, markeredgecolor="#000000", markeredgewidth=0.6, gid=f"point-{i}")
         if chance is not None:
             ax.axhline(chance, label="chance", gid="chance-0", **_reference(0))
         ax.axvline(0, label="rate 0: no decay", gid="bound-0", **_reference(1))
         ax.set_ylim(0, 1.05)
+        rates = [r["rate"] for r in usable] + [0.0]
+        span = max(max(rates) - min(rates), 0.2)
+        ax.set_xlim(min(rates) - 0.06 * span, max(rates) + 0.06 * span)
         ax.set_xlabel("per-step rate of log‖∂L/∂h_k‖ at initialisation (0 = no decay)")
         ax.set_ylabel("final recall accuracy")
         _legend(fig, ax)
-        _name_lines(fig, ax, ([("chance-0", "chance", None, chance)] if chance is not None else [])
-                    + [("bound-0", "rate 0", 0.0, None)], [(r["rate"], r["acc"]) for r in rows])
+        # As in hero: the names are placed in pixels, so the layout is made final first.
+        fit_axis_labels(fig)
+        for _ in range(3):
+            if not (usable and _room_on_the_right(fig, ax, max(usable, key=lambda r: r["rate"]), most=0.25)):
+                break
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        drawn = _set_apart(fig, ax, usable, [c for c in ax.containers])
+        label_points(fig, ax, drawn, [(0.0, None, "rate 0")] + ([(None, chance, "chance")] if chance is not None
+                                                                 else []))
         return _svg(fig)
+
+
+def _set_apart(fig: Figure, ax, points: list[dict], containers: list, marker_pt: float = 7) -> list[dict]:
+    """Points whose markers would come within a marker's width of each other (two activations both
+    near rate 0 and accuracy 1) are moved sideways, in the order of their rates, until their centres
+    are two markers' widths apart, the group's middle where it was; the layout must be final.
+    Returns the points with `rate` where each is drawn (for the labels)."""
+    pt = fig.dpi / 72
+    need = 2 * marker_pt * pt
+    px = [ax.transData.transform((p["rate"], p["acc"])) for p in points]
+    order = sorted(range(len(points)), key=lambda i: (px[i][0], i))
+    target = {i: px[i][0] for i in order}
+    group: list[int] = []
+    for i in order + [None]:
+        last = group[-1] if group else None
+        close = (i is not None and last is not None and abs(px[i][1] - px[last][1]) < need
+                 and px[i][0] - px[last][0] < need)
+        if close:
+            group.append(i)
+            continue
+        if len(group) > 1:  # spread the group, keep its middle
+            spread = [px[group[0]][0]]
+            for j in group[1:]:
+                spread.append(max(px[j][0], spread[-1] + need))
+            shift = (sum(spread) - sum(px[j][0] for j in group)) / len(group)
+            for j, x in zip(group, spread):
+                target[j] = x - shift
+        group = [i] if i is not None else []
+    out = []
+    for i, (p, container) in enumerate(zip(points, containers)):
+        dx = target[i] - px[i][0]
+        if abs(dx) > 1e-9:
+            for artist in container.get_children():
+                artist.set_transform(ax.transData + ScaledTranslation(dx / fig.dpi, 0, fig.dpi_scale_trans))
+        rate = ax.transData.inverted().transform((target[i], px[i][1]))[0]
+        out.append({**p, "rate": rate})
+    return out
 
 
 def rate_vs_theory(series: list[dict]) -> str:
