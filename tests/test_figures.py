@@ -1,6 +1,7 @@
 """Figures: valid, deterministic, vector SVG with the theory and chance lines drawn on them."""
 from __future__ import annotations
 
+import itertools
 import math
 import re
 import xml.etree.ElementTree as ET
@@ -747,9 +748,13 @@ def test_series_at_the_same_point_sit_side_by_side_and_two_points_are_not_joined
     ax = fig.axes[0]
     drawn = [c[0] for c in ax.containers]  # each errorbar's data line
     at_40 = sorted(line.get_transform().transform((40, 0.125))[0] for line in drawn)
-    assert min(np.diff(at_40)) >= 5 * fig.dpi / 72
+    size = min(line.get_markersize() for line in drawn)
+    assert size >= 6  # a shape one can tell at 70 dpi
+    # a marker's width and a clear gap of 3 pt at least between neighbours: none touches another
+    assert min(np.diff(at_40)) >= (size + 3) * fig.dpi / 72
     frame = ax.get_window_extent()
-    assert frame.x0 < at_40[0] and at_40[-1] < frame.x1  # dodged, but inside the axes
+    margin = size / 2 * fig.dpi / 72
+    assert frame.x0 < at_40[0] - margin and at_40[-1] + margin < frame.x1  # dodged, the whole marker inside
     assert [line.get_linestyle() == "None" for line in drawn] == [True] * 4 + [False]
 
 
@@ -771,3 +776,77 @@ def test_jacobian_check_gives_each_series_its_own_panel_and_bound(monkeypatch):
     assert fig.axes[0].get_ylim() == fig.axes[1].get_ylim()
     for ax in fig.axes:
         assert len([line for line in ax.lines if (line.get_gid() or "").startswith("bound-")]) == 1
+
+
+def test_runs_diverging_at_one_step_are_one_cross_with_a_count_and_a_zero_mean_is_marked(monkeypatch):
+    """Six runs that diverge at the same step are one ✕ with "×6" beside it, not six crosses on top
+    of each other; a mean loss of exactly 0 (every seed's float32 loss rounded to 0) is not just a
+    gap in the line: an arrow at the bottom edge marks it at its step, and the legend says what it is."""
+    fig = _drawn(monkeypatch, CASES["exploding"])  # steps [2, 2, 3]; the loss mean is 0 at step 100
+    left = fig.axes[0]
+    crosses = [line for line in left.lines if line.get_marker() == "X"]
+    assert len(crosses) == 1 and list(crosses[0].get_xdata()) == [2, 3]
+    assert [t.get_text() for t in left.texts if t.get_gid() == "diverged-count"] == ["×2"]
+    zeros = [line for line in left.lines if (line.get_gid() or "").startswith("zero-")]
+    assert len(zeros) == 1 and list(zeros[0].get_xdata()) == [100.0]
+    assert list(zeros[0].get_ydata()) == [left.get_ylim()[0]]
+    right = [line for line in fig.axes[1].lines if (line.get_gid() or "").startswith("zero-")]
+    assert len(right) == 1 and list(right[0].get_xdata()) == [125.0]  # the norm's mean is 0 at step 125
+    labels = [t.get_text() for legend in fig.legends for t in legend.get_texts()]
+    assert any("mean exactly 0" in label for label in labels)
+
+
+def test_exploding_caption_says_what_the_lines_alone_do_not():
+    """The caption's notes come from the data: an arm with no logged step (it diverged first), the
+    share of losses that are exactly 0 (gaps on a log axis), the steps where the mean is 0, and the
+    smallest mean gradient norm; nothing about zeros when there are none."""
+    import pandas as pd
+    from vgreport.findings.c9_clipping.finding import _exploding_notes
+
+    steps = [5, 10, 15]
+    loss = pd.DataFrame({0: [2.0, 0.0, 0.0], 1: [1.5, 0.3, 0.0]}, index=steps)
+    norm = pd.DataFrame({0: [50.0, 0.0, 1e-20], 1: [40.0, 3.0, 1e-18]}, index=steps)
+    e = {"no_clip": {"steps": [2, 2]}, "clipped": {"steps": []}}
+    notes = _exploding_notes({("clipped", "train_loss"): loss, ("clipped", "grad_norm_total"): norm}, e)
+    assert "The unclipped runs diverged before the first logged step (5)" in notes
+    assert "3 of the clipped runs' 6 logged losses are exactly 0" in notes
+    assert "(step 15), in the mean (↓)" in notes
+    assert "the mean norm dips to 5×10⁻¹⁹ and 1 value is exactly 0" in notes
+    clean = _exploding_notes({("clipped", "train_loss"): loss + 1, ("clipped", "grad_norm_total"): norm + 1},
+                             {"no_clip": {"steps": []}, "clipped": {"steps": []}})
+    assert clean == ""
+
+
+def test_points_near_one_another_are_set_apart_named_and_the_lines_named_off_each_other(monkeypatch):
+    """C8's case: tanh and identity both near rate 0 and accuracy 1 would draw their markers into
+    each other: they are set two markers' widths apart (order kept, the middle kept) and each point
+    is named; "rate 0" (at the foot of its line the chance line crosses) and "chance" are named
+    where neither touches the other line, a marker or a point's name."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    points = [{"label": "sigmoid", "rate": -1.44, "acc": 0.13, "acc_lo": 0.12, "acc_hi": 0.14},
+              {"label": "tanh", "rate": -0.04, "acc": 1.0, "acc_lo": 1.0, "acc_hi": 1.0},
+              {"label": "relu", "rate": -0.34, "acc": 0.13, "acc_lo": 0.11, "acc_hi": 0.15},
+              {"label": "identity", "rate": 0.0, "acc": 0.98, "acc_lo": 0.95, "acc_hi": 1.0}]
+    fig = _drawn(monkeypatch, lambda: figures.rate_vs_accuracy(points, chance=0.125))
+    ax = fig.axes[0]
+    renderer = FigureCanvasAgg(fig).get_renderer()
+    pt = fig.dpi / 72
+    centres = [c[0].get_transform().transform((p["rate"], p["acc"])) for c, p in zip(ax.containers, points)]
+    assert centres[3][0] - centres[1][0] >= 2 * 7 * pt - 1e-6  # tanh left of identity, two markers apart
+    assert abs((centres[1][0] + centres[3][0]) / 2 - sum(ax.transData.transform((r, 1))[0] for r in (-0.04, 0)) / 2) < 1e-6
+    assert abs(centres[0][0] - ax.transData.transform((-1.44, 0))[0]) < 1e-6  # a point alone stays where it is
+    texts = {t.get_gid(): t for t in ax.texts}
+    assert [texts[f"label-{i}"].get_text() for i in range(4)] == [p["label"] for p in points]
+    boxes = {gid: t.get_window_extent(renderer) for gid, t in texts.items() if gid and gid.startswith("label")}
+    chance_y = ax.transData.transform((0, 0.125))[1]
+    zero_x = ax.transData.transform((0, 0))[0]
+    rate0, chance = boxes["label-line-0"], boxes["label-line-1"]
+    assert texts["label-line-0"].get_text() == "rate 0" and texts["label-line-1"].get_text() == "chance"
+    assert not rate0.y0 - pt <= chance_y <= rate0.y1 + pt  # "rate 0" off the chance line
+    assert not chance.x0 - pt <= zero_x <= chance.x1 + pt  # "chance" off the rate-0 line
+    for (gid_a, a), (gid_b, b) in itertools.combinations(boxes.items(), 2):
+        assert not a.overlaps(b), (gid_a, gid_b)
+    for gid, box in boxes.items():
+        for c in centres:
+            assert not (box.x0 - 3 * pt < c[0] < box.x1 + 3 * pt and box.y0 - 3 * pt < c[1] < box.y1 + 3 * pt), gid

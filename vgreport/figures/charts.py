@@ -13,7 +13,8 @@ from .labels import label_points
 from .style import (HEIGHT_IN, PALETTE, REFERENCE, _figure, _markevery, _reference,
                     _slot, _style, _svg, fit_axis_labels)
 
-DODGE_PT = 7  # sideways step between series drawn at the same x
+SCORE_MARKER_PT = 6.5  # a score's marker: big enough to tell its shape at 70 dpi in grayscale
+DODGE_GAP_PT = 4      # clear space between two markers set side by side at the same x
 
 
 def _key(*parts) -> str:
@@ -273,8 +274,8 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
             joined = len(x) >= 3
             ax.errorbar(x, mean, yerr=np.clip(np.vstack([mean - lo, hi - mean]), 0, None), label=s["label"],
                         capsize=2.5, color=style["color"], linestyle=style["linestyle"] if joined else "none",
-                        marker=style["marker"], markersize=5, markeredgecolor="#000000", markeredgewidth=0.5,
-                        transform=_dodge(fig, ax, i, len(series)), **over)
+                        marker=style["marker"], markersize=SCORE_MARKER_PT, markeredgecolor="#000000",
+                        markeredgewidth=0.6, transform=_dodge(fig, ax, i, len(series)), **over)
         if chance is not None:
             ax.axhline(chance, label=chance_label, gid="chance-0", **_reference(0))
         if logx:
@@ -283,12 +284,16 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         if xs:
             ax.set_xticks(xs)
             ax.set_xticklabels([f"{v:g}" for v in xs])
-            # room beside the outermost x for the dodged series (the autoscaled limits sit on them)
+            # room beside the outermost x for the dodged series (the autoscaled limits sit on them):
+            # half their spread, a marker and a margin, as a share of the axes' width (about the
+            # figure's width less 0.8 in of labels)
+            room = (_dodge_step() * (len(series) - 1) / 2 + SCORE_MARKER_PT + 4) / 72
+            share = min(room / (fig.get_figwidth() - 0.8), 0.3)
             if logx and xs[0] > 0:
-                pad = max(xs[-1] / xs[0], 4.0) ** 0.06
+                pad = max(xs[-1] / xs[0], 4.0) ** (share / (1 - 2 * share))
                 ax.set_xlim(xs[0] / pad, xs[-1] * pad)
             else:
-                pad = 0.06 * max(xs[-1] - xs[0], 1.0)
+                pad = max(xs[-1] - xs[0], 1.0) * share / (1 - 2 * share)
                 ax.set_xlim(xs[0] - pad, xs[-1] + pad)
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
@@ -301,11 +306,16 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         return _svg(fig)
 
 
-def _dodge(fig: Figure, ax, i: int, count: int, step_pt: float = DODGE_PT):
-    """Data coordinates shifted sideways by a few points for series i of `count`: models measured at
-    the same x (several at chance) sit side by side instead of one hiding the others, on a linear
-    or a log axis alike."""
-    shift = step_pt * (i - (count - 1) / 2) / 72
+def _dodge_step(marker_pt: float = SCORE_MARKER_PT) -> float:
+    """Points between the centres of two series set side by side: a marker and a clear gap."""
+    return marker_pt + DODGE_GAP_PT
+
+
+def _dodge(fig: Figure, ax, i: int, count: int, step_pt: float | None = None):
+    """Data coordinates shifted sideways for series i of `count`, a marker's width plus a gap from
+    the next (the group centred on the true x): models measured at the same x (several at chance)
+    sit side by side instead of one hiding the others, on a linear or a log axis alike."""
+    shift = (step_pt or _dodge_step()) * (i - (count - 1) / 2) / 72
     return ax.transData + ScaledTranslation(shift, 0, fig.dpi_scale_trans)
 
 
@@ -370,8 +380,10 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
     """Two log-scale panels: training loss with the chance-level loss, and the gradient norm before clipping.
 
     `diverged`: one dict per series that diverged (label, steps: list of divergence steps, slot);
-    each divergence is drawn as an ✕ at its step near the loss panel's top. Zeros (a float32 loss
-    of exactly 0) and NaN are gaps; y-limits come from the data, so every line stays inside."""
+    each step at which runs diverged is one ✕ near the loss panel's top, with "×n" beside it when n
+    runs diverged there. A mean of exactly 0 (every seed's float32 loss rounded to 0) has no place on
+    a log axis: it is a gap in the line with an arrow ↓ at the bottom edge. NaN are gaps; y-limits
+    come from the data, so every line stays inside."""
     with _figure(_key("exploding", [s["label"] for s in loss + norm]), height=HEIGHT_IN + 0.4, ncols=2) as (fig, axes):
         left, right = axes
         values = _draw_curves(left, loss, logy=True)
@@ -381,9 +393,15 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
         top = max(top, chance_loss * 10)
         for d in diverged:
             style = _style(d.get("slot", 0))
-            steps = np.asarray(d["steps"], float)
+            steps, counts = np.unique(np.asarray(d["steps"], float), return_counts=True)
+            several = bool((counts > 1).any())
             left.plot(steps, np.full(len(steps), top / 2), linestyle="none", marker="X", markersize=7,
-                      color=style["color"], label=f"{d['label']}: loss NaN/inf (✕ at the step)")
+                      color=style["color"], gid=f"diverged-{d['label']}",
+                      label=f"{d['label']}: loss NaN/inf (✕ at the step" + ("; ×n: n runs)" if several else ")"))
+            for step, count in zip(steps, counts):
+                if count > 1:
+                    left.annotate(f"×{count}", (step, top / 2), xytext=(5, 0), textcoords="offset points",
+                                  ha="left", va="center", fontsize=8, color=style["color"], gid="diverged-count")
         left.set_ylim(bottom, top)
         _log_axis(left, "y")
         left.set_xlabel("training step")
@@ -395,15 +413,34 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
         _log_axis(right, "y")
         right.set_xlabel("training step")
         right.set_ylabel("gradient norm before clipping")
+        zeros = _zeros_at_the_edge(left, loss) | _zeros_at_the_edge(right, norm)
+        if zeros:
+            left.plot([], [], linestyle="none", marker=Path([(x, -y - 0.5) for x, y in _ARROW], closed=True),
+                      markersize=7, markeredgewidth=0, color=REFERENCE,
+                      label="mean exactly 0: off the log axis")
         handles, labels = [], []
         for ax in (left, right):
             for h, lab in zip(*ax.get_legend_handles_labels()):
                 if lab not in labels:
                     handles.append(h)
                     labels.append(lab)
-        _grow_for_legend(fig, math.ceil(len(labels) / 2))
-        fig.legend(handles, labels, loc="outside lower center", ncols=2, borderaxespad=0.2)
+        _legend(fig, left, (handles, labels))
         return _svg(fig)
+
+
+def _zeros_at_the_edge(ax, series: list[dict]) -> bool:
+    """An arrow ↓ at the bottom edge of a log panel at each x where a series' mean is exactly 0 (a
+    gap in its line otherwise unexplained); returns whether there was any."""
+    any_zero = False
+    for i, s in enumerate(series):
+        mean = np.asarray(s["mean"], float)
+        at = np.asarray(s["x"], float)[mean == 0]
+        if len(at):
+            any_zero = True
+            ax.plot(at, np.full(len(at), ax.get_ylim()[0]), linestyle="none", marker=EDGE_MARKERS["bottom"],
+                    markersize=14, markeredgewidth=0, color=_style(_slot(s, i))["color"], clip_on=False,
+                    gid=f"zero-{i}")
+    return any_zero
 
 
 def bars(rows: list[dict], chance: float | None, ylabel: str, chance_label: str = "chance") -> str:
@@ -558,25 +595,77 @@ def _name_lines(fig: Figure, ax, lines: list[tuple], points: list[tuple[float, f
 
 
 def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
-    """Final accuracy (with interval) against the decay rate, one point per configuration."""
+    """Final accuracy (with interval) against the decay rate, one point per configuration, each
+    named beside its marker (with a leader line where points crowd, as in the hero figure): two
+    activations near rate 0 and accuracy 1 sit a marker's width apart, and only their names tell
+    them apart in grayscale. The reference lines are named where they touch no other line or point."""
+    usable = [r for r in rows if math.isfinite(r.get("rate", math.nan)) and math.isfinite(r.get("acc", math.nan))]
     with _figure(_key("rate_acc", [r["label"] for r in rows]), height=HEIGHT_IN + 0.3) as (fig, ax):
-        for i, r in enumerate(rows):
+        for i, r in enumerate(usable):
             style = _style(_slot(r, i))
             lo = r["acc_lo"] if math.isfinite(r["acc_lo"]) else r["acc"]
             hi = r["acc_hi"] if math.isfinite(r["acc_hi"]) else r["acc"]
             ax.errorbar([r["rate"]], [r["acc"]], yerr=[[max(r["acc"] - lo, 0)], [max(hi - r["acc"], 0)]],
                         marker=style["marker"], color=style["color"], capsize=3, linestyle="none", label=r["label"],
-                        markersize=6)
+                        markersize=7, markeredgecolor="#000000", markeredgewidth=0.6, gid=f"point-{i}")
         if chance is not None:
             ax.axhline(chance, label="chance", gid="chance-0", **_reference(0))
         ax.axvline(0, label="rate 0: no decay", gid="bound-0", **_reference(1))
         ax.set_ylim(0, 1.05)
+        rates = [r["rate"] for r in usable] + [0.0]
+        span = max(max(rates) - min(rates), 0.2)
+        ax.set_xlim(min(rates) - 0.06 * span, max(rates) + 0.06 * span)
         ax.set_xlabel("per-step rate of log‖∂L/∂h_k‖ at initialisation (0 = no decay)")
         ax.set_ylabel("final recall accuracy")
         _legend(fig, ax)
-        _name_lines(fig, ax, ([("chance-0", "chance", None, chance)] if chance is not None else [])
-                    + [("bound-0", "rate 0", 0.0, None)], [(r["rate"], r["acc"]) for r in rows])
+        # As in hero: the names are placed in pixels, so the layout is made final first.
+        fit_axis_labels(fig)
+        for _ in range(3):
+            if not (usable and _room_on_the_right(fig, ax, max(usable, key=lambda r: r["rate"]), most=0.25)):
+                break
+        fig.draw_without_rendering()
+        fig.set_layout_engine("none")
+        drawn = _set_apart(fig, ax, usable, [c for c in ax.containers])
+        label_points(fig, ax, drawn, [(0.0, None, "rate 0")] + ([(None, chance, "chance")] if chance is not None
+                                                                 else []))
         return _svg(fig)
+
+
+def _set_apart(fig: Figure, ax, points: list[dict], containers: list, marker_pt: float = 7) -> list[dict]:
+    """Points whose markers would come within a marker's width of each other (two activations both
+    near rate 0 and accuracy 1) are moved sideways, in the order of their rates, until their centres
+    are two markers' widths apart, the group's middle where it was; the layout must be final.
+    Returns the points with `rate` where each is drawn (for the labels)."""
+    pt = fig.dpi / 72
+    need = 2 * marker_pt * pt
+    px = [ax.transData.transform((p["rate"], p["acc"])) for p in points]
+    order = sorted(range(len(points)), key=lambda i: (px[i][0], i))
+    target = {i: px[i][0] for i in order}
+    group: list[int] = []
+    for i in order + [None]:
+        last = group[-1] if group else None
+        close = (i is not None and last is not None and abs(px[i][1] - px[last][1]) < need
+                 and px[i][0] - px[last][0] < need)
+        if close:
+            group.append(i)
+            continue
+        if len(group) > 1:  # spread the group, keep its middle
+            spread = [px[group[0]][0]]
+            for j in group[1:]:
+                spread.append(max(px[j][0], spread[-1] + need))
+            shift = (sum(spread) - sum(px[j][0] for j in group)) / len(group)
+            for j, x in zip(group, spread):
+                target[j] = x - shift
+        group = [i] if i is not None else []
+    out = []
+    for i, (p, container) in enumerate(zip(points, containers)):
+        dx = target[i] - px[i][0]
+        if abs(dx) > 1e-9:
+            for artist in container.get_children():
+                artist.set_transform(ax.transData + ScaledTranslation(dx / fig.dpi, 0, fig.dpi_scale_trans))
+        rate = ax.transData.inverted().transform((target[i], px[i][1]))[0]
+        out.append({**p, "rate": rate})
+    return out
 
 
 def rate_vs_theory(series: list[dict]) -> str:

@@ -100,7 +100,8 @@ def point_boxes(ax, points: list[dict], pt: float = 1.0) -> list[list[tuple]]:
 
 def label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> None:
     """Label each point (dicts with label, rate, acc, acc_lo, acc_hi) and the reference lines
-    (x, y, text: a vertical line at x or a horizontal one at y), as the module says."""
+    (x, y, text: a vertical line at x or a horizontal one at y), as the module says. A line's label
+    over another line is untidy and ambiguous: it goes to its line's middle when both ends are taken."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     renderer = FigureCanvasAgg(fig).get_renderer()
@@ -119,8 +120,9 @@ def label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> Non
     for j, (x, y, text) in enumerate(lines):
         label = ax.annotate(text, (0, 0), xytext=(0, 0), textcoords="offset points", fontsize=8, color=REFERENCE,
                             annotation_clip=False, gid=f"label-line-{j}")
-        if x is not None:  # along a vertical line: at its foot, then its head, left then right
-            spots = [((x, yy), (dx, dy), ha, va) for yy, dy, va in ((y_lo, 3, "bottom"), (y_hi, -3, "top"))
+        if x is not None:  # along a vertical line: at its foot, then its head, then its middle, left then right
+            spots = [((x, yy), (dx, dy), ha, va) for yy, dy, va in ((y_lo, 3, "bottom"), (y_hi, -3, "top"),
+                                                                    ((y_lo + y_hi) / 2, 0, "center"))
                      for dx, ha in ((-4, "right"), (4, "left"))]
         else:  # above or below a horizontal line, at its left end, right end or middle
             spots = [((xx, y), (dx, dy), ha, va) for dy, va in ((2, "bottom"), (-2, "top"))

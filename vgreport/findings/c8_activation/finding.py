@@ -186,7 +186,9 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         out += ctx.figure(
             "trainability", lambda: figures.rate_vs_accuracy(points, chance=n.chance),
             f"Final recall accuracy at length {n.length} (mean over seeds with its interval) against the per-step decay "
-            "rate of the gradient at initialisation; dotted: chance.",
+            "rate of the gradient at initialisation, each point named beside it; dotted: chance (horizontal) and rate 0, no "
+            "decay (vertical). Markers that would touch are set a few points apart sideways, in the order of their "
+            "rates.",
             "Accuracy against decay rate: " + "; ".join(
                 f"{p['label']}: rate {num(p['rate'])}, accuracy {num(p['acc'], 2)}" for p in points) + ".")
     return out

@@ -160,7 +160,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     out = []
     if n.exploding:
         e = n.exploding
-        loss, norm, diverged = [], [], []
+        loss, norm, diverged, logged = [], [], [], {}
         for v, label in (("no_clip", "no clipping"), ("clipped", "clipped")):
             for metric, target in (("train_loss", loss), ("grad_norm_total", norm)):
                 rows = select(ctx.part("clip_exploding"), "clip_exploding", stage="train", metric=metric, variant=v)
@@ -168,6 +168,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                     continue
                 wide = rows.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
                 wide = wide.where(wide.map(math.isfinite))
+                logged[(label, metric)] = wide
                 target.append({"label": label, "slot": SLOTS.get(v, 0), "x": wide.index.to_numpy(float),
                                "mean": wide.mean(axis=1).to_numpy(float), "lo": wide.min(axis=1).to_numpy(float),
                                "hi": wide.max(axis=1).to_numpy(float)})
@@ -177,8 +178,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         out += ctx.figure(
             "exploding", lambda: figures.exploding(loss, norm, diverged, chance_loss, e["clip"]),
             f"Exploding regime (linear RNN, W_hh = {num(e['gain'])}·Q, plain SGD, length {e['length']}). Left: training "
-            "loss (mean over seeds; band: range); ✕: a run whose loss became NaN or infinite at that step. Right: global "
-            "gradient norm before clipping; dotted: the clipping threshold.",
+            "loss (mean over seeds; band: range); ✕: runs whose loss became NaN or infinite at that step (×n: n runs). "
+            "Right: global gradient norm before clipping; dotted: the clipping threshold." + _exploding_notes(logged, e),
             f"Without clipping {of(e['no_clip']['diverged'])} runs diverged; with clipping {of(e['clipped']['diverged'])}.")
     if n.vanishing:
         v = n.vanishing
@@ -193,6 +194,39 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
             f"Two decaying curves: fitted rate {num(v['rate']['no_clip']['mean'])} per step without and "
             f"{num(v['rate']['clipped']['mean'])} with clipping{'; they coincide' if same else ''}.")
     return out
+
+
+def _exploding_notes(logged: dict, e: dict) -> str:
+    """What the exploding figure's data hold that its lines alone do not say: arms with no logged
+    step (they diverged first), losses of exactly 0 (gaps on a log axis) and the smallest gradient
+    norms they go with. `logged`: (arm label, metric) -> steps × seeds table."""
+    notes = []
+    for v, label, runs in (("no_clip", "no clipping", "unclipped runs"), ("clipped", "clipped", "clipped runs")):
+        steps = e.get(v, {}).get("steps", [])
+        if (label, "train_loss") not in logged and steps:
+            first = min((int(w.index.min()) for w in logged.values() if len(w)), default=None)
+            notes.append(f" The {runs} diverged before the first logged step{f' ({first})' if first else ''}: "
+                         "no curve, only ✕.")
+        loss = logged.get((label, "train_loss"))
+        if loss is None or not (loss == 0).any().any():
+            continue
+        zeros, total = int((loss == 0).sum().sum()), int(loss.notna().sum().sum())
+        everywhere = [int(s) for s in loss.index[(loss == 0).all(axis=1)]]
+        note = (f" {zeros} of the {runs}' {total} logged losses are exactly 0 (a batch fitted with so large a margin "
+                "that float32 cross-entropy rounds to 0): gaps on the log axis, in the band")
+        note += (f" and, where every seed's loss is 0 (step{'s' if len(everywhere) > 1 else ''} "
+                 f"{', '.join(map(str, everywhere))}), in the mean (↓)." if everywhere else ".")
+        norm = logged.get((label, "grad_norm_total"))
+        if norm is not None and len(norm):
+            lowest = float(norm.mean(axis=1).min())
+            exact = int((norm == 0).sum().sum())
+            if lowest < 1e-6:
+                shown = figures.power_text(float(f"{lowest:.1g}")) if lowest > 0 else "0"
+                note += (f" Such a batch's gradient is as small: the mean norm dips to {shown}"
+                         + (f" and {exact} {'values are' if exact > 1 else 'value is'} exactly 0" if exact else "")
+                         + ", a measurement, not an artefact.")
+        notes.append(note)
+    return "".join(notes)
 
 
 def _coinciding(v: dict) -> str:
