@@ -148,6 +148,21 @@ def test_c5_does_not_call_ambiguous_seeds_rescued():
     assert re.search(r"Within [\d,]+ steps", text)
 
 
+@pytest.mark.parametrize("world, said", [
+    ("C5 most rescued, undecided", "5 of 6 seeds were rescued within 800 steps and none clearly failed: the data lean "
+                                   "against the claim, but do not yet refute it."),
+    ("C5 few rescued, undecided", "Only 1 of 6 seeds were rescued within 800 steps while the control learns: the data "
+                                  "lean towards the claim"),
+    ("C5 open", "3 of 6 seeds were rescued within 800 steps: this build cannot tell")])
+def test_c5s_takeaway_says_which_way_undecided_seeds_lean(world, said):
+    """An undecided C5 says how many seeds more training rescued and which way that leans, never a fixed
+    'rescues some runs and not others' when none clearly failed."""
+    page, _ = _page(world, "student")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _section(page, "C5")))
+    assert said in text, text[text.index("What to take away"):]
+    assert "some runs and not others" not in text
+
+
 def _instructor_section(rid: str, **world) -> str:
     """The instructor edition's section of one finding, rendered from a synthetic world."""
     evaluation = evaluate(syn.world(**world), None, with_figures=False)
