@@ -296,6 +296,20 @@ def test_c6s_more_steps_answer_follows_whether_the_default_lstm_learned(default,
     assert expected in answer, answer
 
 
+@pytest.mark.parametrize("rnn, expected", [({5: syn.LEARN, 10: syn.LEARN, 20: syn.FAIL}, "— 0 of 6 6 of 6"),
+                                           ({5: syn.LEARN, 10: syn.LEARN, 20: syn.LEARN}, "— 6 of 6 6 of 6")])
+def test_c6s_rnn_row_counts_its_seeds_and_the_mechanism_keeps_bias_1_apart(rnn, expected):
+    """C6's comparison row states how many seeds of the tanh RNN learn the long length and its control,
+    from the same experiment; the mechanism says only chrono keeps the forget gate near 1 and quotes
+    what bias 1 leaves of the gradient."""
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _instructor_section(
+        "C6", architecture={"accs": {"rnn_tanh": rnn}})))
+    row = section[section.index("for comparison"):section.index("for comparison") + 80]
+    assert expected in row, row
+    assert "to 1, or to chrono" not in section
+    assert re.search(r"σ\(1\) ≈ 0.73 per step, still a geometric decay \([\d.]+ of the gradient left", section), section
+
+
 def test_c4s_length_answer_interpolates_and_quotes_architecture():
     """C4's answer about recall at length 40 names the measured lengths either side and the same RNN's
     result at length 40 in 'architecture' when it ran there."""
