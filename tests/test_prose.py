@@ -310,6 +310,18 @@ def test_c6s_rnn_row_counts_its_seeds_and_the_mechanism_keeps_bias_1_apart(rnn, 
     assert re.search(r"σ\(1\) ≈ 0.73 per step, still a geometric decay \([\d.]+ of the gradient left", section), section
 
 
+def test_c4_names_its_model_counts_the_ambiguous_seeds_and_flags_first_token_recall():
+    """C4's heading names the model it tested; where few seeds clearly fail with more steps it counts the
+    learned and the ambiguous ones in one sentence; it says its recall evidence is first-token recall."""
+    from vgreport.findings.c4_distance.finding import SPEC
+    assert "default tanh RNN" in SPEC.title
+    L = syn.LEARN
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section(
+        "C4", budget={"best": [L, L, L, L, 0.222, 0.222]})))
+    assert "There few seeds clearly fail (0 of 6): 4 of 6 learned and 2 of 6 are ambiguous." in section, section
+    assert "The recall row is first-token recall, a partial exception by C3's mechanism" in section
+
+
 def test_c4s_length_answer_interpolates_and_quotes_architecture():
     """C4's answer about recall at length 40 names the measured lengths either side and the same RNN's
     result at length 40 in 'architecture' when it ran there."""
