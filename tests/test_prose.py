@@ -199,6 +199,18 @@ def test_c7s_irnn_answer_follows_whether_the_irnn_learned(irnn, expected):
     assert ("cannot learn less often" in answer) == (irnn == syn.FAIL)
 
 
+@pytest.mark.parametrize("irnn, rate, explained", [(syn.FAIL, -0.008, True), (0.9, -0.008, False),
+                                                   (syn.FAIL, -0.5, False)])
+def test_c7_says_what_its_irnns_flat_start_does_not_explain_only_when_it_failed(irnn, rate, explained):
+    """C7 names the IRNN's near-zero rate at initialisation beside its failure, and only when it failed
+    with a rate that barely decays; the table calls the accuracy difference 'improvement', not 'gain'."""
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section(
+        "C7", init={"accs": {"irnn": irnn}, "rates": {"irnn": rate}})))
+    assert ("The IRNN failed although its gradient barely decays at the start (−0.01 per step): that rate describes "
+            "the start only" in section) == explained, section
+    assert "improvement over the default" in section and "gain over the default" not in section
+
+
 def test_trend_reads_the_direction_from_the_first_to_the_last_point():
     from vgreport.report.exercises import trend
     assert trend([(6, -0.263), (4, -0.415)])["word"] == "rose"
