@@ -227,6 +227,37 @@ def test_c8s_length_answer_quotes_the_tanh_models_rate_at_every_measured_length(
     answer = _answers(_instructor_section("C8", **world))[1]
     assert "decays at −0.047 (length 20), −0.046 (length 30), −0.001 (length 40), −0.031 (length 100) per step" \
         in answer, answer
+    assert answer.startswith("Answer. Not tanh: ") and "so its rate rose with the length" in answer, answer  # names the activation
+
+
+@pytest.mark.parametrize("accs, expected", [({}, "0 of 6 seeds learned at g = 0.5 and 6 of 6 seeds learned at g = 1: "
+                                                 "expect a share at g = 0.9 between 0% and 100%"),
+                                            ({0.5: syn.LEARN}, "6 of 6 seeds learned at g = 0.5 and 6 of 6 seeds learned "
+                                                               "at g = 1: expect a share at g = 0.9 between 100% and 100%")])
+def test_g2_states_g_1_in_its_table_and_answers_g_0_9_from_the_gains_either_side(accs, expected):
+    """G2's table says for g = 1 whether it lies in the window (from the 'centre' part), and its answer
+    about g = 0.9 predicts learning from the gains measured either side."""
+    section = _instructor_section("G2", gain_train={"accs": accs})
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", section, re.S) if re.match(r"<td>1</td>", r))
+    assert 'data-part="centre" data-state="holds">yes<' in row, row
+    answer = _answers(section)[1]
+    assert expected in answer, answer
+
+
+@pytest.mark.parametrize("clipped, said", [(False, "6 of 6 unclipped runs diverge and 0 of 6 clipped ones"),
+                                           (True, "6 of 6 unclipped runs diverge and 6 of 6 clipped ones")])
+def test_c9s_gain_answer_quotes_the_exploding_regime_it_predicts_from(clipped, said):
+    """C9's second question is about the exploding regime (both vanishing arms sat at chance), and its
+    answer quotes what the build saw there."""
+    answer = _answers(_instructor_section("C9", clip_exploding={"clipped_diverge": clipped}))[1]
+    assert said in answer, answer
+
+
+def test_c4s_adding_answer_reads_the_adding_lengths_either_side_of_20():
+    """C4's question on the adding problem at length 20 is answered from the adding lengths measured."""
+    answer = _answers(_instructor_section("C4", adding_length={"lengths": (10, 50), "mse": {
+        "rnn_tanh": {10: 0.01, 50: 0.17}, "irnn": {10: 0.01, 50: 0.01}, "lstm_chrono": {10: 0.002, 50: 0.002}}}))[1]
+    assert "between 100% (length 10) and 0% (length 50)" in answer, answer
 
 
 HOLDS, REFUTED, OPEN = "seeds learn and most still fail", "seeds learn and most do not fail", \
