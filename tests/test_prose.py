@@ -148,6 +148,21 @@ def test_c5_does_not_call_ambiguous_seeds_rescued():
     assert re.search(r"Within [\d,]+ steps", text)
 
 
+@pytest.mark.parametrize("world, said", [
+    ("C5 most rescued, undecided", "5 of 6 seeds were rescued within 800 steps and none clearly failed: the data lean "
+                                   "against the claim, but do not yet refute it."),
+    ("C5 few rescued, undecided", "Only 1 of 6 seeds were rescued within 800 steps while the control learns: the data "
+                                  "lean towards the claim"),
+    ("C5 open", "3 of 6 seeds were rescued within 800 steps: this build cannot tell")])
+def test_c5s_takeaway_says_which_way_undecided_seeds_lean(world, said):
+    """An undecided C5 says how many seeds more training rescued and which way that leans, never a fixed
+    'rescues some runs and not others' when none clearly failed."""
+    page, _ = _page(world, "student")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _section(page, "C5")))
+    assert said in text, text[text.index("What to take away"):]
+    assert "some runs and not others" not in text
+
+
 def _instructor_section(rid: str, **world) -> str:
     """The instructor edition's section of one finding, rendered from a synthetic world."""
     evaluation = evaluate(syn.world(**world), None, with_figures=False)
@@ -184,6 +199,18 @@ def test_c7s_irnn_answer_follows_whether_the_irnn_learned(irnn, expected):
     assert ("cannot learn less often" in answer) == (irnn == syn.FAIL)
 
 
+@pytest.mark.parametrize("irnn, rate, explained", [(syn.FAIL, -0.008, True), (0.9, -0.008, False),
+                                                   (syn.FAIL, -0.5, False)])
+def test_c7_says_what_its_irnns_flat_start_does_not_explain_only_when_it_failed(irnn, rate, explained):
+    """C7 names the IRNN's near-zero rate at initialisation beside its failure, and only when it failed
+    with a rate that barely decays; the table calls the accuracy difference 'improvement', not 'gain'."""
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section(
+        "C7", init={"accs": {"irnn": irnn}, "rates": {"irnn": rate}})))
+    assert ("The IRNN failed although its gradient barely decays at the start (−0.01 per step): that rate describes "
+            "the start only" in section) == explained, section
+    assert "improvement over the default" in section and "gain over the default" not in section
+
+
 def test_trend_reads_the_direction_from_the_first_to_the_last_point():
     from vgreport.report.exercises import trend
     assert trend([(6, -0.263), (4, -0.415)])["word"] == "rose"
@@ -200,6 +227,37 @@ def test_c8s_length_answer_quotes_the_tanh_models_rate_at_every_measured_length(
     answer = _answers(_instructor_section("C8", **world))[1]
     assert "decays at −0.047 (length 20), −0.046 (length 30), −0.001 (length 40), −0.031 (length 100) per step" \
         in answer, answer
+    assert answer.startswith("Answer. Not tanh: ") and "so its rate rose with the length" in answer, answer  # names the activation
+
+
+@pytest.mark.parametrize("accs, expected", [({}, "0 of 6 seeds learned at g = 0.5 and 6 of 6 seeds learned at g = 1: "
+                                                 "expect a share at g = 0.9 between 0% and 100%"),
+                                            ({0.5: syn.LEARN}, "6 of 6 seeds learned at g = 0.5 and 6 of 6 seeds learned "
+                                                               "at g = 1: expect a share at g = 0.9 between 100% and 100%")])
+def test_g2_states_g_1_in_its_table_and_answers_g_0_9_from_the_gains_either_side(accs, expected):
+    """G2's table says for g = 1 whether it lies in the window (from the 'centre' part), and its answer
+    about g = 0.9 predicts learning from the gains measured either side."""
+    section = _instructor_section("G2", gain_train={"accs": accs})
+    row = next(r for r in re.findall(r"<tr>(.*?)</tr>", section, re.S) if re.match(r"<td>1</td>", r))
+    assert 'data-part="centre" data-state="holds">yes<' in row, row
+    answer = _answers(section)[1]
+    assert expected in answer, answer
+
+
+@pytest.mark.parametrize("clipped, said", [(False, "6 of 6 unclipped runs diverge and 0 of 6 clipped ones"),
+                                           (True, "6 of 6 unclipped runs diverge and 6 of 6 clipped ones")])
+def test_c9s_gain_answer_quotes_the_exploding_regime_it_predicts_from(clipped, said):
+    """C9's second question is about the exploding regime (both vanishing arms sat at chance), and its
+    answer quotes what the build saw there."""
+    answer = _answers(_instructor_section("C9", clip_exploding={"clipped_diverge": clipped}))[1]
+    assert said in answer, answer
+
+
+def test_c4s_adding_answer_reads_the_adding_lengths_either_side_of_20():
+    """C4's question on the adding problem at length 20 is answered from the adding lengths measured."""
+    answer = _answers(_instructor_section("C4", adding_length={"lengths": (10, 50), "mse": {
+        "rnn_tanh": {10: 0.01, 50: 0.17}, "irnn": {10: 0.01, 50: 0.01}, "lstm_chrono": {10: 0.002, 50: 0.002}}}))[1]
+    assert "between 100% (length 10) and 0% (length 50)" in answer, answer
 
 
 HOLDS, REFUTED, OPEN = "seeds learn and most still fail", "seeds learn and most do not fail", \
@@ -279,6 +337,32 @@ def test_c6s_more_steps_answer_follows_whether_the_default_lstm_learned(default,
     and predicts accordingly."""
     answer = _answers(_instructor_section("C6", architecture={"accs": {"lstm_default": default}}))[0]
     assert expected in answer, answer
+
+
+@pytest.mark.parametrize("rnn, expected", [({5: syn.LEARN, 10: syn.LEARN, 20: syn.FAIL}, "— 0 of 6 6 of 6"),
+                                           ({5: syn.LEARN, 10: syn.LEARN, 20: syn.LEARN}, "— 6 of 6 6 of 6")])
+def test_c6s_rnn_row_counts_its_seeds_and_the_mechanism_keeps_bias_1_apart(rnn, expected):
+    """C6's comparison row states how many seeds of the tanh RNN learn the long length and its control,
+    from the same experiment; the mechanism says only chrono keeps the forget gate near 1 and quotes
+    what bias 1 leaves of the gradient."""
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", _instructor_section(
+        "C6", architecture={"accs": {"rnn_tanh": rnn}})))
+    row = section[section.index("for comparison"):section.index("for comparison") + 80]
+    assert expected in row, row
+    assert "to 1, or to chrono" not in section
+    assert re.search(r"σ\(1\) ≈ 0.73 per step, still a geometric decay \([\d.]+ of the gradient left", section), section
+
+
+def test_c4_names_its_model_counts_the_ambiguous_seeds_and_flags_first_token_recall():
+    """C4's heading names the model it tested; where few seeds clearly fail with more steps it counts the
+    learned and the ambiguous ones in one sentence; it says its recall evidence is first-token recall."""
+    from vgreport.findings.c4_distance.finding import SPEC
+    assert "default tanh RNN" in SPEC.title
+    L = syn.LEARN
+    section = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", _instructor_section(
+        "C4", budget={"best": [L, L, L, L, 0.222, 0.222]})))
+    assert "There few seeds clearly fail (0 of 6): 4 of 6 learned and 2 of 6 are ambiguous." in section, section
+    assert "The recall row is first-token recall, a partial exception by C3's mechanism" in section
 
 
 def test_c4s_length_answer_interpolates_and_quotes_architecture():

@@ -51,9 +51,9 @@ EXERCISES: tuple[Exercise, ...] = (
              "final_accuracy at the longest lag against chance and the tanh RNN's in the report"),
     Exercise("C4", "Recall at length 40 alone: how many seeds learn, against the report's short and long lengths?", "recall_length",
              ("task.length=40",), "task.length", "final_accuracy at length 40 against the lengths in the report"),
-    Exercise("C4", "The adding problem at length 20: does it break down at a shorter length than recall?",
+    Exercise("C4", "The adding problem at length 20, between the report's short and long lengths: how many seeds learn?",
              "adding_length", ("task.length=20",), "task.length",
-             "final MSE at length 20 against the baseline 1/6 and the recall accuracy in the report"),
+             "final MSE at length 20 against the baseline 1/6 and the adding lengths in the report"),
     Exercise("C5", "At length 25, how many of the seeds will learn within eight times the budget?", "budget",
              ("task.length=25",), "task.length", "final_accuracy per seed against chance"),
     Exercise("C5", "A larger learning rate takes bigger steps on the same weak signal. Will more seeds escape?",
@@ -74,9 +74,9 @@ EXERCISES: tuple[Exercise, ...] = (
              profile="standard"),
     Exercise("C9", "Raise the threshold tenfold. Will the exploding runs still survive?", "clip_exploding",
              ("train.clip=10",), "train.clip", "diverged (the share of runs that blew up)"),
-    Exercise("C9", "Clip far below the typical norm in the vanishing regime: every step then has the same length. "
-             "Predict the accuracy.", "clip_vanishing", ("train.clip=0.01",), "train.clip",
-             "final_accuracy against the unclipped runs in the report"),
+    Exercise("C9", "In the exploding regime, raise the gain to 1.5: the gradient grows by 1.5 per step back. Will "
+             "clipping at norm 1 still keep the runs alive?", "clip_exploding", ("model.gain=1.5",), "model.gain",
+             "diverged (the share of runs that blew up), clipped against unclipped"),
     Exercise("C10", "Raise the length to 100. Will the transformer's gradient still be flat?", "architecture",
              ("task.length=100",), "task.length", "decay_rate_init of the transformer (0: flat)", profile="standard"),
     Exercise("C10", "With one attention head instead of two, does the transformer still recall the cue?",
@@ -88,7 +88,8 @@ EXERCISES: tuple[Exercise, ...] = (
              "task.length", "final_accuracy of the chrono LSTM against the default LSTM's", profile="standard"),
     Exercise("G2", "Without clipping, will the large gain still train?", "gain_train", ("train.clip=null",),
              "train.clip", "diverged and final_accuracy at the large gain"),
-    Exercise("G2", "At g = 0.9 the gradient loses only a little per step (×0.9 at most). What about over the whole sequence?", "gain_train",
+    Exercise("G2", "At g = 0.9 the gradient loses only a little per step (×0.9 at most), but the losses multiply over "
+             "the sequence. Will as many seeds learn as at g = 1?", "gain_train",
              ("model.gain=0.9",), "model.gain", "final_accuracy at g = 0.9 against g = 1"),
 )
 

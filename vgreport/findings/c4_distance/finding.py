@@ -20,7 +20,7 @@ from ..tables import (ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST, budget
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"))
 
 SPEC = Spec(
-    id="C4", kind="finding", title="Within the training budget, a plain RNN learns short dependencies, not long ones",
+    id="C4", kind="finding", title="Within the training budget, the default tanh RNN learns short dependencies, not long ones",
     claim="Within a fixed training budget, a plain RNN learns short dependencies but not long ones.",
     criterion=("For the tanh RNN on each task ('recall_length', 'adding_length'), with the same training steps at every "
                "length: at the shortest length most seeds learn, and at the longest most seeds fail (the Wilson interval "
@@ -108,7 +108,8 @@ def _more_steps(ctx: Context) -> dict:
     standard = int(ctx.part("budget")["budget"].max()) // MULTIPLES[-1]
     curve = _curve(ctx, main, standard, float(chance.iloc[0]), ctx.level_for("budget"))
     return {"length": int(main["length"].max()),
-            "points": [{"steps": c["steps"], "learned": c["learned_best"], "failed": c["failed"]} for c in curve.values()]}
+            "points": [{"steps": c["steps"], "learned": c["learned_best"], "failed": c["failed"],
+                        "ambiguous": c["ambiguous"]} for c in curve.values()]}
 
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:

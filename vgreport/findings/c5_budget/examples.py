@@ -16,5 +16,8 @@ EXAMPLES = [
     Example("ambiguous seeds are not rescued", "supported", {"budget": {"best": 0.222}}, {"never": True}),
     Example("no control", "inconclusive", {"recall_length": {"accs": {5: F, 10: F, 20: F}}},
             {"never": None, "control": False}),
+    # Undecided but leaning: the take-away must say which way (5 of 6 rescued, none failed; 1 of 6 rescued).
+    Example("most rescued, undecided", "inconclusive", {"budget": {"best": [L, L, L, L, L, 0.222]}}, {"never": None}),
+    Example("few rescued, undecided", "inconclusive", {"budget": {"best": [L, F, F, F, F, F]}}, {"never": None}),
     Example("core refuted, context holds", "refuted", {"budget": {"best": L}}, {"never": False, "control": True}),
 ]

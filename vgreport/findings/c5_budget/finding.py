@@ -42,6 +42,10 @@ class Numbers:
     curve: dict = field(default_factory=dict)      # multiple -> {steps, learned_best, ambiguous, failed, mean}
     control: dict = field(default_factory=dict)    # recall_length's shortest length: {length, steps, learned}
     others: dict = field(default_factory=dict)     # other variants, descriptive: label -> curve
+    # Which way the seeds at 8x lean while the core part is undecided: "against" the claim (most rescued),
+    # "towards" it (most not rescued, beside a control that learns) or "" (neither); the take-away says so.
+    lean: str = ""
+    none_failed: bool = False                      # no seed clearly failed by 8x
 
 
 def _curve(ctx: Context, group, standard: int, chance: float, level: float) -> dict:
@@ -103,6 +107,11 @@ def decide(ctx: Context) -> Outcome:
             numbers.control = {"length": control.config.length, "learned": control.learned,
                                "steps": int(ctx.part("recall_length")["budget"].max())}
     few = None if rescued.n < 2 or not rescued.known else (True if rescued.hi < MOST else False if rescued.lo > MOST else None)
+    numbers.none_failed = end["failed"].n > 0 and end["failed"].k == 0
+    if 2 * rescued.k > rescued.n:
+        numbers.lean = "against"
+    elif 2 * rescued.k < rescued.n and control is not None and control.learns is True:
+        numbers.lean = "towards"
     state = False if few is False else (True if few and control is not None and control.learns is True else None)
     part = Part("never", f"with {MULTIPLES[-1]}× the budget ({end['steps']} steps) most seeds are still not rescued "
                 "(have not learned)", state, reads=tuple(reads), core=True,

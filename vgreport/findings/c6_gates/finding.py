@@ -48,7 +48,7 @@ class Numbers:
     chance: float = 0.0
     keeps: float = KEEPS
     min_rate: float = math.nan                   # log(KEEPS)/(T − 1): the slowest decay per step that still preserves
-    rnn: dict = field(default_factory=dict)
+    rnn: dict = field(default_factory=dict)      # {label, rate, learned, control}: the tanh RNN, for comparison
     models: dict = field(default_factory=dict)   # variant -> {label, rate, diff, kept, rnn_kept, preserves, learned, ...}
     rnn_kept: float = math.nan                    # the tanh RNN's gradient over the span, as a fraction
 
@@ -65,6 +65,12 @@ def decide(ctx: Context) -> Outcome:
     numbers = Numbers(length=longest, steps=steps, min_rate=min_rate,
                       rnn={"label": ctx.describe("architecture", "rnn_tanh"), "rate": rnn_rate["rate"]},
                       rnn_kept=math.exp(rnn_rate["rate"].mean * span) if math.isfinite(rnn_rate["rate"].mean) else math.nan)
+    rnn_outcome = config_outcome(ctx, "architecture", "rnn_tanh", longest)
+    if rnn_outcome is not None:  # descriptive, for the table's comparison row: no part of the claim
+        numbers.rnn["learned"] = rnn_outcome.learned
+        rnn_lengths = sorted(c.length for c in configs_of(ctx, "architecture", "rnn_tanh"))
+        if rnn_lengths and rnn_lengths[0] < longest:
+            numbers.rnn["control"] = config_outcome(ctx, "architecture", "rnn_tanh", rnn_lengths[0]).learned
     parts = []
     for v in GATED:
         if v not in by_variant:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import ALPHA, above, holm, share_difference, welch, welch_p_greater
-from ..tables import budget_of, config_outcome, config_outcomes
+from ..tables import budget_of, config_outcome, config_outcomes, rates
 
 CAREFUL = ("xavier", "orthogonal", "irnn")
 SAME_ACCURACY = 0.1  # a careful init "does not help" when it cannot be 0.1 more accurate
@@ -40,7 +40,7 @@ class Numbers:
     margin: float = SAME_ACCURACY
     steps: int = 0
     default: dict = field(default_factory=dict)
-    careful: dict = field(default_factory=dict)   # variant -> {label, acc, learned, diff, p, rejected}
+    careful: dict = field(default_factory=dict)   # variant -> {label, acc, learned, diff, p, rejected, fails, rate, flat}
     adding: dict = field(default_factory=dict)
     learnable: bool = False  # some initialisation learned recall in most seeds (a positive control)
 
@@ -60,12 +60,17 @@ def _recall(ctx: Context, numbers: Numbers) -> list[Part]:
         return []
     alpha = ctx.alpha_for("init")
     numbers.family_alpha = alpha
+    init_rates = rates(ctx, "init")  # the gradient's rate at initialisation, quoted beside a failure
     pvalues = [welch_p_greater(o.scores, base.scores) for o in careful]
     rejected = holm(pvalues, alpha)
     for o, p, r in zip(careful, pvalues, rejected):
         diff = welch(o.scores, base.scores, ctx.level_for("init"))
+        rate = init_rates.get(o.config)
         numbers.careful[o.config.variant] = {"label": o.label, "acc": o.score, "learned": o.learned, "diff": diff,
-                                             "p": p, "rejected": r}
+                                             "p": p, "rejected": r, "fails": o.learns is False,
+                                             "rate": rate["rate"].mean if rate else math.nan,
+                                             # barely decays: at least a tenth of the gradient left over the span
+                                             "flat": bool(rate) and rate["rate"].lo * (length - 1) > math.log(0.1)}
     learnable = any(o.learns is True for o in [base] + careful)  # a positive control: the task is learnable here
     numbers.learnable = learnable
     each = []

@@ -78,7 +78,7 @@ def decide(ctx: Context) -> Outcome:
         state = centre_state if g == 1.0 else learns_given(o, centre)
         grows = above(init_rates.get(g), 0.0)
         numbers.by_gain[g] = {"acc": o.score, "learned": o.learned, "init_rate": init_rates.get(g), "state": state,
-                              "counts": o.counts, "key": None if g == 1.0 else f"gain_{num(g)}"}
+                              "counts": o.counts, "key": "centre" if g == 1.0 else f"gain_{num(g)}"}
         (numbers.window if state else numbers.outside if state is False else numbers.open).append(g)
         if grows:
             numbers.growing.append(g)
