@@ -810,8 +810,8 @@ def test_exploding_caption_says_what_the_lines_alone_do_not():
     notes = _exploding_notes({("clipped", "train_loss"): loss, ("clipped", "grad_norm_total"): norm}, e)
     assert "The unclipped runs diverged before the first logged step (5)" in notes
     assert "3 of the clipped runs' 6 logged losses are exactly 0" in notes
-    assert "(step 15), in the mean (↓)" in notes
-    assert "the mean norm dips to 5×10⁻¹⁹ and 1 value is exactly 0" in notes
+    assert "↓ where the mean is 0 (step 15)" in notes
+    assert "mean down to 5×10⁻¹⁹; 1 exactly 0" in notes
     clean = _exploding_notes({("clipped", "train_loss"): loss + 1, ("clipped", "grad_norm_total"): norm + 1},
                              {"no_clip": {"steps": []}, "clipped": {"steps": []}})
     assert clean == ""

@@ -212,19 +212,18 @@ def _exploding_notes(logged: dict, e: dict) -> str:
             continue
         zeros, total = int((loss == 0).sum().sum()), int(loss.notna().sum().sum())
         everywhere = [int(s) for s in loss.index[(loss == 0).all(axis=1)]]
-        note = (f" {zeros} of the {runs}' {total} logged losses are exactly 0 (a batch fitted with so large a margin "
-                "that float32 cross-entropy rounds to 0): gaps on the log axis, in the band")
-        note += (f" and, where every seed's loss is 0 (step{'s' if len(everywhere) > 1 else ''} "
-                 f"{', '.join(map(str, everywhere))}), in the mean (↓)." if everywhere else ".")
+        note = (f" Gaps: {zeros} of the {runs}' {total} logged losses are exactly 0 (float32 rounds a confidently "
+                "fitted batch's loss to 0), which a log axis cannot show")
+        note += (f"; ↓ where the mean is 0 (step{'s' if len(everywhere) > 1 else ''} "
+                 f"{', '.join(map(str, everywhere))})." if everywhere else ".")
         norm = logged.get((label, "grad_norm_total"))
         if norm is not None and len(norm):
             lowest = float(norm.mean(axis=1).min())
             exact = int((norm == 0).sum().sum())
             if lowest < 1e-6:
                 shown = figures.power_text(float(f"{lowest:.1g}")) if lowest > 0 else "0"
-                note += (f" Such a batch's gradient is as small: the mean norm dips to {shown}"
-                         + (f" and {exact} {'values are' if exact > 1 else 'value is'} exactly 0" if exact else "")
-                         + ", a measurement, not an artefact.")
+                note += (f" Their gradients are as small (mean down to {shown}"
+                         + (f"; {exact} exactly 0" if exact else "") + "): measured, not an artefact.")
         notes.append(note)
     return "".join(notes)
 
