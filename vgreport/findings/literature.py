@@ -17,7 +17,7 @@ REFERENCES = {
     "le": "Q. V. Le, N. Jaitly, G. E. Hinton. A simple way to initialize recurrent networks of rectified linear units. "
           "arXiv:1504.00941, 2015.",
     "arjovsky": "M. Arjovsky, A. Shah, Y. Bengio. Unitary evolution recurrent neural networks. ICML 2016.",
-    "vaswani": "A. Vaswani, N. Shazeer, N. Parmar, J. Uszkoreit, L. Jones, A. N. Gomez, Ł. Kaiser, I. Polosukhin. "
+    "vaswani": "A. Vaswani, N. Shazeer, N. Parmar et al. "
                "Attention is all you need. NeurIPS 2017.",
     "tallec": "C. Tallec, Y. Ollivier. Can recurrent neural networks warp time? ICLR 2018.",
 }

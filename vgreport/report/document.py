@@ -178,6 +178,10 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
                   by_id={r.id: r for r in evaluation.results}, rules=_rules(context))
     order: list = []
     for _ in range(2):
+        # a template imported by another keeps the globals of the pass that loaded it (cite, figure):
+        # each pass starts from freshly loaded templates, so citations and figures count in this one
+        if env.cache is not None:
+            env.cache.clear()
         figures = _Figures([glance] + checks + findings, env, order)
         citations = _Citations(evaluation.literature.references)
         env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,

@@ -91,7 +91,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         f"Gradient norm relative to the last position against distance at initialisation, length {n.length}: the causal "
         "transformer (gradient with respect to the embedded input at each position) and the tanh RNN (with respect to "
         "its hidden state); geometric mean over seeds, band: range. The last input also reaches the output directly (the "
-        f"residual path), earlier ones only through attention: one step back the transformer's gradient is "
-        f"{num(n.first_step, 2)} of the last position's. Its rate is fitted from one step back on.",
+        f"residual path), earlier ones only through attention: hence the drop to {num(n.first_step, 2)} one step back, "
+        "from where its rate is fitted.",
         f"Log-scale gradient against distance: the transformer's rate is {num(n.rate.mean, 2)} per step, the RNN's "
         f"{num(n.rnn_rate.mean if n.rnn_rate else math.nan)}.")
