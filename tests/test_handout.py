@@ -35,7 +35,7 @@ from vgreport.findings import evaluate
 from vgreport.findings.literature import REFERENCES
 from vgreport.specs import default_experiments_dir, load_battery
 
-MAX_PAGES = 24
+MAX_PAGES = 20  # the issue asks 24 for the standard build and 20 for a quick one; the synthetic report keeps to 20
 MAX_STORY_PAGES = 14
 MAX_PDF_BYTES = 1_000_000
 MAX_HTML_BYTES = 700_000
@@ -80,9 +80,9 @@ def _between(page: str, start: str, end: str | None = None) -> str:
     return page[at:page.index(end, at)] if end else page[at:]
 
 
-def test_the_standard_shaped_report_fits_24_a4_pages_1_mb_and_700_kb_of_html(standard_like):
+def test_the_standard_shaped_report_fits_20_a4_pages_1_mb_and_700_kb_of_html(standard_like):
     """A report shaped like the standard build's (every finding decided, every figure drawn) is at
-    most 24 A4 pages, its PDF at most 1 MB and its HTML at most 700 KB."""
+    most 20 A4 pages, its PDF at most 1 MB and its HTML at most 700 KB."""
     assert len(standard_like["pages"]) <= MAX_PAGES
     assert standard_like["paths"]["pdf"].stat().st_size <= MAX_PDF_BYTES
     assert standard_like["paths"]["html"].stat().st_size <= MAX_HTML_BYTES
@@ -291,6 +291,25 @@ def test_the_abstract_counts_findings_and_checks_apart(standard_like):
     abstract = _visible(_between(standard_like["html"], 'class="abstract"', "</section>"))
     assert f"tested {formatting.spell(len(evaluation.findings))} claims" in abstract
     assert f"{formatting.spell(len(evaluation.checks))} mathematical identities" in abstract
+    # support is counted apart from support in the parts decided so far
+    fully = sum(f.verdict == "supported" for f in evaluation.findings)
+    so_far = sum(f.verdict == "supported so far" for f in evaluation.findings)
+    assert f"{formatting.spell(fully)} of the {formatting.spell(len(evaluation.findings))} claims" in abstract
+    if so_far:
+        assert f"{formatting.spell(so_far)} supported only in the parts decided so far" in abstract
+
+
+@pytest.mark.parametrize("edition", ["student", "instructor"])
+def test_both_printed_editions_ask_the_same_one_question_per_finding(edition):
+    """The printed handout keeps one question per finding in both editions (the instructor edition
+    adds answers and nothing else); the second question is on screen only."""
+    page, results = _page("supported", edition)
+    for rid in results:
+        if results[rid].kind != "finding":
+            continue
+        block = _between(page, f'id="{rid}"', "</section>")
+        items = re.findall(r"<li( class=\"screen-only\")?>", _between(block, 'class="questions"', "</ol>"))
+        assert [bool(cls) for cls in items] == [False] + [True] * (len(items) - 1), (rid, items)
 
 
 @pytest.mark.parametrize("world", sorted(WORLDS))
