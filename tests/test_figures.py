@@ -473,13 +473,17 @@ def _final_hero_geometry(monkeypatch, points, chance):
         elif gid.startswith("leader-"):
             leaders[int(gid.split("-")[1])] = tuple(to_px(text.xy))
     marks = []  # (owner, box): the 7-pt marker (radius 3.5 pt plus its edge) and the whisker with its caps
+    # where each marker is drawn: markers that would touch are set apart sideways, so read each
+    # point's own line (its errorbar container) through its transform, not the data alone
+    drawn_at = [tuple(c.lines[0].get_transform().transform(c.lines[0].get_xydata())[0]) for c in ax.containers]
     for i, p in enumerate(points):
-        x, y = to_px((p["rate"], p["acc"]))
+        x, y = drawn_at[i]
         marks.append((i, (x - 4 * pt, y - 4 * pt, x + 4 * pt, y + 4 * pt)))
-        y0, y1 = to_px((p["rate"], p["acc_lo"]))[1], to_px((p["rate"], p["acc_hi"]))[1]
-        marks.append((i, (x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1))))
+        y0, y1 = to_px((p["rate"], p.get("acc_lo", math.nan)))[1], to_px((p["rate"], p.get("acc_hi", math.nan)))[1]
+        if math.isfinite(y0) and math.isfinite(y1):  # a point without an interval draws no whisker
+            marks.append((i, (x - 3 * pt, min(y0, y1), x + 3 * pt, max(y0, y1))))
     frame = ax.get_window_extent(renderer)
-    centres = [tuple(to_px((p["rate"], p["acc"]))) for p in points]
+    centres = drawn_at
     return labels, leaders, marks, centres, (frame.x0, frame.y0, frame.x1, frame.y1), pt
 
 

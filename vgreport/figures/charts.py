@@ -754,6 +754,9 @@ def hero(points: list[dict], chance: float | None = None,
                 break
         fig.draw_without_rendering()
         fig.set_layout_engine("none")
+        # two models at nearly the same rate and accuracy (chrono LSTM and orthogonal RNN) would hide
+        # one marker under the other: set apart sideways as in rate_vs_accuracy, then name them
+        usable = _set_apart(fig, ax, usable, [c for c in ax.containers])
         label_points(fig, ax, usable, [(0.0, None, boundary_label)]
                      + ([(None, chance, chance_label)] if chance is not None else []))
         return _svg(fig)
