@@ -28,7 +28,7 @@ REL_TOL, ABS_TOL = 0.25, 0.01  # a mean-field prediction is "right" within 25% (
 MARGIN = 0.1  # an accuracy difference that counts: more than 0.1 (ties within it, e.g. both near the ceiling)
 
 SPEC = Spec(
-    id="C8", kind="finding", title="Activations that shrink the gradient less train better",
+    id="C8", kind="finding", title="Within the training budget, activations that shrink the gradient less train better",
     claim="Activations less prone to shrinking gradients help.",
     criterion=("Experiment 'activation' (the same orthogonal W_hh for sigmoid, tanh, ReLU, identity). (a) For each "
                "nonlinear activation the fitted per-step decay rate at initialisation agrees with the mean-field "
