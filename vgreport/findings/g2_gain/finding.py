@@ -90,7 +90,8 @@ def decide(ctx: Context) -> Outcome:
         # The side is what the gradient did at initialisation, measured in these very cells.
         on_side = (below if side == "vanishing" else above)(init_rates.get(g), 0.0)
         state = fails_given(table[g], centre) if on_side else None
-        detail = f"{of(table[g].learned)} seeds learn at g = {num(g)}, {of(centre.learned)} at g = 1"
+        detail = (f"{of(table[g].failed)} seeds fail and {of(table[g].learned)} learn at g = {num(g)}; "
+                  f"{of(centre.learned)} learn at g = 1")
         if not on_side:
             detail += (f"; at g = {num(g)} the gradient did not {'shrink' if side == 'vanishing' else 'grow'} with "
                        "distance at initialisation, so this gain does not test the claim")
