@@ -451,16 +451,7 @@ def _final_hero_geometry(monkeypatch, points, chance):
     after savefig has drawn it (the final layout, as the SVG has it)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
-    drawn = {}
-    real_svg = charts._svg
-
-    def keep(fig):
-        drawn["fig"] = fig
-        return real_svg(fig)
-
-    monkeypatch.setattr(charts, "_svg", keep)
-    figures.hero(points, chance=chance)
-    fig = drawn["fig"]
+    fig = _drawn(monkeypatch, lambda: figures.hero(points, chance=chance))
     ax = fig.axes[0]
     renderer = FigureCanvasAgg(fig).get_renderer()
     to_px, pt = ax.transData.transform, fig.dpi / 72
@@ -654,19 +645,10 @@ def test_coincide_means_within_a_line_width_of_the_plotted_height():
 def test_a_dashed_series_hidden_behind_a_solid_one_is_drawn_over_it_with_hollow_markers(monkeypatch):
     """C9's vanishing regime drew 'no clipping' (dashed) under 'clipped' (solid) on the same line:
     when they coincide the dashed one goes on top with white-filled markers; apart, both as usual."""
-    drawn = {}
-    real_svg = charts._svg
-
-    def keep(fig):
-        drawn["fig"] = fig
-        return real_svg(fig)
-
-    monkeypatch.setattr(charts, "_svg", keep)
-
     def lines(rate):
-        figures.gradient_vs_lag([{**_profile(-0.5), "label": "no clipping", "slot": 1},
-                                 {**_profile(rate), "label": "clipped", "slot": 0}], [])
-        return {line.get_label(): line for line in drawn["fig"].axes[0].lines}
+        fig = _drawn(monkeypatch, lambda: figures.gradient_vs_lag([{**_profile(-0.5), "label": "no clipping", "slot": 1},
+                                                                   {**_profile(rate), "label": "clipped", "slot": 0}], []))
+        return {line.get_label(): line for line in fig.axes[0].lines}
 
     same = lines(-0.5)
     assert same["no clipping"].get_zorder() > same["clipped"].get_zorder()
@@ -680,16 +662,12 @@ def test_a_dashed_series_hidden_behind_a_solid_one_is_drawn_over_it_with_hollow_
 def test_a_dashed_score_series_on_top_of_another_gets_hollow_markers(monkeypatch):
     """Fig. 11 drew the GRU and the forget-bias LSTM (both 1.0 at length 10, chance at 40) on one
     line: the dashed one of two coinciding series goes on top with hollow markers."""
-    drawn = {}
-    real_svg = charts._svg
-    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.update(fig=fig) or real_svg(fig))
-
     def data_lines(second):
-        figures.score_vs_x([{"label": "solid", "x": [10, 40], "mean": [1.0, 0.13], "lo": [1.0, 0.1],
-                             "hi": [1.0, 0.16], "slot": 0},
-                            {"label": "dashed", "x": [10, 40], "mean": second, "lo": second, "hi": second,
-                             "slot": 3}], chance=0.125, xlabel="T", ylabel="accuracy", logx=True)
-        return {c.get_label(): c.lines[0] for c in drawn["fig"].axes[0].containers}
+        fig = _drawn(monkeypatch, lambda: figures.score_vs_x(
+            [{"label": "solid", "x": [10, 40], "mean": [1.0, 0.13], "lo": [1.0, 0.1], "hi": [1.0, 0.16], "slot": 0},
+             {"label": "dashed", "x": [10, 40], "mean": second, "lo": second, "hi": second, "slot": 3}],
+            chance=0.125, xlabel="T", ylabel="accuracy", logx=True))
+        return {c.get_label(): c.lines[0] for c in fig.axes[0].containers}
 
     same = data_lines([1.0, 0.128])
     assert same["dashed"].get_markerfacecolor() == "white"

@@ -3,6 +3,7 @@ inside their folder, the `prose` finalize every printed string passes, and the o
 ReportTemplateError that names a template and line."""
 from __future__ import annotations
 
+import math
 import os
 import re
 import traceback
@@ -178,7 +179,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
                    undefined=jinja2.StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, fixed=fixed, verdict_class=verdict_class, state_word=state_word,
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}),
-                       date_text=date_text, first_sentence=first_sentence)
+                       date_text=date_text, first_sentence=first_sentence, exp=math.exp)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, models_line=models_line, varying_fields=varying_fields,
                        battery_defaults=battery_defaults, number_rows=number_rows, spell=spell, exercises=for_finding,
