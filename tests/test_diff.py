@@ -208,7 +208,12 @@ def test_cli_exit_status_follows_fail_on(tmp_path):
     assert runner.invoke(main, ["diff", str(old), str(drift), "--fail-on", "drift"]).exit_code == 1
     table = runner.invoke(main, ["diff", str(old), str(flip)]).output
     assert "C4" in table and "supported -> inconclusive" in table
-    assert runner.invoke(main, ["diff", "-q", str(old), str(flip)]).output == ""
+    # -q: the results only, one line per change, without the editions, counts or notes around them
+    quiet = runner.invoke(main, ["diff", "-q", str(old), str(flip)])
+    assert quiet.exit_code == 1 and quiet.output.splitlines() == [
+        "finding  C4    supported -> inconclusive  (Short dependencies are learned)  "
+        "[support lost; not fragile in either edition]"]
+    assert runner.invoke(main, ["diff", "-q", str(old), str(old)]).output == ""  # nothing changed: nothing
 
 
 def test_cli_json_is_the_api_result(tmp_path):

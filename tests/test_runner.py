@@ -136,6 +136,7 @@ def test_progress_bar_ends_at_100_percent_and_never_shows_a_negative_eta(tmp_pat
             shown.append((self.n, self.total, str(self)))
 
     monkeypatch.setattr(runner, "tqdm", Recording)
+    monkeypatch.setattr(runner.sys.stderr, "isatty", lambda: True)  # the bar is for a terminal
     monkeypatch.setattr(runner, "estimate_seconds", lambda cell: 0.06)  # each rounds up to 0.1
     cells = [_costly(tiny_cell, s, steps=2, arch=arch) for s in range(3) for arch in ("rnn", "gru")]
     execute(cells, Cache(tmp_path), progress=True)

@@ -27,7 +27,6 @@ what is missing or different).
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import shutil
 import subprocess
@@ -56,15 +55,15 @@ def say(text: str) -> None:
 def run(command: list[str], what: str) -> str:
     """Run a command, showing its output as it comes; return the output, or raise SetupError
     naming WHAT and pip's own first error line."""
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-                               errors="replace", cwd=ROOT)
     lines = []
-    for line in process.stdout:
-        sys.stdout.write(line)
-        sys.stdout.flush()
-        lines.append(line)
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          errors="replace", cwd=ROOT) as process:
+        for line in process.stdout:
+            sys.stdout.write(line)
+            sys.stdout.flush()
+            lines.append(line)
     output = "".join(lines)
-    if process.wait() != 0:
+    if process.returncode != 0:
         errors = [line.strip() for line in lines if line.startswith("ERROR:")]
         reason = errors[0] if errors else (lines[-1].strip() if lines else f"exit status {process.returncode}")
         raise SetupError(f"{what} failed: {reason}", output)
@@ -200,7 +199,7 @@ def main(argv: list[str]) -> int:
               f"it (it repairs {args.venv} in place).", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"set-up: interrupted; nothing is marked as installed (run the command again)", file=sys.stderr)
+        print("set-up: interrupted; nothing is marked as installed (run the command again)", file=sys.stderr)
         return 130
     for stamp in args.stamp:
         stamp.touch()

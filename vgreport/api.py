@@ -23,7 +23,7 @@ from .report import EDITIONS, FORMATS, PAPERS
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
+           "clean", "prune", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
 
 # Libraries that shape the PDF's bytes without being shown on the cover: in the report digest too.
 _RENDER_LIBRARIES = ("pydyf", "fonttools", "tinycss2", "cssselect2", "pyphen", "pillow")
@@ -422,16 +422,16 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
                 new_edition = {**json.loads(findings_path.read_text()), "source": "this build"}
                 changes = diff_module.compare(baseline, new_edition)
             compute = frame.loc[frame["metric"] == "wall_seconds", "value"].sum() if len(frame) else 0.0
+            staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path}
+            if manifest is not None:  # written before the PDF, which carries it
+                staged["manifest"] = folder / "manifest.json"
+                staged["manifest"].write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
             stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
-            # The PDF carries the findings and one row per cell; the full records stay beside it.
-            staged = {"metrics": metrics_path, "findings": findings_path, "cell_summary": cells_path,
-                      **_render(evaluation, battery, only, summary, versions, count_cells(cells), float(compute), paper,
-                                [findings_path, cells_path], folder, formats, templates_dir,
-                                appendix=appendix, changes=changes, edition=edition)}
-            if manifest is not None:
-                manifest_path = folder / "manifest.json"
-                manifest_path.write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
-                staged["manifest"] = manifest_path
+            # The PDF carries the findings, one row per cell and how it was made; the full records stay beside it.
+            attached = [staged[k] for k in ("findings", "cell_summary", "manifest") if k in staged]
+            staged.update(_render(evaluation, battery, only, summary, versions, count_cells(cells), float(compute),
+                                  paper, attached, folder, formats, templates_dir, appendix=appendix,
+                                  changes=changes, edition=edition))
         files = move_into(out, staged)
     return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
@@ -571,6 +571,17 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     if not keep_cache:
         removed += clean_cache(_cache(out, cache_dir).root)
     return removed + clean_cache(out)
+
+
+def prune(profile: str = "standard", out: Path | str = "build", cache_dir: Path | str | None = None,
+          experiments_dir=None, sets: Sequence[str] = (), device: str = "cpu", seed_base: int = 0) -> list[Path]:
+    """Remove from the cell cache every entry that a build of `profile` (with these sets, device and
+    seed base, every look included) would not read: what older code, library versions or batteries
+    left, so a cache kept between runs (CI's) holds one battery. Only entries vgreport recorded are
+    removed; the report cache is pruned by builds themselves. Returns the files removed."""
+    battery, _ = _battery(profile, experiments_dir, sets=sets, seed_base=seed_base)
+    device = resolve_device(device)
+    return _cache(out, cache_dir).prune({cell_key(c, device) for c in _all_looks(battery, ())})
 
 
 __all__ += ["MissingResults", "SpecError", "UnsafePathError"]

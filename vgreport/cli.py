@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import functools
 import json
+import os
+import shutil
 import sys
 import threading
 import time
@@ -18,7 +20,7 @@ import click
 from click.shell_completion import CompletionItem
 
 from . import __version__, api
-from .diff import FAIL_ON, failed, to_markdown, to_text
+from .diff import FAIL_ON, failed, to_markdown, to_text, unreadable_markdown
 from .runner import MissingResults, default_jobs
 from .specs import MAX_SEED_BASE, SECTIONS, SpecError, default_experiments_dir
 
@@ -40,7 +42,7 @@ def _errors(func):
     def wrapper(*args, **kwargs):
         try:
             return func(*args, **kwargs)
-        except click.ClickException:
+        except (click.ClickException, BrokenPipeError):  # a closed pipe: VgreportGroup ends quietly
             raise
         except Exception as exc:
             if click.get_current_context().find_root().params.get("debug"):
@@ -70,14 +72,26 @@ def _one_line(exc: Exception) -> click.ClickException:
 
 class VgreportGroup(click.Group):
     """The command group: Ctrl-C anywhere ends the command with one line and exit status 130
-    (128 + SIGINT, the shell convention), not click's "Aborted!" and status 1."""
+    (128 + SIGINT, the shell convention), not click's "Aborted!" and status 1. A reader that
+    closes the pipe early (`vgreport list | head -1`) ends it quietly: the reader had what it
+    wanted, so the exit status is the command's own (0, or diff's verdict under --fail-on)."""
 
     def invoke(self, ctx: click.Context):
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            finally:
+                sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             raise click.exceptions.Exit(130) from None
+        except BrokenPipeError:
+            # Python would report the pipe again when it flushes stdout at exit: point it at nothing.
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise click.exceptions.Exit(ctx.meta.get(_EXIT_STATUS, 0)) from None
+
+
+_EXIT_STATUS = "vgreport.exit_status"  # the status a command has decided on before it prints
 
 
 # ------------------------------------------------------------------ shell completion
@@ -203,7 +217,7 @@ def _verbosity(func):
     return wrapper
 
 allow_large_option = click.option("--allow-large", is_flag=True, default=False,
-                                  help="Run cells beyond the time and memory limits (see README, Errors).")
+                                  help="Run cells beyond the time and memory limits (docs/commands.md, Errors).")
 
 
 def _split_formats(ctx, param, value: str) -> tuple[str, ...]:
@@ -247,8 +261,9 @@ def _report_options(func):
 # ------------------------------------------------------------------ what the user sees
 
 class _Stages:
-    """What a build does after training (findings, figures, HTML, PDF take seconds each): a
-    spinner line on a terminal, cleared at the end; one time-stamped line per stage with -v."""
+    """What a build does after training (findings, figures, HTML, PDF take seconds each). On a
+    terminal, a spinner line as wide as the terminal (less one column, so it never wraps), cleared
+    at the end; without one (a CI log), one line per stage; with -v, one time-stamped line per stage."""
 
     FRAMES = "|/-\\"
 
@@ -264,23 +279,30 @@ class _Stages:
         self.text = text
         if self.verbosity >= 2:
             click.echo(f"[{time.perf_counter() - self.started:6.1f} s] {text}", err=True)
-        elif self.verbosity == 1 and self.tty and self.thread is None:
+        elif self.verbosity == 1 and not self.tty:
+            click.echo(f"{text} ...", err=True)
+        elif self.verbosity == 1 and self.thread is None:
             self.thread = threading.Thread(target=self._spin, daemon=True)
             self.thread.start()
+
+    @staticmethod
+    def _width() -> int:
+        return max(1, shutil.get_terminal_size((80, 24)).columns - 1)
 
     def _spin(self) -> None:
         n = 0
         while not self.stop.wait(0.125):
             n += 1
             line = f"{self.FRAMES[n % 4]} {self.text} ({time.perf_counter() - self.started:.0f} s)"
-            sys.stderr.write("\r" + line[:100].ljust(100))
+            width = self._width()  # read each time: the window may be resized
+            sys.stderr.write("\r" + line[:width].ljust(width))
             sys.stderr.flush()
 
     def close(self) -> None:
         if self.thread is not None:
             self.stop.set()
             self.thread.join()
-            sys.stderr.write("\r" + " " * 100 + "\r")
+            sys.stderr.write("\r" + " " * self._width() + "\r")
             sys.stderr.flush()
 
 
@@ -348,7 +370,7 @@ def build(profile, out, only, formats, paper, edition, templates, experiments, c
     """Run the battery (reusing cached cells) and write the report."""
     _run_report(api.build, verbosity, profile=profile, out=out, only=only, formats=formats, jobs=jobs,
                 device=device, experiments_dir=experiments, templates_dir=templates, cache_dir=cache, paper=paper,
-                sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), force_render=force_render,
+                sets=sets, progress=verbosity >= 1, force_render=force_render,
                 baseline=baseline, allow_large=allow_large, executor=executor, scheduler=scheduler,
                 edition=edition, seed_base=seed_base)
 
@@ -405,7 +427,7 @@ def run_command(experiment, profile, out, experiments, cache, jobs, device, exec
     """Run one EXPERIMENT into the cache and print its final scores."""
     summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments, cache_dir=cache, out=out,
-                                 sets=sets, progress=verbosity >= 1 and sys.stderr.isatty(), allow_large=allow_large,
+                                 sets=sets, progress=verbosity >= 1, allow_large=allow_large,
                                  executor=executor, scheduler=scheduler, seed_base=seed_base)
     frame = summary.pop("records")
     if verbosity:
@@ -494,16 +516,22 @@ def diff(ctx, old, new, as_json, as_md, fail_on, show_all, verbosity):
     try:
         changes = api.diff(old, new)
     except api.UserError as exc:
+        if as_md:  # for a CI job summary or issue: say why there is no comparison
+            click.echo(unreadable_markdown(str(exc)))
         raise SpecUsageError(str(exc)) from None
+    ctx.find_root().meta[_EXIT_STATUS] = status = int(failed(changes, fail_on))
     if as_json:
         shown = {k: v for k, v in changes.items() if show_all or k not in ("kept", "within")}
-        click.echo(json.dumps({**shown, "fail_on": fail_on, "failed": failed(changes, fail_on)}, indent=2))
+        click.echo(json.dumps({**shown, "fail_on": fail_on, "failed": bool(status)}, indent=2))
     elif as_md:
         click.echo(to_markdown(changes, show_all))
     elif verbosity:
         click.echo(to_text(changes, show_all))
-    if failed(changes, fail_on):
-        ctx.exit(1)
+    else:  # -q: the results only, one line per change (flipped, changed part, moved number, added, removed)
+        for line in to_text(changes, show_all).splitlines():
+            if line.startswith("  "):
+                click.echo(line[2:])
+    ctx.exit(status)
 
 
 @main.command()
@@ -518,6 +546,24 @@ def clean(out, cache, keep_cache, verbosity):
     removed = api.clean(out, cache, keep_cache)
     if verbosity:
         click.echo("\n".join(f"removed {p}" for p in removed) or "nothing to remove")
+
+
+@main.command()
+@profile_option
+@_out_option("Build folder whose cell cache (OUT/cache, unless --cache) is pruned.")
+@cache_option
+@experiments_option
+@device_option
+@set_option
+@seed_base_option
+@_verbosity
+@_errors
+def prune(profile, out, cache, experiments, device, sets, seed_base, verbosity):
+    """Remove the cached cells that a build of PROFILE would not read (older code or libraries)."""
+    removed = api.prune(profile, out, cache, experiments_dir=experiments, sets=sets, device=device,
+                        seed_base=seed_base)
+    if verbosity:
+        click.echo(f"removed {len(removed)} cached cell(s) that profile {profile} does not use", err=True)
 
 
 # Every option reads VGREPORT_<COMMAND>_<OPTION> (the long option's name: VGREPORT_BUILD_CACHE,

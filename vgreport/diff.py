@@ -33,7 +33,7 @@ from .editions import EditionError, load_findings, load_manifest, markdown_cell,
 from .verdicts import SUPPORT
 
 __all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "load_edition", "compare", "intervals",
-           "failed", "to_text", "to_markdown"]
+           "failed", "to_text", "to_markdown", "unreadable_markdown"]
 
 SECTIONS = ("findings", "checks")
 # The keys that hold an interval's point estimate, in the order they are looked for.
@@ -331,6 +331,12 @@ def _count(items: list, noun: str) -> str:
 
 def _md(text: Any) -> str:
     return markdown_cell(text)  # a "|" or a line break in an edition cannot add a column or a row
+
+
+def unreadable_markdown(error: str) -> str:
+    """Markdown for a CI job summary or issue when an edition cannot be read: the error, quoted inertly."""
+    return "\n".join(["## vgreport: an edition could not be read", "", _md(error), "",
+                      "No comparison was made. Publish only after checking why (see the run's log).", ""])
 
 
 def to_markdown(changes: dict, show_all: bool = False) -> str:

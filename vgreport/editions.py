@@ -6,7 +6,8 @@ An edition is input like a spec: a file from an artifact, a release or a colleag
 module would raise ValueError on an integer of more than 4,300 digits, turn 1e400 into inf, and
 recurse until RecursionError on deep nesting; here each of these is refused with one line naming
 the file and what is wrong (EditionError). Text that reaches a terminal or a Markdown table is made
-inert by `plain` and `markdown_cell`.
+inert by `plain` and `markdown_cell` (which also keeps it from mentioning someone, referring to an
+issue or becoming a link when the markdown lands in a GitHub issue).
 """
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import json
 import math
 import re
 import unicodedata
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -97,6 +99,17 @@ def _text(value: Any, optional: bool = False) -> bool:
     return (value is None and optional) or (isinstance(value, str) and len(value) <= MAX_TEXT_CHARS)
 
 
+def _timestamp(text: str) -> bool:
+    """An ISO 8601 date and time (what builds write: the newest cell's computed_at), nothing else."""
+    if len(text) > 40 or not re.fullmatch(r"[0-9T:+\-. Z]+", text):
+        return False
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
 def _edition_file(path: Path | str, name: str) -> Path:
     path = Path(path)
     return path / name if path.is_dir() else path
@@ -114,6 +127,9 @@ def load_findings(path: Path | str) -> dict:
     for key in ("profile", "measured_at"):
         if not _text(edition.get(key), optional=True):
             raise EditionError(f"{file}: \"{key}\" must be text")
+    if edition.get("measured_at") and not _timestamp(edition["measured_at"]):
+        raise EditionError(f"{file}: \"measured_at\" must be a time stamp (ISO 8601, like "
+                           f"2026-11-01T10:00:00+00:00), not {plain(edition['measured_at'])[:40]!r}")
     for section in SECTIONS:
         items = edition.get(section, [])
         if not isinstance(items, list):
@@ -159,13 +175,21 @@ def plain(value: Any) -> str:
     return "".join(out)
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~&])")
+# What GitHub turns into a mention, an issue or commit reference or a link in an issue's text: "@name",
+# "#12", "GH-12", "owner/repo#12", "https://...", "www.x" (and an e-mail address, through its "@").
+# A word joiner (invisible) after "@", "#" and "GH-" and inside "://" and "www." breaks each of them.
+_GITHUB_LIVE = re.compile(r"[@#]|(?<=gh)-(?=\d)|:(?=//)|(?<=www)\.", re.IGNORECASE)
+_INERT = "\u2060"  # WORD JOINER
 
 
 def markdown_cell(value: Any) -> str:
-    """Text safe in a GitHub Markdown table cell: plain, with Markdown's and HTML's special
-    characters backslash-escaped, so a "|" cannot add a column nor a line break a row."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", plain(value))
+    """Text safe in a GitHub Markdown table cell, job summary or issue: plain, with Markdown's and
+    HTML's special characters backslash-escaped (a "|" cannot add a column nor a line break a row,
+    "&#64;" cannot spell an "@"), and an invisible word joiner inside what GitHub would make live
+    ("@name" mentions, "#12" references, links), so quoting an edition notifies nobody."""
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", plain(value))
+    return _GITHUB_LIVE.sub(lambda m: m.group(0) + _INERT, text)
 
 
 def markdown_code(value: Any) -> str:

@@ -458,6 +458,64 @@ def _progress_weights(costs: Sequence[float]) -> list[int]:
     return [max(1, round(c * 1000)) for c in costs]
 
 
+class _Bar:
+    """The progress bar on a terminal (tqdm, as wide as the terminal, resized with it)."""
+
+    def __init__(self, cells: int, total: int):
+        self.bar = tqdm(total=total, desc=f"{cells} cells to run", leave=False, dynamic_ncols=True,
+                        bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
+
+    def update(self, weight: int, cells: int) -> None:
+        self.bar.update(weight)
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+class _Lines:
+    """Progress without a terminal (a CI log): at most one line every `interval` seconds, with the
+    cells done and left and the estimated time left (from the estimated cost of what is done)."""
+
+    def __init__(self, cells: int, total: int, interval: float = 60.0, stream=None):
+        self.cells, self.total, self.interval = cells, total, interval
+        self.stream = stream or sys.stderr
+        self.done_cells = self.done = 0
+        self.started = self.last = time.monotonic()
+
+    def update(self, weight: int, cells: int) -> None:
+        self.done += weight
+        self.done_cells += cells
+        now = time.monotonic()
+        if now - self.last >= self.interval and self.done_cells < self.cells:
+            self.last = now
+            elapsed = now - self.started
+            left = elapsed * (self.total - self.done) / max(self.done, 1)
+            print(f"training: {self.done_cells} of {self.cells} cells done, {self.cells - self.done_cells} left, "
+                  f"about {_minutes(left)} left ({_minutes(elapsed)} so far)", file=self.stream, flush=True)
+
+    def close(self) -> None:
+        pass
+
+
+class _Silent:
+    def update(self, weight: int, cells: int) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def _minutes(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def _progress(show: bool, cells: int, total: int):
+    """A bar on a terminal, a line a minute in a log, nothing when not shown."""
+    if not show:
+        return _Silent()
+    return _Bar(cells, total) if sys.stderr.isatty() else _Lines(cells, total)
+
+
 def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, device: str = "cpu",
             progress: bool = True, cache_only: bool = False, executor: str = "local",
             scheduler: str | None = None, session: DaskSession | None = None) -> tuple[list[dict], dict]:
@@ -506,8 +564,7 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
         units = plan(jobs)
         outcomes = (_serial(units, cells, device) if jobs <= 1 or len(units) <= 1
                     else _local(units, cells, device, min(jobs, len(units))))
-    bar = tqdm(total=sum(weight.values()), desc=f"{len(todo)} cells to run", disable=not progress or not todo,
-               leave=False, bar_format="{desc}: {percentage:3.0f}%|{bar}| ETA {remaining} (elapsed {elapsed})")
+    bar = _progress(progress and bool(todo), len(todo), sum(weight.values()))
     try:
         with contextlib.closing(outcomes):
             for unit, outcome in outcomes:
@@ -521,7 +578,7 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
                         for j, key in enumerate(keys):  # every cell with this configuration, under its own name
                             if key == keys[i]:
                                 results[j] = _relabel(records, cells[j])
-                bar.update(sum(weight[i] for i in unit))
+                bar.update(sum(weight[i] for i in unit), len(unit))
     finally:
         bar.close()
     records = [r for i in range(len(cells)) if i in results for r in results[i]]

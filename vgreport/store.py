@@ -453,6 +453,25 @@ class Cache:
         return {"computed_at": computed_at, "sha256": hashlib.sha256(data).hexdigest()}
 
 
+    def prune(self, keep: set[str]) -> list[Path]:
+        """Remove the cell entries vgreport stored here whose key is not in `keep` (and leftovers of
+        their interrupted writes); never a file it did not record. Returns the files removed."""
+        files = [n for n in self.manifest.read()["files"]
+                 if (m := re.fullmatch(r"([0-9a-f]{2})/(\1[0-9a-f]*)\.json", n)) and m.group(2) not in keep]
+        for name in files:  # all checked first: a link anywhere refuses the whole prune
+            check_inside(self.root, name, leaf="file")
+        removed = []
+        for name in sorted(files):
+            path = self.root / name
+            for candidate in (path, *sorted(path.parent.glob(f".{_glob_escape(path.name)}.*.tmp"))):
+                if candidate.is_file() and not candidate.is_symlink():
+                    candidate.unlink()
+                    removed.append(candidate)
+        if files:
+            self.manifest.discard(files=files)
+        return removed
+
+
 def _sound_entry(entry, key: str) -> bool:
     if not (isinstance(entry, dict) and entry.get("key") == key and isinstance(entry.get("cell"), dict)
             and isinstance(entry.get("computed_at"), str) and isinstance(entry.get("records"), list)
