@@ -25,9 +25,12 @@ INSTALL = $(PYTHON) tools/install.py --venv $(VENV) --torch $(TORCH) --torch-ind
 LOCK_SOURCES ?= --extra-index-url $(TORCH_INDEX)
 UV_VERSION := 0.13.9
 
-.PHONY: report test clean clean-cache lock python
+.PHONY: report test setup clean clean-cache lock python
 report: $(VENV)/.installed-report-$(PYVERSION)
 	$(BIN)/vgreport build --profile $(PROFILE)
+
+# the set-up of `make report` alone (CI checks the last edition with vgreport before it builds)
+setup: $(VENV)/.installed-report-$(PYVERSION)
 
 test: $(VENV)/.installed-dev-$(PYVERSION)
 	$(BIN)/python -m pytest
