@@ -53,12 +53,14 @@ def test_metrics_are_tidy_records_of_all_five_axes(smoke_build):
     assert {"grad_norm_state", "train_loss", "diverged"} <= set(frame["metric"])
 
 
-def test_pdf_carries_findings_and_the_cell_summary_not_the_records(smoke_build):
-    """The PDF attaches findings.json and cells.csv, byte for byte the files beside it; metrics.csv stays outside."""
+def test_pdf_carries_findings_the_cell_summary_and_the_manifest_not_the_records(smoke_build):
+    """The PDF attaches findings.json, cells.csv and manifest.json (how it was made), byte for byte the files
+    beside it; metrics.csv stays outside."""
     attached = PdfReader(smoke_build / "report.pdf").attachments
-    assert sorted(attached) == ["cells.csv", "findings.json"]
+    assert sorted(attached) == ["cells.csv", "findings.json", "manifest.json"]
     for name in attached:
         assert attached[name] == [(smoke_build / name).read_bytes()], name
+    assert json.loads(attached["manifest.json"][0])["report"] == "rendered"
 
 
 def test_cell_summary_has_one_row_per_cell_of_the_battery(smoke_build):
@@ -133,12 +135,21 @@ def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, m
 
 
 def test_forced_render_writes_the_same_bytes(smoke_build):
-    """Rendering again from the same records (not copying) gives byte-identical outputs."""
+    """Rendering again from the same records (not copying) gives byte-identical outputs; the PDF differs
+    only in the manifest it carries (this build's: its times), its pages and other attachments the same."""
+    import io
+
     before = {n: (smoke_build / n).read_bytes() for n in OUTPUTS}
     result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False, force_render=True)
     assert result.summary["report"] == "rendered"
     for name, content in before.items():
-        assert (smoke_build / name).read_bytes() == content, f"{name} differs when rendered again"
+        if name != "report.pdf":
+            assert (smoke_build / name).read_bytes() == content, f"{name} differs when rendered again"
+    old, new = PdfReader(io.BytesIO(before["report.pdf"])), PdfReader(smoke_build / "report.pdf")
+    assert [p.extract_text() for p in old.pages] == [p.extract_text() for p in new.pages]
+    for name in ("findings.json", "cells.csv"):
+        assert old.attachments[name] == new.attachments[name], name
+    assert new.attachments["manifest.json"] == [(smoke_build / "manifest.json").read_bytes()]
 
 
 def test_deleted_or_edited_outputs_are_restored_from_the_cache(smoke_build, monkeypatch):

@@ -563,7 +563,7 @@ def prune(profile, out, cache, experiments, device, sets, seed_base, verbosity):
     removed = api.prune(profile, out, cache, experiments_dir=experiments, sets=sets, device=device,
                         seed_base=seed_base)
     if verbosity:
-        click.echo(f"removed {len(removed)} cached cell(s) that profile {profile} does not use", err=True)
+        click.echo(f"removed {len(removed)} file(s) of cells that profile {profile} does not use", err=True)
 
 
 # Every option reads VGREPORT_<COMMAND>_<OPTION> (the long option's name: VGREPORT_BUILD_CACHE,
