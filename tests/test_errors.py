@@ -32,7 +32,8 @@ def _build(battery, out, *extra, debug=False):
 
 def _one_line(result, exit_code: int) -> str:
     assert result.exit_code == exit_code, (result.exit_code, result.output, result.exception)
-    lines = result.output.strip().splitlines()
+    # without a terminal a build prints one line per stage ("evaluating the findings ..."): progress, not the error
+    lines = [line for line in result.output.strip().splitlines() if not line.endswith(" ...")]
     assert len(lines) == 1 and "Traceback" not in result.output, result.output
     return lines[0]
 
