@@ -242,11 +242,15 @@ def test_releases_are_idempotent_and_a_tag_is_verified(workflow, tmp_path, exist
     """The release step creates the release on a first run (a pushed tag with --verify-tag, an edition of
     main with its own dated tag at its commit) and uploads with --clobber on a re-run."""
     release = _run(workflow, r"gh release create")
+    (tmp_path / "edition").mkdir()
+    (tmp_path / "edition" / "findings.json").write_text(json.dumps({"measured_at": "2026-11-02T04:40:00+00:00"}))
     done = _bash_step(release["run"], {"REF_TYPE": ref_type, "REF_NAME": ref_name, "SHA": "0123456789abcdef" * 2 + "01234567",
                                        "RELEASE_EXISTS": "0" if exists else "1"}, tmp_path, {"gh": FAKE_GH})
     assert done.returncode == 0, done.stderr
     calls = (tmp_path / "calls").read_text().splitlines()
-    tag = ref_name if ref_type == "tag" else re.match(r"release view (edition-\d{4}-\d\d-\d\d-0123456) ?", calls[0]).group(1)
+    # an edition's tag: the day it was measured and its commit, the same whenever the job is re-run
+    tag = ref_name if ref_type == "tag" else "edition-2026-11-02-0123456"
+    assert calls[0] == f"release view {tag}"
     files = " ".join(f"edition/{n}" for n in ("report.pdf", "report.html", "findings.json", "manifest.json", "cells.csv"))
     if exists:
         assert calls[1] == f"release upload {tag} {files} --clobber" and calls[2].startswith(f"release edit {tag}")
@@ -324,6 +328,7 @@ def test_the_canary_builds_with_the_newest_releases_and_never_publishes(workflow
     assert canary["steps"].index(build) < canary["steps"].index(compare)
     flag = workflow["jobs"]["canary-flag"]
     assert flag["needs"] == "canary" and flag["permissions"] == {"contents": "read", "issues": "write"}
+    assert "needs.canary.result == 'failure'" in flag["if"]  # a release that breaks the build is news too
     assert "tools/issue_body.py canary.md" in flag["steps"][-1]["run"] and "gh issue comment" in flag["steps"][-1]["run"]
     for name, job in workflow["jobs"].items():
         needs = job.get("needs", [])
@@ -331,6 +336,19 @@ def test_the_canary_builds_with_the_newest_releases_and_never_publishes(workflow
             assert name == "canary-flag"
     edition_jobs = workflow["jobs"]["test"]["if"]
     assert f"github.event.schedule != '{CANARY_CRON}'" in edition_jobs and "!inputs.canary" in edition_jobs
+
+
+def test_a_canary_that_failed_before_comparing_still_opens_the_issue(workflow, tmp_path):
+    """Without canary.md (the install or the build failed), the canary issue says so, with the versions."""
+    step = workflow["jobs"]["canary-flag"]["steps"][-1]
+    shutil.copytree(ROOT / "tools", tmp_path / "tools")
+    (tmp_path / "canary-versions.txt").write_text("torch==9.9.0+cpu\n")
+    done = _bash_step(step["run"], {"RUN_URL": "https://example.invalid/run/2"}, tmp_path, {"gh": FAKE_GH})
+    assert done.returncode == 0, done.stderr
+    body = (tmp_path / "body.md").read_text()
+    assert body.startswith("## vgreport canary: the install or the build with the newest releases failed")
+    assert "torch==9.9.0+cpu" in body and "Run: https://example.invalid/run/2" in body
+    assert (tmp_path / "calls").read_text().splitlines()[-1].startswith("issue create --title vgreport canary:")
 
 
 def test_the_schedule_is_kept_alive(workflow):
