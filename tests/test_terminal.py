@@ -57,21 +57,40 @@ def test_without_a_terminal_each_stage_is_one_line(monkeypatch):
                                            "drawing the figures and writing HTML and PDF ..."]
 
 
-def test_without_a_terminal_training_prints_at_most_a_line_a_minute(monkeypatch):
-    """The log's progress: nothing in the first minute, then at most one line a minute with the cells done,
-    the cells left and the estimated time left (from the estimated cost of what is done)."""
+def test_without_a_terminal_training_says_where_it_is(monkeypatch):
+    """The log's progress line: the cells done, the cells left and the time left, estimated from the
+    estimated cost of what is done (no estimate before the first cell); none once every cell is done."""
     clock = [1000.0]
-    monkeypatch.setattr(runner.time, "monotonic", lambda: clock[0])
     log = io.StringIO()
-    lines = runner._Lines(cells=10, total=1000, stream=log)
-    for step in range(10):  # a cell every 20 s, each costing 100 of the 1000
+    lines = runner._Lines(cells=10, total=1000, interval=3600, stream=log, clock=lambda: clock[0])
+    clock[0] += 50
+    lines.line()  # nothing done yet
+    for step in range(3):  # a cell every 20 s, each costing 100 of the 1000
         clock[0] += 20
         lines.update(100, 1)
+    lines.line()
+    clock[0] += 40
+    lines.update(700, 7)
+    lines.line()  # all done: quiet
+    lines.close()
+    assert log.getvalue().splitlines() == [
+        "training: 0 of 10 cells done, 10 left, no estimate yet (50 s so far)",
+        "training: 3 of 10 cells done, 7 left, about 4 min left (2 min so far)"]
+
+
+def test_without_a_terminal_the_progress_line_comes_at_most_once_an_interval():
+    """A timer prints it once per interval, the first after one interval, even while no cell finishes (a long
+    first cell); closing stops it."""
+    log = io.StringIO()
+    lines = runner._Lines(cells=5, total=500, interval=0.2, stream=log)
+    time.sleep(0.1)
+    assert log.getvalue() == ""  # not before the first interval
+    time.sleep(0.55)
+    lines.close()
     printed = log.getvalue().splitlines()
-    # at 60, 120 and 180 s (not in the first minute, not twice a minute, none when the last cell is done)
-    assert printed == ["training: 3 of 10 cells done, 7 left, about 2 min left (60 s so far)",
-                       "training: 6 of 10 cells done, 4 left, about 80 s left (2 min so far)",
-                       "training: 9 of 10 cells done, 1 left, about 20 s left (3 min so far)"]
+    assert 2 <= len(printed) <= 3 and all(p.startswith("training: 0 of 5 cells done, 5 left") for p in printed)
+    time.sleep(0.3)
+    assert log.getvalue().splitlines() == printed  # closed: no more lines
 
 
 def test_the_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(monkeypatch):
@@ -81,7 +100,9 @@ def test_the_progress_is_a_bar_on_a_terminal_and_lines_in_a_log(monkeypatch):
     assert isinstance(bar, runner._Bar) and bar.bar.dynamic_ncols
     bar.close()
     monkeypatch.setattr(runner.sys, "stderr", io.StringIO())
-    assert isinstance(runner._progress(True, 3, 300), runner._Lines)
+    lines = runner._progress(True, 3, 300)
+    assert isinstance(lines, runner._Lines)
+    lines.close()
     assert isinstance(runner._progress(False, 3, 300), runner._Silent)
 
 

@@ -473,28 +473,38 @@ class _Bar:
 
 
 class _Lines:
-    """Progress without a terminal (a CI log): at most one line every `interval` seconds, with the
-    cells done and left and the estimated time left (from the estimated cost of what is done)."""
+    """Progress without a terminal (a CI log): a line every `interval` seconds, the first after one
+    interval, from a timer (so a log hears from a long first cell too), with the cells done and left
+    and the estimated time left (from the estimated cost of what is done); none once all are done."""
 
-    def __init__(self, cells: int, total: int, interval: float = 60.0, stream=None):
-        self.cells, self.total, self.interval = cells, total, interval
+    def __init__(self, cells: int, total: int, interval: float = 60.0, stream=None, clock=time.monotonic):
+        self.cells, self.total, self.interval, self.clock = cells, total, interval, clock
         self.stream = stream or sys.stderr
         self.done_cells = self.done = 0
-        self.started = self.last = time.monotonic()
+        self.started = clock()
+        self.stop = threading.Event()
+        self.thread = threading.Thread(target=self._tick, daemon=True)
+        self.thread.start()
+
+    def _tick(self) -> None:
+        while not self.stop.wait(self.interval):
+            self.line()
 
     def update(self, weight: int, cells: int) -> None:
         self.done += weight
         self.done_cells += cells
-        now = time.monotonic()
-        if now - self.last >= self.interval and self.done_cells < self.cells:
-            self.last = now
-            elapsed = now - self.started
-            left = elapsed * (self.total - self.done) / max(self.done, 1)
-            print(f"training: {self.done_cells} of {self.cells} cells done, {self.cells - self.done_cells} left, "
-                  f"about {_minutes(left)} left ({_minutes(elapsed)} so far)", file=self.stream, flush=True)
+
+    def line(self) -> None:
+        if self.done_cells >= self.cells:
+            return
+        elapsed = self.clock() - self.started
+        left = f"about {_minutes(elapsed * (self.total - self.done) / self.done)} left" if self.done else "no estimate yet"
+        print(f"training: {self.done_cells} of {self.cells} cells done, {self.cells - self.done_cells} left, "
+              f"{left} ({_minutes(elapsed)} so far)", file=self.stream, flush=True)
 
     def close(self) -> None:
-        pass
+        self.stop.set()
+        self.thread.join()
 
 
 class _Silent:
