@@ -14,7 +14,7 @@ names what failed and stops (exit 2) if it does:
    build (`torch==V+cpu`), from wherever pip finds it (PyTorch's CPU index is added when a
    5-second probe reaches it; a local wheel folder in pip's configuration counts); where no
    CPU build can be found, PyPI's torch (requirements-torch.lock: a CUDA build on Linux, about
-   2.7 GB to download; it computes the same on a CPU). On macOS PyPI's torch, a CPU build there.
+   2.7 GB to download; it runs on a CPU too). On macOS PyPI's torch, a CPU build there.
    --torch cpu refuses the fallback, --torch pypi goes straight to it;
 4. vgreport itself, editable (`pip install --no-deps --no-build-isolation -e .`);
 5. `pip check` (every requirement of every installed package is met), and WeasyPrint's import
@@ -137,7 +137,7 @@ def install_torch(python: Path, choice: str, index: str) -> None:
                              f"wheels>, or let the set-up take PyPI's torch (TORCH=auto)")
         say(f"torch's CPU build (torch=={version}+cpu) was not found, so this installs PyPI's torch=={version}: "
             f"on Linux a CUDA build, about 2.7 GB to download (torch and NVIDIA's libraries) and 5 GB in the venv; "
-            f"it computes the same on a CPU. Ctrl-C and see the README to take the CPU build instead.")
+            f"it runs on a CPU too. Ctrl-C and see the README to take the CPU build instead.")
     else:
         say(f"installing PyPI's torch=={version} ({'as asked: TORCH=pypi' if choice == 'pypi' else 'a CPU build on this system'})")
     run([str(python), *PIP, "--no-deps", "--require-hashes", "-r", str(TORCH_LOCK)],
