@@ -9,10 +9,15 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
+import helpers
 from vgreport.findings import synthetic as syn
 from vgreport import figures
 from vgreport.figures import charts
 from vgreport.figures import style as figure_style
+from vgreport.findings.c8_activation.figures import derivative_ranges, rate_vs_accuracy
+from vgreport.findings.c9_clipping.figures import exploding
+from vgreport.findings.g2_gain.figures import rate_vs_theory
+from vgreport.findings.k1_bptt.figures import jacobian_check
 from vgreport.report import svg as report_svg
 from vgreport.findings import evaluate
 
@@ -48,25 +53,25 @@ CASES = {
     "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
         [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
         chance=2.08, xlabel="step", ylabel="loss", logy=True),
-    "exploding": lambda: figures.exploding(
+    "exploding": lambda: exploding(
         [_curve("clipped", [400.0, 5.0, 1e-6, 0.0])], [_curve("clipped", [1e4, 500.0, 1e-14, 60.0, 0.0])],
         [{"label": "no clipping", "steps": [2, 2, 3], "slot": 1}], chance_loss=math.log(8), clip=1.0),
     "bars": lambda: figures.bars(
         [{"label": "tanh\ndefault init", "mean": 0.4, "lo": 0.1, "hi": 0.7, "per_seed": [0.14, 0.24, 0.83]},
          {"label": "tanh\northogonal init", "mean": 0.76, "lo": math.nan, "hi": math.nan, "per_seed": [0.76]}],
         chance=0.125, ylabel="accuracy"),
-    "jacobian_check": lambda: figures.jacobian_check(
+    "jacobian_check": lambda: jacobian_check(
         [{"label": "tanh", "lags": LAGS, "measured": np.exp(-0.05 * LAGS), "chain": np.exp(-0.05 * LAGS),
           "opnorm": np.exp(-0.01 * LAGS)},
          {"label": "relu", "lags": LAGS, "measured": np.where(LAGS < 20, np.exp(-0.3 * LAGS), 0.0),
           "chain": np.where(LAGS < 20, np.exp(-0.3 * LAGS), 0.0), "opnorm": np.exp(-0.1 * LAGS)}]),
-    "derivative_ranges": lambda: figures.derivative_ranges(
+    "derivative_ranges": lambda: derivative_ranges(
         [{"label": "sigmoid", "p10": 0.21, "p50": 0.24, "p90": 0.25, "mean": 0.235},
          {"label": "relu", "p10": 0.0, "p50": None, "p90": 1.0, "mean": 0.5}]),
-    "rate_vs_accuracy": lambda: figures.rate_vs_accuracy(
+    "rate_vs_accuracy": lambda: rate_vs_accuracy(
         [{"label": "tanh", "rate": -0.04, "acc": 0.76, "acc_lo": 0.23, "acc_hi": 1.0},
          {"label": "sigmoid", "rate": -1.44, "acc": 0.14, "acc_lo": math.nan, "acc_hi": math.nan}], chance=0.125),
-    "rate_vs_theory": lambda: figures.rate_vs_theory(
+    "rate_vs_theory": lambda: rate_vs_theory(
         [{"label": "identity", "x": np.log([0.5, 1.0, 1.5]), "mean": np.log([0.5, 1.0, 1.5]),
           "lo": np.log([0.5, 1.0, 1.5]), "hi": np.log([0.5, 1.0, 1.5])}]),
     "hero": lambda: figures.hero(HERO_POINTS, chance=0.125),
@@ -324,11 +329,7 @@ def _dash(pattern) -> str:
 
 def _drawn(monkeypatch, make):
     """The matplotlib figure that `make` draws (caught on its way to SVG)."""
-    drawn = []
-    original = figure_style._svg
-    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
-    make()
-    return drawn[0]
+    return helpers.drawn(make)
 
 
 def _legend_styles(monkeypatch, make) -> list[tuple]:
@@ -378,7 +379,7 @@ def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monke
 
 def test_model_and_reference_styles_never_share_a_pattern():
     """The model dash patterns and the reference dot rhythms are disjoint, and no model is dotted."""
-    models = {str(figure_style._style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
+    models = {str(figure_style.series_style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
     references = {str(d) for d in figures.REFERENCE_DOTS}
     assert len(models) == len(figures.PALETTE) and not models & references
     assert ":" not in models
@@ -544,7 +545,7 @@ def test_palette_is_okabe_ito_and_series_differ_without_colour():
     """Series styles use the Okabe–Ito colours and also differ in line style and marker."""
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
     assert set(figures.PALETTE) <= okabe_ito
-    styles = [figure_style._style(i) for i in range(len(figures.PALETTE))]
+    styles = [figure_style.series_style(i) for i in range(len(figures.PALETTE))]
     assert len({str(s["linestyle"]) for s in styles}) == len(styles)
     assert len({s["marker"] for s in styles}) == len(styles)
 
@@ -575,12 +576,12 @@ EMPTY = {
     "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
         [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
         chance=2.08, xlabel="step", ylabel="loss", logy=True),
-    "exploding": lambda: figures.exploding([], [], [{"label": "no clipping", "steps": [2]}], math.log(8), 1.0),
+    "exploding": lambda: exploding([], [], [{"label": "no clipping", "steps": [2]}], math.log(8), 1.0),
     "bars": lambda: figures.bars([], chance=0.125, ylabel="accuracy"),
-    "jacobian_check": lambda: figures.jacobian_check([]),
-    "derivative_ranges": lambda: figures.derivative_ranges([]),
-    "rate_vs_accuracy": lambda: figures.rate_vs_accuracy([], chance=0.125),
-    "rate_vs_theory": lambda: figures.rate_vs_theory([]),
+    "jacobian_check": lambda: jacobian_check([]),
+    "derivative_ranges": lambda: derivative_ranges([]),
+    "rate_vs_accuracy": lambda: rate_vs_accuracy([], chance=0.125),
+    "rate_vs_theory": lambda: rate_vs_theory([]),
     "hero": lambda: figures.hero([], chance=0.125),
 }
 
@@ -810,7 +811,7 @@ def test_points_near_one_another_are_set_apart_named_and_the_lines_named_off_eac
               {"label": "tanh", "rate": -0.04, "acc": 1.0, "acc_lo": 1.0, "acc_hi": 1.0},
               {"label": "relu", "rate": -0.34, "acc": 0.13, "acc_lo": 0.11, "acc_hi": 0.15},
               {"label": "identity", "rate": 0.0, "acc": 0.98, "acc_lo": 0.95, "acc_hi": 1.0}]
-    fig = _drawn(monkeypatch, lambda: figures.rate_vs_accuracy(points, chance=0.125))
+    fig = _drawn(monkeypatch, lambda: rate_vs_accuracy(points, chance=0.125))
     ax = fig.axes[0]
     renderer = FigureCanvasAgg(fig).get_renderer()
     pt = fig.dpi / 72

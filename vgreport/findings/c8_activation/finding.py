@@ -17,10 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, holm, welch, welch_p_greater
 from ..tables import budget_of, config_outcome, mean_scalar, rates
+from .figures import derivative_ranges, rate_vs_accuracy
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 NONLINEAR = ("sigmoid", "tanh", "relu")
@@ -175,7 +175,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     rows = [{"label": a, "slot": SLOTS.get(a, 0), "p10": d["deriv_p10"], "p50": None if a == "relu" else d["deriv_p50"],
              "p90": d["deriv_p90"], "mean": d["deriv_mean"]} for a, d in n.activations.items()]
     out = ctx.figure(
-        "derivatives", lambda: figures.derivative_ranges(rows),
+        "derivatives", lambda: derivative_ranges(rows),
         "Distribution of the activation's derivative φ′(a_j) along the probe trajectories at initialisation (averaged "
         "over seeds): 10th–90th percentile (bar), median (tick) and mean (marker). Each step multiplies the "
         "backpropagated gradient by these numbers.",
@@ -184,7 +184,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                "acc_hi": d["acc"].hi} for a, d in n.activations.items() if "acc" in d]
     if points:
         out += ctx.figure(
-            "trainability", lambda: figures.rate_vs_accuracy(points, chance=n.chance),
+            "trainability", lambda: rate_vs_accuracy(points, chance=n.chance),
             f"Final recall accuracy at length {n.length} (mean over seeds with its interval) against the per-step decay "
             "rate of the gradient at initialisation, each point named beside it; dotted: chance (horizontal) and rate 0, no "
             "decay (vertical). Markers that would touch are set a few points apart sideways, in the order of their "

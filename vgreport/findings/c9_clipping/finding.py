@@ -17,6 +17,7 @@ from ...aggregate import final_scores, select
 from ..base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
 from ..stats import share, tost
 from ..tables import MOST, cell_rates, config_outcome, profile_series
+from .figures import exploding
 
 RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
 ACCURACY_MARGIN = 0.1    # final accuracies within ±0.1
@@ -176,7 +177,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                 diverged.append({"label": label, "steps": e[v]["steps"], "slot": SLOTS.get(v, 0)})
         chance_loss = math.log(8)
         out += ctx.figure(
-            "exploding", lambda: figures.exploding(loss, norm, diverged, chance_loss, e["clip"]),
+            "exploding", lambda: exploding(loss, norm, diverged, chance_loss, e["clip"]),
             f"Exploding regime (linear RNN, W_hh = {num(e['gain'])}·Q, plain SGD, length {e['length']}). Left: training "
             "loss (mean over seeds; band: range); ✕: runs whose loss became NaN or infinite at that step (×n: n runs). "
             "Right: global gradient norm before clipping; dotted: the clipping threshold." + _exploding_notes(logged, e),

@@ -15,6 +15,7 @@ from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below
 from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, learns_given, rates, with_control
+from .figures import rate_vs_theory
 
 SPEC = Spec(
     id="G2", kind="finding", title="A window of gains around the critical gain trains",
@@ -129,7 +130,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                            "mean": [by_gain[g].mean for g in gs], "lo": [by_gain[g].lo for g in gs],
                            "hi": [by_gain[g].hi for g in gs]})
         out += ctx.figure(
-            "sweep", lambda: figures.rate_vs_theory(series),
+            "sweep", lambda: rate_vs_theory(series),
             "Measured per-step rate of log‖∂L/∂h_k‖ at initialisation against log(γ·g) for W_hh = g·Q (mean over seeds "
             "with its interval). Dotted: the bound rate = log(γ·g), exact for the linear RNN (check K3).",
             "Rate against log gain" + (f"; tanh's rate turns positive near g = {num(n.crossing)}." if n.crossing else "."))

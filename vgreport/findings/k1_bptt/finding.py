@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ... import figures
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from .figures import jacobian_check
 
 EXACT_REL_ERR = 1e-6  # float64 products of up to a few hundred 64x64 matrices agree far better than this
 
@@ -95,7 +95,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                        "opnorm": rows["value_op"].to_numpy()})
     exact = n.max_rel_err < EXACT_REL_ERR
     return ctx.figure(
-        "jacobians", lambda: figures.jacobian_check(series),
+        "jacobians", lambda: jacobian_check(series),
         f"Experiment '{n.shown}', seed {int(seed0)}: the gradient ratio ‖∂L/∂h_k‖/‖∂L/∂h_T‖ from autograd (lines), "
         "the same quantity from the explicit product of Jacobians (hollow markers), and the operator norm of that "
         "product, which bounds it (dotted); one panel per activation, on one shared scale.",
