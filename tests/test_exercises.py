@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from vgreport import api
 from vgreport.cli import main
-from vgreport.findings import MODULES
-from vgreport.report.exercises import EXERCISES, for_finding
+from vgreport.findings import EXERCISES, MODULES
+from vgreport.report.exercises import for_finding
 from vgreport.specs import default_experiments_dir, load_battery, parse_overrides
 
 

@@ -77,7 +77,7 @@ def test_example_worlds_give_their_declared_outcome(rid, example):
 @pytest.mark.parametrize("module", FINDINGS, ids=lambda m: m.SPEC.id)
 def test_one_seed_leaves_every_finding_inconclusive(module):
     """A smoke build's single seed gives no interval: every finding is inconclusive and says why."""
-    frame = syn.world(**{name: {"seeds": 1} for name in syn.BUILDERS})
+    frame = syn.world(**{name: {"seeds": 1} for name in syn.builders()})
     got = result(frame, module.SPEC.id)
     assert got.verdict == "inconclusive", got.reason
 
@@ -356,7 +356,7 @@ def _c8_world(**overrides):
     in 'activation' (length 30), 'orthogonal' in 'init' (20), and the gain experiments (40, 100),
     whose variant is first described at gain 0.5."""
     keep = {"activation": {"length": 30}, "init": {}, "gain_train": {"length": 40}, "gain_sweep": {"length": 100}}
-    return syn.world(**{name: None for name in syn.BUILDERS if name not in keep}, **{**keep, **overrides})
+    return syn.world(**{name: None for name in syn.builders() if name not in keep}, **{**keep, **overrides})
 
 
 def test_c8_reads_the_tanh_models_rate_at_every_length_whatever_its_label():

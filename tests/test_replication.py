@@ -106,7 +106,7 @@ def test_unanimous_seeds_make_nothing_fragile(monkeypatch):
 def test_two_seeds_make_every_decided_part_of_every_finding_fragile():
     """With two seeds, leaving one out leaves one: no interval, every finding inconclusive. So every
     part the two seeds decided is fragile, and so is every verdict with a decided core part."""
-    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.BUILDERS}), None, with_figures=False,
+    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.builders()}), None, with_figures=False,
                   leave_one_seed_out=True)
     decided = [p for r in ev.findings for p in r.parts if p.state is not None]
     assert decided, "two seeds decide some part of the synthetic world"
@@ -140,7 +140,7 @@ def test_a_context_leaving_a_seed_out_decides_as_one_built_without_it():
 
 def test_without_leaving_seeds_out_nothing_is_marked():
     """The default evaluation (tests, the looks' decision) does not re-evaluate: fragile stays False."""
-    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.BUILDERS}), None, with_figures=False)
+    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.builders()}), None, with_figures=False)
     assert ev.left_out == [] and not any(p.fragile for r in ev.findings for p in r.parts)
     assert ev.to_json()["leave_one_seed_out"] == {"seeds": [], "done": False}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -19,8 +20,8 @@ import pandas as pd
 from ..verdicts import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
-__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
-           "Undecidable", "combine", "verdict_of", "check_state", "plain"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Exercise", "Result",
+           "Context", "Undecidable", "combine", "verdict_of", "check_state", "plain"]
 
 CHECK_STATES = CHECK_OUTCOMES
 
@@ -87,6 +88,34 @@ class Spec:
     claim: str
     criterion: str
     needs: dict[str, tuple[str, ...]]   # experiment -> variants it reads (checked against the battery)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A question at the end of a finding's section (its folder's exercises.py): the command that tests
+    it, the spec field the command changes and what to compare in its output. A test resolves every
+    command at the profile it prints (the override must change `field` in the cells the command runs,
+    so the command tests its question), runs each at the smoke profile, and checks that every `vgreport
+    run` a rendered report prints is one of these."""
+    question: str                # as printed (ASCII notation is typeset by the prose filter)
+    experiment: str              # what `vgreport run` runs
+    sets: tuple[str, ...] = ()   # its --set overrides
+    field: str | None = None     # the spec field the question is about (None: rerun as built, compare variants)
+    compare: str = ""            # what to read in the output, against what
+    profile: str = "quick"       # the profile printed: one whose caps keep the change (quick cuts lengths to 50)
+    finding: str = ""            # the finding whose section asks it (set from its folder by the registry)
+
+    @property
+    def argv(self) -> list[str]:
+        """The command's arguments after `vgreport`."""
+        out = ["run", self.experiment, "--profile", self.profile]
+        for assignment in self.sets:
+            out += ["--set", assignment]
+        return out
+
+    @property
+    def command(self) -> str:
+        return "vgreport " + shlex.join(self.argv)
 
 
 @dataclass

@@ -28,7 +28,7 @@ from .stats import LEVEL, Interval, Share, share, t_interval, wilson
 __all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes", "learns_given",
            "fails_given", "budget_of", "with_control",
            "config_outcomes", "config_outcome", "rates", "at_longest", "cell_rates", "mean_scalar", "configs_of",
-           "profile_series"]
+           "profile_series", "BUDGET_MULTIPLES", "budget_curve"]
 
 # "Learned" means the seed's accuracy interval lies above chance + 0.1: ten binomial standard
 # errors of an accuracy near 1/8 at n = 1024, and far below what a learned model reaches (≈ 1).
@@ -258,3 +258,37 @@ def profile_series(ctx: Context, experiment: str, variants: list[str], slots: di
                        "mean": np.exp(logs.mean(axis=1)).to_numpy(), "lo": np.exp(logs.min(axis=1)).to_numpy(),
                        "hi": np.exp(logs.max(axis=1)).to_numpy()})
     return series
+
+
+# 'budget' trains for the last multiple of a base budget and is read at each (C5 decides on it, C4 quotes it).
+BUDGET_MULTIPLES = (1, 2, 4, 8)
+
+
+def budget_curve(ctx: Context, experiment: str, group: pd.DataFrame, standard: int, chance: float) -> dict:
+    """A long run read at each of BUDGET_MULTIPLES times the base budget `standard`: per multiple, each
+    seed's held-out accuracy at its last evaluation by then and the best it reached so far (a run can
+    learn and lose it again), and the shares of seeds that had learned (by the last or the best
+    accuracy), are ambiguous or failed (by the best), at the experiment's level. `group`: its
+    eval_curves rows of one variant."""
+    n_eval, level = ctx.eval_size(experiment), ctx.level_for(experiment)
+    out = {}
+    seeds = sorted(group["seed"].unique())
+    for m in BUDGET_MULTIPLES:
+        steps = m * standard
+        last, best = [], []
+        for s in seeds:
+            g = group[(group["seed"] == s) & (group["step"] <= steps)]
+            if g.empty:
+                continue
+            last.append(float(g.loc[g["step"].idxmax(), "value"]))
+            best.append(float(g["value"].max()))
+        outcome_last = [seed_outcome("recall", a, chance, False, n_eval) for a in last]
+        outcome_best = [seed_outcome("recall", a, chance, False, n_eval) for a in best]
+        n = len(last)
+        out[m] = {"steps": steps, "n": n, "mean_last": sum(last) / n if n else math.nan,
+                  "mean_best": sum(best) / n if n else math.nan,
+                  "learned_last": share(outcome_last.count("learned"), n, level),
+                  "learned_best": share(outcome_best.count("learned"), n, level),
+                  "ambiguous": share(outcome_best.count("ambiguous"), n, level),
+                  "failed": share(outcome_best.count("failed"), n, level), "last": last, "best": best}
+    return out

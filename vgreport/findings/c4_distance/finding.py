@@ -12,10 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ... import figures
+from ...aggregate import eval_curves
 from ...tasks import ADDING_BASELINE_MSE
 from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import (ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST, budget_of, config_outcome, config_outcomes,
-                      fails_given, with_control)
+from ..tables import (ADDING_FAILED, ADDING_LEARNED, BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, budget_of,
+                      config_outcome, config_outcomes, fails_given, with_control)
 
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"))
 
@@ -97,16 +98,14 @@ def decide(ctx: Context) -> Outcome:
 
 def _more_steps(ctx: Context) -> dict:
     """C5's budget curve, quoted as the evidence of what more steps do (its own finding decides on it)."""
-    from ..c5_budget.finding import MULTIPLES, _curve
-    from ...aggregate import eval_curves
     curves = eval_curves(ctx.part("budget"), "budget")
     chance = ctx.part("budget")
     chance = chance[chance["metric"] == "chance"]["value"]
     main = curves[curves["variant"] == "rnn_tanh"] if len(curves) else curves
     if main.empty or chance.empty:
         return {}
-    standard = int(ctx.part("budget")["budget"].max()) // MULTIPLES[-1]
-    curve = _curve(ctx, main, standard, float(chance.iloc[0]), ctx.level_for("budget"))
+    standard = int(ctx.part("budget")["budget"].max()) // BUDGET_MULTIPLES[-1]
+    curve = budget_curve(ctx, "budget", main, standard, float(chance.iloc[0]))
     return {"length": int(main["length"].max()),
             "points": [{"steps": c["steps"], "learned": c["learned_best"], "failed": c["failed"],
                         "ambiguous": c["ambiguous"]} for c in curve.values()]}
