@@ -153,7 +153,7 @@ def test_a_worker_that_refuses_its_cells_shows_why_and_all_failed_is_one_line(th
 def test_one_local_cluster_per_build_across_its_looks(tmp_path, monkeypatch):
     """Three looks of the sequential design run on one LocalCluster (there was one per look)."""
     import vgreport.findings as findings
-    real, looks = findings.evaluate, iter([{Config("tiny", "relu", 5, 1.0)}, {Config("tiny", "relu", 5, 1.0)}])
+    real, looks = findings.evaluate, iter([{Config("tiny", "relu", 5, 1.0, 4, 4)}, {Config("tiny", "relu", 5, 1.0, 4, 4)}])
     monkeypatch.setattr(findings, "evaluate", lambda frame, battery=None, with_figures=True, ids=None, **_: (
         real(frame, battery, with_figures, ids) if with_figures else _Pending(next(looks))))
     started = []

@@ -123,7 +123,7 @@ def test_undetermined_training_parts_name_the_configurations_that_need_seeds():
     """The sequential design adds seeds where a training part is undetermined, and nowhere else."""
     ev = evaluate(syn.world(budget={"best": MIXED}), None, with_figures=False)
     pending = ev.undetermined()
-    assert Config("budget", "rnn_tanh", 20, 1.0) in pending
+    assert Config("budget", "rnn_tanh", 20, 1.0, 16, 800) in pending  # synthetic: width 16, 8 x 100 steps
     assert all(c.experiment == "budget" for c in pending), pending
 
 

@@ -34,7 +34,7 @@ def test_later_looks_add_seeds_only_to_undecided_configurations(battery, tmp_pat
     decided one and the experiment measured at initialisation keep their first seeds."""
     import vgreport.findings as findings
     real = findings.evaluate
-    looks = iter([{Config("tiny", "relu", 5, 1.0)}, {Config("tiny", "relu", 5, 1.0)}])
+    looks = iter([{Config("tiny", "relu", 5, 1.0, 4, 4)}, {Config("tiny", "relu", 5, 1.0, 4, 4)}])
 
     def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:  # the final evaluation for the report
@@ -61,7 +61,7 @@ def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch)
     def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:
             return real(frame, battery, with_figures, ids, **options)
-        return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 2 else set())
+        return _Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 2 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
     built = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
@@ -85,7 +85,7 @@ def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_
         if with_figures:
             return real(frame, battery, with_figures, ids, **options)
         calls.append(int(frame["seed"].max()))
-        return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 3 else set())
+        return _Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 3 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
     kwargs = dict(profile="standard", out=tmp_path / "out", cache_dir=tmp_path / "cache", experiments_dir=battery,

@@ -15,6 +15,7 @@ from vgreport.findings import evaluate
 from vgreport.findings import synthetic as syn
 from vgreport.findings.base import Outcome, Part, Spec
 from vgreport.manifest import seed_ranges
+from vgreport.configs import Config
 from vgreport.specs import SpecError, load_battery
 from vgreport.store import cell_key
 
@@ -155,8 +156,7 @@ def test_seed_base_moves_every_seed_and_every_cell_key(tmp_path):
     assert sorted({c.seed for c in zero.cells()}) == [0, 1]
     assert sorted({c.seed for c in thousand.cells()}) == [1000, 1001]
     assert thousand.seed_base == 1000 and zero.seed_base == 0
-    assert {c.seed for c in thousand.later_cells([types.SimpleNamespace(
-        experiment="tiny", variant="tanh", length=5, gain=1.0)], 1)} == {1002}
+    assert {c.seed for c in thousand.later_cells([Config("tiny", "tanh", 5, 1.0, 4, 4)], 1)} == {1002}
     keys_zero = {cell_key(c, "cpu") for c in zero.cells()}
     keys_thousand = {cell_key(c, "cpu") for c in thousand.cells()}
     assert not keys_zero & keys_thousand

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .configs import CELL_KEY
 from .schema import RECORD_COLUMNS
 
 __all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
            "interval", "welch", "wilson", "scalar_by_cell", "eval_curves", "cell_table", "CELL_KEYS",
            "CONFIG_COLUMNS", "CELL_TABLE_COLUMNS"]
 
-CELL_KEYS = ["experiment", "variant", "length", "gain", "seed"]
+CELL_KEYS = CELL_KEY  # a configuration (configs.Config: experiment, variant, every sweepable field) and a seed
 # What a cell is: every record column except where and what was measured.
 CONFIG_COLUMNS = [c for c in RECORD_COLUMNS if c not in ("stage", "metric", "step", "time_lag", "value")]
 _CELL_SCALARS = {"trained": ["final_accuracy", "final_mse", "chance", "diverged", "diverged_step", "wall_seconds"],

@@ -20,6 +20,7 @@ from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, chec
 from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
                     remove_stale_staging, staging, write_atomic)
 from .report import EDITIONS, FORMATS, PAPERS
+from .configs import Config
 from .specs import Battery, SpecError, load_battery, parse_overrides
 
 __all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
@@ -344,16 +345,7 @@ def _later_looks(battery: Battery, only, cells, records, summary, run, cache: Ca
     return cells, records, summary
 
 
-@dataclass(frozen=True)
-class _Config:
-    """A training configuration, as Battery.later_cells reads it (findings.Config without importing findings)."""
-    experiment: str
-    variant: str
-    length: int
-    gain: float
-
-
-def _undecided(battery: Battery, only, cells, records, record_digests, look: int, cache: Cache) -> list[_Config]:
+def _undecided(battery: Battery, only, cells, records, record_digests, look: int, cache: Cache) -> list[Config]:
     """The configurations some undetermined training part reads after this look. Deciding them means
     evaluating every finding (seconds on a standard build), so the answer is kept in the cache under
     a digest of what it depends on: the records so far (their digests), the battery, and vgreport's
@@ -367,14 +359,13 @@ def _undecided(battery: Battery, only, cells, records, record_digests, look: int
     path = cache.root / relative
     if all(record_digests):  # a failed cell has no digest: never remember a decision made without it
         try:
-            return [_Config(*row) for row in json.loads(read_regular(path, 16 << 20))]
+            return [Config(**row) for row in json.loads(read_regular(path, 16 << 20))]
         except (OSError, ValueError, TypeError, RecursionError):  # absent, damaged, or not a plain file
             pass
     from .aggregate import records_frame
     from .findings import evaluate
-    pending = sorted(evaluate(records_frame(records), battery, with_figures=False).undetermined(),
-                     key=lambda c: (c.experiment, c.variant, c.length, c.gain))
-    rows = [[c.experiment, c.variant, int(c.length), float(c.gain)] for c in pending]
+    pending = sorted(evaluate(records_frame(records), battery, with_figures=False).undetermined())
+    rows = [c.to_json() for c in pending]
     if all(record_digests):
         try:
             cache.manifest.make_folders("looks")
@@ -382,7 +373,7 @@ def _undecided(battery: Battery, only, cells, records, record_digests, look: int
             write_atomic(path, lambda tmp: tmp.write_text(json.dumps(rows)))
         except OSError:  # a read-only or full cache only loses the memo
             pass
-    return [_Config(*row) for row in rows]
+    return pending
 
 
 def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:

@@ -368,17 +368,17 @@ def render(profile, out, only, formats, paper, edition, templates, experiments, 
 
 
 def _run_table(frame) -> str:
-    """One row per configuration (every label column that varies, seeds averaged): the final
-    scores, divergence and the decay rate of the gradient at initialisation (what the exercises
-    ask about), from the cell summary the build attaches as cells.csv."""
-    from .aggregate import cell_table
+    """One row per configuration (seeds averaged), labelled by every configuration column that varies
+    (configs.Config's fields among them, so no two configurations share a row): the final scores,
+    divergence and the decay rate of the gradient at initialisation (what the exercises ask about),
+    from the cell summary the build attaches as cells.csv."""
+    from .aggregate import CONFIG_COLUMNS, cell_table
 
     cells = cell_table(frame)
     if cells.empty:
         return ""
-    labels = ["variant", "arch", "activation", "init", "gain", "hidden", "heads", "length", "lag", "clip", "lr",
-              "budget"]
-    index = [c for c in labels if c in cells and cells[c].nunique(dropna=False) > 1] or ["variant"]
+    labels = [c for c in CONFIG_COLUMNS if c not in ("experiment", "seed")]
+    index = [c for c in labels if cells[c].nunique(dropna=False) > 1] or ["variant"]
     values = [c for c in ("final_accuracy", "final_mse", "diverged", "decay_rate_init") if cells[c].notna().any()]
     table = cells.groupby(index, dropna=False, sort=False)[values].mean()
     return table.to_string(float_format=lambda v: f"{v:.3f}")

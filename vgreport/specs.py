@@ -24,7 +24,7 @@ from . import shipped_folder
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
     "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
-    "MAX_CELLS",
+    "MAX_CELLS", "SWEEPABLE",
 ]
 
 PROFILE_NAMES = ("smoke", "quick", "standard", "full", "gpu")
@@ -259,6 +259,11 @@ class ProbeSpec(BaseModel):
 
 # The sections of a spec, by their YAML key (also the SECTION of --set SECTION.FIELD=VALUE).
 SECTIONS = {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}
+# The fields a sweep may vary, and the record column that carries each (schema.cell_columns): a
+# configuration is its experiment, variant and these values (configs.Config), so every sweep value
+# stays apart in every table, figure and verdict. A field the records do not carry (train.lr,
+# task.lag, model.heads, ...) is varied with variants, whose names the records carry.
+SWEEPABLE = {"task.length": "length", "model.gain": "gain", "model.hidden": "hidden", "train.steps": "budget"}
 
 
 class CellSpec(BaseModel):
@@ -323,6 +328,10 @@ class Experiment(BaseModel):
             (path, values), = sweep.items()
             if path.count(".") != 1 or path.split(".")[0] not in SECTIONS:
                 raise ValueError(f"sweep field {path!r} must look like model.gain or task.length")
+            if path not in SWEEPABLE:
+                raise ValueError(f"sweep field {path!r}: the records carry no column for it, so its values' cells "
+                                 f"could not be told apart; sweep one of {', '.join(SWEEPABLE)}, or give each value "
+                                 "a variant")
             if not values:
                 raise ValueError(f"sweep {path!r} has no values")
             if len(values) > MAX_SWEEP_VALUES:
@@ -439,16 +448,13 @@ class Battery(BaseModel):
         return [c for e in self.select(only_axes, only_experiments) for c in e.cells()]
 
     def later_cells(self, configs, look: int) -> list[CellSpec]:
-        """The cells look `look` adds for these configurations (objects with experiment, variant,
-        length, gain): their next round of seeds. Experiments without rounds add none."""
-        wanted = {(c.experiment, c.variant, int(c.length), float(c.gain)) for c in configs}
-        out = []
-        for exp in self.experiments:
-            if not any(w[0] == exp.name for w in wanted):
-                continue
-            out += [c for c in exp.cells(exp.seeds_of_look(look))
-                    if (c.experiment, c.variant, c.task.length, float(c.model.gain)) in wanted]
-        return out
+        """The cells look `look` adds for these configurations (configs.Config): their next round of
+        seeds. Experiments without rounds add none."""
+        from .configs import config_of
+        wanted = set(configs)
+        names = {c.experiment for c in wanted}
+        return [c for exp in self.experiments if exp.name in names
+                for c in exp.cells(exp.seeds_of_look(look)) if config_of(c) in wanted]
 
     def select(self, only_axes=(), only_experiments=()) -> list[Experiment]:
         return [e for e in self.experiments
@@ -496,8 +502,6 @@ def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
                           for name, v in exp.variants.items()}
     if exp.sweep and "task.length" in exp.sweep:
         update["sweep"] = {"task.length": tuple(dict.fromkeys(min(v, cap) for v in exp.sweep["task.length"]))}
-    if exp.sweep and "task.lag" in exp.sweep:
-        update["sweep"] = {"task.lag": tuple(dict.fromkeys(min(v, cap - 1) for v in exp.sweep["task.lag"]))}
     return exp.model_copy(update=update)
 
 

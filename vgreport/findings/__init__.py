@@ -140,13 +140,13 @@ def _run(module, ctx: Context) -> Result:
     check = spec.kind == "check"
     try:
         outcome = module.decide(ctx)
+        figures = module.figures_of(ctx, outcome) if ctx.with_figures and hasattr(module, "figures_of") else []
     except Undecidable as why:
         return Result(spec.id, spec.kind, spec.title, spec.claim, "undetermined" if check else "inconclusive",
                       spec.criterion, headline=f"{spec.title}: not tested in this build", reason=why.reason,
                       numbers={"missing": why.reason}, seeds=ctx.seeds(*why.experiments),
                       experiments=why.experiments)
     verdict = check_state([p.state for p in outcome.parts]) if check else verdict_of(outcome.parts)
-    figures = module.figures_of(ctx, outcome) if ctx.with_figures and hasattr(module, "figures_of") else []
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
                   seeds=ctx.seeds(*outcome.experiments), experiments=outcome.experiments, figures=figures)

@@ -17,6 +17,7 @@ from typing import Any, Callable
 import numpy as np
 import pandas as pd
 
+from ..configs import Config
 from ..verdicts import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
@@ -32,19 +33,6 @@ class Figure:
     svg: str          # inline SVG markup (deterministic)
     caption: str      # one or two sentences, may quote numbers (formatted from records)
     alt: str          # alt text written from the data: what it shows and the key numbers
-
-
-@dataclass(frozen=True, order=True)
-class Config:
-    """One configuration: the cells of an experiment that differ only in their seed."""
-    experiment: str
-    variant: str
-    length: int
-    gain: float
-
-    @property
-    def label(self) -> str:
-        return f"{self.experiment}/{self.variant} T={self.length}"
 
 
 @dataclass
@@ -65,7 +53,7 @@ class Part:
     def to_json(self) -> dict:
         return {"key": self.key, "question": self.question, "state": self.state, "core": self.core,
                 "fragile": self.fragile, "fragile_to": list(self.fragile_to), "detail": self.detail,
-                "reads": [dataclasses.asdict(c) for c in self.reads], "training": self.training}
+                "reads": [c.to_json() for c in self.reads], "training": self.training}
 
 
 @dataclass

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import eval_curves
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, config_outcomes, with_control
+from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..tables import BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, config_at, config_outcomes, keyed, with_control
 
 SPEC = Spec(
     id="C5", kind="finding", title="More training does not rescue a plain RNN at long range",
@@ -67,12 +67,11 @@ def decide(ctx: Context) -> Outcome:
                                        "curve": budget_curve(ctx, "budget", group, standard, chance)}
     end = numbers.curve[BUDGET_MULTIPLES[-1]]
     rescued = end["learned_best"]
-    gain = float(ctx.part("budget")["gain"].iloc[0])
-    reads = [Config("budget", "rnn_tanh", numbers.length, gain)]
+    reads = [config_at(ctx, "budget", "rnn_tanh")]
     control = None
     if ctx.has("recall_length") and len(ctx.seeds("recall_length")) >= 2:
-        table = sorted((o for c, o in config_outcomes(ctx, "recall_length").items() if c.variant == "base"),
-                       key=lambda o: o.config.length)
+        table = [o for _, o in sorted(keyed({c: o for c, o in config_outcomes(ctx, "recall_length").items()
+                                             if c.variant == "base"}, "length").items())]
         if table:
             control = table[0]
             reads += list(with_control(control))

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ...configs import KEY
+from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, holm, welch, welch_p_greater
-from ..tables import budget_of, config_outcome, mean_scalar, rates
+from ..tables import budget_of, config_outcome, keyed, mean_scalar, rates
 from .figures import derivative_ranges, rate_vs_accuracy
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
@@ -78,16 +79,16 @@ def _same_model_by_length(ctx: Context, model: dict) -> dict:
         same = np.isclose(rows["gain"], model["gain"])
         for key in ("arch", "activation", "init", "hidden"):
             same &= rows[key] == model[key]
-        configs = set(zip(rows.loc[same, "variant"], rows.loc[same, "length"], rows.loc[same, "gain"]))
+        configs = {Config.of(r) for r in rows.loc[same, KEY].drop_duplicates().to_dict("records")}
         for c, row in rates(ctx, exp).items():
-            if (c.variant, c.length, c.gain) in configs:
+            if c in configs:
                 pooled.setdefault(c.length, []).extend(r for r in row["per_seed"] if math.isfinite(r))
     return {length: float(np.mean(values)) for length, values in sorted(pooled.items()) if len(values) >= 2}
 
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["activation"])
-    table = {c.variant: r for c, r in rates(ctx, "activation").items()}
+    table = keyed(rates(ctx, "activation"), "variant")
     acts = [a for a in ACTIVATIONS if a in table]
     if len(acts) < 2:
         raise Undecidable("fewer than two activations measured", ["activation"])

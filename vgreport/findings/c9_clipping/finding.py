@@ -16,7 +16,7 @@ from ... import figures
 from ...aggregate import final_scores, select
 from ..base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
 from ..stats import share, tost
-from ..tables import MOST, cell_rates, config_outcome, profile_series
+from ..tables import MOST, cell_rates, config_outcome, one_config, profile_series, rows_of
 from .figures import exploding
 
 RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
@@ -70,14 +70,14 @@ def _exploding(ctx: Context, numbers: Numbers) -> Part | None:
     fs = final_scores(ctx.part("clip_exploding"), "clip_exploding")
     out = {}
     for v in ("no_clip", "clipped"):
-        g = fs[fs["variant"] == v]
+        g = one_config(fs[fs["variant"] == v], f"'clip_exploding' {v}")
         if g.empty:
             return None
         k = int(g["diverged"].fillna(0).sum())
         steps = sorted(int(x) for x in g["diverged_step"].dropna())
         out[v] = {"diverged": share(k, len(g), ctx.level_for("clip_exploding")), "steps": steps,
                   "first_step": steps[0] if steps else math.nan,
-                  "config": Config("clip_exploding", v, int(g["length"].iloc[0]), float(g["gain"].iloc[0]))}
+                  "config": Config.of(g.iloc[0])}
     free, clipped = out["no_clip"]["diverged"], out["clipped"]["diverged"]
     exploded = free.lo > MOST if free.known else False
     if not exploded:
@@ -103,7 +103,7 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
     if any(o is None for o in acc.values()):
         return []
     rates = cell_rates(ctx, exp, "trained")
-    r = {v: rates[rates["variant"] == v].sort_values("seed")["rate"].to_numpy(float) for v in acc}
+    r = {v: rows_of(rates, o.config).sort_values("seed")["rate"].to_numpy(float) for v, o in acc.items()}
     alpha = ctx.alpha_for(exp)
     rate_same, rate_diff = tost(r["clipped"], r["no_clip"], RATE_MARGIN, alpha)
     acc_same, acc_diff = tost(acc["clipped"].scores, acc["no_clip"].scores, ACCURACY_MARGIN, alpha)

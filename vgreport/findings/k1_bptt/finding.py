@@ -9,8 +9,11 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
+from ...configs import CELL_KEY, KEY, Config
 from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ..tables import rows_of
 from .figures import jacobian_check
 
 EXACT_REL_ERR = 1e-6  # float64 products of up to a few hundred 64x64 matrices agree far better than this
@@ -41,7 +44,7 @@ class Numbers:
 
 def decide(ctx: Context) -> Outcome:
     frame = ctx.frame
-    keys = ["experiment", "variant", "task", "length", "gain", "seed", "time_lag"]
+    keys = CELL_KEY + ["task", "time_lag"]
     init = frame[frame["stage"] == "init"]
     rnn_exps = sorted(set(init.loc[init["metric"] == "jacobian_chain_norm", "experiment"]))
     if not rnn_exps:
@@ -65,6 +68,11 @@ def decide(ctx: Context) -> Outcome:
     shown = merged[merged["experiment"] == show]
     T = int(shown["length"].max())
     shown = shown[shown["length"] == T]
+    # one configuration per variant is shown (the first: a sweep of another field would be drawn on top of it)
+    first = {}
+    for config in sorted(Config.of(row) for row in shown[KEY].drop_duplicates().to_dict("records")):
+        first.setdefault(config.variant, config)
+    shown = pd.concat([rows_of(shown, config) for config in first.values()]) if first else shown
     lag = min(T - 1, 20)
     at = shown[shown["time_lag"] == lag]
     geo = lambda s: float(np.exp(np.log(s.clip(lower=1e-300)).mean()))  # noqa: E731

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...configs import CELL_KEY
 from ..base import Context, Outcome, Part, Spec, Undecidable, num
 
 SPEC = Spec(
@@ -40,7 +41,7 @@ def decide(ctx: Context) -> Outcome:
     # answer at every step (copy) the loss also reaches h_k directly and no such bound holds.
     rnn = ctx.frame[ctx.frame["arch"] == "rnn"]
     frame = rnn[rnn["task"] != "copy"]
-    cell = ["experiment", "variant", "length", "gain", "seed", "stage"]
+    cell = CELL_KEY + ["stage"]
     copy_probed = rnn[(rnn["task"] == "copy") & (rnn["metric"] == "grad_norm_state")]
     copy_cells = int(len(copy_probed[cell[:-1]].drop_duplicates()))
     grads = frame[frame["metric"] == "grad_norm_state"]
