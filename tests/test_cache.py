@@ -95,7 +95,7 @@ def test_cell_key_changes_with_the_code_and_the_device(tiny_cell, monkeypatch):
     cell = tiny_cell()
     key = cell_key(cell)
     assert cell_key(cell, device="cuda") != key
-    monkeypatch.setattr(store, "code_version", lambda: "edited")
+    monkeypatch.setattr(store, "training_code", lambda: "edited")
     assert cell_key(cell) != key
 
 
@@ -230,3 +230,64 @@ def test_record_digests_are_the_sha256_of_the_stored_bytes(tiny_cell, tmp_path):
     _, cached = execute(cells, cache, progress=False)
     on_disk = [hashlib.sha256(cache.path(cell_key(c)).read_bytes()).hexdigest() for c in cells]
     assert computed["record_digests"] == cached["record_digests"] == on_disk
+
+
+# ------------------------------------------------------------------ the code in the key (issue 28)
+
+def _package_copy(tmp_path, monkeypatch):
+    """A copy of the vgreport package that the cell key reads its code from (sources.PACKAGE)."""
+    import shutil
+
+    from vgreport import sources
+    copy = tmp_path / "vgreport"
+    shutil.copytree(sources.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sources, "PACKAGE", copy)
+    sources.training_code.cache_clear()
+    return copy
+
+
+def test_the_key_covers_the_modules_training_imports_found_from_the_code(tmp_path, monkeypatch):
+    """The hashed code is training.py and what it imports, directly or not (what used to be a list
+    kept by hand is among them), and not the stages after the records (findings, figures, report)."""
+    from vgreport import sources
+    names = {p.relative_to(sources.PACKAGE).as_posix() for p in sources.training_modules()}
+    assert {"schema.py", "tasks.py", "models.py", "recurrences.py", "probes.py", "training.py"} <= names
+    assert "specs.py" in names  # CellSpec, which training reads: not in the old list
+    assert not any(n.startswith(("findings/", "figures/", "report/")) for n in names)
+    assert not {"api.py", "runner.py", "store.py", "aggregate.py", "__init__.py"} & names
+    # an import under `if TYPE_CHECKING:` never runs and does not count; one inside a function does
+    copy = _package_copy(tmp_path, monkeypatch)
+    (copy / "lazy.py").write_text("X = 1\n")
+    (copy / "typing_only.py").write_text("Y = 1\n")
+    tasks = copy / "tasks.py"
+    tasks.write_text(tasks.read_text() + "\n\ndef _later():\n    from .lazy import X\n    return X\n\n"
+                     "if TYPE_CHECKING:\n    from .typing_only import Y\n")
+    found = {p.name for p in sources.training_modules()}
+    assert "lazy.py" in found and "typing_only.py" not in found
+
+
+def test_editing_a_training_side_module_outside_the_old_list_recomputes_the_cell(tmp_path, tiny_cell, monkeypatch):
+    """A cell is computed, then read from the cache; after an edit to specs.py or to a new module that
+    tasks.py starts importing (neither was in the hand-kept list) it is computed again; after an edit
+    to the report's code it is still read from the cache."""
+    from vgreport import sources
+    from vgreport.runner import execute
+    copy = _package_copy(tmp_path, monkeypatch)
+    cache, cell = Cache(tmp_path / "cache"), tiny_cell(train={"steps": 2, "eval_every": 1, "log_every": 1})
+
+    def run() -> dict:
+        sources.training_code.cache_clear()
+        return execute([cell], cache, jobs=1, progress=False)[1]
+
+    assert run()["computed"] == 1
+    assert run()["cached"] == 1
+    (copy / "report" / "format.py").write_text((copy / "report" / "format.py").read_text() + "\n# edited\n")
+    assert run()["cached"] == 1
+    (copy / "specs.py").write_text((copy / "specs.py").read_text() + "\n# edited\n")
+    assert run()["computed"] == 1
+    (copy / "batches.py").write_text("STEP = 1\n")
+    (copy / "tasks.py").write_text((copy / "tasks.py").read_text() + "\nfrom .batches import STEP  # noqa\n")
+    assert run()["computed"] == 1
+    assert run()["cached"] == 1
+    (copy / "batches.py").write_text("STEP = 2\n")  # a module the old list could never have named
+    assert run()["computed"] == 1

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
+from . import __version__, diff as diff_module, manifest as manifest_module, sources
+from .shipped import shipped_folder
 from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, check_cost, default_jobs,
                      estimate_seconds, execute)
 from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
@@ -224,7 +225,7 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     keys = [cell_key(c, device) for c in cells]
     seeds = sorted({c.seed for c in cells})
     # The part of the manifest that the appendix shows: a function of the report's inputs.
-    shown = {"code": manifest_module.code_version(), "profile": battery.profile,
+    shown = {"code": manifest_module.code_description(), "profile": battery.profile,
              "device": manifest_module.device_info(device), "platform": manifest_module.platform_info(),
              "seeds": seeds, "specs": {"cells": len(cells), "distinct": len(set(keys)),
                                        "sha256": hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()}}
@@ -354,7 +355,7 @@ def _undecided(battery: Battery, only, cells, records, record_digests, look: int
         "look": look, "only": list(only), "profile": battery.profile_spec.model_dump(mode="json"),
         "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
         "cells": [c.label for c in cells], "records": list(record_digests),
-        "code": manifest_module.source_sha256()}, sort_keys=True, default=str).encode()).hexdigest()
+        "code": sources.source_sha256(sources.package_files())}, sort_keys=True, default=str).encode()).hexdigest()
     relative = f"looks/{key}.json"
     path = cache.root / relative
     if all(record_digests):  # a failed cell has no digest: never remember a decision made without it
@@ -467,10 +468,8 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
     for cell, records_sha in zip(cells, record_digests, strict=True):
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
-    package = Path(__file__).resolve().parent
     # vgreport's code, subpackages included, and the finding prose that ships inside findings/
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file()):
-        add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
+    add("code", sources.source_sha256(sources.package_files(suffixes=(".py", ".j2"))).encode())
     from .report.environment import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
     if templates_dir is not None:

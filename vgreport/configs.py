@@ -54,8 +54,7 @@ if KEY[2:] != list(SWEEPABLE.values()):  # the key carries every field a sweep m
 
 def config_of(cell: CellSpec) -> Config:
     """The configuration a cell belongs to (the values its records carry, schema.cell_columns)."""
-    return Config(cell.experiment, cell.variant, cell.task.length, float(cell.model.gain), cell.model.hidden,
-                  cell.train.steps)
+    return Config(*cell.configuration)
 
 
 def varying(configs) -> list[str]:

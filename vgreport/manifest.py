@@ -20,9 +20,9 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Sequence
 
-from . import __version__
+from . import __version__, sources
 
-__all__ = ["now", "source_sha256", "code_version", "platform_info", "cpu_model", "torch_build", "cell_rows",
+__all__ = ["now", "source_sha256", "code_description", "platform_info", "cpu_model", "torch_build", "cell_rows",
            "build_manifest", "appendix_rows"]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -36,10 +36,7 @@ def now() -> str:
 @lru_cache(maxsize=1)
 def source_sha256() -> str:
     """SHA-256 of vgreport's own Python source (subpackages included), file names included."""
-    digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return sources.source_sha256(sources.package_files())
 
 
 def _git_describe() -> str | None:
@@ -57,9 +54,11 @@ def _git_describe() -> str | None:
         return None
 
 
-def code_version() -> str:
-    """The git description of the checkout (e.g. v0.1.0-12-gabc1234-dirty), else the package
-    version and the first 12 hex digits of the source hash (e.g. 0.1.0+src.3f9a0c1d2e4b)."""
+def code_description() -> str:
+    """What the manifest and the appendix call the code version: the git description of the
+    checkout (e.g. v0.1.0-12-gabc1234-dirty), else the package version and the first 12 hex digits
+    of the source hash (e.g. 0.1.0+src.3f9a0c1d2e4b). A label for people; the cache keys use
+    sources.training_code."""
     return _git_describe() or f"{__version__}+src.{source_sha256()[:12]}"
 
 

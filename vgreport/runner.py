@@ -23,7 +23,8 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 from tqdm import tqdm
 
 from .specs import CellSpec, SpecError
-from .store import Cache, _library_versions, cell_key, code_version
+from .sources import training_code
+from .store import Cache, cell_key, library_versions
 
 __all__ = ["execute", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
            "die_with_parent", "EXECUTORS", "MissingResults", "ExecutorError"]
@@ -218,9 +219,10 @@ def _run_unit(cells: list[CellSpec], device: str, threads: int | None = None,
     import torch
 
     from .training import run_group
-    if expected is not None and expected != (code_version(), _library_versions()):
+    if expected is not None and expected != (training_code(), library_versions()):
         raise RuntimeError(f"this worker runs other vgreport code or library versions "
-                           f"({code_version()}, {dict(_library_versions())}) than the client {expected}")
+                           f"({training_code()[:16]}, {dict(library_versions())}) than the client "
+                           f"({expected[0][:16]}, {dict(expected[1])})")
     if threads:
         torch.set_num_threads(threads)
     return run_group(cells, device)
@@ -408,7 +410,7 @@ def _interrupt_deferred() -> Iterator[None]:
 
 def _versions_here() -> tuple:
     """This process's code and library versions: a worker refuses a unit when its own differ."""
-    return code_version(), _library_versions()
+    return training_code(), library_versions()
 
 
 def _dask(plan, cells, device, jobs, scheduler, session: DaskSession | None = None

@@ -19,7 +19,7 @@ from typing import Any, Literal, Optional, Sequence, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import shipped_folder
+from .shipped import shipped_folder
 
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
@@ -283,6 +283,12 @@ class CellSpec(BaseModel):
         sweep = "" if self.sweep_value is None else f" {self.sweep_value:g}"
         return f"{self.experiment}/{self.variant}{sweep} seed {self.seed}"
 
+    @property
+    def configuration(self) -> tuple:
+        """Its experiment, variant and the value of every SWEEPABLE field: configs.Config's fields."""
+        return (self.experiment, self.variant,
+                *(getattr(getattr(self, section), name) for section, name in (p.split(".") for p in SWEEPABLE)))
+
 
 class Experiment(BaseModel):
     """A resolved experiment (profile applied): a base configuration, named variants, one sweep."""
@@ -450,11 +456,10 @@ class Battery(BaseModel):
     def later_cells(self, configs, look: int) -> list[CellSpec]:
         """The cells look `look` adds for these configurations (configs.Config): their next round of
         seeds. Experiments without rounds add none."""
-        from .configs import config_of
-        wanted = set(configs)
-        names = {c.experiment for c in wanted}
+        wanted = {(c.experiment, c.variant, *(getattr(c, column) for column in SWEEPABLE.values())) for c in configs}
+        names = {w[0] for w in wanted}
         return [c for exp in self.experiments if exp.name in names
-                for c in exp.cells(exp.seeds_of_look(look)) if config_of(c) in wanted]
+                for c in exp.cells(exp.seeds_of_look(look)) if c.configuration in wanted]
 
     def select(self, only_axes=(), only_experiments=()) -> list[Experiment]:
         return [e for e in self.experiments

@@ -15,7 +15,7 @@ import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
 
-from .. import shipped_folder
+from ..shipped import shipped_folder
 from .battery import battery_defaults, models_line, variant_models, varying_fields
 from .context import date_text
 from .exercises import around, extend, for_finding, interpolate, trend
