@@ -18,7 +18,7 @@ from vgreport.findings.c8_activation.figures import derivative_ranges, rate_vs_a
 from vgreport.findings.c9_clipping.figures import exploding
 from vgreport.findings.g2_gain.figures import rate_vs_theory
 from vgreport.findings.k1_bptt.figures import jacobian_check
-from vgreport.report import svg as report_svg
+from vgreport.figures import svg as figure_svg
 from vgreport.findings import evaluate
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
@@ -217,7 +217,7 @@ def test_coordinates_have_at_most_two_decimals(rendered, name):
 
 def test_rounding_keeps_scale_factors():
     """Rounding touches positions, never a scale factor (0.115 rounded to 0.11 would shrink glyphs by 4%)."""
-    svg = report_svg.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
+    svg = figure_svg.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
     assert 'transform="translate(12.35 7.89) scale(0.114961 -0.114961)"' in svg
 
 
@@ -300,9 +300,9 @@ def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
 def test_compact_path_data_keeps_every_point():
     """Relative path data with implicit repeats decodes to the same points, to the hundredth of a point."""
     d = "M 10 20 L 12.5 21 L 15.25 22 M 40 40 L 41 39.5 z M 1.11 2.22 L 3 4"
-    assert np.allclose(_vertices(report_svg._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
+    assert np.allclose(_vertices(figure_svg._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
     curve = "M " + " L ".join(f"{40 + 4.17 * i:.2f} {200 - 3.3 * i ** 0.5:.2f}" for i in range(50))
-    compact = report_svg._compact_path(curve)
+    compact = figure_svg._compact_path(curve)
     assert len(compact) < 0.7 * len(curve)
     assert np.allclose(_vertices(compact), _vertices(curve), rtol=0, atol=1e-9)
 

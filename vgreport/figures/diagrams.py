@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from ..report.svg import tidy_svg
+from .svg import tidy_svg
 from .style import FULL_WIDTH_IN, MIN_TEXT_PT
 
 INK = "#1a1a1a"

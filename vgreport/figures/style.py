@@ -12,8 +12,8 @@ import matplotlib
 import matplotlib.style
 from matplotlib.figure import Figure
 
-from ..report.format import SCRIPT
-from ..report.svg import tidy_svg
+from ..notation import SCRIPT
+from .svg import tidy_svg
 
 # Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -84,10 +84,8 @@ def to_svg(fig: Figure) -> str:
     return _typeset_labels(tidy_svg(buffer.getvalue()))
 
 
-# ASCII notation in labels, as the report's text typesets it: a subscript after a single letter
-
-
-# (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
+# ASCII notation in labels, as the report's text typesets it (vgreport/notation.py): a subscript after
+# a single letter (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
 _LABEL_SCRIPT = SCRIPT
 _LABEL_TEXT = re.compile(r"(<text\b[^>]*?font-size: ([\d.]+)px[^>]*>)([^<]*)(</text>)")
 

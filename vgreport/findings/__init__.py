@@ -169,7 +169,7 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
             result = _run(module, ctx)
             (out.checks if result.kind == "check" else out.findings).append(result)
         if leave_one_seed_out:
-            out.left_out = replicate.mark_fragile(out.findings, ctx, _run)
+            out.left_out = replicate.mark_fragile(out.findings, ctx, _run, FINDINGS)
         out.literature = literature.compare(ctx, {r.id: r for r in out.results})
         out.overview = overview.points(ctx)
         out.worked_example = overview.worked_example(ctx)
