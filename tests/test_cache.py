@@ -45,6 +45,9 @@ def _candidates(value, annotation) -> list:
     """Other values a field could take: its other literals, or nearby numbers (and None if optional)."""
     if typing.get_origin(annotation) is typing.Literal:
         return [v for v in typing.get_args(annotation) if v != value]
+    if isinstance(value, str):  # model.arch: another registered architecture
+        from vgreport.architectures import ARCHITECTURES
+        return [v for v in ARCHITECTURES if v != value]
     numbers = [value + 1, value * 2, value / 2] if value is not None else [1, 1.0]  # an int or a float field
     numbers = list(dict.fromkeys(numbers))
     return numbers + ([None] if type(None) in typing.get_args(annotation) and value is not None else [])

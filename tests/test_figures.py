@@ -601,12 +601,15 @@ def test_log_curve_leaves_a_gap_at_zero_instead_of_dropping_to_the_floor(rendere
     assert len(_vertices(lines[0])) == 4
 
 
-def test_hero_families_keep_their_slots_whatever_they_are_called():
-    """'plain RNN', 'RNN' and 'IRNN' share the RNN slot; 'attention' and 'transformer' the transformer's; others get free slots."""
-    slots = charts._family_slots(["plain RNN", "LSTM", "GRU", "attention", "RNN", "transformer", "SSM", "MLP"])
-    assert slots["plain RNN"] == slots["RNN"] == 0
-    assert slots["attention"] == slots["transformer"] == 6 and slots["LSTM"] == 1 and slots["GRU"] == 3
-    assert len({slots["SSM"], slots["MLP"], 0, 1, 3, 6}) == 6
+def test_hero_families_keep_the_slot_their_points_pin_and_others_get_free_ones():
+    """A family is drawn in the slot its points pin (the overview gives each family its architecture's
+    style); a family without one gets a slot no other family took."""
+    points = [{"family": f, **({"slot": s} if s is not None else {})}
+              for f, s in (("plain RNN", 0), ("LSTM", 1), ("plain RNN", None), ("attention", 6), ("SSM", None),
+                           ("MLP", None))]
+    slots = charts._family_slots(points)
+    assert (slots["plain RNN"], slots["LSTM"], slots["attention"]) == (0, 1, 6)
+    assert len({slots["SSM"], slots["MLP"], 0, 1, 6}) == 5
 
 
 def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():

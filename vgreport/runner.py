@@ -23,6 +23,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 from tqdm import tqdm
 
 from .specs import CellSpec, SpecError
+from .architectures import architecture
 from .sources import training_code
 from .store import Cache, cell_key, library_versions
 
@@ -43,45 +44,33 @@ class ExecutorError(Exception):
     """The executor cannot be started or reached (Dask not installed, no scheduler there)."""
 
 
-# Single-thread training throughput on this 2-core machine (steps/s at T=100, batch 64; hidden 64,
-# the transformer 32), recalibrated from the wall time per cell of a standard build from an empty
-# cache on an idle machine (the seed-batched engine: the RNN and GRU train several seeds at once,
-# the LSTM one at a time on PyTorch's fused kernel). Cost grows with the steps read + 10 and with
-# width^1.5; a per-step output (copy) costs half as much again. Used for the ETA, `vgreport list`
-# and the cost limits; benchmarks/budgets.py compares it with reality.
-_STEPS_PER_SECOND_T100 = {"rnn": 160.0, "lstm": 40.0, "gru": 40.0, "transformer": 68.0}
-_REFERENCE_HIDDEN = {"rnn": 64, "lstm": 64, "gru": 64, "transformer": 32}
-# Relative cost per step: sigmoid and identity run the hand-written batched recurrence, which is
-# faster than the fused tanh kernel (measured 0.55-0.65 of tanh's time per cell).
-_ACTIVATION_COST = {"sigmoid": 0.7, "identity": 0.7}
-
-
 def estimate_seconds(cell: CellSpec) -> float:
-    """Rough single-thread cost of a cell: training steps plus evaluations and probes."""
+    """Rough single-thread cost of a cell: training steps plus evaluations and probes. From its
+    architecture's single-thread throughput (architectures: steps per second at T=100, batch 64 and
+    its reference width); cost grows with the steps read + 10 and with width^1.5; a per-step output
+    (copy) costs half as much again. Used for the ETA, `vgreport list` and the cost limits;
+    benchmarks/budgets.py compares it with reality."""
     from .tasks import per_step_output, sequence_length
 
     m, t = cell.model, cell.task
-    rate = _STEPS_PER_SECOND_T100[m.arch] * 110.0 / (sequence_length(t) + 10)
+    entry = architecture(m.arch)
+    rate = entry.steps_per_second * 110.0 / (sequence_length(t) + 10)
     if per_step_output(t):
         rate /= 1.5
-    rate /= max(0.3, (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 1.5) * max(0.3, cell.train.batch / 64)
-    if m.arch == "rnn":
-        rate /= _ACTIVATION_COST.get(m.activation, 1.0)
+    rate /= max(0.3, (m.hidden / entry.width) ** 1.5) * max(0.3, cell.train.batch / 64)
+    rate /= entry.activation_cost.get(m.activation, 1.0)
     # Evaluations: the held-out set forward only (about a third of a training step per batch).
     evaluations = cell.train.steps // cell.train.eval_every + 1
     evaluate = evaluations * cell.train.eval_size / cell.train.batch / 3 / rate
     # Probes: float64 passes over probe.batch sequences, matrix-vector products of width hidden;
-    # the explicit Jacobians (plain RNN) add an SVD of a hidden x hidden product per step and sample.
-    width = max(1.0, cell.probe.batch / 32 * (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 2)
+    # the explicit Jacobians (a plain recurrence) add an SVD of a hidden x hidden product per step and sample.
+    width = max(1.0, cell.probe.batch / 32 * (m.hidden / entry.width) ** 2)
     probe = 0.01 + 0.002 * t.length * (1 + cell.probe.jacobian_samples / 4) * width
-    if m.arch == "rnn":
+    if entry.plain_recurrence:
         probe += cell.probe.jacobian_samples * t.length * 2e-9 * m.hidden ** 3
     return cell.train.steps / rate + evaluate + probe
 
 
-# float32 values per hidden unit and time step that backpropagation keeps (measured peak memory
-# of run_cell: RNN 5, LSTM 16 at batch 512, length 1000, width 256).
-_VALUES_PER_STEP = {"rnn": 6, "gru": 12, "lstm": 16, "transformer": 12}
 _PROCESS_BYTES = 300 << 20  # the interpreter with torch imported
 
 
@@ -92,12 +81,13 @@ def estimate_bytes(cell: CellSpec) -> int:
     from .tasks import input_size, output_size, per_step_output, sequence_length
 
     m, t = cell.model, cell.task
+    entry = architecture(m.arch)
     steps, inputs = sequence_length(t), input_size(t)
-    layers = m.layers if m.arch == "transformer" else 1
-    kept = _VALUES_PER_STEP[m.arch] * m.hidden * layers + 3 * inputs
+    layers = m.layers if entry.attention else 1
+    kept = entry.values_per_step * m.hidden * layers + 3 * inputs
     if per_step_output(t):
         kept += 3 * output_size(t)
-    attention = m.heads * steps * steps * layers if m.arch == "transformer" else 0  # per sequence
+    attention = m.heads * steps * steps * layers if entry.attention else 0  # per sequence
     train = 4 * cell.train.batch * (steps * kept + attention)
     held_out = 12 * cell.train.eval_size * steps * inputs  # int64 indices and float32 one-hot at once
     held_out += 4 * min(cell.train.eval_size, 256) * attention  # evaluated in chunks of 256

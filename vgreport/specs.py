@@ -19,6 +19,7 @@ from typing import Any, Literal, Optional, Sequence, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .architectures import architecture
 from .shipped import shipped_folder
 
 __all__ = [
@@ -163,8 +164,9 @@ class _VariantError(Exception):
 
 class ModelSpec(BaseModel):
     model_config = _FROZEN
-    arch: Literal["rnn", "lstm", "gru", "transformer"] = "rnn"
-    # Only the plain RNN uses it; gated cells have their fixed sigmoid/tanh gates.
+    # A registered architecture (vgreport/architectures.py: rnn, lstm, gru, transformer).
+    arch: str = "rnn"
+    # Only a plain recurrence uses it (the RNN); gated cells have their fixed sigmoid/tanh gates.
     activation: Literal["tanh", "sigmoid", "relu", "identity"] = "tanh"
     # default = PyTorch's own; orthogonal and identity scale W_hh by `gain`;
     # forget_bias_1 and chrono are LSTM gate initialisations (Tallec & Ollivier 2018).
@@ -178,27 +180,29 @@ class ModelSpec(BaseModel):
     layers: int = Field(1, ge=1, le=8)  # transformer blocks; recurrent models have one layer
     heads: int = Field(2, ge=1, le=16)  # transformer attention heads
 
+    @field_validator("arch")
+    @classmethod
+    def _registered(cls, arch: str) -> str:
+        architecture(arch)  # ValueError naming the registered ones
+        return arch
+
     @model_validator(mode="after")
     def _init_fits_arch(self) -> "ModelSpec":
-        if self.init in ("forget_bias_1", "chrono") and self.arch != "lstm":
-            raise ValueError(f"init {self.init!r} is an LSTM gate initialisation, not for arch {self.arch!r}")
-        if self.init in ("identity", "orthogonal", "xavier") and self.arch == "transformer":
-            raise ValueError(f"init {self.init!r} needs a recurrent matrix; the transformer has none")
-        if self.arch == "transformer" and self.hidden % self.heads:
-            raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
+        entry = architecture(self.arch)
+        if self.init not in entry.inits:
+            gates = ("forget_bias_1", "chrono")
+            why = ("an LSTM gate initialisation" if self.init in gates else "needs a recurrent matrix"
+                   if self.init in ("identity", "orthogonal", "xavier") else "not implemented for it")
+            raise ValueError(f"init {self.init!r} ({why}) does not fit arch {self.arch!r}, which takes "
+                             f"{', '.join(entry.inits)}")
+        problem = entry.check(self)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def describe(self) -> str:
         """Human-readable name with the initialisation stated, as the report must."""
-        init = {"default": "PyTorch default init", "xavier": "Xavier init",
-                "orthogonal": f"orthogonal init, gain {self.gain:g}",
-                "identity": f"identity init, gain {self.gain:g}",
-                "forget_bias_1": "forget-gate bias 1", "chrono": "chrono init"}[self.init]
-        if self.arch == "rnn":
-            return f"RNN ({self.activation}, {init})"
-        if self.arch == "transformer":
-            return f"Transformer ({self.layers} layer, {self.heads} heads, causal)"
-        return f"{self.arch.upper()} ({init})"
+        return architecture(self.arch).label(self)
 
 
 class TaskSpec(BaseModel):

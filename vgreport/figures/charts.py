@@ -299,17 +299,19 @@ def bars(rows: list[dict], chance: float | None, ylabel: str, chance_label: str 
 
 # ---------------------------------------------------------------- the whole story in one figure
 
-# A model family keeps the slot (colour, marker) its models have in the other figures; a family
-# name is matched by the first of these words it contains ("plain RNN" -> rnn, "attention" -> 6).
-_FAMILY_SLOTS = (("lstm", 1), ("gru", 3), ("transformer", 6), ("attention", 6), ("rnn", 0))
-
-
-def _family_slots(families: list[str]) -> dict[str, int]:
-    slots, free = {}, [i for i in range(len(PALETTE)) if i not in {slot for _, slot in _FAMILY_SLOTS}]
-    for family in families:
+def _family_slots(points: list[dict]) -> dict[str, int]:
+    """One slot (colour, marker) per family: the slot its points pin (the caller gives each family the
+    style its models have in the other figures), else the first slot no family took."""
+    slots: dict[str, int] = {}
+    for p in points:
+        family = str(p.get("family", ""))
+        if family not in slots and "slot" in p:
+            slots[family] = int(p["slot"])
+    free = [i for i in range(len(PALETTE)) if i not in slots.values()]
+    for p in points:
+        family = str(p.get("family", ""))
         if family not in slots:
-            known = next((slot for word, slot in _FAMILY_SLOTS if word in family.lower()), None)
-            slots[family] = known if known is not None else (free.pop(0) if free else len(slots) % len(PALETTE))
+            slots[family] = free.pop(0) if free else len(slots) % len(PALETTE)
     return slots
 
 
@@ -321,10 +323,10 @@ def hero(points: list[dict], chance: float | None = None,
     final accuracy at the longest length (y, 95% whiskers), each point labelled next to it.
 
     points: dicts with label, rate, acc, acc_lo, acc_hi, family (RNN, LSTM, GRU, transformer, ...:
-    one colour and marker per family). A vertical line at rate 0 marks γ·σ_max = 1, where the
+    one colour and marker per family) and optionally slot (the family's style). A vertical line at rate 0 marks γ·σ_max = 1, where the
     bound no longer forces decay; a horizontal one marks chance."""
     usable = [p for p in points if math.isfinite(p.get("rate", math.nan)) and math.isfinite(p.get("acc", math.nan))]
-    slots = _family_slots([str(p.get("family", "")) for p in usable])
+    slots = _family_slots(usable)
     with new_figure(chart_key("hero", [(p["label"], p.get("family")) for p in points]), height=height) as (fig, ax):
         seen = set()
         for p in usable:

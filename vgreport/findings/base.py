@@ -322,11 +322,21 @@ class Context:
     def figure(self, key: str, draw: Callable[[], str], caption: str, alt: str) -> list[Figure]:
         return [Figure(key, draw(), caption, alt)] if self.with_figures else []
 
-
-# One style per model in every figure (index into figures.PALETTE / LINESTYLES / MARKERS).
-SLOTS = {"rnn_tanh": 0, "base": 0, "default": 0, "tanh": 0, "clipped": 0, "lstm_default": 1, "sigmoid": 1,
-         "no_clip": 1, "lstm_chrono": 2, "identity": 2, "gru": 3, "relu": 3, "irnn": 3, "lstm_forget_bias_1": 4,
-         "xavier": 4, "orthogonal": 5, "rnn_orthogonal": 5, "transformer": 6}
+    def slots(self, experiment: str, variants) -> dict[str, int]:
+        """The style slot of each variant in one figure (figures.style: colour, dash pattern, marker):
+        its model's (architectures.style_slot), so one model looks the same in every figure; a variant
+        whose model's slot an earlier one of this figure took (two arms of one model) gets the next free."""
+        from ..architectures import style_slot
+        from ..figures.style import PALETTE
+        rows = self.part(experiment)
+        out: dict[str, int] = {}
+        for variant in variants:
+            found = rows[rows["variant"] == variant]
+            slot = style_slot(*found[["arch", "activation", "init"]].iloc[0]) if len(found) else 0
+            while slot in out.values() and len(out) < len(PALETTE):
+                slot = (slot + 1) % len(PALETTE)
+            out[variant] = slot
+        return out
 
 
 def num(x, digits: int = 3) -> str:

@@ -288,10 +288,13 @@ def mean_scalar(ctx: Context, experiment: str, metric: str, variant: str | None 
     return float(values.mean()) if len(values) else math.nan
 
 
-def profile_series(ctx: Context, experiment: str, variants: list[str], slots: dict[str, int], length: int | None = None,
-                   metric: str = "grad_norm_state", stage: str = "init", label=None) -> list[dict]:
-    """Geometric mean over seeds (band: min to max) of value(lag)/value(0), one series per variant."""
+def profile_series(ctx: Context, experiment: str, variants: list[str], length: int | None = None,
+                   metric: str = "grad_norm_state", stage: str = "init", label=None,
+                   slots: dict[str, int] | None = None) -> list[dict]:
+    """Geometric mean over seeds (band: min to max) of value(lag)/value(0), one series per variant, each
+    in its model's style (Context.slots, unless `slots` gives them)."""
     series = []
+    slots = ctx.slots(experiment, variants) if slots is None else slots
     profiles = lag_profiles(ctx.part(experiment), experiment, metric, stage)
     for variant in variants:
         rows = profiles[profiles["variant"] == variant]

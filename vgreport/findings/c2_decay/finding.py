@@ -16,7 +16,7 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
+from ..base import Config, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, below, t_interval
 from ..tables import cell_rates, keyed, mean_scalar, profile_series, rates, rows_of
 
@@ -159,9 +159,11 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     out = []
     if ctx.has("init"):
-        series = profile_series(ctx, "init", ["default", "xavier"], SLOTS)
+        series = profile_series(ctx, "init", ["default", "xavier"])
+        slots = ctx.slots("init", ["default", "xavier"])
         # named at the line by the initialisation alone: "RNN (tanh, Xavier init)" -> "bound, Xavier init"
-        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label.split(', ', 1)[-1].rstrip(')')}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0),
+        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label.split(', ', 1)[-1].rstrip(')')}", "rate": j.bound,
+                   "slot": slots.get(k.split('/')[1], 0),
                    "name": "bound, " + j.label.split(", ", 1)[-1].rstrip(")")}
                   for k, j in n.judged.items() if k.startswith("init/")]
         out += ctx.figure(

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import lag_profiles
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below, t_interval
 from ..tables import (CHANCE_MARGIN, budget_of, config_at, config_outcome, config_outcomes, fails_given, keyed, one_config,
                       profile_series, with_control)
@@ -194,7 +194,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     if n.ratio_by_model:
         variants = [v for v in ("rnn_tanh", "lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru", "transformer")
                     if v in n.ratio_by_model]
-        series = profile_series(ctx, "architecture", variants, SLOTS, n.sensitivity_length, "sensitivity_input", "trained")
+        series = profile_series(ctx, "architecture", variants, n.sensitivity_length, "sensitivity_input", "trained")
         out += ctx.figure(
             "sensitivity", lambda: figures.gradient_vs_lag(series, [], ylabel="‖∂y/∂x_k‖ / ‖∂y/∂x_T‖",
                                                            xlabel="lag of the input (steps before the output)"),

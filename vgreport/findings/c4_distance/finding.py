@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from ... import figures
 from ...aggregate import eval_curves
 from ...tasks import ADDING_BASELINE_MSE
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..tables import (ADDING_FAILED, ADDING_LEARNED, BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, budget_of,
                       config_at, config_outcome, config_outcomes, fails_given, keyed, with_control)
 
@@ -113,11 +113,11 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     out = []
     for experiment, t in outcome.numbers.tasks.items():
         table = config_outcomes(ctx, experiment)
-        variants = sorted({c.variant for c in table}, key=lambda v: SLOTS.get(v, 9))
+        slots = ctx.slots(experiment, list(dict.fromkeys(c.variant for c in table)))
         series = []
-        for v in variants:
+        for v in sorted(slots, key=slots.get):
             rows = [o for _, o in sorted(keyed({c: o for c, o in table.items() if c.variant == v}, "length").items())]
-            series.append({"label": rows[0].label, "slot": SLOTS.get(v, len(series)),
+            series.append({"label": rows[0].label, "slot": slots[v],
                            "x": [float(o.config.length) for o in rows], "mean": [o.score.mean for o in rows],
                            "lo": [o.score.lo for o in rows], "hi": [o.score.hi for o in rows]})
         adding = t["task"] == "adding"

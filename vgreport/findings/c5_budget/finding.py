@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import eval_curves
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..tables import BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, config_at, config_outcomes, keyed, with_control
 
 SPEC = Spec(
@@ -103,9 +103,10 @@ def decide(ctx: Context) -> Outcome:
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n, curves = outcome.numbers, outcome.data
     series = []
+    slots = ctx.slots("budget", list(curves["variant"].unique()))
     for variant, group in curves.groupby("variant", sort=False):
         wide = group.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
-        series.append({"label": ctx.describe("budget", variant), "slot": SLOTS.get(variant, len(series)),
+        series.append({"label": ctx.describe("budget", variant), "slot": slots[variant],
                        "x": wide.index.to_numpy(float), "mean": wide.mean(axis=1).to_numpy(),
                        "lo": wide.min(axis=1).to_numpy(), "hi": wide.max(axis=1).to_numpy()})
     marks = [{"x": m * n.standard, "label": f"{m}×"} for m in BUDGET_MULTIPLES[:-1]]

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...configs import KEY
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
+from ..base import Config, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, holm, welch, welch_p_greater
 from ..tables import budget_of, config_outcome, keyed, mean_scalar, rates
 from .figures import derivative_ranges, rate_vs_accuracy
@@ -173,7 +173,8 @@ def decide(ctx: Context) -> Outcome:
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
-    rows = [{"label": a, "slot": SLOTS.get(a, 0), "p10": d["deriv_p10"], "p50": None if a == "relu" else d["deriv_p50"],
+    slots = ctx.slots("activation", list(n.activations))
+    rows = [{"label": a, "slot": slots[a], "p10": d["deriv_p10"], "p50": None if a == "relu" else d["deriv_p50"],
              "p90": d["deriv_p90"], "mean": d["deriv_mean"]} for a, d in n.activations.items()]
     out = ctx.figure(
         "derivatives", lambda: derivative_ranges(rows),
@@ -181,7 +182,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "over seeds): 10th–90th percentile (bar), median (tick) and mean (marker). Each step multiplies the "
         "backpropagated gradient by these numbers.",
         "Derivative ranges per activation; means: " + "; ".join(f"{r['label']} {num(r['mean'], 2)}" for r in rows) + ".")
-    points = [{"label": a, "slot": SLOTS.get(a, 0), "rate": d["rate"].mean, "acc": d["acc"].mean, "acc_lo": d["acc"].lo,
+    points = [{"label": a, "slot": slots[a], "rate": d["rate"].mean, "acc": d["acc"].mean, "acc_lo": d["acc"].lo,
                "acc_hi": d["acc"].hi} for a, d in n.activations.items() if "acc" in d]
     if points:
         out += ctx.figure(

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import final_scores, select
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
+from ..base import Config, Context, Outcome, Part, Spec, num, of, upper_first
 from ..stats import share, tost
 from ..tables import MOST, cell_rates, config_outcome, one_config, profile_series, rows_of
 from .figures import exploding
@@ -162,6 +162,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     if n.exploding:
         e = n.exploding
         loss, norm, diverged, logged = [], [], [], {}
+        slots = ctx.slots("clip_exploding", ["clipped", "no_clip"])  # one model: the clipped arm keeps its style
         for v, label in (("no_clip", "no clipping"), ("clipped", "clipped")):
             for metric, target in (("train_loss", loss), ("grad_norm_total", norm)):
                 rows = select(ctx.part("clip_exploding"), "clip_exploding", stage="train", metric=metric, variant=v)
@@ -170,11 +171,11 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                 wide = rows.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
                 wide = wide.where(wide.map(math.isfinite))
                 logged[(label, metric)] = wide
-                target.append({"label": label, "slot": SLOTS.get(v, 0), "x": wide.index.to_numpy(float),
+                target.append({"label": label, "slot": slots[v], "x": wide.index.to_numpy(float),
                                "mean": wide.mean(axis=1).to_numpy(float), "lo": wide.min(axis=1).to_numpy(float),
                                "hi": wide.max(axis=1).to_numpy(float)})
             if e[v]["steps"]:
-                diverged.append({"label": label, "steps": e[v]["steps"], "slot": SLOTS.get(v, 0)})
+                diverged.append({"label": label, "steps": e[v]["steps"], "slot": slots[v]})
         chance_loss = math.log(8)
         out += ctx.figure(
             "exploding", lambda: exploding(loss, norm, diverged, chance_loss, e["clip"]),
@@ -184,7 +185,10 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
             f"Without clipping {of(e['no_clip']['diverged'])} runs diverged; with clipping {of(e['clipped']['diverged'])}.")
     if n.vanishing:
         v = n.vanishing
-        series = profile_series(ctx, "clip_vanishing", ["no_clip", "clipped"], SLOTS, stage="trained",
+        # one model in both arms: the clipped arm keeps the model's (solid) style, the unclipped one is
+        # dashed, and drawn over it with hollow markers where they coincide (the caption says so)
+        slots = ctx.slots("clip_vanishing", ["clipped", "no_clip"])
+        series = profile_series(ctx, "clip_vanishing", ["no_clip", "clipped"], stage="trained", slots=slots,
                                 label=lambda x: "no clipping" if x == "no_clip" else f"clipped at norm {num(v['clip'])}")
         same = len(series) == 2 and figures.coincide(*series)
         out += ctx.figure(

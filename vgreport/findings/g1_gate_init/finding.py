@@ -11,7 +11,7 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
 from ..tables import (CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, keyed, learns_given,
                       rates, with_control)
 
@@ -103,9 +103,10 @@ def decide(ctx: Context) -> Outcome:
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     series = []
+    slots = ctx.slots("architecture", list(n.models))
     for v, m in n.models.items():
         lengths = sorted(m["by_length"])
-        series.append({"label": m["label"], "slot": SLOTS.get(v, len(series)), "x": [float(t) for t in lengths],
+        series.append({"label": m["label"], "slot": slots[v], "x": [float(t) for t in lengths],
                        "mean": [m["by_length"][t]["acc"].mean for t in lengths],
                        "lo": [m["by_length"][t]["acc"].lo for t in lengths],
                        "hi": [m["by_length"][t]["acc"].hi for t in lengths]})

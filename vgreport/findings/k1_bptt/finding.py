@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 
 from ...configs import CELL_KEY, KEY, Config
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ..base import Context, Outcome, Part, Spec, Undecidable, num
 from ..tables import rows_of
 from .figures import jacobian_check
 
@@ -93,12 +93,13 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     shown, n = outcome.data, outcome.numbers
     seed0 = shown["seed"].min()
     series = []
-    for variant in sorted(shown["variant"].unique(), key=lambda v: SLOTS.get(v, 9)):
+    slots = ctx.slots(n.shown, list(shown["variant"].unique()))
+    for variant in slots:
         rows = shown[(shown["variant"] == variant) & (shown["seed"] == seed0)].sort_values("time_lag")
         if rows.empty or not (rows["last"].iloc[0] > 0):
             continue
         series.append({"label": variant if n.shown == "activation" else ctx.describe(n.shown, variant),
-                       "slot": SLOTS.get(variant, len(series)), "lags": rows["time_lag"].to_numpy(),
+                       "slot": slots[variant], "lags": rows["time_lag"].to_numpy(),
                        "measured": rows["ratio"].to_numpy(), "chain": (rows["value_chain"] / rows["last"]).to_numpy(),
                        "opnorm": rows["value_op"].to_numpy()})
     exact = n.max_rel_err < EXACT_REL_ERR
