@@ -67,7 +67,7 @@ def test_a_registered_toy_model_goes_through_the_whole_pipeline(toy, tmp_path):
     assert len(cells) == 2 and math.isfinite(estimate_seconds(cells[0])) and estimate_bytes(cells[0]) > 0
     assert members_per_batch(cells[0], "cpu", 2) == 0
     result = api.build(out=tmp_path / "out", experiments_dir=folder, formats=("html",), jobs=1, progress=False)
-    assert result.summary["computed"] == 4 and not result.summary["failed"]
+    assert result.summary.computed == 4 and not result.summary.failed
     metrics = (tmp_path / "out" / "metrics.csv").read_text().splitlines()
     toy_rows = [line for line in metrics if ",toy," in line]
     assert any(",grad_norm_state," in r for r in toy_rows) and any(",final_accuracy," in r for r in toy_rows)

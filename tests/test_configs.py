@@ -29,9 +29,9 @@ def test_a_sweep_over_model_hidden_reaches_every_table(tmp_path):
     """Two variants x hidden 4 and 6 x 2 seeds: eight cells, four configurations, and every table
     built from the records keeps them apart (before, final_scores kept the first of each pair)."""
     folder = batteries.write(tmp_path / "battery", HIDDEN, batteries.profiles(smoke=2))
-    summary = api.run_experiment("tiny", profile="smoke", experiments_dir=folder, out=tmp_path / "out", jobs=1,
-                                 progress=False)
-    frame = records_frame(summary["records"].to_dict("records"))
+    result = api.run_experiment("tiny", profile="smoke", experiments_dir=folder, out=tmp_path / "out", jobs=1,
+                                progress=False)
+    frame = records_frame(result.records.to_dict("records"))
     cells = {(r["variant"], int(r["hidden"]), int(r["seed"])) for _, r in frame.iterrows()}
     assert len(cells) == 8
     assert len(final_scores(frame, "tiny")) == 8

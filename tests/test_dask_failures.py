@@ -167,5 +167,5 @@ def test_one_local_cluster_per_build_across_its_looks(tmp_path, monkeypatch):
     battery = batteries.write(tmp_path / "battery", LOOKS_EXPERIMENTS, LOOKS_PROFILES, file="axis.yaml")
     result = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
                        formats=("html",), executor="dask")
-    assert result.summary["looks"] == 3 and result.summary["computed"] == 8
+    assert result.summary.looks == 3 and result.summary.computed == 8
     assert started == [1]

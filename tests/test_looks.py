@@ -44,7 +44,7 @@ def test_later_looks_add_seeds_only_to_undecided_configurations(battery, tmp_pat
     monkeypatch.setattr(findings, "evaluate", fake)
     result = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
                        formats=("html",))
-    assert result.summary["looks"] == 3
+    assert result.summary.looks == 3
     frame = pd.read_csv(tmp_path / "out" / "metrics.csv")
     seeds = {key: set(group["seed"]) for key, group in frame.groupby(["experiment", "variant"])}
     assert seeds[("tiny", "relu")] == {0, 1, 2, 3}
@@ -68,7 +68,7 @@ def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch)
                       formats=("html",))
     rendered = api.render(profile="standard", out=tmp_path / "out", experiments_dir=battery, formats=("html",),
                           force_render=True)
-    assert rendered.summary["computed"] == 0 and rendered.summary["cells"] == built.summary["cells"] == 7
+    assert rendered.summary.computed == 0 and rendered.summary.cells == built.summary.cells == 7
 
 
 def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_is_recomputed(
@@ -91,15 +91,15 @@ def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_
     kwargs = dict(profile="standard", out=tmp_path / "out", cache_dir=tmp_path / "cache", experiments_dir=battery,
                   jobs=1, progress=False, formats=("html",))
     first = api.build(**kwargs)
-    assert calls == [1, 2] and first.summary["looks"] == 3  # decided after looks 1 and 2
+    assert calls == [1, 2] and first.summary.looks == 3  # decided after looks 1 and 2
     memos = sorted((tmp_path / "cache" / "looks").glob("*.json"))
     assert len(memos) == 2
     again = api.build(**kwargs)
-    assert calls == [1, 2] and again.summary["cells"] == first.summary["cells"] and again.summary["computed"] == 0
+    assert calls == [1, 2] and again.summary.cells == first.summary.cells and again.summary.computed == 0
     for memo in memos:
         memo.write_text("{not json")
     damaged = api.build(**kwargs, force_render=True)
-    assert calls == [1, 2, 1, 2] and damaged.summary["cells"] == first.summary["cells"]
+    assert calls == [1, 2, 1, 2] and damaged.summary.cells == first.summary.cells
     api.clean(out=tmp_path / "out", cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache" / "looks").exists()
 
@@ -109,7 +109,7 @@ import sys
 from vgreport import api
 result = api.build(profile="standard", out=sys.argv[1], cache_dir=sys.argv[2], experiments_dir=sys.argv[3],
                    jobs=1, progress=False, formats=("html",))
-assert result.summary["computed"] == 0 and result.summary["report"] == "reused", result.summary
+assert result.summary.computed == 0 and result.summary.report == "reused", result.summary
 print(sorted(m for m in ("pandas", "scipy", "matplotlib", "torch", "weasyprint") if m in sys.modules))
 """
 

@@ -220,5 +220,5 @@ def test_a_build_on_seed_base_1000_records_its_seeds(tmp_path):
     assert "seeds 1000–1002" in page and "1000–1002</td>" in page
     other = api.build(profile="standard", out=tmp_path / "b0", cache_dir=cache, experiments_dir=folder,
                       formats=("html",), jobs=1, progress=False)
-    assert other.summary["computed"] == manifest["summary"]["cells"] > 0  # none of seed base 1000's cells reused
+    assert other.summary.computed == manifest["summary"]["cells"] > 0  # none of seed base 1000's cells reused
     assert json.loads((tmp_path / "b0" / "manifest.json").read_text())["seeds"] == [0, 1, 2]

@@ -86,9 +86,9 @@ def test_execute_trains_each_seed_group_with_one_run_group_call(tmp_path, tiny_c
     cache = Cache(tmp_path)
     records, summary = execute(cells, cache, progress=False)
     assert sorted(calls) == [[0], [0, 1, 2]]
-    assert summary["computed"] == 4 and {r["seed"] for r in records} == {0, 1, 2}
+    assert summary.computed == 4 and {r["seed"] for r in records} == {0, 1, 2}
     _, again = execute(cells, cache, progress=False)
-    assert again["cached"] == 4 and len(calls) == 2
+    assert again.cached == 4 and len(calls) == 2
 
 
 def _training_fails_for(monkeypatch, arch: str, message: str) -> None:
@@ -113,16 +113,16 @@ def test_summary_counts_add_up_and_failed_cells_are_listed(tmp_path, tiny_cell, 
              _costly(tiny_cell, 0, steps=2).model_copy(update={"experiment": "other"}),  # shared
              _costly(tiny_cell, 0, steps=2, arch="gru"), _costly(tiny_cell, 1, steps=2, arch="gru")]
     records, summary = execute(cells, cache, progress=False)
-    assert (summary["cells"], summary["computed"], summary["shared"], summary["cached"], summary["failed"]) == \
+    assert (summary.cells, summary.computed, summary.shared, summary.cached, summary.failed) == \
         (5, 1, 1, 1, 2)
-    assert summary["cells"] == summary["computed"] + summary["shared"] + summary["cached"] + summary["failed"]
-    assert [f["cell"] for f in summary["failures"]] == [cells[3].label, cells[4].label]
-    assert summary["failures"][0]["error"] == "RuntimeError: out of memory with a second line"
-    assert summary["record_digests"][3:] == ["", ""]
+    assert summary.cells == summary.computed + summary.shared + summary.cached + summary.failed
+    assert [f["cell"] for f in summary.failures] == [cells[3].label, cells[4].label]
+    assert summary.failures[0]["error"] == "RuntimeError: out of memory with a second line"
+    assert summary.record_digests[3:] == ["", ""]
     assert {r["arch"] for r in records} == {"rnn"} and {r["experiment"] for r in records} == {"tiny", "other"}
     monkeypatch.undo()  # training works again
     _, retried = execute(cells, cache, progress=False)  # the next build retries only what failed
-    assert (retried["computed"], retried["cached"], retried["failed"]) == (2, 3, 0)
+    assert (retried.computed, retried.cached, retried.failed) == (2, 3, 0)
 
 
 def test_progress_bar_ends_at_100_percent_and_never_shows_a_negative_eta(tmp_path, tiny_cell, monkeypatch):

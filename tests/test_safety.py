@@ -149,7 +149,7 @@ def test_a_special_cache_entry_is_recomputed_with_a_warning_without_blocking(tmp
         assert len(cache.warnings) == 1 and str(path) in cache.warnings[0]
         assert "computing it again" in cache.warnings[0]
         records, summary = execute([cell], cache, progress=False)
-    assert summary["computed"] == 1 and records
+    assert summary.computed == 1 and records
     assert path.is_file() and not path.is_symlink() and Cache(cache.root).get(cell_key(cell)) is not None
 
 

@@ -53,7 +53,7 @@ def test_a_flipped_digit_inside_a_value_is_detected_and_recomputed(tmp_path, tin
     assert json.loads(flipped) != json.loads(text)  # still valid JSON: only the digest can tell
     assert cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
-    assert (summary["computed"], summary["cached"]) == (1, 0)
+    assert (summary.computed, summary.cached) == (1, 0)
     assert comparable(records) == comparable(original)
 
 
@@ -81,7 +81,7 @@ def test_valid_json_of_the_wrong_shape_is_a_damaged_entry(tmp_path, tiny_cell, v
     path.write_text(json.dumps(_entry_variants(entry)[variant]))
     assert cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
-    assert (summary["computed"], summary["cached"]) == (1, 0) and records
+    assert (summary.computed, summary.cached) == (1, 0) and records
     assert comparable(cache.entry(cell_key(cell))["records"]) == comparable(records)
 
 

@@ -18,9 +18,12 @@ import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
 from . import __version__, sources
+
+if TYPE_CHECKING:
+    from .runner import Summary
 
 __all__ = ["now", "source_sha256", "code_description", "platform_info", "cpu_model", "torch_build", "cell_rows",
            "build_manifest", "appendix_rows"]
@@ -136,11 +139,11 @@ def cell_rows(cells: Sequence, keys: Sequence[str], records: Sequence[dict]) -> 
 
 def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: int, threads: int,
                    profile: str, options: dict[str, Any], seeds: Sequence[int], cells: list[dict],
-                   summary: dict[str, Any], report: str, started: str) -> dict[str, Any]:
+                   summary: Summary, report: str, started: str) -> dict[str, Any]:
     keys = sorted({c["key"] for c in cells})
     # torch is imported for its build only when this build trained (else it would cost an
     # unchanged rebuild seconds, and the records came from the build that trained them).
-    build = torch_build(load=summary.get("computed", 0) > 0)
+    build = torch_build(load=summary.computed > 0)
     return {
         "vgreport": {"version": __version__, "code": code, "source_sha256": source_sha256()},
         "profile": profile,
@@ -155,9 +158,9 @@ def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: in
         "specs": {"cells": len(cells), "distinct": len(keys),
                   "sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()},
         "cells": cells,
-        "summary": {k: v for k, v in summary.items() if k not in ("record_digests", "measured_at")},
+        "summary": {k: v for k, v in summary.to_json().items() if k not in ("record_digests", "measured_at")},
         "report": report,
-        "measured_at": summary.get("measured_at", ""),
+        "measured_at": summary.measured_at,
         "started": started,
         "finished": now(),
     }

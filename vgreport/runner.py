@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import json
 import logging
 import math
@@ -18,6 +19,7 @@ import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from tqdm import tqdm
@@ -27,7 +29,7 @@ from .architectures import architecture
 from .sources import training_code
 from .store import Cache, cell_key, library_versions
 
-__all__ = ["execute", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
+__all__ = ["execute", "Summary", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
            "die_with_parent", "EXECUTORS", "MissingResults", "ExecutorError"]
 
 EXECUTORS = ("local", "dask")
@@ -444,6 +446,36 @@ def _lost(address: str, exc: BaseException | None) -> ExecutorError:
                          f"in the cache (build again to run the rest)")
 
 
+@dataclass
+class Summary:
+    """What running a list of cells did (execute), and what a build adds to it (api.build: the looks,
+    the report, the warnings). cells == computed + shared + cached + failed."""
+    cells: int = 0
+    computed: int = 0      # configurations trained now
+    shared: int = 0        # cells served by an identically configured cell trained now
+    cached: int = 0        # cells read from the cache
+    failed: int = 0        # cells whose unit failed (on Dask after ATTEMPTS tries); they have no records
+    failures: list[dict] = field(default_factory=list)      # [{"cell": label, "error": one line}]
+    seconds: float = 0.0
+    measured_at: str = ""  # when the newest of these records was computed (ISO time)
+    record_digests: list[str] = field(default_factory=list)  # per cell, the SHA-256 of its cache file ("" failed)
+    looks: int = 1         # the sequential design's looks taken (looks.later_looks)
+    report: str = ""       # "rendered" or "reused" (build)
+    warnings: list[str] = field(default_factory=list)
+
+    def then(self, later: "Summary", looks: int) -> "Summary":
+        """This run followed by a later look's: counts added, the newest measurement, digests in cell order."""
+        return dataclasses.replace(
+            self, cells=self.cells + later.cells, computed=self.computed + later.computed,
+            shared=self.shared + later.shared, cached=self.cached + later.cached, failed=self.failed + later.failed,
+            failures=self.failures + later.failures, seconds=self.seconds + later.seconds,
+            measured_at=max(self.measured_at, later.measured_at),
+            record_digests=self.record_digests + later.record_digests, looks=looks)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
+
+
 def _progress_weights(costs: Sequence[float]) -> list[int]:
     """Costs in whole milliseconds (at least 1): integer steps that add up to the bar's total
     exactly, so the bar ends at 100% and the ETA never goes negative."""
@@ -452,15 +484,10 @@ def _progress_weights(costs: Sequence[float]) -> list[int]:
 
 def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, device: str = "cpu",
             progress: bool = True, cache_only: bool = False, executor: str = "local",
-            scheduler: str | None = None, session: DaskSession | None = None) -> tuple[list[dict], dict]:
-    """Return all records of `cells` (cached or computed) and a summary of the run.
-
-    Summary: cells == computed + shared + cached + failed, where computed counts the
-    configurations trained now, shared the cells served by an identically configured cell trained
-    now, cached the cells read from the cache, failed the cells whose unit failed (on Dask after
-    ATTEMPTS tries; listed in "failures" with the error; they have no records). Also seconds, measured_at and
-    record_digests (per cell, the SHA-256 of its cache file; "" for a failed cell). On Dask, `session`
-    (a DaskSession) keeps one cluster for several calls; without it each call starts its own."""
+            scheduler: str | None = None, session: DaskSession | None = None) -> tuple[list[dict], Summary]:
+    """Return all records of `cells` (cached or computed) and a Summary of the run (what its counts
+    mean is there). On Dask, `session` (a DaskSession) keeps one cluster for several calls; without it
+    each call starts its own."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}: choose from {', '.join(EXECUTORS)}")
     cells = list(cells)
@@ -521,12 +548,12 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
     computed = sum(1 for key in first_of_key if key not in failed_keys)
     shared = sum(1 for i, key in enumerate(keys) if key in first_of_key and first_of_key[key] != i
                  and key not in failed_keys)
-    summary = {"cells": len(cells), "computed": computed, "shared": shared,
-               "cached": len(cells) - computed - shared - len(failed), "failed": len(failed),
-               "failures": [{"cell": cells[i].label, "error": failed_keys[keys[i]]} for i in failed],
-               "seconds": time.perf_counter() - started,
-               "measured_at": max((s["computed_at"] for s in stored.values()), default=""),
-               "record_digests": [stored[key]["sha256"] if key in stored else "" for key in keys]}
+    summary = Summary(cells=len(cells), computed=computed, shared=shared,
+                      cached=len(cells) - computed - shared - len(failed), failed=len(failed),
+                      failures=[{"cell": cells[i].label, "error": failed_keys[keys[i]]} for i in failed],
+                      seconds=time.perf_counter() - started,
+                      measured_at=max((s["computed_at"] for s in stored.values()), default=""),
+                      record_digests=[stored[key]["sha256"] if key in stored else "" for key in keys])
     return records, summary
 
 
