@@ -24,6 +24,7 @@ report: $(VENV)/.installed
 	$(BIN)/vgreport build --profile $(PROFILE)
 
 test: $(VENV)/.installed
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 # One stamp per interpreter version, so that asking for another Python never reuses this venv silently.

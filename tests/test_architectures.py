@@ -10,13 +10,14 @@ import pytest
 import torch
 from torch import nn
 
-import batteries
 from vgreport import api
 from vgreport.architectures import ARCHITECTURES, Architecture, build_model, style_slot
 from vgreport.models import CausalTransformer, RecurrentNet, SequenceModel
 from vgreport.runner import estimate_bytes, estimate_seconds
 from vgreport.specs import ModelSpec, SpecError, load_battery
 from vgreport.training import members_per_batch
+
+import helpers
 
 
 class ToyNet(SequenceModel):
@@ -44,7 +45,7 @@ class ToyNet(SequenceModel):
 
 TOY = Architecture(name="toy", family="toy models", build=lambda: ToyNet, label=lambda spec: f"Toy ({spec.hidden} units)",
                    steps_per_second=300.0, width=8, values_per_step=4, slot=5)
-EXPERIMENT = batteries.experiments(batteries.experiment(variants={"toy": "{model: {arch: toy}}", "tanh": "{}"}))
+EXPERIMENT = helpers.experiments(helpers.experiment(variants={"toy": "{model: {arch: toy}}", "tanh": "{}"}))
 
 
 @pytest.fixture
@@ -55,14 +56,14 @@ def toy(monkeypatch):
 
 def test_an_unregistered_architecture_is_refused_on_one_line(tmp_path):
     with pytest.raises(SpecError) as caught:
-        load_battery(batteries.write(tmp_path / "b", EXPERIMENT), "standard")
+        load_battery(helpers.write(tmp_path / "b", EXPERIMENT), "standard")
     assert "unknown arch 'toy'" in str(caught.value) and "\n" not in str(caught.value)
 
 
 def test_a_registered_toy_model_goes_through_the_whole_pipeline(toy, tmp_path):
     """One entry, one experiment: the spec accepts it, the runner costs it and trains it (one cell at
     a time: it cannot be stacked), its probes run, and a build reports it by its entry's name."""
-    folder = batteries.write(tmp_path / "battery", EXPERIMENT, batteries.profiles(standard=2))
+    folder = helpers.write(tmp_path / "battery", EXPERIMENT, helpers.profiles(standard=2))
     cells = [c for c in load_battery(folder, "standard").cells() if c.model.arch == "toy"]
     assert len(cells) == 2 and math.isfinite(estimate_seconds(cells[0])) and estimate_bytes(cells[0]) > 0
     assert members_per_batch(cells[0], "cpu", 2) == 0

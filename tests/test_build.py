@@ -13,10 +13,11 @@ from pypdf import PdfReader
 
 from vgreport import api
 from vgreport.cli import main
-from vgreport.findings import CHECKS as CHECK_MODULES, FINDINGS
-from vgreport.verdicts import VERDICTS
+from vgreport.findings import CHECKS as CHECK_MODULES
+from vgreport.findings import FINDINGS
 from vgreport.specs import default_experiments_dir, load_battery
 from vgreport.training import RECORD_COLUMNS
+from vgreport.verdicts import VERDICTS
 
 # The ids from the registry (one folder per result), in report order.
 CLAIMS = [m.SPEC.id for m in FINDINGS]

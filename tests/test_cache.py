@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from vgreport import store
 from vgreport.runner import MissingResults, execute
 from vgreport.schema import RECORD_COLUMNS
-from vgreport.verdicts import VERDICTS
 from vgreport.specs import CellSpec
 from vgreport.store import Cache, ReportCache, cell_key
+from vgreport.verdicts import VERDICTS
 
 TIMING = {"steps_per_second", "wall_seconds"}
 SECTIONS = ("model", "task", "train", "probe")

@@ -8,17 +8,19 @@ import math
 import pandas as pd
 import pytest
 
-import batteries
 from vgreport import api
 from vgreport.aggregate import cell_table, decay_rates, final_scores, records_frame
 from vgreport.cli import _run_table
 from vgreport.configs import KEY, Config, config_of
-from vgreport.findings import evaluate, synthetic as syn
+from vgreport.findings import evaluate
+from vgreport.findings import synthetic as syn
 from vgreport.findings.base import Context
 from vgreport.findings.tables import config_outcomes, rates
 from vgreport.specs import SWEEPABLE, SpecError, load_battery
 
-HIDDEN = batteries.experiments(batteries.experiment(extra="    sweep: {model.hidden: [4, 6]}\n"))
+import helpers
+
+HIDDEN = helpers.experiments(helpers.experiment(extra="    sweep: {model.hidden: [4, 6]}\n"))
 
 
 def test_the_key_is_the_experiment_the_variant_and_every_sweepable_field():
@@ -28,7 +30,7 @@ def test_the_key_is_the_experiment_the_variant_and_every_sweepable_field():
 def test_a_sweep_over_model_hidden_reaches_every_table(tmp_path):
     """Two variants x hidden 4 and 6 x 2 seeds: eight cells, four configurations, and every table
     built from the records keeps them apart (before, final_scores kept the first of each pair)."""
-    folder = batteries.write(tmp_path / "battery", HIDDEN, batteries.profiles(smoke=2))
+    folder = helpers.write(tmp_path / "battery", HIDDEN, helpers.profiles(smoke=2))
     result = api.run_experiment("tiny", profile="smoke", experiments_dir=folder, out=tmp_path / "out", jobs=1,
                                 progress=False)
     frame = records_frame(result.records.to_dict("records"))
@@ -49,8 +51,8 @@ def test_a_sweep_over_model_hidden_reaches_every_table(tmp_path):
 def test_later_looks_add_seeds_to_exactly_the_configuration_named(tmp_path):
     """The sequential design names configurations; the next look's cells are those of that
     configuration only, not of every hidden size that shares its variant and length."""
-    profiles = batteries.profiles(standard="{seeds: 2, training_seeds: [2, 3]}")
-    battery = load_battery(batteries.write(tmp_path / "battery", HIDDEN, profiles), "standard")
+    profiles = helpers.profiles(standard="{seeds: 2, training_seeds: [2, 3]}")
+    battery = load_battery(helpers.write(tmp_path / "battery", HIDDEN, profiles), "standard")
     first = [c for c in battery.cells() if c.variant == "tanh" and c.model.hidden == 6]
     later = battery.later_cells([config_of(first[0])], 1)
     assert [(c.variant, c.model.hidden, c.seed) for c in later] == [("tanh", 6, 2)]
@@ -59,9 +61,9 @@ def test_later_looks_add_seeds_to_exactly_the_configuration_named(tmp_path):
 @pytest.mark.parametrize("field", ["train.lr", "task.lag", "model.heads", "probe.batch"])
 def test_a_sweep_the_records_cannot_tell_apart_is_refused_on_one_line(tmp_path, field):
     value = "[1, 2]" if field != "train.lr" else "[0.001, 0.01]"
-    text = batteries.experiments(batteries.experiment(extra=f"    sweep: {{{field}: {value}}}\n"))
+    text = helpers.experiments(helpers.experiment(extra=f"    sweep: {{{field}: {value}}}\n"))
     with pytest.raises(SpecError) as caught:
-        load_battery(batteries.write(tmp_path / "battery", text), "standard")
+        load_battery(helpers.write(tmp_path / "battery", text), "standard")
     message = str(caught.value)
     assert "\n" not in message and field in message and "model.hidden" in message, message
 

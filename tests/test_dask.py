@@ -13,9 +13,11 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from batteries import comparable  # noqa: E402
 from vgreport.runner import ATTEMPTS, execute  # noqa: E402
 from vgreport.store import Cache  # noqa: E402
+
+from helpers import comparable  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def cluster():

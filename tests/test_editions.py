@@ -15,17 +15,18 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-import batteries
-from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from vgreport import manifest as manifest_module
 from vgreport.cli import main
-from vgreport.store import Cache, cell_key
 from vgreport.specs import load_battery
+from vgreport.store import Cache, cell_key
+
+import helpers
+from helpers import TINY_EXPERIMENT, TINY_PROFILES
 
 
 @pytest.fixture(scope="module")
 def battery(tmp_path_factory) -> Path:
-    return batteries.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
+    return helpers.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _build(battery: Path, out: Path, *extra: str):

@@ -56,7 +56,7 @@ def _unrolled(arch, activation, x, w_ih, w_hh, b_ih, b_hh):
 def test_hand_written_bptt_passes_gradcheck_and_matches_autograd(arch, activation):
     """Each recurrence's explicit backward passes gradcheck (float64) and equals autograd over the unrolled step."""
     torch.manual_seed(0)
-    S, B, T, I, H = 2, 3, 5, 4, 3
+    S, B, T, I, H = 2, 3, 5, 4, 3  # noqa: E741 (the shapes' names in recurrences.py)
     G = {"rnn": 1, "lstm": 4, "gru": 3}[arch]
     inputs = [torch.randn(S, B, T, I), torch.randn(S, G * H, I), torch.randn(S, G * H, H) * 0.7,
               torch.randn(S, G * H), torch.randn(S, G * H)]

@@ -9,17 +9,18 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-import helpers
-from vgreport.findings import synthetic as syn
 from vgreport import figures
 from vgreport.figures import charts
 from vgreport.figures import style as figure_style
+from vgreport.figures import svg as figure_svg
+from vgreport.findings import evaluate
+from vgreport.findings import synthetic as syn
 from vgreport.findings.c8_activation.figures import derivative_ranges, rate_vs_accuracy
 from vgreport.findings.c9_clipping.figures import exploding
 from vgreport.findings.g2_gain.figures import rate_vs_theory
 from vgreport.findings.k1_bptt.figures import jacobian_check
-from vgreport.figures import svg as figure_svg
-from vgreport.findings import evaluate
+
+import helpers
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 LAGS = np.arange(30.0)
@@ -787,6 +788,7 @@ def test_exploding_caption_says_what_the_lines_alone_do_not():
     share of losses that are exactly 0 (gaps on a log axis), the steps where the mean is 0, and the
     smallest mean gradient norm; nothing about zeros when there are none."""
     import pandas as pd
+
     from vgreport.findings.c9_clipping.finding import _exploding_notes
 
     steps = [5, 10, 15]

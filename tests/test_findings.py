@@ -13,11 +13,32 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vgreport.findings import (CHECK_STATES, CHECKS, FINDINGS, MODULES, SUPPORT, VERDICTS, check_state, combine,
-                               evaluate, examples_of, synthetic as syn, verdict_of)
+from vgreport.findings import (
+    CHECK_STATES,
+    CHECKS,
+    FINDINGS,
+    MODULES,
+    SUPPORT,
+    VERDICTS,
+    check_state,
+    combine,
+    evaluate,
+    examples_of,
+    verdict_of,
+)
+from vgreport.findings import synthetic as syn
 from vgreport.findings.base import Config, Outcome, Part, Spec
-from vgreport.findings.stats import (holm, look_level, share, share_difference, t_interval, tost, welch,
-                                     welch_p_greater, wilson)
+from vgreport.findings.stats import (
+    holm,
+    look_level,
+    share,
+    share_difference,
+    t_interval,
+    tost,
+    welch,
+    welch_p_greater,
+    wilson,
+)
 from vgreport.specs import PROFILE_NAMES, default_experiments_dir, load_battery
 
 MIXED = syn.MIXED

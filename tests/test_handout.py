@@ -17,23 +17,21 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from vgreport.findings import synthetic as syn
-import batteries
-import helpers
-from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from vgreport import api, figures
-from vgreport.report.counts import count_cells
-from vgreport.report.context import ReportContext
-from vgreport.report import document
-from vgreport.report import environment
-from vgreport.report import format as formatting
-from vgreport.report import svg as report_svg
-from vgreport.report import teaching
 from vgreport.aggregate import cell_table
 from vgreport.cli import main
 from vgreport.findings import FINDINGS, evaluate
+from vgreport.findings import synthetic as syn
 from vgreport.findings.literature import REFERENCES
+from vgreport.report import document, environment, teaching
+from vgreport.report import format as formatting
+from vgreport.report import svg as report_svg
+from vgreport.report.context import ReportContext
+from vgreport.report.counts import count_cells
 from vgreport.specs import default_experiments_dir, load_battery
+
+import helpers
+from helpers import TINY_EXPERIMENT, TINY_PROFILES
 
 MAX_PAGES = 20  # the issue asks 24 for the standard build and 20 for a quick one; the synthetic report keeps to 20
 MAX_STORY_PAGES = 14
@@ -331,7 +329,7 @@ def test_each_common_misconception_is_answered_by_its_findings_verdict(rid, worl
 
 @pytest.fixture(scope="module")
 def tiny_battery(tmp_path_factory) -> Path:
-    return batteries.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
+    return helpers.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _report(tiny_battery: Path, out: Path, command: str, *extra: str):

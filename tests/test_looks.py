@@ -6,19 +6,17 @@ import json
 import pandas as pd
 import pytest
 
-import batteries
 from vgreport import api
 from vgreport.findings import Config
 
-PROFILES = batteries.profiles(quick=2, standard="{seeds: 2, training_seeds: [2, 3, 4]}", full=2)
-EXPERIMENTS = batteries.experiments(
-    batteries.experiment(variants={"tanh": "{}", "relu": "{model: {activation: relu}}"}),
-    batteries.experiment("at_init", "Gradients at initialisation", train="{steps: 0}", variants=None))
+import helpers
+
+PROFILES, EXPERIMENTS = helpers.LOOKS_PROFILES, helpers.LOOKS_EXPERIMENTS
 
 
 @pytest.fixture
 def battery(tmp_path):
-    return batteries.write(tmp_path / "battery", EXPERIMENTS, PROFILES, file="axis.yaml")
+    return helpers.write(tmp_path / "battery", EXPERIMENTS, PROFILES, file="axis.yaml")
 
 
 class _Pending:
@@ -39,7 +37,7 @@ def test_later_looks_add_seeds_only_to_undecided_configurations(battery, tmp_pat
     def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:  # the final evaluation for the report
             return real(frame, battery, with_figures, ids, **options)
-        return _Pending(next(looks))
+        return helpers.Pending(next(looks))
 
     monkeypatch.setattr(findings, "evaluate", fake)
     result = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
@@ -61,7 +59,7 @@ def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch)
     def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:
             return real(frame, battery, with_figures, ids, **options)
-        return _Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 2 else set())
+        return helpers.Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 2 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
     built = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
@@ -85,7 +83,7 @@ def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_
         if with_figures:
             return real(frame, battery, with_figures, ids, **options)
         calls.append(int(frame["seed"].max()))
-        return _Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 3 else set())
+        return helpers.Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 3 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
     kwargs = dict(profile="standard", out=tmp_path / "out", cache_dir=tmp_path / "cache", experiments_dir=battery,

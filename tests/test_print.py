@@ -10,11 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-import helpers
-from vgreport.findings import synthetic as syn
 from vgreport.figures import REFERENCE_DOTS, charts
 from vgreport.findings import evaluate
+from vgreport.findings import synthetic as syn
 from vgreport.report.environment import shipped_templates_dir
+
+import helpers
 
 PHONE_PX = 390
 

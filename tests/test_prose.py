@@ -8,10 +8,11 @@ import re
 
 import pytest
 
-from helpers import MARK, finding_block, finding_worlds, section
 from vgreport.findings import FINDINGS, evaluate
 from vgreport.findings import synthetic as syn
 from vgreport.report import format as formatting
+
+from helpers import MARK, finding_block, finding_worlds, section
 
 WORLDS = finding_worlds()
 

@@ -8,17 +8,17 @@ import types
 import pytest
 from click.testing import CliRunner
 
-import batteries
 from vgreport import api
 from vgreport.cli import main
+from vgreport.configs import Config
 from vgreport.findings import evaluate
 from vgreport.findings import synthetic as syn
 from vgreport.findings.base import Outcome, Part, Spec
 from vgreport.manifest import seed_ranges
-from vgreport.configs import Config
 from vgreport.specs import SpecError, load_battery
 from vgreport.store import cell_key
 
+import helpers
 
 # ---------------------------------------------------------------- leave one seed out
 
@@ -151,7 +151,7 @@ def test_without_leaving_seeds_out_nothing_is_marked():
 def test_seed_base_moves_every_seed_and_every_cell_key(tmp_path):
     """Seeds run from the base (the later looks' seeds too); the seed is in the cell key, so the
     same configuration on other seeds is another cell; the battery records its base."""
-    folder = batteries.write(tmp_path / "exp", profiles_file=batteries.profiles(standard="{seeds: 2, training_seeds: [2, 3]}"))
+    folder = helpers.write(tmp_path / "exp", profiles_file=helpers.profiles(standard="{seeds: 2, training_seeds: [2, 3]}"))
     zero, thousand = load_battery(folder, "standard"), load_battery(folder, "standard", seed_base=1000)
     assert sorted({c.seed for c in zero.cells()}) == [0, 1]
     assert sorted({c.seed for c in thousand.cells()}) == [1000, 1001]
@@ -167,14 +167,14 @@ def test_seed_base_moves_every_seed_and_every_cell_key(tmp_path):
 @pytest.mark.parametrize("value", [-1, 10**9 + 1, 1.5, True])
 def test_a_bad_seed_base_is_refused(tmp_path, value):
     """A negative, too large or non-integer base is a SpecError naming --seed-base."""
-    folder = batteries.write(tmp_path / "exp")
+    folder = helpers.write(tmp_path / "exp")
     with pytest.raises(SpecError, match="--seed-base"):
         load_battery(folder, "standard", seed_base=value)
 
 
 def test_seed_base_cannot_be_written_in_an_experiment_file(tmp_path):
     """Like --set, the seed base comes from the command line only."""
-    folder = batteries.write(tmp_path / "exp", batteries.experiments(batteries.experiment(extra="    seed_base: 5\n")))
+    folder = helpers.write(tmp_path / "exp", helpers.experiments(helpers.experiment(extra="    seed_base: 5\n")))
     with pytest.raises(SpecError, match=r"seed_base: unknown key \(use --seed-base"):
         load_battery(folder, "standard")
 
@@ -189,7 +189,7 @@ def test_seed_ranges_for_the_cover_and_appendix():
 def test_cli_list_takes_seed_base_from_the_option_or_its_environment_variable(tmp_path):
     """`list --seed-base N` and VGREPORT_LIST_SEED_BASE=N (the convention of every option); a
     negative base is a one-line usage error, exit 2."""
-    folder = batteries.write(tmp_path / "exp")
+    folder = helpers.write(tmp_path / "exp")
     runner = CliRunner()
     shown = runner.invoke(main, ["list", "--experiments", str(folder), "--out", str(tmp_path / "b"), "--json",
                                  "--seed-base", "1000"])
@@ -206,7 +206,7 @@ def test_cli_list_takes_seed_base_from_the_option_or_its_environment_variable(tm
 def test_a_build_on_seed_base_1000_records_its_seeds(tmp_path):
     """build --seed-base 1000 trains seeds 1000-1002 and says so in manifest.json, findings.json,
     on the cover and in the appendix; the same build on seed base 0 computes its own cells."""
-    folder = batteries.write(tmp_path / "exp", profiles_file=batteries.profiles(standard=3))
+    folder = helpers.write(tmp_path / "exp", profiles_file=helpers.profiles(standard=3))
     out, cache = tmp_path / "b1000", tmp_path / "cache"
     result = CliRunner().invoke(main, ["build", "--experiments", str(folder), "--out", str(out), "--cache", str(cache),
                                        "--format", "html", "--jobs", "1", "--seed-base", "1000", "-q"])

@@ -13,10 +13,11 @@ import time
 import psutil
 import pytest
 
-import batteries
 from vgreport import runner, training
 from vgreport.runner import default_jobs, execute, work_units
 from vgreport.store import Cache
+
+import helpers
 
 
 def test_default_jobs_counts_the_cores_this_process_may_use(monkeypatch):
@@ -158,7 +159,7 @@ _BUILD_AND_RECORD_SEMAPHORES = textwrap.dedent("""\
     main(sys.argv[2:])
 """)
 
-_LONG_BATTERY = batteries.experiments(batteries.experiment(
+_LONG_BATTERY = helpers.experiments(helpers.experiment(
     "long", "Two cells that train for minutes",
     train="{steps: 500000, eval_every: 100000, log_every: 100000, eval_size: 16}"))
 
@@ -168,7 +169,7 @@ _LONG_BATTERY = batteries.experiments(batteries.experiment(
 def test_workers_die_with_a_killed_build_and_leave_no_semaphores(tmp_path, executor, sig):
     """Killing a building process (no clean-up code runs) ends its workers (and the local pool's
     fork server) within seconds, and multiprocessing's named semaphores are unlinked from /dev/shm."""
-    battery = batteries.write(tmp_path / "battery", _LONG_BATTERY)
+    battery = helpers.write(tmp_path / "battery", _LONG_BATTERY)
     names = tmp_path / "semaphores.txt"
     build = subprocess.Popen([sys.executable, "-c", _BUILD_AND_RECORD_SEMAPHORES, str(names), "build",
                               "--experiments", str(battery), "--out", str(tmp_path / "out"), "--jobs", "2",
@@ -290,7 +291,7 @@ def test_a_build_with_failed_cells_says_so_and_exits_1(tmp_path, monkeypatch):
 
     from vgreport.cli import main
     _training_fails_for(monkeypatch, "lstm", "CUDA out of memory (simulated)")
-    battery = batteries.write(tmp_path / "battery")
+    battery = helpers.write(tmp_path / "battery")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", "--experiments", str(battery), "--out", str(out),
                                        "--format", "html", "--jobs", "1"])

@@ -1,26 +1,25 @@
 """The battery as data: the shipped experiments load under every profile; bad specs are one-line errors."""
 from __future__ import annotations
 
-
 import pytest
 from pydantic import ValidationError
 
-import batteries
-from vgreport.specs import (PROFILE_NAMES, CellSpec, SpecError, default_experiments_dir, load_battery,
-                            parse_overrides)
+from vgreport.specs import PROFILE_NAMES, CellSpec, SpecError, default_experiments_dir, load_battery, parse_overrides
+
+import helpers
 
 SHIPPED_EXPERIMENTS = {"activation", "architecture", "lstm_tuning", "clip_exploding", "clip_vanishing", "init",
                        "gain_sweep", "gain_sweep_sigmoid", "gain_train", "recall_length", "recall_lag",
                        "adding_length", "copy", "budget"}
 
-PROFILES = batteries.SPEC_PROFILES
-EXPERIMENT = batteries.SPEC_EXPERIMENT + "    sweep: {task.length: [4, 10]}\n"
+PROFILES = helpers.SPEC_PROFILES
+EXPERIMENT = helpers.SPEC_EXPERIMENT + "    sweep: {task.length: [4, 10]}\n"
 
 
 @pytest.fixture
 def battery_dir(tmp_path):
     """A folder holding a valid profiles.yaml and one experiment file, for tests to spoil."""
-    return batteries.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
+    return helpers.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
 
 
 @pytest.fixture

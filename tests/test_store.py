@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import batteries
-from batteries import comparable
 from vgreport import store
 from vgreport.cli import main
 from vgreport.runner import execute
 from vgreport.schema import RECORD_COLUMNS
-from vgreport.verdicts import REPORT_VERDICTS
 from vgreport.store import Cache, Manifest, ReportCache, cell_key, remove_stale_staging, staging
+from vgreport.verdicts import REPORT_VERDICTS
 
+import helpers
+from helpers import comparable
 
 
 @pytest.fixture
 def tiny_battery(tmp_path):
-    return batteries.write(tmp_path / "battery", batteries.experiments(batteries.experiment(variants={"tanh": "{}"})))
+    return helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(variants={"tanh": "{}"})))
 
 
 def _tree(root) -> set:

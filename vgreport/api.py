@@ -15,15 +15,35 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import __version__, diff as diff_module, manifest as manifest_module, sources
-from .shipped import shipped_folder
-from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, Summary, check_cost, default_jobs,
-                     estimate_seconds, execute)
-from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into,
-                    remove_stale_staging, staging)
-from .report import EDITIONS, FORMATS, PAPERS
+from . import __version__, sources
+from . import diff as diff_module
+from . import manifest as manifest_module
 from .looks import later_looks
+from .report import EDITIONS, FORMATS, PAPERS
+from .runner import (
+    EXECUTORS,
+    DaskSession,
+    ExecutorError,
+    MissingResults,
+    Summary,
+    check_cost,
+    default_jobs,
+    estimate_seconds,
+    execute,
+)
+from .shipped import shipped_folder
 from .specs import Battery, SpecError, load_battery, parse_overrides
+from .store import (
+    Cache,
+    Manifest,
+    ReportCache,
+    UnsafePathError,
+    cell_key,
+    clean_cache,
+    move_into,
+    remove_stale_staging,
+    staging,
+)
 
 __all__ = ["BuildOptions", "BuildResult", "RunResult", "Summary", "UserError", "build", "render", "run_experiment", "list_experiments",
            "clean", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
@@ -367,8 +387,8 @@ def _report(o: BuildOptions, battery: Battery, only, records, summary: Summary, 
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
     from .aggregate import cell_table, records_frame
-    from .report.counts import count_cells
     from .findings import evaluate
+    from .report.counts import count_cells
 
     with staging(out) as folder:
         with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here

@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-
-from typing import TYPE_CHECKING
 
 from .recurrences import recurrent_layer
 

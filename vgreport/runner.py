@@ -24,9 +24,9 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from tqdm import tqdm
 
-from .specs import CellSpec, SpecError
 from .architectures import architecture
 from .sources import training_code
+from .specs import CellSpec, SpecError
 from .store import Cache, cell_key, library_versions
 
 __all__ = ["execute", "Summary", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",

@@ -30,8 +30,8 @@ from typing import Callable, Iterable, Iterator
 
 from .schema import RECORD_COLUMNS
 from .sources import training_code
-from .verdicts import REPORT_VERDICTS
 from .specs import CellSpec
+from .verdicts import REPORT_VERDICTS
 
 __all__ = ["UnsafePathError", "read_regular", "write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256",
            "library_versions", "cell_key", "records_sha256", "Cache", "ReportCache", "Manifest", "clean_cache"]

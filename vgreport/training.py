@@ -23,8 +23,18 @@ from .models import StackedModel
 from .probes import cue_influence, probe_model
 from .schema import RECORD_COLUMNS, cell_columns  # noqa: F401 (RECORD_COLUMNS: compatibility)
 from .specs import CellSpec, TaskSpec, TrainSpec
-from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_size, per_step_output, score_name,
-                    sequence_length, task_loss, task_score)
+from .tasks import (
+    chance_level,
+    input_size,
+    loss_baseline,
+    make_batch,
+    output_size,
+    per_step_output,
+    score_name,
+    sequence_length,
+    task_loss,
+    task_score,
+)
 
 __all__ = ["run_cell", "run_group", "initial_model", "members_per_batch", "RECORD_COLUMNS", "cell_columns"]
 

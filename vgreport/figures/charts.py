@@ -12,10 +12,32 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import ScaledTranslation
 
 from .labels import label_points
-from .parts import (ARROW, EDGE_MARKERS, chart_key, draw_curves, finite, legend, log_axis, log_limits,
-                    name_lines, positive, room_on_the_right, set_apart)
-from .style import (HEIGHT_IN, PALETTE, REFERENCE, fit_axis_labels, new_figure, markevery, reference_style,
-                    series_style, slot_of, to_svg)
+from .parts import (
+    ARROW,
+    EDGE_MARKERS,
+    chart_key,
+    draw_curves,
+    finite,
+    legend,
+    log_axis,
+    log_limits,
+    name_lines,
+    positive,
+    room_on_the_right,
+    set_apart,
+)
+from .style import (
+    HEIGHT_IN,
+    PALETTE,
+    REFERENCE,
+    fit_axis_labels,
+    markevery,
+    new_figure,
+    reference_style,
+    series_style,
+    slot_of,
+    to_svg,
+)
 
 SCORE_MARKER_PT = 6.5  # a score's marker: big enough to tell its shape at 70 dpi in grayscale
 DODGE_GAP_PT = 4      # clear space between two markers set side by side at the same x

@@ -27,8 +27,22 @@ import numpy as np
 import pandas as pd
 
 from . import literature, overview, replicate
-from .base import (CHECK_STATES, SUPPORT, VERDICTS, Config, Context, Exercise, Figure, Part, Result, Undecidable,
-                   check_state, combine, plain, verdict_of)
+from .base import (
+    CHECK_STATES,
+    SUPPORT,
+    VERDICTS,
+    Config,
+    Context,
+    Exercise,
+    Figure,
+    Part,
+    Result,
+    Undecidable,
+    check_state,
+    combine,
+    plain,
+    verdict_of,
+)
 from .literature import Literature
 
 __all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",

@@ -169,7 +169,8 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
     from . import teaching
     glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
-    from ..verdicts import SUPPORT, VERDICTS as verdicts
+    from ..verdicts import SUPPORT
+    from ..verdicts import VERDICTS as verdicts
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
     env.filters.update(prose=_prose_filter(numbers))
     values = dict(findings=findings, checks=checks, literature=evaluation.literature, groups=groups,

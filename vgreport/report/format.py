@@ -14,6 +14,7 @@ from markupsafe import Markup
 
 from ..notation import SUBSCRIPT, SUPERSCRIPT
 
+
 def _missing(x) -> bool:
     return (x is None or isinstance(x, jinja2.Undefined)
             or (isinstance(x, numbers.Real) and not isinstance(x, numbers.Integral) and not math.isfinite(x)))

@@ -7,8 +7,17 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import within
-from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, config_outcomes, learns_given, with_control,
-                      profile_series, rates)
+from ..tables import (
+    CHANCE_MARGIN,
+    at_longest,
+    budget_of,
+    config_outcome,
+    config_outcomes,
+    learns_given,
+    profile_series,
+    rates,
+    with_control,
+)
 
 FLAT_RATE = 0.01  # |rate| per step below this is "flat": at most a factor e^(0.01·T) over T steps
 

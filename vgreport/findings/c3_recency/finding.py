@@ -18,8 +18,18 @@ from ... import figures
 from ...aggregate import lag_profiles
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below, t_interval
-from ..tables import (CHANCE_MARGIN, budget_of, config_at, config_outcome, config_outcomes, fails_given, keyed, one_config,
-                      profile_series, with_control)
+from ..tables import (
+    CHANCE_MARGIN,
+    budget_of,
+    config_at,
+    config_outcome,
+    config_outcomes,
+    fails_given,
+    keyed,
+    one_config,
+    profile_series,
+    with_control,
+)
 
 RATIO_LOG10 = -1.0  # "far less sensitive": the cue counts at least ten times less than the last input
 INFLUENCE = 0.25    # "few answers follow the cue": changing it changes under a quarter of the answers

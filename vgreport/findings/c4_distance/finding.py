@@ -15,8 +15,21 @@ from ... import figures
 from ...aggregate import eval_curves
 from ...tasks import ADDING_BASELINE_MSE
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import (ADDING_FAILED, ADDING_LEARNED, BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, budget_of,
-                      config_at, config_outcome, config_outcomes, fails_given, keyed, with_control)
+from ..tables import (
+    ADDING_FAILED,
+    ADDING_LEARNED,
+    BUDGET_MULTIPLES,
+    CHANCE_MARGIN,
+    MOST,
+    budget_curve,
+    budget_of,
+    config_at,
+    config_outcome,
+    config_outcomes,
+    fails_given,
+    keyed,
+    with_control,
+)
 
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"))
 

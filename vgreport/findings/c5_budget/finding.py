@@ -14,7 +14,16 @@ from dataclasses import dataclass, field
 from ... import figures
 from ...aggregate import eval_curves
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import BUDGET_MULTIPLES, CHANCE_MARGIN, MOST, budget_curve, config_at, config_outcomes, keyed, with_control
+from ..tables import (
+    BUDGET_MULTIPLES,
+    CHANCE_MARGIN,
+    MOST,
+    budget_curve,
+    config_at,
+    config_outcomes,
+    keyed,
+    with_control,
+)
 
 SPEC = Spec(
     id="C5", kind="finding", title="More training does not rescue a plain RNN at long range",

@@ -15,8 +15,17 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, welch
-from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, configs_of, learns_given, profile_series,
-                      rates, with_control)
+from ..tables import (
+    CHANCE_MARGIN,
+    at_longest,
+    budget_of,
+    config_outcome,
+    configs_of,
+    learns_given,
+    profile_series,
+    rates,
+    with_control,
+)
 
 GATED = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru")
 AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation: the claim's models

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 import math
 
-
+from ...figures.labels import label_points
 from ...figures.parts import chart_key, legend, name_lines, room_on_the_right, set_apart
 from ...figures.style import HEIGHT_IN, fit_axis_labels, new_figure, reference_style, series_style, slot_of, to_svg
-from ...figures.labels import label_points
 
 
 def derivative_ranges(rows: list[dict]) -> str:

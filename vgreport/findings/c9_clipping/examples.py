@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import math
 
-from ..synthetic import FAIL, LEARN as L, Example, cell, seed_score
+from ..synthetic import FAIL, Example, cell, seed_score
+from ..synthetic import LEARN as L
 
 EXAMPLES = [
     Example("supporting", "supported", {"clip_vanishing": {"accs": {"no_clip": L, "clipped": L}}}),

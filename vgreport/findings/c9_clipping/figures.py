@@ -1,7 +1,6 @@
 """C9's own figure: the exploding regime's loss and gradient norm, divergences marked."""
 from __future__ import annotations
 
-
 import numpy as np
 from matplotlib.path import Path
 

@@ -12,8 +12,17 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
-from ..tables import (CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, keyed, learns_given,
-                      rates, with_control)
+from ..tables import (
+    CHANCE_MARGIN,
+    budget_of,
+    config_outcome,
+    config_outcomes,
+    fails_given,
+    keyed,
+    learns_given,
+    rates,
+    with_control,
+)
 
 TUNING = ("lr_low", "lr_high", "wide")
 

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import math
 
-from ..synthetic import FAIL as F, LEARN as L, MIXED, Example, cell, seed_score
+from ..synthetic import FAIL as F
+from ..synthetic import LEARN as L
+from ..synthetic import MIXED, Example, cell, seed_score
 
 EXAMPLES = [
     Example("supporting", "supported", {"gain_train": {"accs": {1.5: F}}}),

@@ -1,7 +1,6 @@
 """G2's own figure: the measured rate against log(γ·g), with the bound."""
 from __future__ import annotations
 
-
 import numpy as np
 
 from ...figures.parts import chart_key, legend

@@ -1,7 +1,6 @@
 """K1's own figure: autograd against the explicit Jacobian product, one panel per activation."""
 from __future__ import annotations
 
-
 import numpy as np
 from matplotlib.ticker import MaxNLocator
 
