@@ -33,6 +33,7 @@ report: $(VENV)/.installed-report-$(PYVERSION)
 setup: $(VENV)/.installed-report-$(PYVERSION)
 
 test: $(VENV)/.installed-dev-$(PYVERSION)
+	$(BIN)/python -m ruff check .
 	$(BIN)/python -m pytest
 
 # One stamp per lock and interpreter version, so that asking for another Python never reuses this

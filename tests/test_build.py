@@ -13,10 +13,11 @@ from pypdf import PdfReader
 
 from vgreport import api
 from vgreport.cli import main
-from vgreport.findings import CHECKS as CHECK_MODULES, FINDINGS
-from vgreport.verdicts import VERDICTS
+from vgreport.findings import CHECKS as CHECK_MODULES
+from vgreport.findings import FINDINGS
 from vgreport.specs import default_experiments_dir, load_battery
 from vgreport.training import RECORD_COLUMNS
+from vgreport.verdicts import VERDICTS
 
 # The ids from the registry (one folder per result), in report order.
 CLAIMS = [m.SPEC.id for m in FINDINGS]
@@ -126,7 +127,7 @@ def test_unchanged_rebuild_computes_nothing_and_reuses_the_report(smoke_build, m
     before = {n: (smoke_build / n).read_bytes() for n in OUTPUTS}
     _forbid_rendering(monkeypatch)
     result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False)
-    assert result.summary["computed"] == 0 and result.summary["report"] == "reused"
+    assert result.summary.computed == 0 and result.summary.report == "reused"
     for name, content in before.items():
         assert (smoke_build / name).read_bytes() == content, f"{name} changed on an unchanged rebuild"
     stored = json.loads(before["findings.json"])
@@ -141,7 +142,7 @@ def test_forced_render_writes_the_same_bytes(smoke_build):
 
     before = {n: (smoke_build / n).read_bytes() for n in OUTPUTS}
     result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False, force_render=True)
-    assert result.summary["report"] == "rendered"
+    assert result.summary.report == "rendered"
     for name, content in before.items():
         if name != "report.pdf":
             assert (smoke_build / name).read_bytes() == content, f"{name} differs when rendered again"
@@ -159,7 +160,7 @@ def test_deleted_or_edited_outputs_are_restored_from_the_cache(smoke_build, monk
     (smoke_build / "report.html").write_text("edited by hand")
     _forbid_rendering(monkeypatch)
     result = api.build(profile="smoke", out=smoke_build, jobs=1, progress=False)
-    assert result.summary["report"] == "reused"
+    assert result.summary.report == "reused"
     for name, content in before.items():
         assert (smoke_build / name).read_bytes() == content, name
     assert not list(smoke_build.glob(".*tmp")), "a temporary file was left behind"
@@ -175,7 +176,7 @@ def test_a_damaged_cached_report_is_rendered_again(smoke_build, tmp_path):
         (entry / "report.html").write_text("damaged")
     result = api.build(profile="smoke", out=tmp_path / "o", cache_dir=cache, formats=("html", "pdf"),
                        jobs=1, progress=False)
-    assert result.summary["report"] == "rendered"
+    assert result.summary.report == "rendered"
     assert (tmp_path / "o" / "report.html").read_bytes() == (smoke_build / "report.html").read_bytes()
 
 
@@ -187,10 +188,10 @@ def test_a_changed_template_renders_the_report_again(smoke_build, tmp_path):
     options = dict(profile="smoke", out=tmp_path / "o", cache_dir=smoke_build / "cache", formats=("html",),
                    templates_dir=templates, jobs=1, progress=False)
     notation.write_text('<section id="notation"><h2>Notation</h2><p>FIRST VERSION</p></section>')
-    assert api.build(**options).summary["report"] == "rendered"
-    assert api.build(**options).summary["report"] == "reused"
+    assert api.build(**options).summary.report == "rendered"
+    assert api.build(**options).summary.report == "reused"
     notation.write_text('<section id="notation"><h2>Notation</h2><p>SECOND VERSION</p></section>')
-    assert api.build(**options).summary["report"] == "rendered"
+    assert api.build(**options).summary.report == "rendered"
     assert "SECOND VERSION" in (tmp_path / "o" / "report.html").read_text()
 
 
@@ -207,7 +208,8 @@ def test_report_digest_follows_records_and_options(smoke_build, tmp_path):
     def digest(only=(), formats=("html", "pdf"), paper="a4", versions={"pydyf": "0.13.0"}):
         cells = battery.cells(only)
         _, summary = execute(cells, cache, progress=False, cache_only=True)
-        return _report_digest(battery, only, cells, summary["record_digests"], formats, None, paper, versions)
+        options = api.BuildOptions(formats=formats, paper=paper)
+        return _report_digest(options, battery, only, cells, summary.record_digests, versions)
 
     first = digest()
     assert digest() == first
@@ -228,15 +230,15 @@ def test_changing_one_spec_reruns_only_its_cells(smoke_build, tmp_path):
     expected = len(battery.cells(only_experiments=("clip_exploding",)))
     result = api.build(profile="smoke", out=tmp_path / "o", cache_dir=smoke_build / "cache",
                        experiments_dir=folder, formats=("html",), jobs=1, progress=False)
-    assert result.summary["computed"] == expected
-    assert result.summary["cached"] == result.summary["cells"] - expected
+    assert result.summary.computed == expected
+    assert result.summary.cached == result.summary.cells - expected
 
 
 def test_only_one_axis_builds_and_marks_the_rest_inconclusive(smoke_build, tmp_path):
     """--only clipping reuses the cache and leaves claims without data inconclusive."""
     result = api.build(profile="smoke", out=tmp_path / "clip", cache_dir=smoke_build / "cache",
                        only=("clipping",), formats=("html",), progress=False)
-    assert result.summary["computed"] == 0
+    assert result.summary.computed == 0
     assert result.verdicts["C10"] == "inconclusive"
 
 
@@ -248,8 +250,8 @@ def test_smoke_battery_on_a_dask_local_cluster_gives_the_local_executors_records
     result = api.build(profile="smoke", out=tmp_path / "dask", formats=("html",), jobs=2, executor="dask",
                        progress=False)
     summary = result.summary
-    assert summary["failed"] == 0 and summary["cached"] == 0
-    assert summary["computed"] + summary["shared"] == summary["cells"]
+    assert summary.failed == 0 and summary.cached == 0
+    assert summary.computed + summary.shared == summary.cells
     timing = ["steps_per_second", "wall_seconds"]
     dask, local = (pd.read_csv(folder / "metrics.csv") for folder in (tmp_path / "dask", smoke_build))
     dask, local = (frame[~frame["metric"].isin(timing)].reset_index(drop=True) for frame in (dask, local))

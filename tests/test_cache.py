@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from vgreport import store
 from vgreport.runner import MissingResults, execute
 from vgreport.schema import RECORD_COLUMNS
-from vgreport.verdicts import VERDICTS
 from vgreport.specs import CellSpec
 from vgreport.store import Cache, ReportCache, cell_key
+from vgreport.verdicts import VERDICTS
 
 TIMING = {"steps_per_second", "wall_seconds"}
 SECTIONS = ("model", "task", "train", "probe")
@@ -45,6 +45,9 @@ def _candidates(value, annotation) -> list:
     """Other values a field could take: its other literals, or nearby numbers (and None if optional)."""
     if typing.get_origin(annotation) is typing.Literal:
         return [v for v in typing.get_args(annotation) if v != value]
+    if isinstance(value, str):  # model.arch: another registered architecture
+        from vgreport.architectures import ARCHITECTURES
+        return [v for v in ARCHITECTURES if v != value]
     numbers = [value + 1, value * 2, value / 2] if value is not None else [1, 1.0]  # an int or a float field
     numbers = list(dict.fromkeys(numbers))
     return numbers + ([None] if type(None) in typing.get_args(annotation) and value is not None else [])
@@ -95,7 +98,7 @@ def test_cell_key_changes_with_the_code_and_the_device(tiny_cell, monkeypatch):
     cell = tiny_cell()
     key = cell_key(cell)
     assert cell_key(cell, device="cuda") != key
-    monkeypatch.setattr(store, "code_version", lambda: "edited")
+    monkeypatch.setattr(store, "training_code", lambda: "edited")
     assert cell_key(cell) != key
 
 
@@ -148,7 +151,7 @@ def test_damaged_cache_entry_is_a_miss_and_is_recomputed(tmp_path, tiny_cell, co
     path.write_bytes(content)
     assert cache.get(cell_key(cell)) is None and cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
-    assert (summary["computed"], summary["cached"]) == (1, 0)
+    assert (summary.computed, summary.cached) == (1, 0)
     assert _exact(cache.get(cell_key(cell))) == _exact(records)
 
 
@@ -157,13 +160,13 @@ def test_execute_computes_a_miss_once_then_hits(tmp_path, tiny_cell):
     cells = [tiny_cell(train={"steps": 2}), tiny_cell(train={"steps": 2}, seed=1)]
     cache = Cache(tmp_path)
     first, summary = execute(cells, cache, progress=False)
-    assert (summary["cells"], summary["computed"], summary["cached"]) == (2, 2, 0)
+    assert (summary.cells, summary.computed, summary.cached) == (2, 2, 0)
     assert len(_files(tmp_path)) == 2
     second, summary = execute(cells, cache, progress=False)
-    assert (summary["cells"], summary["computed"], summary["cached"]) == (2, 0, 2)
+    assert (summary.cells, summary.computed, summary.cached) == (2, 0, 2)
     assert _exact(second) == _exact(first)
     assert [r["seed"] for r in first] == sorted(r["seed"] for r in first)  # in the order of the cells
-    assert summary["measured_at"] == max(cache.entry(cell_key(c))["computed_at"] for c in cells)
+    assert summary.measured_at == max(cache.entry(cell_key(c))["computed_at"] for c in cells)
 
 
 def test_identically_configured_cells_share_one_computation(tmp_path, tiny_cell):
@@ -171,13 +174,13 @@ def test_identically_configured_cells_share_one_computation(tmp_path, tiny_cell)
     cells = [tiny_cell(train={"steps": 2}, experiment="a", variant="x"),
              tiny_cell(train={"steps": 2}, experiment="b", variant="y")]
     records, summary = execute(cells, Cache(tmp_path), progress=False)
-    assert (summary["computed"], summary["cached"]) == (1, 0)
+    assert (summary.computed, summary.cached) == (1, 0)
     assert {(r["experiment"], r["variant"]) for r in records} == {("a", "x"), ("b", "y")}
     half = len(records) // 2
     assert _values([{**r, "experiment": "", "variant": ""} for r in records[:half]]) == \
         _values([{**r, "experiment": "", "variant": ""} for r in records[half:]])
     _, summary = execute(cells[1:], Cache(tmp_path), progress=False)
-    assert (summary["computed"], summary["cached"]) == (0, 1)
+    assert (summary.computed, summary.cached) == (0, 1)
 
 
 def test_cache_only_refuses_missing_cells(tmp_path, tiny_cell):
@@ -192,7 +195,7 @@ def test_process_pool_gives_the_same_records_as_one_process(tmp_path, tiny_cell)
     cells = [tiny_cell(train={"steps": 3}), tiny_cell(model={"arch": "gru"}, train={"steps": 3}, seed=1)]
     serial, _ = execute(cells, Cache(tmp_path / "serial"), jobs=1, progress=False)
     pooled, summary = execute(cells, Cache(tmp_path / "pooled"), jobs=2, progress=False)
-    assert summary["computed"] == 2
+    assert summary.computed == 2
     assert _values(pooled) == _values(serial)
     assert len(_files(tmp_path / "pooled")) == 2
 
@@ -229,4 +232,69 @@ def test_record_digests_are_the_sha256_of_the_stored_bytes(tiny_cell, tmp_path):
     _, computed = execute(cells, cache, progress=False)
     _, cached = execute(cells, cache, progress=False)
     on_disk = [hashlib.sha256(cache.path(cell_key(c)).read_bytes()).hexdigest() for c in cells]
-    assert computed["record_digests"] == cached["record_digests"] == on_disk
+    assert computed.record_digests == cached.record_digests == on_disk
+
+
+# ------------------------------------------------------------------ the code in the key (issue 28)
+
+@pytest.fixture
+def package_copy(tmp_path, monkeypatch):
+    """A copy of the vgreport package that the cell key reads its code from (sources.PACKAGE); the
+    memoised hash is forgotten before and after, so no other test sees the copy's."""
+    import shutil
+
+    from vgreport import sources
+    copy = tmp_path / "vgreport"
+    shutil.copytree(sources.PACKAGE, copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(sources, "PACKAGE", copy)
+    sources.training_code.cache_clear()
+    yield copy
+    monkeypatch.undo()
+    sources.training_code.cache_clear()
+
+
+def test_the_key_covers_the_modules_training_imports_found_from_the_code(package_copy):
+    """The hashed code is training.py and what it imports, directly or not (what used to be a list
+    kept by hand is among them), and not the stages after the records (findings, figures, report)."""
+    from vgreport import sources
+    names = {p.relative_to(sources.PACKAGE).as_posix() for p in sources.training_modules()}
+    assert {"schema.py", "tasks.py", "models.py", "recurrences.py", "probes.py", "training.py"} <= names
+    assert "specs.py" in names  # CellSpec, which training reads: not in the old list
+    assert not any(n.startswith(("findings/", "figures/", "report/")) for n in names)
+    assert not {"api.py", "runner.py", "store.py", "aggregate.py", "__init__.py"} & names
+    # an import under `if TYPE_CHECKING:` never runs and does not count; one inside a function does
+    copy = package_copy
+    (copy / "lazy.py").write_text("X = 1\n")
+    (copy / "typing_only.py").write_text("Y = 1\n")
+    tasks = copy / "tasks.py"
+    tasks.write_text(tasks.read_text() + "\n\ndef _later():\n    from .lazy import X\n    return X\n\n"
+                     "if TYPE_CHECKING:\n    from .typing_only import Y\n")
+    found = {p.name for p in sources.training_modules()}
+    assert "lazy.py" in found and "typing_only.py" not in found
+
+
+def test_editing_a_training_side_module_outside_the_old_list_recomputes_the_cell(tmp_path, tiny_cell, package_copy):
+    """A cell is computed, then read from the cache; after an edit to specs.py or to a new module that
+    tasks.py starts importing (neither was in the hand-kept list) it is computed again; after an edit
+    to the report's code it is still read from the cache."""
+    from vgreport import sources
+    from vgreport.runner import execute
+    copy = package_copy
+    cache, cell = Cache(tmp_path / "cache"), tiny_cell(train={"steps": 2, "eval_every": 1, "log_every": 1})
+
+    def run():
+        sources.training_code.cache_clear()
+        return execute([cell], cache, jobs=1, progress=False)[1]
+
+    assert run().computed == 1
+    assert run().cached == 1
+    (copy / "report" / "format.py").write_text((copy / "report" / "format.py").read_text() + "\n# edited\n")
+    assert run().cached == 1
+    (copy / "specs.py").write_text((copy / "specs.py").read_text() + "\n# edited\n")
+    assert run().computed == 1
+    (copy / "batches.py").write_text("STEP = 1\n")
+    (copy / "tasks.py").write_text((copy / "tasks.py").read_text() + "\nfrom .batches import STEP  # noqa\n")
+    assert run().computed == 1
+    assert run().cached == 1
+    (copy / "batches.py").write_text("STEP = 2\n")  # a module the old list could never have named
+    assert run().computed == 1

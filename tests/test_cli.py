@@ -9,14 +9,14 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import batteries
 from vgreport import __version__
 from vgreport.cli import main
 
+import helpers
+
 ROOT = Path(__file__).resolve().parent.parent
 
-TINY_PROFILES = batteries.profiles(standard=2, full=2)
-TINY_EXPERIMENT = batteries.experiments()
+TINY_PROFILES, TINY_EXPERIMENT = helpers.TINY_PROFILES, helpers.TINY_EXPERIMENT
 
 
 @pytest.fixture
@@ -26,7 +26,7 @@ def runner() -> CliRunner:
 
 @pytest.fixture
 def tiny_battery(tmp_path: Path) -> Path:
-    return batteries.write(tmp_path / "battery", TINY_EXPERIMENT, TINY_PROFILES)
+    return helpers.write(tmp_path / "battery", TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _commands():
@@ -226,7 +226,8 @@ def test_list_applies_set_to_steps_cost_and_cached_count(runner, tiny_battery, t
                                 "--profile", "smoke", "--jobs", "1", "--set", "train.steps=8"]).exit_code == 0
     plain, changed = runner.invoke(main, base), runner.invoke(main, base + ["--set", "train.steps=8"])
     assert plain.exit_code == 0 and changed.exit_code == 0, changed.output
-    row = lambda text: next(line for line in text.splitlines() if line.startswith("tiny"))
+    def row(text: str) -> str:
+        return next(line for line in text.splitlines() if line.startswith("tiny"))
     assert "8 steps" in row(changed.output) and "8 steps" not in row(plain.output)
     assert row(changed.output).split()[3] == "2" and row(plain.output).split()[3] == "0"  # cached column
 
@@ -331,7 +332,7 @@ def test_cell_counts_add_up_with_shared_cells(runner, tiny_battery, tmp_path):
     result = runner.invoke(main, ["run", "tiny", "--experiments", str(tiny_battery), "--out", str(tmp_path / "b"),
                                   "--profile", "smoke", "--jobs", "1"])
     assert result.exit_code == 0, result.output
-    line = next(l for l in result.output.splitlines() if " cells: " in l)
+    line = next(text for text in result.output.splitlines() if " cells: " in text)
     numbers = [int(n) for n in re.findall(r"\d+(?= |$| \()", line.split(" (")[0])]
     assert line.startswith("2 cells: 1 computed, 1 shared with an identical cell, 0 from the cache, 0 failed"), line
     assert numbers[0] == sum(numbers[1:]), line

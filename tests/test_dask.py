@@ -13,9 +13,11 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from batteries import comparable  # noqa: E402
 from vgreport.runner import ATTEMPTS, execute  # noqa: E402
 from vgreport.store import Cache  # noqa: E402
+
+from helpers import comparable  # noqa: E402
+
 
 @pytest.fixture(scope="module")
 def cluster():
@@ -67,7 +69,7 @@ def test_a_worker_killed_during_a_task_is_retried_and_the_build_completes(cluste
     finally:
         killer.join()
     assert killed, "no worker was busy with a unit to kill"
-    assert (summary["computed"], summary["failed"]) == (3, 0)
+    assert (summary.computed, summary.failed) == (3, 0)
     attempts = {k: n for k, n in _attempts(cluster.scheduler_address).items() if k not in before}
     assert max(attempts.values()) >= 2, attempts  # the killed unit ran again
     serial, _ = execute(cells, Cache(tmp_path / "serial"), progress=False)
@@ -85,14 +87,14 @@ def test_a_unit_that_fails_every_attempt_is_reported_with_its_cells(cluster, tmp
     # A device no worker has: every attempt raises in the worker.
     records, summary = execute(bad, cache, executor="dask", scheduler=cluster.scheduler_address,
                                device="nosuchdevice", progress=False)
-    assert (summary["failed"], summary["computed"], records) == (2, 0, [])
-    assert [f["cell"] for f in summary["failures"]] == [c.label for c in bad]
-    assert "nosuchdevice" in summary["failures"][0]["error"] and "\n" not in summary["failures"][0]["error"]
+    assert (summary.failed, summary.computed, records) == (2, 0, [])
+    assert [f["cell"] for f in summary.failures] == [c.label for c in bad]
+    assert "nosuchdevice" in summary.failures[0]["error"] and "\n" not in summary.failures[0]["error"]
     attempts = {k: n for k, n in _attempts(cluster.scheduler_address).items() if k not in before}
     assert attempts and set(attempts.values()) == {ATTEMPTS}  # each unit: tried ATTEMPTS times, then failed
     records, summary = execute([good, *bad], cache, executor="dask", scheduler=cluster.scheduler_address,
                                progress=False)
-    assert (summary["cached"], summary["computed"], summary["failed"]) == (1, 2, 0)
+    assert (summary.cached, summary.computed, summary.failed) == (1, 2, 0)
 
 
 def test_an_unreachable_scheduler_is_one_clear_error(tmp_path, tiny_cell):

@@ -8,7 +8,6 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 
 import psutil
@@ -18,15 +17,14 @@ from click.testing import CliRunner
 distributed = pytest.importorskip("distributed")
 import dask  # noqa: E402
 
-import batteries  # noqa: E402
-from test_looks import EXPERIMENTS as LOOKS_EXPERIMENTS, PROFILES as LOOKS_PROFILES, _Pending  # noqa: E402
 from vgreport import api, runner  # noqa: E402
 from vgreport.cli import main  # noqa: E402
 from vgreport.findings import Config  # noqa: E402
-from vgreport.runner import ExecutorError, execute  # noqa: E402
-from vgreport.store import Cache, cell_key  # noqa: E402
 
-SLOW = batteries.experiments(batteries.experiment(
+import helpers  # noqa: E402
+from helpers import LOOKS_EXPERIMENTS, LOOKS_PROFILES, Pending  # noqa: E402
+
+SLOW = helpers.experiments(helpers.experiment(
     hidden=32, length=60, train="{steps: 4000, eval_every: 2000, log_every: 500, eval_size: 16}",
     variants={"tanh": "{}"}))
 
@@ -53,7 +51,7 @@ def test_ctrl_c_on_dask_exits_130_with_one_line(tmp_path, moment):
     """The terminal sends SIGINT to the whole foreground process group, Dask's workers included:
     while they were starting they printed their import tracebacks and distributed's (73 lines).
     Now: one line, exit 130, no half-written output, whenever it is pressed."""
-    battery = batteries.write(tmp_path / "battery", SLOW)
+    battery = helpers.write(tmp_path / "battery", SLOW)
     out = tmp_path / "out"
     build = subprocess.Popen([sys.executable, "-m", "vgreport", "build", "--experiments", str(battery),
                               "--profile", "smoke", "--out", str(out), "--executor", "dask", "--jobs", "1",
@@ -94,7 +92,7 @@ def test_a_lost_scheduler_is_named_in_one_line_and_the_cells_done_are_kept(tmp_p
     """The scheduler is killed while one cell is still training: it was 33 lines of distributed's
     logs and "internal error: KeyError: 'metric'"; now one line naming the scheduler lost, exit 1,
     and the cell that finished before stays in the cache."""
-    battery = batteries.write(tmp_path / "battery", batteries.experiments(batteries.experiment(
+    battery = helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(
         hidden=32, length=30, train="{steps: 3000, eval_every: 1000, log_every: 500, eval_size: 16}",
         variants={"slow": "{}", "fast": "{train: {steps: 2, eval_every: 2, log_every: 2}}"})))
     dask_cli = [sys.executable, "-c", "from dask.cli import run_cli; run_cli()"]
@@ -136,7 +134,7 @@ def test_a_worker_that_refuses_its_cells_shows_why_and_all_failed_is_one_line(th
     internal error. Now `build` says in one line that all cells failed and why, and `run` lists
     each failure instead of crashing on an empty table."""
     monkeypatch.setattr(runner, "_versions_here", lambda: ("0123456789abcdef", (("torch", "0.0"),)))
-    battery = batteries.write(tmp_path / "battery", batteries.experiments())
+    battery = helpers.write(tmp_path / "battery", helpers.experiments())
     args = ["--experiments", str(battery), "--profile", "smoke", "--scheduler", threads_cluster.scheduler_address]
     result = CliRunner().invoke(main, ["build", *args, "--out", str(tmp_path / "b"), "--format", "html"])
     assert result.exit_code == 1 and "Traceback" not in result.output, result.output
@@ -153,9 +151,9 @@ def test_a_worker_that_refuses_its_cells_shows_why_and_all_failed_is_one_line(th
 def test_one_local_cluster_per_build_across_its_looks(tmp_path, monkeypatch):
     """Three looks of the sequential design run on one LocalCluster (there was one per look)."""
     import vgreport.findings as findings
-    real, looks = findings.evaluate, iter([{Config("tiny", "relu", 5, 1.0)}, {Config("tiny", "relu", 5, 1.0)}])
+    real, looks = findings.evaluate, iter([{Config("tiny", "relu", 5, 1.0, 4, 4)}, {Config("tiny", "relu", 5, 1.0, 4, 4)}])
     monkeypatch.setattr(findings, "evaluate", lambda frame, battery=None, with_figures=True, ids=None, **_: (
-        real(frame, battery, with_figures, ids) if with_figures else _Pending(next(looks))))
+        real(frame, battery, with_figures, ids) if with_figures else Pending(next(looks))))
     started = []
 
     class Counted(distributed.LocalCluster):
@@ -164,8 +162,8 @@ def test_one_local_cluster_per_build_across_its_looks(tmp_path, monkeypatch):
             super().__init__(*args, **{**kwargs, "processes": False})  # threads: quicker to start
 
     monkeypatch.setattr(distributed, "LocalCluster", Counted)
-    battery = batteries.write(tmp_path / "battery", LOOKS_EXPERIMENTS, LOOKS_PROFILES, file="axis.yaml")
+    battery = helpers.write(tmp_path / "battery", LOOKS_EXPERIMENTS, LOOKS_PROFILES, file="axis.yaml")
     result = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
                        formats=("html",), executor="dask")
-    assert result.summary["looks"] == 3 and result.summary["computed"] == 8
+    assert result.summary.looks == 3 and result.summary.computed == 8
     assert started == [1]

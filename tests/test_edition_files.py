@@ -14,10 +14,11 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import batteries
 from vgreport import editions
 from vgreport.cli import main
-from vgreport.diff import compare, load_edition, to_markdown, to_text
+from vgreport.diff import compare, load_edition, to_markdown
+
+import helpers
 
 GOOD = {"profile": "smoke", "measured_at": "2026-11-01T10:00:00+00:00",
         "findings": [{"id": "C2", "title": "Gradients shrink", "verdict": "supported",
@@ -31,7 +32,7 @@ def _write(folder: Path, name: str, text: str | bytes) -> Path:
     return path
 
 
-_one_line = batteries.one_line  # shared: tests/batteries.py
+_one_line = helpers.one_line  # shared: tests/helpers.py
 
 
 HOSTILE = {
@@ -70,7 +71,7 @@ def test_a_hostile_edition_is_one_line_exit_2_in_diff(tmp_path, case):
 def test_a_hostile_baseline_is_one_line_exit_2_before_training(tmp_path, case):
     """These ended as "internal error ... please report it" (or blamed a shipped template)."""
     text, reason = HOSTILE[case]
-    battery = batteries.write(tmp_path / "battery", batteries.experiments())
+    battery = helpers.write(tmp_path / "battery", helpers.experiments())
     out = tmp_path / "out"
     line = _one_line(CliRunner().invoke(main, ["build", "--experiments", str(battery), "--profile", "smoke",
                                                "--out", str(out), "--baseline",

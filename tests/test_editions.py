@@ -15,17 +15,18 @@ import pytest
 import torch
 from click.testing import CliRunner
 
-import batteries
-from test_cli import TINY_EXPERIMENT, TINY_PROFILES
 from vgreport import manifest as manifest_module
 from vgreport.cli import main
-from vgreport.store import Cache, cell_key
 from vgreport.specs import load_battery
+from vgreport.store import Cache, cell_key
+
+import helpers
+from helpers import TINY_EXPERIMENT, TINY_PROFILES
 
 
 @pytest.fixture(scope="module")
 def battery(tmp_path_factory) -> Path:
-    return batteries.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
+    return helpers.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _build(battery: Path, out: Path, *extra: str):
@@ -62,7 +63,7 @@ def test_manifest_names_each_cell_by_its_cache_key_and_training_time(battery, bu
 def test_manifest_records_code_dependencies_platform_and_times(built):
     """Code version, library versions, platform, threads, device, profile, seeds, start before finish."""
     manifest = json.loads((built / "manifest.json").read_text())
-    assert manifest["vgreport"]["code"] == manifest_module.code_version()
+    assert manifest["vgreport"]["code"] == manifest_module.code_description()
     assert manifest["vgreport"]["source_sha256"] == manifest_module.source_sha256()
     # The distribution's version (a CUDA wheel's torch.__version__ adds a local tag such as "+cu130").
     assert manifest["dependencies"]["torch"] == importlib.metadata.version("torch")
@@ -121,7 +122,7 @@ def test_code_version_without_git_is_the_package_version_and_source_hash(monkeyp
     """Outside a git checkout of itself, the code version is VERSION+src.<12 hex digits of the source hash>."""
     monkeypatch.setattr(manifest_module, "_git_describe", lambda: None)
     from vgreport import __version__
-    assert manifest_module.code_version() == f"{__version__}+src.{manifest_module.source_sha256()[:12]}"
+    assert manifest_module.code_description() == f"{__version__}+src.{manifest_module.source_sha256()[:12]}"
 
 
 def test_the_appendix_shows_the_manifest_but_not_the_clock(built):

@@ -2,13 +2,17 @@
 step for step equal to one cell at a time, each with its own clipping and its own divergence."""
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 import torch
 
-from vgreport.models import StackedModel, build_model
+from vgreport import architectures
+from vgreport.architectures import build_model
+from vgreport.models import StackedModel
 from vgreport.recurrences import recurrent_layer
 from vgreport.specs import ModelSpec
-from vgreport.training import CPU_MEMBERS_PER_BATCH, RECORD_COLUMNS, initial_model, members_per_batch, run_cell, run_group
+from vgreport.training import RECORD_COLUMNS, initial_model, members_per_batch, run_cell, run_group
 
 ARCHITECTURES = {
     "rnn_tanh": {"arch": "rnn", "activation": "tanh"},
@@ -52,7 +56,7 @@ def _unrolled(arch, activation, x, w_ih, w_hh, b_ih, b_hh):
 def test_hand_written_bptt_passes_gradcheck_and_matches_autograd(arch, activation):
     """Each recurrence's explicit backward passes gradcheck (float64) and equals autograd over the unrolled step."""
     torch.manual_seed(0)
-    S, B, T, I, H = 2, 3, 5, 4, 3
+    S, B, T, I, H = 2, 3, 5, 4, 3  # noqa: E741 (the shapes' names in recurrences.py)
     G = {"rnn": 1, "lstm": 4, "gru": 3}[arch]
     inputs = [torch.randn(S, B, T, I), torch.randn(S, G * H, I), torch.randn(S, G * H, H) * 0.7,
               torch.randn(S, G * H), torch.randn(S, G * H)]
@@ -184,9 +188,9 @@ def test_run_group_one_by_one_is_run_cell(tiny_cell):
 
 
 def test_policy_batches_whole_groups_on_accelerators_and_measured_sizes_on_the_cpu(tiny_cell):
-    """An accelerator trains a whole group of several seeds as one batch; the CPU at most
-    CPU_MEMBERS_PER_BATCH members (0: one cell at a time); no training steps, no batch."""
-    for arch, size in CPU_MEMBERS_PER_BATCH.items():
+    """An accelerator trains a whole group of several seeds as one batch; the CPU at most its
+    architecture's cpu_members (0: one cell at a time); no training steps, no batch."""
+    for arch, size in ((name, entry.cpu_members) for name, entry in architectures.ARCHITECTURES.items()):
         cell = tiny_cell(model={"arch": arch, **({"heads": 2} if arch == "transformer" else {})})
         assert members_per_batch(cell, "cpu", 30) == size
         assert members_per_batch(cell, "cpu", 1) == min(1, size)
@@ -197,7 +201,7 @@ def test_policy_batches_whole_groups_on_accelerators_and_measured_sizes_on_the_c
 
 def test_a_group_larger_than_the_cpu_batch_trains_in_batches_in_order(tiny_cell, monkeypatch):
     """With batches of 2, a group of 5 seeds returns 5 record lists in the cells' order, each as run_cell's."""
-    monkeypatch.setitem(CPU_MEMBERS_PER_BATCH, "rnn", 2)
+    monkeypatch.setitem(architectures.ARCHITECTURES, "rnn", dataclasses.replace(architectures.ARCHITECTURES["rnn"], cpu_members=2))
     cells = _group(tiny_cell, seeds=(4, 0, 3, 1, 2), train={"steps": 6, "log_every": 1, "eval_every": 3})
     for cell, records in zip(cells, run_group(cells)):
         assert {r["seed"] for r in records} == {cell.seed}

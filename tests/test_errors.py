@@ -10,17 +10,18 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import batteries
 from vgreport import api
-from vgreport.report import document
 from vgreport.cli import main
+from vgreport.report import document
 
-EXPERIMENT = batteries.experiments(batteries.experiment(variants=None))
+import helpers
+
+EXPERIMENT = helpers.experiments(helpers.experiment(variants=None))
 
 
 @pytest.fixture
 def battery(tmp_path: Path) -> Path:
-    return batteries.write(tmp_path / "battery", EXPERIMENT)
+    return helpers.write(tmp_path / "battery", EXPERIMENT)
 
 
 def _build(battery, out, *extra, debug=False):

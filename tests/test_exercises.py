@@ -9,8 +9,8 @@ from click.testing import CliRunner
 
 from vgreport import api
 from vgreport.cli import main
-from vgreport.findings import MODULES
-from vgreport.report.exercises import EXERCISES, for_finding
+from vgreport.findings import EXERCISES, MODULES
+from vgreport.report.exercises import for_finding
 from vgreport.specs import default_experiments_dir, load_battery, parse_overrides
 
 
@@ -52,7 +52,7 @@ def no_training(monkeypatch):
 
     def execute(cells, cache, **options):
         ran.append(list(cells))
-        return [], {"cells": len(cells), "computed": 0, "cached": 0, "failed": 0, "failures": [], "seconds": 0.0}
+        return [], api.Summary(cells=len(cells), cached=len(cells))
     monkeypatch.setattr(api, "_execute", execute)
     return ran
 

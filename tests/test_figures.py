@@ -9,12 +9,18 @@ import xml.etree.ElementTree as ET
 import numpy as np
 import pytest
 
-from vgreport.findings import synthetic as syn
 from vgreport import figures
 from vgreport.figures import charts
 from vgreport.figures import style as figure_style
-from vgreport.report import svg as report_svg
+from vgreport.figures import svg as figure_svg
 from vgreport.findings import evaluate
+from vgreport.findings import synthetic as syn
+from vgreport.findings.c8_activation.figures import derivative_ranges, rate_vs_accuracy
+from vgreport.findings.c9_clipping.figures import exploding
+from vgreport.findings.g2_gain.figures import rate_vs_theory
+from vgreport.findings.k1_bptt.figures import jacobian_check
+
+import helpers
 
 SVG_NS = "{http://www.w3.org/2000/svg}"
 LAGS = np.arange(30.0)
@@ -48,25 +54,25 @@ CASES = {
     "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
         [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
         chance=2.08, xlabel="step", ylabel="loss", logy=True),
-    "exploding": lambda: figures.exploding(
+    "exploding": lambda: exploding(
         [_curve("clipped", [400.0, 5.0, 1e-6, 0.0])], [_curve("clipped", [1e4, 500.0, 1e-14, 60.0, 0.0])],
         [{"label": "no clipping", "steps": [2, 2, 3], "slot": 1}], chance_loss=math.log(8), clip=1.0),
     "bars": lambda: figures.bars(
         [{"label": "tanh\ndefault init", "mean": 0.4, "lo": 0.1, "hi": 0.7, "per_seed": [0.14, 0.24, 0.83]},
          {"label": "tanh\northogonal init", "mean": 0.76, "lo": math.nan, "hi": math.nan, "per_seed": [0.76]}],
         chance=0.125, ylabel="accuracy"),
-    "jacobian_check": lambda: figures.jacobian_check(
+    "jacobian_check": lambda: jacobian_check(
         [{"label": "tanh", "lags": LAGS, "measured": np.exp(-0.05 * LAGS), "chain": np.exp(-0.05 * LAGS),
           "opnorm": np.exp(-0.01 * LAGS)},
          {"label": "relu", "lags": LAGS, "measured": np.where(LAGS < 20, np.exp(-0.3 * LAGS), 0.0),
           "chain": np.where(LAGS < 20, np.exp(-0.3 * LAGS), 0.0), "opnorm": np.exp(-0.1 * LAGS)}]),
-    "derivative_ranges": lambda: figures.derivative_ranges(
+    "derivative_ranges": lambda: derivative_ranges(
         [{"label": "sigmoid", "p10": 0.21, "p50": 0.24, "p90": 0.25, "mean": 0.235},
          {"label": "relu", "p10": 0.0, "p50": None, "p90": 1.0, "mean": 0.5}]),
-    "rate_vs_accuracy": lambda: figures.rate_vs_accuracy(
+    "rate_vs_accuracy": lambda: rate_vs_accuracy(
         [{"label": "tanh", "rate": -0.04, "acc": 0.76, "acc_lo": 0.23, "acc_hi": 1.0},
          {"label": "sigmoid", "rate": -1.44, "acc": 0.14, "acc_lo": math.nan, "acc_hi": math.nan}], chance=0.125),
-    "rate_vs_theory": lambda: figures.rate_vs_theory(
+    "rate_vs_theory": lambda: rate_vs_theory(
         [{"label": "identity", "x": np.log([0.5, 1.0, 1.5]), "mean": np.log([0.5, 1.0, 1.5]),
           "lo": np.log([0.5, 1.0, 1.5]), "hi": np.log([0.5, 1.0, 1.5])}]),
     "hero": lambda: figures.hero(HERO_POINTS, chance=0.125),
@@ -212,7 +218,7 @@ def test_coordinates_have_at_most_two_decimals(rendered, name):
 
 def test_rounding_keeps_scale_factors():
     """Rounding touches positions, never a scale factor (0.115 rounded to 0.11 would shrink glyphs by 4%)."""
-    svg = report_svg.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
+    svg = figure_svg.tidy_svg('<svg><use transform="translate(12.3456 7.891) scale(0.114961 -0.114961)"/></svg>')
     assert 'transform="translate(12.35 7.89) scale(0.114961 -0.114961)"' in svg
 
 
@@ -295,9 +301,9 @@ def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
 def test_compact_path_data_keeps_every_point():
     """Relative path data with implicit repeats decodes to the same points, to the hundredth of a point."""
     d = "M 10 20 L 12.5 21 L 15.25 22 M 40 40 L 41 39.5 z M 1.11 2.22 L 3 4"
-    assert np.allclose(_vertices(report_svg._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
+    assert np.allclose(_vertices(figure_svg._compact_path(d)), _vertices(d), rtol=0, atol=1e-9)
     curve = "M " + " L ".join(f"{40 + 4.17 * i:.2f} {200 - 3.3 * i ** 0.5:.2f}" for i in range(50))
-    compact = report_svg._compact_path(curve)
+    compact = figure_svg._compact_path(curve)
     assert len(compact) < 0.7 * len(curve)
     assert np.allclose(_vertices(compact), _vertices(curve), rtol=0, atol=1e-9)
 
@@ -324,11 +330,7 @@ def _dash(pattern) -> str:
 
 def _drawn(monkeypatch, make):
     """The matplotlib figure that `make` draws (caught on its way to SVG)."""
-    drawn = []
-    original = figure_style._svg
-    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
-    make()
-    return drawn[0]
+    return helpers.drawn(make)
 
 
 def _legend_styles(monkeypatch, make) -> list[tuple]:
@@ -378,7 +380,7 @@ def test_series_differ_in_grayscale_and_references_never_look_like_a_model(monke
 
 def test_model_and_reference_styles_never_share_a_pattern():
     """The model dash patterns and the reference dot rhythms are disjoint, and no model is dotted."""
-    models = {str(figure_style._style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
+    models = {str(figure_style.series_style(i)["linestyle"]) for i in range(len(figures.PALETTE))}
     references = {str(d) for d in figures.REFERENCE_DOTS}
     assert len(models) == len(figures.PALETTE) and not models & references
     assert ":" not in models
@@ -544,7 +546,7 @@ def test_palette_is_okabe_ito_and_series_differ_without_colour():
     """Series styles use the Okabe–Ito colours and also differ in line style and marker."""
     okabe_ito = {"#E69F00", "#56B4E9", "#009E73", "#F0E442", "#0072B2", "#D55E00", "#CC79A7", "#000000"}
     assert set(figures.PALETTE) <= okabe_ito
-    styles = [figure_style._style(i) for i in range(len(figures.PALETTE))]
+    styles = [figure_style.series_style(i) for i in range(len(figures.PALETTE))]
     assert len({str(s["linestyle"]) for s in styles}) == len(styles)
     assert len({s["marker"] for s in styles}) == len(styles)
 
@@ -575,12 +577,12 @@ EMPTY = {
     "curves_log": lambda: figures.curves(  # a zero (a gap), a tiny value, a band reaching down to ~0
         [{**_curve("loss", [1.0, 0.1, 0.0, 1e-20, 0.01]), "lo": np.array([0.5, 1e-9, 0.0, 1e-25, 1e-30])}],
         chance=2.08, xlabel="step", ylabel="loss", logy=True),
-    "exploding": lambda: figures.exploding([], [], [{"label": "no clipping", "steps": [2]}], math.log(8), 1.0),
+    "exploding": lambda: exploding([], [], [{"label": "no clipping", "steps": [2]}], math.log(8), 1.0),
     "bars": lambda: figures.bars([], chance=0.125, ylabel="accuracy"),
-    "jacobian_check": lambda: figures.jacobian_check([]),
-    "derivative_ranges": lambda: figures.derivative_ranges([]),
-    "rate_vs_accuracy": lambda: figures.rate_vs_accuracy([], chance=0.125),
-    "rate_vs_theory": lambda: figures.rate_vs_theory([]),
+    "jacobian_check": lambda: jacobian_check([]),
+    "derivative_ranges": lambda: derivative_ranges([]),
+    "rate_vs_accuracy": lambda: rate_vs_accuracy([], chance=0.125),
+    "rate_vs_theory": lambda: rate_vs_theory([]),
     "hero": lambda: figures.hero([], chance=0.125),
 }
 
@@ -600,12 +602,15 @@ def test_log_curve_leaves_a_gap_at_zero_instead_of_dropping_to_the_floor(rendere
     assert len(_vertices(lines[0])) == 4
 
 
-def test_hero_families_keep_their_slots_whatever_they_are_called():
-    """'plain RNN', 'RNN' and 'IRNN' share the RNN slot; 'attention' and 'transformer' the transformer's; others get free slots."""
-    slots = charts._family_slots(["plain RNN", "LSTM", "GRU", "attention", "RNN", "transformer", "SSM", "MLP"])
-    assert slots["plain RNN"] == slots["RNN"] == 0
-    assert slots["attention"] == slots["transformer"] == 6 and slots["LSTM"] == 1 and slots["GRU"] == 3
-    assert len({slots["SSM"], slots["MLP"], 0, 1, 3, 6}) == 6
+def test_hero_families_keep_the_slot_their_points_pin_and_others_get_free_ones():
+    """A family is drawn in the slot its points pin (the overview gives each family its architecture's
+    style); a family without one gets a slot no other family took."""
+    points = [{"family": f, **({"slot": s} if s is not None else {})}
+              for f, s in (("plain RNN", 0), ("LSTM", 1), ("plain RNN", None), ("attention", 6), ("SSM", None),
+                           ("MLP", None))]
+    slots = charts._family_slots(points)
+    assert (slots["plain RNN"], slots["LSTM"], slots["attention"]) == (0, 1, 6)
+    assert len({slots["SSM"], slots["MLP"], 0, 1, 6}) == 5
 
 
 def test_a_y_label_taller_than_its_axes_is_broken_onto_two_lines_and_fits():
@@ -783,6 +788,7 @@ def test_exploding_caption_says_what_the_lines_alone_do_not():
     share of losses that are exactly 0 (gaps on a log axis), the steps where the mean is 0, and the
     smallest mean gradient norm; nothing about zeros when there are none."""
     import pandas as pd
+
     from vgreport.findings.c9_clipping.finding import _exploding_notes
 
     steps = [5, 10, 15]
@@ -810,7 +816,7 @@ def test_points_near_one_another_are_set_apart_named_and_the_lines_named_off_eac
               {"label": "tanh", "rate": -0.04, "acc": 1.0, "acc_lo": 1.0, "acc_hi": 1.0},
               {"label": "relu", "rate": -0.34, "acc": 0.13, "acc_lo": 0.11, "acc_hi": 0.15},
               {"label": "identity", "rate": 0.0, "acc": 0.98, "acc_lo": 0.95, "acc_hi": 1.0}]
-    fig = _drawn(monkeypatch, lambda: figures.rate_vs_accuracy(points, chance=0.125))
+    fig = _drawn(monkeypatch, lambda: rate_vs_accuracy(points, chance=0.125))
     ax = fig.axes[0]
     renderer = FigureCanvasAgg(fig).get_renderer()
     pt = fig.dpi / 72

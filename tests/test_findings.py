@@ -13,11 +13,32 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from vgreport.findings import (CHECK_STATES, CHECKS, FINDINGS, MODULES, SUPPORT, VERDICTS, check_state, combine,
-                               evaluate, examples_of, synthetic as syn, verdict_of)
+from vgreport.findings import (
+    CHECK_STATES,
+    CHECKS,
+    FINDINGS,
+    MODULES,
+    SUPPORT,
+    VERDICTS,
+    check_state,
+    combine,
+    evaluate,
+    examples_of,
+    verdict_of,
+)
+from vgreport.findings import synthetic as syn
 from vgreport.findings.base import Config, Outcome, Part, Spec
-from vgreport.findings.stats import (holm, look_level, share, share_difference, t_interval, tost, welch,
-                                     welch_p_greater, wilson)
+from vgreport.findings.stats import (
+    holm,
+    look_level,
+    share,
+    share_difference,
+    t_interval,
+    tost,
+    welch,
+    welch_p_greater,
+    wilson,
+)
 from vgreport.specs import PROFILE_NAMES, default_experiments_dir, load_battery
 
 MIXED = syn.MIXED
@@ -77,7 +98,7 @@ def test_example_worlds_give_their_declared_outcome(rid, example):
 @pytest.mark.parametrize("module", FINDINGS, ids=lambda m: m.SPEC.id)
 def test_one_seed_leaves_every_finding_inconclusive(module):
     """A smoke build's single seed gives no interval: every finding is inconclusive and says why."""
-    frame = syn.world(**{name: {"seeds": 1} for name in syn.BUILDERS})
+    frame = syn.world(**{name: {"seeds": 1} for name in syn.builders()})
     got = result(frame, module.SPEC.id)
     assert got.verdict == "inconclusive", got.reason
 
@@ -123,7 +144,7 @@ def test_undetermined_training_parts_name_the_configurations_that_need_seeds():
     """The sequential design adds seeds where a training part is undetermined, and nowhere else."""
     ev = evaluate(syn.world(budget={"best": MIXED}), None, with_figures=False)
     pending = ev.undetermined()
-    assert Config("budget", "rnn_tanh", 20, 1.0) in pending
+    assert Config("budget", "rnn_tanh", 20, 1.0, 16, 800) in pending  # synthetic: width 16, 8 x 100 steps
     assert all(c.experiment == "budget" for c in pending), pending
 
 
@@ -356,7 +377,7 @@ def _c8_world(**overrides):
     in 'activation' (length 30), 'orthogonal' in 'init' (20), and the gain experiments (40, 100),
     whose variant is first described at gain 0.5."""
     keep = {"activation": {"length": 30}, "init": {}, "gain_train": {"length": 40}, "gain_sweep": {"length": 100}}
-    return syn.world(**{name: None for name in syn.BUILDERS if name not in keep}, **{**keep, **overrides})
+    return syn.world(**{name: None for name in syn.builders() if name not in keep}, **{**keep, **overrides})
 
 
 def test_c8_reads_the_tanh_models_rate_at_every_length_whatever_its_label():

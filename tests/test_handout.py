@@ -17,23 +17,21 @@ import pytest
 from click.testing import CliRunner
 from pypdf import PdfReader
 
-from vgreport.findings import synthetic as syn
-import batteries
-from test_cli import TINY_EXPERIMENT, TINY_PROFILES
-from test_prose import MARK, WORLDS, _page
 from vgreport import api, figures
-from vgreport.report.counts import count_cells
-from vgreport.report.context import ReportContext
-from vgreport.report import document
-from vgreport.report import environment
-from vgreport.report import format as formatting
-from vgreport.report import svg as report_svg
-from vgreport.report import teaching
 from vgreport.aggregate import cell_table
 from vgreport.cli import main
-from vgreport.findings import evaluate
+from vgreport.findings import FINDINGS, evaluate
+from vgreport.findings import synthetic as syn
 from vgreport.findings.literature import REFERENCES
+from vgreport.report import document, environment, teaching
+from vgreport.report import format as formatting
+from vgreport.report import svg as report_svg
+from vgreport.report.context import ReportContext
+from vgreport.report.counts import count_cells
 from vgreport.specs import default_experiments_dir, load_battery
+
+import helpers
+from helpers import TINY_EXPERIMENT, TINY_PROFILES
 
 MAX_PAGES = 20  # the issue asks 24 for the standard build and 20 for a quick one; the synthetic report keeps to 20
 MAX_STORY_PAGES = 14
@@ -300,35 +298,38 @@ def test_the_abstract_counts_findings_and_checks_apart(standard_like):
 
 
 @pytest.mark.parametrize("edition", ["student", "instructor"])
-def test_both_printed_editions_ask_the_same_one_question_per_finding(edition):
+@pytest.mark.parametrize("module", FINDINGS, ids=[m.SPEC.id for m in FINDINGS])
+def test_both_printed_editions_ask_the_same_one_question_per_finding(module, edition):
     """The printed handout keeps one question per finding in both editions (the instructor edition
     adds answers and nothing else); the second question is on screen only."""
-    page, results = _page("supported", edition)
-    for rid in results:
-        if results[rid].kind != "finding":
-            continue
-        block = _between(page, f'id="{rid}"', "</section>")
-        items = re.findall(r"<li( class=\"screen-only\")?>", _between(block, 'class="questions"', "</ol>"))
-        assert [bool(cls) for cls in items] == [False] + [True] * (len(items) - 1), (rid, items)
+    rid = module.SPEC.id
+    page, _ = helpers.finding_block(rid, "supported", edition)
+    block = _between(page, f'id="{rid}"', "</section>")
+    items = re.findall(r"<li( class=\"screen-only\")?>", _between(block, 'class="questions"', "</ol>"))
+    assert [bool(cls) for cls in items] == [False] + [True] * (len(items) - 1), (rid, items)
 
 
-@pytest.mark.parametrize("world", sorted(WORLDS))
-def test_each_common_misconception_is_answered_by_its_findings_verdict(world):
-    """In every world, a verdict sentence of the misconceptions box is shown only under the verdict of
-    the finding its item names."""
-    page, results = _page(world, "student")
+# The findings the misconceptions box on the page after the cover names (glance.html.j2).
+BELIEFS = ("C8", "C9", "G1", "C5", "C2")
+BELIEF_WORLDS = [(rid, world) for rid, world in helpers.finding_worlds() if rid in BELIEFS]
+
+
+@pytest.mark.parametrize("rid, world", BELIEF_WORLDS, ids=[f"{rid} {world}" for rid, world in BELIEF_WORLDS])
+def test_each_common_misconception_is_answered_by_its_findings_verdict(rid, world):
+    """In each world of a finding the box names, the box's verdict sentence for that finding is shown
+    only under its verdict."""
+    page, result = helpers.finding_block(rid, world, block="glance")
     box = _between(page, 'class="misconceptions"', "</div>")
-    items = re.findall(r'<li data-finding="(\w+)">(.*?)</li>', box, flags=re.S)
-    assert len(items) == 5
-    for rid, item in items:
-        for kind, key, _, text in MARK.findall(item):
-            assert kind == "verdict" and text.strip()
-            assert results[rid].verdict in key.split("|"), f"{rid} in '{world}': says {key}"
+    items = dict(re.findall(r'<li data-finding="(\w+)">(.*?)</li>', box, flags=re.S))
+    assert tuple(items) == BELIEFS
+    for kind, key, _, text in helpers.MARK.findall(items[rid]):
+        assert kind == "verdict" and text.strip()
+        assert result.verdict in key.split("|"), f"{rid} in '{world}': says {key}"
 
 
 @pytest.fixture(scope="module")
 def tiny_battery(tmp_path_factory) -> Path:
-    return batteries.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
+    return helpers.write(tmp_path_factory.mktemp("battery"), TINY_EXPERIMENT, TINY_PROFILES)
 
 
 def _report(tiny_battery: Path, out: Path, command: str, *extra: str):
@@ -393,7 +394,7 @@ def test_every_run_command_the_report_prints_is_accepted_as_printed(standard_lik
 
     def execute(cells, cache, **options):
         ran.append({c.experiment for c in cells})
-        return [], {"cells": len(cells), "computed": 0, "cached": 0, "failed": 0, "failures": [], "seconds": 0.0}
+        return [], api.Summary(cells=len(cells), cached=len(cells))
     monkeypatch.setattr(api, "_execute", execute)
     commands = [html_module.unescape(re.sub(r"<[^>]+>", "", c))
                 for c in re.findall(r'<code class="cmd">(vgreport run .*?)</code>', standard_like["html"])]

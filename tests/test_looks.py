@@ -6,19 +6,17 @@ import json
 import pandas as pd
 import pytest
 
-import batteries
 from vgreport import api
 from vgreport.findings import Config
 
-PROFILES = batteries.profiles(quick=2, standard="{seeds: 2, training_seeds: [2, 3, 4]}", full=2)
-EXPERIMENTS = batteries.experiments(
-    batteries.experiment(variants={"tanh": "{}", "relu": "{model: {activation: relu}}"}),
-    batteries.experiment("at_init", "Gradients at initialisation", train="{steps: 0}", variants=None))
+import helpers
+
+PROFILES, EXPERIMENTS = helpers.LOOKS_PROFILES, helpers.LOOKS_EXPERIMENTS
 
 
 @pytest.fixture
 def battery(tmp_path):
-    return batteries.write(tmp_path / "battery", EXPERIMENTS, PROFILES, file="axis.yaml")
+    return helpers.write(tmp_path / "battery", EXPERIMENTS, PROFILES, file="axis.yaml")
 
 
 class _Pending:
@@ -34,17 +32,17 @@ def test_later_looks_add_seeds_only_to_undecided_configurations(battery, tmp_pat
     decided one and the experiment measured at initialisation keep their first seeds."""
     import vgreport.findings as findings
     real = findings.evaluate
-    looks = iter([{Config("tiny", "relu", 5, 1.0)}, {Config("tiny", "relu", 5, 1.0)}])
+    looks = iter([{Config("tiny", "relu", 5, 1.0, 4, 4)}, {Config("tiny", "relu", 5, 1.0, 4, 4)}])
 
     def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:  # the final evaluation for the report
             return real(frame, battery, with_figures, ids, **options)
-        return _Pending(next(looks))
+        return helpers.Pending(next(looks))
 
     monkeypatch.setattr(findings, "evaluate", fake)
     result = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
                        formats=("html",))
-    assert result.summary["looks"] == 3
+    assert result.summary.looks == 3
     frame = pd.read_csv(tmp_path / "out" / "metrics.csv")
     seeds = {key: set(group["seed"]) for key, group in frame.groupby(["experiment", "variant"])}
     assert seeds[("tiny", "relu")] == {0, 1, 2, 3}
@@ -61,14 +59,14 @@ def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch)
     def fake(frame, battery=None, with_figures=True, ids=None, **options):
         if with_figures:
             return real(frame, battery, with_figures, ids, **options)
-        return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 2 else set())
+        return helpers.Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 2 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
     built = api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
                       formats=("html",))
     rendered = api.render(profile="standard", out=tmp_path / "out", experiments_dir=battery, formats=("html",),
                           force_render=True)
-    assert rendered.summary["computed"] == 0 and rendered.summary["cells"] == built.summary["cells"] == 7
+    assert rendered.summary.computed == 0 and rendered.summary.cells == built.summary.cells == 7
 
 
 def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_is_recomputed(
@@ -85,21 +83,21 @@ def test_an_unchanged_rebuild_reads_the_looks_from_the_cache_and_a_damaged_memo_
         if with_figures:
             return real(frame, battery, with_figures, ids, **options)
         calls.append(int(frame["seed"].max()))
-        return _Pending({Config("tiny", "tanh", 5, 1.0)} if frame["seed"].max() < 3 else set())
+        return helpers.Pending({Config("tiny", "tanh", 5, 1.0, 4, 4)} if frame["seed"].max() < 3 else set())
 
     monkeypatch.setattr(findings, "evaluate", fake)
     kwargs = dict(profile="standard", out=tmp_path / "out", cache_dir=tmp_path / "cache", experiments_dir=battery,
                   jobs=1, progress=False, formats=("html",))
     first = api.build(**kwargs)
-    assert calls == [1, 2] and first.summary["looks"] == 3  # decided after looks 1 and 2
+    assert calls == [1, 2] and first.summary.looks == 3  # decided after looks 1 and 2
     memos = sorted((tmp_path / "cache" / "looks").glob("*.json"))
     assert len(memos) == 2
     again = api.build(**kwargs)
-    assert calls == [1, 2] and again.summary["cells"] == first.summary["cells"] and again.summary["computed"] == 0
+    assert calls == [1, 2] and again.summary.cells == first.summary.cells and again.summary.computed == 0
     for memo in memos:
         memo.write_text("{not json")
     damaged = api.build(**kwargs, force_render=True)
-    assert calls == [1, 2, 1, 2] and damaged.summary["cells"] == first.summary["cells"]
+    assert calls == [1, 2, 1, 2] and damaged.summary.cells == first.summary.cells
     api.clean(out=tmp_path / "out", cache_dir=tmp_path / "cache")
     assert not (tmp_path / "cache" / "looks").exists()
 
@@ -109,7 +107,7 @@ import sys
 from vgreport import api
 result = api.build(profile="standard", out=sys.argv[1], cache_dir=sys.argv[2], experiments_dir=sys.argv[3],
                    jobs=1, progress=False, formats=("html",))
-assert result.summary["computed"] == 0 and result.summary["report"] == "reused", result.summary
+assert result.summary.computed == 0 and result.summary.report == "reused", result.summary
 print(sorted(m for m in ("pandas", "scipy", "matplotlib", "torch", "weasyprint") if m in sys.modules))
 """
 

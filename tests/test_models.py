@@ -7,7 +7,8 @@ import pytest
 import torch
 from pydantic import ValidationError
 
-from vgreport.models import CausalTransformer, RecurrentNet, build_model, fan_in_default_bound
+from vgreport.architectures import build_model
+from vgreport.models import CausalTransformer, RecurrentNet, fan_in_default_bound
 from vgreport.probes import state_gradient_norms
 from vgreport.specs import ModelSpec, TaskSpec
 

@@ -255,3 +255,14 @@ def test_readme_is_a_front_door():
         assert f"https://github.com/vgreport/vgreport/blob/main/docs/{page}.md" in readme, page
     for page in ("findings", "budgets", "safety"):  # written beside this work; linked from the front door
         assert f"https://github.com/vgreport/vgreport/blob/main/docs/{page}.md" in readme, page
+
+
+def test_make_test_runs_ruff_before_the_suite():
+    """`make test` (and so CI) lints and checks the import order with ruff, configured in pyproject.toml,
+    before it runs pytest."""
+    import tomllib
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = makefile[makefile.index("\ntest:"):].split("\n\n")[0]
+    assert recipe.index("ruff check .") < recipe.index("-m pytest"), recipe
+    lint = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["ruff"]["lint"]
+    assert {"F", "I"} <= set(lint["select"])

@@ -10,10 +10,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from vgreport.findings import synthetic as syn
 from vgreport.figures import REFERENCE_DOTS, charts
 from vgreport.findings import evaluate
+from vgreport.findings import synthetic as syn
 from vgreport.report.environment import shipped_templates_dir
+
+import helpers
 
 PHONE_PX = 390
 
@@ -29,11 +31,9 @@ def _dash(line) -> str:
 def drawn():
     """Every matplotlib Figure the findings draw for the synthetic world (every finding decided,
     every figure drawn), with the SVG each became."""
-    figures, svgs = [], []
-    original = charts._svg
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(charts, "_svg", lambda fig: figures.append(fig) or svgs.append(original(fig)) or svgs[-1])
+    with helpers.figures_drawn() as figures:
         evaluation = evaluate(syn.world(), None, with_figures=True)
+    svgs = [figure.svg for result in evaluation.results for figure in result.figures]
     assert len(figures) >= 15, "the synthetic world should draw every kind of figure"
     return figures, svgs, evaluation
 
@@ -84,32 +84,28 @@ def _marked_x(line) -> set[float]:
     return set(x[start::step])
 
 
-def test_coinciding_lines_show_their_markers_side_by_side(monkeypatch):
+def test_coinciding_lines_show_their_markers_side_by_side():
     """Two models with the very same curve (both at chance): each line's markers sit at other
     points than the other's, so neither hides behind the other."""
-    drawn = []
-    original = charts._svg
-    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
     x = np.arange(0, 400, 10.0)
     same = {"x": x, "mean": np.full(len(x), 0.125)}
-    charts.curves([{"label": "a", **same}, {"label": "b", **same}], chance=0.125, xlabel="step", ylabel="accuracy")
-    charts.gradient_vs_lag([{"label": "a", "lags": x, "mean": np.exp(-0.1 * x)},
-                            {"label": "b", "lags": x, "mean": np.exp(-0.1 * x)}], bounds=[])
+    with helpers.figures_drawn() as drawn:
+        charts.curves([{"label": "a", **same}, {"label": "b", **same}], chance=0.125, xlabel="step", ylabel="accuracy")
+        charts.gradient_vs_lag([{"label": "a", "lags": x, "mean": np.exp(-0.1 * x)},
+                                {"label": "b", "lags": x, "mean": np.exp(-0.1 * x)}], bounds=[])
     for fig in drawn:
         a, b = [line for line in fig.axes[0].get_lines() if line.get_label() in ("a", "b")]
         assert _marked_x(a) and _marked_x(b) and not _marked_x(a) & _marked_x(b)
 
 
-def test_marks_of_one_look_share_one_legend_entry_and_are_named_in_the_plot(monkeypatch):
+def test_marks_of_one_look_share_one_legend_entry_and_are_named_in_the_plot():
     """Vertical marks (1×, 2×, 4× the budget) look alike, so the legend names them once and each
     carries its own name at the top of the plot."""
-    drawn = []
-    original = charts._svg
-    monkeypatch.setattr(charts, "_svg", lambda fig: drawn.append(fig) or original(fig))
     x = np.arange(0, 400, 10.0)
-    svg = charts.curves([{"label": "RNN", "x": x, "mean": np.linspace(0.1, 0.9, len(x))}], chance=0.125,
-                        xlabel="step", ylabel="accuracy",
-                        marks=[{"x": 100, "label": "1×"}, {"x": 200, "label": "2×"}])
+    with helpers.figures_drawn() as drawn:
+        svg = charts.curves([{"label": "RNN", "x": x, "mean": np.linspace(0.1, 0.9, len(x))}], chance=0.125,
+                            xlabel="step", ylabel="accuracy",
+                            marks=[{"x": 100, "label": "1×"}, {"x": 200, "label": "2×"}])
     ax = drawn[0].axes[0]
     labels = [line.get_label() for line in ax.get_lines() if not line.get_label().startswith("_")]
     assert labels.count("1×, 2×") == 1 and "2×" not in labels

@@ -7,7 +7,8 @@ from contextlib import contextmanager
 import pytest
 import torch
 
-from vgreport.models import activation_derivative, activation_gamma, build_model
+from vgreport.architectures import build_model
+from vgreport.models import activation_derivative, activation_gamma
 from vgreport.probes import cue_influence, input_sensitivity, jacobian_chain, probe_model, state_gradient_norms
 from vgreport.specs import ModelSpec, TaskSpec
 from vgreport.tasks import input_size, make_batch, output_size, sequence_length

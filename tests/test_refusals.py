@@ -7,14 +7,14 @@ import os
 import pytest
 from click.testing import CliRunner
 
-import batteries
 from vgreport.cli import main
 from vgreport.runner import MAX_CELL_BYTES, check_cost, estimate_bytes
 from vgreport.specs import SpecError, load_battery, parse_overrides
 from vgreport.tasks import input_size, sequence_length
 
+import helpers
 
-_one_line = batteries.one_line  # shared: tests/batteries.py
+_one_line = helpers.one_line  # shared: tests/helpers.py
 
 
 @pytest.mark.parametrize("command,option", [("build", "--out"), ("run", "--out"), ("clean", "--out"),
@@ -34,7 +34,7 @@ def test_an_empty_path_is_refused_instead_of_meaning_this_folder(tmp_path, comma
 
 
 def test_an_empty_experiments_list_is_refused(tmp_path):
-    battery = batteries.write(tmp_path / "battery", "experiments: []\n")
+    battery = helpers.write(tmp_path / "battery", "experiments: []\n")
     line = _one_line(CliRunner().invoke(main, ["list", "--experiments", str(battery)]), 2)
     assert "length.yaml" in line and "empty list" in line
 

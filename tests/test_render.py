@@ -1,7 +1,6 @@
 """The document stage: hand-made findings in, a self-contained HTML page and a printable PDF out."""
 from __future__ import annotations
 
-import functools
 import logging
 import math
 import os
@@ -15,88 +14,19 @@ import pytest
 from pypdf import PdfReader
 
 from vgreport.figures import DIAGRAMS
-from vgreport.findings import Evaluation, Figure, Part, Result
-from vgreport.report.counts import Counts
-from vgreport.report import document
-from vgreport.report import environment
+from vgreport.report import document, environment
 from vgreport.report import format as formatting
 from vgreport.report import svg as report_svg
-from vgreport.report.context import ReportContext
 from vgreport.report.document import render_report
 from vgreport.report.selfcontained import external_references
-from vgreport.specs import default_experiments_dir, load_battery
 
-MEASURED_AT = "2026-03-14T09:26:53+00:00"
+from helpers import MEASURED_AT
+from helpers import hand_made_context as _context
+from helpers import hand_made_evaluation as _evaluation
+from helpers import hand_made_findings as _findings
+
 A4 = (595.28, 841.89)
 LETTER = (612.0, 792.0)
-
-
-def _svg(label: str, colour: str = "#0072b2") -> str:
-    """A small SVG in the shape matplotlib writes (ids, a clip path, style attributes, a * rule)."""
-    return (
-        '<svg xmlns:xlink="http://www.w3.org/1999/xlink" width="300pt" height="120pt" viewBox="0 0 300 120" '
-        'xmlns="http://www.w3.org/2000/svg" version="1.1">\n'
-        ' <defs>\n  <style type="text/css">*{stroke-linejoin: round; stroke-linecap: butt}</style>\n </defs>\n'
-        f' <g id="figure_1"><path d="M 0 120 L 300 120 L 300 0 L 0 0 z" style="fill: #ffffff"/>\n'
-        f'  <path d="M 20 20 L 280 100" clip-path="url(#clip1)" style="fill: none; stroke: {colour}; stroke-width: 2"/>\n'
-        f'  <text x="150" y="115" style="font-size: 12px">{label}</text></g>\n'
-        ' <defs><clipPath id="clip1"><rect x="10" y="10" width="280" height="100"/></clipPath></defs>\n</svg>\n')
-
-
-def _result(rid, title, claim, verdict, criterion, **kwargs) -> Result:
-    """A hand-made finding whose headline is its title, with one part per verdict word."""
-    state = {"supported": True, "refuted": False}.get(verdict)
-    parts = [] if "missing" in kwargs.get("numbers", {}) else [Part("a", f"{title} (part a)", state, detail="measured")]
-    return Result(rid, "finding", title, claim, verdict, criterion, headline=title, parts=parts, **kwargs)
-
-
-def _evaluation() -> Evaluation:
-    return Evaluation(findings=_findings())
-
-
-def _findings() -> list[Result]:
-    return [
-        _result("C11", "Products of Jacobians shrink the gradient", "The gradient is a product of Jacobians.",
-                "supported", "Supported when the explicit product matches autograd to 1e-6.",
-                numbers={"rate": -0.0441, "interval": {"lo": -0.0472, "hi": -0.041}, "cells": 1234},
-                seeds=[0, 1, 2], experiments=["activation"],
-                figures=[Figure("decay", _svg("decay"), "Gradient norm against distance.", "Decay: rate −0.0441 per step."),
-                         Figure("rates", _svg("rates", "#d55e00"), "Rates per activation.", "Rates: tanh −0.044, sigmoid −1.44.")],
-                reason="largest relative error 3e-15"),
-        _result("C12", "Short dependencies are learned, long ones are not", "A plain RNN learns short spans only.",
-                "supported so far", "Supported when accuracy is above chance + 0.1 at T=10 and at chance at T=100.",
-                numbers={"accuracy": {"T10": 0.97, "T100": 0.126}, "lengths": [10, 30, 100], "steps": 1500},
-                seeds=[0, 1, 2], experiments=[e.name for e in _battery().experiments],
-                figures=[Figure("accuracy", _svg("accuracy", "#009e73"), "Accuracy against length.",
-                                "Accuracy falls from 0.97 at T = 10 to chance at T = 100.")],
-                reason="learned at T=10; undetermined at T=100"),
-        _result("C13", "Clipping tames exploding gradients", "Clipping prevents divergence.", "refuted",
-                "Supported when clipped runs never diverge.", numbers={"missing": "'clip_exploding' ran 1 seed"},
-                seeds=[0], experiments=["clip_exploding"], reason="3 of 3 clipped runs diverged"),
-        _result("G9", "Gate initialisation decides", "Chrono init lets an LSTM learn.", "inconclusive",
-                "Supported when the chrono LSTM learns and the default does not.", numbers={"chrono": 0.99},
-                seeds=[0, 1], experiments=["architecture"],
-                figures=[Figure("gates", _svg("gates", "#cc79a7"), "Accuracy per gate initialisation.",
-                                "Chrono LSTM 0.99, default LSTM 0.12.")],
-                reason="intervals straddle the threshold"),
-    ]
-
-
-@functools.cache
-def _battery():
-    return load_battery(default_experiments_dir(), "smoke")
-
-
-def _context(folder: Path, paper: str = "a4") -> ReportContext:
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "metrics.csv").write_text("experiment,metric,value\nactivation,rate,-0.0441\n")
-    (folder / "findings.json").write_text('{"findings": []}\n')
-    battery = _battery()
-    return ReportContext(
-        profile="smoke", profile_description=battery.profile_spec.description, measured_at=MEASURED_AT,
-        versions={"vgreport": "0.1.0", "python": "3.11", "torch": "2.13.0", "weasyprint": "70.0"},
-        compute_seconds=42.0, counts=Counts(50, 20, 40, 10, (0, 1, 2)), experiments=list(battery.experiments), paper=paper,
-        attachments=[folder / "metrics.csv", folder / "findings.json"])
 
 
 # A body for C11 that cites its second figure before placing the first, and never places the

@@ -8,9 +8,9 @@ import types
 import pytest
 from click.testing import CliRunner
 
-import batteries
 from vgreport import api
 from vgreport.cli import main
+from vgreport.configs import Config
 from vgreport.findings import evaluate
 from vgreport.findings import synthetic as syn
 from vgreport.findings.base import Outcome, Part, Spec
@@ -18,6 +18,7 @@ from vgreport.manifest import seed_ranges
 from vgreport.specs import SpecError, load_battery
 from vgreport.store import cell_key
 
+import helpers
 
 # ---------------------------------------------------------------- leave one seed out
 
@@ -106,7 +107,7 @@ def test_unanimous_seeds_make_nothing_fragile(monkeypatch):
 def test_two_seeds_make_every_decided_part_of_every_finding_fragile():
     """With two seeds, leaving one out leaves one: no interval, every finding inconclusive. So every
     part the two seeds decided is fragile, and so is every verdict with a decided core part."""
-    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.BUILDERS}), None, with_figures=False,
+    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.builders()}), None, with_figures=False,
                   leave_one_seed_out=True)
     decided = [p for r in ev.findings for p in r.parts if p.state is not None]
     assert decided, "two seeds decide some part of the synthetic world"
@@ -140,7 +141,7 @@ def test_a_context_leaving_a_seed_out_decides_as_one_built_without_it():
 
 def test_without_leaving_seeds_out_nothing_is_marked():
     """The default evaluation (tests, the looks' decision) does not re-evaluate: fragile stays False."""
-    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.BUILDERS}), None, with_figures=False)
+    ev = evaluate(syn.world(**{name: {"seeds": 2} for name in syn.builders()}), None, with_figures=False)
     assert ev.left_out == [] and not any(p.fragile for r in ev.findings for p in r.parts)
     assert ev.to_json()["leave_one_seed_out"] == {"seeds": [], "done": False}
 
@@ -150,13 +151,12 @@ def test_without_leaving_seeds_out_nothing_is_marked():
 def test_seed_base_moves_every_seed_and_every_cell_key(tmp_path):
     """Seeds run from the base (the later looks' seeds too); the seed is in the cell key, so the
     same configuration on other seeds is another cell; the battery records its base."""
-    folder = batteries.write(tmp_path / "exp", profiles_file=batteries.profiles(standard="{seeds: 2, training_seeds: [2, 3]}"))
+    folder = helpers.write(tmp_path / "exp", profiles_file=helpers.profiles(standard="{seeds: 2, training_seeds: [2, 3]}"))
     zero, thousand = load_battery(folder, "standard"), load_battery(folder, "standard", seed_base=1000)
     assert sorted({c.seed for c in zero.cells()}) == [0, 1]
     assert sorted({c.seed for c in thousand.cells()}) == [1000, 1001]
     assert thousand.seed_base == 1000 and zero.seed_base == 0
-    assert {c.seed for c in thousand.later_cells([types.SimpleNamespace(
-        experiment="tiny", variant="tanh", length=5, gain=1.0)], 1)} == {1002}
+    assert {c.seed for c in thousand.later_cells([Config("tiny", "tanh", 5, 1.0, 4, 4)], 1)} == {1002}
     keys_zero = {cell_key(c, "cpu") for c in zero.cells()}
     keys_thousand = {cell_key(c, "cpu") for c in thousand.cells()}
     assert not keys_zero & keys_thousand
@@ -167,14 +167,14 @@ def test_seed_base_moves_every_seed_and_every_cell_key(tmp_path):
 @pytest.mark.parametrize("value", [-1, 10**9 + 1, 1.5, True])
 def test_a_bad_seed_base_is_refused(tmp_path, value):
     """A negative, too large or non-integer base is a SpecError naming --seed-base."""
-    folder = batteries.write(tmp_path / "exp")
+    folder = helpers.write(tmp_path / "exp")
     with pytest.raises(SpecError, match="--seed-base"):
         load_battery(folder, "standard", seed_base=value)
 
 
 def test_seed_base_cannot_be_written_in_an_experiment_file(tmp_path):
     """Like --set, the seed base comes from the command line only."""
-    folder = batteries.write(tmp_path / "exp", batteries.experiments(batteries.experiment(extra="    seed_base: 5\n")))
+    folder = helpers.write(tmp_path / "exp", helpers.experiments(helpers.experiment(extra="    seed_base: 5\n")))
     with pytest.raises(SpecError, match=r"seed_base: unknown key \(use --seed-base"):
         load_battery(folder, "standard")
 
@@ -189,7 +189,7 @@ def test_seed_ranges_for_the_cover_and_appendix():
 def test_cli_list_takes_seed_base_from_the_option_or_its_environment_variable(tmp_path):
     """`list --seed-base N` and VGREPORT_LIST_SEED_BASE=N (the convention of every option); a
     negative base is a one-line usage error, exit 2."""
-    folder = batteries.write(tmp_path / "exp")
+    folder = helpers.write(tmp_path / "exp")
     runner = CliRunner()
     shown = runner.invoke(main, ["list", "--experiments", str(folder), "--out", str(tmp_path / "b"), "--json",
                                  "--seed-base", "1000"])
@@ -206,7 +206,7 @@ def test_cli_list_takes_seed_base_from_the_option_or_its_environment_variable(tm
 def test_a_build_on_seed_base_1000_records_its_seeds(tmp_path):
     """build --seed-base 1000 trains seeds 1000-1002 and says so in manifest.json, findings.json,
     on the cover and in the appendix; the same build on seed base 0 computes its own cells."""
-    folder = batteries.write(tmp_path / "exp", profiles_file=batteries.profiles(standard=3))
+    folder = helpers.write(tmp_path / "exp", profiles_file=helpers.profiles(standard=3))
     out, cache = tmp_path / "b1000", tmp_path / "cache"
     result = CliRunner().invoke(main, ["build", "--experiments", str(folder), "--out", str(out), "--cache", str(cache),
                                        "--format", "html", "--jobs", "1", "--seed-base", "1000", "-q"])
@@ -216,9 +216,9 @@ def test_a_build_on_seed_base_1000_records_its_seeds(tmp_path):
     findings = json.loads((out / "findings.json").read_text())
     assert findings["seed_base"] == 1000 and findings["leave_one_seed_out"]["seeds"] == [1000, 1001, 1002]
     assert all({"key", "state", "core", "fragile"} <= set(p) for f in findings["findings"] for p in f["parts"])
-    page = (out / "report.html").read_text()
+    page = " ".join((out / "report.html").read_text().split())  # as a reader sees it: spaces collapsed
     assert "seeds 1000–1002" in page and "1000–1002</td>" in page
     other = api.build(profile="standard", out=tmp_path / "b0", cache_dir=cache, experiments_dir=folder,
                       formats=("html",), jobs=1, progress=False)
-    assert other.summary["computed"] == manifest["summary"]["cells"] > 0  # none of seed base 1000's cells reused
+    assert other.summary.computed == manifest["summary"]["cells"] > 0  # none of seed base 1000's cells reused
     assert json.loads((tmp_path / "b0" / "manifest.json").read_text())["seeds"] == [0, 1, 2]

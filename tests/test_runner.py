@@ -13,10 +13,11 @@ import time
 import psutil
 import pytest
 
-import batteries
 from vgreport import runner, training
 from vgreport.runner import default_jobs, execute, work_units
 from vgreport.store import Cache
+
+import helpers
 
 
 def test_default_jobs_counts_the_cores_this_process_may_use(monkeypatch):
@@ -86,9 +87,9 @@ def test_execute_trains_each_seed_group_with_one_run_group_call(tmp_path, tiny_c
     cache = Cache(tmp_path)
     records, summary = execute(cells, cache, progress=False)
     assert sorted(calls) == [[0], [0, 1, 2]]
-    assert summary["computed"] == 4 and {r["seed"] for r in records} == {0, 1, 2}
+    assert summary.computed == 4 and {r["seed"] for r in records} == {0, 1, 2}
     _, again = execute(cells, cache, progress=False)
-    assert again["cached"] == 4 and len(calls) == 2
+    assert again.cached == 4 and len(calls) == 2
 
 
 def _training_fails_for(monkeypatch, arch: str, message: str) -> None:
@@ -113,16 +114,16 @@ def test_summary_counts_add_up_and_failed_cells_are_listed(tmp_path, tiny_cell, 
              _costly(tiny_cell, 0, steps=2).model_copy(update={"experiment": "other"}),  # shared
              _costly(tiny_cell, 0, steps=2, arch="gru"), _costly(tiny_cell, 1, steps=2, arch="gru")]
     records, summary = execute(cells, cache, progress=False)
-    assert (summary["cells"], summary["computed"], summary["shared"], summary["cached"], summary["failed"]) == \
+    assert (summary.cells, summary.computed, summary.shared, summary.cached, summary.failed) == \
         (5, 1, 1, 1, 2)
-    assert summary["cells"] == summary["computed"] + summary["shared"] + summary["cached"] + summary["failed"]
-    assert [f["cell"] for f in summary["failures"]] == [cells[3].label, cells[4].label]
-    assert summary["failures"][0]["error"] == "RuntimeError: out of memory with a second line"
-    assert summary["record_digests"][3:] == ["", ""]
+    assert summary.cells == summary.computed + summary.shared + summary.cached + summary.failed
+    assert [f["cell"] for f in summary.failures] == [cells[3].label, cells[4].label]
+    assert summary.failures[0]["error"] == "RuntimeError: out of memory with a second line"
+    assert summary.record_digests[3:] == ["", ""]
     assert {r["arch"] for r in records} == {"rnn"} and {r["experiment"] for r in records} == {"tiny", "other"}
     monkeypatch.undo()  # training works again
     _, retried = execute(cells, cache, progress=False)  # the next build retries only what failed
-    assert (retried["computed"], retried["cached"], retried["failed"]) == (2, 3, 0)
+    assert (retried.computed, retried.cached, retried.failed) == (2, 3, 0)
 
 
 def test_progress_bar_ends_at_100_percent_and_never_shows_a_negative_eta(tmp_path, tiny_cell, monkeypatch):
@@ -159,7 +160,7 @@ _BUILD_AND_RECORD_SEMAPHORES = textwrap.dedent("""\
     main(sys.argv[2:])
 """)
 
-_LONG_BATTERY = batteries.experiments(batteries.experiment(
+_LONG_BATTERY = helpers.experiments(helpers.experiment(
     "long", "Two cells that train for minutes",
     train="{steps: 500000, eval_every: 100000, log_every: 100000, eval_size: 16}"))
 
@@ -169,7 +170,7 @@ _LONG_BATTERY = batteries.experiments(batteries.experiment(
 def test_workers_die_with_a_killed_build_and_leave_no_semaphores(tmp_path, executor, sig):
     """Killing a building process (no clean-up code runs) ends its workers (and the local pool's
     fork server) within seconds, and multiprocessing's named semaphores are unlinked from /dev/shm."""
-    battery = batteries.write(tmp_path / "battery", _LONG_BATTERY)
+    battery = helpers.write(tmp_path / "battery", _LONG_BATTERY)
     names = tmp_path / "semaphores.txt"
     build = subprocess.Popen([sys.executable, "-c", _BUILD_AND_RECORD_SEMAPHORES, str(names), "build",
                               "--experiments", str(battery), "--out", str(tmp_path / "out"), "--jobs", "2",
@@ -291,7 +292,7 @@ def test_a_build_with_failed_cells_says_so_and_exits_1(tmp_path, monkeypatch):
 
     from vgreport.cli import main
     _training_fails_for(monkeypatch, "lstm", "CUDA out of memory (simulated)")
-    battery = batteries.write(tmp_path / "battery")
+    battery = helpers.write(tmp_path / "battery")
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["build", "--experiments", str(battery), "--out", str(out),
                                        "--format", "html", "--jobs", "1"])

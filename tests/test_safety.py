@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import batteries
 from vgreport.cli import main
 from vgreport.runner import execute
 from vgreport.store import Cache, Manifest, UnsafePathError, cell_key, read_regular, remove_stale_staging
+
+import helpers
 
 
 @contextmanager
@@ -32,7 +33,7 @@ def _deadline(seconds: int):
         signal.signal(signal.SIGALRM, previous)
 
 
-_one_line = batteries.one_line  # shared: tests/batteries.py
+_one_line = helpers.one_line  # shared: tests/helpers.py
 
 
 @pytest.fixture
@@ -80,7 +81,7 @@ def test_a_symlinked_cache_shard_receives_no_entry(tmp_path, outside, tiny_cell)
 
 
 def test_a_symlinked_shard_is_one_line_exit_2_from_the_cli(tmp_path, outside):
-    battery = batteries.write(tmp_path / "battery", batteries.experiments(batteries.experiment(variants={"tanh": "{}"})))
+    battery = helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(variants={"tanh": "{}"})))
     cache = tmp_path / "cache"
     args = ["run", "tiny", "--experiments", str(battery), "--cache", str(cache), "--out", str(tmp_path / "out"),
             "--jobs", "1"]
@@ -149,12 +150,12 @@ def test_a_special_cache_entry_is_recomputed_with_a_warning_without_blocking(tmp
         assert len(cache.warnings) == 1 and str(path) in cache.warnings[0]
         assert "computing it again" in cache.warnings[0]
         records, summary = execute([cell], cache, progress=False)
-    assert summary["computed"] == 1 and records
+    assert summary.computed == 1 and records
     assert path.is_file() and not path.is_symlink() and Cache(cache.root).get(cell_key(cell)) is not None
 
 
 def test_render_over_a_fifo_entry_ends_in_one_line_instead_of_hanging(tmp_path):
-    battery = batteries.write(tmp_path / "battery", batteries.experiments(batteries.experiment(variants={"tanh": "{}"})))
+    battery = helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(variants={"tanh": "{}"})))
     cache = tmp_path / "cache"
     args = ["--experiments", str(battery), "--cache", str(cache), "--out", str(tmp_path / "out")]
     assert CliRunner().invoke(main, ["run", "tiny", *args, "--jobs", "1"]).exit_code == 0

@@ -6,17 +6,18 @@ import time
 
 import pytest
 
-import batteries
 from vgreport import api
 from vgreport.specs import MAX_CELLS, SpecError, load_battery, parse_overrides
 
-PROFILES, EXPERIMENT = batteries.SPEC_PROFILES, batteries.SPEC_EXPERIMENT
+import helpers
+
+PROFILES, EXPERIMENT = helpers.SPEC_PROFILES, helpers.SPEC_EXPERIMENT
 
 
 @pytest.fixture
 def battery_dir(tmp_path):
     """A valid profiles.yaml and one experiment file, for tests to spoil."""
-    return batteries.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
+    return helpers.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
 
 
 def _spoil(folder, old: str, new: str, file: str = "axis.yaml"):

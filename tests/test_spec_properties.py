@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from vgreport import api  # noqa: F401
 import vgreport.report.document  # noqa: F401 - imported up front, so no example pays for it
+from vgreport import api  # noqa: F401
 from vgreport.cli import main
 
 PROFILES = {"smoke": {"seeds": 1, "steps_scale": 0.5, "length_cap": 6, "set": {"model": {"hidden": 4}}},

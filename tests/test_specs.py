@@ -1,26 +1,25 @@
 """The battery as data: the shipped experiments load under every profile; bad specs are one-line errors."""
 from __future__ import annotations
 
-
 import pytest
 from pydantic import ValidationError
 
-import batteries
-from vgreport.specs import (PROFILE_NAMES, CellSpec, SpecError, default_experiments_dir, load_battery,
-                            parse_overrides)
+from vgreport.specs import PROFILE_NAMES, CellSpec, SpecError, default_experiments_dir, load_battery, parse_overrides
+
+import helpers
 
 SHIPPED_EXPERIMENTS = {"activation", "architecture", "lstm_tuning", "clip_exploding", "clip_vanishing", "init",
                        "gain_sweep", "gain_sweep_sigmoid", "gain_train", "recall_length", "recall_lag",
                        "adding_length", "copy", "budget"}
 
-PROFILES = batteries.SPEC_PROFILES
-EXPERIMENT = batteries.SPEC_EXPERIMENT + "    sweep: {task.length: [4, 10]}\n"
+PROFILES = helpers.SPEC_PROFILES
+EXPERIMENT = helpers.SPEC_EXPERIMENT + "    sweep: {task.length: [4, 10]}\n"
 
 
 @pytest.fixture
 def battery_dir(tmp_path):
     """A folder holding a valid profiles.yaml and one experiment file, for tests to spoil."""
-    return batteries.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
+    return helpers.write(tmp_path, EXPERIMENT, PROFILES, file="axis.yaml")
 
 
 @pytest.fixture
@@ -63,11 +62,13 @@ def test_profiles_set_the_seed_count(shipped):
 
 def test_later_cells_add_the_next_round_for_the_named_configurations_only(shipped):
     """A later look adds seeds 6..9 to the configurations named, and no cell of any other."""
-    from vgreport.findings import Config
+    from vgreport.configs import config_of
     battery = shipped["standard"]
-    extra = battery.later_cells([Config("budget", "rnn_tanh", 100, 1.0)], 1)
+    budget, sweep = (config_of(next(c for c in battery.cells() if (c.experiment, c.variant) == names))
+                     for names in (("budget", "rnn_tanh"), ("gain_sweep", "tanh")))
+    extra = battery.later_cells([budget], 1)
     assert [(c.experiment, c.variant, c.seed) for c in extra] == [("budget", "rnn_tanh", s) for s in range(6, 10)]
-    assert battery.later_cells([Config("gain_sweep", "tanh", 100, 1.0)], 1) == []  # no rounds at initialisation
+    assert battery.later_cells([sweep], 1) == []  # no rounds at initialisation
 
 
 def test_profiles_scale_the_training_budget_and_its_intervals(shipped):

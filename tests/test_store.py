@@ -13,20 +13,20 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import batteries
-from batteries import comparable
 from vgreport import store
 from vgreport.cli import main
 from vgreport.runner import execute
 from vgreport.schema import RECORD_COLUMNS
-from vgreport.verdicts import REPORT_VERDICTS
 from vgreport.store import Cache, Manifest, ReportCache, cell_key, remove_stale_staging, staging
+from vgreport.verdicts import REPORT_VERDICTS
 
+import helpers
+from helpers import comparable
 
 
 @pytest.fixture
 def tiny_battery(tmp_path):
-    return batteries.write(tmp_path / "battery", batteries.experiments(batteries.experiment(variants={"tanh": "{}"})))
+    return helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(variants={"tanh": "{}"})))
 
 
 def _tree(root) -> set:
@@ -53,7 +53,7 @@ def test_a_flipped_digit_inside_a_value_is_detected_and_recomputed(tmp_path, tin
     assert json.loads(flipped) != json.loads(text)  # still valid JSON: only the digest can tell
     assert cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
-    assert (summary["computed"], summary["cached"]) == (1, 0)
+    assert (summary.computed, summary.cached) == (1, 0)
     assert comparable(records) == comparable(original)
 
 
@@ -81,7 +81,7 @@ def test_valid_json_of_the_wrong_shape_is_a_damaged_entry(tmp_path, tiny_cell, v
     path.write_text(json.dumps(_entry_variants(entry)[variant]))
     assert cache.entry(cell_key(cell)) is None
     records, summary = execute([cell], cache, progress=False)
-    assert (summary["computed"], summary["cached"]) == (1, 0) and records
+    assert (summary.computed, summary.cached) == (1, 0) and records
     assert comparable(cache.entry(cell_key(cell))["records"]) == comparable(records)
 
 

@@ -7,9 +7,20 @@ import pytest
 import torch
 
 from vgreport.specs import TaskSpec
-from vgreport.tasks import (ADDING_BASELINE_MSE, COPY_SYMBOLS, chance_level, copy_baseline_nats, input_size,
-                            is_classification, loss_baseline, make_batch, output_size, sequence_length,
-                            task_loss, task_score)
+from vgreport.tasks import (
+    ADDING_BASELINE_MSE,
+    COPY_SYMBOLS,
+    chance_level,
+    copy_baseline_nats,
+    input_size,
+    is_classification,
+    loss_baseline,
+    make_batch,
+    output_size,
+    sequence_length,
+    task_loss,
+    task_score,
+)
 
 
 def _gen(seed: int = 0) -> torch.Generator:

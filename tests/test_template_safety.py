@@ -11,7 +11,8 @@ from vgreport.report.document import render_html, render_report
 from vgreport.report.environment import ReportTemplateError
 from vgreport.report.selfcontained import external_references
 
-from test_render import _context, _evaluation
+from helpers import hand_made_context as _context
+from helpers import hand_made_evaluation as _evaluation
 
 
 @pytest.fixture

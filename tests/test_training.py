@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from batteries import comparable
 from vgreport.training import RECORD_COLUMNS, run_cell
+
+from helpers import comparable
 
 ARCHITECTURE_MD = Path(__file__).resolve().parent.parent / "docs" / "ARCHITECTURE.md"
 

@@ -1,14 +1,5 @@
 """vgreport: measure the vanishing-gradient problem of recurrent networks and report it."""
-from pathlib import Path
+from .shipped import shipped_folder
 
 __version__ = "0.1.0"
-
-
-def shipped_folder(name: str, marker: str) -> Path:
-    """A folder shipped with vgreport (templates/, experiments/): inside an installed wheel, where
-    hatchling force-includes it, or at the top of the repository for an editable install."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / name, here.parent / name):
-        if (candidate / marker).is_file():
-            return candidate
-    raise FileNotFoundError(f"cannot find the shipped {name}/ folder ({marker}) next to {here}")
+__all__ = ["__version__", "shipped_folder"]

@@ -7,13 +7,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .configs import CELL_KEY
 from .schema import RECORD_COLUMNS
 
 __all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
-           "interval", "welch", "wilson", "scalar_by_cell", "eval_curves", "cell_table", "CELL_KEYS",
+           "scalar_by_cell", "eval_curves", "cell_table", "CELL_KEYS",
            "CONFIG_COLUMNS", "CELL_TABLE_COLUMNS"]
 
-CELL_KEYS = ["experiment", "variant", "length", "gain", "seed"]
+CELL_KEYS = CELL_KEY  # a configuration (configs.Config: experiment, variant, every sweepable field) and a seed
 # What a cell is: every record column except where and what was measured.
 CONFIG_COLUMNS = [c for c in RECORD_COLUMNS if c not in ("stage", "metric", "step", "time_lag", "value")]
 _CELL_SCALARS = {"trained": ["final_accuracy", "final_mse", "chance", "diverged", "diverged_step", "wall_seconds"],
@@ -100,46 +101,6 @@ def decay_rates(frame: pd.DataFrame, experiment: str, stage: str = "init",
 def scalar_by_cell(frame: pd.DataFrame, experiment: str, metric: str, stage: str = "init") -> pd.DataFrame:
     rows = select(frame, experiment, stage=stage, metric=metric)
     return rows[CELL_KEYS + ["value"]]
-
-
-def interval(values, level: float = 0.95) -> dict:
-    """Mean and two-sided t-interval over seeds. With one value the interval is undefined (NaN)."""
-    data = np.asarray([v for v in values if v is not None and np.isfinite(v)], float)
-    n = len(data)
-    if n == 0:
-        return {"mean": math.nan, "lo": math.nan, "hi": math.nan, "n": 0}
-    mean = float(data.mean())
-    if n == 1:
-        return {"mean": mean, "lo": math.nan, "hi": math.nan, "n": 1}
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
-    return {"mean": mean, "lo": mean - half, "hi": mean + half, "n": n}
-
-
-def wilson(successes: float, trials: int, level: float = 0.95) -> tuple[float, float]:
-    """Wilson score interval of a proportion (one seed's accuracy on its held-out set)."""
-    if trials <= 0:
-        return (math.nan, math.nan)
-    z = stats.norm.ppf(0.5 + level / 2)
-    p = successes / trials
-    centre = (p + z * z / (2 * trials)) / (1 + z * z / trials)
-    half = z * math.sqrt(p * (1 - p) / trials + z * z / (4 * trials * trials)) / (1 + z * z / trials)
-    return (centre - half, centre + half)
-
-
-def welch(a, b, level: float = 0.95) -> dict:
-    """Difference of means a - b with a Welch t-interval (unequal variances); NaN with < 2 per group."""
-    a = np.asarray([v for v in a if v is not None and np.isfinite(v)], float)
-    b = np.asarray([v for v in b if v is not None and np.isfinite(v)], float)
-    if len(a) < 2 or len(b) < 2:
-        return {"diff": math.nan, "lo": math.nan, "hi": math.nan}
-    diff = float(a.mean() - b.mean())
-    va, vb = a.var(ddof=1) / len(a), b.var(ddof=1) / len(b)
-    se = math.sqrt(va + vb)
-    if se == 0:
-        return {"diff": diff, "lo": diff, "hi": diff}
-    dof = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, dof) * se)
-    return {"diff": diff, "lo": diff - half, "hi": diff + half}
 
 
 def cell_table(frame: pd.DataFrame) -> pd.DataFrame:

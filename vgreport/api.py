@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import json
 import math
@@ -12,18 +13,40 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Sequence
+from typing import Callable, Sequence
 
-from . import __version__, diff as diff_module, manifest as manifest_module, shipped_folder
-from .runner import (EXECUTORS, DaskSession, ExecutorError, MissingResults, check_cost, default_jobs,
-                     estimate_seconds, execute)
-from .store import (Cache, Manifest, ReportCache, UnsafePathError, cell_key, clean_cache, move_into, read_regular,
-                    remove_stale_staging, staging, write_atomic)
+from . import __version__, sources
+from . import diff as diff_module
+from . import manifest as manifest_module
+from .looks import later_looks
 from .report import EDITIONS, FORMATS, PAPERS
+from .runner import (
+    EXECUTORS,
+    DaskSession,
+    ExecutorError,
+    MissingResults,
+    Summary,
+    check_cost,
+    default_jobs,
+    estimate_seconds,
+    execute,
+)
+from .shipped import shipped_folder
 from .specs import Battery, SpecError, load_battery, parse_overrides
+from .store import (
+    Cache,
+    Manifest,
+    ReportCache,
+    UnsafePathError,
+    cell_key,
+    clean_cache,
+    move_into,
+    remove_stale_staging,
+    staging,
+)
 
-__all__ = ["BuildResult", "UserError", "build", "render", "run_experiment", "list_experiments",
-           "clean", "prune", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
+__all__ = ["BuildOptions", "BuildResult", "RunResult", "Summary", "UserError", "build", "render", "run_experiment",
+           "list_experiments", "clean", "prune", "diff", "resolve_device", "FORMATS", "EXECUTORS", "PAPERS", "EDITIONS"]
 
 # Libraries that shape the PDF's bytes without being shown on the cover: in the report digest too.
 _RENDER_LIBRARIES = ("pydyf", "fonttools", "tinycss2", "cssselect2", "pyphen", "pillow")
@@ -37,8 +60,14 @@ class UserError(Exception):
 class BuildResult:
     out: Path
     files: dict[str, Path] = field(default_factory=dict)
-    summary: dict[str, Any] = field(default_factory=dict)
+    summary: Summary = field(default_factory=Summary)
     verdicts: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class RunResult:
+    records: object  # pandas.DataFrame of the experiment's records (RECORD_COLUMNS)
+    summary: Summary
 
 
 def resolve_device(device: str) -> str:
@@ -151,15 +180,36 @@ def _interrupts_kept():
         raise KeyboardInterrupt
 
 
-def build(profile: str = "standard", out: Path | str = "build", only: Sequence[str] = (),
-          formats: Sequence[str] = FORMATS, jobs: int | None = None, device: str = "cpu",
-          experiments_dir: Path | str | None = None, templates_dir: Path | str | None = None,
-          cache_dir: Path | str | None = None, paper: str = "a4", sets: Sequence[str] = (),
-          progress: bool = True, cache_only: bool = False, force_render: bool = False,
-          baseline: Path | str | None = None, on_stage: Callable[[str], None] | None = None,
-          allow_large: bool = False, executor: str | None = None, scheduler: str | None = None,
-          edition: str = "student", seed_base: int = 0) -> BuildResult:
+@dataclass(frozen=True)
+class BuildOptions:
+    """Everything a build can be asked for (the options of `vgreport build` and `render`)."""
+    profile: str = "standard"
+    out: Path | str = "build"
+    only: Sequence[str] = ()                       # axes (--only); empty: the whole battery
+    formats: Sequence[str] = FORMATS
+    jobs: int | None = None                        # worker processes (None: one per core)
+    device: str = "cpu"                            # cpu, cuda or auto
+    experiments_dir: Path | str | None = None      # the battery (None: the shipped one)
+    templates_dir: Path | str | None = None        # templates that override the shipped ones
+    cache_dir: Path | str | None = None            # the cell and report cache (None: OUT/cache)
+    paper: str = "a4"
+    sets: Sequence[str] = ()                       # --set SECTION.FIELD=VALUE overrides
+    progress: bool = True                          # a progress bar while cells run
+    cache_only: bool = False                       # render from cached cells only (`render`)
+    force_render: bool = False                     # render even when the report cache holds these outputs
+    baseline: Path | str | None = None             # an earlier edition: "changed since the last edition"
+    on_stage: Callable[[str], None] | None = None  # called as each stage after training starts
+    allow_large: bool = False                      # skip the cost limits
+    executor: str | None = None                    # "local" or "dask" (None: dask when a scheduler is given)
+    scheduler: str | None = None                   # a Dask scheduler's address
+    edition: str = "student"                       # or "instructor" (an answer under every question)
+    seed_base: int = 0                             # seeds seed_base, seed_base + 1, ... (a replication)
+
+
+def build(profile: str | None = None, out: Path | str | None = None, options: BuildOptions | None = None,
+          **changes) -> BuildResult:
     """Run (or reuse) every cell of the battery, then write metrics, findings, manifest and the report.
+    `options` (BuildOptions) with `profile`, `out` and any other of its fields given by keyword.
 
     When every input of the report stage is unchanged since an earlier build (records, battery,
     options, templates, vgreport's code, library versions), the finished outputs are copied from
@@ -175,67 +225,68 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
     always leaves this function as itself.
 
     Cells run on `executor` ("local" process pool, or "dask": a LocalCluster of `jobs` workers, or
-    the Dask scheduler at `scheduler`). Cells whose work failed are listed in summary["failures"],
+    the Dask scheduler at `scheduler`). Cells whose work failed are listed in summary.failures,
     findings.json and on the cover; such an incomplete report is never stored in or served from
     the report cache. Failing to store a complete report in the report cache (a full or read-only
-    disk) leaves a line in summary["warnings"] instead of failing the build."""
+    disk) leaves a line in summary.warnings instead of failing the build."""
+    given = {"profile": profile, "out": out}
+    o = dataclasses.replace(options or BuildOptions(), **{k: v for k, v in given.items() if v is not None}, **changes)
     started = manifest_module.now()
-    stage = on_stage or (lambda text: None)
-    bad = [f for f in formats if f not in FORMATS]
+    stage = o.on_stage or (lambda text: None)
+    bad = [f for f in o.formats if f not in FORMATS]
     if bad:
         raise UserError(f"--format {bad[0]}: unknown format (choose from {', '.join(FORMATS)})")
-    if paper not in PAPERS:
-        raise UserError(f"--paper {paper}: unknown paper size (choose from {', '.join(PAPERS)})")
-    if edition not in EDITIONS:
-        raise UserError(f"--edition {edition}: unknown edition (choose from {', '.join(EDITIONS)})")
-    _check_templates(templates_dir)
-    battery, only = _battery(profile, experiments_dir, only, sets, seed_base=seed_base)
-    device = resolve_device(device)
-    old_edition = _baseline(baseline)  # read before this build may overwrite it (--baseline build)
-    out = Path(out)
-    cache = _cache(out, cache_dir)
+    if o.paper not in PAPERS:
+        raise UserError(f"--paper {o.paper}: unknown paper size (choose from {', '.join(PAPERS)})")
+    if o.edition not in EDITIONS:
+        raise UserError(f"--edition {o.edition}: unknown edition (choose from {', '.join(EDITIONS)})")
+    _check_templates(o.templates_dir)
+    battery, only = _battery(o.profile, o.experiments_dir, o.only, o.sets, seed_base=o.seed_base)
+    device = resolve_device(o.device)
+    old_edition = _baseline(o.baseline)  # read before this build may overwrite it (--baseline build)
+    out = Path(o.out)
+    cache = _cache(out, o.cache_dir)
     cells = battery.cells(only)
-    if not cache_only:  # every cell the build could train, the later looks' seeds included
-        check_cost(_to_compute(_all_looks(battery, only), cache, device), jobs, device, allow_large)
+    if not o.cache_only:  # every cell the build could train, the later looks' seeds included
+        check_cost(_to_compute(_all_looks(battery, only), cache, device), o.jobs, device, o.allow_large)
     _writable(out, "--out")
-    if not cache_only:
+    if not o.cache_only:
         _writable(cache.root, "--cache")
 
-    executor = _executor(executor, scheduler)
+    executor = _executor(o.executor, o.scheduler)
     # One Dask cluster for every look of the build, started only if a look has cells to run.
-    with DaskSession(jobs or default_jobs(), scheduler) as session:
+    with DaskSession(o.jobs or default_jobs(), o.scheduler) as session:
         def run(cells):
-            return _execute(cells, cache, jobs=jobs, device=device, progress=progress, cache_only=cache_only,
-                            executor=executor, scheduler=scheduler, session=session if executor == "dask" else None)
+            return _execute(cells, cache, jobs=o.jobs, device=device, progress=o.progress, cache_only=o.cache_only,
+                            executor=executor, scheduler=o.scheduler, session=session if executor == "dask" else None)
 
         try:
             records, summary = run(cells)
-            cells, records, summary = _later_looks(battery, only, cells, records, summary, run, cache)
+            cells, records, summary = later_looks(battery, only, cells, records, summary, run, cache)
         except OSError as exc:
             raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     _all_failed(summary)
     # Cache entries that were not plain files (a FIFO, a link, a device) were recomputed: say so.
-    summary["warnings"] = list(dict.fromkeys(cache.warnings))
-    complete = not summary["failed"]
+    summary.warnings = list(dict.fromkeys(cache.warnings))
+    complete = not summary.failed
     stage("checking the report cache")
     versions = _versions()
-    jobs = jobs or default_jobs()
+    jobs = o.jobs or default_jobs()
     keys = [cell_key(c, device) for c in cells]
     seeds = sorted({c.seed for c in cells})
     # The part of the manifest that the appendix shows: a function of the report's inputs.
-    shown = {"code": manifest_module.code_version(), "profile": battery.profile,
+    shown = {"code": manifest_module.code_description(), "profile": battery.profile,
              "device": manifest_module.device_info(device), "platform": manifest_module.platform_info(),
              "seeds": seeds, "specs": {"cells": len(cells), "distinct": len(set(keys)),
                                        "sha256": hashlib.sha256("\n".join(sorted(set(keys))).encode()).hexdigest()}}
     reports = ReportCache(cache.root)
-    digest = _report_digest(battery, only, cells, summary["record_digests"], formats, templates_dir, paper,
-                            {**versions, **_versions(_RENDER_LIBRARIES)},
-                            extra={"appendix": shown, "baseline": old_edition, "edition": edition})
-    options = {"only": list(only), "formats": list(formats), "paper": paper, "edition": edition, "sets": list(sets),
-               "seed_base": seed_base,
-               "experiments": str(experiments_dir) if experiments_dir else None,
-               "templates": str(templates_dir) if templates_dir else None,
-               "baseline": old_edition["source"] if old_edition else None, "force_render": force_render}
+    digest = _report_digest(o, battery, only, cells, summary.record_digests, {**versions, **_versions(_RENDER_LIBRARIES)},
+                            extra={"appendix": shown, "baseline": old_edition, "edition": o.edition})
+    options = {"only": list(only), "formats": list(o.formats), "paper": o.paper, "edition": o.edition,
+               "sets": list(o.sets), "seed_base": o.seed_base,
+               "experiments": str(o.experiments_dir) if o.experiments_dir else None,
+               "templates": str(o.templates_dir) if o.templates_dir else None,
+               "baseline": old_edition["source"] if old_edition else None, "force_render": o.force_render}
 
     def manifest(report: str) -> dict:
         return manifest_module.build_manifest(
@@ -243,18 +294,18 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
             threads=max(1, default_jobs() // jobs), profile=battery.profile, options=options, seeds=seeds,
             cells=manifest_module.cell_rows(cells, keys, records), summary=summary, report=report, started=started)
 
-    entry = None if force_render or not complete else reports.get(digest)
+    entry = None if o.force_render or not complete else reports.get(digest)
     try:
         if entry is not None:
-            summary["report"] = "reused"
+            summary.report = "reused"
             stage("copying the unchanged report from the cache")
             files = reports.restore(entry, digest, out)
             files["manifest"] = _write_manifest(out, manifest("reused"))
             return BuildResult(out=out, files=files, summary=summary, verdicts=entry["verdicts"])
-        summary["report"] = "rendered"
-        result = _report(battery, only, records, summary, out, formats, templates_dir, paper, versions,
+        summary.report = "rendered"
+        result = _report(o, battery, only, records, summary, out, versions,
                          appendix=manifest_module.appendix_rows(shown), baseline=old_edition,
-                         manifest=lambda: manifest("rendered"), stage=stage, edition=edition)
+                         manifest=lambda: manifest("rendered"), stage=stage)
     except OSError as exc:
         raise UserError(f"--out {out}: cannot write the outputs ({_reason(exc)}); "
                         f"the previous ones are as they were") from exc
@@ -262,8 +313,8 @@ def build(profile: str = "standard", out: Path | str = "build", only: Sequence[s
         try:
             reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
         except OSError as exc:  # disk full, read-only: the outputs are written; only the reuse is lost
-            summary["warnings"].append(f"report cache {reports.root}: not stored ({_reason(exc)}); "
-                                       f"the outputs in {out} are complete")
+            summary.warnings.append(f"report cache {reports.root}: not stored ({_reason(exc)}); "
+                                    f"the outputs in {out} are complete")
     return result
 
 
@@ -279,16 +330,16 @@ def _executor(executor: str | None, scheduler: str | None) -> str:
     return executor
 
 
-def _all_failed(summary: dict) -> None:
+def _all_failed(summary: Summary) -> None:
     """Every cell failed: there is nothing to report on, so say why instead (the first failure's
     error: a worker's refusal, a lost scheduler, a bug), in one line."""
-    if summary["cells"] and summary["failed"] == summary["cells"]:
-        first = summary["failures"][0]
-        raise UserError(f"all {summary['cells']} cells failed, so there is nothing to report; the first, "
+    if summary.cells and summary.failed == summary.cells:
+        first = summary.failures[0]
+        raise UserError(f"all {summary.cells} cells failed, so there is nothing to report; the first, "
                         f"{first['cell']}: {first['error']}")
 
 
-def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, dict]:
+def _execute(cells, cache: Cache, executor: str | None, scheduler: str | None, **options) -> tuple[list, Summary]:
     """runner.execute with the executor options checked and its start-up errors as UserError."""
     executor = _executor(executor, scheduler)
     try:
@@ -323,82 +374,21 @@ def diff(old: Path | str, new: Path | str) -> dict:
         raise UserError(str(exc)) from None
 
 
-def _later_looks(battery: Battery, only, cells, records, summary, run, cache: Cache):
-    """The sequential design: after each look, add the next round of seeds only to the configurations
-    that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
-    until every training part is decided or the profile's last round has run."""
-    looks = max((e.looks for e in battery.select(only)), default=1)
-    summary["looks"] = 1
-    for look in range(1, looks):
-        pending = _undecided(battery, only, cells, records, summary["record_digests"], look, cache)
-        selected = {e.name for e in battery.select(only)}
-        extra = [c for c in battery.later_cells(pending, look) if c.experiment in selected]
-        if not extra:
-            break
-        more, added = run(extra)
-        cells, records = cells + extra, records + more
-        counts = {k: summary[k] + added[k] for k in ("cells", "computed", "cached", "shared", "failed", "seconds",
-                                                      "failures") if k in summary and k in added}
-        summary = {**summary, **counts, "measured_at": max(summary["measured_at"], added["measured_at"]),
-                   "record_digests": summary["record_digests"] + added["record_digests"], "looks": look + 1}
-    return cells, records, summary
-
-
-@dataclass(frozen=True)
-class _Config:
-    """A training configuration, as Battery.later_cells reads it (findings.Config without importing findings)."""
-    experiment: str
-    variant: str
-    length: int
-    gain: float
-
-
-def _undecided(battery: Battery, only, cells, records, record_digests, look: int, cache: Cache) -> list[_Config]:
-    """The configurations some undetermined training part reads after this look. Deciding them means
-    evaluating every finding (seconds on a standard build), so the answer is kept in the cache under
-    a digest of what it depends on: the records so far (their digests), the battery, and vgreport's
-    code. An unchanged rebuild reads it instead of evaluating again; a damaged memo is recomputed."""
-    key = hashlib.sha256(json.dumps({
-        "look": look, "only": list(only), "profile": battery.profile_spec.model_dump(mode="json"),
-        "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
-        "cells": [c.label for c in cells], "records": list(record_digests),
-        "code": manifest_module.source_sha256()}, sort_keys=True, default=str).encode()).hexdigest()
-    relative = f"looks/{key}.json"
-    path = cache.root / relative
-    if all(record_digests):  # a failed cell has no digest: never remember a decision made without it
-        try:
-            return [_Config(*row) for row in json.loads(read_regular(path, 16 << 20))]
-        except (OSError, ValueError, TypeError, RecursionError):  # absent, damaged, or not a plain file
-            pass
-    from .aggregate import records_frame
-    from .findings import evaluate
-    pending = sorted(evaluate(records_frame(records), battery, with_figures=False).undetermined(),
-                     key=lambda c: (c.experiment, c.variant, c.length, c.gain))
-    rows = [[c.experiment, c.variant, int(c.length), float(c.gain)] for c in pending]
-    if all(record_digests):
-        try:
-            cache.manifest.make_folders("looks")
-            cache.manifest.add(files=[relative])
-            write_atomic(path, lambda tmp: tmp.write_text(json.dumps(rows)))
-        except OSError:  # a read-only or full cache only loses the memo
-            pass
-    return [_Config(*row) for row in rows]
-
-
-def render(profile: str = "standard", out: Path | str = "build", **kwargs) -> BuildResult:
+def render(profile: str | None = None, out: Path | str | None = None, options: BuildOptions | None = None,
+           **changes) -> BuildResult:
     """Re-render from cached results only; fails if a cell has not been computed."""
-    return build(profile, out, cache_only=True, **kwargs)
+    return build(profile, out, options, **{**changes, "cache_only": True})
 
 
-def _report(battery: Battery, only, records, summary, out: Path, formats, templates_dir, paper,
-            versions: dict[str, str], appendix=(), baseline: dict | None = None, manifest=None,
-            stage: Callable[[str], None] = lambda text: None, edition: str = "student") -> BuildResult:
+def _report(o: BuildOptions, battery: Battery, only, records, summary: Summary, out: Path, versions: dict[str, str],
+            appendix=(), baseline: dict | None = None, manifest=None,
+            stage: Callable[[str], None] = lambda text: None) -> BuildResult:
     """Evaluate the findings and write the outputs. Everything is written into a staging folder
     first and moved into `out` only when all of it succeeded: a failed or interrupted render
     (WeasyPrint takes seconds) never leaves a new metrics.csv beside an old report.pdf."""
     from .aggregate import cell_table, records_frame
-    from .report.counts import count_cells
     from .findings import evaluate
+    from .report.counts import count_cells
 
     with staging(out) as folder:
         with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here
@@ -412,10 +402,10 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             cells.to_csv(cells_path, index=False, float_format="%.6g")
             # A build with failed cells says so here and on the cover: a report that lacks cells
             # must not look complete.
-            payload = {"profile": battery.profile, "measured_at": summary["measured_at"],
+            payload = {"profile": battery.profile, "measured_at": summary.measured_at,
                        "seed_base": battery.seed_base,
-                       "looks": summary.get("looks", 1), "complete": not summary["failed"],
-                       "failed_cells": summary["failures"], **evaluation.to_json()}
+                       "looks": summary.looks, "complete": not summary.failed,
+                       "failed_cells": summary.failures, **evaluation.to_json()}
             findings_path.write_text(json.dumps(_strict_json(payload), indent=2, allow_nan=False) + "\n")
             changes = None
             if baseline is not None:
@@ -426,38 +416,36 @@ def _report(battery: Battery, only, records, summary, out: Path, formats, templa
             if manifest is not None:  # written before the PDF, which carries it
                 staged["manifest"] = folder / "manifest.json"
                 staged["manifest"].write_text(json.dumps(_strict_json(manifest()), indent=2, allow_nan=False) + "\n")
-            stage("drawing the figures and writing " + " and ".join(f.upper() for f in formats))
+            stage("drawing the figures and writing " + " and ".join(f.upper() for f in o.formats))
             # The PDF carries the findings, one row per cell and how it was made; the full records stay beside it.
             attached = [staged[k] for k in ("findings", "cell_summary", "manifest") if k in staged]
-            staged.update(_render(evaluation, battery, only, summary, versions, count_cells(cells), float(compute),
-                                  paper, attached, folder, formats, templates_dir, appendix=appendix,
-                                  changes=changes, edition=edition))
+            staged.update(_render(o, evaluation, battery, only, summary, versions, count_cells(cells), float(compute),
+                                  attached, folder, appendix=appendix, changes=changes))
         files = move_into(out, staged)
     return BuildResult(out=out, files=files, summary=summary, verdicts=evaluation.verdicts())
 
 
-def _render(evaluation, battery: Battery, only, summary, versions, counts, compute, paper, attachments, folder,
-            formats, templates_dir, appendix=(), changes: dict | None = None,
-            edition: str = "student") -> dict[str, Path]:
+def _render(o: BuildOptions, evaluation, battery: Battery, only, summary: Summary, versions, counts, compute,
+            attachments, folder, appendix=(), changes: dict | None = None) -> dict[str, Path]:
     """render_report, with a template's mistake reported as one line naming it and its line."""
     from .report.context import ReportContext
     from .report.document import render_report
     from .report.environment import ReportTemplateError
     context = ReportContext(
         profile=battery.profile, profile_description=battery.profile_spec.description,
-        measured_at=summary["measured_at"], versions=versions, compute_seconds=compute,
+        measured_at=summary.measured_at, versions=versions, compute_seconds=compute,
         counts=counts, experiments=battery.select(only),
-        paper=paper, attachments=attachments, only_axes=tuple(only),
-        manifest_rows=list(appendix), changes=changes, failed_cells=list(summary["failures"]), edition=edition)
+        paper=o.paper, attachments=attachments, only_axes=tuple(only),
+        manifest_rows=list(appendix), changes=changes, failed_cells=list(summary.failures), edition=o.edition)
     try:
-        return render_report(evaluation, context, folder, formats=tuple(formats),
-                             templates_dir=Path(templates_dir) if templates_dir else None)
+        return render_report(evaluation, context, folder, formats=tuple(o.formats),
+                             templates_dir=Path(o.templates_dir) if o.templates_dir else None)
     except ReportTemplateError as exc:
         raise UserError(str(exc)) from exc
 
 
-def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str], formats, templates_dir,
-                   paper: str, versions: dict[str, str], extra: dict | None = None) -> str:
+def _report_digest(o: BuildOptions, battery: Battery, only, cells, record_digests: Sequence[str],
+                   versions: dict[str, str], extra: dict | None = None) -> str:
     """SHA-256 of everything the report stage reads: each cell's label and the SHA-256 of its
     cached records (taken by execute as it read them), the battery, the options, every template
     it could load, vgreport's own code and the library versions. Fonts installed on the system
@@ -469,21 +457,19 @@ def _report_digest(battery: Battery, only, cells, record_digests: Sequence[str],
         digest.update(data)
 
     options = {"profile": battery.profile, "profile_spec": battery.profile_spec.model_dump(mode="json"),
-               "only": list(only), "formats": sorted(formats), "paper": paper,
+               "only": list(only), "formats": sorted(o.formats), "paper": o.paper,
                "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
                "versions": versions, "extra": extra or {}}
     add("options", json.dumps(options, sort_keys=True, default=str).encode())
     for cell, records_sha in zip(cells, record_digests, strict=True):
         add("cell", json.dumps(cell.model_dump(mode="json"), sort_keys=True).encode())
         add("records", records_sha.encode())
-    package = Path(__file__).resolve().parent
     # vgreport's code, subpackages included, and the finding prose that ships inside findings/
-    for path in sorted(p for p in package.rglob("*") if p.suffix in (".py", ".j2") and p.is_file()):
-        add(f"code/{path.relative_to(package).as_posix()}", path.read_bytes())
+    add("code", sources.source_sha256(sources.package_files(suffixes=(".py", ".j2"))).encode())
     from .report.environment import template_files
     folders = [("shipped", shipped_folder("templates", "report.html.j2"))]
-    if templates_dir is not None:
-        folders.insert(0, ("user", Path(templates_dir)))
+    if o.templates_dir is not None:
+        folders.insert(0, ("user", Path(o.templates_dir)))
     for label, folder in folders:
         for path in template_files(folder):  # plain files only: a link or a pipe is refused, never read
             add(f"{label}/{path.relative_to(folder).as_posix()}", path.read_bytes())
@@ -508,9 +494,9 @@ def _strict_json(value):
 def run_experiment(name: str, profile: str = "standard", jobs: int | None = None, device: str = "cpu",
                    experiments_dir=None, cache_dir: Path | str | None = None, out: Path | str = "build",
                    sets: Sequence[str] = (), progress: bool = True, allow_large: bool = False,
-                   executor: str | None = None, scheduler: str | None = None, seed_base: int = 0) -> dict:
+                   executor: str | None = None, scheduler: str | None = None, seed_base: int = 0) -> RunResult:
     """Run one experiment's cells into the cache (no report); cost and cache checked first;
-    executor, scheduler and seed_base as for build."""
+    executor, scheduler and seed_base as for build. Returns the records (a DataFrame) and the summary."""
     battery, _ = _battery(profile, experiments_dir, sets=sets, sets_for=(name,), seed_base=seed_base)  # --set changes `name` only
     names = [e.name for e in battery.experiments]
     if name not in names:
@@ -528,9 +514,8 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
     except OSError as exc:
         raise UserError(f"--cache {cache.root}: cannot store a result ({_reason(exc)})") from exc
     import pandas as pd
-    summary["records"] = pd.DataFrame(records)
-    summary["warnings"] = list(dict.fromkeys(cache.warnings))
-    return summary
+    summary.warnings = list(dict.fromkeys(cache.warnings))
+    return RunResult(records=pd.DataFrame(records), summary=summary)
 
 
 def list_experiments(profile: str = "standard", experiments_dir=None, cache_dir: Path | str | None = None,

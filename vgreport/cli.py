@@ -306,30 +306,28 @@ class _Stages:
             sys.stderr.flush()
 
 
-def _cells_line(s: dict) -> str:
+def _cells_line(s: api.Summary) -> str:
     """The cell counts, which add up: cells = computed + shared + cached + failed."""
-    failed_cells = s.get("failed", 0)
-    shared = s.get("shared", s["cells"] - s["computed"] - s["cached"] - failed_cells)
-    return (f"{s['cells']} cells: {s['computed']} computed, {shared} shared with an identical cell, "
-            f"{s['cached']} from the cache, {failed_cells} failed")
+    return (f"{s.cells} cells: {s.computed} computed, {s.shared} shared with an identical cell, "
+            f"{s.cached} from the cache, {s.failed} failed")
 
 
-def _fail_if_incomplete(s: dict) -> None:
+def _fail_if_incomplete(s: api.Summary) -> None:
     """Cells that failed: list them and exit 1, after the (incomplete) outputs were written."""
-    for failure in s["failures"]:
+    for failure in s.failures:
         click.echo(f"failed: {failure['cell']}: {failure['error']}", err=True)
-    if s["failed"]:
-        raise click.ClickException(f"{s['failed']} of {s['cells']} cells failed; the outputs are "
+    if s.failed:
+        raise click.ClickException(f"{s.failed} of {s.cells} cells failed; the outputs are "
                                    f"incomplete and say so (build again to retry them)")
 
 
 def _print_result(result: api.BuildResult, verbosity: int) -> None:
     s = result.summary
     if verbosity:
-        click.echo(f"{_cells_line(s)} ({s['seconds']:.1f} s)", err=True)
-        for warning in s.get("warnings", []):
+        click.echo(f"{_cells_line(s)} ({s.seconds:.1f} s)", err=True)
+        for warning in s.warnings:
             click.echo(f"warning: {warning}", err=True)
-        if s.get("report") == "reused":
+        if s.report == "reused":
             click.echo("report: inputs unchanged, copied from the cache (--force-render to render again)", err=True)
         for finding_id, verdict in result.verdicts.items():
             click.echo(f"  {finding_id:<4} {verdict}", err=True)
@@ -390,17 +388,17 @@ def render(profile, out, only, formats, paper, edition, templates, experiments, 
 
 
 def _run_table(frame) -> str:
-    """One row per configuration (every label column that varies, seeds averaged): the final
-    scores, divergence and the decay rate of the gradient at initialisation (what the exercises
-    ask about), from the cell summary the build attaches as cells.csv."""
-    from .aggregate import cell_table
+    """One row per configuration (seeds averaged), labelled by every configuration column that varies
+    (configs.Config's fields among them, so no two configurations share a row): the final scores,
+    divergence and the decay rate of the gradient at initialisation (what the exercises ask about),
+    from the cell summary the build attaches as cells.csv."""
+    from .aggregate import CONFIG_COLUMNS, cell_table
 
     cells = cell_table(frame)
     if cells.empty:
         return ""
-    labels = ["variant", "arch", "activation", "init", "gain", "hidden", "heads", "length", "lag", "clip", "lr",
-              "budget"]
-    index = [c for c in labels if c in cells and cells[c].nunique(dropna=False) > 1] or ["variant"]
+    labels = [c for c in CONFIG_COLUMNS if c not in ("experiment", "seed")]
+    index = [c for c in labels if cells[c].nunique(dropna=False) > 1] or ["variant"]
     values = [c for c in ("final_accuracy", "final_mse", "diverged", "decay_rate_init") if cells[c].notna().any()]
     table = cells.groupby(index, dropna=False, sort=False)[values].mean()
     return table.to_string(float_format=lambda v: f"{v:.3f}")
@@ -425,14 +423,14 @@ def _run_table(frame) -> str:
 def run_command(experiment, profile, out, experiments, cache, jobs, device, executor, scheduler, sets, seed_base,
                 allow_large, verbosity):
     """Run one EXPERIMENT into the cache and print its final scores."""
-    summary = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
+    result = api.run_experiment(experiment, profile=profile, jobs=jobs, device=device,
                                  experiments_dir=experiments, cache_dir=cache, out=out,
                                  sets=sets, progress=verbosity >= 1, allow_large=allow_large,
                                  executor=executor, scheduler=scheduler, seed_base=seed_base)
-    frame = summary.pop("records")
+    frame, summary = result.records, result.summary
     if verbosity:
-        click.echo(f"{_cells_line(summary)} ({summary['seconds']:.1f} s)", err=True)
-        for warning in summary["warnings"]:
+        click.echo(f"{_cells_line(summary)} ({summary.seconds:.1f} s)", err=True)
+        for warning in summary.warnings:
             click.echo(f"warning: {warning}", err=True)
     table = _run_table(frame) if len(frame) else ""  # every cell failed: the failures are listed below
     if table:

@@ -18,11 +18,14 @@ import sys
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
 
-from . import __version__
+from . import __version__, sources
 
-__all__ = ["now", "source_sha256", "code_version", "platform_info", "cpu_model", "torch_build", "cell_rows",
+if TYPE_CHECKING:
+    from .runner import Summary
+
+__all__ = ["now", "source_sha256", "code_description", "platform_info", "cpu_model", "torch_build", "cell_rows",
            "build_manifest", "appendix_rows"]
 
 _PACKAGE = Path(__file__).resolve().parent
@@ -36,10 +39,7 @@ def now() -> str:
 @lru_cache(maxsize=1)
 def source_sha256() -> str:
     """SHA-256 of vgreport's own Python source (subpackages included), file names included."""
-    digest = hashlib.sha256()
-    for path in sorted(_PACKAGE.rglob("*.py")):
-        digest.update(path.relative_to(_PACKAGE).as_posix().encode() + b"\0" + path.read_bytes())
-    return digest.hexdigest()
+    return sources.source_sha256(sources.package_files())
 
 
 def _git_describe() -> str | None:
@@ -57,9 +57,11 @@ def _git_describe() -> str | None:
         return None
 
 
-def code_version() -> str:
-    """The git description of the checkout (e.g. v0.1.0-12-gabc1234-dirty), else the package
-    version and the first 12 hex digits of the source hash (e.g. 0.1.0+src.3f9a0c1d2e4b)."""
+def code_description() -> str:
+    """What the manifest and the appendix call the code version: the git description of the
+    checkout (e.g. v0.1.0-12-gabc1234-dirty), else the package version and the first 12 hex digits
+    of the source hash (e.g. 0.1.0+src.3f9a0c1d2e4b). A label for people; the cache keys use
+    sources.training_code."""
     return _git_describe() or f"{__version__}+src.{source_sha256()[:12]}"
 
 
@@ -137,11 +139,11 @@ def cell_rows(cells: Sequence, keys: Sequence[str], records: Sequence[dict]) -> 
 
 def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: int, threads: int,
                    profile: str, options: dict[str, Any], seeds: Sequence[int], cells: list[dict],
-                   summary: dict[str, Any], report: str, started: str) -> dict[str, Any]:
+                   summary: Summary, report: str, started: str) -> dict[str, Any]:
     keys = sorted({c["key"] for c in cells})
     # torch is imported for its build only when this build trained (else it would cost an
     # unchanged rebuild seconds, and the records came from the build that trained them).
-    build = torch_build(load=summary.get("computed", 0) > 0)
+    build = torch_build(load=summary.computed > 0)
     return {
         "vgreport": {"version": __version__, "code": code, "source_sha256": source_sha256()},
         "profile": profile,
@@ -156,9 +158,9 @@ def build_manifest(*, code: str, versions: dict[str, str], device: str, jobs: in
         "specs": {"cells": len(cells), "distinct": len(keys),
                   "sha256": hashlib.sha256("\n".join(keys).encode()).hexdigest()},
         "cells": cells,
-        "summary": {k: v for k, v in summary.items() if k not in ("record_digests", "measured_at")},
+        "summary": {k: v for k, v in summary.to_json().items() if k not in ("record_digests", "measured_at")},
         "report": report,
-        "measured_at": summary.get("measured_at", ""),
+        "measured_at": summary.measured_at,
         "started": started,
         "finished": now(),
     }

@@ -15,14 +15,17 @@ from __future__ import annotations
 
 import copy
 import math
+from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
 
 from .recurrences import recurrent_layer
-from .specs import ModelSpec
 
-__all__ = ["build_model", "SequenceModel", "RecurrentNet", "CausalTransformer", "StackedModel", "ACTIVATIONS",
+if TYPE_CHECKING:
+    from .specs import ModelSpec
+
+__all__ = ["SequenceModel", "RecurrentNet", "CausalTransformer", "StackedModel", "ACTIVATIONS",
            "activation_gamma"]
 
 ACTIVATIONS = {
@@ -154,15 +157,6 @@ class CausalTransformer(SequenceModel):
         """The 'state' at position k is the embedded input there (the residual stream's start)."""
         out, h = self._run(x, retain)
         return out, h, []
-
-
-def build_model(spec: ModelSpec, input_size: int, output_size: int, length: int,
-                per_step: bool = False) -> SequenceModel:
-    """Registry by architecture name; initialisation happens inside, from the spec.
-    `length` is the number of steps the model reads; `per_step` puts the head on every step."""
-    if spec.arch == "transformer":
-        return CausalTransformer(spec, input_size, output_size, length, per_step)
-    return RecurrentNet(spec, input_size, output_size, length, per_step)
 
 
 def _linear(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor) -> torch.Tensor:

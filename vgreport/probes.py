@@ -15,6 +15,7 @@ import math
 
 import torch
 
+from .architectures import architecture
 from .models import RecurrentNet, SequenceModel, activation_derivative, activation_gamma, spectral_stats
 from .specs import TaskSpec
 from .tasks import task_loss
@@ -137,7 +138,7 @@ def probe_model(model: SequenceModel, task: TaskSpec, x, y, jacobian_samples: in
 
     per_lag("grad_norm_state", norms)
     per_lag("sensitivity_input", input_sensitivity(model64, x))
-    if isinstance(model64, RecurrentNet) and model64.spec.arch == "rnn":
+    if architecture(model64.spec.arch).plain_recurrence:
         act = model64.spec.activation
         if with_jacobians and jacobian_samples > 0:
             direct = direct_state_gradients(model64, task, states, y) if model64.per_step else None

@@ -214,7 +214,7 @@ def recurrent_layer(arch: str, activation: str, x: torch.Tensor, w_ih: torch.Ten
         raise ValueError(f"unknown recurrent arch {arch!r}; expected one of {tuple(GATES)}")
     if arch == "rnn" and activation not in RNN_ACTIVATIONS:
         raise ValueError(f"unknown RNN activation {activation!r}; expected one of {RNN_ACTIVATIONS}")
-    S, B, T, I = x.shape
+    S, B, T, I = x.shape  # noqa: E741 (members, batch, time, inputs: the shapes' names above)
     # The input part of every step, (S, T, B, G*H): one batched product for all steps.
     x_tm = x.transpose(1, 2).reshape(S, T * B, I)
     bias = b_ih if arch == "gru" else b_ih + b_hh  # the GRU's b_hn sits inside the reset product

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import dataclasses
 import json
 import logging
 import math
@@ -18,14 +19,17 @@ import threading
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass, field
 from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from tqdm import tqdm
 
+from .architectures import architecture
+from .sources import training_code
 from .specs import CellSpec, SpecError
-from .store import Cache, _library_versions, cell_key, code_version
+from .store import Cache, cell_key, library_versions
 
-__all__ = ["execute", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
+__all__ = ["execute", "Summary", "DaskSession", "work_units", "default_jobs", "estimate_seconds", "estimate_bytes", "check_cost",
            "die_with_parent", "EXECUTORS", "MissingResults", "ExecutorError"]
 
 EXECUTORS = ("local", "dask")
@@ -42,45 +46,33 @@ class ExecutorError(Exception):
     """The executor cannot be started or reached (Dask not installed, no scheduler there)."""
 
 
-# Single-thread training throughput on this 2-core machine (steps/s at T=100, batch 64; hidden 64,
-# the transformer 32), recalibrated from the wall time per cell of a standard build from an empty
-# cache on an idle machine (the seed-batched engine: the RNN and GRU train several seeds at once,
-# the LSTM one at a time on PyTorch's fused kernel). Cost grows with the steps read + 10 and with
-# width^1.5; a per-step output (copy) costs half as much again. Used for the ETA, `vgreport list`
-# and the cost limits; benchmarks/budgets.py compares it with reality.
-_STEPS_PER_SECOND_T100 = {"rnn": 160.0, "lstm": 40.0, "gru": 40.0, "transformer": 68.0}
-_REFERENCE_HIDDEN = {"rnn": 64, "lstm": 64, "gru": 64, "transformer": 32}
-# Relative cost per step: sigmoid and identity run the hand-written batched recurrence, which is
-# faster than the fused tanh kernel (measured 0.55-0.65 of tanh's time per cell).
-_ACTIVATION_COST = {"sigmoid": 0.7, "identity": 0.7}
-
-
 def estimate_seconds(cell: CellSpec) -> float:
-    """Rough single-thread cost of a cell: training steps plus evaluations and probes."""
+    """Rough single-thread cost of a cell: training steps plus evaluations and probes. From its
+    architecture's single-thread throughput (architectures: steps per second at T=100, batch 64 and
+    its reference width); cost grows with the steps read + 10 and with width^1.5; a per-step output
+    (copy) costs half as much again. Used for the ETA, `vgreport list` and the cost limits;
+    benchmarks/budgets.py compares it with reality."""
     from .tasks import per_step_output, sequence_length
 
     m, t = cell.model, cell.task
-    rate = _STEPS_PER_SECOND_T100[m.arch] * 110.0 / (sequence_length(t) + 10)
+    entry = architecture(m.arch)
+    rate = entry.steps_per_second * 110.0 / (sequence_length(t) + 10)
     if per_step_output(t):
         rate /= 1.5
-    rate /= max(0.3, (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 1.5) * max(0.3, cell.train.batch / 64)
-    if m.arch == "rnn":
-        rate /= _ACTIVATION_COST.get(m.activation, 1.0)
+    rate /= max(0.3, (m.hidden / entry.width) ** 1.5) * max(0.3, cell.train.batch / 64)
+    rate /= entry.activation_cost.get(m.activation, 1.0)
     # Evaluations: the held-out set forward only (about a third of a training step per batch).
     evaluations = cell.train.steps // cell.train.eval_every + 1
     evaluate = evaluations * cell.train.eval_size / cell.train.batch / 3 / rate
     # Probes: float64 passes over probe.batch sequences, matrix-vector products of width hidden;
-    # the explicit Jacobians (plain RNN) add an SVD of a hidden x hidden product per step and sample.
-    width = max(1.0, cell.probe.batch / 32 * (m.hidden / _REFERENCE_HIDDEN[m.arch]) ** 2)
+    # the explicit Jacobians (a plain recurrence) add an SVD of a hidden x hidden product per step and sample.
+    width = max(1.0, cell.probe.batch / 32 * (m.hidden / entry.width) ** 2)
     probe = 0.01 + 0.002 * t.length * (1 + cell.probe.jacobian_samples / 4) * width
-    if m.arch == "rnn":
+    if entry.plain_recurrence:
         probe += cell.probe.jacobian_samples * t.length * 2e-9 * m.hidden ** 3
     return cell.train.steps / rate + evaluate + probe
 
 
-# float32 values per hidden unit and time step that backpropagation keeps (measured peak memory
-# of run_cell: RNN 5, LSTM 16 at batch 512, length 1000, width 256).
-_VALUES_PER_STEP = {"rnn": 6, "gru": 12, "lstm": 16, "transformer": 12}
 _PROCESS_BYTES = 300 << 20  # the interpreter with torch imported
 
 
@@ -91,12 +83,13 @@ def estimate_bytes(cell: CellSpec) -> int:
     from .tasks import input_size, output_size, per_step_output, sequence_length
 
     m, t = cell.model, cell.task
+    entry = architecture(m.arch)
     steps, inputs = sequence_length(t), input_size(t)
-    layers = m.layers if m.arch == "transformer" else 1
-    kept = _VALUES_PER_STEP[m.arch] * m.hidden * layers + 3 * inputs
+    layers = m.layers if entry.attention else 1
+    kept = entry.values_per_step * m.hidden * layers + 3 * inputs
     if per_step_output(t):
         kept += 3 * output_size(t)
-    attention = m.heads * steps * steps * layers if m.arch == "transformer" else 0  # per sequence
+    attention = m.heads * steps * steps * layers if entry.attention else 0  # per sequence
     train = 4 * cell.train.batch * (steps * kept + attention)
     held_out = 12 * cell.train.eval_size * steps * inputs  # int64 indices and float32 one-hot at once
     held_out += 4 * min(cell.train.eval_size, 256) * attention  # evaluated in chunks of 256
@@ -218,9 +211,10 @@ def _run_unit(cells: list[CellSpec], device: str, threads: int | None = None,
     import torch
 
     from .training import run_group
-    if expected is not None and expected != (code_version(), _library_versions()):
+    if expected is not None and expected != (training_code(), library_versions()):
         raise RuntimeError(f"this worker runs other vgreport code or library versions "
-                           f"({code_version()}, {dict(_library_versions())}) than the client {expected}")
+                           f"({training_code()[:16]}, {dict(library_versions())}) than the client "
+                           f"({expected[0][:16]}, {dict(expected[1])})")
     if threads:
         torch.set_num_threads(threads)
     return run_group(cells, device)
@@ -408,7 +402,7 @@ def _interrupt_deferred() -> Iterator[None]:
 
 def _versions_here() -> tuple:
     """This process's code and library versions: a worker refuses a unit when its own differ."""
-    return code_version(), _library_versions()
+    return training_code(), library_versions()
 
 
 def _dask(plan, cells, device, jobs, scheduler, session: DaskSession | None = None
@@ -450,6 +444,36 @@ def _lost(address: str, exc: BaseException | None) -> ExecutorError:
     reason = f" ({' '.join(f'{type(exc).__name__}: {exc}'.split())[:200]})" if exc is not None else ""
     return ExecutorError(f"lost the Dask scheduler at {address}{reason}; the cells finished before are kept "
                          f"in the cache (build again to run the rest)")
+
+
+@dataclass
+class Summary:
+    """What running a list of cells did (execute), and what a build adds to it (api.build: the looks,
+    the report, the warnings). cells == computed + shared + cached + failed."""
+    cells: int = 0
+    computed: int = 0      # configurations trained now
+    shared: int = 0        # cells served by an identically configured cell trained now
+    cached: int = 0        # cells read from the cache
+    failed: int = 0        # cells whose unit failed (on Dask after ATTEMPTS tries); they have no records
+    failures: list[dict] = field(default_factory=list)      # [{"cell": label, "error": one line}]
+    seconds: float = 0.0
+    measured_at: str = ""  # when the newest of these records was computed (ISO time)
+    record_digests: list[str] = field(default_factory=list)  # per cell, the SHA-256 of its cache file ("" failed)
+    looks: int = 1         # the sequential design's looks taken (looks.later_looks)
+    report: str = ""       # "rendered" or "reused" (build)
+    warnings: list[str] = field(default_factory=list)
+
+    def then(self, later: "Summary", looks: int) -> "Summary":
+        """This run followed by a later look's: counts added, the newest measurement, digests in cell order."""
+        return dataclasses.replace(
+            self, cells=self.cells + later.cells, computed=self.computed + later.computed,
+            shared=self.shared + later.shared, cached=self.cached + later.cached, failed=self.failed + later.failed,
+            failures=self.failures + later.failures, seconds=self.seconds + later.seconds,
+            measured_at=max(self.measured_at, later.measured_at),
+            record_digests=self.record_digests + later.record_digests, looks=looks)
+
+    def to_json(self) -> dict:
+        return dataclasses.asdict(self)
 
 
 def _progress_weights(costs: Sequence[float]) -> list[int]:
@@ -528,15 +552,10 @@ def _progress(show: bool, cells: int, total: int):
 
 def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, device: str = "cpu",
             progress: bool = True, cache_only: bool = False, executor: str = "local",
-            scheduler: str | None = None, session: DaskSession | None = None) -> tuple[list[dict], dict]:
-    """Return all records of `cells` (cached or computed) and a summary of the run.
-
-    Summary: cells == computed + shared + cached + failed, where computed counts the
-    configurations trained now, shared the cells served by an identically configured cell trained
-    now, cached the cells read from the cache, failed the cells whose unit failed (on Dask after
-    ATTEMPTS tries; listed in "failures" with the error; they have no records). Also seconds, measured_at and
-    record_digests (per cell, the SHA-256 of its cache file; "" for a failed cell). On Dask, `session`
-    (a DaskSession) keeps one cluster for several calls; without it each call starts its own."""
+            scheduler: str | None = None, session: DaskSession | None = None) -> tuple[list[dict], Summary]:
+    """Return all records of `cells` (cached or computed) and a Summary of the run (what its counts
+    mean is there). On Dask, `session` (a DaskSession) keeps one cluster for several calls; without it
+    each call starts its own."""
     if executor not in EXECUTORS:
         raise ValueError(f"executor {executor!r}: choose from {', '.join(EXECUTORS)}")
     cells = list(cells)
@@ -596,12 +615,12 @@ def execute(cells: Iterable[CellSpec], cache: Cache, jobs: int | None = 1, devic
     computed = sum(1 for key in first_of_key if key not in failed_keys)
     shared = sum(1 for i, key in enumerate(keys) if key in first_of_key and first_of_key[key] != i
                  and key not in failed_keys)
-    summary = {"cells": len(cells), "computed": computed, "shared": shared,
-               "cached": len(cells) - computed - shared - len(failed), "failed": len(failed),
-               "failures": [{"cell": cells[i].label, "error": failed_keys[keys[i]]} for i in failed],
-               "seconds": time.perf_counter() - started,
-               "measured_at": max((s["computed_at"] for s in stored.values()), default=""),
-               "record_digests": [stored[key]["sha256"] if key in stored else "" for key in keys]}
+    summary = Summary(cells=len(cells), computed=computed, shared=shared,
+                      cached=len(cells) - computed - shared - len(failed), failed=len(failed),
+                      failures=[{"cell": cells[i].label, "error": failed_keys[keys[i]]} for i in failed],
+                      seconds=time.perf_counter() - started,
+                      measured_at=max((s["computed_at"] for s in stored.values()), default=""),
+                      record_digests=[stored[key]["sha256"] if key in stored else "" for key in keys])
     return records, summary
 
 

@@ -19,12 +19,13 @@ from typing import Any, Literal, Optional, Sequence, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from . import shipped_folder
+from .architectures import architecture
+from .shipped import shipped_folder
 
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
     "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
-    "MAX_CELLS",
+    "MAX_CELLS", "SWEEPABLE",
 ]
 
 PROFILE_NAMES = ("smoke", "quick", "standard", "full", "gpu")
@@ -163,8 +164,9 @@ class _VariantError(Exception):
 
 class ModelSpec(BaseModel):
     model_config = _FROZEN
-    arch: Literal["rnn", "lstm", "gru", "transformer"] = "rnn"
-    # Only the plain RNN uses it; gated cells have their fixed sigmoid/tanh gates.
+    # A registered architecture (vgreport/architectures.py: rnn, lstm, gru, transformer).
+    arch: str = "rnn"
+    # Only a plain recurrence uses it (the RNN); gated cells have their fixed sigmoid/tanh gates.
     activation: Literal["tanh", "sigmoid", "relu", "identity"] = "tanh"
     # default = PyTorch's own; orthogonal and identity scale W_hh by `gain`;
     # forget_bias_1 and chrono are LSTM gate initialisations (Tallec & Ollivier 2018).
@@ -178,27 +180,29 @@ class ModelSpec(BaseModel):
     layers: int = Field(1, ge=1, le=8)  # transformer blocks; recurrent models have one layer
     heads: int = Field(2, ge=1, le=16)  # transformer attention heads
 
+    @field_validator("arch")
+    @classmethod
+    def _registered(cls, arch: str) -> str:
+        architecture(arch)  # ValueError naming the registered ones
+        return arch
+
     @model_validator(mode="after")
     def _init_fits_arch(self) -> "ModelSpec":
-        if self.init in ("forget_bias_1", "chrono") and self.arch != "lstm":
-            raise ValueError(f"init {self.init!r} is an LSTM gate initialisation, not for arch {self.arch!r}")
-        if self.init in ("identity", "orthogonal", "xavier") and self.arch == "transformer":
-            raise ValueError(f"init {self.init!r} needs a recurrent matrix; the transformer has none")
-        if self.arch == "transformer" and self.hidden % self.heads:
-            raise ValueError(f"hidden {self.hidden} is not divisible by heads {self.heads}")
+        entry = architecture(self.arch)
+        if self.init not in entry.inits:
+            gates = ("forget_bias_1", "chrono")
+            why = ("an LSTM gate initialisation" if self.init in gates else "needs a recurrent matrix"
+                   if self.init in ("identity", "orthogonal", "xavier") else "not implemented for it")
+            raise ValueError(f"init {self.init!r} ({why}) does not fit arch {self.arch!r}, which takes "
+                             f"{', '.join(entry.inits)}")
+        problem = entry.check(self)
+        if problem:
+            raise ValueError(problem)
         return self
 
     def describe(self) -> str:
         """Human-readable name with the initialisation stated, as the report must."""
-        init = {"default": "PyTorch default init", "xavier": "Xavier init",
-                "orthogonal": f"orthogonal init, gain {self.gain:g}",
-                "identity": f"identity init, gain {self.gain:g}",
-                "forget_bias_1": "forget-gate bias 1", "chrono": "chrono init"}[self.init]
-        if self.arch == "rnn":
-            return f"RNN ({self.activation}, {init})"
-        if self.arch == "transformer":
-            return f"Transformer ({self.layers} layer, {self.heads} heads, causal)"
-        return f"{self.arch.upper()} ({init})"
+        return architecture(self.arch).label(self)
 
 
 class TaskSpec(BaseModel):
@@ -259,6 +263,11 @@ class ProbeSpec(BaseModel):
 
 # The sections of a spec, by their YAML key (also the SECTION of --set SECTION.FIELD=VALUE).
 SECTIONS = {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": ProbeSpec}
+# The fields a sweep may vary, and the record column that carries each (schema.cell_columns): a
+# configuration is its experiment, variant and these values (configs.Config), so every sweep value
+# stays apart in every table, figure and verdict. A field the records do not carry (train.lr,
+# task.lag, model.heads, ...) is varied with variants, whose names the records carry.
+SWEEPABLE = {"task.length": "length", "model.gain": "gain", "model.hidden": "hidden", "train.steps": "budget"}
 
 
 class CellSpec(BaseModel):
@@ -277,6 +286,12 @@ class CellSpec(BaseModel):
     def label(self) -> str:
         sweep = "" if self.sweep_value is None else f" {self.sweep_value:g}"
         return f"{self.experiment}/{self.variant}{sweep} seed {self.seed}"
+
+    @property
+    def configuration(self) -> tuple:
+        """Its experiment, variant and the value of every SWEEPABLE field: configs.Config's fields."""
+        return (self.experiment, self.variant,
+                *(getattr(getattr(self, section), name) for section, name in (p.split(".") for p in SWEEPABLE)))
 
 
 class Experiment(BaseModel):
@@ -323,6 +338,10 @@ class Experiment(BaseModel):
             (path, values), = sweep.items()
             if path.count(".") != 1 or path.split(".")[0] not in SECTIONS:
                 raise ValueError(f"sweep field {path!r} must look like model.gain or task.length")
+            if path not in SWEEPABLE:
+                raise ValueError(f"sweep field {path!r}: the records carry no column for it, so its values' cells "
+                                 f"could not be told apart; sweep one of {', '.join(SWEEPABLE)}, or give each value "
+                                 "a variant")
             if not values:
                 raise ValueError(f"sweep {path!r} has no values")
             if len(values) > MAX_SWEEP_VALUES:
@@ -439,16 +458,12 @@ class Battery(BaseModel):
         return [c for e in self.select(only_axes, only_experiments) for c in e.cells()]
 
     def later_cells(self, configs, look: int) -> list[CellSpec]:
-        """The cells look `look` adds for these configurations (objects with experiment, variant,
-        length, gain): their next round of seeds. Experiments without rounds add none."""
-        wanted = {(c.experiment, c.variant, int(c.length), float(c.gain)) for c in configs}
-        out = []
-        for exp in self.experiments:
-            if not any(w[0] == exp.name for w in wanted):
-                continue
-            out += [c for c in exp.cells(exp.seeds_of_look(look))
-                    if (c.experiment, c.variant, c.task.length, float(c.model.gain)) in wanted]
-        return out
+        """The cells look `look` adds for these configurations (configs.Config): their next round of
+        seeds. Experiments without rounds add none."""
+        wanted = {(c.experiment, c.variant, *(getattr(c, column) for column in SWEEPABLE.values())) for c in configs}
+        names = {w[0] for w in wanted}
+        return [c for exp in self.experiments if exp.name in names
+                for c in exp.cells(exp.seeds_of_look(look)) if c.configuration in wanted]
 
     def select(self, only_axes=(), only_experiments=()) -> list[Experiment]:
         return [e for e in self.experiments
@@ -496,8 +511,6 @@ def _cap_lengths(exp: Experiment, cap: int) -> Experiment:
                           for name, v in exp.variants.items()}
     if exp.sweep and "task.length" in exp.sweep:
         update["sweep"] = {"task.length": tuple(dict.fromkeys(min(v, cap) for v in exp.sweep["task.length"]))}
-    if exp.sweep and "task.lag" in exp.sweep:
-        update["sweep"] = {"task.lag": tuple(dict.fromkeys(min(v, cap - 1) for v in exp.sweep["task.lag"]))}
     return exp.model_copy(update=update)
 
 

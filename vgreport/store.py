@@ -2,8 +2,8 @@
 manifest of every file and folder vgreport created in the cache, so `clean` removes exactly those.
 
 A cell's result is stored under the SHA-256 of everything that determines it: the cell spec,
-the source of the experiment code (schema, tasks, models, probes, training) and the versions of
-the libraries that change numbers. Writes are atomic (temporary file + os.replace), so an
+the source of the code that computes its records (sources.training_code: training.py and every
+module it imports, found from the code) and the versions of the libraries that change numbers. Writes are atomic (temporary file + os.replace), so an
 interrupted build never leaves a half-written result behind; each entry also carries the SHA-256
 of its records, checked on every read. This module imports neither torch nor numpy: versions come
 from the installed packages' metadata, so listing, rendering and cleaning never load torch.
@@ -29,11 +29,12 @@ from pathlib import Path, PurePosixPath
 from typing import Callable, Iterable, Iterator
 
 from .schema import RECORD_COLUMNS
-from .verdicts import REPORT_VERDICTS
+from .sources import training_code
 from .specs import CellSpec
+from .verdicts import REPORT_VERDICTS
 
-__all__ = ["UnsafePathError", "read_regular", "write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256", "code_version",
-           "cell_key", "records_sha256", "Cache", "ReportCache", "Manifest", "clean_cache"]
+__all__ = ["UnsafePathError", "read_regular", "write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256",
+           "library_versions", "cell_key", "records_sha256", "Cache", "ReportCache", "Manifest", "clean_cache"]
 
 _STALE_SECONDS = 3600  # where a folder cannot be locked (some network file systems): stale after an hour
 # The largest cache entry vgreport reads: a standard cell's records are a few MB; anything larger
@@ -201,22 +202,11 @@ def move_into(out: Path, staged: dict[str, Path]) -> dict[str, Path]:
     return moved
 
 
-_EXPERIMENT_CODE = ("schema.py", "tasks.py", "models.py", "recurrences.py", "probes.py", "training.py")
 _NUMERIC_LIBRARIES = ("torch", "numpy")
 
 
 @lru_cache(maxsize=1)
-def code_version() -> str:
-    """Hash of the code that produces records; editing it invalidates the cache."""
-    digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in _EXPERIMENT_CODE:
-        digest.update((here / name).read_bytes())
-    return digest.hexdigest()[:16]
-
-
-@lru_cache(maxsize=1)
-def _library_versions() -> tuple[tuple[str, str], ...]:
+def library_versions() -> tuple[tuple[str, str], ...]:
     # The installed distributions' versions: the same strings as torch.__version__ and
     # numpy.__version__ (local labels such as +cpu included) without importing either.
     return tuple((name, importlib.metadata.version(name)) for name in _NUMERIC_LIBRARIES)
@@ -226,7 +216,7 @@ def cell_key(cell: CellSpec, device: str = "cpu") -> str:
     """Hash of what determines the numbers. Names (experiment, variant) are labels, not inputs:
     two experiments that share a configuration share its cached result."""
     spec = cell.model_dump(mode="json", exclude={"experiment", "variant", "sweep_value"})
-    payload = {"cell": spec, "code": code_version(), **dict(_library_versions()), "device": device}
+    payload = {"cell": spec, "code": training_code(), **dict(library_versions()), "device": device}
     return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()
 
 

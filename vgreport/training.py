@@ -3,7 +3,8 @@
 Cells that differ only in their seed can train together (`run_group`): one StackedModel of S
 members, one backward pass and one optimiser step, while each member keeps its own data streams
 (its seed's generators, drawn exactly as a single cell draws them), its own global-norm clipping
-and its own divergence. Each device takes its faster path: see CPU_MEMBERS_PER_BATCH.
+and its own divergence. Each device takes its faster path: see members_per_batch and each
+architecture's entry (vgreport/architectures.py: stackable, cpu_members).
 
 Divergence is data: a NaN or inf loss ends the cell with diverged=1 and the step, not an exception.
 In a batched group the member that diverges stops alone.
@@ -17,30 +18,28 @@ from typing import Sequence
 
 import torch
 
-from .models import StackedModel, build_model
+from .architectures import architecture, build_model
+from .models import StackedModel
 from .probes import cue_influence, probe_model
 from .schema import RECORD_COLUMNS, cell_columns  # noqa: F401 (RECORD_COLUMNS: compatibility)
 from .specs import CellSpec, TaskSpec, TrainSpec
-from .tasks import (chance_level, input_size, loss_baseline, make_batch, output_size, per_step_output, score_name,
-                    sequence_length, task_loss, task_score)
+from .tasks import (
+    chance_level,
+    input_size,
+    loss_baseline,
+    make_batch,
+    output_size,
+    per_step_output,
+    score_name,
+    sequence_length,
+    task_loss,
+    task_score,
+)
 
-__all__ = ["run_cell", "run_group", "initial_model", "members_per_batch", "CPU_MEMBERS_PER_BATCH",
-           "RECORD_COLUMNS", "cell_columns"]
+__all__ = ["run_cell", "run_group", "initial_model", "members_per_batch", "RECORD_COLUMNS", "cell_columns"]
 
 NAN = float("nan")
 
-# On the CPU, the most members of a group to train as one batch, or 0 for one cell at a time on
-# PyTorch's fused kernels (run_cell), where benchmarks/engine.py measured which is faster per seed
-# (one thread, T=100, H=64, transformer H=32, B=64; batched / one-by-one seed-steps per second,
-# ranges over runs on a 2-core EPYC VM shared with other work). Past about 10 members a batch no
-# longer fits the cache and the gain shrinks (S=100: rnn tanh 2.0x, gru 0.9x, transformer 0.55x),
-# so larger groups train as several batches. On an accelerator the whole group is one batch.
-CPU_MEMBERS_PER_BATCH = {
-    "rnn": 10,  # tanh 1.4x alone, 2.0-2.6x at S=3..10; sigmoid 1.0x alone, 1.6-1.9x at S=3..10; identity 1.2x, 1.3-2.1x
-    "gru": 5,  # 1.2x alone, 1.2-1.65x at S=2..5, 1.0-1.2x at S=10
-    "lstm": 0,  # 0.47-0.74x at every S: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
-    "transformer": 10,  # 1.0x alone, 1.0-1.45x at S=2..10
-}
 # Held-out sequences per forward pass, summed over the members of a batch: bounds eval memory
 # (about 0.3 GB for an LSTM at T=100 on the CPU); an accelerator has memory to spare and launches to save.
 _EVAL_SEQUENCES_CPU, _EVAL_SEQUENCES_ACCELERATOR = 1024, 16384
@@ -48,14 +47,15 @@ _EVAL_SEQUENCES_CPU, _EVAL_SEQUENCES_ACCELERATOR = 1024, 16384
 
 def members_per_batch(cell: CellSpec, device: str, seeds: int) -> int:
     """How many of `seeds` cells like `cell` train as one batch of the seed-batched engine, or 0 for
-    one cell at a time (run_cell): on the CPU per CPU_MEMBERS_PER_BATCH; on an accelerator all of
-    them (one small model leaves it idle), but a single seed keeps the fused kernels (cuDNN); 0
-    without training steps."""
-    if cell.train.steps == 0 or seeds < 1:
+    one cell at a time (run_cell): on the CPU up to its architecture's `cpu_members`; on an
+    accelerator all of them (one small model leaves it idle), but a single seed keeps the fused
+    kernels (cuDNN); 0 without training steps or for an architecture that cannot be stacked."""
+    entry = architecture(cell.model.arch)
+    if cell.train.steps == 0 or seeds < 1 or not entry.stackable:
         return 0
     if torch.device(device).type != "cpu":
         return seeds if seeds > 1 else 0
-    return min(seeds, CPU_MEMBERS_PER_BATCH[cell.model.arch])
+    return min(seeds, entry.cpu_members)
 
 
 def initial_model(cell: CellSpec):

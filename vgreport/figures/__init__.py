@@ -1,6 +1,8 @@
 """Stage 9: figures. Each function takes plain arrays (from a table) and returns an SVG string
-(charts: the data figures; diagrams: drawings of the model; labels: placing point labels;
-style: the look they share).
+(charts: the data figures several results draw; diagrams: drawings of the model; labels: placing
+point labels; parts: the building blocks charts draw with; style: the look they share). A figure
+that only one finding draws lives in that finding's folder (findings/<id>_<name>/figures.py), built
+from the same parts and style.
 
 One context manager sets the style and a per-figure hash salt, so the same data always gives
 the same bytes and no figure depends on global state: figures are built on
@@ -26,11 +28,10 @@ Print rules, each pinned by a test:
 - On log axes, values that are not positive are masked (a gap), never drawn at the floor.
 """
 
-from .charts import (bars, coincide, curves, derivative_ranges, exploding, gradient_vs_lag, hero, jacobian_check,
-                     power_text, rate_vs_accuracy, rate_vs_theory, score_vs_x)
+from .charts import bars, coincide, curves, gradient_vs_lag, hero, score_vs_x
 from .diagrams import DIAGRAMS, lstm_cell, unrolled_rnn
+from .parts import power_text
 from .style import FULL_WIDTH_IN, LINESTYLES, MARKERS, PALETTE, REFERENCE_DOTS
 
-__all__ = ["gradient_vs_lag", "coincide", "score_vs_x", "curves", "exploding", "bars", "jacobian_check",
-           "derivative_ranges", "rate_vs_accuracy", "rate_vs_theory", "hero", "unrolled_rnn",
+__all__ = ["gradient_vs_lag", "coincide", "score_vs_x", "curves", "bars", "hero", "unrolled_rnn",
            "lstm_cell", "DIAGRAMS", "power_text", "PALETTE", "LINESTYLES", "MARKERS", "REFERENCE_DOTS", "FULL_WIDTH_IN"]

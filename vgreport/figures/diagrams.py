@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from ..report.svg import tidy_svg
 from .style import FULL_WIDTH_IN, MIN_TEXT_PT
+from .svg import tidy_svg
 
 INK = "#1a1a1a"
 WIRE = "#777777"

@@ -12,8 +12,8 @@ import matplotlib
 import matplotlib.style
 from matplotlib.figure import Figure
 
-from ..report.format import SCRIPT
-from ..report.svg import tidy_svg
+from ..notation import SCRIPT
+from .svg import tidy_svg
 
 # Okabe & Ito (2008): blue, vermillion, bluish green, reddish purple, orange, sky blue, black.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000"]
@@ -40,7 +40,7 @@ _STYLE = {
 
 
 @contextmanager
-def _figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, ncols: int = 1):
+def new_figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, ncols: int = 1):
     """Yield (fig, axes) under a fixed style; the hash salt makes SVG ids depend only on the data."""
     salt = hashlib.sha256(key.encode()).hexdigest()[:12]
     # The default style first: a user's matplotlibrc must not change the report (or its cache digest).
@@ -77,17 +77,15 @@ def fit_axis_labels(fig: Figure) -> None:
             label.set_fontsize(max(8, label.get_fontsize() - 0.5))
 
 
-def _svg(fig: Figure) -> str:
+def to_svg(fig: Figure) -> str:
     fit_axis_labels(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})
     return _typeset_labels(tidy_svg(buffer.getvalue()))
 
 
-# ASCII notation in labels, as the report's text typesets it: a subscript after a single letter
-
-
-# (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
+# ASCII notation in labels, as the report's text typesets it (vgreport/notation.py): a subscript after
+# a single letter (h_k, W_hh, σ_max, h_{t−1}; never inside a word), a superscript after ^ (^(T−k), ^2).
 _LABEL_SCRIPT = SCRIPT
 _LABEL_TEXT = re.compile(r"(<text\b[^>]*?font-size: ([\d.]+)px[^>]*>)([^<]*)(</text>)")
 
@@ -118,23 +116,23 @@ def _typeset_labels(svg: str) -> str:
 
 
 
-def _style(i: int) -> dict:
+def series_style(i: int) -> dict:
     """A model series: colour, dash pattern and marker, all three different from every other slot."""
     return {"color": PALETTE[i % len(PALETTE)], "linestyle": LINESTYLES[i % len(LINESTYLES)],
             "marker": MARKERS[i % len(MARKERS)]}
 
 
-def _reference(j: int = 0, color: str = REFERENCE) -> dict:
+def reference_style(j: int = 0, color: str = REFERENCE) -> dict:
     """A reference line: thin, dotted (rhythm j), no marker."""
     return {"color": color, "linestyle": REFERENCE_DOTS[j % len(REFERENCE_DOTS)], "linewidth": 1.1}
 
 
-def _slot(series: dict, i: int) -> int:
+def slot_of(series: dict, i: int) -> int:
     """A series may pin its style ("slot"), so one model looks the same in every figure."""
     return int(series.get("slot", i))
 
 
-def _markevery(n: int, i: int = 0, count: int = 1) -> tuple[int, int]:
+def markevery(n: int, i: int = 0, count: int = 1) -> tuple[int, int]:
     """Markers on every k-th of n points (about eight per line), series i of `count` starting
     i·k/count points later: two lines that coincide (two models both at chance) still show both
     markers side by side, so no series hides behind another."""

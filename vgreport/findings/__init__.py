@@ -1,8 +1,10 @@
 """Stage 8: checks and findings. Every verdict is computed from this build's records.
 
 One folder per result, found by discovery (`<id>_<name>/`, any subpackage with a finding.py): its
-finding.py, its prose (prose.html.j2, the section's sentences) and its examples (examples.py,
-synthetic worlds with the verdict each must produce). Adding a result is a one-folder change.
+finding.py, its prose (prose.html.j2, the section's sentences), its examples (examples.py,
+synthetic worlds with the verdict each must produce, and the builders of the records of experiments
+only it reads), its exercises (exercises.py) and any figure only it draws (figures.py). Adding a
+result is a one-folder change (docs/findings.md).
 Each finding.py declares SPEC (its id, texts and the experiments and
 variants it reads, which a test checks against the shipped battery), `decide(ctx) -> Outcome` (the
 parts, each with a three-way state, and a typed record of the numbers the prose quotes) and,
@@ -13,6 +15,7 @@ two count as support). The literature comparison reads both.
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 import re
@@ -24,12 +27,27 @@ import numpy as np
 import pandas as pd
 
 from . import literature, overview, replicate
-from .base import (CHECK_STATES, SUPPORT, VERDICTS, Config, Context, Figure, Part, Result, Undecidable, check_state,
-                   combine, plain, verdict_of)
+from .base import (
+    CHECK_STATES,
+    SUPPORT,
+    VERDICTS,
+    Config,
+    Context,
+    Exercise,
+    Figure,
+    Part,
+    Result,
+    Undecidable,
+    check_state,
+    combine,
+    plain,
+    verdict_of,
+)
 from .literature import Literature
 
 __all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "CHECKS", "FINDINGS", "MODULES", "Evaluation", "Figure", "Result", "Part",
-           "Config", "evaluate", "combine", "verdict_of", "check_state", "folder_of", "prose_templates", "examples_of"]
+           "Config", "Exercise", "EXERCISES", "evaluate", "combine", "verdict_of", "check_state", "folder_of",
+           "prose_templates", "examples_module", "examples_of", "exercises_of"]
 
 
 def _report_order(module: ModuleType) -> tuple:
@@ -66,9 +84,39 @@ def prose_templates() -> dict[str, Path]:
     return {m.SPEC.id: folder_of(m) / "prose.html.j2" for m in MODULES if (folder_of(m) / "prose.html.j2").is_file()}
 
 
+def _folder_module(module: ModuleType, name: str) -> ModuleType | None:
+    """The module `name` of a result's folder, or None when the folder has no such file (or the
+    result is no folder: a test's stand-in)."""
+    if not getattr(module, "__package__", None):
+        return None
+    try:
+        return importlib.import_module(f"{module.__package__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name == f"{module.__package__}.{name}":
+            return None
+        raise
+
+
+def examples_module(module: ModuleType) -> ModuleType:
+    """A result's examples.py: EXAMPLES, and BUILDERS for the experiments only it reads."""
+    found = _folder_module(module, "examples")
+    if found is None:
+        raise RuntimeError(f"result {module.SPEC.id} has no examples.py (every result needs example worlds)")
+    return found
+
+
 def examples_of(module: ModuleType) -> list:
     """A result's example worlds (synthetic.Example), from its folder's examples.py."""
-    return list(importlib.import_module(module.__package__ + ".examples").EXAMPLES)
+    return list(examples_module(module).EXAMPLES)
+
+
+def exercises_of(module: ModuleType) -> tuple[Exercise, ...]:
+    """A finding's exercises, from its folder's exercises.py (none without one), each naming the finding."""
+    found = _folder_module(module, "exercises")
+    return tuple(dataclasses.replace(e, finding=module.SPEC.id) for e in getattr(found, "EXERCISES", ()))
+
+
+EXERCISES = tuple(e for m in FINDINGS for e in exercises_of(m))
 
 
 @dataclass
@@ -106,13 +154,13 @@ def _run(module, ctx: Context) -> Result:
     check = spec.kind == "check"
     try:
         outcome = module.decide(ctx)
+        figures = module.figures_of(ctx, outcome) if ctx.with_figures and hasattr(module, "figures_of") else []
     except Undecidable as why:
         return Result(spec.id, spec.kind, spec.title, spec.claim, "undetermined" if check else "inconclusive",
                       spec.criterion, headline=f"{spec.title}: not tested in this build", reason=why.reason,
                       numbers={"missing": why.reason}, seeds=ctx.seeds(*why.experiments),
                       experiments=why.experiments)
     verdict = check_state([p.state for p in outcome.parts]) if check else verdict_of(outcome.parts)
-    figures = module.figures_of(ctx, outcome) if ctx.with_figures and hasattr(module, "figures_of") else []
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
                   seeds=ctx.seeds(*outcome.experiments), experiments=outcome.experiments, figures=figures)
@@ -135,7 +183,7 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
             result = _run(module, ctx)
             (out.checks if result.kind == "check" else out.findings).append(result)
         if leave_one_seed_out:
-            out.left_out = replicate.mark_fragile(out.findings, ctx, _run)
+            out.left_out = replicate.mark_fragile(out.findings, ctx, _run, FINDINGS)
         out.literature = literature.compare(ctx, {r.id: r for r in out.results})
         out.overview = overview.points(ctx)
         out.worked_example = overview.worked_example(ctx)

@@ -10,17 +10,19 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import shlex
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
 import numpy as np
 import pandas as pd
 
+from ..configs import Config
 from ..verdicts import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
-__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Result", "Context",
-           "Undecidable", "combine", "verdict_of", "check_state", "plain"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Exercise", "Result",
+           "Context", "Undecidable", "combine", "verdict_of", "check_state", "plain"]
 
 CHECK_STATES = CHECK_OUTCOMES
 
@@ -31,19 +33,6 @@ class Figure:
     svg: str          # inline SVG markup (deterministic)
     caption: str      # one or two sentences, may quote numbers (formatted from records)
     alt: str          # alt text written from the data: what it shows and the key numbers
-
-
-@dataclass(frozen=True, order=True)
-class Config:
-    """One configuration: the cells of an experiment that differ only in their seed."""
-    experiment: str
-    variant: str
-    length: int
-    gain: float
-
-    @property
-    def label(self) -> str:
-        return f"{self.experiment}/{self.variant} T={self.length}"
 
 
 @dataclass
@@ -64,7 +53,7 @@ class Part:
     def to_json(self) -> dict:
         return {"key": self.key, "question": self.question, "state": self.state, "core": self.core,
                 "fragile": self.fragile, "fragile_to": list(self.fragile_to), "detail": self.detail,
-                "reads": [dataclasses.asdict(c) for c in self.reads], "training": self.training}
+                "reads": [c.to_json() for c in self.reads], "training": self.training}
 
 
 @dataclass
@@ -87,6 +76,34 @@ class Spec:
     claim: str
     criterion: str
     needs: dict[str, tuple[str, ...]]   # experiment -> variants it reads (checked against the battery)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A question at the end of a finding's section (its folder's exercises.py): the command that tests
+    it, the spec field the command changes and what to compare in its output. A test resolves every
+    command at the profile it prints (the override must change `field` in the cells the command runs,
+    so the command tests its question), runs each at the smoke profile, and checks that every `vgreport
+    run` a rendered report prints is one of these."""
+    question: str                # as printed (ASCII notation is typeset by the prose filter)
+    experiment: str              # what `vgreport run` runs
+    sets: tuple[str, ...] = ()   # its --set overrides
+    field: str | None = None     # the spec field the question is about (None: rerun as built, compare variants)
+    compare: str = ""            # what to read in the output, against what
+    profile: str = "quick"       # the profile printed: one whose caps keep the change (quick cuts lengths to 50)
+    finding: str = ""            # the finding whose section asks it (set from its folder by the registry)
+
+    @property
+    def argv(self) -> list[str]:
+        """The command's arguments after `vgreport`."""
+        out = ["run", self.experiment, "--profile", self.profile]
+        for assignment in self.sets:
+            out += ["--set", assignment]
+        return out
+
+    @property
+    def command(self) -> str:
+        return "vgreport " + shlex.join(self.argv)
 
 
 @dataclass
@@ -305,11 +322,21 @@ class Context:
     def figure(self, key: str, draw: Callable[[], str], caption: str, alt: str) -> list[Figure]:
         return [Figure(key, draw(), caption, alt)] if self.with_figures else []
 
-
-# One style per model in every figure (index into figures.PALETTE / LINESTYLES / MARKERS).
-SLOTS = {"rnn_tanh": 0, "base": 0, "default": 0, "tanh": 0, "clipped": 0, "lstm_default": 1, "sigmoid": 1,
-         "no_clip": 1, "lstm_chrono": 2, "identity": 2, "gru": 3, "relu": 3, "irnn": 3, "lstm_forget_bias_1": 4,
-         "xavier": 4, "orthogonal": 5, "rnn_orthogonal": 5, "transformer": 6}
+    def slots(self, experiment: str, variants) -> dict[str, int]:
+        """The style slot of each variant in one figure (figures.style: colour, dash pattern, marker):
+        its model's (architectures.style_slot), so one model looks the same in every figure; a variant
+        whose model's slot an earlier one of this figure took (two arms of one model) gets the next free."""
+        from ..architectures import style_slot
+        from ..figures.style import PALETTE
+        rows = self.part(experiment)
+        out: dict[str, int] = {}
+        for variant in variants:
+            found = rows[rows["variant"] == variant]
+            slot = style_slot(*found[["arch", "activation", "init"]].iloc[0]) if len(found) else 0
+            while slot in out.values() and len(out) < len(PALETTE):
+                slot = (slot + 1) % len(PALETTE)
+            out[variant] = slot
+        return out
 
 
 def num(x, digits: int = 3) -> str:

@@ -5,32 +5,55 @@ from __future__ import annotations
 
 import math
 
-from .base import Context
-from .tables import config_outcomes, mean_scalar, rates
+from .base import Context, Undecidable
+from .tables import config_outcome, mean_scalar, rates
 
-# (experiment, variant, family) in the order the hero figure labels them.
-POINTS = (("architecture", "rnn_tanh", "plain RNN"), ("init", "xavier", "plain RNN"),
-          ("init", "orthogonal", "plain RNN"), ("init", "irnn", "plain RNN"),
-          ("architecture", "lstm_default", "LSTM"), ("architecture", "lstm_forget_bias_1", "LSTM"),
-          ("architecture", "lstm_chrono", "LSTM"), ("architecture", "gru", "GRU"),
-          ("architecture", "transformer", "attention"))
+# The experiments whose models the hero figure draws: every architecture ('architecture') and every
+# initialisation of the plain RNN ('init'), each on first-token recall.
+EXPERIMENTS = ("architecture", "init")
+
+
+def _models(ctx: Context) -> list[tuple[str, str, str]]:
+    """(experiment, variant, family) of each model of EXPERIMENTS, once (the first experiment that has
+    it), grouped by its architecture's family in the order of the registry (architectures.py), the
+    variants of each experiment in battery order."""
+    from ..architectures import ARCHITECTURES
+    rank: dict[str, int] = {}
+    for entry in ARCHITECTURES.values():
+        rank.setdefault(entry.family, len(rank))
+    found, seen = [], set()
+    for experiment in EXPERIMENTS:
+        if not ctx.has(experiment):
+            continue
+        rows = ctx.part(experiment)
+        exp = ctx.experiments.get(experiment)
+        present = list(rows["variant"].unique())
+        variants = [v for v in exp.variants if v in present] if exp is not None else present
+        for variant in variants:
+            label = ctx.describe(experiment, variant)
+            if label in seen:
+                continue
+            seen.add(label)
+            entry = ARCHITECTURES.get(rows.loc[rows["variant"] == variant, "arch"].iloc[0])
+            found.append((experiment, variant, entry.family if entry else "other"))
+    return sorted(found, key=lambda m: rank.get(m[2], len(rank)))
 
 
 def points(ctx: Context) -> list[dict]:
     """Each model's rate at initialisation and final accuracy at its experiment's longest length."""
     out = []
-    for experiment, variant, family in POINTS:
-        if not ctx.has(experiment):
+    for experiment, variant, family in _models(ctx):
+        try:
+            o = config_outcome(ctx, experiment, variant)
+        except Undecidable:  # several configurations of the variant at its longest length: no one point
             continue
-        outcomes = {c: o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant}
-        if not outcomes:
+        if o is None:
             continue
-        config, o = max(outcomes.items(), key=lambda item: item[0].length)
-        r = rates(ctx, experiment).get(config)
+        r = rates(ctx, experiment).get(o.config)
         if r is None or not math.isfinite(r["rate"].mean):
             continue
         out.append({"label": o.label, "family": family, "experiment": experiment, "variant": variant,
-                    "length": config.length, "rate": r["rate"].mean, "acc": o.score.mean, "acc_lo": o.score.lo,
+                    "length": o.config.length, "rate": r["rate"].mean, "acc": o.score.mean, "acc_lo": o.score.lo,
                     "acc_hi": o.score.hi, "learned": o.learned.k, "seeds": o.n, "chance": o.chance})
     return out
 

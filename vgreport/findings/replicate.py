@@ -23,18 +23,17 @@ def part_states(results: list[Result]) -> dict[tuple[str, str], bool | None]:
     return {(r.id, p.key): None if p.state is None else bool(p.state) for r in results for p in r.parts}
 
 
-def mark_fragile(findings: list[Result], ctx: Context, run) -> list[int]:
+def mark_fragile(findings: list[Result], ctx: Context, run, modules) -> list[int]:
     """Set `fragile` on the parts of `findings` (and on the findings) whose state changes when any
     one seed's records are left out of the build's context `ctx`; `run(module, ctx)` decides one
-    finding (findings._run). Returns the seeds that were left out, one at a time (none when fewer
-    than two seeds ran)."""
-    from . import FINDINGS
+    finding of `modules` (findings._run, findings.FINDINGS). Returns the seeds that were left out,
+    one at a time (none when fewer than two seeds ran)."""
     frame = ctx.frame
     seeds = sorted(int(s) for s in frame["seed"].unique()) if len(frame) else []
     if len(seeds) < 2:
         return []
     wanted = {r.id for r in findings}
-    modules = [m for m in FINDINGS if m.SPEC.id in wanted]
+    modules = [m for m in modules if m.SPEC.id in wanted]
     built = part_states(findings)
     changed_to: dict[tuple[str, str], set[str]] = {}   # fragile part -> the states it took instead
     for seed in seeds:

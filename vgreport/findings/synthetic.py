@@ -1,7 +1,8 @@
 """Synthetic record sets in the documented schema, for testing verdict logic without training.
 
 Each result's examples.py (in its folder) lists worlds built here, each with the verdict it must
-produce (see Example); one generic test runs them all.
+produce (see Example); one generic test runs them all. An experiment that only one result reads
+has its builder in that result's examples.py (BUILDERS), built from `cell` and the helpers here.
 
 Each builder returns the records one experiment of the battery would produce, with the
 quantities the findings read (decay rates, bounds, accuracies, divergence) set by arguments.
@@ -106,7 +107,7 @@ def _clip01(x):
     return min(1.0, max(0.0, x))
 
 
-def _score(value, seed):
+def seed_score(value, seed):
     """A per-seed score: a number (with a small deterministic spread) or a list, one per seed."""
     if isinstance(value, (list, tuple)):
         return value[seed % len(value)]
@@ -146,7 +147,7 @@ def activation(seeds=6, rates=None, accs=None, derivs=None, sq=None, chain_err=0
             out += cell("activation", v, seed, activation=v, init="orthogonal", length=length,
                         rate=rates[v] - rate_spread * (seed % 3), bound=max(math.log(gamma), rates[v]) - bound_shift,
                         gamma=gamma,
-                        chain_err=chain_err, score=_score(accs[v], seed), deriv_mean=derivs[v], deriv_sq=sq[v])
+                        chain_err=chain_err, score=seed_score(accs[v], seed), deriv_mean=derivs[v], deriv_sq=sq[v])
     return out
 
 
@@ -159,7 +160,7 @@ def init(seeds=6, accs=None, rates=None) -> list[dict]:
     for v, (act, ini, bound) in models.items():
         for seed in range(seeds):
             out += cell("init", v, seed, activation=act, init=ini, length=20, rate=rates[v] - 0.002 * (seed % 3),
-                        bound=max(bound, rates[v]), score=_score(accs[v], seed))
+                        bound=max(bound, rates[v]), score=seed_score(accs[v], seed))
     return out
 
 
@@ -176,33 +177,17 @@ def gain_sweep(seeds=3, gains=(0.5, 0.9, 1.0, 1.1, 1.5), identity_error=0.0, tan
     return out
 
 
-def gain_sweep_sigmoid(seeds=3, gains=(2.0, 4.0, 6.0), rates=None) -> list[dict]:
-    rates = {2.0: -1.2, 4.0: -0.9, 6.0: -0.7, **(rates or {})}
-    return [r for g in gains for seed in range(seeds)
-            for r in cell("gain_sweep_sigmoid", "sigmoid", seed, activation="sigmoid", init="orthogonal", gain=g,
-                          length=20, budget=0, gamma=0.25, rate=rates[g] - 0.001 * seed,
-                          bound=max(math.log(g / 4), rates[g]))]
 
 
-def gain_train(seeds=6, accs=None, gains=(0.5, 1.0, 1.5), length=20) -> list[dict]:
-    accs = {0.5: FAIL, 1.0: 0.9, 1.5: 0.3, **(accs or {})}
-    return [r for g in gains for seed in range(seeds)
-            for r in cell("gain_train", "tanh", seed, init="orthogonal", gain=g, length=length,
-                          rate=math.log(g) - 0.001 * (seed % 3), bound=max(math.log(g), 0), score=_score(accs[g], seed))]
 
 
 def recall_length(seeds=6, accs=None, lengths=(5, 10, 20, 50)) -> list[dict]:
     accs = {5: LEARN, 10: LEARN, 20: 0.6, 50: FAIL, **(accs or {})}
     return [r for length in lengths for seed in range(seeds)
             for r in cell("recall_length", "base", seed, length=length, rate=-0.2, bound=0.14,
-                          score=_score(accs[length], seed))]
+                          score=seed_score(accs[length], seed))]
 
 
-def recall_lag(seeds=6, accs=None, lags=(1, 5, 15), length=20) -> list[dict]:
-    accs = {1: LEARN, 5: 0.7, 15: FAIL, **(accs or {})}
-    return [r for lag in lags for seed in range(seeds)
-            for r in cell("recall_lag", f"lag_{lag}", seed, length=length, rate=-0.2, bound=0.14,
-                          score=_score(accs[lag], seed))]
 
 
 def adding_length(seeds=6, mse=None, lengths=(5, 10, 20)) -> list[dict]:
@@ -227,51 +212,16 @@ def copy(seeds=6, accs=None, delays=(5, 30)) -> list[dict]:
     for v, by_delay in accs.items():
         for delay in delays:
             for seed in range(seeds):
-                score = _score(by_delay[delay], seed)
+                score = seed_score(by_delay[delay], seed)
                 out += cell("copy", v, seed, task="copy", length=delay, rate=-0.2, bound=0.14, score=score,
                             eval_loss=10 * math.log(8) / (delay + 20) * (0.1 if score > 0.5 else 1.0))
     return out
 
 
-def budget(seeds=6, best=None, last=None, standard=100, length=20) -> list[dict]:
-    """best: per seed the best accuracy reached (a number or a list); last: the final one (default: best)."""
-    best = FAIL if best is None else best
-    out = []
-    for seed in range(seeds):
-        top = _score(best, seed)
-        end = _score(last, seed) if last is not None else top
-        steps = list(range(standard // 2, 8 * standard + 1, standard // 2))
-        # rises linearly to its best at 6x, then moves to its last value
-        curve = [(s, FAIL + (top - FAIL) * min(1.0, s / (6 * standard)) if s <= 6 * standard else end) for s in steps]
-        out += cell("budget", "rnn_tanh", seed, length=length, budget=8 * standard, rate=-0.2, bound=0.14,
-                    score=curve[-1][1], curve=curve)
-    return out
 
 
-def clip_exploding(seeds=6, unclipped_diverge=True, clipped_diverge=False, clip=1.0) -> list[dict]:
-    """clip: the clipped arm's threshold (1e6 never fires: its runs diverge like the unclipped ones)."""
-    out = []
-    logs = [(s, 400 / s, 1000 / s) for s in range(5, 101, 5)]
-    for v, clip, diverge in (("no_clip", None, unclipped_diverge), ("clipped", clip, clipped_diverge)):
-        for seed in range(seeds):
-            d = diverge[seed % len(diverge)] if isinstance(diverge, (list, tuple)) else diverge
-            out += cell("clip_exploding", v, seed, activation="identity", init="orthogonal", gain=1.2, length=20,
-                        clip=clip, rate=math.log(1.2), bound=math.log(1.2), score=1.0,
-                        diverged_step=2 + seed if d else None, train_logs=logs)
-    return out
 
 
-def clip_vanishing(seeds=6, accs=None, trained_rates=None, fraction=0.9) -> list[dict]:
-    accs = {"no_clip": FAIL, "clipped": FAIL, **(accs or {})}
-    trained_rates = {"no_clip": -0.1, "clipped": -0.1, **(trained_rates or {})}
-    out = []
-    for v, clip in (("no_clip", None), ("clipped", 0.05)):
-        logs = [(s, 2.0, 0.1) + ((fraction,) if clip else ()) for s in range(25, 101, 25)]
-        for seed in range(seeds):
-            out += cell("clip_vanishing", v, seed, length=20, clip=clip, rate=-0.2, bound=0.14,
-                        score=_score(accs[v], seed), trained_rate=trained_rates[v] + 0.0005 * ((seed % 3) - 1),
-                        trained_bound=0.14, train_logs=logs)
-    return out
 
 
 ARCH_MODELS = {"rnn_tanh": ("rnn", "default"), "lstm_default": ("lstm", "default"),
@@ -297,23 +247,32 @@ def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None,
                 jitter = 0.0005 * ((seed % 3) - 1) if v == "transformer" else -0.002 * (seed % 3)
                 acc = accs[v][length] if isinstance(accs[v], dict) else accs[v]
                 out += cell("architecture", v, seed, arch=arch, init=init_, length=length, rate=rates[v] + jitter,
-                            bound=0.1, score=_score(acc, seed), sens_log10=sens[v] + spread(seed % 3, 0.5),
+                            bound=0.1, score=seed_score(acc, seed), sens_log10=sens[v] + spread(seed % 3, 0.5),
                             trained_rate=min(rates[v], 0.3), trained_bound=0.3,
                             influence=_clip01(_per_seed(influence[v], seed) + spread(seed % 3, 0.01)))
     return out
 
 
-def lstm_tuning(seeds=6, accs=None, length=20) -> list[dict]:
-    accs = {"lr_low": FAIL, "lr_high": FAIL, "wide": FAIL, **(accs or {})}
-    return [r for v, acc in accs.items() for seed in range(seeds)
-            for r in cell("lstm_tuning", v, seed, arch="lstm", length=length, rate=-0.3, bound=0.1,
-                          score=_score(acc, seed))]
 
 
-BUILDERS = {"activation": activation, "init": init, "gain_sweep": gain_sweep, "gain_sweep_sigmoid": gain_sweep_sigmoid,
-            "gain_train": gain_train, "recall_length": recall_length, "recall_lag": recall_lag,
-            "adding_length": adding_length, "copy": copy, "budget": budget, "clip_exploding": clip_exploding,
-            "clip_vanishing": clip_vanishing, "architecture": architecture, "lstm_tuning": lstm_tuning}
+# The builders of experiments that several results read (or the literature comparison); an experiment
+# that only one result reads has its builder in that result's folder (examples.py, BUILDERS).
+SHARED = {"activation": activation, "init": init, "gain_sweep": gain_sweep, "recall_length": recall_length,
+          "adding_length": adding_length, "copy": copy, "architecture": architecture}
+NOTHING = {"*": None}  # world(**NOTHING): no experiment at all (a result's "not tested" world)
+
+
+def builders() -> dict:
+    """Experiment name -> the builder of its records: the shared ones above, then each result folder's
+    own (its examples.py's BUILDERS), in report order. Two builders for one experiment are an error."""
+    from . import MODULES, _folder_module
+    out = dict(SHARED)
+    for module in MODULES:
+        for name, build in getattr(_folder_module(module, "examples"), "BUILDERS", {}).items():
+            if name in out:
+                raise RuntimeError(f"{module.SPEC.id}'s examples.py builds {name!r}, which is built elsewhere too")
+            out[name] = build
+    return out
 
 
 def frame(*record_lists):
@@ -322,10 +281,15 @@ def frame(*record_lists):
 
 
 def world(**overrides):
-    """Every experiment with its supporting defaults; overrides: experiment name -> builder kwargs (None drops it)."""
+    """Every experiment with its supporting defaults; overrides: experiment name -> builder kwargs (None drops
+    it; "*": None drops every experiment not named, see NOTHING)."""
+    default = overrides.pop("*", {})
+    unknown = set(overrides) - set(builders())
+    if unknown:
+        raise KeyError(f"no builder for {sorted(unknown)} (synthetic.SHARED or a result folder's BUILDERS)")
     parts = []
-    for name, build in BUILDERS.items():
-        kwargs = overrides.get(name, {})
+    for name, build in builders().items():
+        kwargs = overrides.get(name, default)
         if kwargs is None:
             continue
         parts.append(build(**kwargs))

@@ -22,13 +22,14 @@ import numpy as np
 import pandas as pd
 
 from ..aggregate import CELL_KEYS, decay_rates, eval_curves, final_scores, lag_profiles, scalar_by_cell
-from .base import Config, Context
+from ..configs import KEY, varying
+from .base import Config, Context, Undecidable
 from .stats import LEVEL, Interval, Share, share, t_interval, wilson
 
 __all__ = ["CHANCE_MARGIN", "ADDING_LEARNED", "ADDING_FAILED", "MOST", "ConfigOutcome", "outcomes", "learns_given",
-           "fails_given", "budget_of", "with_control",
+           "fails_given", "budget_of", "with_control", "keyed", "one_config", "config_at", "rows_of",
            "config_outcomes", "config_outcome", "rates", "at_longest", "cell_rates", "mean_scalar", "configs_of",
-           "profile_series"]
+           "profile_series", "BUDGET_MULTIPLES", "budget_curve"]
 
 # "Learned" means the seed's accuracy interval lies above chance + 0.1: ten binomial standard
 # errors of an accuracy near 1/8 at n = 1024, and far below what a learned model reaches (≈ 1).
@@ -105,14 +106,60 @@ class ConfigOutcome:
 
 
 def configs_of(ctx: Context, experiment: str, variant: str | None = None) -> list[Config]:
-    """The configurations of an experiment present in the records (variant, length, gain)."""
+    """The configurations of an experiment present in the records (configs.Config)."""
     rows = ctx.part(experiment)
     if rows.empty:
         return []
     if variant is not None:
         rows = rows[rows["variant"] == variant]
-    keys = rows[["variant", "length", "gain"]].drop_duplicates().itertuples(index=False)
-    return sorted(Config(experiment, v, int(t), float(g)) for v, t, g in keys)
+    return sorted(Config.of(row) for row in rows[KEY].drop_duplicates().to_dict("records"))
+
+
+def keyed(table: dict[Config, Any], *fields: str) -> dict:
+    """A per-configuration table keyed by the fields a result tells configurations apart by ("variant";
+    "variant", "length"; "gain"): one entry per key. Two configurations with the same key differ in a
+    field the result does not read (a sweep it was not written for): that is Undecidable, naming the
+    field, never a silent pick of one of them."""
+    out: dict = {}
+    first: dict = {}
+    for config, value in table.items():
+        key = tuple(getattr(config, f) for f in fields)
+        key = key[0] if len(fields) == 1 else key
+        if key in first:
+            other = [f for f in varying([first[key], config]) if f not in fields]
+            raise Undecidable(f"'{config.experiment}' has several configurations with {', '.join(fields)} "
+                              f"{key!r}: they differ in {', '.join(other)}, which this result does not tell apart",
+                              [config.experiment])
+        first[key] = config
+        out[key] = value
+    return out
+
+
+def rows_of(frame: pd.DataFrame, config: Config) -> pd.DataFrame:
+    """The rows of a table (with the KEY columns) that belong to one configuration."""
+    mask = np.ones(len(frame), bool)
+    for name in KEY:
+        mask &= (np.isclose(frame[name], config.gain) if name == "gain" else frame[name] == getattr(config, name))
+    return frame[mask]
+
+
+def one_config(rows: pd.DataFrame, what: str) -> pd.DataFrame:
+    """`rows` (with the KEY columns), checked to belong to one configuration: rows of several, which a
+    result would pool as one, are Undecidable (naming the fields that differ)."""
+    configs = [Config.of(r) for r in rows[KEY].drop_duplicates().to_dict("records")]
+    if len(configs) > 1:
+        raise Undecidable(f"{what} spans {len(configs)} configurations of '{configs[0].experiment}' that differ in "
+                          f"{', '.join(varying(configs))}, which this result does not tell apart",
+                          [configs[0].experiment])
+    return rows
+
+
+def config_at(ctx: Context, experiment: str, variant: str, length: int | None = None) -> Config | None:
+    """The configuration of a variant at `length` (default: its longest), or None when absent."""
+    table = keyed({c: c for c in configs_of(ctx, experiment, variant)}, "length")
+    if not table:
+        return None
+    return table[max(table)] if length is None else table.get(length)
 
 
 def config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcome]:
@@ -123,9 +170,9 @@ def _config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcom
     table = outcomes(ctx, experiment)
     out = {}
     level = ctx.level_for(experiment)
-    for (variant, length, gain), group in table.groupby(["variant", "length", "gain"], sort=True):
+    for _, group in table.groupby(KEY[1:], sort=True):
         group = group.sort_values("seed")
-        config = Config(experiment, variant, int(length), float(gain))
+        config = Config.of(group.iloc[0])
         counts = {k: int((group["outcome"] == k).sum()) for k in ("learned", "failed", "ambiguous", "diverged")}
         n = len(group)
         learned, failed = share(counts["learned"], n, level), share(counts["failed"], n, level)
@@ -135,7 +182,7 @@ def _config_outcomes(ctx: Context, experiment: str) -> dict[Config, ConfigOutcom
         s = Interval(s.mean, max(s.lo, bounded[0]) if math.isfinite(s.lo) else s.lo,
                      min(s.hi, bounded[1]) if math.isfinite(s.hi) else s.hi, s.n)
         out[config] = ConfigOutcome(
-            config=config, label=ctx.describe(experiment, variant), task=task, chance=float(group["chance"].iloc[0]),
+            config=config, label=ctx.describe(experiment, config.variant), task=task, chance=float(group["chance"].iloc[0]),
             seeds=[int(x) for x in group["seed"]], scores=[float(x) for x in group["score"]],
             best=[float(x) for x in group["best"]], outcomes=list(group["outcome"]), score=s,
             learned=learned, failed=failed, learns=_most(learned), fails=_most(failed), counts=counts)
@@ -191,12 +238,14 @@ def budget_of(ctx: Context, experiment: str) -> int:
 
 
 def config_outcome(ctx: Context, experiment: str, variant: str, length: int | None = None) -> ConfigOutcome | None:
-    """The outcome of one variant (at `length`, default its longest) or None when absent."""
-    table = [o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant
-             and (length is None or c.length == length)]
+    """The outcome of one variant (at `length`, default its longest) or None when absent; Undecidable
+    when the variant has several configurations at that length (keyed)."""
+    table = keyed({c: o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant}, "length")
     if not table:
         return None
-    return max(table, key=lambda o: o.config.length)
+    if length is None:
+        return table[max(table)]
+    return table.get(length)
 
 
 def cell_rates(ctx: Context, experiment: str, stage: str = "init") -> pd.DataFrame:
@@ -210,9 +259,9 @@ def rates(ctx: Context, experiment: str, stage: str = "init", level: float | Non
     level = ctx.init_level if level is None else level
     per_cell = cell_rates(ctx, experiment, stage)
     out = {}
-    for (variant, length, gain), group in per_cell.groupby(["variant", "length", "gain"], sort=True):
+    for _, group in per_cell.groupby(KEY[1:], sort=True):
         r2 = group["r2"].dropna()
-        out[Config(experiment, variant, int(length), float(gain))] = {
+        out[Config.of(group.iloc[0])] = {
             "rate": t_interval(group["rate"], level), "per_seed": [float(x) for x in group["rate"]],
             "r2": float(r2.mean()) if len(r2) else math.nan, "r2_min": float(r2.min()) if len(r2) else math.nan}
     return out
@@ -220,9 +269,9 @@ def rates(ctx: Context, experiment: str, stage: str = "init", level: float | Non
 
 def at_longest(table: dict[Config, Any]) -> tuple[int, dict[str, Any]]:
     """The longest length of a per-configuration table and its entries there, by variant
-    (0 and {} for an empty table)."""
+    (0 and {} for an empty table; Undecidable where a variant has several configurations there)."""
     longest = max((c.length for c in table), default=0)
-    return longest, {c.variant: value for c, value in table.items() if c.length == longest}
+    return longest, keyed({c: value for c, value in table.items() if c.length == longest}, "variant")
 
 
 def mean_scalar(ctx: Context, experiment: str, metric: str, variant: str | None = None, stage: str = "init",
@@ -235,14 +284,17 @@ def mean_scalar(ctx: Context, experiment: str, metric: str, variant: str | None 
         rows = rows[rows["length"] == length]
     if gain is not None:
         rows = rows[np.isclose(rows["gain"], gain)]
-    values = rows["value"].dropna()
+    values = one_config(rows, f"'{metric}' of {variant or 'every variant'}")["value"].dropna()
     return float(values.mean()) if len(values) else math.nan
 
 
-def profile_series(ctx: Context, experiment: str, variants: list[str], slots: dict[str, int], length: int | None = None,
-                   metric: str = "grad_norm_state", stage: str = "init", label=None) -> list[dict]:
-    """Geometric mean over seeds (band: min to max) of value(lag)/value(0), one series per variant."""
+def profile_series(ctx: Context, experiment: str, variants: list[str], length: int | None = None,
+                   metric: str = "grad_norm_state", stage: str = "init", label=None,
+                   slots: dict[str, int] | None = None) -> list[dict]:
+    """Geometric mean over seeds (band: min to max) of value(lag)/value(0), one series per variant, each
+    in its model's style (Context.slots, unless `slots` gives them)."""
     series = []
+    slots = ctx.slots(experiment, variants) if slots is None else slots
     profiles = lag_profiles(ctx.part(experiment), experiment, metric, stage)
     for variant in variants:
         rows = profiles[profiles["variant"] == variant]
@@ -250,6 +302,7 @@ def profile_series(ctx: Context, experiment: str, variants: list[str], slots: di
             rows = rows[rows["length"] == length]
         if rows.empty:
             continue
+        one_config(rows, f"the profile of {variant}")
         wide = rows.pivot_table(index="time_lag", columns="seed", values="value", aggfunc="first")
         ratio = wide / wide.iloc[0].where(wide.iloc[0] > 0)
         logs = np.log(ratio.where(ratio > 0))
@@ -258,3 +311,38 @@ def profile_series(ctx: Context, experiment: str, variants: list[str], slots: di
                        "mean": np.exp(logs.mean(axis=1)).to_numpy(), "lo": np.exp(logs.min(axis=1)).to_numpy(),
                        "hi": np.exp(logs.max(axis=1)).to_numpy()})
     return series
+
+
+# 'budget' trains for the last multiple of a base budget and is read at each (C5 decides on it, C4 quotes it).
+BUDGET_MULTIPLES = (1, 2, 4, 8)
+
+
+def budget_curve(ctx: Context, experiment: str, group: pd.DataFrame, standard: int, chance: float) -> dict:
+    """A long run read at each of BUDGET_MULTIPLES times the base budget `standard`: per multiple, each
+    seed's held-out accuracy at its last evaluation by then and the best it reached so far (a run can
+    learn and lose it again), and the shares of seeds that had learned (by the last or the best
+    accuracy), are ambiguous or failed (by the best), at the experiment's level. `group`: its
+    eval_curves rows of one variant."""
+    n_eval, level = ctx.eval_size(experiment), ctx.level_for(experiment)
+    one_config(group, "the training curve")
+    out = {}
+    seeds = sorted(group["seed"].unique())
+    for m in BUDGET_MULTIPLES:
+        steps = m * standard
+        last, best = [], []
+        for s in seeds:
+            g = group[(group["seed"] == s) & (group["step"] <= steps)]
+            if g.empty:
+                continue
+            last.append(float(g.loc[g["step"].idxmax(), "value"]))
+            best.append(float(g["value"].max()))
+        outcome_last = [seed_outcome("recall", a, chance, False, n_eval) for a in last]
+        outcome_best = [seed_outcome("recall", a, chance, False, n_eval) for a in best]
+        n = len(last)
+        out[m] = {"steps": steps, "n": n, "mean_last": sum(last) / n if n else math.nan,
+                  "mean_best": sum(best) / n if n else math.nan,
+                  "learned_last": share(outcome_last.count("learned"), n, level),
+                  "learned_best": share(outcome_best.count("learned"), n, level),
+                  "ambiguous": share(outcome_best.count("ambiguous"), n, level),
+                  "failed": share(outcome_best.count("failed"), n, level), "last": last, "best": best}
+    return out

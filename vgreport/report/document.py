@@ -150,10 +150,12 @@ def _rules(context: ReportContext) -> dict:
 
 
 def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None,
-                env: jinja2.Environment | None = None) -> str:
+                env: jinja2.Environment | None = None, block: str | None = None) -> str:
     """The whole report as one self-contained HTML page (CSS, figures and equations inline).
     A template's mistake raises ReportTemplateError naming the template and line. `env` is
     make_environment(templates_dir) when the caller needs it afterwards (render_report does).
+    `block` renders only that block of report.html.j2 ("findings": the sections of the findings in
+    `evaluation`, as the page shows them), for tests that read one finding's section.
 
     Rendered twice when the first pass placed the figures in another order than it numbered them,
     so that figures are numbered in the order they appear."""
@@ -167,7 +169,8 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
     from . import teaching
     glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
-    from ..verdicts import SUPPORT, VERDICTS as verdicts
+    from ..verdicts import SUPPORT
+    from ..verdicts import VERDICTS as verdicts
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
     env.filters.update(prose=_prose_filter(numbers))
     values = dict(findings=findings, checks=checks, literature=evaluation.literature, groups=groups,
@@ -190,7 +193,11 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
                            experiment_numbers=numbers, cite=citations.cite, cited_references=citations.listed)
         try:
             css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAGE_SIZES[context.paper]))
-            page = env.get_template("report.html.j2").render(css=css, **values)
+            template = env.get_template("report.html.j2")
+            if block is None:
+                page = template.render(css=css, **values)
+            else:
+                page = "".join(template.blocks[block](template.new_context({**values, "css": css})))
         except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
             error = _template_error(env, exc)
             if error is None:

@@ -15,11 +15,26 @@ import jinja2
 import jinja2.sandbox
 from markupsafe import Markup
 
-from .. import shipped_folder
+from ..shipped import shipped_folder
 from .battery import battery_defaults, models_line, variant_models, varying_fields
 from .context import date_text
 from .exercises import around, extend, for_finding, interpolate, trend
-from .format import _missing, ci, fixed, floor, fmt, keep_formulas, number_rows, pct, spell, state_word, typeset, verdict_class, verdict_words
+from .format import (
+    _missing,
+    ci,
+    fixed,
+    floor,
+    fmt,
+    keep_formulas,
+    number_rows,
+    pct,
+    spell,
+    state_word,
+    typeset,
+    verdict_class,
+    verdict_words,
+)
+
 
 def shipped_templates_dir() -> Path:
     """templates/ inside an installed wheel, or at the top of the repository."""

@@ -1,6 +1,6 @@
 """Numbers and notation as the report prints them: the one formatter (fmt, pct, ci, floor, fixed)
-used by the templates and by any Python that words a number, and the one sub/superscript rule
-(`typeset` for HTML, `SCRIPT` for figure labels)."""
+used by the templates and by any Python that words a number, and `typeset`, which sets the one
+sub/superscript rule (vgreport/notation.py; figure labels use it too) in HTML."""
 from __future__ import annotations
 
 import math
@@ -11,6 +11,9 @@ from typing import Any
 import jinja2
 import numpy as np
 from markupsafe import Markup
+
+from ..notation import SUBSCRIPT, SUPERSCRIPT
+
 
 def _missing(x) -> bool:
     return (x is None or isinstance(x, jinja2.Undefined)
@@ -103,14 +106,6 @@ def keep_formulas(text: Any) -> Markup:
 
 
 
-# x_t, W_hh, σ_max, h_{t−1}, T_max: a subscript after a single letter (never inside a word such as a
-# code name); ^(T−k), ^{…}, ^2, ^−3: a superscript. The same rule typesets prose (typeset) and
-# figure labels (figures.style, through SCRIPT).
-_SUBSCRIPT_RULE = r"(?<![\w.])([A-Za-zα-ωΑ-Ω])_(\{[^{}]+\}|\([^()]+\)|[A-Za-z0-9]+)"
-_SUPERSCRIPT_RULE = r"\^(\{[^{}]+\}|\([^()]+\)|[−-]?[A-Za-z0-9.]*[A-Za-z0-9])"
-_SUBSCRIPT = re.compile(_SUBSCRIPT_RULE)
-_SUPERSCRIPT = re.compile(_SUPERSCRIPT_RULE)
-SCRIPT = re.compile(_SUBSCRIPT_RULE + "|" + _SUPERSCRIPT_RULE)  # group 1+2: subscript, 3: superscript
 
 def _script(tag: str):
     def one(match: re.Match) -> str:
@@ -138,7 +133,7 @@ def typeset(text: Any) -> Markup:
     Text is escaped first unless already markup."""
     escaped = str(text if isinstance(text, Markup) else Markup.escape(str(text)))
     escaped = _E_NOTATION.sub(_power_of_ten, escaped)  # 1e-06 -> 10<sup>−6</sup>, as fmt writes powers
-    return Markup(_SUPERSCRIPT.sub(_script("sup"), _SUBSCRIPT.sub(_script("sub"), escaped)))
+    return Markup(SUPERSCRIPT.sub(_script("sup"), SUBSCRIPT.sub(_script("sub"), escaped)))
 
 
 def state_word(state) -> str:

@@ -58,7 +58,13 @@ def overview(evaluation: Evaluation, with_figure: bool = True) -> Overview:
                "per model: " + "; ".join(f"{p['label']}: rate {p['rate']:.3g}, accuracy {p['acc']:.2f}, learned in "
                                          f"{p['learned']} of {p['seeds']} seeds" for p in points) + ".")
     if with_figure and points:
-        out.svg = figures.hero(points, chance=chance)
+        # each family in the style of its architecture (its models' colour and marker in the other figures)
+        from ..architectures import ARCHITECTURES
+        slots = {}
+        for entry in ARCHITECTURES.values():
+            slots.setdefault(entry.family, entry.slot)
+        drawn = [{**p, "slot": slots[p["family"]]} if p.get("family") in slots else p for p in points]
+        out.svg = figures.hero(drawn, chance=chance)
         out.figures = [Figure("hero", out.svg, "", out.alt)]
     return out
 

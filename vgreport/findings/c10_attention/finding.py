@@ -5,10 +5,19 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import within
-from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, config_outcomes, learns_given, with_control,
-                      profile_series, rates)
+from ..tables import (
+    CHANCE_MARGIN,
+    at_longest,
+    budget_of,
+    config_outcome,
+    config_outcomes,
+    learns_given,
+    profile_series,
+    rates,
+    with_control,
+)
 
 FLAT_RATE = 0.01  # |rate| per step below this is "flat": at most a factor e^(0.01·T) over T steps
 
@@ -51,7 +60,7 @@ def decide(ctx: Context) -> Outcome:
     numbers = Numbers(length=longest, label=ctx.describe("architecture", "transformer"), rate=r,
                       rnn_rate=row.get("rnn_tanh", {}).get("rate"),
                       factor_over_length=math.exp(r.mean * (longest - 2)) if math.isfinite(r.mean) else math.nan)
-    profile = profile_series(ctx, "architecture", ["transformer"], SLOTS, longest)
+    profile = profile_series(ctx, "architecture", ["transformer"], longest)
     if profile and 1.0 in list(profile[0]["lags"]):
         numbers.first_step = float(profile[0]["mean"][list(profile[0]["lags"]).index(1.0)])
     parts = [Part("flat", f"the transformer's gradient is flat with distance (|rate| < {FLAT_RATE} per step)",
@@ -85,7 +94,7 @@ def decide(ctx: Context) -> Outcome:
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
-    series = profile_series(ctx, "architecture", ["rnn_tanh", "transformer"], SLOTS, n.length)
+    series = profile_series(ctx, "architecture", ["rnn_tanh", "transformer"], n.length)
     return ctx.figure(
         "flat", lambda: figures.gradient_vs_lag(series, []),
         f"Gradient norm relative to the last position against distance at initialisation, length {n.length}: the causal "

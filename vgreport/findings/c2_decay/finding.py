@@ -16,9 +16,9 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num
+from ..base import Config, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, below, t_interval
-from ..tables import cell_rates, mean_scalar, profile_series, rates
+from ..tables import cell_rates, keyed, mean_scalar, profile_series, rates, rows_of
 
 R2_MIN = 0.9  # a log-linear fit this good is "exponential"
 
@@ -69,9 +69,7 @@ class Numbers:
 
 
 def _r2(ctx: Context, config: Config) -> object:
-    per_cell = cell_rates(ctx, config.experiment)
-    rows = per_cell[(per_cell["variant"] == config.variant) & (per_cell["length"] == config.length)
-                    & (abs(per_cell["gain"] - config.gain) < 1e-12)]
+    rows = rows_of(cell_rates(ctx, config.experiment), config)
     return t_interval(rows["r2"].dropna(), ctx.init_level)
 
 
@@ -97,8 +95,9 @@ def _judge(ctx: Context, config: Config, row: dict, label: str) -> tuple[Judged,
 def _sweep(ctx: Context, numbers: Numbers) -> list[Part]:
     """Context: at each gain of the tanh sweep, does the gradient shrink (True) or grow (False)?"""
     parts = []
-    for c, row in sorted(rates(ctx, "gain_sweep").items()):
-        if c.variant != "tanh" or row["rate"].n < 2:
+    tanh = keyed({c: (c, row) for c, row in rates(ctx, "gain_sweep").items() if c.variant == "tanh"}, "gain")
+    for _, (c, row) in sorted(tanh.items()):
+        if row["rate"].n < 2:
             continue
         r = row["rate"]
         state = below(r, 0.0)
@@ -119,11 +118,11 @@ def decide(ctx: Context) -> Outcome:
     parts = []
     todo = []
     if ctx.has("init"):
-        for c, row in rates(ctx, "init").items():
-            if c.variant in ("default", "xavier"):
-                todo.append((c, row, ctx.describe("init", c.variant)))
+        init = {c: (c, row) for c, row in rates(ctx, "init").items() if c.variant in ("default", "xavier")}
+        for c, row in keyed(init, "variant").values():
+            todo.append((c, row, ctx.describe("init", c.variant)))
     if ctx.has("gain_sweep_sigmoid"):
-        for c, row in rates(ctx, "gain_sweep_sigmoid").items():
+        for c, row in keyed({c: (c, row) for c, row in rates(ctx, "gain_sweep_sigmoid").items()}, "gain").values():
             todo.append((c, row, f"sigmoid RNN, W_hh = {num(c.gain)}·Q"))
     if not todo:
         raise Undecidable("neither 'init' nor 'gain_sweep_sigmoid' is in this build", list(SPEC.needs))
@@ -160,9 +159,11 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     out = []
     if ctx.has("init"):
-        series = profile_series(ctx, "init", ["default", "xavier"], SLOTS)
+        series = profile_series(ctx, "init", ["default", "xavier"])
+        slots = ctx.slots("init", ["default", "xavier"])
         # named at the line by the initialisation alone: "RNN (tanh, Xavier init)" -> "bound, Xavier init"
-        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label.split(', ', 1)[-1].rstrip(')')}", "rate": j.bound, "slot": SLOTS.get(k.split('/')[1], 0),
+        bounds = [{"label": f"bound (γ·σ_max)^(T−k), {j.label.split(', ', 1)[-1].rstrip(')')}", "rate": j.bound,
+                   "slot": slots.get(k.split('/')[1], 0),
                    "name": "bound, " + j.label.split(", ", 1)[-1].rstrip(")")}
                   for k, j in n.judged.items() if k.startswith("init/")]
         out += ctx.figure(

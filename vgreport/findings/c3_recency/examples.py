@@ -4,7 +4,9 @@ supporting, refuting and open worlds: one where a core part is refuted while a c
 holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
-from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
+from ..synthetic import FAIL as F
+from ..synthetic import LEARN as L
+from ..synthetic import MIXED, Example, cell, seed_score
 
 EXAMPLES = [
     Example("supporting", "supported"),
@@ -23,3 +25,14 @@ EXAMPLES = [
              "recall_lag": {"accs": {1: MIXED, 15: F}}},
             {"influence": None, "long_lag": None}),
 ]
+
+
+# Builders of the experiments this folder's worlds own (synthetic.world adds them to the shared ones).
+def recall_lag(seeds=6, accs=None, lags=(1, 5, 15), length=20) -> list[dict]:
+    accs = {1: L, 5: 0.7, 15: F, **(accs or {})}
+    return [r for lag in lags for seed in range(seeds)
+            for r in cell("recall_lag", f"lag_{lag}", seed, length=length, rate=-0.2, bound=0.14,
+                          score=seed_score(accs[lag], seed))]
+
+
+BUILDERS = {"recall_lag": recall_lag}

@@ -16,9 +16,20 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import lag_profiles
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below, t_interval
-from ..tables import CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, profile_series, with_control
+from ..tables import (
+    CHANCE_MARGIN,
+    budget_of,
+    config_at,
+    config_outcome,
+    config_outcomes,
+    fails_given,
+    keyed,
+    one_config,
+    profile_series,
+    with_control,
+)
 
 RATIO_LOG10 = -1.0  # "far less sensitive": the cue counts at least ten times less than the last input
 INFLUENCE = 0.25    # "few answers follow the cue": changing it changes under a quarter of the answers
@@ -78,6 +89,7 @@ def _sensitivity(ctx: Context, numbers: Numbers) -> Part | None:
     sens = sens[sens["length"] == longest]
     numbers.sensitivity_length = longest
     for variant, group in sens.groupby("variant"):
+        one_config(group, f"the sensitivity of {variant}")
         per_seed = []
         for _, g in group.groupby("seed"):
             first = g.loc[g["time_lag"] == g["time_lag"].max(), "value"].iloc[0]
@@ -90,10 +102,9 @@ def _sensitivity(ctx: Context, numbers: Numbers) -> Part | None:
     if rnn is None:
         return None
     numbers.log10_ratio = rnn["log10"]
-    gain = float(ctx.part("architecture")["gain"].iloc[0])
     return Part("sensitivity", "after training, the tanh RNN's output is ≥ 10× less sensitive to the cue than to the "
                 "last input", below(rnn["log10"], RATIO_LOG10), core=False,
-                reads=(Config("architecture", "rnn_tanh", longest, gain),),
+                reads=(config_at(ctx, "architecture", "rnn_tanh", longest),),
                 detail=f"log10(cue/last) = {num(rnn['log10'].mean, 2)} [{num(rnn['log10'].lo, 2)}, "
                        f"{num(rnn['log10'].hi, 2)}] at length {longest}")
 
@@ -107,6 +118,7 @@ def _influence(ctx: Context, numbers: Numbers) -> Part | None:
     rows = rows[rows["length"] == longest]
     level = ctx.level_for("architecture")
     for variant, group in rows.groupby("variant"):
+        one_config(group, f"the cue's influence on {variant}")
         numbers.influence[variant] = {"label": ctx.describe("architecture", variant),
                                       "share": t_interval(group["value"], level)}
     rnn = numbers.influence.get("rnn_tanh")
@@ -117,9 +129,8 @@ def _influence(ctx: Context, numbers: Numbers) -> Part | None:
     numbers.control = numbers.influence[controls[0]]["label"] if controls else ""
     few = below(rnn["share"], INFLUENCE)
     state = False if few is False else (True if few and controls else None)
-    gain = float(rows["gain"].iloc[0])
-    reads = (Config("architecture", "rnn_tanh", longest, gain),) + tuple(
-        Config("architecture", v, longest, gain) for v in CONTROLS if v in numbers.influence)
+    reads = tuple(config_at(ctx, "architecture", v, longest) for v in ("rnn_tanh",) + CONTROLS
+                  if v in numbers.influence)
     share = rnn["share"]
     return Part("influence", f"after {numbers.steps} steps at length {longest}, changing the cue changes fewer than "
                 f"{INFLUENCE:.0%} of the tanh RNN's answers, while a reference model's follow it", state, reads=reads,
@@ -143,7 +154,8 @@ def decide(ctx: Context) -> Outcome:
                                           "length": o.config.length}
     if ctx.has("recall_lag") and len(ctx.seeds("recall_lag")) >= 2:
         table = config_outcomes(ctx, "recall_lag")
-        by_lag = {lag_of(ctx, "recall_lag", c.variant, c.length): o for c, o in table.items()}
+        by_lag = keyed({c: o for c, o in table.items()}, "variant", "length")
+        by_lag = {lag_of(ctx, "recall_lag", v, length): o for (v, length), o in by_lag.items()}
         if len(by_lag) >= 2:
             short, long_ = min(by_lag), max(by_lag)
             numbers.lag_length = next(iter(table)).length
@@ -192,7 +204,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     if n.ratio_by_model:
         variants = [v for v in ("rnn_tanh", "lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru", "transformer")
                     if v in n.ratio_by_model]
-        series = profile_series(ctx, "architecture", variants, SLOTS, n.sensitivity_length, "sensitivity_input", "trained")
+        series = profile_series(ctx, "architecture", variants, n.sensitivity_length, "sensitivity_input", "trained")
         out += ctx.figure(
             "sensitivity", lambda: figures.gradient_vs_lag(series, [], ylabel="‖∂y/∂x_k‖ / ‖∂y/∂x_T‖",
                                                            xlabel="lag of the input (steps before the output)"),

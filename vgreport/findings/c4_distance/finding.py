@@ -12,10 +12,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ... import figures
+from ...aggregate import eval_curves
 from ...tasks import ADDING_BASELINE_MSE
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
-from ..tables import (ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST, budget_of, config_outcome, config_outcomes,
-                      fails_given, with_control)
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
+from ..tables import (
+    ADDING_FAILED,
+    ADDING_LEARNED,
+    BUDGET_MULTIPLES,
+    CHANCE_MARGIN,
+    MOST,
+    budget_curve,
+    budget_of,
+    config_at,
+    config_outcome,
+    config_outcomes,
+    fails_given,
+    keyed,
+    with_control,
+)
 
 TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn_tanh", "the adding problem"))
 
@@ -50,8 +64,8 @@ def decide(ctx: Context) -> Outcome:
     for experiment, variant, words in TASKS:
         if experiment not in present:
             continue
-        table = sorted((o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant),
-                       key=lambda o: o.config.length)
+        by_length = keyed({c: o for c, o in config_outcomes(ctx, experiment).items() if c.variant == variant}, "length")
+        table = [o for _, o in sorted(by_length.items())]
         if len(table) < 2:
             continue
         short, long_ = table[0], table[-1]
@@ -77,17 +91,15 @@ def decide(ctx: Context) -> Outcome:
         recall = numbers.tasks.get("recall_length")
         if numbers.more and recall is not None:
             end = numbers.more["points"][-1]
-            short = next(o for c, o in config_outcomes(ctx, "recall_length").items()
-                         if c.variant == "base" and c.length == recall["short"])
+            short = config_outcome(ctx, "recall_length", "base", recall["short"])
             failed = end["failed"]
             most = None if failed.n < 2 or not failed.known else (
                 True if failed.lo > MOST else False if failed.hi < MOST else None)
             state = False if most is False else (True if most and short.learns is True else None)
             parts.append(Part("more_steps", f"first-token recall at length {numbers.more['length']}: with "
                               f"{end['steps']} steps ('budget', C5) most seeds still fail", state, core=False,
-                              reads=with_control(short, Config("budget", "rnn_tanh", numbers.more["length"],
-                                                                float(ctx.part("budget")["gain"].iloc[0]))), detail=f"{of(end['learned'])} seeds had learned by {end['steps']} "
-                                                            f"steps, {of(failed)} failed"))
+                              reads=with_control(short, config_at(ctx, "budget", "rnn_tanh", numbers.more["length"])),
+                              detail=f"{of(end['learned'])} seeds had learned by {end['steps']} steps, {of(failed)} failed"))
     bits = [f"{t['words']}: {of(t['by_length'][t['short']]['learned'])} seeds learn at length {t['short']}, "
             f"{of(t['by_length'][t['long']]['learned'])} at {t['long']} within {t['steps']} steps"
             for t in numbers.tasks.values()]
@@ -97,16 +109,14 @@ def decide(ctx: Context) -> Outcome:
 
 def _more_steps(ctx: Context) -> dict:
     """C5's budget curve, quoted as the evidence of what more steps do (its own finding decides on it)."""
-    from ..c5_budget.finding import MULTIPLES, _curve
-    from ...aggregate import eval_curves
     curves = eval_curves(ctx.part("budget"), "budget")
     chance = ctx.part("budget")
     chance = chance[chance["metric"] == "chance"]["value"]
     main = curves[curves["variant"] == "rnn_tanh"] if len(curves) else curves
     if main.empty or chance.empty:
         return {}
-    standard = int(ctx.part("budget")["budget"].max()) // MULTIPLES[-1]
-    curve = _curve(ctx, main, standard, float(chance.iloc[0]), ctx.level_for("budget"))
+    standard = int(ctx.part("budget")["budget"].max()) // BUDGET_MULTIPLES[-1]
+    curve = budget_curve(ctx, "budget", main, standard, float(chance.iloc[0]))
     return {"length": int(main["length"].max()),
             "points": [{"steps": c["steps"], "learned": c["learned_best"], "failed": c["failed"],
                         "ambiguous": c["ambiguous"]} for c in curve.values()]}
@@ -116,11 +126,11 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     out = []
     for experiment, t in outcome.numbers.tasks.items():
         table = config_outcomes(ctx, experiment)
-        variants = sorted({c.variant for c in table}, key=lambda v: SLOTS.get(v, 9))
+        slots = ctx.slots(experiment, list(dict.fromkeys(c.variant for c in table)))
         series = []
-        for v in variants:
-            rows = sorted((o for c, o in table.items() if c.variant == v), key=lambda o: o.config.length)
-            series.append({"label": rows[0].label, "slot": SLOTS.get(v, len(series)),
+        for v in sorted(slots, key=slots.get):
+            rows = [o for _, o in sorted(keyed({c: o for c, o in table.items() if c.variant == v}, "length").items())]
+            series.append({"label": rows[0].label, "slot": slots[v],
                            "x": [float(o.config.length) for o in rows], "mean": [o.score.mean for o in rows],
                            "lo": [o.score.lo for o in rows], "hi": [o.score.hi for o in rows]})
         adding = t["task"] == "adding"

@@ -4,7 +4,9 @@ supporting, refuting and open worlds: one where a core part is refuted while a c
 holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
-from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
+from ..synthetic import FAIL as F
+from ..synthetic import LEARN as L
+from ..synthetic import MIXED, Example, cell, seed_score
 
 EXAMPLES = [
     Example("supporting", "supported"),
@@ -21,3 +23,22 @@ EXAMPLES = [
     Example("few rescued, undecided", "inconclusive", {"budget": {"best": [L, F, F, F, F, F]}}, {"never": None}),
     Example("core refuted, context holds", "refuted", {"budget": {"best": L}}, {"never": False, "control": True}),
 ]
+
+
+# Builders of the experiments this folder's worlds own (synthetic.world adds them to the shared ones).
+def budget(seeds=6, best=None, last=None, standard=100, length=20) -> list[dict]:
+    """best: per seed the best accuracy reached (a number or a list); last: the final one (default: best)."""
+    best = F if best is None else best
+    out = []
+    for seed in range(seeds):
+        top = seed_score(best, seed)
+        end = seed_score(last, seed) if last is not None else top
+        steps = list(range(standard // 2, 8 * standard + 1, standard // 2))
+        # rises linearly to its best at 6x, then moves to its last value
+        curve = [(s, F + (top - F) * min(1.0, s / (6 * standard)) if s <= 6 * standard else end) for s in steps]
+        out += cell("budget", "rnn_tanh", seed, length=length, budget=8 * standard, rate=-0.2, bound=0.14,
+                    score=curve[-1][1], curve=curve)
+    return out
+
+
+BUILDERS = {"budget": budget}

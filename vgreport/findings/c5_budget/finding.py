@@ -13,11 +13,17 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import eval_curves
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, Undecidable, num, of
-from ..stats import share
-from ..tables import CHANCE_MARGIN, MOST, config_outcomes, seed_outcome, with_control
-
-MULTIPLES = (1, 2, 4, 8)
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
+from ..tables import (
+    BUDGET_MULTIPLES,
+    CHANCE_MARGIN,
+    MOST,
+    budget_curve,
+    config_at,
+    config_outcomes,
+    keyed,
+    with_control,
+)
 
 SPEC = Spec(
     id="C5", kind="finding", title="More training does not rescue a plain RNN at long range",
@@ -48,31 +54,6 @@ class Numbers:
     none_failed: bool = False                      # no seed clearly failed by 8x
 
 
-def _curve(ctx: Context, group, standard: int, chance: float, level: float) -> dict:
-    n_eval = ctx.eval_size("budget")
-    out = {}
-    seeds = sorted(group["seed"].unique())
-    for m in MULTIPLES:
-        steps = m * standard
-        last, best = [], []
-        for s in seeds:
-            g = group[(group["seed"] == s) & (group["step"] <= steps)]
-            if g.empty:
-                continue
-            last.append(float(g.loc[g["step"].idxmax(), "value"]))
-            best.append(float(g["value"].max()))
-        outcome_last = [seed_outcome("recall", a, chance, False, n_eval) for a in last]
-        outcome_best = [seed_outcome("recall", a, chance, False, n_eval) for a in best]
-        n = len(last)
-        out[m] = {"steps": steps, "n": n, "mean_last": sum(last) / n if n else math.nan,
-                  "mean_best": sum(best) / n if n else math.nan,
-                  "learned_last": share(outcome_last.count("learned"), n, level),
-                  "learned_best": share(outcome_best.count("learned"), n, level),
-                  "ambiguous": share(outcome_best.count("ambiguous"), n, level),
-                  "failed": share(outcome_best.count("failed"), n, level), "last": last, "best": best}
-    return out
-
-
 def decide(ctx: Context) -> Outcome:
     ctx.require(["budget"])
     curves = eval_curves(ctx.part("budget"), "budget")
@@ -82,25 +63,24 @@ def decide(ctx: Context) -> Outcome:
         raise Undecidable("no accuracy curves recorded in 'budget'", ["budget"])
     chance = float(chance_rows.iloc[0])
     budget = int(ctx.part("budget")["budget"].max())
-    standard = budget // MULTIPLES[-1]
+    standard = budget // BUDGET_MULTIPLES[-1]
     numbers = Numbers(length=int(curves["length"].max()), standard=standard, chance=chance)
     main = curves[curves["variant"] == "rnn_tanh"]
     if main.empty:
         raise Undecidable("the default tanh RNN is not in 'budget'", ["budget"])
-    numbers.curve = _curve(ctx, main, standard, chance, ctx.level_for("budget"))
+    numbers.curve = budget_curve(ctx, "budget", main, standard, chance)
     numbers.seeds = int(main["seed"].nunique())
     for variant, group in curves.groupby("variant"):
         if variant != "rnn_tanh":
             numbers.others[variant] = {"label": ctx.describe("budget", variant),
-                                       "curve": _curve(ctx, group, standard, chance, ctx.level_for("budget"))}
-    end = numbers.curve[MULTIPLES[-1]]
+                                       "curve": budget_curve(ctx, "budget", group, standard, chance)}
+    end = numbers.curve[BUDGET_MULTIPLES[-1]]
     rescued = end["learned_best"]
-    gain = float(ctx.part("budget")["gain"].iloc[0])
-    reads = [Config("budget", "rnn_tanh", numbers.length, gain)]
+    reads = [config_at(ctx, "budget", "rnn_tanh")]
     control = None
     if ctx.has("recall_length") and len(ctx.seeds("recall_length")) >= 2:
-        table = sorted((o for c, o in config_outcomes(ctx, "recall_length").items() if c.variant == "base"),
-                       key=lambda o: o.config.length)
+        table = [o for _, o in sorted(keyed({c: o for c, o in config_outcomes(ctx, "recall_length").items()
+                                             if c.variant == "base"}, "length").items())]
         if table:
             control = table[0]
             reads += list(with_control(control))
@@ -113,7 +93,7 @@ def decide(ctx: Context) -> Outcome:
     elif 2 * rescued.k < rescued.n and control is not None and control.learns is True:
         numbers.lean = "towards"
     state = False if few is False else (True if few and control is not None and control.learns is True else None)
-    part = Part("never", f"with {MULTIPLES[-1]}× the budget ({end['steps']} steps) most seeds are still not rescued "
+    part = Part("never", f"with {BUDGET_MULTIPLES[-1]}× the budget ({end['steps']} steps) most seeds are still not rescued "
                 "(have not learned)", state, reads=tuple(reads), core=True,
                 detail=f"by {end['steps']} steps {of(rescued)} seeds learned, {of(end['ambiguous'])} ambiguous, "
                        f"{of(end['failed'])} failed ({of(numbers.curve[1]['learned_best'])} learned within {standard})"
@@ -132,17 +112,18 @@ def decide(ctx: Context) -> Outcome:
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n, curves = outcome.numbers, outcome.data
     series = []
+    slots = ctx.slots("budget", list(curves["variant"].unique()))
     for variant, group in curves.groupby("variant", sort=False):
         wide = group.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
-        series.append({"label": ctx.describe("budget", variant), "slot": SLOTS.get(variant, len(series)),
+        series.append({"label": ctx.describe("budget", variant), "slot": slots[variant],
                        "x": wide.index.to_numpy(float), "mean": wide.mean(axis=1).to_numpy(),
                        "lo": wide.min(axis=1).to_numpy(), "hi": wide.max(axis=1).to_numpy()})
-    marks = [{"x": m * n.standard, "label": f"{m}×"} for m in MULTIPLES[:-1]]
+    marks = [{"x": m * n.standard, "label": f"{m}×"} for m in BUDGET_MULTIPLES[:-1]]
     return ctx.figure(
         "budget", lambda: figures.curves(series, chance=n.chance, xlabel="training step", ylabel="held-out accuracy",
                                          marks=marks),
-        f"Held-out recall accuracy during training at length {n.length}, up to {MULTIPLES[-1] * n.standard} steps "
-        f"({MULTIPLES[-1]} × {n.standard}) (mean over seeds; band: range over seeds). Dotted vertical lines: 1×, 2× and 4× "
+        f"Held-out recall accuracy during training at length {n.length}, up to {BUDGET_MULTIPLES[-1] * n.standard} steps "
+        f"({BUDGET_MULTIPLES[-1]} × {n.standard}) (mean over seeds; band: range over seeds). Dotted vertical lines: 1×, 2× and 4× "
         "the budget; dotted horizontal line: chance.",
         "Accuracy against training step. " + "; ".join(
             f"{m}×: {of(c['learned_best'])} seeds had learned, mean accuracy {num(c['mean_last'], 2)}"

@@ -13,10 +13,19 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, welch
-from ..tables import (CHANCE_MARGIN, at_longest, budget_of, config_outcome, configs_of, learns_given, profile_series,
-                      rates, with_control)
+from ..tables import (
+    CHANCE_MARGIN,
+    at_longest,
+    budget_of,
+    config_outcome,
+    configs_of,
+    learns_given,
+    profile_series,
+    rates,
+    with_control,
+)
 
 GATED = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru")
 AS_SHIPPED = ("lstm_default", "gru")  # PyTorch's own initialisation: the claim's models
@@ -131,7 +140,7 @@ def decide(ctx: Context) -> Outcome:
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     variants = ["rnn_tanh"] + [v for v in GATED if v in n.models]
-    series = profile_series(ctx, "architecture", variants, SLOTS, n.length)
+    series = profile_series(ctx, "architecture", variants, n.length)
     return ctx.figure(
         "gradients", lambda: figures.gradient_vs_lag(series, []),
         f"Gradient norm relative to the last step against distance at initialisation, length {n.length}: the tanh RNN "

@@ -10,7 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import ALPHA, above, holm, share_difference, welch, welch_p_greater
 from ..tables import budget_of, config_outcome, config_outcomes, rates
 
@@ -134,7 +134,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     if not n.careful:
         return []
-    rows = [{"label": d["label"].removeprefix("RNN (").removesuffix(")").replace(", ", "\n", 1), "slot": SLOTS.get(v, 0),
+    slots = ctx.slots("init", ["default", *n.careful])
+    rows = [{"label": d["label"].removeprefix("RNN (").removesuffix(")").replace(", ", "\n", 1), "slot": slots[v],
              "mean": d["acc"].mean, "lo": d["acc"].lo, "hi": d["acc"].hi,
              "per_seed": config_outcome(ctx, "init", v, n.length).scores}
             for v, d in [("default", n.default)] + list(n.careful.items())]

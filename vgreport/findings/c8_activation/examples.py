@@ -4,7 +4,9 @@ supporting, refuting and open worlds: one where a core part is refuted while a c
 holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
-from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
+from ..synthetic import FAIL as F
+from ..synthetic import LEARN as L
+from ..synthetic import MIXED, Example
 
 EXAMPLES = [
     Example("supporting", "supported"),

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ...configs import KEY
+from ..base import Config, Context, Outcome, Part, Spec, Undecidable, num
 from ..stats import above, holm, welch, welch_p_greater
-from ..tables import budget_of, config_outcome, mean_scalar, rates
+from ..tables import budget_of, config_outcome, keyed, mean_scalar, rates
+from .figures import derivative_ranges, rate_vs_accuracy
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 NONLINEAR = ("sigmoid", "tanh", "relu")
@@ -78,16 +79,16 @@ def _same_model_by_length(ctx: Context, model: dict) -> dict:
         same = np.isclose(rows["gain"], model["gain"])
         for key in ("arch", "activation", "init", "hidden"):
             same &= rows[key] == model[key]
-        configs = set(zip(rows.loc[same, "variant"], rows.loc[same, "length"], rows.loc[same, "gain"]))
+        configs = {Config.of(r) for r in rows.loc[same, KEY].drop_duplicates().to_dict("records")}
         for c, row in rates(ctx, exp).items():
-            if (c.variant, c.length, c.gain) in configs:
+            if c in configs:
                 pooled.setdefault(c.length, []).extend(r for r in row["per_seed"] if math.isfinite(r))
     return {length: float(np.mean(values)) for length, values in sorted(pooled.items()) if len(values) >= 2}
 
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["activation"])
-    table = {c.variant: r for c, r in rates(ctx, "activation").items()}
+    table = keyed(rates(ctx, "activation"), "variant")
     acts = [a for a in ACTIVATIONS if a in table]
     if len(acts) < 2:
         raise Undecidable("fewer than two activations measured", ["activation"])
@@ -172,19 +173,20 @@ def decide(ctx: Context) -> Outcome:
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
-    rows = [{"label": a, "slot": SLOTS.get(a, 0), "p10": d["deriv_p10"], "p50": None if a == "relu" else d["deriv_p50"],
+    slots = ctx.slots("activation", list(n.activations))
+    rows = [{"label": a, "slot": slots[a], "p10": d["deriv_p10"], "p50": None if a == "relu" else d["deriv_p50"],
              "p90": d["deriv_p90"], "mean": d["deriv_mean"]} for a, d in n.activations.items()]
     out = ctx.figure(
-        "derivatives", lambda: figures.derivative_ranges(rows),
+        "derivatives", lambda: derivative_ranges(rows),
         "Distribution of the activation's derivative φ′(a_j) along the probe trajectories at initialisation (averaged "
         "over seeds): 10th–90th percentile (bar), median (tick) and mean (marker). Each step multiplies the "
         "backpropagated gradient by these numbers.",
         "Derivative ranges per activation; means: " + "; ".join(f"{r['label']} {num(r['mean'], 2)}" for r in rows) + ".")
-    points = [{"label": a, "slot": SLOTS.get(a, 0), "rate": d["rate"].mean, "acc": d["acc"].mean, "acc_lo": d["acc"].lo,
+    points = [{"label": a, "slot": slots[a], "rate": d["rate"].mean, "acc": d["acc"].mean, "acc_lo": d["acc"].lo,
                "acc_hi": d["acc"].hi} for a, d in n.activations.items() if "acc" in d]
     if points:
         out += ctx.figure(
-            "trainability", lambda: figures.rate_vs_accuracy(points, chance=n.chance),
+            "trainability", lambda: rate_vs_accuracy(points, chance=n.chance),
             f"Final recall accuracy at length {n.length} (mean over seeds with its interval) against the per-step decay "
             "rate of the gradient at initialisation, each point named beside it; dotted: chance (horizontal) and rate 0, no "
             "decay (vertical). Markers that would touch are set a few points apart sideways, in the order of their "

@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 
 from ... import figures
 from ...aggregate import final_scores, select
-from ..base import SLOTS, Config, Context, Outcome, Part, Spec, num, of, upper_first
+from ..base import Config, Context, Outcome, Part, Spec, num, of, upper_first
 from ..stats import share, tost
-from ..tables import MOST, cell_rates, config_outcome, profile_series
+from ..tables import MOST, cell_rates, config_outcome, one_config, profile_series, rows_of
+from .figures import exploding
 
 RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
 ACCURACY_MARGIN = 0.1    # final accuracies within ±0.1
@@ -69,14 +70,14 @@ def _exploding(ctx: Context, numbers: Numbers) -> Part | None:
     fs = final_scores(ctx.part("clip_exploding"), "clip_exploding")
     out = {}
     for v in ("no_clip", "clipped"):
-        g = fs[fs["variant"] == v]
+        g = one_config(fs[fs["variant"] == v], f"'clip_exploding' {v}")
         if g.empty:
             return None
         k = int(g["diverged"].fillna(0).sum())
         steps = sorted(int(x) for x in g["diverged_step"].dropna())
         out[v] = {"diverged": share(k, len(g), ctx.level_for("clip_exploding")), "steps": steps,
                   "first_step": steps[0] if steps else math.nan,
-                  "config": Config("clip_exploding", v, int(g["length"].iloc[0]), float(g["gain"].iloc[0]))}
+                  "config": Config.of(g.iloc[0])}
     free, clipped = out["no_clip"]["diverged"], out["clipped"]["diverged"]
     exploded = free.lo > MOST if free.known else False
     if not exploded:
@@ -102,7 +103,7 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
     if any(o is None for o in acc.values()):
         return []
     rates = cell_rates(ctx, exp, "trained")
-    r = {v: rates[rates["variant"] == v].sort_values("seed")["rate"].to_numpy(float) for v in acc}
+    r = {v: rows_of(rates, o.config).sort_values("seed")["rate"].to_numpy(float) for v, o in acc.items()}
     alpha = ctx.alpha_for(exp)
     rate_same, rate_diff = tost(r["clipped"], r["no_clip"], RATE_MARGIN, alpha)
     acc_same, acc_diff = tost(acc["clipped"].scores, acc["no_clip"].scores, ACCURACY_MARGIN, alpha)
@@ -161,6 +162,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     if n.exploding:
         e = n.exploding
         loss, norm, diverged, logged = [], [], [], {}
+        slots = ctx.slots("clip_exploding", ["clipped", "no_clip"])  # one model: the clipped arm keeps its style
         for v, label in (("no_clip", "no clipping"), ("clipped", "clipped")):
             for metric, target in (("train_loss", loss), ("grad_norm_total", norm)):
                 rows = select(ctx.part("clip_exploding"), "clip_exploding", stage="train", metric=metric, variant=v)
@@ -169,21 +171,24 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                 wide = rows.pivot_table(index="step", columns="seed", values="value", aggfunc="first")
                 wide = wide.where(wide.map(math.isfinite))
                 logged[(label, metric)] = wide
-                target.append({"label": label, "slot": SLOTS.get(v, 0), "x": wide.index.to_numpy(float),
+                target.append({"label": label, "slot": slots[v], "x": wide.index.to_numpy(float),
                                "mean": wide.mean(axis=1).to_numpy(float), "lo": wide.min(axis=1).to_numpy(float),
                                "hi": wide.max(axis=1).to_numpy(float)})
             if e[v]["steps"]:
-                diverged.append({"label": label, "steps": e[v]["steps"], "slot": SLOTS.get(v, 0)})
+                diverged.append({"label": label, "steps": e[v]["steps"], "slot": slots[v]})
         chance_loss = math.log(8)
         out += ctx.figure(
-            "exploding", lambda: figures.exploding(loss, norm, diverged, chance_loss, e["clip"]),
+            "exploding", lambda: exploding(loss, norm, diverged, chance_loss, e["clip"]),
             f"Exploding regime (linear RNN, W_hh = {num(e['gain'])}·Q, plain SGD, length {e['length']}). Left: training "
             "loss (mean over seeds; band: range); ✕: runs whose loss became NaN or infinite at that step (×n: n runs). "
             "Right: global gradient norm before clipping; dotted: the clipping threshold." + _exploding_notes(logged, e),
             f"Without clipping {of(e['no_clip']['diverged'])} runs diverged; with clipping {of(e['clipped']['diverged'])}.")
     if n.vanishing:
         v = n.vanishing
-        series = profile_series(ctx, "clip_vanishing", ["no_clip", "clipped"], SLOTS, stage="trained",
+        # one model in both arms: the clipped arm keeps the model's (solid) style, the unclipped one is
+        # dashed, and drawn over it with hollow markers where they coincide (the caption says so)
+        slots = ctx.slots("clip_vanishing", ["clipped", "no_clip"])
+        series = profile_series(ctx, "clip_vanishing", ["no_clip", "clipped"], stage="trained", slots=slots,
                                 label=lambda x: "no clipping" if x == "no_clip" else f"clipped at norm {num(v['clip'])}")
         same = len(series) == 2 and figures.coincide(*series)
         out += ctx.figure(

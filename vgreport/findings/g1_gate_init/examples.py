@@ -4,7 +4,9 @@ supporting, refuting and open worlds: one where a core part is refuted while a c
 holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
-from ..synthetic import Example, FAIL as F, LEARN as L, MIXED
+from ..synthetic import FAIL as F
+from ..synthetic import LEARN as L
+from ..synthetic import MIXED, Example, cell, seed_score
 
 EXAMPLES = [
     Example("supporting", "supported"),
@@ -21,3 +23,14 @@ EXAMPLES = [
             {"architecture": {"accs": {"lstm_chrono": F, "lstm_forget_bias_1": L}}},
             {"chrono_learns": False, "forget_bias_1_learns": True}),
 ]
+
+
+# Builders of the experiments this folder's worlds own (synthetic.world adds them to the shared ones).
+def lstm_tuning(seeds=6, accs=None, length=20) -> list[dict]:
+    accs = {"lr_low": F, "lr_high": F, "wide": F, **(accs or {})}
+    return [r for v, acc in accs.items() for seed in range(seeds)
+            for r in cell("lstm_tuning", v, seed, arch="lstm", length=length, rate=-0.3, bound=0.1,
+                          score=seed_score(acc, seed))]
+
+
+BUILDERS = {"lstm_tuning": lstm_tuning}

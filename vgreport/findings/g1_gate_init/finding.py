@@ -11,9 +11,18 @@ import math
 from dataclasses import dataclass, field
 
 from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
-from ..tables import (CHANCE_MARGIN, budget_of, config_outcome, config_outcomes, fails_given, learns_given, rates,
-                      with_control)
+from ..base import Context, Outcome, Part, Spec, Undecidable, num, of, upper_first
+from ..tables import (
+    CHANCE_MARGIN,
+    budget_of,
+    config_outcome,
+    config_outcomes,
+    fails_given,
+    keyed,
+    learns_given,
+    rates,
+    with_control,
+)
 
 TUNING = ("lr_low", "lr_high", "wide")
 
@@ -54,12 +63,12 @@ def decide(ctx: Context) -> Outcome:
     longest = max(c.length for c in table)
     numbers = Numbers(length=longest, steps=budget_of(ctx, "architecture"))
     for v in ("lstm_default", "lstm_forget_bias_1", "lstm_chrono", "gru"):
-        rows = sorted((o for c, o in table.items() if c.variant == v), key=lambda o: o.config.length)
+        rows = [o for _, o in sorted(keyed({c: o for c, o in table.items() if c.variant == v}, "length").items())]
         if rows:
             numbers.chance = rows[0].chance
             numbers.models[v] = {"label": rows[0].label,
                                  "by_length": {o.config.length: {"acc": o.score, "learned": o.learned} for o in rows}}
-    at_init = {c.variant: r["rate"] for c, r in rates(ctx, "architecture").items() if c.length == longest}
+    at_init = keyed({c: r["rate"] for c, r in rates(ctx, "architecture").items() if c.length == longest}, "variant")
     numbers.rates = {v: at_init[v] for v in ("lstm_default", "lstm_chrono")  # for the mechanism's sentence
                      if v in at_init and v in numbers.models and at_init[v].n >= 2}
     chrono, default = config_outcome(ctx, "architecture", "lstm_chrono", longest), config_outcome(
@@ -79,7 +88,7 @@ def decide(ctx: Context) -> Outcome:
                           f"{numbers.steps} steps", learns_given(bias_1, chrono),
                           reads=(bias_1.config,) + control, core=False, detail=f"{of(bias_1.learned)} seeds learn"))
     if ctx.has("lstm_tuning") and len(ctx.seeds("lstm_tuning")) >= 2:
-        for c, o in sorted(config_outcomes(ctx, "lstm_tuning").items()):
+        for c, o in keyed({c: (c, o) for c, o in sorted(config_outcomes(ctx, "lstm_tuning").items())}, "variant").values():
             what = _WHAT.get(c.variant, c.variant)
             numbers.tuning[c.variant] = {"label": o.label, "what": what, "length": c.length, "acc": o.score,
                                          "failed": o.failed, "learned": o.learned}
@@ -103,9 +112,10 @@ def decide(ctx: Context) -> Outcome:
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     series = []
+    slots = ctx.slots("architecture", list(n.models))
     for v, m in n.models.items():
         lengths = sorted(m["by_length"])
-        series.append({"label": m["label"], "slot": SLOTS.get(v, len(series)), "x": [float(t) for t in lengths],
+        series.append({"label": m["label"], "slot": slots[v], "x": [float(t) for t in lengths],
                        "mean": [m["by_length"][t]["acc"].mean for t in lengths],
                        "lo": [m["by_length"][t]["acc"].lo for t in lengths],
                        "hi": [m["by_length"][t]["acc"].hi for t in lengths]})

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below
-from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, learns_given, rates, with_control
+from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, keyed, learns_given, rates, with_control
+from .figures import rate_vs_theory
 
 SPEC = Spec(
     id="G2", kind="finding", title="A window of gains around the critical gain trains",
@@ -59,13 +60,13 @@ def _crossing(points: list[tuple[float, float]]) -> float | None:
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["gain_train"])
-    table = {c.gain: o for c, o in config_outcomes(ctx, "gain_train").items()}
+    table = keyed(config_outcomes(ctx, "gain_train"), "gain")
     if 1.0 not in table or len(table) < 3:
         raise Undecidable("'gain_train' needs g = 1 and a gain on each side of it", ["gain_train"])
     centre = table[1.0]
     steps = budget_of(ctx, "gain_train")
     numbers = Numbers(length=centre.config.length, steps=steps, chance=centre.chance)
-    init_rates = {c.gain: r["rate"] for c, r in rates(ctx, "gain_train").items()}
+    init_rates = keyed({c: r["rate"] for c, r in rates(ctx, "gain_train").items()}, "gain")
     others = [o for g, o in table.items() if g != 1.0]
     # g = 1 fails only beside another gain that learns (the same task and budget).
     learner = next((o for o in others if o.learns is True), None)
@@ -99,8 +100,8 @@ def decide(ctx: Context) -> Outcome:
                           f"most seeds fail within {steps} steps", state, reads=with_control(centre, table[g].config),
                           core=True, detail=detail))
     if ctx.has("gain_sweep"):
-        for c, r in rates(ctx, "gain_sweep").items():
-            numbers.sweep.setdefault(c.variant, {})[c.gain] = r["rate"]
+        for (variant, gain), r in keyed(rates(ctx, "gain_sweep"), "variant", "gain").items():
+            numbers.sweep.setdefault(variant, {})[gain] = r["rate"]
         tanh = sorted((g, r.mean) for g, r in numbers.sweep.get("tanh", {}).items() if math.isfinite(r.mean))
         numbers.crossing = _crossing(tanh)
     headline = (f"Tanh RNN at length {numbers.length}, {steps} steps: seeds that learn " + ", ".join(
@@ -129,7 +130,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                            "mean": [by_gain[g].mean for g in gs], "lo": [by_gain[g].lo for g in gs],
                            "hi": [by_gain[g].hi for g in gs]})
         out += ctx.figure(
-            "sweep", lambda: figures.rate_vs_theory(series),
+            "sweep", lambda: rate_vs_theory(series),
             "Measured per-step rate of log‖∂L/∂h_k‖ at initialisation against log(γ·g) for W_hh = g·Q (mean over seeds "
             "with its interval). Dotted: the bound rate = log(γ·g), exact for the linear RNN (check K3).",
             "Rate against log gain" + (f"; tanh's rate turns positive near g = {num(n.crossing)}." if n.crossing else "."))

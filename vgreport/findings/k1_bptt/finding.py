@@ -9,9 +9,12 @@ import math
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
-from ... import figures
-from ..base import SLOTS, Context, Outcome, Part, Spec, Undecidable, num
+from ...configs import CELL_KEY, KEY, Config
+from ..base import Context, Outcome, Part, Spec, Undecidable, num
+from ..tables import rows_of
+from .figures import jacobian_check
 
 EXACT_REL_ERR = 1e-6  # float64 products of up to a few hundred 64x64 matrices agree far better than this
 
@@ -41,7 +44,7 @@ class Numbers:
 
 def decide(ctx: Context) -> Outcome:
     frame = ctx.frame
-    keys = ["experiment", "variant", "task", "length", "gain", "seed", "time_lag"]
+    keys = CELL_KEY + ["task", "time_lag"]
     init = frame[frame["stage"] == "init"]
     rnn_exps = sorted(set(init.loc[init["metric"] == "jacobian_chain_norm", "experiment"]))
     if not rnn_exps:
@@ -65,6 +68,11 @@ def decide(ctx: Context) -> Outcome:
     shown = merged[merged["experiment"] == show]
     T = int(shown["length"].max())
     shown = shown[shown["length"] == T]
+    # one configuration per variant is shown (the first: a sweep of another field would be drawn on top of it)
+    first = {}
+    for config in sorted(Config.of(row) for row in shown[KEY].drop_duplicates().to_dict("records")):
+        first.setdefault(config.variant, config)
+    shown = pd.concat([rows_of(shown, config) for config in first.values()]) if first else shown
     lag = min(T - 1, 20)
     at = shown[shown["time_lag"] == lag]
     geo = lambda s: float(np.exp(np.log(s.clip(lower=1e-300)).mean()))  # noqa: E731
@@ -85,17 +93,18 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     shown, n = outcome.data, outcome.numbers
     seed0 = shown["seed"].min()
     series = []
-    for variant in sorted(shown["variant"].unique(), key=lambda v: SLOTS.get(v, 9)):
+    slots = ctx.slots(n.shown, list(shown["variant"].unique()))
+    for variant in slots:
         rows = shown[(shown["variant"] == variant) & (shown["seed"] == seed0)].sort_values("time_lag")
         if rows.empty or not (rows["last"].iloc[0] > 0):
             continue
         series.append({"label": variant if n.shown == "activation" else ctx.describe(n.shown, variant),
-                       "slot": SLOTS.get(variant, len(series)), "lags": rows["time_lag"].to_numpy(),
+                       "slot": slots[variant], "lags": rows["time_lag"].to_numpy(),
                        "measured": rows["ratio"].to_numpy(), "chain": (rows["value_chain"] / rows["last"]).to_numpy(),
                        "opnorm": rows["value_op"].to_numpy()})
     exact = n.max_rel_err < EXACT_REL_ERR
     return ctx.figure(
-        "jacobians", lambda: figures.jacobian_check(series),
+        "jacobians", lambda: jacobian_check(series),
         f"Experiment '{n.shown}', seed {int(seed0)}: the gradient ratio ‖∂L/∂h_k‖/‖∂L/∂h_T‖ from autograd (lines), "
         "the same quantity from the explicit product of Jacobians (hollow markers), and the operator norm of that "
         "product, which bounds it (dotted); one panel per activation, on one shared scale.",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...architectures import ARCHITECTURES
+from ...configs import CELL_KEY
 from ..base import Context, Outcome, Part, Spec, Undecidable, num
 
 SPEC = Spec(
@@ -38,9 +40,10 @@ class Numbers:
 def decide(ctx: Context) -> Outcome:
     # The bound compares dL/dh_k with dL/dh_T, so it needs a loss read off the last state; with an
     # answer at every step (copy) the loss also reaches h_k directly and no such bound holds.
-    rnn = ctx.frame[ctx.frame["arch"] == "rnn"]
+    plain = [a.name for a in ARCHITECTURES.values() if a.plain_recurrence]  # h = φ(W_hh h + ...): the bound's case
+    rnn = ctx.frame[ctx.frame["arch"].isin(plain)]
     frame = rnn[rnn["task"] != "copy"]
-    cell = ["experiment", "variant", "length", "gain", "seed", "stage"]
+    cell = CELL_KEY + ["stage"]
     copy_probed = rnn[(rnn["task"] == "copy") & (rnn["metric"] == "grad_norm_state")]
     copy_cells = int(len(copy_probed[cell[:-1]].drop_duplicates()))
     grads = frame[frame["metric"] == "grad_norm_state"]

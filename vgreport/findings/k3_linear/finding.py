@@ -8,7 +8,7 @@ import math
 from dataclasses import dataclass, field
 
 from ..base import Context, Outcome, Part, Spec, Undecidable, num
-from ..tables import rates
+from ..tables import keyed, rates
 
 TOLERANCE = 1e-6  # float64 gradients over 100 steps: the fit recovers log g to ~1e-12
 
@@ -30,7 +30,7 @@ class Numbers:
 
 def decide(ctx: Context) -> Outcome:
     ctx.require(["gain_sweep"], min_seeds=1)
-    table = {c.gain: r for c, r in rates(ctx, "gain_sweep").items() if c.variant == "identity"}
+    table = keyed({c: r for c, r in rates(ctx, "gain_sweep").items() if c.variant == "identity"}, "gain")
     if not table:
         raise Undecidable("no identity-activation cells in 'gain_sweep'", ["gain_sweep"])
     errors = {g: abs(r["rate"].mean - math.log(g)) for g, r in sorted(table.items())}

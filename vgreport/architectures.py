@@ -1,0 +1,142 @@
+"""The models vgreport can train: one entry per architecture, holding everything the pipeline needs to
+know about it (what builds it, what a cell of it costs, how its seeds train together, what its
+probes measure, how the report names and draws it). Adding a model is one entry here (`register`)
+and the experiments that use it (experiments/*.yaml); ModelSpec accepts every registered name.
+
+Torch-free: an entry's `build` imports its model class only when a model is built. This module is
+code that determines a cell's records (the builders, batching): it is part of every cell's cache
+key (sources.training_modules), so editing an entry recomputes the cells.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+__all__ = ["Architecture", "ARCHITECTURES", "register", "architecture", "build_model", "INIT_WORDS", "style_slot"]
+
+# How the report names each initialisation (model.init); `gain` is filled in where it applies.
+INIT_WORDS = {"default": "PyTorch default init", "xavier": "Xavier init", "orthogonal": "orthogonal init, gain {gain:g}",
+              "identity": "identity init, gain {gain:g}", "forget_bias_1": "forget-gate bias 1", "chrono": "chrono init"}
+
+
+@dataclass(frozen=True)
+class Architecture:
+    """One model family, as every stage sees it."""
+    name: str                     # model.arch in a spec
+    family: str                   # the group the overview figure draws it in ("plain RNN", "LSTM", ...)
+    build: Callable[[], type]     # the SequenceModel class: cls(spec, input_size, output_size, length, per_step)
+    label: Callable[[Any], str]   # the model's name with its initialisation stated (ModelSpec.describe)
+    inits: tuple[str, ...] = ("default",)     # the model.init values it takes
+    # Cost (runner.estimate_seconds, estimate_bytes): single-thread training steps per second at T = 100,
+    # batch 64 and width `width`; float32 values per hidden unit and step that backpropagation keeps.
+    steps_per_second: float = 40.0
+    width: int = 64
+    values_per_step: int = 16
+    activation_cost: dict[str, float] = field(default_factory=dict)   # relative cost per step by activation
+    attention: bool = False       # T x T attention matrices per head and layer (memory)
+    # Batching (training.members_per_batch): whether a group of its seeds can train as one StackedModel,
+    # and the most members per batch on the CPU (0: one cell at a time, PyTorch's fused kernels).
+    stackable: bool = False
+    cpu_members: int = 0
+    # Probes (probes.probe_model): a plain recurrence h = φ(W_hh h + ...): explicit per-step Jacobians,
+    # W_hh's spectrum, the Pascanu bound and φ′ along the trajectories. model.activation is its φ.
+    plain_recurrence: bool = False
+    check: Callable[[Any], str | None] = lambda spec: None   # what else a spec of it must satisfy
+    # Figures: the style slot (colour, dash pattern, marker) of each of its models, by "activation/init"
+    # or "init"; `slot` otherwise (figures.style.PALETTE etc.).
+    slot: int = 0
+    slots: dict[str, int] = field(default_factory=dict)
+
+
+ARCHITECTURES: dict[str, Architecture] = {}
+
+
+def register(entry: Architecture) -> Architecture:
+    """Add (or replace) an architecture under its name."""
+    ARCHITECTURES[entry.name] = entry
+    return entry
+
+
+def architecture(name: str) -> Architecture:
+    try:
+        return ARCHITECTURES[name]
+    except KeyError:
+        raise ValueError(f"unknown arch {name!r} (architectures: {', '.join(ARCHITECTURES)})") from None
+
+
+def build_model(spec, input_size: int, output_size: int, length: int, per_step: bool = False):
+    """The model of `spec`, built by its architecture's class; initialisation happens inside, from the
+    spec. `length` is the number of steps the model reads; `per_step` puts the head on every step."""
+    return architecture(spec.arch).build()(spec, input_size, output_size, length, per_step)
+
+
+def style_slot(arch: str, activation: str, init: str) -> int:
+    """The figures' style slot of a model: one model looks the same in every figure (records name
+    the activation only for a plain recurrence)."""
+    entry = ARCHITECTURES.get(arch)
+    if entry is None:
+        return 0
+    return entry.slots.get(f"{activation}/{init}", entry.slots.get(init, entry.slot))
+
+
+def _recurrent_net() -> type:
+    from .models import RecurrentNet
+    return RecurrentNet
+
+
+def _causal_transformer() -> type:
+    from .models import CausalTransformer
+    return CausalTransformer
+
+
+def _init(spec) -> str:
+    return INIT_WORDS[spec.init].format(gain=spec.gain)
+
+
+def _heads_divide(spec) -> str | None:
+    return f"hidden {spec.hidden} is not divisible by heads {spec.heads}" if spec.hidden % spec.heads else None
+
+
+# Steps per second: measured on a 2-core machine, recalibrated from the wall time per cell of a standard
+# build from an empty cache on an idle machine (the seed-batched engine: the RNN and GRU train several
+# seeds at once, the LSTM one at a time on PyTorch's fused kernel); benchmarks/budgets.py compares them
+# with reality. Members per batch on the CPU: benchmarks/engine.py measured which is faster per seed
+# (one thread, T=100, H=64, transformer H=32, B=64; batched against one-by-one seed-steps per second on a
+# 2-core EPYC VM shared with other work). Past about 10 members a batch no longer fits the cache and the
+# gain shrinks (S=100: rnn tanh 2.0x, gru 0.9x, transformer 0.55x), so larger groups train as several
+# batches. Values per step: the measured peak memory of run_cell (RNN 5, LSTM 16 at batch 512, length
+# 1000, width 256).
+register(Architecture(
+    name="rnn", family="plain RNN", build=_recurrent_net,
+    label=lambda spec: f"RNN ({spec.activation}, {_init(spec)})",
+    inits=("default", "xavier", "orthogonal", "identity"),
+    steps_per_second=160.0, width=64, values_per_step=6,
+    # sigmoid and identity run the hand-written batched recurrence, faster than the fused tanh kernel
+    # (measured 0.55-0.65 of tanh's time per cell)
+    activation_cost={"sigmoid": 0.7, "identity": 0.7},
+    # tanh 1.4x alone, 2.0-2.6x at S=3..10; sigmoid 1.0x alone, 1.6-1.9x at S=3..10; identity 1.2x, 1.3-2.1x
+    stackable=True, cpu_members=10,
+    plain_recurrence=True,
+    slot=0, slots={"default": 0, "xavier": 4, "identity": 3, "tanh/orthogonal": 5, "sigmoid/orthogonal": 1,
+                   "identity/orthogonal": 2, "relu/orthogonal": 3}))
+register(Architecture(
+    name="lstm", family="LSTM", build=_recurrent_net, label=lambda spec: f"LSTM ({_init(spec)})",
+    inits=("default", "xavier", "orthogonal", "identity", "forget_bias_1", "chrono"),
+    steps_per_second=40.0, width=64, values_per_step=16,
+    # 0.47-0.74x at every S: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
+    stackable=True, cpu_members=0,
+    slot=1, slots={"chrono": 2, "forget_bias_1": 4}))
+register(Architecture(
+    name="gru", family="GRU", build=_recurrent_net, label=lambda spec: f"GRU ({_init(spec)})",
+    inits=("default", "xavier", "orthogonal", "identity"),
+    steps_per_second=40.0, width=64, values_per_step=12,
+    stackable=True, cpu_members=5,  # 1.2x alone, 1.2-1.65x at S=2..5, 1.0-1.2x at S=10
+    slot=3))
+register(Architecture(
+    name="transformer", family="attention", build=_causal_transformer,
+    label=lambda spec: f"Transformer ({spec.layers} layer, {spec.heads} heads, causal)",
+    inits=("default",),
+    steps_per_second=68.0, width=32, values_per_step=12, attention=True,
+    stackable=True, cpu_members=10,  # 1.0x alone, 1.0-1.45x at S=2..10
+    check=_heads_divide,
+    slot=6))

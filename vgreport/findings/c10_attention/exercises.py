@@ -1,0 +1,19 @@
+"""C10's questions at the end of its section ("Predict, then check"): each the question, the
+experiment that `vgreport run` runs to test it with its --set overrides, the spec field the question
+is about and what to compare in the output (base.Exercise). The instructor's answers are in
+prose.html.j2, which holds the build's numbers."""
+from __future__ import annotations
+
+from ..base import Exercise
+
+EXERCISES = (
+    Exercise(
+        question="Raise the length to 100. Will the transformer's gradient still be flat?",
+        experiment="architecture", sets=("task.length=100",), field="task.length",
+        compare="decay_rate_init of the transformer (0: flat)",
+        profile="standard"),
+    Exercise(
+        question="With one attention head instead of two, does the transformer still recall the cue?",
+        experiment="architecture", sets=("model.heads=1",), field="model.heads",
+        compare="final_accuracy of the transformer against this build's"),
+)

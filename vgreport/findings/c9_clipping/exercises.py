@@ -1,0 +1,19 @@
+"""C9's questions at the end of its section ("Predict, then check"): each the question, the
+experiment that `vgreport run` runs to test it with its --set overrides, the spec field the question
+is about and what to compare in the output (base.Exercise). The instructor's answers are in
+prose.html.j2, which holds the build's numbers."""
+from __future__ import annotations
+
+from ..base import Exercise
+
+EXERCISES = (
+    Exercise(
+        question="Raise the threshold tenfold. Will the exploding runs still survive?",
+        experiment="clip_exploding", sets=("train.clip=10",), field="train.clip",
+        compare="diverged (the share of runs that blew up)"),
+    Exercise(
+        question=("In the exploding regime, raise the gain to 1.5: the gradient grows by 1.5 per step "
+                  "back. Will clipping at norm 1 still keep the runs alive?"),
+        experiment="clip_exploding", sets=("model.gain=1.5",), field="model.gain",
+        compare="diverged (the share of runs that blew up), clipped against unclipped"),
+)
