@@ -203,6 +203,24 @@ def test_cli_list_takes_seed_base_from_the_option_or_its_environment_variable(tm
     assert bad.exit_code == 2 and "--seed-base" in bad.output
 
 
+@pytest.mark.parametrize("value", ["+5", "1_000", "\u0665", " 5", "5 ", "0x10", "5.0", "-0", ""])
+def test_seed_base_and_jobs_take_ascii_decimal_digits_only(tmp_path, value):
+    """Python's int() takes '+5', '1_000' and Arabic-Indic digits ('\u0665' is 5); the docs promise a
+    non-negative decimal, so --seed-base (and --jobs) refuse anything but the digits 0-9: one
+    usage error naming the option, exit 2, from the option and from its environment variable."""
+    folder = helpers.write(tmp_path / "exp")
+    runner = CliRunner()
+    for args, env in (([f"--seed-base={value}"], {}), ([], {"VGREPORT_LIST_SEED_BASE": value}),
+                      ([f"--jobs={value}"], {})):
+        result = runner.invoke(main, ["list", "--experiments", str(folder), "--json", *args], env=env)
+        if env and not value:  # an empty variable is an unset one (click's rule): the default applies
+            assert result.exit_code == 0, result.output
+            continue
+        assert result.exit_code == 2 and ("--seed-base" in result.output or "--jobs" in result.output), result.output
+    assert json.loads(runner.invoke(main, ["list", "--experiments", str(folder), "--json",
+                                           "--seed-base", "0005"]).output)["seed_base"] == 5
+
+
 def test_a_build_on_seed_base_1000_records_its_seeds(tmp_path):
     """build --seed-base 1000 trains seeds 1000-1002 and says so in manifest.json, findings.json,
     on the cover and in the appendix; the same build on seed base 0 computes its own cells."""

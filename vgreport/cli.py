@@ -162,6 +162,19 @@ class FolderPath(click.Path):
         return super().convert(value, param, ctx)
 
 
+class DecimalRange(click.IntRange):
+    """A whole number written in ASCII decimal digits only, within [min, max]: Python's int() (and
+    so click.IntRange) also accepts '+5', '1_000', ' 5 ' and other scripts' digits ('٥'), which the
+    docs do not promise and a typo should not pass as."""
+
+    name = "decimal"
+
+    def convert(self, value, param, ctx):
+        if isinstance(value, str) and not (value.isascii() and value.isdigit()):
+            self.fail(f"{value!r} is not a whole number written in the digits 0-9", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _out_option(help_text: str):
     return click.option("--out", type=FolderPath(file_okay=False, path_type=Path), default=Path("build"),
                         show_default=True, help=help_text)
@@ -179,7 +192,7 @@ experiments_option = click.option("--experiments", "experiments", type=FolderPat
                                   is_eager=True,  # read before --profile and the completions that use it
                                   help="Build from this folder of experiment YAML files (with its profiles.yaml) "
                                        "instead of the shipped battery.")
-jobs_option = click.option("--jobs", type=click.IntRange(1, 512), default=None,
+jobs_option = click.option("--jobs", type=DecimalRange(1, 512), default=None,
                            help="Worker processes (default: one per core this process may use); with "
                                 "--scheduler, how many workers to plan for while the cluster has none yet.")
 device_option = click.option("--device", type=click.Choice(["cpu", "cuda", "auto"]), default="cpu",
@@ -197,7 +210,7 @@ scheduler_option = click.option("--scheduler", metavar="ADDRESS", default=None,
 set_option = click.option("--set", "sets", multiple=True, metavar="SECTION.FIELD=VALUE",
                           shell_complete=_complete_sets,
                           help="Override a spec field in every selected experiment, e.g. --set model.hidden=128.")
-seed_base_option = click.option("--seed-base", type=click.IntRange(0, MAX_SEED_BASE), default=0, show_default=True,
+seed_base_option = click.option("--seed-base", type=DecimalRange(0, MAX_SEED_BASE), default=0, show_default=True,
                                 metavar="N", help="Run seeds N, N+1, ... instead of 0, 1, ...: a replication on "
                                                   "other seeds (other cells in the cache).")
 baseline_option = click.option("--baseline", type=FolderPath(path_type=Path), default=None,
