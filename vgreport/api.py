@@ -34,13 +34,16 @@ from .runner import (
 from .shipped import shipped_folder
 from .specs import Battery, SpecError, load_battery, parse_overrides
 from .store import (
+    OUTPUT_LOCK,
     Cache,
     Manifest,
     ReportCache,
     UnsafePathError,
     cell_key,
     clean_cache,
+    layout_problem,
     move_into,
+    output_lock,
     remove_stale_staging,
     staging,
 )
@@ -106,6 +109,14 @@ def _versions(names: Sequence[str] = ("torch", "numpy", "pandas", "scipy", "matp
 
 def _cache(out: Path | str, cache_dir: Path | str | None) -> Cache:
     return Cache(Path(cache_dir) if cache_dir else Path(out) / "cache")
+
+
+def _apart(out: Path | str, cache_dir: Path | str | None) -> None:
+    """--out and --cache in one folder, or one inside the other (but OUT/cache), is refused
+    (exit 2) by the commands that write outputs or clean them: see store.layout_problem."""
+    problem = layout_problem(out, cache_dir) if cache_dir else None
+    if problem:
+        raise SpecError(problem)
 
 
 def _reason(exc: OSError) -> str:
@@ -245,6 +256,7 @@ def build(profile: str | None = None, out: Path | str | None = None, options: Bu
     device = resolve_device(o.device)
     old_edition = _baseline(o.baseline)  # read before this build may overwrite it (--baseline build)
     out = Path(o.out)
+    _apart(out, o.cache_dir)
     cache = _cache(out, o.cache_dir)
     cells = battery.cells(only)
     if not o.cache_only:  # every cell the build could train, the later looks' seeds included
@@ -294,28 +306,31 @@ def build(profile: str | None = None, out: Path | str | None = None, options: Bu
             threads=max(1, default_jobs() // jobs), profile=battery.profile, options=options, seeds=seeds,
             cells=manifest_module.cell_rows(cells, keys, records), summary=summary, report=report, started=started)
 
-    entry = None if o.force_render or not complete else reports.get(digest)
-    try:
-        if entry is not None:
-            summary.report = "reused"
-            stage("copying the unchanged report from the cache")
-            files = reports.restore(entry, digest, out)
-            files["manifest"] = _write_manifest(out, manifest("reused"))
-            return BuildResult(out=out, files=files, summary=summary, verdicts=entry["verdicts"])
-        summary.report = "rendered"
-        result = _report(o, battery, only, records, summary, out, versions,
-                         appendix=manifest_module.appendix_rows(shown), baseline=old_edition,
-                         manifest=lambda: manifest("rendered"), stage=stage)
-    except OSError as exc:
-        raise UserError(f"--out {out}: cannot write the outputs ({_reason(exc)}); "
-                        f"the previous ones are as they were") from exc
-    if complete:
+    # One build at a time writes into --out, from its first output to the report cache entry
+    # made from those outputs: two builds into one folder leave one whole edition.
+    with output_lock(out, waiting=lambda: stage(f"waiting for another build to finish writing into {out}")):
+        entry = None if o.force_render or not complete else reports.get(digest)
         try:
-            reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
-        except OSError as exc:  # disk full, read-only: the outputs are written; only the reuse is lost
-            summary.warnings.append(f"report cache {reports.root}: not stored ({_reason(exc)}); "
-                                    f"the outputs in {out} are complete")
-    return result
+            if entry is not None:
+                summary.report = "reused"
+                stage("copying the unchanged report from the cache")
+                files = reports.restore(entry, digest, out)
+                files["manifest"] = _write_manifest(out, manifest("reused"))
+                return BuildResult(out=out, files=files, summary=summary, verdicts=entry["verdicts"])
+            summary.report = "rendered"
+            result = _report(o, battery, only, records, summary, out, versions,
+                             appendix=manifest_module.appendix_rows(shown), baseline=old_edition,
+                             manifest=lambda: manifest("rendered"), stage=stage)
+        except OSError as exc:
+            raise UserError(f"--out {out}: cannot write the outputs ({_reason(exc)}); "
+                            f"the previous ones are as they were") from exc
+        if complete:
+            try:
+                reports.put(digest, {k: v for k, v in result.files.items() if k != "manifest"}, result.verdicts)
+            except OSError as exc:  # disk full, read-only: the outputs are written; only the reuse is lost
+                summary.warnings.append(f"report cache {reports.root}: not stored ({_reason(exc)}); "
+                                        f"the outputs in {out} are complete")
+        return result
 
 
 def _executor(executor: str | None, scheduler: str | None) -> str:
@@ -552,10 +567,19 @@ def clean(out: Path | str = "build", cache_dir: Path | str | None = None, keep_c
     stale staging folders; never a file or folder vgreport did not create, so a mistaken --cache
     or --out loses none of the user's files. Returns every file and folder removed."""
     out = Path(out)
-    removed = remove_stale_staging(out) if out.is_dir() else []  # left by builds killed mid-render
+    if keep_cache:  # without it both go, as asked; with it, the two must be told apart
+        _apart(out, cache_dir)
+    removed = []
     if not keep_cache:
         removed += clean_cache(_cache(out, cache_dir).root)
-    return removed + clean_cache(out)
+    if not (out / Manifest.NAME).is_file():  # no build wrote here: nothing to wait for
+        return removed + (remove_stale_staging(out) if out.is_dir() else []) + clean_cache(out)
+    lock = out / OUTPUT_LOCK
+    created = not os.path.lexists(lock)
+    with output_lock(out):  # never in the middle of a build's publishing
+        removed += remove_stale_staging(out)  # left by builds killed mid-render
+        removed += clean_cache(out)
+    return [p for p in removed if not (created and p == lock)]  # only what was there before
 
 
 def prune(profile: str = "standard", out: Path | str = "build", cache_dir: Path | str | None = None,

@@ -33,8 +33,9 @@ from .sources import training_code
 from .specs import CellSpec
 from .verdicts import REPORT_VERDICTS
 
-__all__ = ["UnsafePathError", "read_regular", "write_atomic", "staging", "move_into", "remove_stale_staging", "file_sha256",
-           "library_versions", "cell_key", "records_sha256", "Cache", "ReportCache", "Manifest", "clean_cache"]
+__all__ = ["UnsafePathError", "layout_problem", "read_regular", "write_atomic", "staging", "output_lock", "move_into",
+           "remove_stale_staging", "file_sha256", "library_versions", "cell_key", "records_sha256", "Cache", "ReportCache",
+           "Manifest", "clean_cache"]
 
 _STALE_SECONDS = 3600  # where a folder cannot be locked (some network file systems): stale after an hour
 # The largest cache entry vgreport reads: a standard cell's records are a few MB; anything larger
@@ -144,6 +145,23 @@ def _lock(fd: int) -> bool | None:
         return None
 
 
+def layout_problem(out: Path | str, cache: Path | str) -> str | None:
+    """Why --out and --cache cannot be used together, or None. The outputs and the cache each
+    keep a manifest of what vgreport wrote there, and `clean --keep-cache` removes the outputs'
+    names only: in one shared folder the two manifests are one file, so the cache's entries would
+    go with the outputs. The cache inside --out is supported as OUT/cache (the default) only, a name
+    `clean` knows; --out inside the cache is refused (it would sit among the cache's shards)."""
+    o, c = Path(out).resolve(), Path(cache).resolve()
+    why = "keep them apart, or leave --cache out to use OUT/cache"
+    if o == c:
+        return f"--out {out} and --cache {cache} are the same folder; {why}"
+    if o.is_relative_to(c):
+        return f"--out {out} is inside --cache {cache}; {why}"
+    if c.is_relative_to(o) and c != o / "cache":
+        return f"--cache {cache} is inside --out {out} but is not OUT/cache; {why}"
+    return None
+
+
 def remove_stale_staging(out: Path) -> list[Path]:
     """Remove the `.staging-*` folders in out that no running build holds (a build killed while
     rendering leaves one): each live one is flock-ed by its build, and the kernel drops the lock
@@ -187,6 +205,64 @@ def staging(out: Path) -> Iterator[Path]:
     finally:
         shutil.rmtree(folder, ignore_errors=True)
         os.close(fd)
+
+
+OUTPUT_LOCK = ".vgreport-output.lock"
+
+
+def _open_lock_file(path: Path) -> int:
+    """A descriptor of the lock file at path, created if needed; never through a link, never a FIFO."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise UnsafePathError(f"{path}: a symbolic link where vgreport keeps its lock file; vgreport never "
+                                  f"writes through a link (remove it, then run again)") from None
+        raise
+    if not stat.S_ISREG(os.fstat(fd).st_mode):
+        os.close(fd)
+        raise UnsafePathError(f"{path}: not a regular file where vgreport keeps its lock file (remove it, "
+                              f"then run again)")
+    return fd
+
+
+@contextmanager
+def output_lock(out: Path | str, waiting: Callable[[], object] = lambda: None) -> Iterator[None]:
+    """Hold the output folder's lock (an flock on OUT/.vgreport-output.lock) for the block: a
+    build holds it from its first write of an output to its last, so two builds into one --out
+    publish one after the other and the folder always holds one whole edition. A build that finds
+    the lock taken calls waiting() (to say so) and waits; the kernel releases the lock when its
+    holder ends, however it ends. On a file system without flock the block runs unlocked."""
+    out = Path(out)
+    manifest = Manifest(out)
+    manifest.make_folders(".")
+    path = out / OUTPUT_LOCK
+    while True:
+        fd = _open_lock_file(path)
+        try:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                waiting()
+                fcntl.flock(fd, fcntl.LOCK_EX)  # a signal still ends the wait (PEP 475 re-raises)
+            except OSError:
+                break  # no flock on this file system
+            # `clean` may have removed (and a build re-created) the file while this one waited:
+            # a lock on a file no longer at `path` guards nothing.
+            try:
+                if os.stat(path, follow_symlinks=False).st_ino == os.fstat(fd).st_ino:
+                    break
+            except FileNotFoundError:
+                pass
+        except BaseException:
+            os.close(fd)
+            raise
+        os.close(fd)
+    try:
+        manifest.add(files=[OUTPUT_LOCK])  # recorded, so `clean` removes it with the outputs
+        yield
+    finally:
+        os.close(fd)  # releases the lock
 
 
 def move_into(out: Path, staged: dict[str, Path]) -> dict[str, Path]:
@@ -267,17 +343,7 @@ class Manifest:
     def _locked(self) -> Iterator[dict[str, set[str]]]:
         lock = self.root / self.LOCK
         check_inside(self.root, self.NAME, leaf="file")  # replaced by a rename: a link would be dropped, but say so
-        try:  # never through a link: it would create or lock a file outside the folder
-            fd = os.open(lock, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC, 0o644)
-        except OSError as exc:
-            if exc.errno == errno.ELOOP:
-                raise UnsafePathError(f"{lock}: a symbolic link where vgreport keeps its lock file; vgreport never "
-                                      f"writes through a link (remove it, then run again)") from None
-            raise
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            os.close(fd)
-            raise UnsafePathError(f"{lock}: not a regular file where vgreport keeps its lock file (remove it, "
-                                  f"then run again)")
+        fd = _open_lock_file(lock)  # never through a link: it would create or lock a file outside the folder
         try:
             try:
                 fcntl.flock(fd, fcntl.LOCK_EX)
