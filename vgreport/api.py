@@ -1,21 +1,18 @@
 """The library API behind the CLI: build, run, render, list, clean. Tests call these directly."""
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
 import json
 import math
 import os
 import platform
-import signal
 import tempfile
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Sequence
 
-from . import __version__, sources
+from . import __version__, interrupts, sources
 from . import diff as diff_module
 from . import manifest as manifest_module
 from .looks import later_looks
@@ -160,35 +157,6 @@ def _all_looks(battery: Battery, only) -> list:
 def _to_compute(cells, cache: Cache, device: str) -> list:
     """The cells whose results are not in the cache yet (what a build would train)."""
     return [c for c in cells if not cache.path(cell_key(c, device)).is_file()]
-
-
-@contextlib.contextmanager
-def _interrupts_kept():
-    """Ctrl-C always stops the block. A SIGINT that lands in code which swallows every exception
-    (WeasyPrint's SVG drawing catches BaseException and only logs it, and an exception raised in
-    a __del__ is dropped) is remembered here and raised again when the block ends, so a build
-    that was interrupted never finishes as if it had not been."""
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not callable(previous):
-        yield  # signals reach only the main thread; SIG_IGN/SIG_DFL are left as they are
-        return
-    pressed = []
-
-    def remember(signum, frame):
-        pressed.append(signum)
-        previous(signum, frame)  # Python's default handler raises KeyboardInterrupt
-
-    signal.signal(signal.SIGINT, remember)
-    try:
-        yield
-    except Exception:
-        if pressed:  # an error that followed a swallowed interrupt: the interrupt wins
-            raise KeyboardInterrupt from None
-        raise
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
 
 
 @dataclass(frozen=True)
@@ -406,7 +374,7 @@ def _report(o: BuildOptions, battery: Battery, only, records, summary: Summary, 
     from .report.counts import count_cells
 
     with staging(out) as folder:
-        with _interrupts_kept():  # a Ctrl-C swallowed while drawing or laying out still stops here
+        with interrupts.kept():  # a Ctrl-C or SIGTERM swallowed while drawing or laying out still stops here
             stage("evaluating the findings")
             frame = records_frame(records)
             evaluation = evaluate(frame, battery, leave_one_seed_out=True)

@@ -3,7 +3,7 @@
 Conventions (those of dvc, quarto, sqlite-utils): every option can come from an environment
 variable VGREPORT_<COMMAND>_<OPTION> (e.g. VGREPORT_BUILD_PROFILE=quick); -q/--quiet and
 -v/--verbose on every command; results on stdout, progress and summaries on stderr; exit 130
-with one line on Ctrl-C; shell completion of profiles, axes and experiment names.
+with one line on Ctrl-C (143 on SIGTERM); shell completion of profiles, axes and experiment names.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 from click.shell_completion import CompletionItem
 
-from . import __version__, api
+from . import __version__, api, interrupts
 from .diff import FAIL_ON, failed, to_markdown, to_text, unreadable_markdown
 from .runner import MissingResults, default_jobs
 from .specs import MAX_SEED_BASE, SECTIONS, SpecError, default_experiments_dir
@@ -71,10 +71,16 @@ def _one_line(exc: Exception) -> click.ClickException:
 
 
 class VgreportGroup(click.Group):
-    """The command group: Ctrl-C anywhere ends the command with one line and exit status 130
-    (128 + SIGINT, the shell convention), not click's "Aborted!" and status 1. A reader that
-    closes the pipe early (`vgreport list | head -1`) ends it quietly: the reader had what it
-    wanted, so the exit status is the command's own (0, or diff's verdict under --fail-on)."""
+    """The command group: Ctrl-C anywhere ends the command with one line, `interrupted`, and exit
+    status 130 (128 + SIGINT, the shell convention), not click's "Aborted!" and status 1; SIGTERM
+    (CI runners, systemd, Slurm, `timeout`) the same way, through the same clean-up, with
+    `terminated` and 143 (see vgreport.interrupts). A reader that closes the pipe early
+    (`vgreport list | head -1`) ends it quietly: the reader had what it wanted, so the exit status
+    is the command's own (0, or diff's verdict under --fail-on)."""
+
+    def main(self, *args, **kwargs):
+        with interrupts.installed():
+            return super().main(*args, **kwargs)
 
     def invoke(self, ctx: click.Context):
         try:
@@ -82,9 +88,10 @@ class VgreportGroup(click.Group):
                 return super().invoke(ctx)
             finally:
                 sys.stdout.flush()  # here, not at exit, so that a closed pipe is caught below
-        except KeyboardInterrupt:
-            click.echo("interrupted", err=True)
-            raise click.exceptions.Exit(130) from None
+        except KeyboardInterrupt as exc:
+            line, status = interrupts.message(exc)
+            click.echo(line, err=True)
+            raise click.exceptions.Exit(status) from None
         except BrokenPipeError:
             # Python would report the pipe again when it flushes stdout at exit: point it at nothing.
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())

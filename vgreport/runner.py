@@ -24,6 +24,7 @@ from typing import Iterable, Iterator, NamedTuple, Sequence
 
 from tqdm import tqdm
 
+from . import interrupts
 from .architectures import architecture
 from .sources import training_code
 from .specs import CellSpec, SpecError
@@ -325,7 +326,7 @@ class DaskSession:
             # The nanny's MALLOC_TRIM_THRESHOLD_ also fixes glibc's mmap threshold at 128 KiB, so
             # every larger tensor is a fresh mmap: cells ran 1.3-3.4x slower with it (measured).
             "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}))
-        with _interrupt_deferred(), _children_ignore_interrupts():  # Ctrl-C is the build's alone
+        with interrupts.deferred(), _children_ignore_interrupts():  # Ctrl-C is the build's alone
             cluster = stack.enter_context(distributed.LocalCluster(
                 n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
                 silence_logs=logging.CRITICAL))
@@ -378,26 +379,6 @@ def _children_ignore_interrupts() -> Iterator[None]:
             yield
         finally:
             spawn.set_executable(python)
-
-
-@contextlib.contextmanager
-def _interrupt_deferred() -> Iterator[None]:
-    """A Ctrl-C pressed in the block is raised when it ends, not in the middle of starting a
-    cluster (a half-built LocalCluster cannot be closed, and distributed's atexit hook then prints
-    a traceback); the caller closes what the block built."""
-    import threading
-    previous = signal.getsignal(signal.SIGINT)
-    if threading.current_thread() is not threading.main_thread() or not callable(previous):
-        yield
-        return
-    pressed = []
-    signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-    if pressed:
-        raise KeyboardInterrupt
 
 
 def _versions_here() -> tuple:
