@@ -17,7 +17,7 @@ import jinja2
 from markupsafe import Markup
 
 from ..store import write_atomic
-from . import EDITIONS, FORMATS, PAGE_SIZES
+from . import EDITIONS, FORMATS, PAGE_SIZES, bounds
 from .context import ReportContext
 from .environment import ReportTemplateError, _prose_filter, _template_error, make_environment
 from .pdf import _write_pdf
@@ -180,6 +180,18 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
                   overview=glance, worked=teaching.worked_example(evaluation),
                   by_id={r.id: r for r in evaluation.results}, rules=_rules(context))
     order: list = []
+    try:
+        with bounds.budget(env):  # time, memory, range() and lipsum() of both passes together
+            page = _render_passes(env, context, values, glance, checks, findings, evaluation, numbers, order, block)
+    except bounds.TemplateLimitError as exc:  # spent where no template line could take the blame
+        raise ReportTemplateError(f"templates: {exc}") from exc
+    # A chosen sentence (say, say_verdict) brings a space on either side; before punctuation it is one too many.
+    return _SPACE_BEFORE_PUNCTUATION.sub("", page)
+
+
+def _render_passes(env, context, values, glance, checks, findings, evaluation, numbers, order,
+                   block: str | None) -> str:
+    """The page, rendered a second time when the figures were placed out of their numbered order."""
     for _ in range(2):
         # a template imported by another keeps the globals of the pass that loaded it (cite, figure):
         # each pass starts from freshly loaded templates, so citations and figures count in this one
@@ -192,12 +204,9 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
                            math=_math_factory(), diagram=diagram, instructor=context.edition == "instructor",
                            experiment_numbers=numbers, cite=citations.cite, cited_references=citations.listed)
         try:
-            css = Markup(env.get_template("report.css").render(ctx=context, page_size=PAGE_SIZES[context.paper]))
-            template = env.get_template("report.html.j2")
-            if block is None:
-                page = template.render(css=css, **values)
-            else:
-                page = "".join(template.blocks[block](template.new_context({**values, "css": css})))
+            css = Markup(bounds.render_page(env.get_template("report.css"),
+                                            dict(ctx=context, page_size=PAGE_SIZES[context.paper])))
+            page = bounds.render_page(env.get_template("report.html.j2"), dict(css=css, **values), block)
         except Exception as exc:  # never KeyboardInterrupt: that is no template's mistake
             error = _template_error(env, exc)
             if error is None:
@@ -206,8 +215,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
         if [figures.numbers[k] for k in figures.sequence] == sorted(figures.numbers[k] for k in figures.sequence):
             break
         order = figures.sequence
-    # A chosen sentence (say, say_verdict) brings a space on either side; before punctuation it is one too many.
-    return _SPACE_BEFORE_PUNCTUATION.sub("", page)
+    return page
 
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r'(?<=</span>) +(?=[;,.:)])')

@@ -3,6 +3,7 @@ inside their folder, the `prose` finalize every printed string passes, and the o
 ReportTemplateError that names a template and line."""
 from __future__ import annotations
 
+import builtins
 import math
 import os
 import re
@@ -13,9 +14,11 @@ from typing import Any
 
 import jinja2
 import jinja2.sandbox
+import jinja2.utils
 from markupsafe import Markup
 
 from ..shipped import shipped_folder
+from . import bounds
 from .battery import battery_defaults, models_line, variant_models, varying_fields
 from .context import date_text
 from .exercises import around, extend, for_finding, interpolate, trend
@@ -67,8 +70,11 @@ def _prose_filter(numbers: dict[str, int]):
 def _finalize(env: jinja2.Environment, value: Any) -> Any:
     """Every plain string a template prints ({{ j.label }}, a finding's words) goes through `prose`;
     markup (numbers from fmt, figures, equations, what a filter already made) is printed as it is."""
-    if isinstance(value, str) and not isinstance(value, Markup):
-        return _prose(value, env.globals.get("experiment_numbers", {}))
+    if isinstance(value, str):
+        if env.budget is not None:  # counted where it is printed, so a refusal names this line
+            env.budget.printed(len(value))
+        if not isinstance(value, Markup):
+            return _prose(value, env.globals.get("experiment_numbers", {}))
     return value
 
 
@@ -143,18 +149,19 @@ class _ProseLoader(_FolderLoader):
         return super().get_source(environment, self.names[template])
 
 
-_MAX_RESULT = 10_000_000  # characters or items of one `*`, and bits of one `**`, in a template
-
-
-class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
+class _Sandbox(jinja2.sandbox.ImmutableSandboxedEnvironment):
     """jinja2's sandbox, narrowed further. Attributes are read only from plain data (strings,
     numbers, dicts, lists, dates, markup, jinja's own helpers) and from vgreport's own objects:
     their fields, properties and methods, not those they inherit from pydantic. Paths, modules,
     numpy and pandas objects expose none, since their methods read and write files
-    (Path.write_text, ndarray.tofile). `*` and `**` may not build results of gigabytes."""
+    (Path.write_text, ndarray.tofile). Lists, dicts and sets cannot be changed in place (append,
+    update: the immutable sandbox). No operation builds gigabytes, and a render has a budget of
+    time, memory and page size: see report/bounds.py."""
 
-    intercepted_binops = frozenset(("*", "**"))
+    intercepted_binops = frozenset(("*", "**", "+", "%"))
+    code_generator_class = bounds.BoundedCodeGenerator
     _PLAIN = frozenset(("builtins", "jinja2", "markupsafe", "datetime"))
+    budget: bounds.Budget | None = None  # the render's, while render_html renders
 
     def is_safe_attribute(self, obj, attr, value):
         if not super().is_safe_attribute(obj, attr, value) or isinstance(obj, types.ModuleType):
@@ -174,14 +181,49 @@ class _Sandbox(jinja2.sandbox.SandboxedEnvironment):
                                            f"object is not allowed in a template")
 
     def call_binop(self, context, operator, left, right):
-        if operator == "*":
-            for seq, times in ((left, right), (right, left)):
-                if isinstance(seq, (str, list, tuple)) and isinstance(times, int) and len(seq) * times > _MAX_RESULT:
-                    raise jinja2.sandbox.SecurityError(f"{len(seq):,} x {times:,} is too large a result")
-        if (operator == "**" and isinstance(left, int) and isinstance(right, int)
-                and abs(left) > 1 and right * max(abs(left), 2).bit_length() > _MAX_RESULT):
-            raise jinja2.sandbox.SecurityError(f"{left} ** {right} is too large a result")
+        bounds.check_binop(operator, left, right)
         return super().call_binop(context, operator, left, right)
+
+    def call(__self, __context, __obj, *args, **kwargs):  # noqa: N805 (jinja's own signature)
+        args = bounds.check_call(__obj, args, kwargs)
+        return super().call(__context, __obj, *args, **kwargs)
+
+    def concat_bounded(self, join, parts):
+        return bounds.concat(join, parts)
+
+    def wrap_str_format(self, value):
+        """str.format and format_map through a formatter that adds up the fields' widths (jinja's own
+        sandboxed formatter, otherwise)."""
+        wrapped = super().wrap_str_format(value)
+        if wrapped is None:
+            return None
+        text = value.__self__
+        formatter = (bounds.BoundedEscapeFormatter(self, escape=text.escape) if isinstance(text, Markup)
+                     else bounds.BoundedFormatter(self))
+        is_map = value.__name__ == "format_map"
+
+        def format_(*args, **kwargs):
+            if is_map:
+                if kwargs or len(args) != 1:
+                    return wrapped(*args, **kwargs)  # jinja's error for the wrong arguments
+                args, kwargs = (), args[0]
+            return type(text)(formatter.vformat(text, args, kwargs))
+        return format_
+
+    def bounded_range(self, *args):
+        numbers = jinja2.sandbox.safe_range(*args)  # at most MAX_RANGE (100,000) each
+        if self.budget is not None:
+            self.budget.count("range", len(numbers))
+        return numbers
+
+    def bounded_lipsum(self, n=5, html=True, min=20, max=100):  # noqa: A002 (jinja's names)
+        if isinstance(n, int) and isinstance(max, int) and isinstance(min, int):
+            words = n * builtins.max(min, max)
+            if self.budget is not None:
+                self.budget.count("lipsum", words)
+            else:
+                bounds.count_words(words)
+        return jinja2.utils.generate_lorem_ipsum(n, html, min, max)
 
 
 def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environment:
@@ -195,6 +237,8 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     env.filters.update(fmt=fmt, pct=pct, ci=ci, floor=floor, fixed=fixed, verdict_class=verdict_class, state_word=state_word,
                        keep_formulas=keep_formulas, typeset=typeset, prose=_prose_filter({}),
                        date_text=date_text, first_sentence=first_sentence, exp=math.exp)
+    env.filters.update(bounds.bounded_filters(env.filters))
+    env.globals.update(range=env.bounded_range, lipsum=env.bounded_lipsum)
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, models_line=models_line, varying_fields=varying_fields,
                        battery_defaults=battery_defaults, number_rows=number_rows, spell=spell, exercises=for_finding,

@@ -101,7 +101,11 @@ def keep_formulas(text: Any) -> Markup:
     """No-break spaces around =, <, ≤, ... between two terms, so that a heading never breaks a
     formula such as "g = 1" after its "=" (text is escaped first unless already markup)."""
     escaped = text if isinstance(text, Markup) else Markup.escape(str(text))
-    return Markup(re.sub(r"(\S+) (=|≠|&lt;|&gt;|≤|≥|≈|∝) (?=\S)", "\\1\u00a0\\2\u00a0", str(escaped)))
+    # a look-behind, not (\S+): that one tried every start in a long word, quadratic in its length
+    return Markup(_FORMULA_SPACES.sub("\u00a0\\1\u00a0", str(escaped)))
+
+
+_FORMULA_SPACES = re.compile(r"(?<=\S) (=|≠|&lt;|&gt;|≤|≥|≈|∝) (?=\S)")
 
 
 
