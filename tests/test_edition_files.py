@@ -52,6 +52,15 @@ HOSTILE = {
     "a profile that is an object": ('{"findings": [], "profile": {}}', '"profile" must be text'),
     "an id twice": ('{"findings": [{"id": "C2", "verdict": "a"}, {"id": "C2", "verdict": "b"}]}', "twice"),
     "not UTF-8": (b'{"findings": ["\xff"]}', "UTF-8"),
+    # a text over the limit used to read '"verdict" must be text, not str'
+    "a verdict of 10,001 characters": ('{"findings": [{"id": "C2", "verdict": "' + "v" * 10_001 + '"}]}',
+                                       '"verdict" must be text of at most 10,000 characters, not 10,001'),
+    "an id of 10,001 characters": ('{"findings": [{"id": "' + "i" * 10_001 + '", "verdict": "x"}]}',
+                                   '"id" must be text of at most 10,000 characters, not 10,001'),
+    "a title of 20,000 characters": ('{"findings": [{"id": "C2", "verdict": "x", "title": "' + "t" * 20_000 + '"}]}',
+                                     '"title" must be text of at most 10,000 characters, not 20,000'),
+    "a profile of 10,001 characters": ('{"findings": [], "profile": "' + "p" * 10_001 + '"}',
+                                       '"profile" must be text of at most 10,000 characters, not 10,001'),
     "not JSON": ("{findings: []}", "not JSON"),
 }
 

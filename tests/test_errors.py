@@ -142,6 +142,25 @@ def test_a_symlink_in_the_templates_folder_is_one_line_before_training(battery, 
     assert "notation.html.j2" in line and "symbolic link" in line, line
 
 
+@pytest.mark.parametrize("name,content,expected", [
+    (b"\xffnotes.html.j2", b"<p>x</p>", ["is not UTF-8", "\\xffnotes.html.j2"]),  # failed after training
+    (b"notation.html.j2", "<p>tr\u00e8s</p>".encode("latin-1"), ["notation.html.j2", "not UTF-8 text"]),
+    (b"summary.html.j2", b"<p>\n{% if %}</p>", ["summary.html.j2", "line 2"]),
+    (b"report.css", b"body { color: {{ }}; }", ["report.css", "line 1"]),
+], ids=["name_not_utf8", "content_not_utf8", "syntax_error", "css_syntax_error"])
+def test_a_template_that_cannot_be_read_or_parsed_is_one_line_before_training(battery, tmp_path, monkeypatch,
+                                                                               name, content, expected):
+    """Every check of --templates runs before training: names, encoding and syntax."""
+    _nothing_trained(monkeypatch)
+    templates = tmp_path / "t"
+    templates.mkdir()
+    with open(os.fsencode(templates) + b"/" + name, "wb") as handle:
+        handle.write(content)
+    line = _one_line(_build(battery, tmp_path / "b", "--templates", str(templates)), 1)
+    assert all(text in line for text in expected), line
+    assert not (tmp_path / "b").exists()
+
+
 @pytest.mark.parametrize("content", [
     "experiments:\n  - name: tr\u00e8s\n".encode("latin-1"),
     EXPERIMENT.encode("utf-16"),

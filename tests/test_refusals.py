@@ -3,6 +3,8 @@ a length-10,000 cell that needs gigabytes without --allow-large."""
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -70,3 +72,73 @@ def test_every_shipped_profile_stays_within_the_memory_limit():
         battery = load_battery(None, profile)
         cells = [c for e in battery.experiments for c in e.cells(range(max((e.seeds, *e.seed_rounds))))]
         assert max(map(estimate_bytes, cells)) < MAX_CELL_BYTES / 2, profile  # a margin of 2 at least
+
+
+def _memory_limit() -> None:
+    import resource
+    resource.setrlimit(resource.RLIMIT_AS, (4 << 30, 4 << 30))  # as `prlimit --as=4G` sets it
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"], ids=["in_the_build", "in_pool_workers"])
+def test_allow_large_past_a_process_memory_limit_ends_in_one_line(tmp_path, jobs):
+    """--allow-large lifts the estimate's limit, not the machine's: a cell that needs more memory
+    than the process may have (here 7.3 GiB at once, under a 4 GiB address-space limit) fails, and
+    the build ends in one line naming the lack of memory, in seconds (it was never tested)."""
+    import subprocess
+    import sys
+    import time
+
+    battery = helpers.write(tmp_path / "battery")
+    started = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-m", "vgreport", "build", "--experiments", str(battery), "--profile", "smoke",
+         "--out", str(tmp_path / "out"), "--format", "html", "--jobs", jobs, "--allow-large",
+         "--set", "train.eval_size=65536", "--set", "task.length=5000", "--set", "model.hidden=1024",
+         "--set", "train.batch=1024"],
+        capture_output=True, text=True, timeout=240, preexec_fn=_memory_limit)
+    assert time.monotonic() - started < 120
+    lines = done.stderr.strip().splitlines()
+    assert done.returncode == 1 and len(lines) == 1 and done.stdout == "", (done.returncode, done.stderr)
+    assert "out of memory" in lines[0] and "GiB" in lines[0], lines[0]
+    assert not (tmp_path / "out" / "report.html").exists()
+
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _number(pattern: str, text: str, where: str) -> float:
+    match = re.search(pattern, text)
+    assert match, f"{where}: no {pattern!r}"
+    return float(match.group(1).replace(",", ""))
+
+
+def test_the_docs_state_the_limits_the_code_enforces():
+    """docs/commands.md said a cell's memory limit was 8 GiB while the code (and docs/safety.md) said
+    2 GiB: every limit the docs state is read back here and compared with its constant."""
+    from vgreport import runner
+    from vgreport.report import bounds, environment
+
+    commands, safety = (DOCS / "commands.md").read_text(), (DOCS / "safety.md").read_text()
+    assert _number(r"\| one cell's time \| (\d+) hours? of one core", commands, "commands.md") == \
+        runner.MAX_CELL_SECONDS / 3600
+    assert _number(r"\| the build's time \| (\d+) hours of one core", commands, "commands.md") == \
+        runner.MAX_BUILD_SECONDS / 3600
+    assert _number(r"\| one cell's memory \| (\d+) GiB", commands, "commands.md") == runner.MAX_CELL_BYTES / 2**30
+    assert _number(r"within (\d+)% of this machine's memory", commands, "commands.md") == \
+        runner.MAX_MEMORY_SHARE * 100
+    assert _number(r"at most (\d+) MiB of UTF-8", commands, "commands.md") == environment.MAX_TEMPLATE_BYTES / 2**20
+    assert _number(r"a cell estimated above (\d+) GiB", safety, "safety.md") == runner.MAX_CELL_BYTES / 2**30
+    assert "above one\nhour of one core" in safety and runner.MAX_CELL_SECONDS == 3600
+    assert "a build above a day of one core" in safety and runner.MAX_BUILD_SECONDS == 24 * 3600
+    assert _number(r"or (\d+)% of the machine's memory", safety, "safety.md") == runner.MAX_MEMORY_SHARE * 100
+    # the template bounds: each row of safety.md's table names its constant beside its value
+    stated = {name: (float(value.replace(",", "")), unit) for value, unit, name in
+              re.findall(r"(\d[\d,]*) ?(s|MiB)? \(`([A-Z_]+)`\)", safety)}
+    constants = {name: getattr(bounds, name, None) or getattr(environment, name)
+                 for name in ("MAX_STRING", "MAX_ITEMS", "MAX_INT_BITS", "MAX_RANGE_TOTAL", "MAX_LIPSUM_WORDS",
+                              "MAX_TOJSON_INDENT", "MAX_PAGE", "RENDER_SECONDS", "RENDER_MEMORY",
+                              "MAX_TEMPLATE_BYTES")}
+    assert stated.keys() == constants.keys(), stated.keys() ^ constants.keys()
+    for name, (value, unit) in stated.items():
+        scale = 2**20 if unit == "MiB" else 1
+        assert value * scale == constants[name], (name, value, unit, constants[name])

@@ -96,6 +96,28 @@ def test_a_symlinked_shard_is_one_line_exit_2_from_the_cli(tmp_path, outside):
     assert sorted(p.name for p in outside.iterdir()) == ["precious.txt"]
 
 
+def test_a_folder_where_a_cache_entry_belongs_is_exit_2_naming_it_before_training(tmp_path, monkeypatch):
+    """The cell used to be trained, then fail to be stored with exit 1 naming a temporary file, on
+    every build: refused now before training, exit 2, naming the entry; the folder is kept."""
+    from vgreport import api
+    battery = helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(variants={"tanh": "{}"})))
+    cache = tmp_path / "cache"
+    args = ["--experiments", str(battery), "--cache", str(cache), "--out", str(tmp_path / "out"), "--jobs", "1"]
+    assert CliRunner().invoke(main, ["run", "tiny", *args]).exit_code == 0
+    entry = next(cache.glob("??/*.json"))
+    entry.unlink()
+    entry.mkdir()
+    (entry / "mine.txt").write_text("kept")
+
+    def trained(*a, **k):
+        raise AssertionError("a cell was trained before the folder was found")
+    monkeypatch.setattr(api, "execute", trained)
+    for command in (["run", "tiny"], ["build", "--format", "html"]):
+        line = _one_line(CliRunner().invoke(main, [*command, *args]), 2)
+        assert str(entry) in line and "folder" in line and ".tmp" not in line, line
+    assert (entry / "mine.txt").read_text() == "kept"
+
+
 def test_a_symlinked_manifest_lock_creates_nothing_outside(tmp_path):
     """.vgreport-manifest.lock -> a file outside that does not exist yet: vgreport would have
     created it; now it refuses in one line and nothing appears."""

@@ -235,6 +235,30 @@ def test_a_full_or_read_only_report_cache_never_fails_a_complete_build(tmp_path,
     assert len(warnings) == 1 and "report cache" in warnings[0] and os.strerror(code) in warnings[0]
 
 
+def test_a_full_report_cache_is_named_by_where_the_copy_went_not_by_the_output_it_copied(
+        tmp_path, tiny_battery, monkeypatch):
+    """ENOSPC while copying out/metrics.csv into the report cache: shutil names the source first,
+    and the warning said `oute/metrics.csv`, as if --out were full. It names the cache's file."""
+    import os
+    import shutil
+
+    real = shutil.copyfile
+
+    def full(source, target, **kwargs):
+        if "reports" in str(target):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(source), None, str(target))
+        return real(source, target, **kwargs)
+
+    monkeypatch.setattr(store.shutil, "copyfile", full)
+    out, cache = tmp_path / "oute", tmp_path / "cachee"
+    result = CliRunner().invoke(main, ["build", "--experiments", str(tiny_battery), "--out", str(out), "--cache",
+                                       str(cache), "--format", "html", "--jobs", "1"])
+    assert result.exit_code == 0, result.output
+    warning, = [line for line in result.output.splitlines() if line.startswith("warning:")]
+    reason = warning[warning.index("(") + 1:warning.index(")")]
+    assert "No space left on device" in reason and str(cache / "reports") in reason and str(out) not in reason, warning
+
+
 def test_records_columns_are_the_schema(tmp_path, tiny_cell):
     """A stored entry's records have exactly the documented columns (what the check on read expects)."""
     cache, cell, _ = _stored(tmp_path, tiny_cell)

@@ -117,9 +117,11 @@ def _apart(out: Path | str, cache_dir: Path | str | None) -> None:
 
 
 def _reason(exc: OSError) -> str:
-    """'No space left on device' (and the file, when the error names one)."""
+    """'No space left on device' (and the file, when the error names one: for a copy or a rename,
+    the destination, which Python names second: the source is fine, the target's disk is full)."""
     text = exc.strerror or str(exc) or type(exc).__name__
-    return f"{text}: {exc.filename}" if exc.filename else text
+    where = exc.filename2 or exc.filename
+    return f"{text}: {where}" if where else text
 
 
 def _writable(folder: Path, option: str) -> None:
@@ -137,14 +139,15 @@ def _writable(folder: Path, option: str) -> None:
 
 
 def _check_templates(templates_dir) -> None:
-    """--templates must be a folder of plain files (no link out of it): checked before training."""
+    """--templates must be a folder of plain files (no link out of it) with UTF-8 names, each
+    template UTF-8 that parses: checked before training (report.environment.check_templates)."""
     if templates_dir is None:
         return
-    from .report.environment import ReportTemplateError, template_files
+    from .report.environment import ReportTemplateError, check_templates
     if not Path(templates_dir).is_dir():
         raise UserError(f"--templates {templates_dir}: not a folder")
     try:
-        template_files(templates_dir)
+        check_templates(templates_dir)
     except ReportTemplateError as exc:
         raise UserError(str(exc)) from exc
 
@@ -228,10 +231,12 @@ def build(profile: str | None = None, out: Path | str | None = None, options: Bu
     cache = _cache(out, o.cache_dir)
     cells = battery.cells(only)
     if not o.cache_only:  # every cell the build could train, the later looks' seeds included
-        check_cost(_to_compute(_all_looks(battery, only), cache, device), o.jobs, device, o.allow_large)
+        todo = _to_compute(_all_looks(battery, only), cache, device)
+        check_cost(todo, o.jobs, device, o.allow_large)
     _writable(out, "--out")
     if not o.cache_only:
         _writable(cache.root, "--cache")
+        cache.check_entries(cell_key(c, device) for c in todo)
 
     executor = _executor(o.executor, o.scheduler)
     # One Dask cluster for every look of the build, started only if a look has cells to run.
@@ -487,10 +492,12 @@ def run_experiment(name: str, profile: str = "standard", jobs: int | None = None
     device = resolve_device(device)
     cache = _cache(out, cache_dir)
     cells = battery.cells(only_experiments=(name,))
-    check_cost(_to_compute(cells, cache, device), jobs, device, allow_large)
+    todo = _to_compute(cells, cache, device)
+    check_cost(todo, jobs, device, allow_large)
     if not cache_dir:  # the cache goes inside --out: create (and record) that folder first
         _writable(Path(out), "--out")
     _writable(cache.root, "--cache")
+    cache.check_entries(cell_key(c, device) for c in todo)
     try:
         records, summary = _execute(cells, cache, jobs=jobs, device=device, progress=progress,
                                     executor=executor, scheduler=scheduler)

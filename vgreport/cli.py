@@ -58,8 +58,9 @@ def _one_line(exc: Exception) -> click.ClickException:
         return SpecUsageError(str(exc))
     if isinstance(exc, (api.UserError, MissingResults)):
         return click.ClickException(str(exc))
-    if isinstance(exc, OSError):
-        where = f"{exc.filename}: " if exc.filename else ""
+    if isinstance(exc, OSError):  # a copy or rename names its destination second: that is the one to name
+        target = exc.filename2 or exc.filename
+        where = f"{target}: " if target else ""
         return click.ClickException(f"{where}{exc.strerror or exc}")
     if isinstance(exc, MemoryError):
         return click.ClickException("out of memory; make the battery smaller (--profile, --only, --set) or "

@@ -110,6 +110,13 @@ def _timestamp(text: str) -> bool:
     return True
 
 
+def _not_text(value: Any) -> str:
+    """Why a value that _text refused is refused: its type, or a text's length."""
+    if isinstance(value, str):
+        return f"must be text of at most {MAX_TEXT_CHARS:,} characters, not {len(value):,}"
+    return f"must be text, not {'null' if value is None else type(value).__name__}"
+
+
 def _edition_file(path: Path | str, name: str) -> Path:
     path = Path(path)
     return path / name if path.is_dir() else path
@@ -126,7 +133,7 @@ def load_findings(path: Path | str) -> dict:
         raise EditionError(f"{file}: not a vgreport findings.json (no \"findings\" list)")
     for key in ("profile", "measured_at"):
         if not _text(edition.get(key), optional=True):
-            raise EditionError(f"{file}: \"{key}\" must be text")
+            raise EditionError(f"{file}: \"{key}\" {_not_text(edition.get(key))}")
     if edition.get("measured_at") and not _timestamp(edition["measured_at"]):
         raise EditionError(f"{file}: \"measured_at\" must be a time stamp (ISO 8601, like "
                            f"2026-11-01T10:00:00+00:00), not {plain(edition['measured_at'])[:40]!r}")
@@ -138,12 +145,13 @@ def load_findings(path: Path | str) -> dict:
         for n, item in enumerate(items):
             where = f"{file}: {section}[{n}]"
             if not isinstance(item, dict) or not _text(item.get("id")) or not item["id"]:
-                raise EditionError(f"{where} needs an \"id\" (text) and a \"verdict\"")
+                long = isinstance(item, dict) and isinstance(item.get("id"), str) and item["id"]
+                raise EditionError(f"{where}: \"id\" {_not_text(item['id'])}" if long else
+                                   f"{where} needs an \"id\" (text) and a \"verdict\"")
             if "verdict" not in item or not _text(item["verdict"]):
-                raise EditionError(f"{where} ({plain(item['id'])[:40]}): \"verdict\" must be text, "
-                                   f"not {type(item.get('verdict')).__name__}")
+                raise EditionError(f"{where} ({plain(item['id'])[:40]}): \"verdict\" {_not_text(item.get('verdict'))}")
             if not _text(item.get("title"), optional=True):
-                raise EditionError(f"{where} ({plain(item['id'])[:40]}): \"title\" must be text")
+                raise EditionError(f"{where} ({plain(item['id'])[:40]}): \"title\" {_not_text(item.get('title'))}")
             if not isinstance(item.get("numbers", {}), dict):
                 raise EditionError(f"{where} ({plain(item['id'])[:40]}): \"numbers\" must be an object")
             if item["id"] in seen:

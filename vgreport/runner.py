@@ -13,6 +13,7 @@ import logging
 import math
 import multiprocessing
 import os
+import re
 import signal
 import sys
 import threading
@@ -105,6 +106,7 @@ MAX_BUILD_SECONDS = 24 * 3600.0  # a day of one core: 3.5 times the whole full p
 # Four times the largest shipped cell (the full profile's transformer, about 0.5 GiB estimated): a
 # cell of length 10,000 (4.5 GB measured for a plain RNN, 4.2 to 10 GiB estimated) asks for --allow-large.
 MAX_CELL_BYTES = 2 << 30
+MAX_MEMORY_SHARE = 0.8  # of this machine's memory, for all workers' cells side by side
 
 
 def _physical_memory() -> int:
@@ -129,9 +131,10 @@ def check_cost(cells: Iterable[CellSpec], jobs: int | None = None, device: str =
         raise SpecError(f"{biggest.label}: estimated peak memory {size / 2**30:,.1f} GiB, over the limit of "
                         f"{MAX_CELL_BYTES >> 30} GiB per cell (batch x length x hidden){hint}")
     workers = min(jobs or default_jobs(), len(cells))
-    available = 0.8 * _physical_memory()
+    available = MAX_MEMORY_SHARE * _physical_memory()
     if workers * size > available:
-        raise SpecError(f"{workers} workers x {size / 2**30:,.1f} GiB ({biggest.label}) exceed 80% of this "
+        raise SpecError(f"{workers} workers x {size / 2**30:,.1f} GiB ({biggest.label}) exceed "
+                        f"{MAX_MEMORY_SHARE:.0%} of this "
                         f"machine's {_physical_memory() / 2**30:,.0f} GiB of memory; use fewer --jobs{hint}")
     slowest = max(cells, key=estimate_seconds)
     seconds = estimate_seconds(slowest)
@@ -225,8 +228,17 @@ class _Failure(NamedTuple):
     error: str  # one line: what went wrong, for the summary and the report
 
 
+# torch's CPU allocator when malloc fails (a process memory limit, or no memory left)
+_CPU_ALLOCATION = re.compile(r"can't allocate memory: you tried to allocate (\d+) bytes")
+
+
 def _failure(exc: BaseException) -> _Failure:
     text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    allocation = _CPU_ALLOCATION.search(text)
+    if isinstance(exc, MemoryError) or allocation or type(exc).__name__ == "OutOfMemoryError":
+        size = f" of {int(allocation.group(1)) / 2**30:,.1f} GiB" if allocation else ""
+        return _Failure(f"out of memory: an allocation{size} failed (the cell needs more memory than this "
+                        f"process may use; make it smaller, or run fewer --jobs)")
     return _Failure(text[:300])
 
 

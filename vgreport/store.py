@@ -497,6 +497,22 @@ class Cache:
             return None  # a damaged entry is recomputed, never trusted
         return {**entry, "sha256": hashlib.sha256(raw).hexdigest()}
 
+    def check_entries(self, keys: Iterable[str]) -> None:
+        """Before training: every entry these cells will store can be stored. A folder where a
+        cell's result belongs (os.replace cannot put a file over it, so the cell would be trained,
+        fail to store, and be trained again on every build), or a link or file where its shard
+        folder belongs, raises UnsafePathError naming it. A FIFO, link or damaged file in an
+        entry's place is fine: the new result replaces it."""
+        for key in keys:
+            check_inside(self.root, key[:2], leaf="folder")
+            path = self.path(key)
+            try:
+                if stat.S_ISDIR(os.lstat(path).st_mode):
+                    raise UnsafePathError(f"{path}: a folder where vgreport keeps a cell's result; remove it, "
+                                          f"then run again")
+            except FileNotFoundError:
+                pass
+
     def put(self, key: str, cell: CellSpec, records: list[dict]) -> dict:
         """Store atomically; returns {"computed_at": UTC time stamp, "sha256": of the bytes written}."""
         path = self.path(key)

@@ -71,8 +71,9 @@ def _finalize(env: jinja2.Environment, value: Any) -> Any:
     """Every plain string a template prints ({{ j.label }}, a finding's words) goes through `prose`;
     markup (numbers from fmt, figures, equations, what a filter already made) is printed as it is."""
     if isinstance(value, str):
-        if env.budget is not None:  # counted where it is printed, so a refusal names this line
-            env.budget.printed(len(value))
+        budget = getattr(env, "budget", None)
+        if budget is not None:  # counted where it is printed, so a refusal names this line
+            budget.printed(len(value))
         if not isinstance(value, Markup):
             return _prose(value, env.globals.get("experiment_numbers", {}))
     return value
@@ -101,6 +102,40 @@ def template_files(folder: Path | str) -> list[Path]:
                     raise ReportTemplateError(f"--templates {folder}: {relative} is not a regular file")
                 found.append(path)
     return sorted(found)
+
+
+MAX_TEMPLATE_BYTES = 4 << 20  # one template file (the largest shipped one is under 20 KB)
+
+
+def check_templates(folder: Path | str) -> None:
+    """A --templates folder, checked before any cell is trained (a mistake found after an hour of
+    training wastes the hour): plain files only (template_files), names that are UTF-8 (a name
+    that is not passed this check and failed after training, while hashing), and each template
+    (*.j2, *.css) at most MAX_TEMPLATE_BYTES of UTF-8 that jinja can parse. ReportTemplateError,
+    one line naming the file (and line), otherwise."""
+    from ..store import read_regular
+    folder = Path(folder)
+    label = f"--templates {folder}"
+    env = make_environment(folder)
+    for path in template_files(folder):
+        relative = path.relative_to(folder).as_posix()
+        try:
+            relative.encode("utf-8")
+        except UnicodeEncodeError:
+            raise ReportTemplateError(f"{label}: the file name {os.fsencode(relative)!r} is not UTF-8; "
+                                      f"rename it") from None
+        if path.suffix not in (".j2", ".css"):
+            continue
+        try:
+            source = read_regular(path, MAX_TEMPLATE_BYTES).decode("utf-8")
+        except OSError as exc:
+            raise ReportTemplateError(f"{label}: {relative}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise ReportTemplateError(f"{label}: {relative} is not UTF-8 text (byte {exc.start:,})") from None
+        try:
+            env.parse(source, relative, str(path))
+        except jinja2.TemplateSyntaxError as exc:
+            raise _template_error(env, exc) from None
 
 
 class _FolderLoader(jinja2.FileSystemLoader):
