@@ -110,7 +110,8 @@ def test_cells_of_range_100000_in_a_loop_is_refused(templates, tmp_path):
     ("{{ [1]|batch(2000000000, 0) }}", "batch"),
     ("{{ [1]|slice(2000000000)|list }}", "slice"),
     ("{{ {'a': [1]}|tojson(2000000000) }}", "tojson"),
-    ("{{ [[0] * 1000] * 1000|sum(start=[]) }}", "sum"),
+    ("{{ ([[0] * 1000] * 2000)|sum(start=[]) }}", "sum"),
+    ("{{ ([[0]] * 100000)|sum(start=[]) }}", "items copied"),
     ("{{ ('x' * 1000000).translate({120: 'y' * 100}) }}", "translate"),
 ], ids=lambda v: v if len(v) < 12 else None)
 def test_each_way_of_building_a_large_value_is_refused_from_its_arguments(templates, tmp_path, text, what):

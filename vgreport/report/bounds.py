@@ -293,9 +293,24 @@ def _tojson(a):
 
 
 def _sum(a):
-    if not isinstance(a["start"], (int, float)):
-        raise TemplateLimitError("sum adds numbers only (start must be a number; join strings, "
-                                 "and add lists with +)")
+    """Numbers pass; sequences (`sum(start=())`, as macros.html.j2 concatenates parts) are added
+    one after another in C, each addition copying what came before: bounded in the items of the
+    result and in the items copied."""
+    if isinstance(a["start"], (int, float)):
+        return None
+    items = list(a["iterable"])
+    if a["attribute"] is not None:
+        items = list(map(jinja2.filters.make_attrgetter(a["environment"], a["attribute"]), items))
+    sizes = [len(i) if isinstance(i, (list, tuple, str)) else 1 for i in items]
+    total = _length(a["start"]) if isinstance(a["start"], str) else len(a["start"]) if isinstance(
+        a["start"], (list, tuple)) else 1
+    copied = 0
+    for size in sizes:
+        total += size
+        copied += total
+    _refuse("sum", total, MAX_ITEMS, "items")
+    _refuse("sum", copied, 10 * MAX_ITEMS, "items copied")
+    return {"iterable": items, "attribute": None}
 
 
 FILTER_CHECKS = {"center": _center, "indent": _indent, "wordwrap": _wordwrap, "format": _format,
