@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -14,31 +15,48 @@ from vgreport.cli import main
 
 import helpers
 
-OUTPUTS = ("report.html", "report.pdf", "metrics.csv", "cells.csv", "findings.json")
+OUTPUTS = ("report.html", "metrics.csv", "cells.csv", "findings.json")  # of --format html (no PDF: faster)
 
 
-# The CLI with its publishing slowed: a random pause before each output is renamed into --out, so
-# that two builds' renames interleave in most trials unless something keeps them apart.
-SLOW_PUBLISHING = """
-import random, sys, time
+# The CLI with its publishing made to interleave: the two builds of a trial meet before their first
+# rename into --out (each waits up to MEET seconds for the other, by marker files), then one renames
+# two outputs, pauses, and renames the rest, while the other starts its renames during that pause.
+# Without the output lock that leaves the first two outputs from one edition and the rest from the
+# other in every trial; with it, the second build waits for the lock and never meets the first.
+INTERLEAVED_PUBLISHING = """
+import os, sys, time
+from pathlib import Path
 import vgreport.api, vgreport.store
 real = vgreport.store.move_into
+meet, me, early = Path(os.environ["RACE_MEET"]), os.environ["RACE_ME"], os.environ["RACE_ROLE"] == "early"
+calls = []
 def move_into(out, staged):
+    calls.append(out)
+    if len(calls) == 1:  # the outputs (the manifest follows in a second call)
+        (meet / me).touch()
+        deadline = time.monotonic() + float(os.environ["RACE_MEET_SECONDS"])
+        while len(list(meet.iterdir())) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        if not early:
+            time.sleep(0.2)  # inside the early build's pause
     moved = {}
-    for kind, path in staged.items():
-        time.sleep(random.uniform(0, 0.04))
+    for n, (kind, path) in enumerate(staged.items()):
+        if early and len(calls) == 1 and n == 2:
+            time.sleep(0.6)
         moved.update(real(out, {kind: path}))
     return moved
 vgreport.store.move_into = vgreport.api.move_into = move_into
 from vgreport.cli import main
 sys.exit(main(sys.argv[1:], prog_name="vgreport"))
 """
+MEET_SECONDS = 1.0  # with the lock, the first build waits this long for the other in vain
 
 
-def _vgreport(*args: str, slow: bool = False) -> subprocess.Popen:
-    command = ["-c", SLOW_PUBLISHING] if slow else ["-m", "vgreport"]
+def _vgreport(*args: str, race: dict | None = None) -> subprocess.Popen:
+    command = ["-c", INTERLEAVED_PUBLISHING] if race else ["-m", "vgreport"]
+    env = {**os.environ, **race, "RACE_MEET_SECONDS": str(MEET_SECONDS)} if race else None
     return subprocess.Popen([sys.executable, *command, *args], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+                            stderr=subprocess.PIPE, text=True, env=env)
 
 
 def _finished(process: subprocess.Popen) -> tuple[int, str]:
@@ -57,21 +75,26 @@ def _edition(folder: Path) -> dict:
 @pytest.mark.slow
 def test_two_builds_into_one_out_leave_one_whole_edition(tmp_path):
     """Seed bases 0 and 5, both fully cached (cells and reports), built into one fresh --out at the
-    same moment, 15 times, with a random pause before each rename into --out: each time both exit 0
-    and every output, manifest included, comes from one of the two editions. (Before the output
-    lock: a mixed folder in 1 of 15 trials without the pauses, in most trials with them.)"""
-    battery = helpers.write(tmp_path / "battery")
+    same moment, their renames into --out interleaved (INTERLEAVED_PUBLISHING), each build early in
+    one trial and late in another: each time both exit 0 and every output, manifest included, comes
+    from one of the two editions. Without the output lock (issue 29's code before it) every trial
+    left a mixed folder; with random pauses instead, 1 trial in 15 without them."""
+    battery = helpers.write(tmp_path / "battery", helpers.experiments(helpers.experiment(variants={"tanh": "{}"})))
     cache = tmp_path / "cache"
-    common = ["build", "--experiments", str(battery), "--profile", "smoke", "--cache", str(cache), "--jobs", "1", "-q"]
+    common = ["build", "--experiments", str(battery), "--profile", "smoke", "--cache", str(cache), "--jobs", "1",
+              "--format", "html", "-q"]
     # warm the cell cache and the report cache of both editions (side by side: one each per core)
     warming = {base: _vgreport(*common, "--out", str(tmp_path / f"ref{base}"), "--seed-base", str(base))
                for base in (0, 5)}
     assert all(_finished(build) == (0, "") for build in warming.values())
     references = {base: _edition(tmp_path / f"ref{base}") for base in warming}
     assert references[0]["findings.json"] != references[5]["findings.json"]
-    for trial in range(15):
-        out = tmp_path / f"race{trial}"
-        builds = [_vgreport(*common, "--out", str(out), "--seed-base", base, slow=True) for base in ("0", "5")]
+    for trial, early in enumerate(("0", "5")):
+        out, meet = tmp_path / f"race{trial}", tmp_path / f"meet{trial}"
+        meet.mkdir()
+        builds = [_vgreport(*common, "--out", str(out), "--seed-base", base,
+                            race={"RACE_MEET": str(meet), "RACE_ME": base, "RACE_ROLE": "early" if base == early else "late"})
+                  for base in ("0", "5")]
         for build in builds:
             assert _finished(build) == (0, "")
         edition = _edition(out)
