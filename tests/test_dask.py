@@ -13,7 +13,7 @@ import pytest
 
 distributed = pytest.importorskip("distributed")
 
-from vgreport.runner import ATTEMPTS, execute  # noqa: E402
+from vgreport.runner import ATTEMPTS, NO_DASHBOARD, execute  # noqa: E402
 from vgreport.store import Cache  # noqa: E402
 
 from helpers import comparable  # noqa: E402
@@ -22,8 +22,8 @@ from helpers import comparable  # noqa: E402
 @pytest.fixture(scope="module")
 def cluster():
     """Two worker processes of one thread, as `dask worker --nworkers 2 --nthreads 1` would give."""
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
-                                  silence_logs=logging.CRITICAL) as cluster:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  silence_logs=logging.CRITICAL, **NO_DASHBOARD) as cluster:
         yield cluster
 
 

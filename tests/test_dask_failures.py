@@ -73,8 +73,8 @@ def test_ctrl_c_on_dask_exits_130_with_one_line(tmp_path, moment):
 def threads_cluster():
     """A scheduler and two worker threads in this process (processes=False: seconds to start). A
     client or worker that lost it tries to reconnect for 3 s, not distributed's 30."""
-    with dask.config.set({"distributed.comm.timeouts.connect": "3s"}), distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False, dashboard_address=None,
-                                  silence_logs=logging.CRITICAL) as cluster:
+    with dask.config.set({"distributed.comm.timeouts.connect": "3s"}), distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  silence_logs=logging.CRITICAL, **runner.NO_DASHBOARD) as cluster:
         yield cluster
 
 
@@ -98,7 +98,7 @@ def test_a_lost_scheduler_is_named_in_one_line_and_the_cells_done_are_kept(tmp_p
     dask_cli = [sys.executable, "-c", "from dask.cli import run_cli; run_cli()"]
     env = {**os.environ, "DASK_DISTRIBUTED__COMM__TIMEOUTS__CONNECT": "3s"}  # reconnect for 3 s, not 30
     scheduler = subprocess.Popen([*dask_cli, "scheduler", "--host", "127.0.0.1", "--port", "0",
-                                  "--no-dashboard"], stderr=subprocess.PIPE, text=True, env=env)
+                                  "--no-dashboard", "--dashboard-address", "127.0.0.1:0"], stderr=subprocess.PIPE, text=True, env=env)
     worker = run = None
     cache = tmp_path / "cache"
     try:

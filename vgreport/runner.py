@@ -283,6 +283,13 @@ def _local(units, cells, device, jobs) -> Iterator[tuple[list[int], object]]:
             raise
 
 
+# For every LocalCluster (the build's and the tests'): no dashboard, and the scheduler's own HTTP
+# server (health and metrics routes, which it starts even with dashboard_address=None) on a free
+# local port instead of 8787, which another Dask on the machine (a second build, a notebook, a
+# parallel test run) may hold: distributed then warns on stderr and takes another port anyway.
+NO_DASHBOARD = {"dashboard_address": None, "scheduler_kwargs": {"dashboard_address": "127.0.0.1:0"}}
+
+
 class DaskSession:
     """One Dask client for a whole build: every look of the sequential design runs on the same
     LocalCluster (or the same connection to --scheduler), started when a look first has cells to
@@ -340,8 +347,8 @@ class DaskSession:
             "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}))
         with interrupts.deferred(), _children_ignore_interrupts():  # Ctrl-C is the build's alone
             cluster = stack.enter_context(distributed.LocalCluster(
-                n_workers=self.jobs, threads_per_worker=1, processes=True, dashboard_address=None,
-                silence_logs=logging.CRITICAL))
+                n_workers=self.jobs, threads_per_worker=1, processes=True, silence_logs=logging.CRITICAL,
+                **NO_DASHBOARD))
             client = stack.enter_context(distributed.Client(cluster))
         return client, max(1, default_jobs() // self.jobs), self.jobs
 
