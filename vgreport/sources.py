@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Iterable
@@ -69,6 +70,12 @@ def _imports(tree: ast.AST):
         stack.extend(ast.iter_child_nodes(node))
 
 
+# One ast.parse at a time: CPython 3.11's ast module keeps one recursion counter for all threads,
+# and a Dask worker with two threads, starting its first two units together (each computes
+# training_code), failed a cell with "SystemError: AST constructor recursion depth mismatch".
+_PARSING = threading.Lock()
+
+
 def imported_modules(path: Path, root: Path) -> set[Path]:
     """The files of the package that the module at `path` imports (relative or as `vgreport.x`):
     `from .m import name` is m; `from . import name` is the submodule `name` where there is one,
@@ -76,7 +83,9 @@ def imported_modules(path: Path, root: Path) -> set[Path]:
     here = path.relative_to(root).parent.parts
     package = root.name
     found: set[Path] = set()
-    for node in _imports(ast.parse(path.read_bytes(), filename=str(path))):
+    with _PARSING:
+        tree = ast.parse(path.read_bytes(), filename=str(path))
+    for node in _imports(tree):
         if isinstance(node, ast.Import):
             targets = [alias.name.split(".") for alias in node.names if alias.name.split(".")[0] == package]
             found |= {f for parts in targets if (f := _module_file(root, parts[1:])) is not None}
