@@ -15,17 +15,44 @@ from typing import Iterable, Sequence
 import numpy as np
 from scipy import stats
 
-__all__ = ["LEVEL", "ALPHA", "Interval", "Share", "look_level", "t_interval", "welch", "wilson", "share", "share_difference",
-           "tost", "welch_p", "welch_p_greater", "holm", "above", "below", "within", "both", "negate", "any_of", "all_of"]
+__all__ = ["LEVEL", "ALPHA", "Interval", "Share", "look_level", "pocock_alpha", "t_interval", "r2_interval", "welch",
+           "wilson", "share", "share_difference", "share_greater_p", "tost", "welch_p", "welch_p_greater", "holm",
+           "above", "below", "within", "both", "negate", "any_of", "all_of"]
 
 ALPHA = 0.05
 LEVEL = 1 - ALPHA  # two-sided 95% intervals
 
 
-def look_level(looks: int, alpha: float = ALPHA) -> float:
-    """Confidence level of each look of a sequential design with `looks` looks (Bonferroni):
-    each look spends alpha/looks, so over all looks the chance of any false decision stays <= alpha."""
-    return 1 - alpha / max(1, looks)
+def look_level(looks: int | Sequence[int] = 1, alpha: float = ALPHA) -> float:
+    """Confidence level of each look of a sequential design (Pocock's rule: one nominal level for every
+    look). `looks` is the cumulative seed counts of the looks (e.g. (8, 12)) or, as a number K, K
+    equally spaced looks. Over all looks the chance of any false decision stays at alpha."""
+    rounds = tuple(range(1, looks + 1)) if isinstance(looks, int) else tuple(int(n) for n in looks)
+    return 1 - pocock_alpha(rounds or (1,), alpha)
+
+
+@lru_cache(maxsize=64)
+def pocock_alpha(rounds: tuple[int, ...], alpha: float = ALPHA) -> float:
+    """Pocock's nominal two-sided level for looks after `rounds` (cumulative) observations: the constant
+    boundary c with P(|Z_k| > c at some look) = alpha under the null, where Z_k are the look statistics
+    of one Brownian motion read at information n_k (correlation sqrt(n_j/n_k)); returns 2·(1 − Φ(c)).
+    One look gives alpha; two equal looks 0.0294 and three 0.0221 (Pocock 1977, a test pins these).
+    The multivariate normal's probability is computed by scipy (Genz's method, fixed random stream:
+    the same number every build)."""
+    from scipy.optimize import brentq
+    t = np.asarray(sorted(set(rounds)), float)
+    if len(t) <= 1:
+        return alpha
+    cov = np.sqrt(np.minimum.outer(t, t) / np.maximum.outer(t, t))
+    law = stats.multivariate_normal(mean=np.zeros(len(t)), cov=cov)
+
+    def crossing(c: float) -> float:
+        inside = law.cdf(np.full(len(t), c), lower_limit=np.full(len(t), -c), rng=np.random.default_rng(0))
+        return 1 - float(inside) - alpha
+
+    c = brentq(crossing, float(stats.norm.isf(alpha / 2)), float(stats.norm.isf(alpha / (2 * len(t)))) + 0.5,
+               xtol=1e-8)
+    return float(2 * stats.norm.sf(c))
 
 
 @dataclass(frozen=True)
@@ -65,6 +92,34 @@ def t_interval(values, level: float = LEVEL) -> Interval:
         return Interval(mean, math.nan, math.nan, 1)
     half = float(stats.t.ppf(0.5 + level / 2, n - 1) * data.std(ddof=1) / math.sqrt(n))
     return Interval(mean, mean - half, mean + half, n)
+
+
+def r2_interval(values, level: float = LEVEL) -> Interval:
+    """Mean R² across seeds with an interval that stays inside [0, 1]: a t-interval of atanh(√R²)
+    (Fisher's z of the correlation), transformed back; the point is the mean on that scale, transformed
+    back too (so it lies inside its interval)."""
+    data = np.clip(_finite(values), 0.0, 1.0)
+    n = len(data)
+    if n == 0:
+        return NAN_INTERVAL
+    if n == 1:
+        return Interval(float(data[0]), math.nan, math.nan, 1)
+    # R² of exactly 1 (an exact exponential) has an infinite z: read it as 1 − 1e-9 (z ≈ 10.7)
+    z = np.arctanh(np.sqrt(np.minimum(data, 1 - 1e-9)))
+    iv = t_interval(z, level)
+    point = float(np.tanh(z.mean()) ** 2)
+    if not iv.known:
+        return Interval(point, math.nan, math.nan, n)
+    return Interval(point, float(np.tanh(max(iv.lo, 0.0)) ** 2), float(np.tanh(iv.hi) ** 2), n)
+
+
+def share_greater_p(k1: int, n1: int, k2: int, n2: int) -> float:
+    """One-sided p-value of Fisher's exact test that the first share k1/n1 exceeds the second k2/n2
+    (scipy.stats.fisher_exact, alternative "greater"): shares of seeds, never t-tests of bimodal scores."""
+    if n1 <= 0 or n2 <= 0:
+        return math.nan
+    table = [[k1, n1 - k1], [k2, n2 - k2]]
+    return float(stats.fisher_exact(table, alternative="greater").pvalue)
 
 
 def _constant(a: np.ndarray, b: np.ndarray) -> bool:
