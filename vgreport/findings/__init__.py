@@ -10,8 +10,9 @@ variants it reads, which a test checks against the shipped battery), `decide(ctx
 parts, each with a three-way state, and a typed record of the numbers the prose quotes) and,
 optionally, `figures_of(ctx, outcome)`. *Checks* are identities that fail only through a bug
 (pass / fail / undetermined); *findings* are claims the data can refute, with a verdict from their
-core parts (supported / supported so far / partly refuted / refuted / inconclusive; only the first
-two count as support). The literature comparison reads both.
+core parts and the clauses of their claim (supported / supported so far / partly tested / partly
+refuted / refuted / inconclusive; only the first two count as support). The literature comparison
+reads both.
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ from .base import (
     Result,
     Undecidable,
     check_state,
+    clause_states,
     combine,
     plain,
     verdict_of,
@@ -136,9 +138,12 @@ class Evaluation:
         return {r.id: r.verdict for r in self.results}
 
     def undetermined(self) -> set[Config]:
-        """Configurations read by a training part that is still undetermined: where more seeds
-        could decide something (the sequential design adds seeds only there)."""
-        return {c for r in self.findings for p in r.parts if p.state is None and p.training for c in p.reads}
+        """Configurations read by a core training part that is still undetermined, or thin (decided, but
+        one seed fewer would leave it undetermined; known after leave_one_seed_out): where more seeds
+        could decide, or firm up, the claim. The sequential design adds seeds only there; context
+        parts never buy seeds."""
+        return {c for r in self.findings for p in r.parts
+                if p.core and p.training and (p.state is None or p.thin) for c in p.reads}
 
     def to_json(self) -> dict:
         return {"checks": [r.to_json() for r in self.checks], "findings": [r.to_json() for r in self.findings],
@@ -159,11 +164,17 @@ def _run(module, ctx: Context) -> Result:
         return Result(spec.id, spec.kind, spec.title, spec.claim, "undetermined" if check else "inconclusive",
                       spec.criterion, headline=f"{spec.title}: not tested in this build", reason=why.reason,
                       numbers={"missing": why.reason}, seeds=ctx.seeds(*why.experiments),
-                      experiments=why.experiments)
-    verdict = check_state([p.state for p in outcome.parts]) if check else verdict_of(outcome.parts)
+                      experiments=why.experiments,
+                      clauses=clause_states(spec.clauses, [], {k: why.reason for k in spec.clauses}))
+    unknown = {p.clause for p in outcome.parts if p.core} - set(spec.clauses) if spec.clauses else set()
+    if unknown:
+        raise RuntimeError(f"{spec.id}: core parts name clauses {sorted(unknown)} that SPEC.clauses does not declare")
+    clauses = clause_states(spec.clauses, outcome.parts, outcome.untested)
+    verdict = check_state([p.state for p in outcome.parts]) if check else verdict_of(outcome.parts, clauses)
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
-                  seeds=ctx.seeds(*outcome.experiments), experiments=outcome.experiments, figures=figures)
+                  seeds=ctx.seeds(*outcome.experiments), experiments=outcome.experiments, figures=figures,
+                  clauses=clauses)
 
 
 def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,

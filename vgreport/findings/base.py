@@ -4,7 +4,9 @@ A *check* is an identity that must hold if the measurement code is right (a theo
 only through a bug); its state is pass, fail or undetermined. A *finding* is an empirical claim
 that the data could refute. Both are split into parts, each decided by a test with three outcomes
 (see stats). A finding's parts are *core* (the claim itself) or *context* (detail around it); its
-verdict comes from the core parts only (combine, and docs/findings.md).
+verdict comes from the core parts only (combine, and docs/findings.md). A finding's claim is also
+split into *clauses* (Spec.clauses): each core part tests one clause, and the claim counts as
+support only when every clause was tested and holds (verdict_of).
 """
 from __future__ import annotations
 
@@ -21,8 +23,8 @@ from ..configs import Config
 from ..verdicts import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
-__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Outcome", "Spec", "Exercise", "Result",
-           "Context", "Undecidable", "combine", "verdict_of", "check_state", "plain"]
+__all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Clause", "Outcome", "Spec", "Exercise",
+           "Result", "Context", "Undecidable", "combine", "clause_states", "verdict_of", "check_state", "plain"]
 
 CHECK_STATES = CHECK_OUTCOMES
 
@@ -45,15 +47,35 @@ class Part:
     training: bool = True         # decided by training outcomes (more seeds can help) or at initialisation
     detail: str = ""              # the numbers that decided it, in words
     core: bool = True             # the claim itself (decides the verdict) or context around it (shown only)
-    fragile: bool = False         # its state changes when one seed is left out (set by evaluate, replicate.py)
-    # the other states it took with one seed left out ("holds", "refuted", "undetermined"): only
-    # "undetermined" for a decided part means the seeds are just enough to decide it, not that one reverses it
+    clause: str = ""              # the clause of the claim a core part tests (a key of Spec.clauses)
+    # the share of seeds (or the interval) that decided it: shown as k/n with its interval where the part is thin
+    evidence: Any = None
+    # fragile (the dagger): leaving one seed out *reverses* its state (holds <-> refuted); set by replicate.py
+    fragile: bool = False
+    thin: bool = False            # decided, but leaving one seed out leaves it undetermined (replicate.py)
+    # the other states it took with one seed left out ("holds", "refuted", "undetermined")
     fragile_to: tuple[str, ...] = ()
 
     def to_json(self) -> dict:
         return {"key": self.key, "question": self.question, "state": self.state, "core": self.core,
-                "fragile": self.fragile, "fragile_to": list(self.fragile_to), "detail": self.detail,
+                "clause": self.clause, "fragile": self.fragile, "thin": self.thin,
+                "fragile_to": list(self.fragile_to), "detail": self.detail,
+                "evidence": plain(self.evidence, json=True),
                 "reads": [c.to_json() for c in self.reads], "training": self.training}
+
+
+@dataclass
+class Clause:
+    """One clause of a finding's claim and how this build tested it: `holds` (a core part holds, none is
+    refuted), `refuted` (a core part is refuted) or `untested` (declared untested by the finding, with
+    its reason, or no core part of it decided)."""
+    key: str
+    text: str
+    state: str
+    reason: str = ""
+
+    def to_json(self) -> dict:
+        return {"key": self.key, "text": self.text, "state": self.state, "reason": self.reason}
 
 
 @dataclass
@@ -65,6 +87,8 @@ class Outcome:
     reason: str = ""              # why the verdict is what it is, from the data
     experiments: list[str] = field(default_factory=list)
     data: Any = None              # tables the result's figures draw from (not in findings.json)
+    # clauses this build cannot test at all, with the reason in words (e.g. both arms at chance at this budget)
+    untested: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -76,6 +100,8 @@ class Spec:
     claim: str
     criterion: str
     needs: dict[str, tuple[str, ...]]   # experiment -> variants it reads (checked against the battery)
+    # a finding's claim split into clauses (key -> the clause in words); each core part names one
+    clauses: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -122,7 +148,8 @@ class Result:
     seeds: list[int] = field(default_factory=list)
     experiments: list[str] = field(default_factory=list)
     figures: list[Figure] = field(default_factory=list)
-    fragile: bool = False         # the verdict rests on a fragile core part (replicate.py)
+    fragile: bool = False         # a core part reverses when one seed is left out (replicate.py)
+    clauses: list[Clause] = field(default_factory=list)
 
     @property
     def supports(self) -> bool:
@@ -130,19 +157,13 @@ class Result:
         return self.verdict in SUPPORT
 
     @property
-    def fragile_kind(self) -> str:
-        """How the verdict is fragile: "" (not), "reverses" (one seed left out turns a decided core
-        part the other way), "thin" (it would only be left undetermined: the seeds just decide it) or
-        "undecided" (a core part now undetermined would be decided)."""
-        parts = [p for p in self.parts if p.core and p.fragile]
-        if not parts:
-            return ""
-        opposite = {True: "refuted", False: "holds"}
-        if any(p.state is not None and opposite[bool(p.state)] in p.fragile_to for p in parts):
-            return "reverses"
-        if any(p.state is not None for p in parts):
-            return "thin"
-        return "undecided"
+    def thin(self) -> list[Part]:
+        """The core parts that one seed fewer would leave undetermined (decided, but only just)."""
+        return [p for p in self.parts if p.core and p.thin]
+
+    @property
+    def untested(self) -> list[Clause]:
+        return [c for c in self.clauses if c.state == "untested"]
 
     @property
     def figure_keys(self) -> list[str]:
@@ -155,8 +176,10 @@ class Result:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "claim": self.claim,
-                "verdict": self.verdict, "fragile": self.fragile, "headline": self.headline, "criterion": self.criterion,
-                "reason": self.reason, "parts": [p.to_json() for p in self.parts],
+                "verdict": self.verdict, "fragile": self.fragile, "thin": [p.key for p in self.thin],
+                "headline": self.headline, "criterion": self.criterion,
+                "reason": self.reason, "clauses": [c.to_json() for c in self.clauses],
+                "parts": [p.to_json() for p in self.parts],
                 "numbers": plain(self.numbers, json=True), "seeds": [int(s) for s in self.seeds],
                 "experiments": list(self.experiments),
                 "figures": [{"key": f.key, "caption": f.caption, "alt": f.alt} for f in self.figures]}
@@ -171,11 +194,12 @@ class Undecidable(Exception):
         self.reason, self.experiments = reason, list(experiments or [])
 
 
-def combine(states: list[bool | None]) -> str:
+def combine(states: list[bool | None], untested: bool = False) -> str:
     """The verdict from the states of a finding's core parts (True holds, False refuted, None
     undetermined): every one holds -> supported; none refuted, some hold, some undetermined ->
     supported so far; some hold and some refuted -> partly refuted; some refuted, none holds ->
-    refuted; none decided (or no core part) -> inconclusive."""
+    refuted; none decided (or no core part) -> inconclusive. With `untested` (a clause of the claim
+    was not tested) a verdict that would count as support is `partly tested` instead."""
     holds, refuted = any(s is True for s in states), any(s is False for s in states)
     if holds and refuted:
         return "partly refuted"
@@ -183,12 +207,34 @@ def combine(states: list[bool | None]) -> str:
         return "refuted"
     if not holds:
         return "inconclusive"
+    if untested:
+        return "partly tested"
     return "supported" if all(s is True for s in states) else "supported so far"
 
 
-def verdict_of(parts: list[Part]) -> str:
-    """A finding's verdict: combine over its core parts; context parts never change it."""
-    return combine([p.state for p in parts if p.core])
+def clause_states(clauses: dict[str, str], parts: list[Part], untested: dict[str, str] | None = None) -> list[Clause]:
+    """Each clause's state from its core parts: refuted when one is refuted; untested when the finding
+    declared it untested (with its reason) or none of its core parts is decided; else holds."""
+    untested = untested or {}
+    out = []
+    for key, text in clauses.items():
+        states = [p.state for p in parts if p.core and p.clause == key]
+        if any(s is False for s in states):
+            out.append(Clause(key, text, "refuted"))
+        elif key in untested:
+            out.append(Clause(key, text, "untested", untested[key]))
+        elif any(s is True for s in states):
+            out.append(Clause(key, text, "holds"))
+        else:
+            out.append(Clause(key, text, "untested", "no core part of it is decided in this build" if states else
+                              "no core part tests it in this build"))
+    return out
+
+
+def verdict_of(parts: list[Part], clauses: list[Clause] | None = None) -> str:
+    """A finding's verdict: combine over its core parts (context parts never change it); support only
+    when every clause of the claim was tested (else `partly tested`)."""
+    return combine([p.state for p in parts if p.core], any(c.state == "untested" for c in clauses or []))
 
 
 def check_state(states: list[bool | None]) -> str:
@@ -238,7 +284,7 @@ class Context:
         self._memo: dict[tuple, Any] = {}
         self._names: dict[tuple[str, str], str] = {}
         # Gradients at initialisation are measured once, at LEVEL. Training outcomes may be looked at
-        # several times (seeds added in rounds): each look spends its share of alpha (level_for).
+        # several times (seeds added in rounds): each look tests at Pocock's level (level_for).
         self.init_level = LEVEL
 
     def leaving_out(self, seed: int) -> "Context":
@@ -248,17 +294,20 @@ class Context:
         other.full, other.without_seed = self, seed
         return other
 
-    def looks(self, name: str) -> int:
-        """How many looks the sequential design may take at this experiment's training outcomes."""
+    def looks(self, name: str) -> tuple[int, ...]:
+        """The seed counts at which the sequential design may look at this experiment's training
+        outcomes (its seed rounds; one look when it has none, or without a battery)."""
         exp = self.experiments.get(name)
-        return exp.looks if exp is not None else 1
+        rounds = tuple(exp.seed_rounds) if exp is not None else ()
+        return rounds or (exp.seeds if exp is not None else 1,)
 
     def level_for(self, name: str) -> float:
-        """The confidence level of training-outcome intervals of this experiment: 1 − 0.05/looks."""
+        """The confidence level of training-outcome intervals of this experiment: Pocock's nominal level
+        for its looks (stats.look_level; 95% with one look)."""
         return look_level(self.looks(name))
 
     def alpha_for(self, name: str) -> float:
-        """The error rate one look at this experiment may spend (0.05/looks)."""
+        """The two-sided error rate one look at this experiment may spend."""
         return 1 - self.level_for(name)
 
     def part(self, name: str) -> pd.DataFrame:
