@@ -64,8 +64,8 @@ def compare(ctx: Context, results: dict[str, Result]) -> Literature:
     if adding:
         out.items.append({"key": "le_adding", "source": "Le, Jaitly & Hinton 2015 (adding problem)", "ref": "le",
                           "published": "the IRNN solves the adding problem where the tanh RNN fails",
-                          "ours": f"at length {adding['length']}: IRNN {of(adding['irnn']['learned'])} seeds learn, "
-                                  f"tanh RNN {of(adding['rnn']['learned'])}",
+                          "ours": f"at length {adding['length']}: IRNN {of(adding['irnn']['solved'])} seeds solve it, "
+                                  f"tanh RNN {of(adding['rnn']['solved'])}",
                           "note": "Le et al. trained far longer than this CPU budget", "decided_by": "C7",
                           "match": _match(_state(results, "C7", "adding"))})
     else:
@@ -87,12 +87,12 @@ def compare(ctx: Context, results: dict[str, Result]) -> Literature:
         loss = frame[(frame["metric"] == "eval_loss") & (frame["length"] == longest)]
         last = loss.sort_values("step").groupby(["variant", "seed"])["value"].last()
         baseline = copy_baseline_nats(longest)
-        fails = [o.fails for o in rows]
+        fails = [o.stays_at_chance for o in rows]
         state = True if fails and all(f is True for f in fails) else False if any(f is False for f in fails) else None
         out.items.append({"key": "arjovsky_copy", "source": "Arjovsky, Shah & Bengio 2016 (copy task)", "ref": "arjovsky",
                           "published": f"an LSTM or RNN stays at the memoryless baseline 10·log 8/(T+20) at long delays "
                                        f"({num(baseline)} nats per step at T = {longest})",
-                          "ours": "; ".join(f"{o.label}: {of(o.learned)} seeds learn at delay {longest}" for o in rows)
+                          "ours": "; ".join(f"{o.label}: {of(o.at_chance)} seeds at the baseline at delay {longest}" for o in rows)
                                   + (f"; held-out loss {num(float(last.mean()))} nats per step" if len(last) else ""),
                           "decided_by": "C4", "match": _match(state)})
     else:

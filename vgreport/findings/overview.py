@@ -54,7 +54,7 @@ def points(ctx: Context) -> list[dict]:
             continue
         out.append({"label": o.label, "family": family, "experiment": experiment, "variant": variant,
                     "length": o.config.length, "rate": r["rate"].mean, "acc": o.score.mean, "acc_lo": o.score.lo,
-                    "acc_hi": o.score.hi, "learned": o.learned.k, "seeds": o.n, "chance": o.chance})
+                    "acc_hi": o.score.hi, "solved": o.solved.k, "seeds": o.n, "chance": o.chance})
     return out
 
 

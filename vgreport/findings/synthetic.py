@@ -114,8 +114,8 @@ def seed_score(value, seed):
     return _clip01(value + spread(seed % 3, 0.004)) if value <= 1 else value
 
 
-LEARN, FAIL = 0.98, 0.125  # a seed that learned, a seed at chance
-MIXED = [LEARN, FAIL, LEARN, FAIL, LEARN, FAIL]  # half the seeds learn: no share of them can be told from one half
+SOLVE, PARTIAL, FAIL = 0.98, 0.5, 0.125  # a seed that solved, one above chance that did not, one at chance
+MIXED = [SOLVE, FAIL, SOLVE, FAIL, SOLVE, FAIL]  # half the seeds solve: no share of them can be told from one half
 
 
 @dataclass(frozen=True)
@@ -132,34 +132,36 @@ class Example:
     parts: dict = field(default_factory=dict)
 
 
-def activation(seeds=6, rates=None, accs=None, derivs=None, sq=None, chain_err=0.0, length=20,
+def activation(seeds=6, rates=None, accs=None, derivs=None, sq=None, chain_err=0.0, lengths=(10, 20),
                bound_shift=0.0, rate_spread=0.001) -> list[dict]:
-    """bound_shift > 0 plants a bug: each recorded bound lies below the gradient it must bound."""
+    """bound_shift > 0 plants a bug: each recorded bound lies below the gradient it must bound. accs:
+    activation -> a score (every length) or {length: score}."""
     rates = {"sigmoid": -1.45, "tanh": -0.045, "relu": -0.35, "identity": 0.0, **(rates or {})}
-    accs = {"sigmoid": FAIL, "tanh": 0.75, "relu": FAIL, "identity": 0.85, **(accs or {})}
+    accs = {"sigmoid": FAIL, "tanh": SOLVE, "relu": FAIL, "identity": SOLVE, **(accs or {})}
     derivs = {"sigmoid": 0.235, "tanh": 0.96, "relu": 0.5, "identity": 1.0, **(derivs or {})}
     # the mean-field prediction 1/2 log mean f'^2 equals the rate unless told otherwise
     sq = {v: math.exp(2 * rates[v]) for v in rates} | (sq or {})
     out = []
     for v in ("sigmoid", "tanh", "relu", "identity"):
         gamma = 0.25 if v == "sigmoid" else 1.0
-        for seed in range(seeds):
-            out += cell("activation", v, seed, activation=v, init="orthogonal", length=length,
-                        rate=rates[v] - rate_spread * (seed % 3), bound=max(math.log(gamma), rates[v]) - bound_shift,
-                        gamma=gamma,
-                        chain_err=chain_err, score=seed_score(accs[v], seed), deriv_mean=derivs[v], deriv_sq=sq[v])
+        for length in lengths:
+            for seed in range(seeds):
+                out += cell("activation", v, seed, activation=v, init="orthogonal", length=length,
+                            rate=rates[v] - rate_spread * (seed % 3),
+                            bound=max(math.log(gamma), rates[v]) - bound_shift, gamma=gamma, chain_err=chain_err,
+                            score=seed_score(_per_length(accs[v], length), seed), deriv_mean=derivs[v], deriv_sq=sq[v])
     return out
 
 
-def init(seeds=6, accs=None, rates=None) -> list[dict]:
-    accs = {"default": FAIL, "xavier": 0.6, "orthogonal": 0.9, "irnn": 0.3, **(accs or {})}
+def init(seeds=6, accs=None, rates=None, spread=0.002) -> list[dict]:
+    accs = {"default": FAIL, "xavier": 0.6, "orthogonal": SOLVE, "irnn": 0.3, **(accs or {})}
     rates = {"default": -0.2, "xavier": -0.1, "orthogonal": -0.045, "irnn": -0.008, **(rates or {})}
     models = {"default": ("tanh", "default", 0.14), "xavier": ("tanh", "xavier", 0.69),
               "orthogonal": ("tanh", "orthogonal", 0.0), "irnn": ("relu", "identity", 0.0)}
     out = []
     for v, (act, ini, bound) in models.items():
         for seed in range(seeds):
-            out += cell("init", v, seed, activation=act, init=ini, length=20, rate=rates[v] - 0.002 * (seed % 3),
+            out += cell("init", v, seed, activation=act, init=ini, length=20, rate=rates[v] - spread * (seed % 3),
                         bound=max(bound, rates[v]), score=seed_score(accs[v], seed))
     return out
 
@@ -182,7 +184,7 @@ def gain_sweep(seeds=3, gains=(0.5, 0.9, 1.0, 1.1, 1.5), identity_error=0.0, tan
 
 
 def recall_length(seeds=6, accs=None, lengths=(5, 10, 20, 50)) -> list[dict]:
-    accs = {5: LEARN, 10: LEARN, 20: 0.6, 50: FAIL, **(accs or {})}
+    accs = {5: SOLVE, 10: SOLVE, 20: 0.6, 50: FAIL, **(accs or {})}
     return [r for length in lengths for seed in range(seeds)
             for r in cell("recall_length", "base", seed, length=length, rate=-0.2, bound=0.14,
                           score=seed_score(accs[length], seed))]
@@ -207,7 +209,7 @@ def adding_length(seeds=6, mse=None, lengths=(5, 10, 20)) -> list[dict]:
 
 
 def copy(seeds=6, accs=None, delays=(5, 30)) -> list[dict]:
-    accs = {"rnn_tanh": {5: LEARN, 30: FAIL}, **(accs or {})}
+    accs = {"rnn_tanh": {5: SOLVE, 30: FAIL}, **(accs or {})}
     out = []
     for v, by_delay in accs.items():
         for delay in delays:
@@ -229,12 +231,15 @@ ARCH_MODELS = {"rnn_tanh": ("rnn", "default"), "lstm_default": ("lstm", "default
                "gru": ("gru", "default"), "transformer": ("transformer", "default")}
 
 
-def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None, influence=None) -> list[dict]:
+def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None, influence=None,
+                 trained_rates=None) -> list[dict]:
+    """trained_rates: variant -> the gradient's rate per step after training (default: its rate at
+    initialisation, at most 0.3)."""
     rates = {"rnn_tanh": -0.5, "lstm_default": -0.3, "lstm_forget_bias_1": -0.15, "lstm_chrono": -0.02,
              "gru": -0.2, "transformer": 0.0, **(rates or {})}
-    fail = {5: LEARN, 10: FAIL, 20: FAIL}
-    accs = {"rnn_tanh": {5: LEARN, 10: 0.6, 20: FAIL}, "lstm_default": fail, "lstm_forget_bias_1": fail,
-            "lstm_chrono": LEARN, "gru": fail, "transformer": LEARN, **(accs or {})}
+    fail = {5: SOLVE, 10: FAIL, 20: FAIL}
+    accs = {"rnn_tanh": {5: SOLVE, 10: 0.6, 20: FAIL}, "lstm_default": fail, "lstm_forget_bias_1": fail,
+            "lstm_chrono": SOLVE, "gru": fail, "transformer": SOLVE, **(accs or {})}
     sens = {"rnn_tanh": -16.0, "lstm_default": -30.0, "lstm_forget_bias_1": -16.0, "lstm_chrono": 1.0,
             "gru": -16.0, "transformer": 1.0, **(sens or {})}
     # the share of answers that change with the cue after training (probes.cue_influence)
@@ -248,7 +253,7 @@ def architecture(seeds=6, lengths=(5, 10, 20), rates=None, accs=None, sens=None,
                 acc = accs[v][length] if isinstance(accs[v], dict) else accs[v]
                 out += cell("architecture", v, seed, arch=arch, init=init_, length=length, rate=rates[v] + jitter,
                             bound=0.1, score=seed_score(acc, seed), sens_log10=sens[v] + spread(seed % 3, 0.5),
-                            trained_rate=min(rates[v], 0.3), trained_bound=0.3,
+                            trained_rate=(trained_rates or {}).get(v, min(rates[v], 0.3)) + jitter, trained_bound=0.3,
                             influence=_clip01(_per_seed(influence[v], seed) + spread(seed % 3, 0.01)))
     return out
 

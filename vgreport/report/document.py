@@ -140,13 +140,14 @@ def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
 def _rules(context: ReportContext) -> dict:
     """The thresholds the glossary states, from the code that applies them."""
     from ..findings.stats import ALPHA, look_level, wilson
-    from ..findings.tables import ADDING_FAILED, ADDING_LEARNED, CHANCE_MARGIN, MOST
-    looks = max((e.looks for e in context.experiments), default=1)
+    from ..findings.tables import ADDING_CHANCE, ADDING_SOLVED, CHANCE_MARGIN, MOST, SOLVED
+    rounds = max((tuple(e.seed_rounds) for e in context.experiments), key=len, default=())
+    level = look_level(rounds or 1)
     # the fewest seeds that decide "most seeds" when all agree, at the level of each look
-    unanimous = next(n for n in range(2, 1000) if wilson(n, n, look_level(looks))[0] > MOST)
-    return {"chance_margin": CHANCE_MARGIN, "most": MOST, "adding_learned": ADDING_LEARNED,
-            "adding_failed": ADDING_FAILED, "alpha": ALPHA, "looks": looks, "unanimous": unanimous,
-            "look_level": look_level(looks)}
+    unanimous = next(n for n in range(2, 1000) if wilson(n, n, level)[0] > MOST)
+    return {"chance_margin": CHANCE_MARGIN, "most": MOST, "solved": SOLVED, "adding_solved": ADDING_SOLVED,
+            "adding_chance": ADDING_CHANCE, "alpha": ALPHA, "looks": max(1, len(rounds)), "rounds": list(rounds),
+            "unanimous": unanimous, "look_level": level}
 
 
 def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: Path | str | None = None,

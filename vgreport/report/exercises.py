@@ -1,10 +1,11 @@
 """What the instructor's answers to the exercises read from the build's numbers: the direction of a
-series (trend), the measured points either side of a value (around), and the straight line through
-them (interpolate, extend). The exercises themselves are data in each finding's folder
-(exercises.py, base.Exercise); templates print them with `exercises(f.id)`."""
+series (trend) and the measured points either side of a value (around). Nothing here computes a value
+the build did not measure (no line drawn through the points): an answer quotes measurements. The
+exercises themselves are data in each finding's folder (exercises.py, base.Exercise); templates print
+them with `exercises(f.id)`."""
 from __future__ import annotations
 
-__all__ = ["around", "extend", "for_finding", "interpolate", "trend"]
+__all__ = ["around", "for_finding", "trend"]
 
 
 def for_finding(finding_id: str) -> list:
@@ -35,25 +36,3 @@ def around(points, x: float) -> list[tuple[float, float]]:
     below = [p for p in pts if p[0] < x][-1:]
     above = [p for p in pts if p[0] > x][:1]
     return below + above
-
-
-def extend(points, x: float) -> dict | None:
-    """The straight line through a series' first and last points (x, y), read at x: an answer's
-    prediction beyond the measured range, with its sign in words ('above 0', 'below 0', 'at 0')."""
-    t = trend(points)
-    if t is None or t["last_x"] == t["first_x"]:
-        return None
-    value = t["last"] + (t["last"] - t["first"]) / (t["last_x"] - t["first_x"]) * (x - t["last_x"])
-    return {"x": float(x), "value": value, "sign": "above 0" if value > 0 else "below 0" if value < 0 else "at 0"}
-
-
-def interpolate(points, x: float) -> float | None:
-    """The straight line between the measured neighbours of x (around), read at x; the nearest value
-    where x lies outside the points; None without points."""
-    near = around(points, x)
-    if not near:
-        return None
-    if len(near) == 1:
-        return near[0][1]
-    (x0, y0), (x1, y1) = near
-    return y0 + (y1 - y0) * (x - x0) / (x1 - x0)

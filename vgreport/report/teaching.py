@@ -1,7 +1,7 @@
 """Part of stage 10 (the document): the teaching aids that open the report, computed from the evaluation.
 
 The templates hold the words; what they say about the data is decided here, so a test can check
-it: which models of the overview figure learned, whether the decay rate sorts them, and the
+it: which models of the overview figure solved the task, whether the decay rate sorts them, and the
 rows of the worked example a student can redo with a calculator.
 """
 from __future__ import annotations
@@ -22,10 +22,10 @@ class Overview:
     points: list = field(default_factory=list)      # Evaluation.overview's points, as drawn
     lengths: list = field(default_factory=list)     # the sequence lengths the points were read at
     chance: float | None = None
-    learned: list = field(default_factory=list)     # points that learned in more than half their seeds
-    failed: list = field(default_factory=list)      # the others
-    sorted_by_rate: bool | None = None  # every learner's rate nearer 0 than every other's (None: one group empty)
-    counterexample: tuple | None = None  # (a learner, a non-learner nearer 0) when not sorted
+    solved: list = field(default_factory=list)      # points that solved in more than half their seeds
+    unsolved: list = field(default_factory=list)    # the others
+    sorted_by_rate: bool | None = None  # every solver's rate nearer 0 than every other's (None: one group empty)
+    counterexample: tuple | None = None  # (a solver, a non-solver nearer 0) when not sorted
     alt: str = ""
     id: str = "overview"          # the figure is numbered and placed like a finding's: figure(overview, 'hero')
     figures: list = field(default_factory=list)
@@ -35,28 +35,28 @@ class Overview:
         return [f.key for f in self.figures]
 
 
-def _learned(point: dict) -> bool:
-    return point["seeds"] > 0 and 2 * point["learned"] > point["seeds"]
+def _solved(point: dict) -> bool:
+    return point["seeds"] > 0 and 2 * point["solved"] > point["seeds"]
 
 
 def overview(evaluation: Evaluation, with_figure: bool = True) -> Overview:
     """The overview figure: every model's decay rate at initialisation against its final accuracy,
-    and the facts its caption states (who learned; whether the rate alone sorts them)."""
+    and the facts its caption states (who solved; whether the rate alone sorts them)."""
     points = [p for p in evaluation.overview if math.isfinite(p["rate"]) and math.isfinite(p["acc"])]
     chances = {p["chance"] for p in points}
     chance = chances.pop() if len(chances) == 1 else None
     out = Overview(svg="", points=points, lengths=sorted({p["length"] for p in points}), chance=chance)
-    out.learned = [p for p in points if _learned(p)]
-    out.failed = [p for p in points if not _learned(p)]
-    if out.learned and out.failed:
-        worst_learner = max(out.learned, key=lambda p: abs(p["rate"]))
-        best_other = min(out.failed, key=lambda p: abs(p["rate"]))
-        out.sorted_by_rate = abs(worst_learner["rate"]) < abs(best_other["rate"])
+    out.solved = [p for p in points if _solved(p)]
+    out.unsolved = [p for p in points if not _solved(p)]
+    if out.solved and out.unsolved:
+        worst_solver = max(out.solved, key=lambda p: abs(p["rate"]))
+        best_other = min(out.unsolved, key=lambda p: abs(p["rate"]))
+        out.sorted_by_rate = abs(worst_solver["rate"]) < abs(best_other["rate"])
         if not out.sorted_by_rate:
-            out.counterexample = (worst_learner, best_other)
+            out.counterexample = (worst_solver, best_other)
     out.alt = ("Scatter plot of final accuracy against the gradient's decay rate per step at initialisation, one point "
-               "per model: " + "; ".join(f"{p['label']}: rate {p['rate']:.3g}, accuracy {p['acc']:.2f}, learned in "
-                                         f"{p['learned']} of {p['seeds']} seeds" for p in points) + ".")
+               "per model: " + "; ".join(f"{p['label']}: rate {p['rate']:.3g}, accuracy {p['acc']:.2f}, solved in "
+                                         f"{p['solved']} of {p['seeds']} seeds" for p in points) + ".")
     if with_figure and points:
         # each family in the style of its architecture (its models' colour and marker in the other figures)
         from ..architectures import ARCHITECTURES

@@ -5,8 +5,8 @@ holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
 from ..synthetic import FAIL as F
-from ..synthetic import LEARN as L
 from ..synthetic import MIXED, Example, cell, seed_score
+from ..synthetic import SOLVE as L
 
 EXAMPLES = [
     Example("supporting", "supported"),
@@ -14,12 +14,16 @@ EXAMPLES = [
             {"architecture": {"sens": {"rnn_tanh": 0.0}, "influence": {"rnn_tanh": 0.9}},
              "recall_lag": {"accs": {1: F, 15: L}}}),
     Example("open", "inconclusive",
-            {"architecture": {"sens": {"rnn_tanh": -1.0}, "influence": {"rnn_tanh": 0.25}},
+            {"architecture": {"sens": {"rnn_tanh": -1.0}, "influence": {"rnn_tanh": [0.05, 0.9] * 3}},
              "recall_lag": {"accs": {1: MIXED, 15: MIXED}}}),
     # The cue still decides most answers, though its gradient is 1e-16 of the last input's (context holds).
     Example("core refuted, context holds", "partly refuted", {"architecture": {"influence": {"rnn_tanh": 0.9}}},
             {"influence": False, "sensitivity": True}),
-    # No reference model follows the cue either, and the near token is not learned: no control, no failure.
+    # Half the seeds follow the cue (a mean share of changed answers near 0.3 would hide it): counted per
+    # seed, the influence clause is undecided, so the claim is only partly tested.
+    Example("bimodal seeds", "partly tested", {"architecture": {"influence": {"rnn_tanh": [0.05, 0.6] * 3}}},
+            {"influence": None, "short_lag": True}),
+    # No reference model follows the cue either, and the near token is not above chance: no control, no failure.
     Example("no control", "inconclusive",
             {"architecture": {"influence": {"lstm_chrono": 0.05, "transformer": 0.05}},
              "recall_lag": {"accs": {1: MIXED, 15: F}}},

@@ -1,12 +1,13 @@
 """Finding C3: early inputs stop influencing learning; a plain RNN is biased to recent inputs.
 
-Measurements that length alone cannot confound: (a) after training, changing the cue (the first
-token) changes few of the tanh RNN's answers, while it changes most answers of a model that learned
-the task at the same length and budget (the positive control): the cue's influence by intervention;
-(b) at one fixed sequence length, recalling the token a few steps back is learned while recalling
-the token far back is not (the near token is the far one's control). The gradient ratio at the cue
-is context: it can be 1e-14 in a seed whose answers still follow the cue, so it is no measure of
-the cue's influence.
+Two clauses, each measured so that length alone cannot confound it: (a) influence: after training,
+changing the cue (the first token) changes few answers in most tanh RNN seeds, while most seeds of a
+reference model at the same length and budget follow it (the positive control); each seed is
+classified by the Wilson interval of its own share of changed answers, so bimodal seeds are counted,
+never averaged; (b) recency: at one fixed sequence length, recalling the token a few steps back is
+solved while the token far back stays at chance (the near token, above chance, is the far one's
+control). The gradient ratio at the cue is context: it can be 1e-14 in a seed whose answers still
+follow the cue, so it is no measure of the cue's influence.
 """
 from __future__ import annotations
 
@@ -17,38 +18,43 @@ from dataclasses import dataclass, field
 from ... import figures
 from ...aggregate import lag_profiles
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
-from ..stats import above, below, t_interval
+from ..stats import LEVEL, below, share, t_interval, wilson
 from ..tables import (
     CHANCE_MARGIN,
+    SOLVED,
+    at_chance_given,
     budget_of,
     config_at,
     config_outcome,
     config_outcomes,
-    fails_given,
     keyed,
+    most,
     one_config,
     profile_series,
+    solves_state,
     with_control,
 )
 
 RATIO_LOG10 = -1.0  # "far less sensitive": the cue counts at least ten times less than the last input
-INFLUENCE = 0.25    # "few answers follow the cue": changing it changes under a quarter of the answers
+INFLUENCE = 0.25    # a seed ignores the cue when changing it changes under a quarter of its answers
+FOLLOWS = 0.5       # a seed follows the cue when changing it changes over half of its answers
 CONTROLS = ("lstm_chrono", "transformer")  # reference models at the same length and budget
 
 SPEC = Spec(
     id="C3", kind="finding", title="A plain RNN is biased towards recent inputs",
     claim="Early inputs stop influencing learning: the model is biased to recent inputs.",
-    criterion=("(a) Influence (core): after training at the longest length of 'architecture', replacing the cue token by "
-               "another class changes the answer in a share of held-out sequences whose t-interval across seeds lies "
-               f"below {INFLUENCE} (refuted above it); it holds only where a reference model (the chrono LSTM or the "
-               f"transformer, same length and budget) has its interval above {INFLUENCE}, else it is undetermined. (b) In "
-               "'recall_lag' (one sequence length, the token to recall a given number of steps back), most seeds learn "
-               "the shortest lag (core) and most seeds fail at the longest (core; holds only where the shortest lag is "
-               "learned): the Wilson interval of the share of seeds that learn (fail) lies above one half; refuted when "
-               f"it lies below. A seed learns when its held-out accuracy's 95% interval lies above chance + {CHANCE_MARGIN}, "
-               "fails when it lies below. Context: the tanh RNN's sensitivity ‖∂y/∂x_k‖ to the cue is more than ten "
-               "times smaller than to the last input (interval of log10(cue/last) below −1)."),
-    needs={"architecture": ("rnn_tanh",), "recall_lag": ()})
+    criterion=("(a) Influence: after training at the longest length of 'architecture', the cue is replaced by another "
+               "class; a seed ignores it when the Wilson interval of its share of changed answers lies below "
+               f"{INFLUENCE}, follows it when above {FOLLOWS}. Holds when most tanh RNN seeds ignore it and most seeds of "
+               "a reference (the chrono LSTM or the transformer, same length and budget) follow it; refuted when most "
+               "tanh RNN seeds do not ignore it. (b) Recency, in 'recall_lag' (one length, the token a given number of "
+               "steps back): most seeds solve the shortest lag (refuted when most do not), and most stay at chance at "
+               "the longest (refuted when most do not; only beside the shortest lag above chance, its control). "
+               "Four core parts; clauses: influence, recency. Context: the trained tanh RNN's sensitivity to the cue is "
+               "ten times below that to the last input (interval of log10(cue/last) below −1)."),
+    needs={"architecture": ("rnn_tanh",), "recall_lag": ()},
+    clauses={"influence": "after training, early inputs no longer influence the answer",
+             "recency": "the trained model is biased to recent inputs"})
 
 
 @dataclass
@@ -57,7 +63,7 @@ class Numbers:
     log10_ratio: object = None            # Interval of log10(cue/last) for the tanh RNN
     ratio_by_model: dict = field(default_factory=dict)
     lag_length: int = 0
-    by_lag: dict = field(default_factory=dict)   # lag -> {acc Interval, learned Share, failed Share}
+    by_lag: dict = field(default_factory=dict)   # lag -> {acc Interval, solved, above, at_chance Shares, seeds}
     short_lag: int = 0
     long_lag: int = 0
     chance: float = math.nan
@@ -65,9 +71,12 @@ class Numbers:
     steps: int = 0                                  # architecture's budget
     lag_steps: int = 0                              # recall_lag's budget
     influence_max: float = INFLUENCE
-    influence: dict = field(default_factory=dict)   # variant -> {label, share Interval}: answers the cue changes
-    control: str = ""                               # the reference model's label whose answers follow the cue
-    first_token: dict = field(default_factory=dict)  # variant -> {label, learned Share, learns, length}: 'architecture'
+    follows_min: float = FOLLOWS
+    solved_bar: float = SOLVED
+    # variant -> {label, share Interval (mean share of changed answers, descriptive), ignores Share, follows Share}
+    influence: dict = field(default_factory=dict)
+    control: str = ""                               # the reference model's label whose seeds follow the cue
+    first_token: dict = field(default_factory=dict)  # variant -> {label, solved Share, solves, length}: 'architecture'
 
 
 def lag_of(ctx: Context, experiment: str, variant: str, length: int) -> int:
@@ -116,27 +125,32 @@ def _influence(ctx: Context, numbers: Numbers) -> Part | None:
         return None
     longest = int(rows["length"].max())
     rows = rows[rows["length"] == longest]
-    level = ctx.level_for("architecture")
+    level, n_eval = ctx.level_for("architecture"), ctx.eval_size("architecture")
     for variant, group in rows.groupby("variant"):
         one_config(group, f"the cue's influence on {variant}")
+        seeds = [wilson(min(max(int(round(v * n_eval)), 0), n_eval), n_eval, LEVEL) for v in group["value"]]
+        n = len(seeds)
         numbers.influence[variant] = {"label": ctx.describe("architecture", variant),
-                                      "share": t_interval(group["value"], level)}
+                                      "share": t_interval(group["value"], level),
+                                      "ignores": share(sum(hi < INFLUENCE for _, hi in seeds), n, level),
+                                      "follows": share(sum(lo > FOLLOWS for lo, _ in seeds), n, level)}
     rnn = numbers.influence.get("rnn_tanh")
     if rnn is None:
         return None
     numbers.steps = budget_of(ctx, "architecture")
-    controls = [v for v in CONTROLS if v in numbers.influence and above(numbers.influence[v]["share"], INFLUENCE)]
+    controls = [v for v in CONTROLS if v in numbers.influence and most(numbers.influence[v]["follows"]) is True]
     numbers.control = numbers.influence[controls[0]]["label"] if controls else ""
-    few = below(rnn["share"], INFLUENCE)
-    state = False if few is False else (True if few and controls else None)
+    ignores = most(rnn["ignores"])
+    state = False if ignores is False else (True if ignores and controls else None)
     reads = tuple(config_at(ctx, "architecture", v, longest) for v in ("rnn_tanh",) + CONTROLS
                   if v in numbers.influence)
-    share = rnn["share"]
-    return Part("influence", f"after {numbers.steps} steps at length {longest}, changing the cue changes fewer than "
-                f"{INFLUENCE:.0%} of the tanh RNN's answers, while a reference model's follow it", state, reads=reads,
-                core=True, detail=f"the cue changes {num(share.mean, 2)} [{num(share.lo, 2)}, {num(share.hi, 2)}] of the "
-                f"answers; " + "; ".join(f"{d['label']}: {num(d['share'].mean, 2)}" for v, d in numbers.influence.items()
-                                         if v in CONTROLS))
+    return Part("influence", f"after {numbers.steps} steps at length {longest}, most tanh RNN seeds ignore the cue "
+                f"(changing it changes under {INFLUENCE:.0%} of their answers), while most seeds of a reference model "
+                "follow it", state, reads=reads, core=True, clause="influence", evidence=rnn["ignores"],
+                detail=f"{of(rnn['ignores'])} tanh RNN seeds ignore the cue (mean share of answers changed "
+                       f"{num(rnn['share'].mean, 2)}); " + "; ".join(
+                           f"{d['label']}: {of(d['follows'])} seeds follow it" for v, d in numbers.influence.items()
+                           if v in CONTROLS))
 
 
 def decide(ctx: Context) -> Outcome:
@@ -150,7 +164,7 @@ def decide(ctx: Context) -> Outcome:
         for v in ("rnn_tanh", "lstm_chrono"):  # the first token (the largest lag) at the longest length: for the text
             o = config_outcome(ctx, "architecture", v)
             if o is not None:
-                numbers.first_token[v] = {"label": o.label, "learned": o.learned, "learns": o.learns,
+                numbers.first_token[v] = {"label": o.label, "solved": o.solved, "above": o.above, "solves": o.solves,
                                           "length": o.config.length}
     if ctx.has("recall_lag") and len(ctx.seeds("recall_lag")) >= 2:
         table = config_outcomes(ctx, "recall_lag")
@@ -161,25 +175,28 @@ def decide(ctx: Context) -> Outcome:
             numbers.lag_length = next(iter(table)).length
             numbers.short_lag, numbers.long_lag = short, long_
             numbers.chance = by_lag[short].chance
-            numbers.by_lag = {lag: {"acc": o.score, "learned": o.learned, "failed": o.failed, "seeds": o.n}
-                              for lag, o in sorted(by_lag.items())}
+            numbers.by_lag = {lag: {"acc": o.score, "solved": o.solved, "above": o.above, "at_chance": o.at_chance,
+                                    "seeds": o.n} for lag, o in sorted(by_lag.items())}
             s, l_ = by_lag[short], by_lag[long_]
             steps = numbers.lag_steps = budget_of(ctx, "recall_lag")
-            parts.append(Part("short_lag", f"most seeds learn to recall the token {short} steps back within {steps} steps",
-                              s.learns, reads=(s.config,), core=True, detail=f"{of(s.learned)} seeds learn at lag {short}"))
-            parts.append(Part("long_lag", f"most seeds fail to recall the token {long_} steps back within {steps} steps",
-                              fails_given(l_, s), reads=with_control(s, l_.config), core=True,
-                              detail=f"{of(l_.failed)} seeds fail at lag {long_}"))
+            solves = solves_state(s)
+            parts.append(Part("short_lag", f"most seeds solve recalling the token {short} steps back within {steps} "
+                              "steps", solves, reads=(s.config,), core=True, clause="recency", evidence=s.solved,
+                              detail=f"{of(s.solved)} seeds solve at lag {short}"))
+            parts.append(Part("long_lag", f"most seeds stay at chance recalling the token {long_} steps back within "
+                              f"{steps} steps", at_chance_given(l_, s), reads=with_control(s, l_.config, need="above_chance"),
+                              core=True, clause="recency", evidence=l_.at_chance,
+                              detail=f"{of(l_.at_chance)} seeds at chance at lag {long_}; {of(s.above)} above chance at "
+                                     f"lag {short}"))
     if not parts:
         raise Undecidable("fewer than 2 seeds in the experiments this finding reads", needed)
     bits = []
     if numbers.by_lag:
         s, l_ = numbers.by_lag[numbers.short_lag], numbers.by_lag[numbers.long_lag]
-        bits.append(f"at length {numbers.lag_length}, {of(s['learned'])} seeds recall the token {numbers.short_lag} "
-                    f"steps back and {of(l_['learned'])} the token {numbers.long_lag} steps back")
+        bits.append(f"at length {numbers.lag_length}, {of(s['solved'])} seeds solve recalling the token "
+                    f"{numbers.short_lag} steps back and {of(l_['solved'])} the token {numbers.long_lag} steps back")
     if "rnn_tanh" in numbers.influence:
-        bits.append(f"changing the cue changes {num(numbers.influence['rnn_tanh']['share'].mean, 2)} of its answers "
-                    "after training")
+        bits.append(f"after training {of(numbers.influence['rnn_tanh']['ignores'])} seeds ignore the cue")
     if numbers.log10_ratio is not None:
         bits.append(f"after training the cue moves the output 10^{num(numbers.log10_ratio.mean, 2)} as much as the "
                     "last input")

@@ -5,8 +5,8 @@ holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
 from ..synthetic import FAIL as F
-from ..synthetic import LEARN as L
 from ..synthetic import MIXED, Example
+from ..synthetic import SOLVE as L
 
 EXAMPLES = [
     Example("supporting", "supported"),

@@ -1,10 +1,11 @@
 """Finding C5: more training does not fix a plain RNN at long range.
 
 One run of eight times a base budget, read at 1×, 2×, 4× and 8× (the held-out accuracy at that
-step, and the best it reached so far: a run can learn and then lose it). Each seed is counted as
-learned, ambiguous or failed by its best accuracy so far; "rescued" means learned: an ambiguous
-seed is not rescued, and it is not a failure either. "Not rescued" is a failure statement, so it
-counts only beside a positive control: the same model learning a short length ('recall_length').
+step, and the best it reached so far: a run can solve and then lose it). "Rescued" means solved: a
+seed's best accuracy so far has its 95% interval above the solving bar (tables.SOLVED). "Not rescued"
+means unsolved (that interval below the bar): a seed that rose above chance without solving is not
+rescued, and the section counts those apart. "Most seeds are not rescued" is a failure statement,
+so it counts only beside a positive control: the same model solving a short length ('recall_length').
 """
 from __future__ import annotations
 
@@ -17,11 +18,12 @@ from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..tables import (
     BUDGET_MULTIPLES,
     CHANCE_MARGIN,
-    MOST,
+    SOLVED,
     budget_curve,
     config_at,
     config_outcomes,
     keyed,
+    most,
     with_control,
 )
 
@@ -29,13 +31,14 @@ SPEC = Spec(
     id="C5", kind="finding", title="More training does not rescue a plain RNN at long range",
     claim="More data or longer training does not fix a plain RNN.",
     criterion=("Experiment 'budget': the tanh RNN with PyTorch's default init at a long length, trained for eight times "
-               "its base budget (the steps of 1×, printed with the results) and read at 1×, 2×, 4× and 8× it. A seed is rescued when it has learned by then: the "
-               f"95% interval of the best held-out accuracy it reached lies above chance + {CHANCE_MARGIN} (failed: below; "
-               "ambiguous: neither, and not rescued). Core: at 8× most seeds are not rescued, i.e. the Wilson interval of "
-               "the share of rescued seeds lies below one half; refuted when it lies above one half (most seeds learn with "
-               "more training). Holding needs a positive control: the same model learns the shortest length of "
-               "'recall_length' (most seeds) within its budget; without one the part is undetermined."),
-    needs={"budget": ("rnn_tanh",), "recall_length": ("base",)})
+               "its base budget and read at 1×, 2×, 4× and 8× it. A seed is rescued when the 95% interval of the best "
+               f"held-out accuracy it reached lies above {SOLVED} (solved), not rescued when it lies below (a seed above "
+               "chance without solving is counted apart). Core: at 8× most seeds are not rescued (Wilson interval of the "
+               "share above one half); refuted when that share lies below one half. Holding needs a positive control: "
+               "the same model solves the shortest length of 'recall_length' in most seeds; without one the part is "
+               "undetermined."),
+    needs={"budget": ("rnn_tanh",), "recall_length": ("base",)},
+    clauses={"budget": "more training does not fix the plain RNN at long range"})
 
 
 @dataclass
@@ -44,14 +47,15 @@ class Numbers:
     standard: int = 0                 # the standard budget (steps): the run is 8 times it
     chance: float = math.nan
     margin: float = CHANCE_MARGIN
+    solved_bar: float = SOLVED
     seeds: int = 0
-    curve: dict = field(default_factory=dict)      # multiple -> {steps, learned_best, ambiguous, failed, mean}
-    control: dict = field(default_factory=dict)    # recall_length's shortest length: {length, steps, learned}
+    # multiple -> {steps, solved_best, solved_last, unsolved, above, partial, at_chance, mean_last, ...}
+    curve: dict = field(default_factory=dict)
+    control: dict = field(default_factory=dict)    # recall_length's shortest length: {length, steps, solved}
     others: dict = field(default_factory=dict)     # other variants, descriptive: label -> curve
     # Which way the seeds at 8x lean while the core part is undecided: "against" the claim (most rescued),
-    # "towards" it (most not rescued, beside a control that learns) or "" (neither); the take-away says so.
+    # "towards" it (most not rescued, beside a control that solves) or "" (neither); the take-away says so.
     lean: str = ""
-    none_failed: bool = False                      # no seed clearly failed by 8x
 
 
 def decide(ctx: Context) -> Outcome:
@@ -75,7 +79,7 @@ def decide(ctx: Context) -> Outcome:
             numbers.others[variant] = {"label": ctx.describe("budget", variant),
                                        "curve": budget_curve(ctx, "budget", group, standard, chance)}
     end = numbers.curve[BUDGET_MULTIPLES[-1]]
-    rescued = end["learned_best"]
+    rescued, unrescued = end["solved_best"], end["unsolved"]
     reads = [config_at(ctx, "budget", "rnn_tanh")]
     control = None
     if ctx.has("recall_length") and len(ctx.seeds("recall_length")) >= 2:
@@ -84,28 +88,29 @@ def decide(ctx: Context) -> Outcome:
         if table:
             control = table[0]
             reads += list(with_control(control))
-            numbers.control = {"length": control.config.length, "learned": control.learned,
+            numbers.control = {"length": control.config.length, "solved": control.solved,
                                "steps": int(ctx.part("recall_length")["budget"].max())}
-    few = None if rescued.n < 2 or not rescued.known else (True if rescued.hi < MOST else False if rescued.lo > MOST else None)
-    numbers.none_failed = end["failed"].n > 0 and end["failed"].k == 0
+    few = most(unrescued)
     if 2 * rescued.k > rescued.n:
         numbers.lean = "against"
-    elif 2 * rescued.k < rescued.n and control is not None and control.learns is True:
+    elif 2 * unrescued.k > unrescued.n and control is not None and control.solves is True:
         numbers.lean = "towards"
-    state = False if few is False else (True if few and control is not None and control.learns is True else None)
+    state = False if few is False else (True if few and control is not None and control.solves is True else None)
     part = Part("never", f"with {BUDGET_MULTIPLES[-1]}× the budget ({end['steps']} steps) most seeds are still not rescued "
-                "(have not learned)", state, reads=tuple(reads), core=True,
-                detail=f"by {end['steps']} steps {of(rescued)} seeds learned, {of(end['ambiguous'])} ambiguous, "
-                       f"{of(end['failed'])} failed ({of(numbers.curve[1]['learned_best'])} learned within {standard})"
-                       + (f"; control: {of(control.learned)} seeds learn length {control.config.length}" if control else
+                "(have not solved the task)", state, reads=tuple(reads), core=True, clause="budget", evidence=unrescued,
+                detail=f"by {end['steps']} steps {of(rescued)} seeds solved, {of(end['partial'])} rose above chance "
+                       f"without solving, {of(end['at_chance'])} stayed at chance ({of(numbers.curve[1]['solved_best'])} "
+                       f"solved within {standard})"
+                       + (f"; control: {of(control.solved)} seeds solve length {control.config.length}" if control else
                           "; no positive control in this build"))
     parts = [part]
     if control is not None:
-        parts.append(Part("control", f"the same model learns length {control.config.length} within "
-                          f"{numbers.control['steps']} steps (the positive control)", control.learns, core=False,
-                          reads=(control.config,), detail=f"{of(control.learned)} seeds learn"))
-    headline = (f"{of(end['learned_best'])} seeds of the tanh RNN learn length {numbers.length} within {end['steps']} "
-                f"steps ({of(numbers.curve[1]['learned_best'])} within {standard})")
+        parts.append(Part("control", f"the same model solves length {control.config.length} within "
+                          f"{numbers.control['steps']} steps (the positive control)", control.solves, core=False,
+                          reads=(control.config,), detail=f"{of(control.solved)} seeds solve"))
+    headline = (f"{of(end['solved_best'])} seeds of the tanh RNN solve length {numbers.length} within {end['steps']} "
+                f"steps ({of(numbers.curve[1]['solved_best'])} within {standard}); {of(end['partial'])} rise above chance "
+                "without solving")
     return Outcome(parts, numbers, headline, part.detail, [e for e in SPEC.needs if ctx.has(e)], data=curves)
 
 
@@ -126,5 +131,5 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         f"({BUDGET_MULTIPLES[-1]} × {n.standard}) (mean over seeds; band: range over seeds). Dotted vertical lines: 1×, 2× and 4× "
         "the budget; dotted horizontal line: chance.",
         "Accuracy against training step. " + "; ".join(
-            f"{m}×: {of(c['learned_best'])} seeds had learned, mean accuracy {num(c['mean_last'], 2)}"
+            f"{m}×: {of(c['solved_best'])} seeds had solved, mean accuracy {num(c['mean_last'], 2)}"
             for m, c in n.curve.items()) + ".")

@@ -5,8 +5,8 @@ holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
 from ..synthetic import FAIL as F
-from ..synthetic import LEARN as L
-from ..synthetic import MIXED, Example
+from ..synthetic import MIXED, SOLVE, Example
+from ..synthetic import SOLVE as L
 
 EXAMPLES = [
     Example("refuting", "refuted",
@@ -19,10 +19,16 @@ EXAMPLES = [
             {"architecture": {"rates": {"lstm_default": -0.11919, "lstm_forget_bias_1": -0.11919,
                                         "lstm_chrono": -0.11919, "gru": -0.11919},
                               "accs": {"lstm_default": MIXED, "gru": MIXED}}}),
-    # They fail the long length, but they fail the short one too: budget-limited, never "does not learn".
-    Example("budget-limited", "supported so far",
+    # They fail the long length, but they fail the short one too: budget-limited, never "does not learn"; the
+    # learning clause is then untested, so the claim is only partly tested (no support).
+    Example("budget-limited", "partly tested",
             {"architecture": {"rates": {"lstm_default": -0.05, "gru": -0.05}, "accs": {"lstm_default": F, "gru": F}}},
             {"lstm_default_learns": None, "lstm_default_control": False, "gru_learns": None}),
+    # The gradient is kept at initialisation but lost in training: "preserves" is judged after training.
+    Example("kept at initialisation only", "partly refuted",
+            {"architecture": {"rates": {"lstm_default": -0.02, "gru": -0.02}, "accs": {"lstm_default": SOLVE, "gru": SOLVE},
+                              "trained_rates": {"lstm_default": -0.5, "gru": -0.5}}},
+            {"lstm_default_preserves": False, "gru_preserves": False, "lstm_default_learns": True}),
     # Slower than the RNN (−0.3 against −0.5 per step) is not preservation; chrono (context) does preserve.
     Example("core refuted, context holds", "partly refuted",
             {"architecture": {"accs": {"lstm_default": L, "gru": L}}},

@@ -5,7 +5,7 @@ holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
 from ..synthetic import FAIL as F
-from ..synthetic import LEARN as L
+from ..synthetic import SOLVE as L
 from ..synthetic import Example
 
 EXAMPLES = [

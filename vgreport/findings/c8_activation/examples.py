@@ -5,8 +5,8 @@ holds (the verdict must show the refutation)."""
 from __future__ import annotations
 
 from ..synthetic import FAIL as F
-from ..synthetic import LEARN as L
-from ..synthetic import MIXED, Example
+from ..synthetic import MIXED, PARTIAL, SOLVE, Example
+from ..synthetic import SOLVE as L
 
 EXAMPLES = [
     Example("supporting", "supported"),
@@ -16,10 +16,15 @@ EXAMPLES = [
     Example("open", "inconclusive",
             {"activation": {"accs": {"identity": MIXED, "tanh": MIXED, "relu": MIXED, "sigmoid": MIXED},
                             "rate_spread": 0.02}}),
-    # Identity 0.976 against tanh 1.000: a tie at the ceiling, never a refutation.
+    # Identity 0.976 against tanh 1.000: both solve, a tie at the ceiling, never a refutation.
     Example("ceiling", "supported", {"activation": {"accs": {"identity": 0.976, "tanh": 1.0}}},
-            {"trainability": True}),
+            {"trainability_10": True, "trainability_20": True}),
+    # The data's pattern at a second length: the identity (no decay) only rises above chance while tanh
+    # solves; at the shorter length both solve. The longer length refutes the claim there.
+    Example("one length refutes", "partly refuted",
+            {"activation": {"accs": {"identity": {10: SOLVE, 20: PARTIAL}, "tanh": SOLVE}}},
+            {"trainability_10": True, "trainability_20": False}),
     Example("core refuted, context holds", "refuted",
             {"activation": {"accs": {"identity": F, "tanh": F, "relu": L, "sigmoid": L}}},
-            {"trainability": False, "prediction": True}),
+            {"trainability_10": False, "trainability_20": False, "prediction": True}),
 ]

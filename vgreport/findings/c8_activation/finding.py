@@ -1,13 +1,14 @@
-"""Finding C8: activations that shrink the gradient less help a plain RNN learn.
+"""Finding C8: activations that shrink the gradient less help a plain RNN solve a long dependency.
 
 With the same orthogonal W_hh, each step multiplies the gradient by diag(φ′(a_j)) and a rotation, so
 the squared norm shrinks per step by about the mean of φ′² along the trajectory: the mean-field
 prediction r ≈ ½·log mean φ′². Part (a) tests that prediction for each nonlinear activation (the
-identity's r = 0 is a theorem, check K3); part (b) asks whether slower decay goes with better
-training, over every pair of activations whose decay rates differ, with a stated margin: a pair
-counts only when one activation's mean final accuracy exceeds the other's by more than MARGIN (one-
-sided Welch tests against the margin, Holm over the pairs), so two activations at the ceiling
-(0.976 against 1.000) are a tie, never a refutation. (a) is context (the mechanism), (b) the claim.
+identity's r = 0 is a theorem, check K3); (b) asks, at each sequence length of 'activation', whether
+slower decay goes with solving more often, over every pair of activations whose decay rates differ:
+one-sided Fisher exact tests of the shares of seeds that solve, in each direction, with Holm's
+correction over all pairs of all lengths (so a tie at the ceiling, both arms solving, is never a
+refutation). One core part per length, so the claim holds across lengths or says where it does not;
+the initialisation is one (orthogonal). (a) is context (the mechanism), (b) the claim.
 """
 from __future__ import annotations
 
@@ -18,44 +19,45 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ...configs import KEY
-from ..base import Config, Context, Outcome, Part, Spec, Undecidable, num
-from ..stats import above, holm, welch, welch_p_greater
-from ..tables import budget_of, config_outcome, keyed, mean_scalar, rates
+from ..base import Config, Context, Outcome, Part, Spec, Undecidable, num, of
+from ..stats import above, both, holm, share_greater_p, welch
+from ..tables import SOLVED, budget_of, config_outcomes, keyed, mean_scalar, rates
 from .figures import derivative_ranges, rate_vs_accuracy
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu", "identity")
 NONLINEAR = ("sigmoid", "tanh", "relu")
 REL_TOL, ABS_TOL = 0.25, 0.01  # a mean-field prediction is "right" within 25% (or 0.01 per step)
-MARGIN = 0.1  # an accuracy difference that counts: more than 0.1 (ties within it, e.g. both near the ceiling)
 
 SPEC = Spec(
     id="C8", kind="finding", title="Within the training budget, activations that shrink the gradient less train better",
     claim="Activations less prone to shrinking gradients help.",
-    criterion=("Experiment 'activation' (the same orthogonal W_hh for sigmoid, tanh, ReLU, identity). (a) For each "
-               "nonlinear activation the fitted per-step decay rate at initialisation agrees with the mean-field "
-               f"prediction ½·log mean φ′² along the trajectories: its 95% interval lies within ±{REL_TOL:.0%} of the "
-               f"prediction (at least ±{ABS_TOL}); refuted when it lies wholly outside (context). (b) Over every pair of "
-               "activations whose decay rates differ (Welch interval of the rate difference excludes 0), the one that "
-               f"decays more slowly trains to a final accuracy more than {MARGIN} higher: one-sided Welch tests against the "
-               f"margin {MARGIN}, in each direction, with Holm's correction over the pairs; holds when at least one pair "
-               f"shows the slower-decaying activation ahead by more than {MARGIN} and none shows the faster one ahead by "
-               f"more than {MARGIN}; refuted when one does (core). A difference within the margin is a tie."),
-    needs={"activation": ACTIVATIONS})
+    criterion=("Experiment 'activation' (the same orthogonal W_hh for sigmoid, tanh, ReLU, identity, at each length it "
+               "sweeps). (a) Context: each nonlinear activation's decay rate at initialisation lies within "
+               f"±{REL_TOL:.0%} (at least ±{ABS_TOL}) of the mean-field prediction ½·log mean φ′²; refuted wholly outside. "
+               "(b) Core, one part per length, one clause: over every pair of activations whose decay rates differ (Welch "
+               "interval excludes 0), one-sided Fisher exact tests of the shares of seeds that solve, in each direction, "
+               "Holm over all pairs of all lengths at the look's level; a length holds when some pair shows the slower "
+               "decay solving in more seeds and none the faster; refuted when one does."),
+    needs={"activation": ACTIVATIONS},
+    clauses={"trains": "activations that shrink the gradient less solve a long dependency more often"})
 
 
 @dataclass
 class Numbers:
-    length: int = 0
+    length: int = 0                                    # the shortest length (the prediction and the figures)
+    lengths: list = field(default_factory=list)        # every length of the experiment
     chance: float = math.nan
-    activations: dict = field(default_factory=dict)   # name -> {label, rate, predicted, deriv..., acc, learned}
-    pairs: list = field(default_factory=list)          # {slower, faster, rate_diff, acc_diff, p, significant, agrees}
-    untested: list = field(default_factory=list)       # undecided pairs where neither activation learned in any seed
+    activations: dict = field(default_factory=dict)   # name -> {label, rate, predicted, deriv..., acc, solved}
+    by_length: dict = field(default_factory=dict)      # length -> {name: {rate, acc, solved, above}}
+    pairs: list = field(default_factory=list)          # {length, slower, faster, rate_diff, p_ahead, p_behind, ...}
+    untested: list = field(default_factory=list)       # undecided pairs where neither activation solved in any seed
     concordant: int = 0
     tanh_by_length: dict = field(default_factory=dict)  # length -> mean rate at init of that tanh model (MODEL), any experiment
     discordant: int = 0
     tolerance: float = REL_TOL
-    margin: float = MARGIN
+    solved_bar: float = SOLVED
     steps: int = 0
+    init: str = "orthogonal"
 
 
 MODEL = ["arch", "activation", "init", "gain", "hidden"]  # what makes two cells the same model, whatever their label
@@ -86,30 +88,55 @@ def _same_model_by_length(ctx: Context, model: dict) -> dict:
     return {length: float(np.mean(values)) for length, values in sorted(pooled.items()) if len(values) >= 2}
 
 
+def _pairs(ctx: Context, length: int, table: dict, trained: dict) -> list[dict]:
+    """The pairs of activations at one length whose decay rates at initialisation differ, with the
+    one-sided Fisher p-values of each solving in more seeds than the other."""
+    out = []
+    for a, b in itertools.combinations([a for a in ACTIVATIONS if a in table and a in trained], 2):
+        diff = welch(table[a]["per_seed"], table[b]["per_seed"], ctx.init_level)
+        order = above(diff, 0.0)
+        if order is None:
+            continue
+        slower, faster = (a, b) if order else (b, a)
+        s, f = trained[slower], trained[faster]
+        if s.n < 2 or f.n < 2:
+            continue
+        out.append({"length": length, "slower": slower, "faster": faster, "rate_diff": abs(diff.mean),
+                    "solved_slower": s.solved, "solved_faster": f.solved,
+                    "p_ahead": share_greater_p(s.solved.k, s.n, f.solved.k, f.n),
+                    "p_behind": share_greater_p(f.solved.k, f.n, s.solved.k, s.n)})
+    return out
+
+
 def decide(ctx: Context) -> Outcome:
     ctx.require(["activation"])
-    table = keyed(rates(ctx, "activation"), "variant")
+    by_config = rates(ctx, "activation")
+    lengths = sorted({c.length for c in by_config})
+    tables = {T: keyed({c: r for c, r in by_config.items() if c.length == T}, "variant") for T in lengths}
+    outcomes = {T: keyed({c: o for c, o in config_outcomes(ctx, "activation").items() if c.length == T}, "variant")
+                for T in lengths}
+    shortest = lengths[0] if lengths else 0
+    table = tables.get(shortest, {})
     acts = [a for a in ACTIVATIONS if a in table]
     if len(acts) < 2:
         raise Undecidable("fewer than two activations measured", ["activation"])
-    numbers = Numbers()
+    numbers = Numbers(length=shortest, lengths=lengths, steps=budget_of(ctx, "activation"))
     parts = []
     agree = []
     for a in acts:
-        sq = mean_scalar(ctx, "activation", "act_deriv_sq_mean", a)
+        sq = mean_scalar(ctx, "activation", "act_deriv_sq_mean", a, length=shortest)
         predicted = 0.5 * math.log(sq) if sq > 0 else -math.inf
         r = table[a]["rate"]
-        outcome = config_outcome(ctx, "activation", a)
-        entry = {"label": ctx.describe("activation", a), "rate": r, "predicted": predicted,
-                 "deriv_mean": mean_scalar(ctx, "activation", "act_deriv_mean", a),
-                 "deriv_p10": mean_scalar(ctx, "activation", "act_deriv_p10", a),
-                 "deriv_p50": mean_scalar(ctx, "activation", "act_deriv_p50", a),
-                 "deriv_p90": mean_scalar(ctx, "activation", "act_deriv_p90", a),
-                 "frac_small": mean_scalar(ctx, "activation", "act_deriv_frac_small", a)}
+        outcome = outcomes[shortest].get(a)
+        entry = {"label": ctx.describe("activation", a), "rate": r, "predicted": predicted, "sq": sq,
+                 "deriv_mean": mean_scalar(ctx, "activation", "act_deriv_mean", a, length=shortest),
+                 "deriv_p10": mean_scalar(ctx, "activation", "act_deriv_p10", a, length=shortest),
+                 "deriv_p50": mean_scalar(ctx, "activation", "act_deriv_p50", a, length=shortest),
+                 "deriv_p90": mean_scalar(ctx, "activation", "act_deriv_p90", a, length=shortest),
+                 "frac_small": mean_scalar(ctx, "activation", "act_deriv_frac_small", a, length=shortest)}
         if outcome is not None:
-            numbers.length, numbers.chance = outcome.config.length, outcome.chance
-            numbers.steps = budget_of(ctx, "activation")
-            entry.update({"acc": outcome.score, "learned": outcome.learned, "scores": outcome.scores})
+            numbers.chance = outcome.chance
+            entry.update({"acc": outcome.score, "solved": outcome.solved, "scores": outcome.scores})
         if a in NONLINEAR:
             if math.isfinite(predicted) and r.known:
                 tol = max(REL_TOL * abs(predicted), ABS_TOL)
@@ -120,27 +147,17 @@ def decide(ctx: Context) -> Outcome:
             entry["matches"] = state
             agree.append(state)
         numbers.activations[a] = entry
-    from ..stats import both
-    parts.append(Part("prediction", "each nonlinear activation's decay rate matches ½·log mean φ′²", both(*agree),
-                      training=False, core=False, detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, "
-                                                       f"predicted {num(numbers.activations[a]['predicted'])}"
-                                                       for a in acts if a in NONLINEAR)))
+    parts.append(Part("prediction", f"at length {shortest}, each nonlinear activation's decay rate matches "
+                      "½·log mean φ′²", both(*agree), training=False, core=False,
+                      detail="; ".join(f"{a}: measured {num(numbers.activations[a]['rate'].mean)}, predicted "
+                                       f"{num(numbers.activations[a]['predicted'])}" for a in acts if a in NONLINEAR)))
+    for T in lengths:
+        numbers.by_length[T] = {a: {"rate": tables[T][a]["rate"], "acc": o.score, "solved": o.solved, "above": o.above}
+                                for a, o in outcomes[T].items() if a in tables[T]}
     if "tanh" in table:
         tanh = ctx.part("activation")
         numbers.tanh_by_length = _same_model_by_length(ctx, tanh[tanh["variant"] == "tanh"].iloc[0][MODEL].to_dict())
-    candidates = []
-    for a, b in itertools.combinations([a for a in acts if "scores" in numbers.activations[a]], 2):
-        diff = welch(table[a]["per_seed"], table[b]["per_seed"], ctx.init_level)
-        order = above(diff, 0.0)
-        if order is None:
-            continue
-        slower, faster = (a, b) if order else (b, a)
-        sa, sb = numbers.activations[slower]["scores"], numbers.activations[faster]["scores"]
-        if len(sa) < 2 or len(sb) < 2:
-            continue
-        candidates.append({"slower": slower, "faster": faster, "rate_diff": abs(diff.mean),
-                           "acc_diff": welch(sa, sb, ctx.level_for("activation")),
-                           "p_ahead": welch_p_greater(sa, sb, MARGIN), "p_behind": welch_p_greater(sb, sa, MARGIN)})
+    candidates = [c for T in lengths for c in _pairs(ctx, T, tables[T], outcomes[T])]
     alpha = ctx.alpha_for("activation")
     ahead = holm([c["p_ahead"] for c in candidates], alpha)
     behind = holm([c["p_behind"] for c in candidates], alpha)
@@ -149,25 +166,26 @@ def decide(ctx: Context) -> Outcome:
         c["agrees"] = a
         c["disagrees"] = b
     numbers.pairs = candidates
-    # A pair where neither arm learned in any seed compares two runs at chance: it tests nothing.
+    # A pair where neither arm solved in any seed compares two runs that never solved: it tests nothing.
     numbers.untested = [c for c in candidates if not c["significant"]
-                        and numbers.activations[c["slower"]]["learned"].k == 0
-                        and numbers.activations[c["faster"]]["learned"].k == 0]
+                        and c["solved_slower"].k == 0 and c["solved_faster"].k == 0]
     numbers.concordant = sum(c["agrees"] for c in candidates)
     numbers.discordant = sum(c["disagrees"] for c in candidates)
-    state = False if numbers.discordant else (True if numbers.concordant else None)
-    reads = tuple(config_outcome(ctx, "activation", a).config for a in acts if "scores" in numbers.activations[a])
-    parts.append(Part("trainability", f"the activation whose gradient decays more slowly trains to an accuracy more "
-                      f"than {MARGIN} higher, in some pair, and the other way round in none", state, reads=reads, core=True,
-                      detail=f"{numbers.concordant} pairs agree by more than {MARGIN}, {numbers.discordant} disagree by "
-                             f"more than {MARGIN}, {len(candidates) - numbers.concordant - numbers.discordant} within it "
-                             "or undecided"))
+    for T in lengths:
+        mine = [c for c in candidates if c["length"] == T]
+        agrees, disagrees = sum(c["agrees"] for c in mine), sum(c["disagrees"] for c in mine)
+        state = False if disagrees else (True if agrees else None)
+        parts.append(Part(f"trainability_{T}", f"at length {T}, the activation whose gradient decays more slowly solves "
+                          "in more seeds, in some pair, and the other way round in none", state, core=True,
+                          clause="trains", reads=tuple(o.config for o in outcomes[T].values()),
+                          detail=f"{agrees} pairs agree, {disagrees} disagree, {len(mine) - agrees - disagrees} "
+                                 "undecided (Holm over every pair of every length)"))
     ranked = sorted(acts, key=lambda a: -numbers.activations[a]["rate"].mean)
     headline = ("Gradient decay per step, slowest first: " + ", ".join(
         f"{a} {num(numbers.activations[a]['rate'].mean, 2)}" for a in ranked)
-        + (f"; final accuracy at length {numbers.length}: " + ", ".join(
-            f"{a} {num(numbers.activations[a]['acc'].mean, 2)}" for a in ranked if "acc" in numbers.activations[a])
-           if numbers.length else ""))
+        + "; seeds that solve " + "; ".join(
+            f"at length {T}: " + ", ".join(f"{a} {of(d['solved'])}" for a, d in numbers.by_length[T].items())
+            for T in lengths))
     return Outcome(parts, numbers, headline, "; ".join(p.detail for p in parts), ["activation"])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ..synthetic import FAIL, Example, cell, seed_score
-from ..synthetic import LEARN as L
+from ..synthetic import SOLVE as L
 
 EXAMPLES = [
     Example("supporting", "supported", {"clip_vanishing": {"accs": {"no_clip": L, "clipped": L}}}),
@@ -27,19 +27,27 @@ EXAMPLES = [
             {"exploding": False, "vanishing_active": True}),
     Example("clip threshold 1e6, vanishing arm at chance", "refuted",
             {"clip_exploding": {"clip": 1e6, "clipped_diverge": True}}, {"exploding": False}),
+    # The issue's doctoring: the vanishing clause cannot be tested at this budget (both arms at chance), so
+    # however well the exploding clause holds, the claim is only partly tested, outside the support tally.
+    Example("vanishing clause untestable", "partly tested", {}, {"exploding": True, "vanishing_rate": None}),
+    # Clipping keeps the runs finite (lr·clip bounds each step) but they never solve: the exploding clause fails.
+    Example("clipped runs stay at chance", "partly refuted",
+            {"clip_exploding": {"clipped_score": FAIL}, "clip_vanishing": {"accs": {"no_clip": L, "clipped": L}}},
+            {"exploding": False}),
 ]
 
 
 # Builders of the experiments this folder's worlds own (synthetic.world adds them to the shared ones).
-def clip_exploding(seeds=6, unclipped_diverge=True, clipped_diverge=False, clip=1.0) -> list[dict]:
-    """clip: the clipped arm's threshold (1e6 never fires: its runs diverge like the unclipped ones)."""
+def clip_exploding(seeds=6, unclipped_diverge=True, clipped_diverge=False, clip=1.0, clipped_score=1.0) -> list[dict]:
+    """clip: the clipped arm's threshold (1e6 never fires: its runs diverge like the unclipped ones);
+    clipped_score: the clipped runs' final accuracy."""
     out = []
     logs = [(s, 400 / s, 1000 / s) for s in range(5, 101, 5)]
     for v, clip, diverge in (("no_clip", None, unclipped_diverge), ("clipped", clip, clipped_diverge)):
         for seed in range(seeds):
             d = diverge[seed % len(diverge)] if isinstance(diverge, (list, tuple)) else diverge
             out += cell("clip_exploding", v, seed, activation="identity", init="orthogonal", gain=1.2, length=20,
-                        clip=clip, rate=math.log(1.2), bound=math.log(1.2), score=1.0,
+                        clip=clip, rate=math.log(1.2), bound=math.log(1.2), score=clipped_score if clip else 1.0,
                         diverged_step=2 + seed if d else None, train_logs=logs)
     return out
 

@@ -1,11 +1,15 @@
 """Finding C9: gradient clipping tames exploding gradients but does nothing for vanishing ones.
 
-Both arms train with plain SGD: Adam divides each update by a running gradient scale, so rescaling
-the gradient (which is all clipping does) would barely change it. In the vanishing arm the clipping
-threshold sits below the typical gradient norm, so clipping is active, and "nothing changes" is an
-equivalence test (two one-sided tests against a stated margin), not an interval that contains 0,
-and only between arms that learned: two runs at chance are "equivalent" whatever the treatment, so
-the vanishing parts stay undetermined unless most seeds of both arms learn.
+Two clauses. Both arms train with plain SGD: Adam divides each update by a running gradient scale,
+so rescaling the gradient (which is all clipping does) would barely change it. *Exploding*: most
+unclipped runs diverge, and most clipped runs neither diverge nor stay unsolved (clipped SGD moves
+the weights by at most lr·clip a step, so "does not diverge" alone follows from arithmetic; solving
+the task is what the clipped runs must show). *Vanishing*: the clipping threshold sits below the
+typical gradient norm, so clipping is active, and "nothing changes" is an equivalence test (two
+one-sided tests against a stated margin), not an interval that contains 0, and only between arms
+that solve: two runs at chance are "equivalent" whatever the treatment. Where clipping was inactive
+or an arm does not solve in most seeds, the clause is declared untested (its reason in words), and
+the claim is at most partly tested, never support.
 """
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from ... import figures
 from ...aggregate import final_scores, select
 from ..base import Config, Context, Outcome, Part, Spec, num, of, upper_first
 from ..stats import share, tost
-from ..tables import MOST, cell_rates, config_outcome, one_config, profile_series, rows_of
+from ..tables import SOLVED, cell_rates, config_outcome, most, one_config, profile_series, rows_of
 from .figures import exploding
 
 RATE_MARGIN = 0.01       # per step: the decay differs by less than a factor e over 100 steps
@@ -26,17 +30,17 @@ ACTIVE = 0.5             # clipping "active" when it rescaled at least half of t
 SPEC = Spec(
     id="C9", kind="finding", title="Clipping tames exploding gradients, not vanishing ones",
     claim="Gradient clipping tames exploding gradients but does nothing for vanishing ones.",
-    criterion=("(a) Exploding regime ('clip_exploding', W_hh = g·Q with g > 1, identity activation, plain SGD): holds "
-               "when most unclipped runs diverge (a NaN or infinite loss) and most clipped runs do not (Wilson intervals "
-               "of the shares against one half); refuted when most clipped runs diverge too; undetermined when the "
-               "unclipped runs do not mostly diverge (the regime did not explode). (b) Vanishing regime ('clip_vanishing', "
-               "the default tanh RNN at a long length, plain SGD, a threshold below the unclipped run's typical gradient "
-               f"norm): only when clipping rescaled at least {ACTIVE:.0%} of the steps and most seeds of both arms learn "
-               "(each arm's Wilson interval of the share of learning seeds above one half: an equivalence of two arms at "
-               "chance tests nothing), two one-sided Welch tests (TOST) show the decay rate after training equal within "
-               f"±{RATE_MARGIN} per step and the final accuracy within ±{ACCURACY_MARGIN} with and without clipping; each "
-               "is refuted when its interval lies wholly outside the margin. All three parts are core."),
-    needs={"clip_exploding": ("no_clip", "clipped"), "clip_vanishing": ("no_clip", "clipped")})
+    criterion=("(a) Exploding ('clip_exploding', W_hh = g·Q with g > 1, identity activation, plain SGD): holds when most "
+               "unclipped runs diverge (NaN or infinite loss) and most clipped runs neither diverge nor stay unsolved "
+               "(Wilson intervals against one half); refuted when most clipped runs diverge or are unsolved; undetermined "
+               "when the unclipped runs do not mostly diverge. (b) Vanishing ('clip_vanishing', the default tanh RNN at a "
+               "long length, plain SGD, a threshold below the typical gradient norm): tested only when clipping rescaled "
+               f"at least {ACTIVE:.0%} of the steps and most seeds of both arms solve; then TOST shows the decay rate after "
+               f"training equal within ±{RATE_MARGIN} per step and the final accuracy within ±{ACCURACY_MARGIN}, each "
+               "refuted wholly outside its margin. Otherwise the vanishing clause is untested, with its reason. Three "
+               "core parts; clauses: exploding, vanishing."),
+    needs={"clip_exploding": ("no_clip", "clipped"), "clip_vanishing": ("no_clip", "clipped")},
+    clauses={"exploding": "clipping tames exploding gradients", "vanishing": "it does nothing for vanishing ones"})
 
 
 @dataclass
@@ -46,6 +50,8 @@ class Numbers:
     rate_margin: float = RATE_MARGIN
     accuracy_margin: float = ACCURACY_MARGIN
     active: float = ACTIVE
+    solved_bar: float = SOLVED
+    untested: str = ""          # why the vanishing clause is untested in this build ("" when it is tested)
 
 
 def _clip_value(ctx: Context, experiment: str) -> float:
@@ -75,21 +81,28 @@ def _exploding(ctx: Context, numbers: Numbers) -> Part | None:
             return None
         k = int(g["diverged"].fillna(0).sum())
         steps = sorted(int(x) for x in g["diverged_step"].dropna())
+        outcome = config_outcome(ctx, "clip_exploding", v)
         out[v] = {"diverged": share(k, len(g), ctx.level_for("clip_exploding")), "steps": steps,
-                  "first_step": steps[0] if steps else math.nan,
-                  "config": Config.of(g.iloc[0])}
+                  "first_step": steps[0] if steps else math.nan, "config": Config.of(g.iloc[0]),
+                  "solved": outcome.solved if outcome is not None else share(0, 0),
+                  "unsolved": outcome.unsolved if outcome is not None else share(0, 0)}
     free, clipped = out["no_clip"]["diverged"], out["clipped"]["diverged"]
-    exploded = free.lo > MOST if free.known else False
+    exploded = free.lo > 0.5 if free.known else False
+    survives, solves, unsolved = most(clipped) is False, most(out["clipped"]["solved"]), most(out["clipped"]["unsolved"])
     if not exploded:
         state = None
+    elif most(clipped) is True or unsolved is True:
+        state = False
     else:
-        state = True if clipped.hi < MOST else False if clipped.lo > MOST else None
+        state = True if survives and solves else None
     rows = select(ctx.part("clip_exploding"), "clip_exploding")
     numbers.exploding = {**out, "clip": _clip_value(ctx, "clip_exploding"), "gain": float(rows["gain"].max()),
                          "length": int(rows["length"].max()), "exploded": exploded}
-    return Part("exploding", "clipping stops the divergence that the exploding regime causes", state, core=True,
+    return Part("exploding", "clipping stops the divergence that the exploding regime causes, and the clipped runs "
+                "solve the task", state, core=True, clause="exploding", evidence=out["clipped"]["solved"],
                 reads=(out["no_clip"]["config"], out["clipped"]["config"]),
-                detail=f"{of(free)} unclipped and {of(clipped)} clipped runs diverged")
+                detail=f"{of(free)} unclipped and {of(clipped)} clipped runs diverged; {of(out['clipped']['solved'])} "
+                       "clipped runs solve")
 
 
 def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
@@ -116,24 +129,31 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
                          "rate": {v: {"mean": float(r[v].mean()) if len(r[v]) else math.nan} for v in r},
                          "rate_diff": rate_diff, "rate_same": rate_same, "tost_level": 1 - 2 * alpha}
     reads = (acc["no_clip"].config, acc["clipped"].config)
-    learned = all(o.learns is True for o in acc.values())
-    numbers.vanishing.update({"learned": {v: o.learned for v, o in acc.items()}, "both_learn": learned})
-    why = "" if active and learned else (
-        f" (clipping rescaled only {num(100 * fraction, 2)}% of the steps: it tests nothing)" if not active else
-        f" (not both arms learned: {of(acc['no_clip'].learned)} and {of(acc['clipped'].learned)} seeds; an equivalence "
-        "at chance tests nothing)")
-    decided = active and learned
-    # More seeds can decide an equivalence only while both arms may still learn and clipping is active.
-    hopeless = not active or any(o.learns is False for o in acc.values())
+    solve = all(o.solves is True for o in acc.values())
+    numbers.vanishing.update({"solved": {v: o.solved for v, o in acc.items()}, "both_solve": solve,
+                              "at_chance": {v: o.at_chance for v, o in acc.items()}})
+    if not active:
+        numbers.untested = (f"clipping rescaled only {num(100 * fraction, 2)}% of the vanishing arm's steps: an "
+                            "inactive threshold tests nothing")
+    elif not solve:
+        at_chance = all(o.stays_at_chance is True for o in acc.values())
+        numbers.untested = (f"{'both arms stay at chance' if at_chance else 'not both arms solve'} at this budget "
+                            f"({of(acc['no_clip'].solved)} and {of(acc['clipped'].solved)} seeds solve): an equivalence "
+                            "of arms that do not solve tests nothing")
+    decided = active and solve
+    why = "" if decided else f" (untested: {numbers.untested})"
+    # More seeds can decide an equivalence only while both arms may still solve and clipping is active.
+    hopeless = not active or any(o.fails_to_solve is True for o in acc.values())
     equivalence_reads = () if hopeless else reads
     return [Part("vanishing_active", f"clipping rescaled at least {ACTIVE:.0%} of the vanishing arm's training steps",
                  active if math.isfinite(fraction) else None, reads=reads, training=False, core=False,
                  detail=f"{num(100 * fraction, 2)}% of the steps"),
             Part("vanishing_rate", f"with active clipping the gradient decays at the same rate after training "
                  f"(within ±{RATE_MARGIN} per step)", rate_same if decided else None, reads=equivalence_reads, core=True,
+                 clause="vanishing",
                  detail=f"difference {num(rate_diff.mean)} [{num(rate_diff.lo)}, {num(rate_diff.hi)}]{why}"),
             Part("vanishing_accuracy", f"with active clipping the final accuracy is the same (within ±{ACCURACY_MARGIN})",
-                 acc_same if decided else None, reads=equivalence_reads, core=True,
+                 acc_same if decided else None, reads=equivalence_reads, core=True, clause="vanishing",
                  detail=f"difference {num(acc_diff.mean, 2)} [{num(acc_diff.lo, 2)}, {num(acc_diff.hi, 2)}]{why}")]
 
 
@@ -144,6 +164,7 @@ def decide(ctx: Context) -> Outcome:
     parts = [p for p in [_exploding(ctx, numbers)] if p is not None] + _vanishing(ctx, numbers)
     if not parts:
         raise Undecidable("neither clipping experiment ran with at least 2 seeds", list(SPEC.needs))
+    untested = {"vanishing": numbers.untested} if numbers.untested else {}
     bits = []
     if numbers.exploding:
         e = numbers.exploding
@@ -153,7 +174,8 @@ def decide(ctx: Context) -> Outcome:
         v = numbers.vanishing
         bits.append(f"vanishing regime: clipping rescaled {num(100 * v['clip_fraction'], 2)}% of the steps and changed "
                     f"the accuracy by {num(v['acc_diff'].mean, 2)}")
-    return Outcome(parts, numbers, upper_first("; ".join(bits)), "; ".join(p.detail for p in parts), present)
+    return Outcome(parts, numbers, upper_first("; ".join(bits)), "; ".join(p.detail for p in parts), present,
+                   untested=untested)
 
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:

@@ -1,10 +1,14 @@
 """Finding G2: the gain of an orthogonal W_hh = g·Q decides trainability: a window of gains trains.
 
-Stated over every gain of the sweep, not one pair: which gains' seeds learn within the budget (the
-trainability window), whether g = 1 lies inside it, whether the gains at the sweep's two ends (where
-the gradient at initialisation shrinks, and where it grows) fall outside it, and where the rate at
-initialisation crosses 0 ('gain_sweep'). A gain "fails" only beside g = 1 learning at the same
-length and budget (the positive control); otherwise it is budget-limited.
+Stated over every gain of the sweep, not one pair, in three clauses: (window) g = 1 is solved and
+the gains solved by most seeds form one contiguous run of the sweep (a gain between two solved
+gains that most seeds do not solve, beside g = 1 solving, is a hole and refutes it); (vanishing)
+the smallest gain, where the gradient at initialisation shrinks, is not solved; (exploding) the
+smallest gain above the window where the gradient at initialisation grows and most seeds are
+unsolved: the window's upper edge, declared untested when no gain of the sweep is found there. A
+gain's failure counts only beside g = 1 solving at the same length and budget (the positive control);
+otherwise it is budget-limited. The runs train with Adam, which rescales each weight's update by its
+own gradient history: it, not clipping (C9), is what keeps a growing gradient's steps bounded.
 """
 from __future__ import annotations
 
@@ -14,23 +18,35 @@ from dataclasses import dataclass, field
 from ... import figures
 from ..base import Context, Outcome, Part, Spec, Undecidable, num, of
 from ..stats import above, below
-from ..tables import CHANCE_MARGIN, budget_of, config_outcomes, fails_given, keyed, learns_given, rates, with_control
+from ..tables import (
+    CHANCE_MARGIN,
+    SOLVED,
+    budget_of,
+    config_outcomes,
+    keyed,
+    rates,
+    solves_given,
+    unsolved_given,
+    with_control,
+)
 from .figures import rate_vs_theory
 
 SPEC = Spec(
     id="G2", kind="finding", title="A window of gains around the critical gain trains",
     claim=("With W_hh = g·Q (Q orthogonal), the tanh RNN trains within a window of gains that contains g = 1; a gain "
            "far enough on the vanishing side or the exploding side does not train."),
-    criterion=("Experiment 'gain_train' (tanh RNN, W_hh = g·Q, a short training run at every gain of the sweep). At each "
-               "gain, most seeds learn (Wilson interval of the share of learning seeds above one half) or most do not; "
-               "a gain's failure counts only where g = 1 learns at the same length and budget (the positive control), "
-               f"else it is budget-limited. A seed learns when its held-out accuracy's 95% interval lies above chance + "
-               f"{CHANCE_MARGIN}. Core: (a) g = 1 learns (refuted when it does not while another gain does); (b) the "
-               "smallest gain, where the gradient at initialisation shrinks (its rate interval below 0), fails; (c) the "
-               "largest gain, where it grows (rate interval above 0), fails; (b) and (c) are undetermined when the gain "
-               "is not on its side. Context: each gain's outcome (the window) and where the tanh RNN's rate at "
-               "initialisation crosses 0 ('gain_sweep')."),
-    needs={"gain_train": ("tanh",), "gain_sweep": ("tanh", "identity")})
+    criterion=("Experiment 'gain_train' (tanh RNN, W_hh = g·Q, a short run at each gain). A gain is in the window when "
+               "most seeds solve it, outside when most do not beside g = 1 solving (its control; else budget-limited). "
+               "Core: (a) g = 1 is solved (refuted when most of its seeds are not while another gain is solved); (b) the "
+               "solved gains are contiguous (refuted by a gain between two solved ones that most seeds do not solve); "
+               "(c) the smallest gain, where the gradient at initialisation shrinks, is not solved; (d) above the window, "
+               "a gain where the gradient at initialisation grows is not solved (the upper edge; when no gain of the "
+               "sweep lies there, that clause is untested). Clauses: window (a, b), vanishing (c), exploding (d). "
+               "Context: each gain, and where the rate at initialisation crosses 0."),
+    needs={"gain_train": ("tanh",), "gain_sweep": ("tanh", "identity")},
+    clauses={"window": "a window of gains containing g = 1 trains",
+             "vanishing": "far enough on the vanishing side a gain does not train",
+             "exploding": "far enough on the exploding side a gain does not train"})
 
 
 @dataclass
@@ -38,16 +54,20 @@ class Numbers:
     length: int = 0
     steps: int = 0
     chance: float = math.nan
-    by_gain: dict = field(default_factory=dict)       # g -> {acc, learned, init_rate, state}
+    by_gain: dict = field(default_factory=dict)       # g -> {acc, solved, above, init_rate, state}
     small: float = math.nan
     large: float = math.nan
-    window: list = field(default_factory=list)        # gains whose seeds learn
-    outside: list = field(default_factory=list)       # gains whose seeds fail (beside g = 1 learning)
+    window: list = field(default_factory=list)        # gains whose seeds solve
+    outside: list = field(default_factory=list)       # gains whose seeds are unsolved (beside g = 1 solving)
     open: list = field(default_factory=list)          # gains not decided
+    holes: list = field(default_factory=list)         # unsolved gains between two solved ones
+    edge: float | None = None                         # the window's upper edge found (a gain), or None
     growing: list = field(default_factory=list)       # gains whose gradient grows at initialisation
     sweep: dict = field(default_factory=dict)         # variant -> {g: rate Interval}
     crossing: float | None = None                     # gain where tanh's rate at init turns positive
     margin: float = CHANCE_MARGIN
+    solved_bar: float = SOLVED
+    untested: str = ""                                # why the exploding clause is untested ("" when tested)
 
 
 def _crossing(points: list[tuple[float, float]]) -> float | None:
@@ -56,6 +76,22 @@ def _crossing(points: list[tuple[float, float]]) -> float | None:
             t = -r0 / (r1 - r0)
             return float(math.exp(math.log(g0) + t * (math.log(g1) - math.log(g0))))
     return None
+
+
+def _contiguous(table: dict, states: dict, centre) -> tuple[bool | None, list, str]:
+    """Whether the solved gains form one run of consecutive gains of the sweep: True when at least two are
+    solved and every gain between the smallest and the largest is solved; False when one of them is mostly
+    unsolved beside g = 1 solving (a hole); None otherwise. Returns the state, the holes and a detail."""
+    solved = sorted(g for g, s in states.items() if s is True)
+    if len(solved) < 2:
+        return None, [], f"{len(solved)} gain{'s' if len(solved) != 1 else ''} solved: no run to test"
+    inside = [g for g in sorted(table) if solved[0] < g < solved[-1] and g not in solved]
+    holes = [g for g in inside if unsolved_given(table[g], centre) is True]
+    if holes:
+        return False, holes, f"unsolved between solved gains: g = {', '.join(num(g) for g in holes)}"
+    if inside:
+        return None, [], f"undecided between solved gains: g = {', '.join(num(g) for g in inside)}"
+    return True, [], f"solved gains g = {', '.join(num(g) for g in solved)}, none missing between"
 
 
 def decide(ctx: Context) -> Outcome:
@@ -68,46 +104,71 @@ def decide(ctx: Context) -> Outcome:
     numbers = Numbers(length=centre.config.length, steps=steps, chance=centre.chance)
     init_rates = keyed({c: r["rate"] for c, r in rates(ctx, "gain_train").items()}, "gain")
     others = [o for g, o in table.items() if g != 1.0]
-    # g = 1 fails only beside another gain that learns (the same task and budget).
-    learner = next((o for o in others if o.learns is True), None)
+    # g = 1 fails only beside another gain that solves (the same task and budget).
+    solver = next((o for o in others if o.solves is True), None)
     parts = []
-    centre_state = learns_given(centre, learner)
-    parts.append(Part("centre", f"g = 1 trains: most seeds learn length {numbers.length} within {steps} steps",
-                      centre_state, reads=(centre.config,), core=True,
-                      detail=f"{of(centre.learned)} seeds learn at g = 1"))
+    centre_state = solves_given(centre, solver)
+    parts.append(Part("centre", f"g = 1 trains: most seeds solve length {numbers.length} within {steps} steps",
+                      centre_state, reads=(centre.config,), core=True, clause="window", evidence=centre.solved,
+                      detail=f"{of(centre.solved)} seeds solve at g = 1"))
+    states = {}
     for g, o in sorted(table.items()):
-        state = centre_state if g == 1.0 else learns_given(o, centre)
-        grows = above(init_rates.get(g), 0.0)
-        numbers.by_gain[g] = {"acc": o.score, "learned": o.learned, "init_rate": init_rates.get(g), "state": state,
-                              "counts": o.counts, "key": "centre" if g == 1.0 else f"gain_{num(g)}"}
-        (numbers.window if state else numbers.outside if state is False else numbers.open).append(g)
-        if grows:
+        state = centre_state if g == 1.0 else solves_given(o, centre)
+        states[g] = state
+        if above(init_rates.get(g), 0.0):
             numbers.growing.append(g)
+        numbers.by_gain[g] = {"acc": o.score, "solved": o.solved, "above": o.above, "init_rate": init_rates.get(g),
+                              "state": state, "counts": o.counts, "key": "centre" if g == 1.0 else f"gain_{num(g)}"}
+        (numbers.window if state else numbers.outside if state is False else numbers.open).append(g)
         if g != 1.0:
-            parts.append(Part(f"gain_{num(g)}", f"at g = {num(g)} most seeds learn within {steps} steps", state,
-                              reads=with_control(centre, o.config), core=False, detail=f"{of(o.learned)} seeds learn"))
+            parts.append(Part(f"gain_{num(g)}", f"at g = {num(g)} most seeds solve within {steps} steps", state,
+                              reads=with_control(centre, o.config), core=False, detail=f"{of(o.solved)} seeds solve"))
+    contiguous, numbers.holes, detail = _contiguous(table, states, centre)
+    solved = sorted(g for g, s in states.items() if s is True)
+    between = tuple(table[g].config for g in table if solved and solved[0] < g < solved[-1] and states[g] is None)
+    parts.append(Part("contiguous", "the gains solved by most seeds are contiguous: no gain between two of them is "
+                      "mostly unsolved", contiguous, reads=with_control(centre, *between), core=True, clause="window",
+                      detail=detail))
     numbers.small, numbers.large = min(table), max(table)
-    for side, g in (("vanishing", numbers.small), ("exploding", numbers.large)):
-        # The side is what the gradient did at initialisation, measured in these very cells.
-        on_side = (below if side == "vanishing" else above)(init_rates.get(g), 0.0)
-        state = fails_given(table[g], centre) if on_side else None
-        detail = (f"{of(table[g].failed)} seeds fail and {of(table[g].learned)} learn at g = {num(g)}; "
-                  f"{of(centre.learned)} learn at g = 1")
-        if not on_side:
-            detail += (f"; at g = {num(g)} the gradient did not {'shrink' if side == 'vanishing' else 'grow'} with "
-                       "distance at initialisation, so this gain does not test the claim")
-        parts.append(Part(side, f"at g = {num(g)}, where the gradient {'vanishes' if side == 'vanishing' else 'grows'}, "
-                          f"most seeds fail within {steps} steps", state, reads=with_control(centre, table[g].config),
-                          core=True, detail=detail))
+    # (c) the vanishing side: the smallest gain, where the gradient at initialisation shrinks (in these very cells)
+    g = numbers.small
+    shrinks = below(init_rates.get(g), 0.0)
+    parts.append(Part("vanishing", f"at g = {num(g)}, where the gradient vanishes, most seeds do not solve within {steps} "
+                      "steps", unsolved_given(table[g], centre) if shrinks else None, core=True, clause="vanishing",
+                      reads=with_control(centre, table[g].config), evidence=table[g].unsolved,
+                      detail=f"{of(table[g].solved)} seeds solve at g = {num(g)}; {of(centre.solved)} at g = 1"
+                             + ("" if shrinks else f"; at g = {num(g)} the gradient did not shrink with distance at "
+                                                    "initialisation, so this gain does not test the claim")))
+    # (d) the exploding side: the smallest gain above the window where the gradient grows and most seeds are unsolved
+    top = max(solved) if solved else 1.0
+    candidates = [g for g in sorted(table) if g > top and g in numbers.growing]
+    found = [g for g in candidates if unsolved_given(table[g], centre) is True]
+    untested = {}
+    if found:
+        numbers.edge = found[0]
+        state, reads = True, ()
+        detail = f"{of(table[found[0]].solved)} seeds solve at g = {num(found[0])}; {of(centre.solved)} at g = 1"
+    elif candidates:
+        state, reads = None, with_control(centre, *(table[g].config for g in candidates))
+        detail = "undecided at g = " + ", ".join(f"{num(g)} ({of(table[g].solved)} solve)" for g in candidates)
+    else:
+        state, reads = None, ()
+        numbers.untested = (f"no upper edge found up to g = {num(numbers.large)}: no gain of the sweep above the window "
+                            "has a growing gradient and mostly unsolved seeds")
+        untested["exploding"] = numbers.untested
+        detail = numbers.untested
+    parts.append(Part("exploding", f"above the window, a gain where the gradient grows at initialisation is not solved "
+                      f"within {steps} steps", state, reads=reads, core=True, clause="exploding",
+                      evidence=table[numbers.edge].unsolved if numbers.edge is not None else None, detail=detail))
     if ctx.has("gain_sweep"):
         for (variant, gain), r in keyed(rates(ctx, "gain_sweep"), "variant", "gain").items():
             numbers.sweep.setdefault(variant, {})[gain] = r["rate"]
         tanh = sorted((g, r.mean) for g, r in numbers.sweep.get("tanh", {}).items() if math.isfinite(r.mean))
         numbers.crossing = _crossing(tanh)
-    headline = (f"Tanh RNN at length {numbers.length}, {steps} steps: seeds that learn " + ", ".join(
-        f"{of(d['learned'])} at g = {num(g)}" for g, d in numbers.by_gain.items()))
+    headline = (f"Tanh RNN at length {numbers.length}, {steps} steps: seeds that solve " + ", ".join(
+        f"{of(d['solved'])} at g = {num(g)}" for g, d in numbers.by_gain.items()))
     return Outcome(parts, numbers, headline, "; ".join(p.detail for p in parts if p.core),
-                   [e for e in SPEC.needs if ctx.has(e)])
+                   [e for e in SPEC.needs if ctx.has(e)], untested=untested)
 
 
 def figures_of(ctx: Context, outcome: Outcome) -> list:
