@@ -47,27 +47,29 @@ def test_shipped_battery_loads_under_every_profile(shipped):
 def test_profiles_set_the_seed_count(shipped):
     """smoke and quick give every experiment 1 and 2 seeds; standard and full measure gradients at
     initialisation with 6 and 10 seeds (enough to decide a part measured at initialisation) and train
-    with a first look of 6 and 10 seeds, in rounds up to 10 and 30 (the sequential design)."""
+    with a first look of 8 and 10 seeds, in rounds up to 12 and 30 (the sequential design); context-only
+    experiments keep their own few seeds and one look."""
     for profile, seeds in zip(("smoke", "quick"), (1, 2)):
         assert {e.seeds for e in shipped[profile].experiments} == {seeds}
         assert {e.looks for e in shipped[profile].experiments} == {1}
-    for profile, at_init, rounds in (("standard", 6, (6, 10)), ("full", 10, (10, 20, 30))):
+    own = {"copy": 3, "lstm_tuning": 4, "clip_vanishing": 4}  # context-only experiments: their own seeds, one look
+    for profile, at_init, rounds in (("standard", 6, (8, 12)), ("full", 10, (10, 20, 30))):
         for e in shipped[profile].experiments:
-            if e.train.steps == 0 or (profile, e.name) == ("standard", "copy"):  # copy: its own 3 seeds
-                assert e.seed_rounds == () and e.seeds == (3 if e.name == "copy" else at_init), (profile, e.name)
+            if e.train.steps == 0 or (profile == "standard" and e.name in own):
+                assert e.seed_rounds == () and e.seeds == own.get(e.name, at_init), (profile, e.name)
             else:
                 assert (e.seeds, e.seed_rounds) == (rounds[0], rounds), (profile, e.name)
                 assert list(e.seeds_of_look(1)) == list(range(rounds[0], rounds[1]))
 
 
 def test_later_cells_add_the_next_round_for_the_named_configurations_only(shipped):
-    """A later look adds seeds 6..9 to the configurations named, and no cell of any other."""
+    """A later look adds seeds 8..11 to the configurations named, and no cell of any other."""
     from vgreport.configs import config_of
     battery = shipped["standard"]
     budget, sweep = (config_of(next(c for c in battery.cells() if (c.experiment, c.variant) == names))
                      for names in (("budget", "rnn_tanh"), ("gain_sweep", "tanh")))
     extra = battery.later_cells([budget], 1)
-    assert [(c.experiment, c.variant, c.seed) for c in extra] == [("budget", "rnn_tanh", s) for s in range(6, 10)]
+    assert [(c.experiment, c.variant, c.seed) for c in extra] == [("budget", "rnn_tanh", s) for s in range(8, 12)]
     assert battery.later_cells([sweep], 1) == []  # no rounds at initialisation
 
 
