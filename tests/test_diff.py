@@ -53,7 +53,7 @@ def test_a_flipped_verdict_is_reported_and_fails_on_flip():
     changes = compare(OLD, _new(C4={"verdict": "refuted"}))
     assert changes["flipped"] == [{"kind": "finding", "id": "C4", "title": "Short dependencies are learned",
                                    "old": "supported", "new": "refuted", "support": "lost",
-                                   "fragile": False}]
+                                   "fragile": False, "marked": False}]
     assert failed(changes, "flip") and failed(changes, "drift") and not failed(changes, "never")
 
 
@@ -84,14 +84,18 @@ def test_parts_that_changed_state_are_listed_and_contradictions_named():
     assert not compare(_new(C4={"parts": parts}), _new(C4={"parts": parts}))["parts"]
 
 
-def test_a_flip_says_whether_either_edition_called_the_verdict_fragile():
-    """Replication: a verdict that differs between two builds should rest on a fragile part in one
-    of them; the flip says so, and the summary counts flips that were fragile in neither."""
-    changes = compare(_new(C4={"fragile": True}), _new(C4={"verdict": "supported so far"}, C2={"verdict": "refuted"}))
-    assert {c["id"]: c["fragile"] for c in changes["flipped"]} == {"C2": False, "C4": True}
+def test_a_flip_says_whether_either_edition_marked_the_verdict_thin_or_fragile():
+    """Replication: a verdict that differs between two builds should rest on a part one seed decides in one
+    of them (a fragile part that one seed reverses, or a thin one that one seed fewer leaves undetermined);
+    the flip says which, and the summary counts flips that were marked in neither."""
+    changes = compare(_new(C4={"fragile": True}, C9={"thin": ["exploding"]}),
+                      _new(C4={"verdict": "supported so far"}, C2={"verdict": "refuted"}, C9={"verdict": "refuted"}))
+    assert {c["id"]: (c["fragile"], c["marked"]) for c in changes["flipped"]} == {
+        "C2": (False, False), "C4": (True, True), "C9": (False, True)}
     text = to_text(changes)
-    assert "verdicts flipped: 2 (1 finding not fragile in either edition)" in text
+    assert "verdicts flipped: 3 (1 finding not marked thin or fragile in either edition)" in text
     assert "supported -> supported so far  (Short dependencies are learned)  [fragile]" in text
+    assert "inconclusive -> refuted  (Clipping)  [thin]" in text
 
 
 def test_a_new_estimate_outside_the_old_interval_is_drift():
@@ -148,7 +152,7 @@ def test_checks_are_compared_and_an_edition_without_checks_still_reads():
     failing["checks"][0]["verdict"] = "fail"
     flipped = compare(with_checks, failing)["flipped"]
     assert flipped == [{"kind": "check", "id": "K1", "title": "BPTT equals the Jacobian product",
-                        "old": "pass", "new": "fail", "support": None, "fragile": False}]
+                        "old": "pass", "new": "fail", "support": None, "fragile": False, "marked": False}]
 
 
 def test_added_and_removed_findings_are_listed_without_failing():
@@ -165,8 +169,8 @@ def test_markdown_has_a_table_row_per_flip(tmp_path):
     """--md is GitHub markdown: a heading, and one table row per flipped verdict with old and new."""
     md = to_markdown(compare(OLD, _new(C4={"verdict": "inconclusive", "title": "Short | long"})))
     assert md.startswith("## vgreport: changes since the last edition")
-    assert ("| finding | C4 | Short \\| long | supported | **inconclusive** | support lost; not fragile in either "
-            "edition |") in md
+    assert ("| finding | C4 | Short \\| long | supported | **inconclusive** | support lost; not marked thin or "
+            "fragile in either edition |") in md
 
 
 def test_load_edition_accepts_a_build_folder_or_a_file(tmp_path):
@@ -260,6 +264,21 @@ def test_rounding_is_not_drift_but_a_real_move_is():
     assert diff.REL_TOL <= 1e-6  # the tolerance is rounding, not a margin on the measurement
 
 
+def test_a_zero_width_interval_never_moves_by_float_noise():
+    """An identity sweep's rate is the same in every seed (a zero-width interval); recomputed on another
+    machine it moved by 1.8e-8, which is float noise, not drift. A zero-width interval compares with an
+    absolute floor (diff.ZERO_WIDTH_FLOOR); a real move of it still drifts, and so does a point just beyond a
+    wide interval's end."""
+    from vgreport import diff
+    old = _new(C2={"numbers": {"identity": {"rate": 0.405465108, "lo": 0.405465108, "hi": 0.405465108}}})
+    noise = 0.405465108 + 1.8e-8
+    moved = compare(old, _new(C2={"numbers": {"identity": {"rate": noise, "lo": noise, "hi": noise}}}))
+    assert not moved["drifted"] and "identity" in [c["number"] for c in moved["within"]]
+    real = compare(old, _new(C2={"numbers": {"identity": {"rate": 0.41, "lo": 0.41, "hi": 0.41}}}))
+    assert [c["number"] for c in real["drifted"]] == ["identity"]
+    assert 1.8e-8 < diff.ZERO_WIDTH_FLOOR < 1e-3
+
+
 def test_a_change_column_and_all_show_old_new_and_delta(tmp_path):
     """Each compared number has old, new and their difference (as `dvc metrics diff` shows); --all also
     lists the verdicts that stayed and the numbers that moved within their intervals."""
@@ -278,3 +297,58 @@ def test_a_change_column_and_all_show_old_new_and_delta(tmp_path):
     quiet_json = json.loads(runner.invoke(main, ["diff", str(old), str(new), "--json"]).output)
     assert "within" not in quiet_json and quiet_json["drifted"][0]["delta"] == pytest.approx(0.4)
     assert len(json.loads(runner.invoke(main, ["diff", str(old), str(new), "--json", "--all"]).output)["kept"]) == 3
+
+
+def _build_folder(tmp_path, name: str, shift: int, **world) -> Path:
+    """A build folder with the findings.json and metrics.csv of a synthetic world, its seeds shifted by `shift`
+    (a build with --seed-base)."""
+    from vgreport.findings import evaluate
+    from vgreport.findings import synthetic as syn
+    frame = syn.world(**world)
+    frame["seed"] = frame["seed"] + shift
+    folder = tmp_path / name
+    folder.mkdir()
+    frame.to_csv(folder / "metrics.csv", index=False, float_format="%.9g")
+    payload = {**evaluate(frame, None, with_figures=False).to_json(), "profile": "standard"}
+    (folder / "findings.json").write_text(json.dumps(payload))
+    return folder
+
+
+def test_pool_evaluates_both_builds_records_together(tmp_path):
+    """`diff --pool` evaluates the union of two builds on disjoint seeds and prints each finding's pooled
+    verdict beside each edition's: here C5 is open in each build (five of six seeds unrescued cannot say
+    "most"), and pooled its twelve seeds decide it."""
+    import pandas as pd
+
+    from vgreport.aggregate import records_from_csv
+    from vgreport.findings import evaluate
+    from vgreport.findings import synthetic as syn
+    from vgreport.specs import default_experiments_dir, load_battery
+    L, F = syn.SOLVE, syn.FAIL
+    old = _build_folder(tmp_path, "old", 0, budget={"best": [F, F, F, F, F, L]})
+    new = _build_folder(tmp_path, "new", 100, budget={"best": [F, F, F, F, L, F]})
+    result = CliRunner().invoke(main, ["diff", str(old), str(new), "--pool", "--fail-on", "never"])
+    assert result.exit_code == 0, result.output
+    union = pd.concat([records_from_csv(old / "metrics.csv"), records_from_csv(new / "metrics.csv")])
+    expected = {f.id: f.verdict for f in evaluate(union, load_battery(default_experiments_dir(), "standard"),
+                                                  with_figures=False).findings}
+    assert "pooled verdicts (both editions' records evaluated together: 12 seeds, 0–105)" in result.output
+    for line in result.output.splitlines():
+        if line.startswith("  C5 "):
+            assert line.endswith(f"-> {expected['C5']}"), line
+    as_json = json.loads(CliRunner().invoke(main, ["diff", str(old), str(new), "--pool", "--json"]).output)
+    assert {r["id"]: r["pooled"] for r in as_json["pooled"]["findings"]} == expected
+    editions = [{f["id"]: f["verdict"] for f in json.loads((folder / "findings.json").read_text())["findings"]}
+                for folder in (old, new)]
+    assert expected["C5"] == "supported" and editions[0]["C5"] == editions[1]["C5"] == "inconclusive"
+
+
+def test_pool_refuses_overlapping_seeds_and_a_findings_json_alone(tmp_path):
+    """Pooling needs disjoint seeds (the same cell twice would count twice) and each build's metrics.csv:
+    each refusal is one line and exit status 2."""
+    a, b = _build_folder(tmp_path, "a", 0), _build_folder(tmp_path, "b", 3)
+    overlap = CliRunner().invoke(main, ["diff", str(a), str(b), "--pool"])
+    assert overlap.exit_code == 2 and "disjoint seeds; seeds 3, 4, 5 are in both" in overlap.output
+    (b / "metrics.csv").unlink()
+    alone = CliRunner().invoke(main, ["diff", str(a), str(b), "--pool"])
+    assert alone.exit_code == 2 and "--pool needs a build folder with its metrics.csv" in alone.output

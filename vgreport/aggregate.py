@@ -10,7 +10,7 @@ from scipy import stats
 from .configs import CELL_KEY
 from .schema import RECORD_COLUMNS
 
-__all__ = ["records_frame", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
+__all__ = ["records_frame", "records_from_csv", "select", "final_scores", "lag_profiles", "fit_decay", "decay_rates",
            "scalar_by_cell", "eval_curves", "cell_table", "CELL_KEYS",
            "CONFIG_COLUMNS", "CELL_TABLE_COLUMNS"]
 
@@ -34,6 +34,28 @@ def records_frame(records: list[dict]) -> pd.DataFrame:
         frame[column] = frame[column].astype(float)
     for column in ("hidden", "length", "budget", "seed", "step"):
         frame[column] = frame[column].astype(int)
+    return frame
+
+
+def records_from_csv(path) -> pd.DataFrame:
+    """A build's metrics.csv as the records DataFrame (the documented columns and dtypes); ValueError,
+    naming the file, when it is not one."""
+    try:
+        frame = pd.read_csv(path, dtype={c: str for c in _TYPES}, keep_default_na=False, na_values={
+            c: [""] for c in RECORD_COLUMNS if c not in _TYPES})
+    except (OSError, ValueError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{path}: not readable as a metrics.csv ({exc})") from None
+    if list(frame.columns) != list(RECORD_COLUMNS):
+        raise ValueError(f"{path}: not a vgreport metrics.csv (its columns are not {', '.join(RECORD_COLUMNS)})")
+    try:
+        for column, kind in _TYPES.items():
+            frame[column] = frame[column].fillna("").astype(kind)
+        for column in ("gain", "clip", "time_lag", "value"):
+            frame[column] = frame[column].astype(float)
+        for column in ("hidden", "length", "budget", "seed", "step"):
+            frame[column] = frame[column].astype(int)
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"{path}: a value of the wrong type ({exc})") from None
     return frame
 
 

@@ -29,7 +29,7 @@ from .runner import (
     execute,
 )
 from .shipped import shipped_folder
-from .specs import Battery, SpecError, load_battery, parse_overrides
+from .specs import Battery, SpecError, default_experiments_dir, load_battery, parse_overrides
 from .store import (
     OUTPUT_LOCK,
     Cache,
@@ -354,12 +354,54 @@ def _write_manifest(out: Path, manifest: dict) -> Path:
         return move_into(out, {"manifest": path})["manifest"]
 
 
-def diff(old: Path | str, new: Path | str) -> dict:
-    """The changes between two editions (build folders or findings.json files): see vgreport.diff."""
+def diff(old: Path | str, new: Path | str, pool: bool = False) -> dict:
+    """The changes between two editions (build folders or findings.json files): see vgreport.diff. With
+    `pool`, also the verdicts of the two builds' records evaluated together (build folders with their
+    metrics.csv, on disjoint seeds): `changes["pooled"]`."""
     try:
-        return diff_module.compare(diff_module.load_edition(old), diff_module.load_edition(new))
+        editions = diff_module.load_edition(old), diff_module.load_edition(new)
+        changes = diff_module.compare(*editions)
     except diff_module.DiffError as exc:
         raise UserError(str(exc)) from None
+    if pool:
+        changes["pooled"] = _pooled(*editions)
+    return changes
+
+
+def _pooled(old: dict, new: dict) -> dict:
+    """Evaluate the union of two editions' records (each edition's metrics.csv beside its findings.json)
+    under the shipped battery of the new edition's profile: the pooled verdict of every finding beside each
+    edition's (diff.pooled_rows)."""
+    import pandas as pd
+
+    from .aggregate import records_from_csv
+    from .findings import evaluate
+    frames = []
+    for name, edition in (("OLD", old), ("NEW", new)):
+        path = Path(edition["source"]).parent / "metrics.csv"
+        if not path.is_file():
+            raise UserError(f"{name} {path.parent}: --pool needs a build folder with its metrics.csv")
+        try:
+            frames.append(records_from_csv(path))
+        except ValueError as exc:
+            raise UserError(f"{name} {exc}") from None
+    shared = sorted(set(frames[0]["seed"].unique()) & set(frames[1]["seed"].unique()))
+    if shared:
+        raise UserError(f"--pool needs two builds on disjoint seeds; seeds {_seed_list(shared)} are in both "
+                        "(build one with --seed-base)")
+    profile = (new.get("manifest") or {}).get("profile") or new.get("profile") or "standard"
+    try:
+        battery = load_battery(default_experiments_dir(), profile)
+    except SpecError:
+        battery = None  # a profile the shipped battery lacks: names and looks from the records alone
+    frame = pd.concat(frames, ignore_index=True)
+    evaluation = evaluate(frame, battery, with_figures=False)
+    return diff_module.pooled_rows(old, new, evaluation.to_json(),
+                                   sorted(int(s) for s in frame["seed"].unique()))
+
+
+def _seed_list(seeds: list[int]) -> str:
+    return ", ".join(str(int(s)) for s in seeds[:5]) + (f" and {len(seeds) - 5} more" if len(seeds) > 5 else "")
 
 
 def render(profile: str | None = None, out: Path | str | None = None, options: BuildOptions | None = None,

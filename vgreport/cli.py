@@ -522,9 +522,13 @@ def list_command(profile, experiments, out, cache, jobs, device, sets, seed_base
                    "its interval (drift), or never.")
 @click.option("--all", "show_all", is_flag=True,
               help="Also show the unchanged verdicts and the numbers within their intervals.")
+@click.option("--pool", is_flag=True,
+              help="Also evaluate both builds' records together (build folders with metrics.csv, on disjoint "
+                   "seeds, e.g. one built with --seed-base) and print each finding's pooled verdict beside each "
+                   "edition's.")
 @_verbosity
 @click.pass_context
-def diff(ctx, old, new, as_json, as_md, fail_on, show_all, verbosity):
+def diff(ctx, old, new, as_json, as_md, fail_on, show_all, pool, verbosity):
     """Compare two editions, OLD and NEW (build folders or findings.json files; NEW defaults to build).
 
     Lists the verdicts that flipped, the numbers whose new estimate lies outside the old 95%
@@ -533,7 +537,7 @@ def diff(ctx, old, new, as_json, as_md, fail_on, show_all, verbosity):
     if as_json and as_md:
         raise click.UsageError("--json and --md exclude each other")
     try:
-        changes = api.diff(old, new)
+        changes = api.diff(old, new, pool=pool)
     except api.UserError as exc:
         if as_md:  # for a CI job summary or issue: say why there is no comparison
             click.echo(unreadable_markdown(str(exc)))

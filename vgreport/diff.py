@@ -12,7 +12,7 @@ A flipped finding also says whether it lost or gained support: only `supported` 
 so far` count as support (verdicts.SUPPORT). Parts are compared by key: a part whose state changed
 is listed, and one that holds in one edition and is refuted in the other is a contradiction. Two
 builds on different seeds (`--seed-base`) replicate when no part is contradicted and every flipped
-verdict was fragile (rests on a part that one seed decides) in at least one of them.
+verdict was marked (a core part thin or fragile: one seed decides it) in at least one of them.
 
 The comparison is generic over the structure: any dict inside `numbers` that holds `lo`, `hi` and
 a point estimate (mean, diff, rate, share, ...) is an interval, wherever it is nested. Editions
@@ -21,7 +21,13 @@ written before "checks" existed have none; they compare as an empty section.
 Intervals compare with a tolerance (REL_TOL of the interval's scale, at least ABS_TOL): an
 interval read back from JSON or recomputed on another machine differs from itself by rounding
 only, so a point is outside an interval only when it is beyond that slack, and two intervals equal
-within it are unchanged whatever their point: an edition compared with itself never differs.
+within it are unchanged whatever their point: an edition compared with itself never differs. An
+interval of zero width (every seed gave the same value, as an exact identity does) has no spread
+to judge a move by, so it gets an absolute floor, ZERO_WIDTH_FLOOR: float noise of the kernels
+(1e-8 in a rate recomputed on another machine) never counts as a move.
+
+`pool` evaluates the union of two editions' records (two builds on disjoint seeds) and gives the
+pooled verdict of each finding beside each edition's.
 """
 from __future__ import annotations
 
@@ -32,8 +38,8 @@ from typing import Any, Iterator
 from .editions import EditionError, load_findings, load_manifest, markdown_cell, markdown_code, plain
 from .verdicts import SUPPORT
 
-__all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "load_edition", "compare", "intervals",
-           "failed", "to_text", "to_markdown", "unreadable_markdown"]
+__all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "ZERO_WIDTH_FLOOR", "load_edition", "compare",
+           "intervals", "failed", "to_text", "to_markdown", "unreadable_markdown", "pool"]
 
 SECTIONS = ("findings", "checks")
 # The keys that hold an interval's point estimate, in the order they are looked for.
@@ -42,6 +48,8 @@ FAIL_ON = ("flip", "drift", "never")
 # Rounding, not measurement: the slack allowed at an interval's ends (relative to its scale).
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
+# A zero-width interval's absolute slack: float32 training kernels agree to about 1e-7 of a value's scale.
+ZERO_WIDTH_FLOOR = 1e-6
 
 
 class DiffError(Exception):
@@ -139,11 +147,16 @@ def _slack(*values: float) -> float:
     return max(ABS_TOL, REL_TOL * max(abs(v) for v in values))
 
 
+def _zero_width(interval: dict) -> bool:
+    lo, hi = interval["lo"], interval["hi"]
+    return _finite(lo) and _finite(hi) and hi - lo <= _slack(lo, hi)
+
+
 def _outside(point: Any, interval: dict) -> bool:
     lo, hi = interval["lo"], interval["hi"]
     if not (_finite(point) and _finite(lo) and _finite(hi)):
         return False  # a null end never counts
-    slack = _slack(lo, hi, hi - lo)
+    slack = max(_slack(lo, hi, hi - lo), ZERO_WIDTH_FLOOR if _zero_width(interval) else 0.0)
     return not lo - slack <= point <= hi + slack
 
 
@@ -154,7 +167,9 @@ def _close(a: Any, b: Any) -> bool:
 
 
 def _same(old: dict, new: dict) -> bool:
-    """The same interval (point and ends) up to rounding."""
+    """The same interval (point and ends) up to rounding (for two zero-width intervals, up to ZERO_WIDTH_FLOOR)."""
+    if _zero_width(old) and _zero_width(new) and all(_finite(old[k]) and _finite(new[k]) for k in ("point", "lo", "hi")):
+        return all(abs(old[k] - new[k]) <= ZERO_WIDTH_FLOOR for k in ("point", "lo", "hi"))
     return all(_close(old[k], new[k]) for k in ("point", "lo", "hi"))
 
 
@@ -197,7 +212,8 @@ def compare(old: dict, new: dict) -> dict:
                            else "gained" if now["verdict"] in SUPPORT else "lost")
                 result["flipped"].append({"kind": kind, "id": id_, "title": title,
                                           "old": was["verdict"], "new": now["verdict"], "support": support,
-                                          "fragile": bool(was.get("fragile") or now.get("fragile"))})
+                                          "fragile": bool(was.get("fragile") or now.get("fragile")),
+                                          "marked": _marked(was) or _marked(now)})
             else:
                 result["kept"].append({"kind": kind, "id": id_, "title": title, "verdict": now["verdict"]})
             result["parts"] += _part_changes(kind, id_, was, now)
@@ -216,6 +232,39 @@ def compare(old: dict, new: dict) -> dict:
     for key in ("added", "removed"):
         result[key].sort(key=lambda c: (c["kind"], c["id"]))
     return result
+
+
+def pooled_rows(old: dict, new: dict, pooled: dict, seeds: list[int]) -> dict:
+    """The pooled evaluation (findings.json-shaped `pooled`, of the union of both editions' records) beside
+    each edition: {"seeds": [...], "findings": [{id, title, old, new, pooled, flipped, support}]}, in the
+    pooled evaluation's order. `flipped`: the editions' verdicts differ; `support`: whether the pooled
+    verdict counts as support (verdicts.SUPPORT)."""
+    before = {f["id"]: f for f in old.get("findings", [])}
+    after = {f["id"]: f for f in new.get("findings", [])}
+    rows = []
+    for item in pooled.get("findings", []):
+        was, now = before.get(item["id"], {}), after.get(item["id"], {})
+        rows.append({"id": item["id"], "title": item.get("title", ""), "old": was.get("verdict"),
+                     "new": now.get("verdict"), "pooled": item["verdict"],
+                     "flipped": bool(was and now and was.get("verdict") != now.get("verdict")),
+                     "support": item["verdict"] in SUPPORT})
+    return {"seeds": [int(s) for s in seeds], "findings": rows}
+
+
+def _pooled_lines(pooled: dict) -> list[str]:
+    seeds = pooled["seeds"]
+    span = f"{len(seeds)} seeds, {seeds[0]}–{seeds[-1]}" if seeds else "no seeds"
+    lines = [f"pooled verdicts (both editions' records evaluated together: {span}): old | new -> pooled"]
+    lines += [f"  {r['id']:<5} {r['old'] or 'absent'} | {r['new'] or 'absent'} -> {r['pooled']}"
+              + ("  [flipped between the editions]" if r["flipped"] else "") for r in pooled["findings"]]
+    return lines
+
+
+def _marked(item: dict) -> bool:
+    """Whether an edition marked the finding's verdict as resting on few seeds: a core part that one seed
+    reverses (fragile, †) or that one seed fewer would leave undetermined (thin)."""
+    thin = item.get("thin")
+    return bool(item.get("fragile") or (isinstance(thin, list) and thin))
 
 
 def _supported(edition: dict) -> list[str]:
@@ -283,14 +332,16 @@ def _support_line(changes: dict) -> str:
 def _flip_note(c: dict) -> str:
     notes = [f"support {c['support']}"] if c.get("support") else []
     if c["kind"] == "finding":
-        notes.append("fragile" if c.get("fragile") else "not fragile in either edition")
+        notes.append("fragile" if c.get("fragile") else "thin" if c.get("marked") else
+                     "not marked thin or fragile in either edition")
     return "; ".join(notes)
 
 
 def _flips_line(changes: dict) -> str:
-    steady = sum(1 for c in changes["flipped"] if c["kind"] == "finding" and not c.get("fragile"))
+    steady = sum(1 for c in changes["flipped"] if c["kind"] == "finding" and not c.get("marked", c.get("fragile")))
     return (f"verdicts flipped: {len(changes['flipped'])}"
-            + (f" ({steady} finding{'s' if steady != 1 else ''} not fragile in either edition)" if steady else ""))
+            + (f" ({steady} finding{'s' if steady != 1 else ''} not marked thin or fragile in either edition)"
+               if steady else ""))
 
 
 def to_text(changes: dict, show_all: bool = False) -> str:
@@ -299,7 +350,8 @@ def to_text(changes: dict, show_all: bool = False) -> str:
     lines += [f"note: {n}" for n in changes["notes"]]
     if _unchanged(changes) and not show_all:
         return "\n".join(plain(line) for line in lines + ["no verdict flipped, no number moved beyond its interval, "
-                                                           "nothing added or removed"])
+                                                           "nothing added or removed"]
+                          + (_pooled_lines(changes["pooled"]) if changes.get("pooled") else []))
     lines.append(_support_line(changes))
     lines.append(_flips_line(changes))
     lines += [f"  {c['kind']:<8} {c['id']:<5} {c['old']} -> {c['new']}  ({c['title']})"
@@ -322,6 +374,8 @@ def to_text(changes: dict, show_all: bool = False) -> str:
     for key, label in (("added", "added"), ("removed", "removed")):
         lines.append(f"{label}: {len(changes[key])}")
         lines += [f"  {c['kind']:<8} {c['id']:<5} {c['verdict']}  ({c['title']})" for c in changes[key]]
+    if changes.get("pooled"):
+        lines += _pooled_lines(changes["pooled"])
     return "\n".join(plain(line) for line in lines)  # an edition's text cannot send terminal escapes
 
 
@@ -349,9 +403,14 @@ def to_markdown(changes: dict, show_all: bool = False) -> str:
            f"measured {_md(changes['new']['measured_at'] or 'unknown')}"]
     out += [f"- note: {_md(n)}" for n in changes["notes"]]
     out.append("")
+    pooled = changes.get("pooled")
+    pooled_md = (["", f"### Pooled verdicts ({len(pooled['seeds'])} seeds, both editions' records together)", "",
+                  "| id | title | old | new | pooled |", "|---|---|---|---|---|"]
+                 + [f"| {_md(r['id'])} | {_md(r['title'])} | {_md(r['old'] or 'absent')} | {_md(r['new'] or 'absent')} "
+                    f"| **{_md(r['pooled'])}** |" for r in pooled["findings"]]) if pooled else []
     if _unchanged(changes) and not show_all:
         return "\n".join(out + ["No verdict flipped, no number moved beyond its interval, nothing was added "
-                                "or removed.", ""])
+                                "or removed."] + pooled_md + [""])
     out.append(f"**{_count(changes['flipped'], 'verdict')} flipped, {_count(changes['drifted'], 'number')} moved "
                f"beyond {'its interval' if len(changes['drifted']) == 1 else 'their intervals'}, "
                f"{len(changes['added'])} added, {len(changes['removed'])} removed.**")
@@ -381,4 +440,4 @@ def to_markdown(changes: dict, show_all: bool = False) -> str:
             out += ["", f"### {heading}", "", "| | id | title | verdict |", "|---|---|---|---|"]
             out += [f"| {c['kind']} | {_md(c['id'])} | {_md(c['title'])} | {_md(c['verdict'])} |"
                     for c in changes[key]]
-    return "\n".join(out + [""])
+    return "\n".join(out + pooled_md + [""])
