@@ -141,11 +141,27 @@ def test_empty_records_leave_everything_open():
 
 
 def test_undetermined_training_parts_name_the_configurations_that_need_seeds():
-    """The sequential design adds seeds where a training part is undetermined, and nowhere else."""
+    """The sequential design adds seeds where a core training part is undetermined, and nowhere else."""
     ev = evaluate(syn.world(budget={"best": MIXED}), None, with_figures=False)
     pending = ev.undetermined()
     assert Config("budget", "rnn_tanh", 20, 1.0, 16, 800) in pending  # synthetic: width 16, 8 x 100 steps
     assert all(c.experiment == "budget" for c in pending), pending
+
+
+def test_thin_core_parts_buy_seeds_and_context_parts_never_do():
+    """A core training part that one seed fewer would leave undetermined (thin) gets the next look's seeds
+    like an undetermined one; an undetermined or thin context part gets none."""
+    core = Config("tiny", "a", 5, 1.0, 4, 4)
+    context = Config("tiny", "b", 5, 1.0, 4, 4)
+    spec = Spec("C99", "finding", "t", "c", "k", {})
+    thin = Part("core", "?", True, reads=(core,), thin=True)
+    open_context = Part("context", "?", None, reads=(context,), core=False)
+    from vgreport.findings import Evaluation
+    from vgreport.findings.base import Result
+    ev = Evaluation(findings=[Result(spec.id, "finding", "t", "c", "supported", "k", parts=[thin, open_context])])
+    assert ev.undetermined() == {core}
+    thin.thin = False
+    assert ev.undetermined() == set()
 
 
 def _by_definition(core: list[bool | None], untested: bool = False) -> str:

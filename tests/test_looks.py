@@ -51,6 +51,25 @@ def test_later_looks_add_seeds_only_to_undecided_configurations(battery, tmp_pat
     assert json.loads((tmp_path / "out" / "findings.json").read_text())["looks"] == 3
 
 
+def test_a_look_leaves_each_seed_out_to_find_thin_parts(battery, tmp_path, monkeypatch):
+    """Deciding what a later look tops up evaluates the findings with each seed left out once, so that a
+    thin core part (decided by one seed) gets seeds as an undetermined one does."""
+    import vgreport.findings as findings
+    real = findings.evaluate
+    options_seen = []
+
+    def spy(frame, battery=None, with_figures=True, ids=None, **options):
+        if not with_figures:
+            options_seen.append(options)
+            return helpers.Pending(set())
+        return real(frame, battery, with_figures, ids, **options)
+
+    monkeypatch.setattr(findings, "evaluate", spy)
+    api.build(profile="standard", out=tmp_path / "out", experiments_dir=battery, jobs=1, progress=False,
+              formats=("html",))
+    assert options_seen and all(o.get("leave_one_seed_out") is True for o in options_seen)
+
+
 def test_render_replays_the_looks_from_the_cache(battery, tmp_path, monkeypatch):
     """`render` reaches the same cells as the build from the cache alone (the looks are deterministic)."""
     import vgreport.findings as findings

@@ -26,8 +26,8 @@ interval of zero width (every seed gave the same value, as an exact identity doe
 to judge a move by, so it gets an absolute floor, ZERO_WIDTH_FLOOR: float noise of the kernels
 (1e-8 in a rate recomputed on another machine) never counts as a move.
 
-`pool` evaluates the union of two editions' records (two builds on disjoint seeds) and gives the
-pooled verdict of each finding beside each edition's.
+`pooled_rows` sets the verdicts of the union of two editions' records (two builds on disjoint seeds,
+evaluated by api.diff(pool=True)) beside each edition's.
 """
 from __future__ import annotations
 
@@ -39,7 +39,7 @@ from .editions import EditionError, load_findings, load_manifest, markdown_cell,
 from .verdicts import SUPPORT
 
 __all__ = ["DiffError", "SECTIONS", "POINT_KEYS", "FAIL_ON", "ZERO_WIDTH_FLOOR", "load_edition", "compare",
-           "intervals", "failed", "to_text", "to_markdown", "unreadable_markdown", "pool"]
+           "intervals", "failed", "to_text", "to_markdown", "unreadable_markdown", "pooled_rows"]
 
 SECTIONS = ("findings", "checks")
 # The keys that hold an interval's point estimate, in the order they are looked for.

@@ -1,8 +1,10 @@
-"""The sequential design (docs/report.md): a build's first look trains every configuration on the
-profile's first round of seeds; each later look evaluates the findings on the records so far and adds
-the next round of seeds only to the configurations that an undetermined training part reads, until
-every training part is decided or the last round has run. Each look's intervals spend alpha/looks
-(findings.stats), so the chance of a false decision over all looks stays at most alpha."""
+"""The sequential design (docs/findings.md): a build's first look trains every configuration on the
+profile's first round of seeds; each later look evaluates the findings on the records so far, leaving
+each seed out once, and adds the next round of seeds only to the configurations that a core training
+part reads while it is undetermined or thin (decided, but one seed fewer would leave it undetermined),
+until there is none or the last round has run. Context parts never buy seeds. Every look tests at
+Pocock's nominal level for the profile's rounds (findings.stats.look_level), so the chance of a false
+decision over all looks stays at alpha."""
 from __future__ import annotations
 
 import dataclasses
@@ -22,8 +24,8 @@ __all__ = ["later_looks", "undecided"]
 def later_looks(battery: Battery, only, cells: list, records: list, summary: Summary,
                 run: Callable[[list], tuple[list, Summary]], cache: Cache) -> tuple[list, list, Summary]:
     """The sequential design: after each look, add the next round of seeds only to the configurations
-    that a finding still cannot decide (each look's intervals spend alpha/looks, see findings.stats),
-    until every training part is decided or the profile's last round has run."""
+    that a core training part reads while undetermined or thin (every look tests at Pocock's level, see
+    findings.stats), until none is left or the profile's last round has run."""
     looks = max((e.looks for e in battery.select(only)), default=1)
     summary = dataclasses.replace(summary, looks=1)
     for look in range(1, looks):
@@ -39,10 +41,11 @@ def later_looks(battery: Battery, only, cells: list, records: list, summary: Sum
 
 
 def undecided(battery: Battery, only, cells, records, record_digests, look: int, cache: Cache) -> list[Config]:
-    """The configurations some undetermined training part reads after this look. Deciding them means
-    evaluating every finding (seconds on a standard build), so the answer is kept in the cache under
-    a digest of what it depends on: the records so far (their digests), the battery, and vgreport's
-    code. An unchanged rebuild reads it instead of evaluating again; a damaged memo is recomputed."""
+    """The configurations some core training part reads after this look while it is undetermined or thin
+    (findings.Evaluation.undetermined). Deciding them means evaluating every finding once, and once more
+    per seed left out (seconds each on a standard build), so the answer is kept in the cache under a
+    digest of what it depends on: the records so far (their digests), the battery, and vgreport's code.
+    An unchanged rebuild reads it instead of evaluating again; a damaged memo is recomputed."""
     key = hashlib.sha256(json.dumps({
         "look": look, "only": list(only), "profile": battery.profile_spec.model_dump(mode="json"),
         "experiments": [e.model_dump(mode="json") for e in battery.select(only)],
@@ -57,7 +60,8 @@ def undecided(battery: Battery, only, cells, records, record_digests, look: int,
             pass
     from .aggregate import records_frame
     from .findings import evaluate
-    pending = sorted(evaluate(records_frame(records), battery, with_figures=False).undetermined())
+    evaluation = evaluate(records_frame(records), battery, with_figures=False, leave_one_seed_out=True)
+    pending = sorted(evaluation.undetermined())
     rows = [c.to_json() for c in pending]
     if all(record_digests):
         try:
