@@ -216,7 +216,7 @@ def test_cli_exit_status_follows_fail_on(tmp_path):
     quiet = runner.invoke(main, ["diff", "-q", str(old), str(flip)])
     assert quiet.exit_code == 1 and quiet.output.splitlines() == [
         "finding  C4    supported -> inconclusive  (Short dependencies are learned)  "
-        "[support lost; not fragile in either edition]"]
+        "[support lost; not marked thin or fragile in either edition]"]
     assert runner.invoke(main, ["diff", "-q", str(old), str(old)]).output == ""  # nothing changed: nothing
 
 

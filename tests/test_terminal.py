@@ -136,7 +136,7 @@ def test_diff_quiet_prints_only_the_changes(tmp_path):
     old, flip = _edition(tmp_path / "old.json", "supported"), _edition(tmp_path / "flip.json", "refuted")
     result = CliRunner().invoke(main, ["diff", "-q", str(old), str(flip)])
     assert result.exit_code == 1
-    assert result.output == "finding  C4    supported -> refuted  (t)  [support lost; not fragile in either edition]\n"
+    assert result.output == "finding  C4    supported -> refuted  (t)  [support lost; not marked thin or fragile in either edition]\n"
 
 
 def _help_texts() -> list[str]:
