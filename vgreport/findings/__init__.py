@@ -42,6 +42,7 @@ from .base import (
     check_state,
     clause_states,
     combine,
+    heading_of,
     plain,
     verdict_of,
 )
@@ -165,7 +166,8 @@ def _run(module, ctx: Context) -> Result:
                       spec.criterion, headline=f"{spec.title}: not tested in this build", reason=why.reason,
                       numbers={"missing": why.reason}, seeds=ctx.seeds(*why.experiments),
                       experiments=why.experiments,
-                      clauses=clause_states(spec.clauses, [], {k: why.reason for k in spec.clauses}))
+                      clauses=clause_states(spec.clauses, [], {k: why.reason for k in spec.clauses}),
+                      heading=heading_of(spec, "inconclusive", []))
     unknown = {p.clause for p in outcome.parts if p.core} - set(spec.clauses) if spec.clauses else set()
     if unknown:
         raise RuntimeError(f"{spec.id}: core parts name clauses {sorted(unknown)} that SPEC.clauses does not declare")
@@ -174,7 +176,7 @@ def _run(module, ctx: Context) -> Result:
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
                   seeds=ctx.seeds(*outcome.experiments), experiments=outcome.experiments, figures=figures,
-                  clauses=clauses)
+                  clauses=clauses, heading=heading_of(spec, verdict, clauses))
 
 
 def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,

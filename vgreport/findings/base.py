@@ -24,7 +24,7 @@ from ..verdicts import CHECK_OUTCOMES, SUPPORT, VERDICTS
 from .stats import LEVEL, look_level
 
 __all__ = ["VERDICTS", "SUPPORT", "CHECK_STATES", "Figure", "Config", "Part", "Clause", "Outcome", "Spec", "Exercise",
-           "Result", "Context", "Undecidable", "combine", "clause_states", "verdict_of", "check_state", "plain"]
+           "Result", "Context", "Undecidable", "heading_of", "combine", "clause_states", "verdict_of", "check_state", "plain"]
 
 CHECK_STATES = CHECK_OUTCOMES
 
@@ -102,6 +102,11 @@ class Spec:
     needs: dict[str, tuple[str, ...]]   # experiment -> variants it reads (checked against the battery)
     # a finding's claim split into clauses (key -> the clause in words); each core part names one
     clauses: dict[str, str] = field(default_factory=dict)
+    # what this build found, per clause and state: {clause: {"holds": ..., "refuted": ..., "untested": ...}},
+    # each a phrase a student can repeat, in the past tense and without a number. The heading of a finding
+    # whose clauses do not all hold joins them (heading_of), so no refuted claim stands as a bare heading.
+    found: dict[str, dict[str, str]] = field(default_factory=dict)
+    question: str = ""            # the claim as a question: the heading when nothing was decided
 
 
 @dataclass(frozen=True)
@@ -150,6 +155,7 @@ class Result:
     figures: list[Figure] = field(default_factory=list)
     fragile: bool = False         # a core part reverses when one seed is left out (replicate.py)
     clauses: list[Clause] = field(default_factory=list)
+    heading: str = ""             # what this build found, in words (heading_of); the title is the claim tested
 
     @property
     def supports(self) -> bool:
@@ -176,13 +182,34 @@ class Result:
 
     def to_json(self) -> dict:
         return {"id": self.id, "kind": self.kind, "title": self.title, "claim": self.claim,
-                "verdict": self.verdict, "fragile": self.fragile, "thin": [p.key for p in self.thin],
+                "heading": self.heading or self.title, "verdict": self.verdict, "fragile": self.fragile, "thin": [p.key for p in self.thin],
                 "headline": self.headline, "criterion": self.criterion,
                 "reason": self.reason, "clauses": [c.to_json() for c in self.clauses],
                 "parts": [p.to_json() for p in self.parts],
                 "numbers": plain(self.numbers, json=True), "seeds": [int(s) for s in self.seeds],
                 "experiments": list(self.experiments),
                 "figures": [{"key": f.key, "caption": f.caption, "alt": f.alt} for f in self.figures]}
+
+
+def heading_of(spec: Spec, verdict: str, clauses: list[Clause]) -> str:
+    """The section heading: what this build found. A claim that held (every clause holds) keeps its title;
+    otherwise the phrases of SPEC.found for each clause's state, joined; nothing decided gives the claim
+    as a question with "undecided". Never the claim alone where the data refuted it or left it open."""
+    if spec.kind != "finding" or verdict in SUPPORT:
+        return spec.title
+    decided = [c for c in clauses if c.state != "untested"]
+    if not decided or verdict == "inconclusive":
+        question = spec.question or spec.title + "?"
+        return f"{question} Undecided in this build"
+    phrases = []
+    for c in clauses:
+        phrase = spec.found.get(c.key, {}).get(c.state)
+        if not phrase:
+            phrase = {"holds": f"{c.text} held", "refuted": f"not found: {c.text}",
+                      "untested": f"not tested: {c.text}"}[c.state]
+        phrases.append(phrase)
+    text = "; ".join(phrases)
+    return text[:1].upper() + text[1:]
 
 
 class Undecidable(Exception):

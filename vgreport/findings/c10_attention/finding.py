@@ -42,7 +42,20 @@ SPEC = Spec(
                "it only where the transformer solves the shortest length within the same steps (its control)."),
     needs={"architecture": ("rnn_tanh", "transformer")},
     clauses={"flat": "the gradient reaching an input does not shrink with its distance",
-             "solves": "so attention solves the long dependency"})
+             "solves": "so attention solves the long dependency"},
+    question='Does attention avoid the recurrent product?',
+    found={
+        'flat': {
+            'holds': "the transformer's gradient did not shrink with distance",
+            'refuted': "the transformer's gradient shrank with distance",
+            'untested': 'whether its gradient shrinks with distance was not decided',
+        },
+        'solves': {
+            'holds': 'the transformer solved the long dependency',
+            'refuted': 'the transformer did not solve the long dependency',
+            'untested': 'whether it solves the long dependency was not decided',
+        },
+    })
 
 
 @dataclass

@@ -40,7 +40,20 @@ SPEC = Spec(
                "Context: whether the tanh RNN with W_hh = g·Q ('gain_sweep') shrinks at each gain."),
     needs={"init": ("default", "xavier"), "gain_sweep_sigmoid": ("sigmoid",), "gain_sweep": ("tanh",)},
     clauses={"tanh": "with tanh, at PyTorch's default and at Xavier init, the gradient shrinks exponentially with distance",
-             "sigmoid": "with sigmoid (W_hh = g·Q where γ·g ≥ 1) the gradient shrinks exponentially with distance"})
+             "sigmoid": "with sigmoid (W_hh = g·Q where γ·g ≥ 1) the gradient shrinks exponentially with distance"},
+    question='Do tanh (default, Xavier init) and sigmoid gradients shrink exponentially?',
+    found={
+        'tanh': {
+            'holds': "tanh gradients shrank exponentially with distance at PyTorch's default and at Xavier init",
+            'refuted': 'tanh gradients did not shrink exponentially at every default or Xavier init',
+            'untested': 'the tanh decay was not decided',
+        },
+        'sigmoid': {
+            'holds': 'sigmoid gradients shrank exponentially with distance',
+            'refuted': 'sigmoid gradients did not shrink exponentially at every gain',
+            'untested': 'the sigmoid decay was not decided',
+        },
+    })
 
 
 @dataclass

@@ -6,7 +6,7 @@ reference model at the same length and budget follow it (the positive control); 
 classified by the Wilson interval of its own share of changed answers, so bimodal seeds are counted,
 never averaged; (b) recency: at one fixed sequence length, recalling the token a few steps back is
 solved while the token far back stays at chance (the near token, above chance, is the far one's
-control). The gradient ratio at the cue is context: it can be 1e-14 in a seed whose answers still
+control). The gradient ratio at the cue is context: it can be vanishingly small in a seed whose answers still
 follow the cue, so it is no measure of the cue's influence.
 """
 from __future__ import annotations
@@ -54,7 +54,20 @@ SPEC = Spec(
                "ten times below that to the last input (interval of log10(cue/last) below −1)."),
     needs={"architecture": ("rnn_tanh",), "recall_lag": ()},
     clauses={"influence": "after training, early inputs no longer influence the answer",
-             "recency": "the trained model is biased to recent inputs"})
+             "recency": "the trained model is biased to recent inputs"},
+    question='Is a plain RNN biased towards recent inputs?',
+    found={
+        'influence': {
+            'holds': "after training, early inputs no longer moved the plain RNN's answer",
+            'refuted': "after training, early inputs still moved the plain RNN's answer",
+            'untested': 'whether early inputs still move its answer was not decided',
+        },
+        'recency': {
+            'holds': 'the trained plain RNN recalled recent inputs, not distant ones',
+            'refuted': 'the trained plain RNN showed no bias towards recent inputs',
+            'untested': 'its bias towards recent inputs was not decided',
+        },
+    })
 
 
 @dataclass
@@ -77,6 +90,11 @@ class Numbers:
     influence: dict = field(default_factory=dict)
     control: str = ""                               # the reference model's label whose seeds follow the cue
     first_token: dict = field(default_factory=dict)  # variant -> {label, solved Share, solves, length}: 'architecture'
+    # the trained tanh RNN seed that follows the cue (influence >= FOLLOWS) with the smallest sensitivity ratio:
+    # {seed, influence, log10} (the size of a gradient is not the cue's influence); None when no seed follows it
+    follower: dict | None = None
+    ratio_by_seed: dict = field(default_factory=dict)      # seed -> log10(cue/last), the trained tanh RNN
+    influence_by_seed: dict = field(default_factory=dict)  # seed -> share of its answers the cue changes
 
 
 def lag_of(ctx: Context, experiment: str, variant: str, length: int) -> int:
@@ -100,11 +118,13 @@ def _sensitivity(ctx: Context, numbers: Numbers) -> Part | None:
     for variant, group in sens.groupby("variant"):
         one_config(group, f"the sensitivity of {variant}")
         per_seed = []
-        for _, g in group.groupby("seed"):
+        for seed, g in group.groupby("seed"):
             first = g.loc[g["time_lag"] == g["time_lag"].max(), "value"].iloc[0]
             last = g.loc[g["time_lag"] == 0, "value"]
             if len(last) and first > 0 and last.iloc[0] > 0:
                 per_seed.append(math.log10(first / last.iloc[0]))
+                if variant == "rnn_tanh":
+                    numbers.ratio_by_seed[int(seed)] = per_seed[-1]
         numbers.ratio_by_model[variant] = {"label": ctx.describe("architecture", variant),
                                            "log10": t_interval(per_seed, ctx.level_for("architecture"))}
     rnn = numbers.ratio_by_model.get("rnn_tanh")
@@ -118,6 +138,16 @@ def _sensitivity(ctx: Context, numbers: Numbers) -> Part | None:
                        f"{num(rnn['log10'].hi, 2)}] at length {longest}")
 
 
+def _follower(numbers: Numbers) -> dict | None:
+    """The seed that follows the cue (its answers change in at least FOLLOWS of sequences when the cue is
+    swapped) while its output is least sensitive to the cue: a measured case of influence without gradient."""
+    seeds = [s for s, v in numbers.influence_by_seed.items() if v >= FOLLOWS and s in numbers.ratio_by_seed]
+    if not seeds:
+        return None
+    seed = min(seeds, key=lambda s: numbers.ratio_by_seed[s])
+    return {"seed": seed, "influence": numbers.influence_by_seed[seed], "log10": numbers.ratio_by_seed[seed]}
+
+
 def _influence(ctx: Context, numbers: Numbers) -> Part | None:
     rows = ctx.part("architecture")
     rows = rows[(rows["metric"] == "cue_influence") & (rows["stage"] == "trained")]
@@ -128,6 +158,8 @@ def _influence(ctx: Context, numbers: Numbers) -> Part | None:
     level, n_eval = ctx.level_for("architecture"), ctx.eval_size("architecture")
     for variant, group in rows.groupby("variant"):
         one_config(group, f"the cue's influence on {variant}")
+        if variant == "rnn_tanh":
+            numbers.influence_by_seed = {int(k): float(v) for k, v in zip(group["seed"], group["value"])}
         seeds = [wilson(min(max(int(round(v * n_eval)), 0), n_eval), n_eval, LEVEL) for v in group["value"]]
         n = len(seeds)
         numbers.influence[variant] = {"label": ctx.describe("architecture", variant),
@@ -161,6 +193,7 @@ def decide(ctx: Context) -> Outcome:
     parts = []
     if ctx.has("architecture") and len(ctx.seeds("architecture")) >= 2:
         parts += [p for p in (_influence(ctx, numbers), _sensitivity(ctx, numbers)) if p is not None]
+        numbers.follower = _follower(numbers)
         for v in ("rnn_tanh", "lstm_chrono"):  # the first token (the largest lag) at the longest length: for the text
             o = config_outcome(ctx, "architecture", v)
             if o is not None:

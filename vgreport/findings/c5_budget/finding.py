@@ -38,7 +38,15 @@ SPEC = Spec(
                "the same model solves the shortest length of 'recall_length' in most seeds; without one the part is "
                "undetermined."),
     needs={"budget": ("rnn_tanh",), "recall_length": ("base",)},
-    clauses={"budget": "more training does not fix the plain RNN at long range"})
+    clauses={"budget": "more training does not fix the plain RNN at long range"},
+    question='Does more training rescue a plain RNN at long range?',
+    found={
+        'budget': {
+            'holds': 'more training did not rescue a plain RNN at long range',
+            'refuted': 'with eight times the training, most seeds of the plain RNN solved the long range',
+            'untested': 'whether more training rescues it was not decided',
+        },
+    })
 
 
 @dataclass

@@ -52,7 +52,20 @@ SPEC = Spec(
                "control), else it is undetermined. Context: (a) for the forget-bias-1 and chrono LSTMs; each control."),
     needs={"architecture": ("rnn_tanh",) + GATED},
     clauses={"preserves": "as PyTorch initialises them, gated cells keep the gradient over a long span",
-             "learns": "so they solve long dependencies"})
+             "learns": "so they solve long dependencies"},
+    question='Do gated cells, as PyTorch initialises them, preserve gradients over long spans?',
+    found={
+        'preserves': {
+            'holds': "PyTorch's default LSTM and GRU kept their gradient over a long span",
+            'refuted': "PyTorch's default LSTM and GRU did not both keep their gradient over a long span",
+            'untested': 'whether they keep their gradient was not decided',
+        },
+        'learns': {
+            'holds': 'they solved the long dependency',
+            'refuted': 'they did not both solve the long dependency within the training budget',
+            'untested': 'whether they solve it within the training budget was not decided',
+        },
+    })
 
 
 @dataclass

@@ -30,7 +30,15 @@ SPEC = Spec(
                "seeds than the tanh RNN (the same test; refuted when Newcombe's interval lies below 0), undetermined when "
                "both arms stay at chance. Two core parts, one clause."),
     needs={"init": ("default",) + CAREFUL, "adding_length": ("rnn_tanh", "irnn")},
-    clauses={"helps": "at least one careful initialisation helps a plain RNN solve a long dependency"})
+    clauses={"helps": "at least one careful initialisation helps a plain RNN solve a long dependency"},
+    question='Does a careful initialisation help a plain RNN solve a long dependency within the training budget?',
+    found={
+        'helps': {
+            'holds': 'some careful initialisations helped a plain RNN solve a long dependency within the training budget',
+            'refuted': 'no careful initialisation helped a plain RNN solve a long dependency within the training budget',
+            'untested': 'whether a careful initialisation helps was not decided',
+        },
+    })
 
 
 @dataclass

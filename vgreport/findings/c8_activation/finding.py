@@ -39,7 +39,15 @@ SPEC = Spec(
                "Holm over all pairs of all lengths at the look's level; a length holds when some pair shows the slower "
                "decay solving in more seeds and none the faster; refuted when one does."),
     needs={"activation": ACTIVATIONS},
-    clauses={"trains": "activations that shrink the gradient less solve a long dependency more often"})
+    clauses={"trains": "activations that shrink the gradient less solve a long dependency more often"},
+    question='Within the training budget, do activations that shrink the gradient less train better?',
+    found={
+        'trains': {
+            'holds': 'within the training budget, activations that shrink the gradient less trained better',
+            'refuted': 'within the training budget, activations that shrink the gradient less did not train better',
+            'untested': 'whether they train better was not decided',
+        },
+    })
 
 
 @dataclass

@@ -40,7 +40,20 @@ SPEC = Spec(
                "refuted wholly outside its margin. Otherwise the vanishing clause is untested, with its reason. Three "
                "core parts; clauses: exploding, vanishing."),
     needs={"clip_exploding": ("no_clip", "clipped"), "clip_vanishing": ("no_clip", "clipped")},
-    clauses={"exploding": "clipping tames exploding gradients", "vanishing": "it does nothing for vanishing ones"})
+    clauses={"exploding": "clipping tames exploding gradients", "vanishing": "it does nothing for vanishing ones"},
+    question='Does clipping tame exploding gradients but not vanishing ones?',
+    found={
+        'exploding': {
+            'holds': 'clipping tamed exploding gradients',
+            'refuted': 'clipping did not tame exploding gradients',
+            'untested': 'its effect on exploding gradients was not decided',
+        },
+        'vanishing': {
+            'holds': 'it did nothing for vanishing ones',
+            'refuted': 'it changed training where gradients vanish',
+            'untested': 'its effect where gradients vanish was not tested',
+        },
+    })
 
 
 @dataclass

@@ -42,7 +42,20 @@ SPEC = Spec(
                "width (the same controls); (d) the forget-bias-1 LSTM."),
     needs={"architecture": ("lstm_default", "lstm_forget_bias_1", "lstm_chrono"), "lstm_tuning": TUNING},
     clauses={"chrono": "with chrono initialisation the LSTM solves the long dependency",
-             "default": "as PyTorch initialises it, the LSTM stays at chance on it"})
+             "default": "as PyTorch initialises it, the LSTM stays at chance on it"},
+    question='Within the training budget, does gate initialisation decide if an LSTM solves long dependencies?',
+    found={
+        'chrono': {
+            'holds': 'with chrono initialisation the LSTM solved the long dependency',
+            'refuted': 'with chrono initialisation the LSTM did not solve the long dependency',
+            'untested': 'whether the chrono LSTM solves it was not decided',
+        },
+        'default': {
+            'holds': 'as PyTorch initialises it, the LSTM stayed at chance',
+            'refuted': 'as PyTorch initialises it, the LSTM rose above chance too',
+            'untested': 'whether the default LSTM stays at chance was not decided',
+        },
+    })
 
 
 @dataclass

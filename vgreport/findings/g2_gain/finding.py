@@ -46,7 +46,25 @@ SPEC = Spec(
     needs={"gain_train": ("tanh",), "gain_sweep": ("tanh", "identity")},
     clauses={"window": "a window of gains containing g = 1 trains",
              "vanishing": "far enough on the vanishing side a gain does not train",
-             "exploding": "far enough on the exploding side a gain does not train"})
+             "exploding": "far enough on the exploding side a gain does not train"},
+    question='Does a window of gains around the critical gain train?',
+    found={
+        'window': {
+            'holds': 'a window of gains around g = 1 trained',
+            'refuted': 'no window of gains around g = 1 trained',
+            'untested': 'whether a window around g = 1 trains was not decided',
+        },
+        'vanishing': {
+            'holds': 'a gain far on the vanishing side did not train',
+            'refuted': 'even the smallest gain trained',
+            'untested': 'the smallest gain was not decided',
+        },
+        'exploding': {
+            'holds': 'a gain far on the exploding side did not train',
+            'refuted': 'even the largest gain trained',
+            'untested': 'the largest gain was not decided',
+        },
+    })
 
 
 @dataclass
