@@ -4,6 +4,7 @@ reference lines named at the line, points set apart and named."""
 from __future__ import annotations
 
 import math
+import textwrap
 
 import numpy as np
 from matplotlib.figure import Figure
@@ -27,6 +28,8 @@ def legend(fig: Figure, ax, entries: tuple[list, list] | None = None) -> None:
     handles, labels = entries or ax.get_legend_handles_labels()
     if not handles:
         return
+    room = int((fig.get_figwidth() - 1.0) / 0.05)  # the characters a label alone on its row fits (below)
+    labels = [textwrap.fill(label, room) if len(label) > room else label for label in labels]
     ncols = _legend_columns(labels, fig.get_figwidth() - 0.2)
     _grow_for_legend(fig, math.ceil(len(labels) / ncols))
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, borderaxespad=0.2,

@@ -2,11 +2,15 @@
 figure), the fixed matplotlib style and size, and the figure's SVG with its labels typeset."""
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import html
 import io
+import math
 import re
+import textwrap
 from contextlib import contextmanager
+from typing import Callable
 
 import matplotlib
 import matplotlib.style
@@ -27,6 +31,12 @@ REFERENCE = "#555555"  # gray, unless a bound belongs to one model (then that mo
 FULL_WIDTH_IN = 16 / 2.54  # the printed text width
 HEIGHT_IN = 1.6
 MIN_TEXT_PT = 8
+# The narrow layout (report.html on a phone): 8-pt text is 11 px where the figure is 337 px wide
+# (a 360-px screen), 12 px on a 390-px one. Panels side by side are stacked, each a little taller.
+NARROW_WIDTH_IN = 3.4
+NARROW_HEIGHT = 1.5     # the narrow layout's height, times the full one's (one panel)
+STACKED_HEIGHT = 0.9    # each panel of a stacked figure, times the full figure's height
+_narrow = contextvars.ContextVar("narrow_layout", default=False)
 
 _STYLE = {
     "font.family": "DejaVu Sans", "font.size": 8.5, "axes.titlesize": 8.5, "axes.labelsize": 8.5,
@@ -41,28 +51,60 @@ _STYLE = {
 
 @contextmanager
 def new_figure(key: str, width: float = FULL_WIDTH_IN, height: float = HEIGHT_IN, ncols: int = 1):
-    """Yield (fig, axes) under a fixed style; the hash salt makes SVG ids depend only on the data."""
+    """Yield (fig, axes) under a fixed style; the hash salt makes SVG ids depend only on the data.
+    Inside narrow_layout() the figure is NARROW_WIDTH_IN wide and its panels are stacked."""
     salt = hashlib.sha256(key.encode()).hexdigest()[:12]
+    rows, cols = 1, ncols
+    if _narrow.get() and width > NARROW_WIDTH_IN:
+        height *= NARROW_HEIGHT if ncols == 1 else STACKED_HEIGHT * ncols
+        width, rows, cols = NARROW_WIDTH_IN, ncols, 1
     # The default style first: a user's matplotlibrc must not change the report (or its cache digest).
     with matplotlib.style.context("default"), matplotlib.rc_context({**_STYLE, "svg.hashsalt": salt}):
         fig = Figure(figsize=(width, height), layout="constrained")
-        axes = fig.subplots(1, ncols, squeeze=False)[0]
-        yield fig, (axes[0] if ncols == 1 else list(axes))
+        axes = list(fig.subplots(rows, cols, squeeze=False).flat)
+        yield fig, (axes[0] if ncols == 1 else axes)
+
+
+@contextmanager
+def narrow_layout():
+    """Every figure drawn inside is drawn in the narrow layout (see new_figure)."""
+    token = _narrow.set(True)
+    try:
+        yield
+    finally:
+        _narrow.reset(token)
+
+
+def narrow(draw: Callable[[], str]) -> str:
+    """`draw` (a figure's drawing: no arguments, returns its SVG) called in the narrow layout."""
+    with narrow_layout():
+        return draw()
 
 
 def fit_axis_labels(fig: Figure) -> None:
     """A y-label taller than the figure (centred on a short panel) is cut off at the figure's edge:
     break it onto two lines at the space nearest its middle (then, if it still runs out, shrink it,
-    to 8 pt at least)."""
+    to 8 pt at least). An x-label wider than the figure (the narrow layout) is broken into as
+    few lines as fit, and words of tick labels that overlap their neighbours go onto lines of their own."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw_without_rendering()
-    top = fig.bbox.height
+    top, right = fig.bbox.height, fig.bbox.width
 
     def runs_out(label) -> bool:
         box = label.get_window_extent(renderer)
         return box.y0 < -0.5 or box.y1 > top + 0.5
+
+    for ax in fig.axes:
+        label = ax.xaxis.label
+        text = label.get_text()
+        for lines in range(2, 5):
+            box = label.get_window_extent(renderer)
+            if not text or "\n" in text or not ax.get_visible() or (box.x0 >= -0.5 and box.x1 <= right + 0.5):
+                break
+            label.set_text(textwrap.fill(text, math.ceil(len(text) / lines)))
+        _fit_tick_labels(fig, ax, renderer)
 
     for ax in fig.axes:  # savefig lays the figure out again, so a changed label needs no second draw here
         label = ax.yaxis.label
@@ -77,7 +119,36 @@ def fit_axis_labels(fig: Figure) -> None:
             label.set_fontsize(max(8, label.get_fontsize() - 0.5))
 
 
+def _fit_tick_labels(fig: Figure, ax, renderer) -> None:
+    """Tick labels of words (a bar's name, not a number) that overlap their neighbours: the words
+    wrapped onto shorter lines, as long as that helps."""
+    ticks, texts = ax.get_xticks(), [t.get_text() for t in ax.get_xticklabels()]
+    if not any(" " in t for t in texts):
+        return
+
+    def overlapping() -> bool:
+        boxes = sorted((t.get_window_extent(renderer) for t in ax.get_xticklabels() if t.get_text()),
+                       key=lambda b: b.x0)
+        return any(a.x1 + 2 > b.x0 for a, b in zip(boxes, boxes[1:]))
+
+    limits, current = ax.get_xlim(), texts
+    for width in range(max(len(line) for t in texts for line in t.split("\n")) - 1, 0, -1):
+        if not overlapping():
+            return
+        wrapped = ["\n".join(textwrap.fill(line, width, break_long_words=False) for line in t.split("\n"))
+                   for t in texts]
+        if wrapped != current:
+            ax.set_xticks(ticks, labels=wrapped)
+            ax.set_xlim(limits)
+            fig.draw_without_rendering()
+            current = wrapped
+
+
 def to_svg(fig: Figure) -> str:
+    if _narrow.get() and len(fig.axes) > 1:
+        # panels side by side may share the y tick labels of the first; stacked, each shows its own
+        for ax in fig.axes:
+            ax.tick_params(labelleft=True)
     fit_axis_labels(fig)
     buffer = io.StringIO()
     fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None})

@@ -35,6 +35,7 @@ class Figure:
     svg: str          # inline SVG markup (deterministic)
     caption: str      # one or two sentences, may quote numbers (formatted from records)
     alt: str          # alt text written from the data: what it shows and the key numbers
+    narrow: str = ""  # the same figure in the narrow layout (report.html on a phone), "" if none
 
 
 @dataclass
@@ -396,7 +397,8 @@ class Context:
             return variant
 
     def figure(self, key: str, draw: Callable[[], str], caption: str, alt: str) -> list[Figure]:
-        return [Figure(key, draw(), caption, alt)] if self.with_figures else []
+        from ..figures.style import narrow
+        return [Figure(key, draw(), caption, alt, narrow(draw))] if self.with_figures else []
 
     def slots(self, experiment: str, variants) -> dict[str, int]:
         """The style slot of each variant in one figure (figures.style: colour, dash pattern, marker):

@@ -9,6 +9,7 @@ and file identifier are all derived from the inputs.
 """
 from __future__ import annotations
 
+import html
 import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
@@ -64,6 +65,10 @@ class _Figures:
         # a short id prefix: every clip path and marker of the figure repeats it
         prefix = f"n{self.numbers[(f.id, key)]}" + (f"c{copies + 1}" if copies else "") + "-"
         svg = _inline_svg(fig.svg, prefix, fig.alt or fig.caption)
+        # the narrow layout too, where it differs: the page's style shows one of the two (phone or wider)
+        if fig.narrow and fig.narrow != fig.svg:
+            svg = Markup("").join((_layout(svg, "wide"),
+                                   _layout(_inline_svg(fig.narrow, prefix + "s", fig.alt or fig.caption), "narrow")))
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg, caption=caption or fig.caption))
 
@@ -74,6 +79,11 @@ class _Figures:
     def unplaced(self, f) -> list[str]:
         """Keys of the finding's figures its body did not show (appended after it, never lost)."""
         return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
+
+
+def _layout(svg: Markup, name: str) -> Markup:
+    """An inline SVG marked as one layout of its figure (class "wide" or "narrow", see report.css)."""
+    return Markup(str(svg).replace("<svg ", f'<svg class="{name}" ', 1))
 
 
 class _Citations:
@@ -187,7 +197,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     except bounds.TemplateLimitError as exc:  # spent where no template line could take the blame
         raise ReportTemplateError(f"templates: {exc}") from exc
     # A chosen sentence (say, say_verdict) brings a space on either side; before punctuation it is one too many.
-    return _SPACE_BEFORE_PUNCTUATION.sub("", page)
+    return _scrolling_tables(_SPACE_BEFORE_PUNCTUATION.sub("", page))
 
 
 def _render_passes(env, context, values, glance, checks, findings, evaluation, numbers, order,
@@ -220,6 +230,32 @@ def _render_passes(env, context, values, glance, checks, findings, evaluation, n
 
 
 _SPACE_BEFORE_PUNCTUATION = re.compile(r'(?<=</span>) +(?=[;,.:)])')
+_TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
+
+
+def _scrolling_tables(page: str) -> str:
+    """Every table in a box that scrolls sideways on a screen too narrow for it (report.css), reachable
+    by keyboard (tabindex) and named for screen readers by the table's caption, its label or its
+    column heads. A table keeps its table semantics (a table set display: block loses them)."""
+    def wrap(match: re.Match) -> str:
+        table = match.group(0)
+        caption = re.search(r"<caption\b[^>]*>(.*?)</caption>", table, re.S)
+        label = re.match(r'<table\b[^>]*\saria-label="([^"]*)"', table)
+        heads = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table, re.S)
+        if caption:
+            name = _plain(caption.group(1))
+        elif label:
+            name = html.unescape(label.group(1))
+        else:
+            name = "Table: " + "; ".join(_plain(h) for h in heads) if heads else "Table"
+        return (f'<div class="table-box" role="region" tabindex="0" aria-label="{html.escape(name, quote=True)}">'
+                f"{table}</div>")
+    return _TABLE.sub(wrap, page)
+
+
+def _plain(markup: str) -> str:
+    """The words of a bit of markup, on one line."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", "", markup)).split())
 
 
 

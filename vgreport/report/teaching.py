@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass, field
 
 from .. import figures
+from ..figures.style import narrow
 from ..findings import Evaluation, Figure
 
 __all__ = ["Overview", "overview", "WorkedExample", "worked_example"]
@@ -65,7 +66,7 @@ def overview(evaluation: Evaluation, with_figure: bool = True) -> Overview:
             slots.setdefault(entry.family, entry.slot)
         drawn = [{**p, "slot": slots[p["family"]]} if p.get("family") in slots else p for p in points]
         out.svg = figures.hero(drawn, chance=chance)
-        out.figures = [Figure("hero", out.svg, "", out.alt)]
+        out.figures = [Figure("hero", out.svg, "", out.alt, narrow(lambda: figures.hero(drawn, chance=chance)))]
     return out
 
 
