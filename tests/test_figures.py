@@ -1,6 +1,7 @@
 """Figures: valid, deterministic, vector SVG with the theory and chance lines drawn on them."""
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -90,6 +91,7 @@ HERO_POINTS = [
     {"label": "never probed", "rate": math.nan, "acc": 0.5, "acc_lo": 0.4, "acc_hi": 0.6, "family": "RNN"},
 ]
 DIAGRAM_CASES = {name: draw for name, draw in figures.DIAGRAMS.items()}
+DIAGRAM_CASES.update({f"{name}_narrow": functools.partial(draw, narrow=True) for name, draw in figures.DIAGRAMS.items()})
 # Text each figure must carry as <text> (its series, references and axis labels).
 TEXTS = {
     "gradient_vs_lag": ["tanh", "sigmoid", "relu", "bound for sigmoid", "distance T − k (steps back in time)"],
@@ -106,6 +108,8 @@ TEXTS = {
     "hero": [p["label"] for p in HERO_POINTS[:-1]] + ["chance", "r = 0: no decay", "LSTM", "GRU"],
     "unrolled_rnn": ["diag(φ′(a", "W", "L", "backward (dashed)"],
     "lstm_cell": ["c", "forget f", "gradient: ∂c", "tanh"],
+    "unrolled_rnn_narrow": ["diag(φ′(a", "W", "L", "backward (dashed)", "forward (grey)"],
+    "lstm_cell_narrow": ["c", "forget f", "gradient: ∂c", "tanh", "candidate update z"],
 }
 # Which reference line each figure must carry (as an SVG group id set by the figure code).
 REFERENCE_LINES = {"gradient_vs_lag": "bound", "score_vs_x": "chance", "curves": "chance", "exploding": "chance",
@@ -158,9 +162,11 @@ def test_figure_is_vector_and_small(rendered, name):
 
 @pytest.mark.parametrize("name", ALL)
 def test_figure_is_printed_at_text_width(rendered, name):
-    """Every figure is exactly 16 cm wide, so its 8–8.5 pt text prints at that size."""
+    """Every figure is exactly 16 cm wide, so its 8–8.5 pt text prints at that size (a narrow layout,
+    for phones, NARROW_WIDTH_IN)."""
     width = ET.fromstring(rendered[name]).get("width")
-    assert width.endswith("pt") and float(width[:-2]) == pytest.approx(16 / 2.54 * 72, abs=0.5)
+    expected = figure_style.NARROW_WIDTH_IN * 72 if name.endswith("_narrow") else 16 / 2.54 * 72
+    assert width.endswith("pt") and float(width[:-2]) == pytest.approx(expected, abs=0.5)
 
 
 def _size(element) -> float | None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 
-from .style import FULL_WIDTH_IN, MIN_TEXT_PT
+from .style import FULL_WIDTH_IN, MIN_TEXT_PT, NARROW_WIDTH_IN
 from .svg import tidy_svg
 
 INK = "#1a1a1a"
@@ -95,9 +95,12 @@ def _tspans(markup: str, size: float) -> str:
     return "".join(out)
 
 
-def unrolled_rnn() -> str:
+def unrolled_rnn(narrow: bool = False) -> str:
     """The RNN unrolled over steps 1, 2, 3, …, T with the loss at the end, and the backward
-    gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(φ′(a_j))·W_hh."""
+    gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(φ′(a_j))·W_hh.
+    narrow: the layout for a phone (NARROW_WIDTH_IN wide: steps 1, 2, …, T; the text on more lines)."""
+    if narrow:
+        return _unrolled_rnn_narrow()
     sk = _Sketch(FULL_WIDTH_IN * 72, 184)
     columns = [(48, "1"), (148, "2"), (248, "3"), (330, None), (405, "T")]
     y_h, y_x, y_back = 106, 150, 60
@@ -139,10 +142,56 @@ def unrolled_rnn() -> str:
     return sk.svg("diagram-unrolled-rnn")
 
 
-def lstm_cell() -> str:
+def _unrolled_rnn_narrow() -> str:
+    sk = _Sketch(NARROW_WIDTH_IN * 72, 236)
+    columns = [(34, "1"), (98, "2"), (146, None), (192, "T")]
+    y_h, y_x, y_back, half = 142, 186, 92, 17
+    previous = None
+    for x, t in columns:
+        if t is None:
+            sk.text(x, y_h + 4, "…", 12)
+            sk.text(x, y_x + 4, "…", 12)
+            sk.line([(previous + half, y_h), (x - 10, y_h)], arrow=True)
+            previous = x
+            continue
+        sk.box(x, y_h, 2 * half, 24, f"h_{t}", 11)
+        sk.circle(x, y_x, 11, f"x_{t}", 10)
+        sk.line([(x, y_x - 11), (x, y_h + 12)], arrow=True)
+        if previous is not None:
+            sk.line([(previous + (10 if t == "T" else half), y_h), (x - half, y_h)], arrow=True)
+        else:
+            sk.line([(4, y_h), (x - half, y_h)], arrow=True)
+            sk.text(4, y_h - 5, "h_0", 9, anchor="start")
+        previous = x
+    x_loss = 230
+    sk.box(x_loss, y_h, 24, 24, "L", 11, fill="#f1f1f1")
+    sk.line([(columns[-1][0] + half, y_h), (x_loss - 12, y_h)], arrow=True)
+    sk.text(4, y_x + 28, "forward (grey): h_t = φ(a_t),", 9, anchor="start")
+    sk.text(4, y_x + 41, "a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
+    back = [(x_loss, 192, None), (192, 146, None), (146, 98, None), (98, 34, "2")]
+    for x0, x1, j in back:
+        sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
+        if j is not None:
+            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(φ′(a_{j}))", 9, color=INK)
+            sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
+    for x, t in columns:
+        if t is not None:
+            sk.line([(x, y_h - 12), (x, y_back + 3)], color=GRADIENT, width=0.8, dash="2 2")
+    sk.line([(x_loss, y_h - 12), (x_loss, y_back)], color=GRADIENT, width=0.8, dash="2 2")
+    sk.text(169, y_back - 8, "T − 2 more", 9)
+    for i, line in enumerate(("backward (dashed):", "∂L/∂h_1 = ∂L/∂h_T · ∂h_T/∂h_1, a product",
+                              "of T − 1 Jacobians, so", "‖∂h_T/∂h_1‖ ≤ (γ·σ_{max})^{T−1}  (Pascanu et al. 2013)")):
+        sk.text(4, 12 + 13 * i, line, 9, anchor="start")
+    return sk.svg("diagram-unrolled-rnn")
+
+
+def lstm_cell(narrow: bool = False) -> str:
     """One LSTM step: the cell state runs along the top, c_{t−1} → × f_t → + → c_t, an additive
     path (highlighted) on which the gradient is multiplied only by the forget gate f_t; gates below
-    (f_t, i_t, o_t are gate values in (0, 1); z_t is the candidate update, the activation φ is not on this path)."""
+    (f_t, i_t, o_t are gate values in (0, 1); z_t is the candidate update, the activation φ is not on this path).
+    narrow: the layout for a phone (NARROW_WIDTH_IN wide: the gates named below the drawing)."""
+    if narrow:
+        return _lstm_cell_narrow()
     sk = _Sketch(FULL_WIDTH_IN * 72, 200)
     y_c, y_mix, y_gate, y_bus = 62, 104, 140, 186
     x_forget, x_plus, x_out = 150, 262, 378
@@ -183,6 +232,47 @@ def lstm_cell() -> str:
     sk.line([(x_out + 40, y_gate - 10), (x_out + 40, y_mix + 9)], arrow=True)
     sk.line([(x_out + 49, y_mix), (x_out + 62, y_mix)], arrow=True)
     sk.text(x_out + 63, y_mix + 4, "h_t", 11, anchor="start")
+    return sk.svg("diagram-lstm-cell")
+
+
+def _lstm_cell_narrow() -> str:
+    sk = _Sketch(NARROW_WIDTH_IN * 72, 232)
+    y_c, y_mix, y_gate, y_bus = 62, 104, 140, 182
+    x_forget, x_input, x_plus, x_cand, x_out, x_gate_o = 64, 104, 132, 152, 184, 214
+    sk.line([(38, y_c), (x_forget - 11, y_c)], color=INK, width=3)
+    sk.line([(x_forget + 11, y_c), (x_plus - 11, y_c)], color=INK, width=3)
+    sk.line([(x_plus + 11, y_c), (212, y_c)], color=INK, width=3, arrow=True, head=8)
+    sk.text(4, y_c + 4, "c_{t−1}", 11, anchor="start")
+    sk.text(215, y_c + 4, "c_t", 11, anchor="start")
+    sk.text(x_plus + 14, y_c - 6, "cell state", 9, anchor="start")
+    sk.circle(x_forget, y_c, 11, "×", 12, width=1.6)
+    sk.circle(x_plus, y_c, 11, "+", 12, width=1.6)
+    sk.line([(210, y_c - 22), (40, y_c - 22)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
+    sk.text(4, 12, "gradient: ∂c_t/∂c_{t−1} = f_t, element-wise;", 9, anchor="start")
+    sk.text(4, 25, "no W_{hh}, no φ′ on this path", 9, anchor="start")
+    sk.line([(20, y_bus), (x_gate_o, y_bus)], color=WIRE)
+    sk.text(4, y_bus + 14, "h_{t−1}, x_t", 10, anchor="start")
+    gates = [(x_forget, "σ", "f_t"), (x_input, "σ", "i_t"), (x_cand, "tanh", "z_t"), (x_gate_o, "σ", "o_t")]
+    for x, name, value in gates:
+        sk.line([(x, y_bus), (x, y_gate + 11)], arrow=True)
+        sk.box(x, y_gate, 30 if name == "tanh" else 24, 20, name, 10, fill="#f1f1f1")
+        sk.text(x + 4, y_gate + 26, value, 9, anchor="start")
+    sk.line([(x_forget, y_gate - 10), (x_forget, y_c + 11)], arrow=True)
+    sk.text(x_forget - 5, (y_c + y_mix) / 2 + 3, "× f_t", 9, anchor="end")
+    sk.circle(x_plus, y_mix, 9, "×", 11)
+    sk.line([(x_input, y_gate - 10), (x_input, y_mix), (x_plus - 9, y_mix)], arrow=True)
+    sk.line([(x_cand, y_gate - 10), (x_cand, y_mix), (x_plus + 9, y_mix)], arrow=True)
+    sk.line([(x_plus, y_mix - 9), (x_plus, y_c + 11)], arrow=True)
+    sk.text(x_plus + 5, (y_c + y_mix) / 2 + 3, "+ i_t ⊙ z_t", 9, anchor="start")
+    sk.line([(x_out, y_c), (x_out, y_mix - 9)], arrow=True)
+    sk.box(x_out, y_mix, 28, 18, "tanh", 9, fill="#f1f1f1")
+    sk.circle(x_gate_o, y_mix, 8, "×", 10)
+    sk.line([(x_out + 14, y_mix), (x_gate_o - 8, y_mix)])
+    sk.line([(x_gate_o, y_gate - 10), (x_gate_o, y_mix + 8)], arrow=True)
+    sk.line([(x_gate_o + 8, y_mix), (x_gate_o + 18, y_mix)], arrow=True)
+    sk.text(x_gate_o + 4, y_mix - 12, "h_t", 10, anchor="start")
+    sk.text(4, y_bus + 28, "gates: forget f_t, input i_t, output o_t;", 9, anchor="start")
+    sk.text(4, y_bus + 41, "candidate update z_t", 9, anchor="start")
     return sk.svg("diagram-lstm-cell")
 
 

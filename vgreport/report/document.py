@@ -23,7 +23,7 @@ from .context import ReportContext
 from .environment import ReportTemplateError, _prose_filter, _template_error, make_environment
 from .pdf import _write_pdf
 from .selfcontained import _references, _where
-from .svg import EQUATIONS, _inline_svg, _prefix_ids, diagram, equation_svg
+from .svg import EQUATIONS, _inline_svg, _prefix_ids, diagram, equation_svg, layout
 
 if TYPE_CHECKING:  # the figures and findings stacks load only when a report is rendered, never for
     from ..findings import Evaluation, Result  # the template listing an unchanged rebuild hashes
@@ -67,8 +67,8 @@ class _Figures:
         svg = _inline_svg(fig.svg, prefix, fig.alt or fig.caption)
         # the narrow layout too, where it differs: the page's style shows one of the two (phone or wider)
         if fig.narrow and fig.narrow != fig.svg:
-            svg = Markup("").join((_layout(svg, "wide"),
-                                   _layout(_inline_svg(fig.narrow, prefix + "s", fig.alt or fig.caption), "narrow")))
+            svg = Markup("").join((layout(svg, "wide"),
+                                   layout(_inline_svg(fig.narrow, prefix + "s", fig.alt or fig.caption), "narrow")))
         return Markup(self.env.get_template("figure.html.j2").render(
             fig=fig, n=self.numbers[(f.id, key)], anchor=anchor, svg=svg, caption=caption or fig.caption))
 
@@ -79,11 +79,6 @@ class _Figures:
     def unplaced(self, f) -> list[str]:
         """Keys of the finding's figures its body did not show (appended after it, never lost)."""
         return [fig.key for fig in f.figures if (f.id, fig.key) not in self.placed]
-
-
-def _layout(svg: Markup, name: str) -> Markup:
-    """An inline SVG marked as one layout of its figure (class "wide" or "narrow", see report.css)."""
-    return Markup(str(svg).replace("<svg ", f'<svg class="{name}" ', 1))
 
 
 class _Citations:

@@ -151,14 +151,21 @@ def equation_svg(name: str) -> str:
 
 
 @lru_cache(maxsize=8)
-def _diagram_svg(name: str) -> str:
+def _diagram_svg(name: str, narrow: bool = False) -> str:
     from ..figures.diagrams import DIAGRAMS
     if name not in DIAGRAMS:
         raise KeyError(f"unknown diagram {name!r}; known: {', '.join(DIAGRAMS)}")
-    return DIAGRAMS[name]()
+    return DIAGRAMS[name](narrow=narrow)
 
 
 def diagram(name: str, alt: str) -> Markup:
-    """A drawing of the model (figures.DIAGRAMS[name]) as an accessible inline SVG; the template
-    gives its alt text and caption."""
-    return _inline_svg(_diagram_svg(name), f"dg-{name}-", alt)
+    """A drawing of the model (figures.DIAGRAMS[name]) as an accessible inline SVG, in its two layouts
+    (class "wide" and "narrow": the page's style shows one, as for a figure); the template gives its
+    alt text and caption."""
+    return Markup("").join((layout(_inline_svg(_diagram_svg(name), f"dg-{name}-", alt), "wide"),
+                            layout(_inline_svg(_diagram_svg(name, narrow=True), f"dgs-{name}-", alt), "narrow")))
+
+
+def layout(svg: Markup, name: str) -> Markup:
+    """An inline SVG marked as one layout of its figure (class "wide" or "narrow", see report.css)."""
+    return Markup(str(svg).replace("<svg ", f'<svg class="{name}" ', 1))
