@@ -469,3 +469,21 @@ def test_k2_says_why_its_count_of_plain_rnn_cells_is_below_k1s(copy):
     copy_cells = 0 if copy is None else 2 * 6  # syn.copy: two delays, six seeds
     assert k2.numbers.copy_cells == copy_cells and shown + copy_cells == k1.numbers.cells
     assert ("plain-RNN cells outside the copy task (" in k2.headline) == bool(copy_cells), k2.headline
+
+
+def test_a_heading_never_states_a_refuted_or_undecided_claim_bare():
+    """heading_of: a claim whose clauses all hold keeps its title; otherwise the heading joins what was
+    found per clause (SPEC.found), and an undecided claim is asked as a question."""
+    from vgreport.findings.base import Clause, heading_of
+    for module in FINDINGS:
+        spec = module.SPEC
+        held = [Clause(k, t, "holds") for k, t in spec.clauses.items()]
+        assert heading_of(spec, "supported", held) == spec.title
+        assert set(spec.found) == set(spec.clauses), spec.id
+        for key in spec.clauses:
+            states = [Clause(k, t, "refuted" if k == key else "holds") for k, t in spec.clauses.items()]
+            verdict = "refuted" if len(states) == 1 else "partly refuted"
+            heading = heading_of(spec, verdict, states)
+            assert heading != spec.title and spec.found[key]["refuted"].lower() in heading.lower(), spec.id
+        undecided = heading_of(spec, "inconclusive", [Clause(k, t, "untested") for k, t in spec.clauses.items()])
+        assert undecided.startswith(spec.question) and "Undecided" in undecided, spec.id

@@ -93,11 +93,12 @@ def test_every_author_year_in_the_text_is_listed_and_every_listed_reference_is_c
     body, refs = page[:page.index('id="references"')], _between(page, 'id="references"')
     assert page.count('class="refs"') == 1
     listed = re.findall(r'<li id="ref-(\w+)">', refs)
-    short = {document.author_year(REFERENCES[k]).split()[0]: document.author_year(REFERENCES[k]).split()[-1] for k in listed}
+    short = {(document.author_year(REFERENCES[k]).split()[0], document.author_year(REFERENCES[k]).split()[-1])
+             for k in listed}  # one author may have two entries (Hochreiter 1991 and 1997)
     mentioned = {(name, year) for name, year in AUTHOR_YEAR.findall(_visible(body)) if name not in MONTHS}
     assert mentioned, "no citation found: the pattern is wrong"
     for name, year in mentioned:
-        assert short.get(name) == year, f"{name} {year} is mentioned but not listed"
+        assert (name, year) in short, f"{name} {year} is mentioned but not listed"
     for key in listed:
         assert f'href="#ref-{key}"' in body, f"{key} is listed but never cited"
     assert set(listed) >= {"pascanu", "hochreiter", "vaswani", "tallec", "le", "arjovsky", "bengio"}
@@ -444,15 +445,20 @@ def test_every_printed_count_agrees_with_cells_csv_and_findings_json(standard_li
         assert formatting.pct(1 - look_level(rounds), 2) in holm
 
 
-def test_a_finding_is_headed_by_its_claim_and_its_criterion_box_stays_with_its_evidence(standard_like):
-    """Each finding's heading is its claim (the title), never the generated headline, which stands
-    in Appendix A; and on every page of the appendix, each verdict box is followed on that page by the
+def test_a_finding_is_headed_by_what_was_found_and_its_criterion_box_stays_with_its_evidence(standard_like):
+    """Each finding's heading is what this build found (Result.heading: the claim where it held), never
+    the generated headline, which stands in Appendix A; a heading that is not the claim has the claim
+    tested beside it; and on every page of the appendix, each verdict box is followed on that page by the
     table of its parts (or the line saying the claim cannot be tested): a box never ends a page alone."""
     page = standard_like["html"]
     for f in standard_like["evaluation"].findings:
         heading = _visible(re.search(rf'<h2 id="{f.id}-title"[^>]*>(.*?)</h2>', page, re.S).group(1)).strip()
-        claim = _visible(str(formatting.keep_formulas(formatting.typeset(f"{f.id} · {f.title}")))).strip()
-        assert heading == claim, (heading, claim)
+        found = _visible(str(formatting.keep_formulas(formatting.typeset(f"{f.id} · {f.heading}")))).strip()
+        assert heading == found, (heading, found)
+        assert (f.heading == f.title) == f.supports, (f.id, f.verdict, f.heading)
+        if f.heading != f.title:
+            line = _between(page, f'id="{f.id}-title"', "</p>")
+            assert "Claim tested:" in _visible(line) and f.verdict in _visible(line)
         if f.headline != f.title:
             assert _visible(str(formatting.typeset(f.headline)))[:40] not in heading
     boxes = 0

@@ -8,10 +8,10 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question="Raise the length to 100. Will the transformer's gradient still be flat?",
-        experiment="architecture", sets=("task.length=100",), field="task.length",
-        compare="decay_rate_init of the transformer (0: flat)",
-        profile="standard"),
+        question=("Before any training, at length 50: is the transformer's gradient still flat per step, while the "
+                  "tanh RNN's shrinks?"),
+        experiment="architecture", sets=("task.length=50", "train.steps=0"), field="task.length",
+        compare="decay_rate_init of the transformer (0: flat) against the tanh RNN's, in the same output"),
     Exercise(
         question="With one attention head instead of two, does the transformer still recall the cue?",
         experiment="architecture", sets=("model.heads=1",), field="model.heads",

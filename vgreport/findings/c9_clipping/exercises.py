@@ -8,10 +8,6 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question="Raise the threshold tenfold. Will the exploding runs still survive?",
-        experiment="clip_exploding", sets=("train.clip=10",), field="train.clip",
-        compare="diverged (the share of runs that blew up)"),
-    Exercise(
         question=("In the exploding regime, raise the gain to 1.5: the gradient grows by 1.5 per step "
                   "back. Will clipping at norm 1 still keep the runs alive?"),
         experiment="clip_exploding", sets=("model.gain=1.5",), field="model.gain",
