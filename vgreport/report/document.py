@@ -231,18 +231,25 @@ _TABLE = re.compile(r"<table\b[^>]*>.*?</table>", re.S)
 def _scrolling_tables(page: str) -> str:
     """Every table in a box that scrolls sideways on a screen too narrow for it (report.css), reachable
     by keyboard (tabindex) and named for screen readers by the table's caption, its label or its
-    column heads. A table keeps its table semantics (a table set display: block loses them)."""
+    column (else row) heads, each name once in the page. A table keeps its table semantics (a table
+    set display: block loses them)."""
+    names: dict[str, int] = {}
+
     def wrap(match: re.Match) -> str:
         table = match.group(0)
         caption = re.search(r"<caption\b[^>]*>(.*?)</caption>", table, re.S)
         label = re.match(r'<table\b[^>]*\saria-label="([^"]*)"', table)
-        heads = re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table, re.S)
+        heads = (re.findall(r'<th scope="col"[^>]*>(.*?)</th>', table, re.S)
+                 or re.findall(r'<th scope="row"[^>]*>(.*?)</th>', table, re.S))
         if caption:
             name = _plain(caption.group(1))
         elif label:
             name = html.unescape(label.group(1))
         else:
             name = "Table: " + "; ".join(_plain(h) for h in heads) if heads else "Table"
+        names[name] = names.get(name, 0) + 1
+        if names[name] > 1:
+            name += f" ({names[name]})"
         return (f'<div class="table-box" role="region" tabindex="0" aria-label="{html.escape(name, quote=True)}">'
                 f"{table}</div>")
     return _TABLE.sub(wrap, page)
