@@ -36,7 +36,7 @@ from helpers import TINY_EXPERIMENT, TINY_PROFILES
 MAX_PAGES = 20  # the issue asks 24 for the standard build and 20 for a quick one; the synthetic report keeps to 20
 MAX_STORY_PAGES = 14
 MAX_PDF_BYTES = 1_000_000
-MAX_HTML_BYTES = 700_000
+MAX_HTML_BYTES = 1_000_000  # every figure in two layouts: full width (print, screens) and narrow (phones)
 MONTHS = {"January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
           "November", "December"}
 # "Pascanu et al. 2013", "Le et al.'s (2015)", "Tallec & Ollivier 2018", "Pascanu, Mikolov & Bengio 2013"
@@ -78,9 +78,9 @@ def _between(page: str, start: str, end: str | None = None) -> str:
     return page[at:page.index(end, at)] if end else page[at:]
 
 
-def test_the_standard_shaped_report_fits_20_a4_pages_1_mb_and_700_kb_of_html(standard_like):
+def test_the_standard_shaped_report_fits_20_a4_pages_1_mb_and_1_mb_of_html(standard_like):
     """A report shaped like the standard build's (every finding decided, every figure drawn) is at
-    most 20 A4 pages, its PDF at most 1 MB and its HTML at most 700 KB."""
+    most 20 A4 pages, its PDF at most 1 MB and its HTML (each figure in two layouts) at most 1 MB."""
     assert len(standard_like["pages"]) <= MAX_PAGES
     assert standard_like["paths"]["pdf"].stat().st_size <= MAX_PDF_BYTES
     assert standard_like["paths"]["html"].stat().st_size <= MAX_HTML_BYTES
