@@ -75,7 +75,7 @@ def _squash(text: str) -> str:
 
 def _headings() -> list[str]:
     return (["Contents", "The story at a glance", "The mechanism: why gradients vanish"]
-            + [f"{f.id} · {f.title}" for f in _findings()]
+            + [f"{f.id} · {f.heading}" for f in _findings()]
             + ["Appendix A. How each verdict was decided", "Appendix B. The experiments and how to rerun them",
                "Appendix C. Checks: identities the measurements must satisfy", "Appendix D. Against the literature",
                "Appendix F. Glossary: the report's words and statistics", "References"])
@@ -122,7 +122,7 @@ def _contents(pages: list[str]) -> dict[str, int]:
     text = pages[_contents_page(pages)].split("Contents The story at a glance", 1)[1]
     entries = {}
     for title in _headings()[2:]:
-        match = re.search(re.escape(title) + r"[ .]*?(\d+)\b", text)
+        match = re.search(re.escape(title) + r"(?: \([a-z ]+\))?[ .]*?(\d+)\b", text)  # (verdict) beside a finding
         assert match, f"{title!r} missing from the contents page"
         entries[title] = int(match.group(1))
     return entries

@@ -158,6 +158,9 @@ class Result:
     clauses: list[Clause] = field(default_factory=list)
     heading: str = ""             # what this build found, in words (heading_of); the title is the claim tested
 
+    def __post_init__(self):
+        self.heading = self.heading or self.title
+
     @property
     def supports(self) -> bool:
         """Whether the verdict counts as support for the claim (SUPPORT)."""

@@ -12,4 +12,9 @@ EXERCISES = (
                   "back. Will clipping at norm 1 still keep the runs alive?"),
         experiment="clip_exploding", sets=("model.gain=1.5",), field="model.gain",
         compare="diverged (the share of runs that blew up), clipped against unclipped"),
+    Exercise(
+        question=("In the exploding regime, with a learning rate five times smaller (0.01), do the unclipped runs "
+                  "still diverge more often than the clipped ones?"),
+        experiment="clip_exploding", sets=("train.lr=0.01",), field="train.lr",
+        compare="diverged, clipped against unclipped, in the same output"),
 )

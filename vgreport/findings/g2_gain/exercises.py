@@ -12,4 +12,8 @@ EXERCISES = (
                   "does g = 1 still train better than the smallest and the largest gain?"),
         experiment="gain_train", sets=(), field=None,
         compare="final_accuracy per gain: g = 1 against the smallest and the largest"),
+    Exercise(
+        question="At length 20 instead of 40, does the smallest gain train as well as g = 1 within the same steps?",
+        experiment="gain_train", sets=("task.length=20",), field="task.length",
+        compare="final_accuracy at the smallest gain against g = 1, in the same output"),
 )
