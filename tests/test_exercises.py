@@ -82,3 +82,105 @@ def test_run_checks_an_override_against_its_own_experiment_only(tmp_path):
     refused = runner.invoke(main, ["run", "recall_lag", "--profile", "smoke", "--set", "task.length=10",
                                    "--out", str(tmp_path / "b"), "-q"])
     assert refused.exit_code == 2 and "lag" in refused.output
+
+
+def _cells(exercise):
+    overrides = parse_overrides(list(exercise.sets)) if exercise.sets else None
+    battery = load_battery(default_experiments_dir(), exercise.profile, overrides, overrides_for=(exercise.experiment,))
+    return list(battery.cells(only_experiments=(exercise.experiment,)))
+
+
+def _selects(cell, arm: str) -> bool:
+    """Whether a cell belongs to an exercise's arm ("variant=lstm_default,length=40")."""
+    value = {"variant": lambda: cell.variant, "length": lambda: cell.task.length}
+    return all(str(value[k]()) == v for k, v in (term.split("=") for term in arm.split(",")))
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: f"{e.finding}-{e.experiment}-{'-'.join(e.sets)}")
+def test_both_arms_of_each_exercise_run_in_its_own_command_at_one_budget(exercise):
+    """The two arms an answer compares are both among the cells the printed command runs at its printed
+    profile, with the same steps, batch and learning rate: no answer weighs a quick run against the build."""
+    if not exercise.arms:
+        pytest.skip("compares against a threshold of its own command's output (C2, C5, C9, C10, G2)")
+    cells = _cells(exercise)
+    budgets = set()
+    for arm in exercise.arms:
+        chosen = [c for c in cells if _selects(c, arm)]
+        assert chosen, f"{exercise.command}: no cell of arm {arm}"
+        budgets |= {(c.train.steps, c.train.batch, c.train.lr) for c in chosen}
+    assert len(budgets) == 1, f"{exercise.command}: arms at different budgets {budgets}"
+    assert exercise.expect in ("<=", ">=") and exercise.metric in ("final_accuracy", "final_mse", "decay_rate_init")
+    assert exercise.profile == "quick", "a printed command runs in a couple of minutes (quick), never standard"
+
+
+def _variants() -> dict[str, dict]:
+    """Each experiment's variants as its YAML writes them (name -> the fields the variant sets)."""
+    import yaml
+    out = {}
+    for path in default_experiments_dir().glob("*.yaml"):
+        for e in (yaml.safe_load(path.read_text()) or {}).get("experiments", []):
+            out[e["name"]] = e.get("variants", {})
+    return out
+
+
+def _flat(tree: dict, prefix: str = "") -> set[str]:
+    return set().union(*[_flat(v, f"{prefix}{k}.") if isinstance(v, dict) else {prefix + k} for k, v in tree.items()] or [set()])
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.sets],
+                         ids=lambda e: f"{e.finding}-{e.experiment}-{'-'.join(e.sets)}")
+def test_no_override_changes_what_a_variants_label_says(exercise):
+    """A --set may not overwrite a field that a variant sets itself and names (C9's train.clip=10 once
+    clipped the arm labelled no_clip), nor change a value the variant's name states (model.arch=lstm on a
+    variant named rnn_tanh): every label in the output still describes its configuration."""
+    before = {c.variant: c for c in _values_cells(exercise.profile, exercise.experiment)}
+    for name, own in _variants()[exercise.experiment].items():
+        for assignment in exercise.sets:
+            key = assignment.split("=")[0]
+            section, attr = key.split(".")
+            words = name.lower().split("_")
+            if key in _flat(own or {}):  # the variant's own value (the transformer's heads) yields only where unnamed
+                assert attr not in words, f"{exercise.command}: --set {key} overwrites variant {name}'s own value"
+            old = str(getattr(getattr(before[name], section), attr))
+            assert old.lower() not in words, f"{exercise.command}: variant {name} names {key}={old}"
+
+
+def _values_cells(profile: str, experiment: str):
+    battery = load_battery(default_experiments_dir(), profile, None, overrides_for=(experiment,))
+    return list(battery.cells(only_experiments=(experiment,)))
+
+
+@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.arms], ids=lambda e: f"{e.finding}-{e.experiment}")
+def test_check_reads_the_answers_direction_from_an_output(exercise):
+    """`check` bears the answer out on an output whose arms go its way and not on one where they are
+    reversed: rows shaped like `vgreport run`'s cell table (two seeds per arm)."""
+    import pandas as pd
+
+    from vgreport.report.exercises import check
+
+    def output(first: float, second: float):
+        rows = []
+        for arm, value in zip(exercise.arms, (first, second)):
+            for seed in (0, 1):
+                row = {"variant": "other", "length": 7, exercise.metric: 99.0, "seed": seed}
+                row.update(dict(term.split("=") for term in arm.split(",")))
+                row[exercise.metric] = value + 0.01 * seed
+                rows.append(row)
+        rows.append({"variant": "other", "length": 7, exercise.metric: -99.0, "seed": 0})  # never selected
+        frame = pd.DataFrame(rows)
+        frame["length"] = frame["length"].astype(int)
+        return frame
+    low, high = (0.2, 0.8) if exercise.expect == "<=" else (0.8, 0.2)
+    assert check(exercise, output(low, high)) is True
+    assert check(exercise, output(high, low)) is False
+    assert check(exercise, output(float("nan"), high)) is None
+
+
+@pytest.mark.parametrize("sets, experiment", [(("train.clip=10",), "clip_exploding"),
+                                              (("model.arch=lstm",), "adding_length")])
+def test_the_label_rule_catches_an_override_that_makes_a_label_lie(sets, experiment):
+    """What the rule exists to catch: clipping the arm named no_clip; making the arm named rnn_tanh an LSTM."""
+    from vgreport.findings import Exercise
+    lying = Exercise(question="?", experiment=experiment, sets=sets, field=sets[0].split("=")[0], compare="-")
+    with pytest.raises(AssertionError):
+        test_no_override_changes_what_a_variants_label_says(lying)

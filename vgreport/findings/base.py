@@ -124,6 +124,13 @@ class Exercise:
     compare: str = ""            # what to read in the output, against what
     profile: str = "quick"       # the profile printed: one whose caps keep the change (quick cuts lengths to 50)
     finding: str = ""            # the finding whose section asks it (set from its folder by the registry)
+    # The comparison, both arms in this command's own output (so at one budget): two selectors of rows of
+    # `vgreport run`'s cell table ("variant=lag_30,length=40"), the column compared and the direction the
+    # answer predicts for the first arm against the second ("<=" or ">="). A test checks that both arms run
+    # at the same steps, batch and rate, and that `check` reads the direction from such an output.
+    arms: tuple[str, str] = ()
+    metric: str = "final_accuracy"
+    expect: str = "<="
 
     @property
     def argv(self) -> list[str]:

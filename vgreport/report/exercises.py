@@ -5,7 +5,7 @@ exercises themselves are data in each finding's folder (exercises.py, base.Exerc
 them with `exercises(f.id)`."""
 from __future__ import annotations
 
-__all__ = ["around", "for_finding", "trend"]
+__all__ = ["around", "arm_rows", "check", "for_finding", "trend"]
 
 
 def for_finding(finding_id: str) -> list:
@@ -36,3 +36,23 @@ def around(points, x: float) -> list[tuple[float, float]]:
     below = [p for p in pts if p[0] < x][-1:]
     above = [p for p in pts if p[0] > x][:1]
     return below + above
+
+
+def arm_rows(cells, selector: str):
+    """The rows of a cell table (cells.csv, or what `vgreport run` prints per cell) that one arm of an
+    exercise selects: "variant=lag_30,length=40" keeps the rows whose columns hold those values."""
+    keep = cells.index == cells.index
+    for term in selector.split(","):
+        column, value = term.split("=")
+        keep &= cells[column].astype(str).isin({value, str(float(value)) if value.replace(".", "").isdigit() else value})
+    return cells[keep]
+
+
+def check(exercise, cells) -> bool | None:
+    """Whether an output bears out the answer's direction: the mean of `exercise.metric` over the first arm's
+    seeds against the second's ("<=" or ">="). None where an arm has no finite value (diverged, or not run)."""
+    first, second = (arm_rows(cells, arm)[exercise.metric].astype(float).dropna() for arm in exercise.arms)
+    if first.empty or second.empty:
+        return None
+    a, b = first.mean(), second.mean()
+    return bool(a <= b) if exercise.expect == "<=" else bool(a >= b)
