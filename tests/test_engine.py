@@ -11,7 +11,7 @@ from vgreport import architectures
 from vgreport.architectures import build_model
 from vgreport.models import StackedModel
 from vgreport.recurrences import recurrent_layer
-from vgreport.specs import ModelSpec
+from vgreport.specs import MEMBER_FIELDS, ModelSpec
 from vgreport.training import RECORD_COLUMNS, initial_model, members_per_batch, run_cell, run_group
 
 ARCHITECTURES = {
@@ -171,11 +171,131 @@ def test_initial_model_is_the_seeds_model_whatever_the_global_generator_did(tiny
     assert all(torch.equal(a, b) for a, b in zip(first.state_dict().values(), second.state_dict().values()))
 
 
-def test_run_group_refuses_cells_that_differ_in_more_than_the_seed(tiny_cell):
-    """A group is one configuration over seeds; anything else is a ValueError naming the cell."""
-    with pytest.raises(ValueError, match="differs from .* in more than its seed"):
-        run_group([tiny_cell(seed=0), tiny_cell(seed=1, model={"hidden": 16})])
+# Cells of one shape and budget that differ in what a member may have of its own: initialisation and
+# gain (initial weights), recall lag (data), clipping threshold (none included), probes, labels.
+MIXED = {
+    "inits": [{"model": {"init": init}, "variant": init} for init in ("default", "xavier", "orthogonal")],
+    "gains": [{"model": {"init": "orthogonal", "gain": gain}} for gain in (0.5, 1.0, 2.5)],
+    "lags": [{"task": {"lag": lag}} for lag in (1, 3, None)],
+    "clipping": [{"train": {"clip": clip}} for clip in (0.05, None, 1.0)],
+    "everything": [{"model": {"init": "xavier"}}, {"model": {"init": "orthogonal", "gain": 1.6}},
+                   {"task": {"lag": 2}, "train": {"clip": None}}, {"probe": {"batch": 6}, "experiment": "other"}],
+}
+
+
+def _mixed(tiny_cell, name, seeds=(0, 1), **common):
+    """Each configuration of MIXED[name] at each seed, its sections laid over `common`'s."""
+    cells = []
+    for seed in seeds:
+        for config in MIXED[name]:
+            sections = {k: {**common.get(k, {}), **v} if isinstance(v, dict) else v for k, v in config.items()}
+            cells.append(tiny_cell(seed=seed, **{**common, **sections}))
+    return cells
+
+
+def _same_start(records, alone):
+    """The records of one cell trained in a batch against the cell alone: the same rows (stage,
+    metric, step, lag) with the same labels, identical init probes, and the first 20 training
+    losses and gradient norms to 1e-5 relative."""
+    timing = {"steps_per_second", "wall_seconds"}
+    assert [(r["stage"], r["metric"], r["step"], r["time_lag"]) for r in records] == \
+           [(r["stage"], r["metric"], r["step"], r["time_lag"]) for r in alone]
+    labels = lambda rs: [repr({k: v for k, v in r.items() if k not in ("value", "step", "time_lag")}) for r in rs]  # noqa: E731
+    assert labels(records) == labels(alone)  # repr: a NaN clip equals a NaN clip
+    assert [r["value"] for r in records if r["stage"] == "init"] == [r["value"] for r in alone if r["stage"] == "init"]
+    for metric in ("train_loss", "grad_norm_total"):
+        assert len(_series(records, metric)) == 20
+        assert _series(records, metric) == pytest.approx(_series(alone, metric), rel=1e-5, abs=0), metric
+    assert _series(records, "clip_fraction") == _series(alone, "clip_fraction")
+    assert {r["metric"] for r in records} - timing == {r["metric"] for r in alone} - timing
+
+
+@pytest.mark.parametrize("name", MIXED)
+def test_cells_of_one_shape_train_in_one_batch_each_as_it_would_alone(tiny_cell, name):
+    """Initialisations, gains, recall lags and clipping thresholds (none included) mixed in one
+    batch: each cell starts from run_cell's weights, draws its own data, is clipped at its own
+    threshold, and its first 20 losses match run_cell's to 1e-5 relative, with run_cell's schema."""
+    cells = _mixed(tiny_cell, name, train={"log_every": 1})
+    for cell, records in zip(cells, run_group(cells, batched=True)):
+        _same_start(records, run_cell(cell))
+
+
+def test_clipped_and_unclipped_members_of_one_batch_are_each_clipped_as_alone(tiny_cell):
+    """Under SGD (which feels the rescaling), clip 0.05 beside no clipping and clip 1.0: each
+    member's norms, losses and clip fractions are its own run's; the clipped arm is clipped at every
+    step and the unclipped never, so the coefficient really is per member."""
+    cells = _mixed(tiny_cell, "clipping", seeds=(0,), train={"optimizer": "sgd", "lr": 0.5, "log_every": 1})
+    for cell, records in zip(cells, run_group(cells, batched=True)):
+        _same_start(records, run_cell(cell))
+    fractions = [_series(records, "clip_fraction") for records in run_group(cells, batched=True)]
+    assert fractions[0] == [1.0] * 20 and fractions[1] == [0.0] * 20
+
+
+def test_recall_lags_in_one_batch_learn_their_own_targets(tiny_cell):
+    """Each lag's member is evaluated on its own held-out targets: a batch of lags gives each the
+    scores it gets alone (every evaluation), not the first member's."""
+    cells = _mixed(tiny_cell, "lags", seeds=(3,), train={"steps": 40, "eval_every": 10})
+    for cell, records in zip(cells, run_group(cells, batched=True)):
+        alone = run_cell(cell)
+        assert _series(records, "eval_accuracy") == pytest.approx(_series(alone, "eval_accuracy"), abs=1e-9)
+
+
+def test_a_cells_records_do_not_depend_on_its_batch_companions(tiny_cell):
+    """The same cell trained beside other initialisations, beside other lags and gains, and alone:
+    identical init probes and schema, the first 20 losses equal to 1e-5 relative, and every other
+    number (evaluations, trained probes) equal to float rounding over 20 steps."""
+    cell = tiny_cell(seed=1, model={"init": "orthogonal", "gain": 1.6}, train={"log_every": 1})
+    companions = [
+        [tiny_cell(seed=0), tiny_cell(seed=2, model={"init": "xavier"})],
+        [tiny_cell(seed=5, task={"lag": 2}), tiny_cell(seed=1, model={"init": "orthogonal", "gain": 0.5}),
+         tiny_cell(seed=3, train={"clip": None}), tiny_cell(seed=4, model={"init": "xavier"})],
+    ]
+    timing = {"steps_per_second", "wall_seconds"}
+    alone = run_cell(cell)
+    for others in companions:
+        batch = [other.model_copy(update={"train": other.train.model_copy(update={"log_every": 1})})
+                 for other in others]
+        records = run_group([batch[0], cell, *batch[1:]], batched=True)[1]
+        _same_start(records, alone)
+        values = [r["value"] for r in records if r["metric"] not in timing]
+        assert values == pytest.approx([r["value"] for r in alone if r["metric"] not in timing], rel=1e-4, abs=1e-6,
+                                       nan_ok=True)
+
+
+def test_a_member_rebuilt_from_the_stack_carries_its_own_spec(tiny_cell):
+    """The probes after training read a member's spec: it is the member's (its init and gain), not the first's."""
+    models = [initial_model(tiny_cell(seed=s, model={"init": "orthogonal", "gain": g})) for s, g in ((0, 0.5), (1, 2.0))]
+    stacked = StackedModel(models)
+    assert [stacked.member(s).spec for s in range(2)] == [m.spec for m in models]
+    stacked.select(torch.tensor([1]))
+    assert stacked.member(0).spec == models[1].spec
+
+
+@pytest.mark.parametrize("change, field", [({"model": {"hidden": 16}}, "model.hidden"),
+                                           ({"model": {"activation": "relu"}}, "model.activation"),
+                                           ({"train": {"lr": 0.01}}, "train.lr"),
+                                           ({"train": {"steps": 10}}, "train.steps"),
+                                           ({"task": {"length": 7}}, "task.length")])
+def test_run_group_refuses_cells_of_another_shape_or_budget(tiny_cell, change, field):
+    """What fixes the tensors or the training arithmetic cannot differ within a batch: a ValueError
+    naming both cells and the field."""
+    with pytest.raises(ValueError, match=f"'tiny/base seed 1' cannot train in one batch with 'tiny/base seed 0': "
+                                         f"they differ in {field}$"):
+        run_group([tiny_cell(seed=0), tiny_cell(seed=1, **change)])
     assert run_group([]) == []
+
+
+def test_the_batch_key_leaves_out_exactly_the_member_fields(tiny_cell):
+    """Cells that differ in a MEMBER_FIELDS field share a batch key; any other field changes it."""
+    cell = tiny_cell()
+    same = [tiny_cell(seed=9, experiment="x", variant="y", model={"init": "orthogonal", "gain": 2.0},
+                      task={"lag": 1}, train={"clip": None}, probe={"batch": 7, "jacobian_samples": 0}),
+            cell.model_copy(update={"sweep_value": 3.0})]
+    assert all(other.batch_key == cell.batch_key for other in same)
+    paths = [path for path, _ in cell.batch_key]
+    assert not any(path in MEMBER_FIELDS or path.split(".")[0] in MEMBER_FIELDS for path in paths)
+    assert {"model.arch", "model.activation", "model.hidden", "task.name", "task.length", "task.classes", "train.steps",
+            "train.batch", "train.lr", "train.optimizer", "train.eval_every", "train.eval_size"} <= set(paths)
 
 
 def test_run_group_one_by_one_is_run_cell(tiny_cell):

@@ -42,15 +42,34 @@ def _costly(tiny_cell, seed, steps=20, **model):
     return tiny_cell(model=model or None, train={"steps": steps}, seed=seed)
 
 
-def test_a_unit_is_one_seed_group_in_seed_order(tiny_cell):
-    """Cells that differ only in their seed (and labels) form one unit, in seed order, most
-    expensive unit first; with one worker groups are never split."""
+def test_a_unit_is_one_batch_key_in_seed_order(tiny_cell):
+    """Cells of one shape and budget (they differ in seed, initialisation, gain, lag, clipping or
+    labels) form one unit, in seed order, most expensive unit first; with one worker groups are
+    never split."""
     cells = [_costly(tiny_cell, 2), _costly(tiny_cell, 0, arch="gru"), _costly(tiny_cell, 0),
-             _costly(tiny_cell, 1), _costly(tiny_cell, 1, arch="gru")]
+             _costly(tiny_cell, 1), _costly(tiny_cell, 1, arch="gru"),
+             _costly(tiny_cell, 0, init="orthogonal", gain=1.5), _costly(tiny_cell, 0, hidden=16)]
     units = work_units(cells, workers=1)
-    assert units == [[1, 4], [2, 3, 0]] or units == [[2, 3, 0], [1, 4]]
+    assert sorted(units) == [[1, 4], [2, 5, 3, 0], [6]]
     cost = [sum(runner.estimate_seconds(cells[i]) for i in unit) for unit in units]
     assert cost == sorted(cost, reverse=True)
+
+
+def test_the_shipped_configurations_of_one_shape_share_a_unit():
+    """In the standard battery the init experiment's tanh initialisations, gain_train's gains,
+    clip_vanishing's clipped and unclipped arms and recall_lag's lags each train as one unit; the
+    IRNN (another activation) and the LSTM's learning rates (another optimiser setting) do not join."""
+    from vgreport.specs import default_experiments_dir, load_battery
+    battery = load_battery(default_experiments_dir(), "standard")
+    cells = battery.cells(only_experiments=("init", "gain_train", "clip_vanishing", "recall_lag", "lstm_tuning"))
+    units = [{(cells[i].experiment, cells[i].variant, cells[i].sweep_value) for i in unit}
+             for unit in work_units(cells, workers=1)]
+    assert sorted(map(sorted, units)) == sorted(map(sorted, [
+        {("init", v, None) for v in ("default", "xavier", "orthogonal")}, {("init", "irnn", None)},
+        {("gain_train", "tanh", g) for g in (0.5, 0.75, 1.0, 1.25, 1.6, 2.5)},
+        {("clip_vanishing", v, None) for v in ("no_clip", "clipped")},
+        {("recall_lag", v, None) for v in ("lag_2", "lag_10", "lag_30")},
+        {("lstm_tuning", "lr_low", None)}, {("lstm_tuning", "lr_high", None)}, {("lstm_tuning", "wide", None)}]))
 
 
 def test_a_large_group_is_split_into_equal_chunks_for_many_workers(tiny_cell):

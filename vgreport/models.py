@@ -173,8 +173,10 @@ def _layer_norm(x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor, eps: 
 
 
 class StackedModel:
-    """S models of one spec and shape as one: every parameter stacked along a new first (member) dimension.
+    """S models of one shape as one: every parameter stacked along a new first (member) dimension.
 
+    The members share architecture, activation and sizes (self.spec is the first's); their specs may
+    differ in what only sets initial weights (init, gain), and member(s) carries its own spec.
     forward takes each member's own inputs (S, batch, time, features) and returns (S, batch, outputs)
     (or (S, batch, time, outputs) when per_step). Recurrent members run recurrences.recurrent_layer;
     transformer members run the same layers as CausalTransformer, with batched products. Stacking
@@ -184,6 +186,7 @@ class StackedModel:
         first = models[0]
         self._template = copy.deepcopy(first).cpu()
         self.spec, self.per_step = first.spec, first.per_step
+        self.specs = [m.spec for m in models]
         names = [name for name, _ in first.named_parameters()]
         self.params: dict[str, torch.Tensor] = {
             name: torch.stack([dict(m.named_parameters())[name].detach() for m in models]).requires_grad_()
@@ -201,6 +204,7 @@ class StackedModel:
 
     def select(self, index: torch.Tensor) -> None:
         """Keep only the members at `index` (gradients too): new parameter tensors."""
+        self.specs = [self.specs[i] for i in index.tolist()]
         kept = {}
         for name, p in self.params.items():
             kept[name] = p.detach()[index].clone().requires_grad_()
@@ -212,6 +216,7 @@ class StackedModel:
         """Member `index` as a plain model on the CPU (for the probes, which run one model at a time)."""
         model = copy.deepcopy(self._template)
         model.load_state_dict({name: p[index].detach().cpu() for name, p in self.params.items()})
+        model.spec = self.specs[index]
         return model
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:

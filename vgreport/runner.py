@@ -1,5 +1,6 @@
-"""Stage 6b: execution. Cells that differ only in their seed form one unit of work (the engine
-trains a seed group together); units run on an executor (in this process, a local process pool,
+"""Stage 6b: execution. Cells of one shape and budget (one batch key: they differ only in seed,
+initialisation, gain, recall lag, clipping, probes or labels) form one unit of work (the engine
+trains them together); units run on an executor (in this process, a local process pool,
 or Dask distributed), their records stream into the cell cache as each finishes, and a progress
 bar weighted by each cell's estimated cost shows the ETA. Torch is imported only where cells run.
 """
@@ -8,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import dataclasses
-import json
 import logging
 import math
 import multiprocessing
@@ -158,28 +158,23 @@ def default_jobs() -> int:
         return os.cpu_count() or 1
 
 
-def _seed_group(cell: CellSpec) -> str:
-    """What a cell's seed group shares: everything but the seed and the labels."""
-    return json.dumps(cell.model_dump(mode="json", exclude={"experiment", "variant", "sweep_value", "seed"}),
-                      sort_keys=True)
-
-
 def work_units(cells: Sequence[CellSpec], workers: int = 1) -> list[list[int]]:
-    """Indices of `cells` in units of work, most expensive first: the cells of one seed group
-    (in seed order), split into equal chunks only where a group would cost more than half of a
-    worker's fair share (the estimated total / workers), so the last unit to finish cannot keep
-    one worker busy long after the others are idle. One worker: whole groups."""
-    groups: dict[str, list[int]] = {}
+    """Indices of `cells` in units of work, most expensive first: the cells of one batch key
+    (CellSpec.batch_key: seeds and configurations of one shape and budget, which training.run_group
+    trains as one batch), in seed order, split into equal chunks only where a group would cost more
+    than half of a worker's fair share (the estimated total / workers), so the last unit to finish
+    cannot keep one worker busy long after the others are idle. One worker: whole groups."""
+    groups: dict[tuple, list[int]] = {}
     for i, cell in enumerate(cells):
-        groups.setdefault(_seed_group(cell), []).append(i)
+        groups.setdefault(cell.batch_key, []).append(i)
     cost = [estimate_seconds(c) for c in cells]
     limit = sum(cost) / (2 * workers) if workers > 1 else math.inf
     units = []
     for members in groups.values():
-        members.sort(key=lambda i: cells[i].seed)
-        per_seed = max(cost[i] for i in members)  # the seeds of a group cost the same
-        most = len(members) if limit == math.inf else max(1, math.floor(limit / per_seed))
-        pieces = math.ceil(len(members) / most)  # chunk sizes differ by at most one seed
+        members.sort(key=lambda i: cells[i].seed)  # stable: a seed's configurations in the order given
+        per_cell = max(cost[i] for i in members)  # the cells of a group cost about the same
+        most = len(members) if limit == math.inf else max(1, math.floor(limit / per_cell))
+        pieces = math.ceil(len(members) / most)  # chunk sizes differ by at most one cell
         units += [members[k * len(members) // pieces:(k + 1) * len(members) // pieces] for k in range(pieces)]
     return sorted(units, key=lambda unit: -sum(cost[i] for i in unit))
 

@@ -25,7 +25,7 @@ from .shipped import shipped_folder
 __all__ = [
     "SpecError", "ModelSpec", "TaskSpec", "TrainSpec", "ProbeSpec", "CellSpec", "Experiment",
     "Profile", "Battery", "load_battery", "parse_overrides", "PROFILE_NAMES", "default_experiments_dir",
-    "MAX_CELLS", "SWEEPABLE",
+    "MAX_CELLS", "SWEEPABLE", "MEMBER_FIELDS",
 ]
 
 PROFILE_NAMES = ("smoke", "quick", "standard", "full", "gpu")
@@ -268,6 +268,15 @@ SECTIONS = {"model": ModelSpec, "task": TaskSpec, "train": TrainSpec, "probe": P
 # stays apart in every table, figure and verdict. A field the records do not carry (train.lr,
 # task.lag, model.heads, ...) is varied with variants, whose names the records carry.
 SWEEPABLE = {"task.length": "length", "model.gain": "gain", "model.hidden": "hidden", "train.steps": "budget"}
+# The fields in which the members of one training batch may differ (CellSpec.batch_key): each sets only
+# a member's own initial weights (model.init, model.gain), its own data (the seed, task.lag: which token
+# is the answer), its own clipping (train.clip, none included: the threshold is applied per member), what
+# is probed of it (probe: per member, on its own plain model) or a label. Every other field fixes the
+# tensors' shapes or the arithmetic of the training loop (the architecture and its activation, the width,
+# the task and its length, the batch, the steps, the optimiser and its learning rate, the evaluation
+# and logging schedule), which one batch shares.
+MEMBER_FIELDS = ("experiment", "variant", "sweep_value", "seed", "model.init", "model.gain", "task.lag",
+                 "train.clip", "probe")
 
 
 class CellSpec(BaseModel):
@@ -292,6 +301,17 @@ class CellSpec(BaseModel):
         """Its experiment, variant and the value of every SWEEPABLE field: configs.Config's fields."""
         return (self.experiment, self.variant,
                 *(getattr(getattr(self, section), name) for section, name in (p.split(".") for p in SWEEPABLE)))
+
+    @property
+    def batch_key(self) -> tuple:
+        """What the cells of one training batch share (training.run_group, runner.work_units): every
+        field as (path, value) pairs, the MEMBER_FIELDS left out."""
+        flat = {}
+        for name, value in self.model_dump(mode="json").items():
+            items = value.items() if isinstance(value, dict) else [(None, value)]
+            flat.update({name if sub is None else f"{name}.{sub}": v for sub, v in items})
+        return tuple((path, value) for path, value in flat.items()
+                     if path not in MEMBER_FIELDS and path.split(".")[0] not in MEMBER_FIELDS)
 
 
 class Experiment(BaseModel):

@@ -1,10 +1,12 @@
 """Stage 5: one cell = probe at init, train, evaluate, probe again. A pure function of the cell.
 
-Cells that differ only in their seed can train together (`run_group`): one StackedModel of S
-members, one backward pass and one optimiser step, while each member keeps its own data streams
-(its seed's generators, drawn exactly as a single cell draws them), its own global-norm clipping
-and its own divergence. Each device takes its faster path: see members_per_batch and each
-architecture's entry (vgreport/architectures.py: stackable, cpu_members).
+Cells of one shape and budget can train together (`run_group`): cells that differ only in the
+fields a member may have of its own (specs.MEMBER_FIELDS: the seed, the initialisation and gain, the
+recall lag, the clipping threshold, the probes, the labels) are one StackedModel of S members, one
+backward pass and one optimiser step, while each member keeps its own initial weights, its own data
+streams (its seed's generators, drawn from its own task exactly as a single cell draws them), its own
+global-norm clipping and its own divergence. Each device takes its faster path: see
+members_per_batch and each architecture's entry (vgreport/architectures.py: stackable, cpu_members).
 
 Divergence is data: a NaN or inf loss ends the cell with diverged=1 and the step, not an exception.
 In a batched group the member that diverges stops alone.
@@ -45,17 +47,17 @@ NAN = float("nan")
 _EVAL_SEQUENCES_CPU, _EVAL_SEQUENCES_ACCELERATOR = 1024, 16384
 
 
-def members_per_batch(cell: CellSpec, device: str, seeds: int) -> int:
-    """How many of `seeds` cells like `cell` train as one batch of the seed-batched engine, or 0 for
-    one cell at a time (run_cell): on the CPU up to its architecture's `cpu_members`; on an
-    accelerator all of them (one small model leaves it idle), but a single seed keeps the fused
+def members_per_batch(cell: CellSpec, device: str, cells: int) -> int:
+    """How many of `cells` cells of `cell`'s batch key train as one batch of the batched engine at
+    most, or 0 for one cell at a time (run_cell): on the CPU up to its architecture's `cpu_members`;
+    on an accelerator all of them (one small model leaves it idle), but a single cell keeps the fused
     kernels (cuDNN); 0 without training steps or for an architecture that cannot be stacked."""
     entry = architecture(cell.model.arch)
-    if cell.train.steps == 0 or seeds < 1 or not entry.stackable:
+    if cell.train.steps == 0 or cells < 1 or not entry.stackable:
         return 0
     if torch.device(device).type != "cpu":
-        return seeds if seeds > 1 else 0
-    return min(seeds, entry.cpu_members)
+        return cells if cells > 1 else 0
+    return min(cells, entry.cpu_members)
 
 
 def initial_model(cell: CellSpec):
@@ -166,8 +168,10 @@ class _FusedTrainer:
 
 class _StackedTrainer:
     """S members as one StackedModel: one backward pass and one optimiser step for all, with each
-    member's own global norm, clipping and divergence. A member that diverges is dropped from the
-    stack (weights and optimiser state alike) before the step, so it stops alone."""
+    member's own global norm, clipping threshold (none: infinite) and divergence. A member that
+    diverges is dropped from the stack (weights and optimiser state alike) before the step, so it
+    stops alone. The members share the batch key (CellSpec.batch_key): the loss, its shapes and the
+    optimiser are the first member's (a recall lag changes the targets, not the loss)."""
 
     def __init__(self, members: list[_Member], device: str):
         self.task, self.train, self.device = members[0].cell.task, members[0].cell.train, device
@@ -175,6 +179,8 @@ class _StackedTrainer:
         self.optimiser = _optimiser(self.train, self.model.parameters())
         self.x_eval = torch.stack([m.x_eval for m in members]).to(device)
         self.y_eval = torch.stack([m.y_eval for m in members]).to(device)
+        clips = [math.inf if m.cell.train.clip is None else m.cell.train.clip for m in members]
+        self.clips = torch.tensor(clips, device=device)
         # task_loss of each member on its own batch, in one batched call.
         self.losses = torch.vmap(functools.partial(task_loss, self.task))
 
@@ -193,9 +199,10 @@ class _StackedTrainer:
                if not (math.isfinite(loss) and math.isfinite(norm))]
         if bad:
             norms = norms[self.drop(bad)]
-        if len(self.model) and self.train.clip is not None:
-            # Pascanu et al. 2013, Algorithm 1, per member; the same coefficient as clip_grad_norm_.
-            coefficient = (self.train.clip / (norms + 1e-6)).clamp(max=1.0)
+        if len(self.model) and self.clips.isfinite().any():
+            # Pascanu et al. 2013, Algorithm 1, per member; the same coefficient as clip_grad_norm_
+            # (an unclipped member's threshold is infinite: its coefficient is exactly 1, as there).
+            coefficient = (self.clips / (norms + 1e-6)).clamp(max=1.0)
             for p in self.model.parameters():
                 p.grad.mul_(coefficient.view(-1, *(1,) * (p.dim() - 1)))
         if len(self.model):
@@ -230,8 +237,9 @@ class _StackedTrainer:
                 self.optimiser.state[after] = {name: value[keep.to(value.device)].clone()
                                                if torch.is_tensor(value) and value.dim() else value
                                                for name, value in state[before].items()}
-        self.x_eval, self.y_eval = self.x_eval[keep.to(self.device)], self.y_eval[keep.to(self.device)]
-        return keep.to(self.device)
+        keep = keep.to(self.device)
+        self.x_eval, self.y_eval, self.clips = self.x_eval[keep], self.y_eval[keep], self.clips[keep]
+        return keep
 
     def models(self) -> list:
         return [self.model.member(s) for s in range(len(self.model))]
@@ -242,8 +250,8 @@ def _run(cells: Sequence[CellSpec], device: str, batched: bool) -> list[list[dic
     members = [_Member(cell) for cell in cells]
     for member in members:
         member.probe_init()
-    task, train = cells[0].task, cells[0].train
-    name = score_name(task)
+    train = cells[0].train  # its steps and schedule: shared by the batch
+    name = score_name(cells[0].task)
     alive = list(members)
     if train.steps:
         trainer = (_StackedTrainer if batched else _FusedTrainer)(members, device)
@@ -253,7 +261,7 @@ def _run(cells: Sequence[CellSpec], device: str, batched: bool) -> list[list[dic
             if not alive:
                 break
             started = time.perf_counter()
-            batches = [make_batch(task, train.batch, m.g_train) for m in alive]
+            batches = [make_batch(m.cell.task, train.batch, m.g_train) for m in alive]
             losses, norms = trainer.step(batches)
             for member, loss, norm in zip(alive, losses, norms):
                 if math.isfinite(loss) and math.isfinite(norm):
@@ -316,23 +324,28 @@ def run_cell(cell: CellSpec, device: str = "cpu") -> list[dict]:
 
 
 def run_group(cells: Sequence[CellSpec], device: str = "cpu", batched: bool | None = None) -> list[list[dict]]:
-    """Cells that differ only in their seed: the records of each, in order, exactly as run_cell gives
-    them (the runner's unit of work). They train in batches of members_per_batch cells (`batched`
-    True: all as one batch; False: one after another with run_cell)."""
+    """Cells of one batch key (CellSpec.batch_key: they may differ in seed, initialisation, gain,
+    recall lag, clipping and probes): the records of each, in order, exactly as run_cell gives them
+    (the runner's unit of work). They train in equal batches of at most members_per_batch cells
+    (`batched` True: all as one batch; False: one after another with run_cell)."""
     cells = list(cells)
     if not cells:
         return []
     first = cells[0]
+    shared = dict(first.batch_key)
     for cell in cells[1:]:
-        if cell.model_copy(update={"seed": first.seed}) != first:
-            raise ValueError(f"run_group: cell {cell.label!r} differs from {first.label!r} in more than its seed")
+        differ = [path for path, value in cell.batch_key if shared.get(path, value) != value]
+        if differ:
+            raise ValueError(f"run_group: cell {cell.label!r} cannot train in one batch with {first.label!r}: "
+                             f"they differ in {', '.join(differ)}")
     if batched is None:
         size = members_per_batch(first, device, len(cells))
     else:
         size = len(cells) if batched and first.train.steps else 0
     if not size:
         return [run_cell(cell, device) for cell in cells]
+    batches = math.ceil(len(cells) / size)  # sizes differ by at most one cell
     records: list[list[dict]] = []
-    for start in range(0, len(cells), size):
-        records += _run(cells[start:start + size], device, batched=True)
+    for k in range(batches):
+        records += _run(cells[k * len(cells) // batches:(k + 1) * len(cells) // batches], device, batched=True)
     return records
