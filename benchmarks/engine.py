@@ -1,31 +1,44 @@
-"""Training throughput in seed-steps per second: the seed-batched engine, one cell at a time, a plain loop.
+"""Training throughput in seed-steps per second: the batched engine, one cell at a time, a plain loop.
 
-    python benchmarks/engine.py                 # S = 1, 10, 100; every architecture; every device present
-    python benchmarks/engine.py --quick         # S = 1, 10 and fewer steps (a minute or two)
-    python benchmarks/engine.py --seeds 3,10 --archs "rnn tanh,lstm" --threads 1
+    python benchmarks/engine.py                      # shapes: S = 1, 8, 16, 32; every architecture
+    python benchmarks/engine.py --quick              # S = 1, 8 and fewer steps (a minute or two)
+    python benchmarks/engine.py --seeds 4,16 --archs "rnn tanh,lstm" --threads 1
+    python benchmarks/engine.py --workloads          # the standard battery's training experiments, 8 seeds
+    python benchmarks/engine.py --workloads init,gain_train --workload-seeds 4
 
-The recall task at T=100 (8 classes), hidden 64 (transformer 32), batch 64, Adam 3e-3, clipping at
-1.0, as in the battery. Each measurement times training steps only (data, forward, backward,
-clipping, optimiser; no evaluation or probes):
+Shapes: the recall task at T=100 (8 classes), hidden 64 (transformer 32), batch 64, Adam 3e-3,
+clipping at 1.0, as in the battery. Each measurement times training steps only (data, forward,
+backward, clipping, optimiser; no evaluation or probes):
   batched     S members as one StackedModel (training._StackedTrainer, what run_group uses)
   one-by-one  run_cell's training loop for one seed (training._FusedTrainer): fused kernels where they exist
   plain       a hand-written PyTorch loop of the same shape (nn.RNN/LSTM/GRU or nn.TransformerEncoder,
               a Python step for activations without a fused kernel)
-The three run interleaved, round after round, so that other load on the machine hits them alike;
-compare ratios, not absolute rates, on a shared machine.
+
+Workloads: the cells of one experiment of the standard profile (every configuration, the first
+--workload-seeds seeds), each timed the three ways: plain and one-by-one cell after cell, and the
+engine as the runner and run_group group them (runner.work_units, then batches of at most
+members_per_batch), seed-steps per second over the whole experiment. Run it under an older checkout
+(PYTHONPATH=that/checkout) for the engine before a change: it uses only what both provide.
+
+Rates are per CPU second of this process (user and system time: page faults count), which a
+shared machine disturbs far less than wall time; the three run interleaved, round after round,
+and the table shows each one's median.
 """
 from __future__ import annotations
 
 import argparse
+import math
 import statistics
 import time
 
 import torch
 from torch import nn
 
-from vgreport.specs import CellSpec, ModelSpec, ProbeSpec, TaskSpec, TrainSpec
+from vgreport import training
+from vgreport.runner import work_units
+from vgreport.specs import CellSpec, ModelSpec, ProbeSpec, TaskSpec, TrainSpec, default_experiments_dir, load_battery
 from vgreport.tasks import make_batch
-from vgreport.training import _FusedTrainer, _Member, _StackedTrainer
+from vgreport.training import _FusedTrainer, _Member, _StackedTrainer, members_per_batch
 
 ARCHS = {
     "rnn tanh": {"arch": "rnn", "activation": "tanh"},
@@ -36,6 +49,7 @@ ARCHS = {
     "transformer": {"arch": "transformer", "hidden": 32, "heads": 2},
 }
 LENGTH, HIDDEN, BATCH, CLASSES = 100, 64, 64, 8
+WORKLOADS = ("init", "gain_train", "recall_lag", "clip_vanishing", "clip_exploding", "activation", "architecture")
 
 
 def _cell(model: dict, seed: int) -> CellSpec:
@@ -44,39 +58,43 @@ def _cell(model: dict, seed: int) -> CellSpec:
                     train=TrainSpec(steps=1000, batch=BATCH), probe=ProbeSpec())
 
 
-def _engine_rate(model: dict, seeds: int, device: str, steps: int, batched: bool) -> float:
-    """Seed-steps/s of the project's own training step for `seeds` members (batched) or one seed."""
-    members = [_Member(_cell(model, seed)) for seed in range(seeds if batched else 1)]
+def _cpu_seconds() -> float:
+    return time.process_time()
+
+
+def _train_rate(cells: list[CellSpec], device: str, steps: int, batched: bool) -> float:
+    """Seed-steps per CPU second of the project's own training step: `cells` as one batch, or one cell."""
+    members = [_Member(cell) for cell in cells]
     trainer = (_StackedTrainer if batched else _FusedTrainer)(members, device)
-    task = members[0].cell.task
 
     def step():
-        trainer.step([make_batch(task, BATCH, m.g_train) for m in members])
+        trainer.step([make_batch(m.cell.task, m.cell.train.batch, m.g_train) for m in members])
 
     step()  # warm-up: allocations, kernel selection
-    started = time.perf_counter()
+    started = _cpu_seconds()
     for _ in range(steps):
         step()
-    return len(members) * steps / (time.perf_counter() - started)
+    return len(members) * steps / (_cpu_seconds() - started)
 
 
 class _PlainRNN(nn.Module):
     """What a user would write: the fused module where PyTorch has one, else a Python loop over time."""
 
-    def __init__(self, model: dict):
+    def __init__(self, model: ModelSpec, classes: int):
         super().__init__()
-        arch, self.activation = model["arch"], model.get("activation", "tanh")
-        hidden = model.get("hidden", HIDDEN)
-        if arch == "transformer":
-            self.embed = nn.Linear(CLASSES, hidden)
-            layer = nn.TransformerEncoderLayer(hidden, model["heads"], 2 * hidden, dropout=0.0, batch_first=True,
+        self.arch, self.activation, hidden = model.arch, model.activation, model.hidden
+        if self.arch == "transformer":
+            self.embed = nn.Linear(classes, hidden)
+            layer = nn.TransformerEncoderLayer(hidden, model.heads, 2 * hidden, dropout=0.0, batch_first=True,
                                                norm_first=True)
-            self.body = nn.TransformerEncoder(layer, 1, enable_nested_tensor=False)
-        elif arch == "rnn" and self.activation in ("sigmoid", "identity"):
-            self.cell = nn.Linear(CLASSES + hidden, hidden)
+            self.body = nn.TransformerEncoder(layer, model.layers, enable_nested_tensor=False)
+        elif self.arch == "rnn" and self.activation in ("sigmoid", "identity"):
+            self.cell = nn.Linear(classes + hidden, hidden)
         else:
-            self.body = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[arch](CLASSES, hidden, batch_first=True)
-        self.arch, self.head = arch, nn.Linear(hidden, CLASSES)
+            kwargs = {"nonlinearity": self.activation} if self.arch == "rnn" else {}
+            self.body = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[self.arch](classes, hidden, batch_first=True,
+                                                                                  **kwargs)
+        self.head = nn.Linear(hidden, classes)
 
     def forward(self, x):
         if self.arch == "transformer":
@@ -91,62 +109,127 @@ class _PlainRNN(nn.Module):
         return self.head(self.body(x)[0][:, -1])
 
 
-def _plain_rate(model: dict, device: str, steps: int) -> float:
-    torch.manual_seed(0)
-    net = _PlainRNN(model).to(device)
-    optimiser = torch.optim.Adam(net.parameters(), lr=3e-3)
-    generator = torch.Generator().manual_seed(1)
+def _plain_rate(cell: CellSpec, device: str, steps: int) -> float:
+    """Seed-steps per CPU second of a plain PyTorch loop training one recall cell of this shape."""
+    task, train = cell.task, cell.train
+    torch.manual_seed(cell.seed)
+    net = _PlainRNN(cell.model, task.classes).to(device)
+    optimiser = (torch.optim.Adam if train.optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=train.lr)
+    generator = torch.Generator().manual_seed(cell.seed)
+    lag = task.length - 1 if task.lag is None else task.lag
 
     def step():
-        tokens = torch.randint(0, CLASSES, (BATCH, LENGTH), generator=generator)
-        x = nn.functional.one_hot(tokens, CLASSES).float().to(device)
-        loss = nn.functional.cross_entropy(net(x), tokens[:, 0].to(device))
+        tokens = torch.randint(0, task.classes, (train.batch, task.length), generator=generator)
+        x = nn.functional.one_hot(tokens, task.classes).float().to(device)
+        loss = nn.functional.cross_entropy(net(x), tokens[:, task.length - 1 - lag].to(device))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
-        nn.utils.clip_grad_norm_(net.parameters(), 1.0)
+        nn.utils.clip_grad_norm_(net.parameters(), math.inf if train.clip is None else train.clip)
         optimiser.step()
         loss.item()
 
     step()
-    started = time.perf_counter()
+    started = _cpu_seconds()
     for _ in range(steps):
         step()
-    return steps / (time.perf_counter() - started)
+    return steps / (_cpu_seconds() - started)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="S = 1, 10 only and fewer steps")
-    parser.add_argument("--seeds", help="comma-separated group sizes S (default 1,10,100; quick 1,10)")
-    parser.add_argument("--archs", help=f"comma-separated subset of: {', '.join(ARCHS)}")
-    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per measurement (default 3; quick 2)")
-    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as one runner worker)")
-    args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    sizes = [int(s) for s in (args.seeds or ("1,10" if args.quick else "1,10,100")).split(",")]
-    archs = [a.strip() for a in args.archs.split(",")] if args.archs else list(ARCHS)
-    unknown = [a for a in archs if a not in ARCHS]
-    if unknown:
-        parser.error(f"unknown architecture {unknown[0]!r}; expected one of {', '.join(ARCHS)}")
-    rounds = args.rounds or (2 if args.quick else 3)
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"torch {torch.__version__}, {args.threads} thread(s); T={LENGTH}, H={HIDDEN} (transformer 32), "
-          f"B={BATCH}; seed-steps/s (median of {rounds} interleaved rounds)")
+def _batches(cells: list[CellSpec], device: str) -> list[tuple[list[CellSpec], bool]]:
+    """The batches the runner and run_group train these cells in: (cells, batched) per batch."""
+    out = []
+    for unit in work_units(cells, workers=1):
+        group = [cells[i] for i in unit]
+        size = members_per_batch(group[0], device, len(group))
+        if not size:
+            out += [([cell], False) for cell in group]
+            continue
+        pieces = math.ceil(len(group) / size)
+        out += [(group[k * len(group) // pieces:(k + 1) * len(group) // pieces], True) for k in range(pieces)]
+    return out
+
+
+def _over(cells_and_rates) -> float:
+    """Seed-steps per second over several timed pieces: total seed-steps / total seconds."""
+    pieces = list(cells_and_rates)
+    total = sum(n for n, _ in pieces)
+    return total / sum(n / rate for n, rate in pieces)
+
+
+def workloads(names: list[str], seeds: int, device: str, steps: int, rounds: int) -> None:
+    battery = load_battery(default_experiments_dir(), "standard")
+    experiments = {e.name: e for e in battery.experiments}
+    print(f"workloads: the standard profile's experiments at {seeds} seeds; seed-steps/s over the whole "
+          f"experiment (median of {rounds} interleaved rounds)")
+    print(f"{'device':<6} {'experiment':<15} {'cells':>5} {'batches':>16} {'engine':>8} {'one-by-one':>10} "
+          f"{'plain':>7} {'engine/one':>10} {'engine/plain':>12}")
+    for name in names:
+        cells = [c for c in experiments[name].cells(range(seeds)) if c.train.steps]
+        batches = _batches(cells, device)
+        sizes = sorted((len(b) for b, batched in batches if batched), reverse=True)
+        alone = sum(1 for _, batched in batches if not batched)
+        shown = "+".join(map(str, sizes)) + (f" +{alone}x1" if alone else "")
+        rates = {"engine": [], "one": [], "plain": []}
+        for _ in range(rounds):
+            rates["engine"].append(_over((len(b), _train_rate(b, device, steps, batched)) for b, batched in batches))
+            rates["one"].append(_over((1, _train_rate([c], device, steps, False)) for c in cells))
+            rates["plain"].append(_over((1, _plain_rate(c, device, steps)) for c in cells))
+        e, o, p = (statistics.median(v) for v in rates.values())
+        print(f"{device:<6} {name:<15} {len(cells):>5} {shown:>16} {e:>8.1f} {o:>10.1f} {p:>7.1f} {e / o:>10.2f} "
+              f"{e / p:>12.2f}", flush=True)
+
+
+def shapes(sizes: list[int], archs: list[str], devices: list[str], quick: bool, rounds: int) -> None:
+    print(f"shapes: T={LENGTH}, H={HIDDEN} (transformer 32), B={BATCH}; seed-steps/s (median of {rounds} "
+          f"interleaved rounds)")
     print(f"{'device':<6} {'architecture':<13} {'S':>4} {'batched':>9} {'one-by-one':>10} {'plain':>8}"
           f" {'batched/one':>11} {'batched/plain':>13} {'one/plain':>9}")
     for device in devices:
         for S in sizes:
             for name in archs:
                 model = ARCHS[name]
-                steps = max(2, (4 if args.quick else 10) // max(1, S // 10)) if device == "cpu" else 20
+                steps = max(2, (4 if quick else 10) // max(1, S // 10)) if device == "cpu" else 20
+                cells = [_cell(model, seed) for seed in range(S)]
                 rates = {"batched": [], "one": [], "plain": []}
                 for _ in range(rounds):
-                    rates["batched"].append(_engine_rate(model, S, device, steps, batched=True))
-                    rates["one"].append(_engine_rate(model, 1, device, max(steps, 4), batched=False))
-                    rates["plain"].append(_plain_rate(model, device, max(steps, 4)))
+                    rates["batched"].append(_train_rate(cells, device, steps, batched=True))
+                    rates["one"].append(_train_rate(cells[:1], device, max(steps, 4), batched=False))
+                    rates["plain"].append(_plain_rate(cells[0], device, max(steps, 4)))
                 b, o, p = (statistics.median(v) for v in rates.values())
                 print(f"{device:<6} {name:<13} {S:>4} {b:>9.1f} {o:>10.1f} {p:>8.1f} {b / o:>11.2f} {b / p:>13.2f}"
                       f" {o / p:>9.2f}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="S = 1, 8 only and fewer steps")
+    parser.add_argument("--seeds", help="comma-separated group sizes S (default 1,8,16,32; quick 1,8)")
+    parser.add_argument("--archs", help=f"comma-separated subset of: {', '.join(ARCHS)}")
+    parser.add_argument("--workloads", nargs="?", const=",".join(WORKLOADS), default=None,
+                        help=f"time experiments of the standard profile instead (default: {', '.join(WORKLOADS)})")
+    parser.add_argument("--workload-seeds", type=int, default=8, help="seeds per configuration (default 8)")
+    parser.add_argument("--rounds", type=int, default=None, help="interleaved rounds per measurement (default 3; quick 2)")
+    parser.add_argument("--threads", type=int, default=1, help="torch threads (default 1, as one runner worker)")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    getattr(training, "_keep_freed_memory", lambda: None)()  # what every run of the engine does (where it does)
+    rounds = args.rounds or (2 if args.quick else 3)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    print(f"torch {torch.__version__}, {args.threads} thread(s)")
+    if args.workloads is not None:
+        names = [n.strip() for n in args.workloads.split(",")]
+        unknown = [n for n in names if n not in WORKLOADS]
+        if unknown:
+            parser.error(f"unknown workload {unknown[0]!r}; expected some of {', '.join(WORKLOADS)}")
+        for device in devices:
+            workloads(names, args.workload_seeds, device, 4 if args.quick else 10, rounds)
+        return
+    sizes = [int(s) for s in (args.seeds or ("1,8" if args.quick else "1,8,16,32")).split(",")]
+    archs = [a.strip() for a in args.archs.split(",")] if args.archs else list(ARCHS)
+    unknown = [a for a in archs if a not in ARCHS]
+    if unknown:
+        parser.error(f"unknown architecture {unknown[0]!r}; expected one of {', '.join(ARCHS)}")
+    shapes(sizes, archs, devices, args.quick, rounds)
 
 
 if __name__ == "__main__":

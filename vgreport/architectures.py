@@ -101,21 +101,21 @@ def _heads_divide(spec) -> str | None:
 # build from an empty cache on an idle machine (the seed-batched engine: the RNN and GRU train several
 # seeds at once, the LSTM one at a time on PyTorch's fused kernel); benchmarks/budgets.py compares them
 # with reality. Members per batch on the CPU: benchmarks/engine.py measured which is faster per seed
-# (one thread, T=100, H=64, transformer H=32, B=64; batched against one-by-one seed-steps per second on a
-# 2-core EPYC VM shared with other work). Past about 10 members a batch no longer fits the cache and the
-# gain shrinks (S=100: rnn tanh 2.0x, gru 0.9x, transformer 0.55x), so larger groups train as several
-# batches. Values per step: the measured peak memory of run_cell (RNN 5, LSTM 16 at batch 512, length
-# 1000, width 256).
+# (one thread, the battery's shapes; batched against one-by-one seed-steps per second on a 2-core EPYC VM
+# shared with other work). Per seed a batch gains up to about 8 members and then stays level to 30 (it
+# once fell past 10: those were page faults, see training._keep_freed_memory); 16 members bound a
+# batch's memory (0.8-1.7 GB at 30 members and T=100), and larger groups train as several batches.
+# Values per step: the measured peak memory of run_cell (RNN 5, LSTM 16 at batch 512, length 1000,
+# width 256).
 register(Architecture(
     name="rnn", family="plain RNN", build=_recurrent_net,
     label=lambda spec: f"RNN ({spec.activation}, {_init(spec)})",
     inits=("default", "xavier", "orthogonal", "identity"),
     steps_per_second=160.0, width=64, values_per_step=6,
-    # sigmoid and identity run the hand-written batched recurrence, faster than the fused tanh kernel
-    # (measured 0.55-0.65 of tanh's time per cell)
-    activation_cost={"sigmoid": 0.7, "identity": 0.7},
-    # tanh 1.4x alone, 2.0-2.6x at S=3..10; sigmoid 1.0x alone, 1.6-1.9x at S=3..10; identity 1.2x, 1.3-2.1x
-    stackable=True, cpu_members=10,
+    # batched, per step relative to tanh at T=30 (S=8): sigmoid 0.97, relu 0.94, identity 0.86
+    activation_cost={"identity": 0.85},
+    # tanh at T=50: 1.4x one by one at S=1, 2.3x at S=4, 2.6x at S=8-30; T=10: 3.1-3.7x at S=8-30
+    stackable=True, cpu_members=16,
     plain_recurrence=True,
     slot=0, slots={"default": 0, "xavier": 4, "identity": 3, "tanh/orthogonal": 5, "sigmoid/orthogonal": 1,
                    "identity/orthogonal": 2, "relu/orthogonal": 3}))
@@ -123,20 +123,21 @@ register(Architecture(
     name="lstm", family="LSTM", build=_recurrent_net, label=lambda spec: f"LSTM ({_init(spec)})",
     inits=("default", "xavier", "orthogonal", "identity", "forget_bias_1", "chrono"),
     steps_per_second=40.0, width=64, values_per_step=16,
-    # 0.47-0.74x at every S: PyTorch's CPU LSTM (oneDNN) beats products plus eager elementwise kernels
+    # 0.5-0.9x at every S (T=40, B=32): PyTorch's CPU LSTM (oneDNN) beats products plus eager
+    # elementwise kernels
     stackable=True, cpu_members=0,
     slot=1, slots={"chrono": 2, "forget_bias_1": 4}))
 register(Architecture(
     name="gru", family="GRU", build=_recurrent_net, label=lambda spec: f"GRU ({_init(spec)})",
     inits=("default", "xavier", "orthogonal", "identity"),
     steps_per_second=40.0, width=64, values_per_step=12,
-    stackable=True, cpu_members=5,  # 1.2x alone, 1.2-1.65x at S=2..5, 1.0-1.2x at S=10
+    stackable=True, cpu_members=16,  # T=40, B=32: 1.1x at S=1, 2.0x at S=4, 2.2-2.4x at S=8-30
     slot=3))
 register(Architecture(
     name="transformer", family="attention", build=_causal_transformer,
     label=lambda spec: f"Transformer ({spec.layers} layer, {spec.heads} heads, causal)",
     inits=("default",),
     steps_per_second=68.0, width=32, values_per_step=12, attention=True,
-    stackable=True, cpu_members=10,  # 1.0x alone, 1.0-1.45x at S=2..10
+    stackable=True, cpu_members=16,  # T=40, B=32: 1.0x at S=1, 1.4x at S=4, 1.5x at S=8-30
     check=_heads_divide,
     slot=6))

@@ -13,8 +13,10 @@ In a batched group the member that diverges stops alone.
 """
 from __future__ import annotations
 
+import ctypes
 import functools
 import math
+import platform
 import time
 from typing import Sequence
 
@@ -245,8 +247,23 @@ class _StackedTrainer:
         return [self.model.member(s) for s in range(len(self.model))]
 
 
+@functools.cache
+def _keep_freed_memory() -> None:
+    """Have glibc keep freed memory for reuse. By default it returns every freed block over 128 KiB or
+    so to the system (mmap, trim), so the large temporaries of each training step are fresh pages
+    that the kernel zeroes one page fault at a time: a quarter of a batched step's time (measured:
+    3,000 faults a step for 8 RNN members at T=50, 8,000 for 8 LSTMs). The peak stays what it was;
+    the process keeps it until it exits. glibc only (Linux); elsewhere nothing changes."""
+    if platform.libc_ver()[0] != "glibc":
+        return
+    mallopt = ctypes.CDLL(None).mallopt
+    mallopt(-3, 1 << 30)  # M_MMAP_THRESHOLD: blocks up to 1 GiB come from the heap, not fresh mappings
+    mallopt(-1, 1 << 30)  # M_TRIM_THRESHOLD: keep up to 1 GiB of freed heap instead of returning it
+
+
 def _run(cells: Sequence[CellSpec], device: str, batched: bool) -> list[list[dict]]:
     """Probe at init, train (all cells as one batched model, or the one cell alone), probe again."""
+    _keep_freed_memory()
     members = [_Member(cell) for cell in cells]
     for member in members:
         member.probe_init()
