@@ -352,13 +352,13 @@ _FAULTS = textwrap.dedent("""\
                       train=TrainSpec(batch=64), probe=ProbeSpec()) for s in range(8)]
     members = [training._Member(c) for c in cells]
     trainer = training._StackedTrainer(members, "cpu")
-    def faults():
-        for _ in range(2):
+    def faults():  # the median of a step's page faults, after three steps to settle
+        counts = []
+        for _ in range(10):
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
             trainer.step([make_batch(m.cell.task, 64, m.g_train) for m in members])
-        before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-        for _ in range(4):
-            trainer.step([make_batch(m.cell.task, 64, m.g_train) for m in members])
-        return (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before) / 4
+            counts.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+        return sorted(counts[3:])[3]
     default = faults()
     training._keep_freed_memory()
     print(default, faults())
@@ -373,7 +373,7 @@ def test_a_batched_step_reuses_the_memory_the_last_step_freed():
     step makes almost none."""
     done = subprocess.run([sys.executable, "-c", _FAULTS], capture_output=True, text=True, check=True)
     default, kept = map(float, done.stdout.split())
-    assert default > 500 and kept * 10 < default, (default, kept)
+    assert default > 200 and kept * 10 < default, (default, kept)
 
 
 def test_gpu_profile_gives_every_configuration_at_least_30_seeds():

@@ -125,7 +125,9 @@ class _LSTM(torch.autograd.Function):
             _tanh_(act[..., 2 * H:3 * H])
             act[..., 3 * H:].sigmoid_()
             i, f, g, o = act.chunk(4, dim=-1)
-            c = torch.mul(i, g, out=cells[t]) if t == 0 else torch.mul(f, c, out=cells[t]).addcmul_(i, g)
+            c = torch.mul(i, g, out=cells[t])
+            if t:  # c_{-1} = 0
+                c.addcmul_(f, cells[t - 1])
             _tanh_(tanh_c.copy_(c))
             torch.mul(o, tanh_c, out=states[t])
         ctx.set_materialize_grads(False)
