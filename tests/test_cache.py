@@ -133,6 +133,21 @@ def test_failing_cache_write_leaves_nothing_behind(tmp_path, tiny_cell, monkeypa
     assert cache.get("abcdef") == _records(1.0)
 
 
+def test_ctrl_c_just_after_the_temporary_file_is_created_leaves_nothing_behind(tmp_path, monkeypatch):
+    """A KeyboardInterrupt the moment the temporary file exists (before any write: the window that
+    tempfile.mkstemp leaves, which a Ctrl-C during a burst of cache writes hit) removes it."""
+    real_open = store.os.open
+
+    def open_then_interrupt(*args, **kwargs):
+        real_open(*args, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store.os, "open", open_then_interrupt)
+    with pytest.raises(KeyboardInterrupt):
+        store.write_atomic(tmp_path / "entry.json", lambda tmp: tmp.write_text("{}"))
+    assert list(tmp_path.iterdir()) == []
+
+
 def test_unserialisable_records_leave_nothing_behind(tmp_path, tiny_cell):
     """Records that JSON cannot hold raise before anything is written."""
     with pytest.raises(TypeError):

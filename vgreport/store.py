@@ -18,6 +18,7 @@ import json
 import math
 import os
 import re
+import secrets
 import shutil
 import stat
 import tempfile
@@ -117,14 +118,22 @@ def write_atomic(path: Path, write: Callable[[Path], object]) -> None:
     crash or an error never leaves a half-written file (cache entries, tables, reports)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
+    tmp = None
     try:
-        write(Path(tmp))
-        os.chmod(tmp, 0o644)  # mkstemp creates 0600; outputs are meant to be read
+        # The name is chosen before the file exists (tempfile.mkstemp would return it only after
+        # creating it), so a Ctrl-C at any moment leaves nothing behind: the handler removes it.
+        while tmp is None:
+            tmp = path.parent / f".{path.name}.{secrets.token_hex(6)}.tmp"
+            try:
+                os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644))
+            except FileExistsError:  # another writer's (48 random bits: practically never)
+                tmp = None
+        write(tmp)
+        os.chmod(tmp, 0o644)  # whatever the umask made of it: outputs are meant to be read
         os.replace(tmp, path)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
         raise
 
 
