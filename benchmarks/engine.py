@@ -12,13 +12,17 @@ backward, clipping, optimiser; no evaluation or probes):
   batched     S members as one StackedModel (training._StackedTrainer, what run_group uses)
   one-by-one  run_cell's training loop for one seed (training._FusedTrainer): fused kernels where they exist
   plain       a hand-written PyTorch loop of the same shape (nn.RNN/LSTM/GRU or nn.TransformerEncoder,
-              a Python step for activations without a fused kernel)
+              a Python step for activations without a fused kernel, a linear head) on the task's own
+              batches and loss (vgreport.tasks), clipped with clip_grad_norm_
 
 Workloads: the cells of one experiment of the standard profile (every configuration, the first
 --workload-seeds seeds), each timed the three ways: plain and one-by-one cell after cell, and the
 engine as the runner and run_group group them (runner.work_units, then batches of at most
-members_per_batch), seed-steps per second over the whole experiment. Run it under an older checkout
-(PYTHONPATH=that/checkout) for the engine before a change: it uses only what both provide.
+members_per_batch), seed-steps per second over the whole experiment; the last row weighs each
+experiment by its training budget (cells x steps), and the CPU seconds of those steps follow. Run it
+under an older checkout (PYTHONPATH=that/checkout) for the engine before a change: it uses only what
+both provide (a checkout without training._keep_freed_memory runs with glibc's default allocator, as
+a user's plain script does).
 
 Rates are per CPU second of this process (user and system time: page faults count), which a
 shared machine disturbs far less than wall time; the three run interleaved, round after round,
@@ -37,7 +41,7 @@ from torch import nn
 from vgreport import training
 from vgreport.runner import work_units
 from vgreport.specs import CellSpec, ModelSpec, ProbeSpec, TaskSpec, TrainSpec, default_experiments_dir, load_battery
-from vgreport.tasks import make_batch
+from vgreport.tasks import input_size, make_batch, output_size, per_step_output, task_loss
 from vgreport.training import _FusedTrainer, _Member, _StackedTrainer, members_per_batch
 
 ARCHS = {
@@ -49,7 +53,9 @@ ARCHS = {
     "transformer": {"arch": "transformer", "hidden": 32, "heads": 2},
 }
 LENGTH, HIDDEN, BATCH, CLASSES = 100, 64, 64, 8
-WORKLOADS = ("init", "gain_train", "recall_lag", "clip_vanishing", "clip_exploding", "activation", "architecture")
+# The standard battery's experiments that train (gain_sweep and gain_sweep_sigmoid only probe at initialisation).
+WORKLOADS = ("activation", "architecture", "lstm_tuning", "clip_exploding", "clip_vanishing", "init", "gain_train",
+             "recall_length", "recall_lag", "adding_length", "copy", "budget")
 
 
 def _cell(model: dict, seed: int) -> CellSpec:
@@ -62,66 +68,85 @@ def _cpu_seconds() -> float:
     return time.process_time()
 
 
-def _train_rate(cells: list[CellSpec], device: str, steps: int, batched: bool) -> float:
-    """Seed-steps per CPU second of the project's own training step: `cells` as one batch, or one cell."""
+def _rate(timed) -> float:
+    """Seed-steps per second over several timed pieces (seed-steps, CPU seconds): their sums' ratio."""
+    pieces = list(timed)
+    return sum(n for n, _ in pieces) / sum(seconds for _, seconds in pieces)
+
+
+def _train_time(cells: list[CellSpec], device: str, steps: int, batched: bool) -> tuple[int, float]:
+    """(seed-steps, CPU seconds) of the project's own training step, `cells` as one batch or one cell,
+    after one untimed step. As in training._run, a member stops at its first non-finite loss or
+    gradient norm (the no_clip arm of clip_exploding does within a few steps); seed-steps count the
+    members' finite steps."""
     members = [_Member(cell) for cell in cells]
     trainer = (_StackedTrainer if batched else _FusedTrainer)(members, device)
+    alive = list(members)
 
-    def step():
-        trainer.step([make_batch(m.cell.task, m.cell.train.batch, m.g_train) for m in members])
+    def step() -> int:
+        nonlocal alive
+        losses, norms = trainer.step([make_batch(m.cell.task, m.cell.train.batch, m.g_train) for m in alive])
+        alive = [m for m, loss, norm in zip(alive, losses, norms) if math.isfinite(loss) and math.isfinite(norm)]
+        return len(alive)
 
     step()  # warm-up: allocations, kernel selection
-    started = _cpu_seconds()
+    done, started = 0, _cpu_seconds()
     for _ in range(steps):
-        step()
-    return len(members) * steps / (_cpu_seconds() - started)
+        if not alive:
+            break
+        done += step()
+    return done, _cpu_seconds() - started
 
 
-class _PlainRNN(nn.Module):
-    """What a user would write: the fused module where PyTorch has one, else a Python loop over time."""
+class _PlainNet(nn.Module):
+    """What a user would write: the fused module where PyTorch has one, else a Python loop over time;
+    a linear head on the last step (or on every step, for the copy task)."""
 
-    def __init__(self, model: ModelSpec, classes: int):
+    def __init__(self, model: ModelSpec, inputs: int, outputs: int, per_step: bool):
         super().__init__()
-        self.arch, self.activation, hidden = model.arch, model.activation, model.hidden
+        self.arch, self.activation, self.per_step, hidden = model.arch, model.activation, per_step, model.hidden
         if self.arch == "transformer":
-            self.embed = nn.Linear(classes, hidden)
+            self.embed = nn.Linear(inputs, hidden)
             layer = nn.TransformerEncoderLayer(hidden, model.heads, 2 * hidden, dropout=0.0, batch_first=True,
                                                norm_first=True)
             self.body = nn.TransformerEncoder(layer, model.layers, enable_nested_tensor=False)
         elif self.arch == "rnn" and self.activation in ("sigmoid", "identity"):
-            self.cell = nn.Linear(classes + hidden, hidden)
+            self.cell = nn.Linear(inputs + hidden, hidden)
         else:
             kwargs = {"nonlinearity": self.activation} if self.arch == "rnn" else {}
-            self.body = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[self.arch](classes, hidden, batch_first=True,
+            self.body = {"rnn": nn.RNN, "lstm": nn.LSTM, "gru": nn.GRU}[self.arch](inputs, hidden, batch_first=True,
                                                                                   **kwargs)
-        self.head = nn.Linear(hidden, classes)
+        self.head = nn.Linear(hidden, outputs)
 
     def forward(self, x):
         if self.arch == "transformer":
             mask = nn.Transformer.generate_square_subsequent_mask(x.shape[1], device=x.device)
-            return self.head(self.body(self.embed(x), mask=mask, is_causal=True)[:, -1])
-        if hasattr(self, "cell"):
+            states = self.body(self.embed(x), mask=mask, is_causal=True)
+        elif hasattr(self, "cell"):
             f = torch.sigmoid if self.activation == "sigmoid" else (lambda a: a)
-            h = x.new_zeros(x.shape[0], self.head.in_features)
+            h, states = x.new_zeros(x.shape[0], self.head.in_features), []
             for x_t in x.unbind(1):
                 h = f(self.cell(torch.cat([x_t, h], dim=1)))
-            return self.head(h)
-        return self.head(self.body(x)[0][:, -1])
+                states.append(h)
+            states = torch.stack(states, dim=1)
+        else:
+            states = self.body(x)[0]
+        return self.head(states if self.per_step else states[:, -1])
 
 
-def _plain_rate(cell: CellSpec, device: str, steps: int) -> float:
-    """Seed-steps per CPU second of a plain PyTorch loop training one recall cell of this shape."""
+def _plain_time(cell: CellSpec, device: str, steps: int) -> tuple[int, float]:
+    """(steps, CPU seconds) of a plain PyTorch loop training one cell of this shape, after one untimed
+    step: the same task batches and loss (vgreport.tasks), a plain model (PyTorch's default
+    initialisation), clip_grad_norm_, the optimiser; every step, as a plain loop does."""
     task, train = cell.task, cell.train
     torch.manual_seed(cell.seed)
-    net = _PlainRNN(cell.model, task.classes).to(device)
+    net = _PlainNet(cell.model, input_size(task), output_size(task), per_step_output(task)).to(device)
     optimiser = (torch.optim.Adam if train.optimizer == "adam" else torch.optim.SGD)(net.parameters(), lr=train.lr)
     generator = torch.Generator().manual_seed(cell.seed)
-    lag = task.length - 1 if task.lag is None else task.lag
 
     def step():
-        tokens = torch.randint(0, task.classes, (train.batch, task.length), generator=generator)
-        x = nn.functional.one_hot(tokens, task.classes).float().to(device)
-        loss = nn.functional.cross_entropy(net(x), tokens[:, task.length - 1 - lag].to(device))
+        x, y = make_batch(task, train.batch, generator)
+        loss = task_loss(task, net(x.to(device)), y.to(device))
         optimiser.zero_grad(set_to_none=True)
         loss.backward()
         nn.utils.clip_grad_norm_(net.parameters(), math.inf if train.clip is None else train.clip)
@@ -132,7 +157,7 @@ def _plain_rate(cell: CellSpec, device: str, steps: int) -> float:
     started = _cpu_seconds()
     for _ in range(steps):
         step()
-    return steps / (_cpu_seconds() - started)
+    return steps, _cpu_seconds() - started
 
 
 def _batches(cells: list[CellSpec], device: str) -> list[tuple[list[CellSpec], bool]]:
@@ -149,20 +174,14 @@ def _batches(cells: list[CellSpec], device: str) -> list[tuple[list[CellSpec], b
     return out
 
 
-def _over(cells_and_rates) -> float:
-    """Seed-steps per second over several timed pieces: total seed-steps / total seconds."""
-    pieces = list(cells_and_rates)
-    total = sum(n for n, _ in pieces)
-    return total / sum(n / rate for n, rate in pieces)
-
-
 def workloads(names: list[str], seeds: int, device: str, steps: int, rounds: int) -> None:
     battery = load_battery(default_experiments_dir(), "standard")
     experiments = {e.name: e for e in battery.experiments}
     print(f"workloads: the standard profile's experiments at {seeds} seeds; seed-steps/s over the whole "
           f"experiment (median of {rounds} interleaved rounds)")
-    print(f"{'device':<6} {'experiment':<15} {'cells':>5} {'batches':>16} {'engine':>8} {'one-by-one':>10} "
+    print(f"{'device':<6} {'experiment':<18} {'cells':>5} {'batches':>16} {'engine':>8} {'one-by-one':>10} "
           f"{'plain':>7} {'engine/one':>10} {'engine/plain':>12}")
+    budget, seconds = 0, {"engine": 0.0, "one": 0.0, "plain": 0.0}  # over all: seed-steps, CPU seconds
     for name in names:
         cells = [c for c in experiments[name].cells(range(seeds)) if c.train.steps]
         batches = _batches(cells, device)
@@ -171,12 +190,24 @@ def workloads(names: list[str], seeds: int, device: str, steps: int, rounds: int
         shown = "+".join(map(str, sizes)) + (f" +{alone}x1" if alone else "")
         rates = {"engine": [], "one": [], "plain": []}
         for _ in range(rounds):
-            rates["engine"].append(_over((len(b), _train_rate(b, device, steps, batched)) for b, batched in batches))
-            rates["one"].append(_over((1, _train_rate([c], device, steps, False)) for c in cells))
-            rates["plain"].append(_over((1, _plain_rate(c, device, steps)) for c in cells))
-        e, o, p = (statistics.median(v) for v in rates.values())
-        print(f"{device:<6} {name:<15} {len(cells):>5} {shown:>16} {e:>8.1f} {o:>10.1f} {p:>7.1f} {e / o:>10.2f} "
+            rates["engine"].append(_rate(_train_time(b, device, steps, batched) for b, batched in batches))
+            rates["one"].append(_rate(_train_time([c], device, steps, False) for c in cells))
+            rates["plain"].append(_rate(_plain_time(c, device, steps) for c in cells))
+        medians = {way: statistics.median(v) for way, v in rates.items()}
+        e, o, p = medians.values()
+        print(f"{device:<6} {name:<18} {len(cells):>5} {shown:>16} {e:>8.1f} {o:>10.1f} {p:>7.1f} {e / o:>10.2f} "
               f"{e / p:>12.2f}", flush=True)
+        # The experiment's whole training budget at these rates (its cells' steps: 500 to 4000).
+        steps_here = sum(c.train.steps for c in cells)
+        budget += steps_here
+        for way, rate in medians.items():
+            seconds[way] += steps_here / rate
+    if len(names) > 1:
+        e, o, p = (budget / seconds[way] for way in ("engine", "one", "plain"))
+        print(f"{device:<6} {'all, by budget':<18} {'':>5} {'':>16} {e:>8.1f} {o:>10.1f} {p:>7.1f} {e / o:>10.2f} "
+              f"{e / p:>12.2f}")
+        print(f"training steps of these cells at these rates, CPU seconds: engine {seconds['engine']:.0f}, "
+              f"one-by-one {seconds['one']:.0f}, plain {seconds['plain']:.0f}", flush=True)
 
 
 def shapes(sizes: list[int], archs: list[str], devices: list[str], quick: bool, rounds: int) -> None:
@@ -192,9 +223,9 @@ def shapes(sizes: list[int], archs: list[str], devices: list[str], quick: bool, 
                 cells = [_cell(model, seed) for seed in range(S)]
                 rates = {"batched": [], "one": [], "plain": []}
                 for _ in range(rounds):
-                    rates["batched"].append(_train_rate(cells, device, steps, batched=True))
-                    rates["one"].append(_train_rate(cells[:1], device, max(steps, 4), batched=False))
-                    rates["plain"].append(_plain_rate(cells[0], device, max(steps, 4)))
+                    rates["batched"].append(_rate([_train_time(cells, device, steps, batched=True)]))
+                    rates["one"].append(_rate([_train_time(cells[:1], device, max(steps, 4), batched=False)]))
+                    rates["plain"].append(_rate([_plain_time(cells[0], device, max(steps, 4))]))
                 b, o, p = (statistics.median(v) for v in rates.values())
                 print(f"{device:<6} {name:<13} {S:>4} {b:>9.1f} {o:>10.1f} {p:>8.1f} {b / o:>11.2f} {b / p:>13.2f}"
                       f" {o / p:>9.2f}", flush=True)
