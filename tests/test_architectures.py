@@ -90,7 +90,8 @@ def test_the_shipped_entries_keep_the_numbers_used_before_the_registry():
     rates = {a: ARCHITECTURES[a].steps_per_second for a in ("rnn", "lstm", "gru", "transformer")}
     assert rates == {"rnn": 160.0, "lstm": 40.0, "gru": 40.0, "transformer": 68.0}
     # members per batch on the CPU: measured again once batches stopped page-faulting (docs/engine.md)
-    assert {a: ARCHITECTURES[a].cpu_members for a in rates} == {"rnn": 16, "gru": 16, "lstm": 0, "transformer": 16}
+    assert {a: ARCHITECTURES[a].cpu_members for a in rates} == {"rnn": 16, "gru": 16, "lstm": 16, "transformer": 16}
+    assert {a: ARCHITECTURES[a].cpu_longest for a in rates} == {"rnn": None, "gru": None, "lstm": 20, "transformer": None}
     assert {a: ARCHITECTURES[a].values_per_step for a in rates} == {"rnn": 6, "gru": 12, "lstm": 16, "transformer": 12}
     assert [a for a in rates if ARCHITECTURES[a].plain_recurrence] == ["rnn"]
     # one model, one style, whatever its variant is called: the orthogonal tanh RNN of 'init' and of 'activation'

@@ -313,23 +313,33 @@ def test_the_batch_key_leaves_out_exactly_the_member_fields(tiny_cell):
 
 
 def test_run_group_one_by_one_is_run_cell(tiny_cell):
-    """Where the policy says one by one (or forced), run_group returns exactly run_cell's records."""
-    cells = _group(tiny_cell, model={"arch": "lstm"}, train={"steps": 5})
+    """Where the policy says one by one (an LSTM past its cpu_longest) or forced, run_group returns
+    exactly run_cell's records."""
     timing = {"steps_per_second", "wall_seconds"}
     strip = lambda rs: [r for r in rs if r["metric"] not in timing]  # noqa: E731
-    for records, cell in zip(run_group(cells, batched=False), cells):
-        assert strip(records) == strip(run_cell(cell))
+    long_lstm = _group(tiny_cell, model={"arch": "lstm"}, task={"length": 24}, train={"steps": 5})
+    assert members_per_batch(long_lstm[0], "cpu", len(long_lstm)) == 0
+    for cells, batched in ((long_lstm, None), (_group(tiny_cell, model={"arch": "gru"}, train={"steps": 5}), False)):
+        for records, cell in zip(run_group(cells, batched=batched), cells):
+            assert strip(records) == strip(run_cell(cell))
 
 
 def test_policy_batches_whole_groups_on_accelerators_and_measured_sizes_on_the_cpu(tiny_cell):
     """An accelerator trains a whole group of several seeds as one batch; the CPU at most its
-    architecture's cpu_members (0: one cell at a time); no training steps, no batch."""
-    for arch, size in ((name, entry.cpu_members) for name, entry in architectures.ARCHITECTURES.items()):
-        cell = tiny_cell(model={"arch": arch, **({"heads": 2} if arch == "transformer" else {})})
-        assert members_per_batch(cell, "cpu", 30) == size
-        assert members_per_batch(cell, "cpu", 1) == min(1, size)
-        assert members_per_batch(cell, "cuda", 30) == members_per_batch(cell, "cuda:1", 30) == 30
-        assert members_per_batch(cell, "cuda", 1) == 0
+    architecture's cpu_members (0: one cell at a time), and one at a time past its cpu_longest
+    (the LSTM: the battery's T=10 in batches, T=40 on the fused kernel); no training steps, no batch."""
+    for arch, entry in architectures.ARCHITECTURES.items():
+        for length in (8, 40):
+            cell = tiny_cell(model={"arch": arch, **({"heads": 2} if arch == "transformer" else {})},
+                             task={"length": length})
+            size = entry.cpu_members if entry.cpu_longest is None or length <= entry.cpu_longest else 0
+            assert members_per_batch(cell, "cpu", 30) == size
+            assert members_per_batch(cell, "cpu", 1) == min(1, size)
+            assert members_per_batch(cell, "cuda", 30) == members_per_batch(cell, "cuda:1", 30) == 30
+            assert members_per_batch(cell, "cuda", 1) == 0
+    lstm = tiny_cell(model={"arch": "lstm"}, task={"length": 10})
+    assert members_per_batch(lstm, "cpu", 30) == 16
+    assert members_per_batch(lstm.model_copy(update={"task": lstm.task.model_copy(update={"length": 40})}), "cpu", 30) == 0
     assert members_per_batch(tiny_cell(train={"steps": 0}), "cuda", 30) == 0
 
 

@@ -51,14 +51,17 @@ _EVAL_SEQUENCES_CPU, _EVAL_SEQUENCES_ACCELERATOR = 1024, 16384
 
 def members_per_batch(cell: CellSpec, device: str, cells: int) -> int:
     """How many of `cells` cells of `cell`'s batch key train as one batch of the batched engine at
-    most, or 0 for one cell at a time (run_cell): on the CPU up to its architecture's `cpu_members`;
-    on an accelerator all of them (one small model leaves it idle), but a single cell keeps the fused
-    kernels (cuDNN); 0 without training steps or for an architecture that cannot be stacked."""
+    most, or 0 for one cell at a time (run_cell): on the CPU up to its architecture's `cpu_members`
+    for sequences up to its `cpu_longest`; on an accelerator all of them (one small model leaves it
+    idle), but a single cell keeps the fused kernels (cuDNN); 0 without training steps or for an
+    architecture that cannot be stacked."""
     entry = architecture(cell.model.arch)
     if cell.train.steps == 0 or cells < 1 or not entry.stackable:
         return 0
     if torch.device(device).type != "cpu":
         return cells if cells > 1 else 0
+    if entry.cpu_longest is not None and sequence_length(cell.task) > entry.cpu_longest:
+        return 0
     return min(cells, entry.cpu_members)
 
 
