@@ -1,4 +1,4 @@
-"""The runner: units of work (seed groups), cores, the progress bar, the summary counts, failed
+"""The runner: units of work (batch keys), cores, the progress bar, the summary counts, failed
 cells, workers that die with a killed build, and what is imported without torch."""
 from __future__ import annotations
 
@@ -91,8 +91,8 @@ def test_a_large_group_is_split_into_equal_chunks_for_many_workers(tiny_cell):
     assert [i for u in units if u[0] >= 10 for i in u] == [10, 11, 12]  # small group kept whole
 
 
-def test_execute_trains_each_seed_group_with_one_run_group_call(tmp_path, tiny_cell, monkeypatch):
-    """execute hands run_group a whole seed group (not one seed at a time) and stores each
+def test_execute_trains_each_batch_key_with_one_run_group_call(tmp_path, tiny_cell, monkeypatch):
+    """execute hands run_group a whole batch key (not one seed at a time) and stores each
     cell's records under its own key."""
     calls = []
     real = training.run_group
@@ -112,7 +112,7 @@ def test_execute_trains_each_seed_group_with_one_run_group_call(tmp_path, tiny_c
 
 
 def _training_fails_for(monkeypatch, arch: str, message: str) -> None:
-    """Every seed group of this architecture raises RuntimeError(message) instead of training."""
+    """Every unit of this architecture raises RuntimeError(message) instead of training."""
     real = training.run_group
 
     def breaks(cells, device="cpu"):
