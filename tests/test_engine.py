@@ -189,6 +189,7 @@ def test_initial_model_is_the_seeds_model_whatever_the_global_generator_did(tiny
 # gain (initial weights), recall lag (data), clipping threshold (none included), probes, labels.
 MIXED = {
     "inits": [{"model": {"init": init}, "variant": init} for init in ("default", "xavier", "orthogonal")],
+    "lstm_inits": [{"model": {"arch": "lstm", "init": init}} for init in ("default", "forget_bias_1", "chrono")],
     "gains": [{"model": {"init": "orthogonal", "gain": gain}} for gain in (0.5, 1.0, 2.5)],
     "lags": [{"task": {"lag": lag}} for lag in (1, 3, None)],
     "clipping": [{"train": {"clip": clip}} for clip in (0.05, None, 1.0)],
