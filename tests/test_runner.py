@@ -56,20 +56,27 @@ def test_a_unit_is_one_batch_key_in_seed_order(tiny_cell):
 
 
 def test_the_shipped_configurations_of_one_shape_share_a_unit():
-    """In the standard battery the init experiment's tanh initialisations, gain_train's gains,
-    clip_vanishing's clipped and unclipped arms and recall_lag's lags each train as one unit; the
-    IRNN (another activation) and the LSTM's learning rates (another optimiser setting) do not join."""
+    """In the standard battery the init experiment's tanh initialisations, gain_train's gains, each
+    clipping experiment's clipped and unclipped arms, recall_lag's lags and the architecture
+    experiment's three LSTM initialisations at each length each train as one unit; the IRNN
+    (another activation), the other architectures and the LSTM's learning rates (another optimiser
+    setting) do not join."""
     from vgreport.specs import default_experiments_dir, load_battery
     battery = load_battery(default_experiments_dir(), "standard")
-    cells = battery.cells(only_experiments=("init", "gain_train", "clip_vanishing", "recall_lag", "lstm_tuning"))
+    cells = battery.cells(only_experiments=("init", "gain_train", "clip_vanishing", "clip_exploding", "recall_lag",
+                                            "lstm_tuning", "architecture"))
     units = [{(cells[i].experiment, cells[i].variant, cells[i].sweep_value) for i in unit}
              for unit in work_units(cells, workers=1)]
+    lstms = ("lstm_default", "lstm_forget_bias_1", "lstm_chrono")
     assert sorted(map(sorted, units)) == sorted(map(sorted, [
         {("init", v, None) for v in ("default", "xavier", "orthogonal")}, {("init", "irnn", None)},
-        {("gain_train", "tanh", g) for g in (0.5, 0.75, 1.0, 1.25, 1.6, 2.5)},
+        {("gain_train", "tanh", g) for g in (0.5, 0.75, 1.0, 1.25, 1.6, 2.5, 4.0)},
         {("clip_vanishing", v, None) for v in ("no_clip", "clipped")},
+        {("clip_exploding", v, None) for v in ("no_clip", "clipped")},
         {("recall_lag", v, None) for v in ("lag_2", "lag_10", "lag_30")},
-        {("lstm_tuning", "lr_low", None)}, {("lstm_tuning", "lr_high", None)}, {("lstm_tuning", "wide", None)}]))
+        {("lstm_tuning", "lr_low", None)}, {("lstm_tuning", "lr_high", None)}, {("lstm_tuning", "wide", None)},
+        {("architecture", v, 10.0) for v in lstms}, {("architecture", v, 40.0) for v in lstms},
+        *({("architecture", v, length)} for v in ("rnn_tanh", "gru", "transformer") for length in (10.0, 40.0))]))
 
 
 def test_a_large_group_is_split_into_equal_chunks_for_many_workers(tiny_cell):
