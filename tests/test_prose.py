@@ -227,28 +227,6 @@ def test_around_gives_the_measured_neighbours_of_a_point():
     assert around([(2, 1.0), (20, 0.3)], 20) == [(20.0, 0.3)]
 
 
-@pytest.mark.parametrize("accs, expected", [({10: syn.SOLVE, 40: syn.FAIL}, "length 10 in 6 of 6 seeds, length 40 in 0 of 6 seeds"),
-                                            ({10: syn.SOLVE, 40: syn.SOLVE}, "length 10 in 6 of 6 seeds, length 40 in 6 of 6 seeds")])
-def test_g1s_bias_1_answer_follows_the_lengths_this_build_measured(accs, expected):
-    """G1's answer about forget-bias 1 at length 25 quotes its measured lengths and predicts a share between
-    them, never a number read off a line drawn through them."""
-    section = _instructor_section("G1", architecture={"lengths": (10, 40), "accs": {
-        "lstm_forget_bias_1": accs, "rnn_tanh": syn.FAIL, "lstm_default": {10: syn.SOLVE, 40: syn.FAIL},
-        "gru": {10: syn.SOLVE, 40: syn.FAIL}}})
-    answer = _answers(section)[0]
-    assert expected in answer and "expect a share at length 25 between those" in answer, answer
-    assert "%" not in answer, answer
-
-
-@pytest.mark.parametrize("default, expected", [(syn.FAIL, "twice the steps may well help"),
-                                               (syn.SOLVE, "expect at least as many seeds")])
-def test_c6s_more_steps_answer_follows_whether_the_default_lstm_learned(default, expected):
-    """C6's answer about twice the steps for the default LSTM states what it did in this build's budget
-    and predicts accordingly."""
-    answer = _answers(_instructor_section("C6", architecture={"accs": {"lstm_default": default}}))[0]
-    assert expected in answer, answer
-
-
 @pytest.mark.parametrize("rnn, expected", [({5: syn.SOLVE, 10: syn.SOLVE, 20: syn.FAIL}, "— 0 of 6 6 of 6"),
                                            ({5: syn.SOLVE, 10: syn.SOLVE, 20: syn.SOLVE}, "— 6 of 6 6 of 6")])
 def test_c6s_rnn_row_counts_its_seeds_and_the_mechanism_keeps_bias_1_apart(rnn, expected):
@@ -284,16 +262,6 @@ def test_c4_names_its_model_counts_the_partial_seeds_and_flags_first_token_recal
     assert "By then 2 of 6 had risen above chance without solving it." in section, section
     assert "Whether most seeds still do not solve it with those steps is not decided." in section, section
     assert "The recall row is first-token recall, a partial exception by C3's mechanism" in section
-
-
-def test_c4s_length_answer_interpolates_and_quotes_architecture():
-    """C4's answer about recall at length 40 names the measured lengths either side and the same RNN's
-    result at length 40 in 'architecture' when it ran there."""
-    answer = _answers(_instructor_section("C4", recall_length={"lengths": (5, 20, 50)},
-                                          architecture={"lengths": (5, 40), "accs": {
-        v: {5: syn.SOLVE, 40: syn.SOLVE} for v in ("rnn_tanh", "lstm_default", "lstm_forget_bias_1", "gru")}}))[0]
-    assert "at 40 between" in answer and "(length 20)" in answer and "(length 50)" in answer, answer
-    assert "the same RNN solved length 40 in 6 of 6 seeds" in answer, answer
 
 
 def test_g1s_mechanism_states_the_measured_rates():

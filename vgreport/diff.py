@@ -148,8 +148,10 @@ def _slack(*values: float) -> float:
 
 
 def _zero_width(interval: dict) -> bool:
+    """An interval no wider than float noise: the seeds agree to within ZERO_WIDTH_FLOOR (the identity
+    sweep's rate differs across seeds only in its eighth digit)."""
     lo, hi = interval["lo"], interval["hi"]
-    return _finite(lo) and _finite(hi) and hi - lo <= _slack(lo, hi)
+    return _finite(lo) and _finite(hi) and hi - lo <= max(_slack(lo, hi), ZERO_WIDTH_FLOOR)
 
 
 def _outside(point: Any, interval: dict) -> bool:
