@@ -138,6 +138,11 @@ def test_intervals_are_found_wherever_they_are_nested():
                             "c": {"lo": 0, "hi": 1}, "d": 3.0}))
     assert set(found) == {"a", "b[x]", "b[1]", "pairs[tanh/sigmoid].acc_diff"}
     assert found["a"] == {"point": 0.5, "lo": 0.4, "hi": 0.6, "key": "share"}
+    # C8's pairs repeat at each length: each keeps its own name, so one length is never compared with another
+    pairs = [{"length": n, "slower": "identity", "faster": "tanh", "solved_slower": {"share": share, "lo": share, "hi": share}}
+             for n, share in ((30, 1.0), (60, 0.0))]
+    assert set(dict(intervals({"pairs": pairs}))) == {"pairs[30/identity/tanh].solved_slower",
+                                                      "pairs[60/identity/tanh].solved_slower"}
 
 
 def test_checks_are_compared_and_an_edition_without_checks_still_reads():

@@ -131,15 +131,20 @@ def intervals(numbers: Any, path: str = "") -> Iterator[tuple[str, dict]]:
             yield from intervals(value, f"{path}[{_item_name(value, n)}]")
 
 
+_NAMING_NUMBERS = ("length", "lag", "gain")  # configuration fields that name an item, never measured values
+
+
 def _item_name(item: Any, position: int) -> str:
-    """A list item's name: its key, label, name or id; else its short text fields (a pair
-    {"slower": "tanh", "faster": "sigmoid", ...} is "tanh/sigmoid"); else its position."""
+    """A list item's name: its key, label, name or id; else its first three short text fields or
+    configuration numbers (length, lag, gain) (a pair {"slower": "tanh", "faster": "sigmoid", ...} is "tanh/sigmoid"); else its position."""
     if not isinstance(item, dict):
         return str(position)
     for field in ("key", "label", "name", "id"):
         if isinstance(item.get(field), (str, int)):
             return str(item[field])
-    words = [v for v in item.values() if isinstance(v, str) and 0 < len(v) <= 30][:3]
+    # whole numbers too: C8's pairs repeat at each length ({"length": 30, "slower": "tanh", ...} is "30/tanh/sigmoid")
+    words = [str(v) for k, v in item.items()
+             if (isinstance(v, str) and 0 < len(v) <= 30) or (k in _NAMING_NUMBERS and isinstance(v, int))][:3]
     return "/".join(words) if words else str(position)
 
 
