@@ -163,3 +163,52 @@ def test_a_long_word_is_typeset_in_linear_time():
     started = time.monotonic()
     assert keep_formulas("x" * 3_000_000 + " = 1") == "x" * 3_000_000 + "\u00a0=\u00a01"
     assert time.monotonic() - started < 5
+
+
+def test_watchdog_exception_landing_in_a_gc_callback_is_sent_again_and_never_printed():
+    """CI failed once when the watchdog's exception landed in a garbage-collector callback (one that
+    hypothesis installs): Python printed "Exception ignored in ..." and dropped it. The budget drops
+    that report (the watchdog sends the exception again) and the render still ends RenderTooSlow."""
+    import gc
+    import sys
+
+    armed = [True]
+
+    def slow_callback(phase, info):
+        if armed:  # the first collection outlasts the budget, so the watchdog's exception lands here
+            armed.pop()
+            time.sleep(0.5)
+
+    reports = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = reports.append
+    gc.callbacks.append(slow_callback)
+    try:
+        with pytest.raises(bounds.RenderTooSlow):
+            with bounds.Budget(seconds=0.2):
+                while True:
+                    cycle = []
+                    cycle.append(cycle)
+    finally:
+        gc.callbacks.remove(slow_callback)
+        sys.unraisablehook = previous
+    assert not armed
+    assert reports == [], [r.exc_type for r in reports]
+
+
+def test_the_budget_passes_on_other_unraisable_reports():
+    import sys
+    from types import SimpleNamespace
+
+    reports = []
+    previous = sys.unraisablehook
+    sys.unraisablehook = reports.append
+    try:
+        with bounds.Budget(seconds=60) as spent:
+            sys.unraisablehook(SimpleNamespace(exc_type=bounds.RenderTooSlow, exc_value=bounds.RenderTooSlow()))
+            sys.unraisablehook(SimpleNamespace(exc_type=ValueError, exc_value=ValueError("x")))
+        assert spent.exceeded is None
+        assert sys.unraisablehook == reports.append  # put back
+    finally:
+        sys.unraisablehook = previous
+    assert [r.exc_type for r in reports] == [ValueError]

@@ -24,6 +24,7 @@ import functools
 import inspect
 import os
 import re
+import sys
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -383,7 +384,18 @@ class Budget:
                 _raise_in(self._target, self.exceeded)
                 self._stop.wait(0.5)
 
+    def _unraisable(self, report) -> None:
+        """The watchdog's exception can land in a garbage-collector callback or a __del__, where
+        Python prints it as "Exception ignored in ..." and drops it; the watchdog sends it again,
+        so that message is noise: drop it, pass every other report on."""
+        if isinstance(report.exc_value, TemplateLimitError) or (
+                isinstance(report.exc_type, type) and issubclass(report.exc_type, TemplateLimitError)):
+            return
+        self._hook(report)
+
     def __enter__(self) -> "Budget":
+        self._hook = sys.unraisablehook
+        sys.unraisablehook = self._unraisable
         self._thread = threading.Thread(target=self._watch, name="vgreport-render-budget", daemon=True,
                                         args=(time.monotonic() + self.seconds, _resident_bytes()))
         self._thread.start()
@@ -398,6 +410,8 @@ class Budget:
                 break
             except TemplateLimitError:
                 continue
+        if sys.unraisablehook == self._unraisable:
+            sys.unraisablehook = self._hook
         if self.exceeded is not None and exc is None:
             # the rendering finished although the budget ran out (something swallowed the exception)
             raise self.exceeded()
