@@ -162,6 +162,10 @@ def test_thin_core_parts_buy_seeds_and_context_parts_never_do():
     assert ev.undetermined() == {core}
     thin.thin = False
     assert ev.undetermined() == set()
+    # fragile (one seed fewer reverses it): at seed base 5000 C8's length-60 part held at 12 seeds with a
+    # dagger while seed base 0 refuted it at 16; a reversible decision buys the next look's seeds too
+    thin.fragile = True
+    assert ev.undetermined() == {core}
 
 
 def _by_definition(core: list[bool | None], untested: bool = False) -> str:

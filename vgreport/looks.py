@@ -1,7 +1,8 @@
 """The sequential design (docs/findings.md): a build's first look trains every configuration on the
 profile's first round of seeds; each later look evaluates the findings on the records so far, leaving
 each seed out once, and adds the next round of seeds only to the configurations that a core training
-part reads while it is undetermined or thin (decided, but one seed fewer would leave it undetermined),
+part reads while it is undetermined, thin (decided, but one seed fewer would leave it undetermined) or
+fragile (one seed fewer would reverse it),
 until there is none or the last round has run. Context parts never buy seeds. Every look tests at
 Pocock's nominal level for the profile's rounds (findings.stats.look_level), so the chance of a false
 decision over all looks stays at alpha."""
@@ -24,7 +25,7 @@ __all__ = ["later_looks", "undecided"]
 def later_looks(battery: Battery, only, cells: list, records: list, summary: Summary,
                 run: Callable[[list], tuple[list, Summary]], cache: Cache) -> tuple[list, list, Summary]:
     """The sequential design: after each look, add the next round of seeds only to the configurations
-    that a core training part reads while undetermined or thin (every look tests at Pocock's level, see
+    that a core training part reads while undetermined, thin or fragile (every look tests at Pocock's level, see
     findings.stats), until none is left or the profile's last round has run."""
     looks = max((e.looks for e in battery.select(only)), default=1)
     summary = dataclasses.replace(summary, looks=1)
@@ -41,7 +42,7 @@ def later_looks(battery: Battery, only, cells: list, records: list, summary: Sum
 
 
 def undecided(battery: Battery, only, cells, records, record_digests, look: int, cache: Cache) -> list[Config]:
-    """The configurations some core training part reads after this look while it is undetermined or thin
+    """The configurations some core training part reads after this look while it is undetermined, thin or fragile
     (findings.Evaluation.undetermined). Deciding them means evaluating every finding once, and once more
     per seed left out (seconds each on a standard build), so the answer is kept in the cache under a
     digest of what it depends on: the records so far (their digests), the battery, and vgreport's code.

@@ -139,12 +139,12 @@ class Evaluation:
         return {r.id: r.verdict for r in self.results}
 
     def undetermined(self) -> set[Config]:
-        """Configurations read by a core training part that is still undetermined, or thin (decided, but
-        one seed fewer would leave it undetermined; known after leave_one_seed_out): where more seeds
-        could decide, or firm up, the claim. The sequential design adds seeds only there; context
+        """Configurations read by a core training part that is still undetermined, thin (decided, but
+        one seed fewer would leave it undetermined) or fragile (one seed fewer would reverse it; both
+        known after leave_one_seed_out): where more seeds could decide, or firm up, the claim. The sequential design adds seeds only there; context
         parts never buy seeds."""
         return {c for r in self.findings for p in r.parts
-                if p.core and p.training and (p.state is None or p.thin) for c in p.reads}
+                if p.core and p.training and (p.state is None or p.thin or p.fragile) for c in p.reads}
 
     def to_json(self) -> dict:
         return {"checks": [r.to_json() for r in self.checks], "findings": [r.to_json() for r in self.findings],
