@@ -301,7 +301,7 @@ def test_a_bound_that_leaves_the_axes_is_cut_at_the_edge_and_marked():
     assert min(y for _, y in grows) == pytest.approx(y0, abs=0.02)  # reaches the top edge, not beyond
     assert max(y for _, y in falls) == pytest.approx(y1, abs=0.02)  # reaches the bottom edge
     assert len(re.findall(r'id="[^"]*edge-bound-\d+"', svg)) == 2
-    assert "↑ ↓ a bound leaves the plot here" in svg
+    assert "↑ ↓ a bound leaves" in svg  # the legend entry (beside the plot, broken onto two lines)
 
 
 def test_compact_path_data_keeps_every_point():
@@ -844,3 +844,15 @@ def test_points_near_one_another_are_set_apart_named_and_the_lines_named_off_eac
     for gid, box in boxes.items():
         for c in centres:
             assert not (box.x0 - 3 * pt < c[0] < box.x1 + 3 * pt and box.y0 - 3 * pt < c[1] < box.y1 + 3 * pt), gid
+
+
+@pytest.mark.parametrize("narrow", [False, True], ids=["print", "phone"])
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_no_panel_is_a_strip(name, narrow):
+    """Every panel is at most 2.5 times as wide as it is tall, in print and on a phone: a slope or a
+    gap read off a flat strip looks a fraction of its size."""
+    make = functools.partial(figure_style.narrow, CASES[name]) if narrow else CASES[name]
+    fig = helpers.drawn(make)
+    for ax in fig.axes:
+        box = ax.get_window_extent()
+        assert box.width <= figure_style.MOST_WIDE * box.height + 1, (name, box.width, box.height)

@@ -372,7 +372,7 @@ def hero(points: list[dict], chance: float | None = None,
             ax.axhline(chance, gid="chance-0", **reference_style(0))
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel)
-        legend(fig, ax)
+        legend(fig, ax, beside=False)  # the points' names need the whole width
         # The labels are placed in pixels, so the layout must be final first: break a long y-label
         # now (it moves the axes), make room on the right, lay out, then freeze that layout (savefig
         # would lay the figure out again and move the points under the labels).

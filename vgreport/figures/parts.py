@@ -12,7 +12,7 @@ from matplotlib.path import Path
 from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 from matplotlib.transforms import ScaledTranslation
 
-from .style import REFERENCE, markevery, series_style, slot_of
+from .style import NARROW_WIDTH_IN, REFERENCE, keep_aspect, markevery, series_style, slot_of
 
 __all__ = ["chart_key", "legend", "finite", "positive", "power_text", "log_axis", "ARROW", "EDGE_MARKERS",
            "draw_curves", "log_limits", "name_lines", "set_apart", "room_on_the_right"]
@@ -22,11 +22,25 @@ def chart_key(*parts) -> str:
     return "|".join(str(p) for p in parts)
 
 
-def legend(fig: Figure, ax, entries: tuple[list, list] | None = None) -> None:
-    """Legend under the plot, in as many columns as fit the 16 cm width (entries: handles and
-    labels gathered from several panels; else the axes' own)."""
+SIDE_LEGEND_CHARS = 26  # a label of a legend beside the plot breaks after about this many characters
+
+
+def legend(fig: Figure, ax, entries: tuple[list, list] | None = None, beside: bool | None = None) -> None:
+    """The legend, and then the figure made tall enough that no panel is a strip (keep_aspect).
+    A full-width figure of one panel has it beside the plot, one entry under another, so the plot
+    is narrower and need not be taller to keep its proportions; otherwise (several panels, the
+    narrow layout, or `beside=False`) it is under the plot, in as many columns as fit the width.
+    entries: handles and labels gathered from several panels; else the axes' own."""
     handles, labels = entries or ax.get_legend_handles_labels()
     if not handles:
+        keep_aspect(fig)
+        return
+    if beside is None:
+        beside = len(fig.axes) == 1 and fig.get_figwidth() > NARROW_WIDTH_IN + 0.5
+    if beside:
+        labels = [textwrap.fill(label, SIDE_LEGEND_CHARS) for label in labels]
+        fig.legend(handles, labels, loc="outside right upper", ncols=1, borderaxespad=0.2, handlelength=2.6)
+        keep_aspect(fig)
         return
     room = int((fig.get_figwidth() - 1.0) / 0.05)  # the characters a label alone on its row fits (below)
     labels = [textwrap.fill(label, room) if len(label) > room else label for label in labels]
@@ -34,6 +48,7 @@ def legend(fig: Figure, ax, entries: tuple[list, list] | None = None) -> None:
     _grow_for_legend(fig, math.ceil(len(labels) / ncols))
     fig.legend(handles, labels, loc="outside lower center", ncols=ncols, borderaxespad=0.2,
                columnspacing=1.2)
+    keep_aspect(fig)
 
 
 def _legend_columns(labels: list[str], width_in: float) -> int:

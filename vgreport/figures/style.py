@@ -36,6 +36,9 @@ MIN_TEXT_PT = 8
 NARROW_WIDTH_IN = 3.4
 NARROW_HEIGHT = 1.5     # the narrow layout's height, times the full one's (one panel)
 STACKED_HEIGHT = 0.9    # each panel of a stacked figure, times the full figure's height
+# No plot is a strip: an axes at most this many times as wide as it is tall (a slope read off a
+# 1:5 strip is a fifth of what it is; the reader's eye needs the height).
+MOST_WIDE = 2.5
 _narrow = contextvars.ContextVar("narrow_layout", default=False)
 
 _STYLE = {
@@ -88,6 +91,7 @@ def fit_axis_labels(fig: Figure) -> None:
     few lines as fit, and words of tick labels that overlap their neighbours go onto lines of their own."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
+    keep_aspect(fig)
     renderer = FigureCanvasAgg(fig).get_renderer()
     fig.draw_without_rendering()
     top, right = fig.bbox.height, fig.bbox.width
@@ -117,6 +121,22 @@ def fit_axis_labels(fig: Figure) -> None:
             label.set_text(text[:middle] + "\n" + text[middle + 1:])
         while runs_out(label) and label.get_fontsize() > 8:
             label.set_fontsize(max(8, label.get_fontsize() - 0.5))
+
+
+def keep_aspect(fig: Figure, most: float = MOST_WIDE) -> None:
+    """Make the figure taller until no panel is more than `most` times as wide as it is tall (the
+    layout engine shares the new height among the panels of a column); a figure whose layout is
+    frozen (its labels placed in pixels) is left as it is."""
+    if fig.get_layout_engine() is None:
+        return
+    for _ in range(4):
+        fig.draw_without_rendering()
+        panels = [ax.get_window_extent() for ax in fig.axes if ax.get_visible()]
+        short = max((box.width / most - box.height for box in panels), default=0.0)
+        if short <= 0.5:  # pixels
+            return
+        rows = len({round(box.y0) for box in panels})
+        fig.set_figheight(fig.get_figheight() + short * rows / fig.dpi)
 
 
 def _fit_tick_labels(fig: Figure, ax, renderer) -> None:
