@@ -22,7 +22,7 @@ def chart_key(*parts) -> str:
     return "|".join(str(p) for p in parts)
 
 
-SIDE_LEGEND_CHARS = 26  # a label of a legend beside the plot breaks after about this many characters
+SIDE_LEGEND_CHARS = 34  # a label of a legend beside the plot breaks after about this many characters
 
 
 def legend(fig: Figure, ax, entries: tuple[list, list] | None = None, beside: bool | None = None) -> None:
@@ -40,7 +40,7 @@ def legend(fig: Figure, ax, entries: tuple[list, list] | None = None, beside: bo
     if beside:
         labels = [textwrap.fill(label, SIDE_LEGEND_CHARS) for label in labels]
         fig.legend(handles, labels, loc="outside right upper", ncols=1, borderaxespad=0.2, handlelength=2.6)
-        keep_aspect(fig)
+        keep_aspect(fig, exact=True)  # as tall as that shape needs, and no taller: the page is short
         return
     room = int((fig.get_figwidth() - 1.0) / 0.05)  # the characters a label alone on its row fits (below)
     labels = [textwrap.fill(label, room) if len(label) > room else label for label in labels]

@@ -123,17 +123,21 @@ def fit_axis_labels(fig: Figure) -> None:
             label.set_fontsize(max(8, label.get_fontsize() - 0.5))
 
 
-def keep_aspect(fig: Figure, most: float = MOST_WIDE) -> None:
+def keep_aspect(fig: Figure, most: float = MOST_WIDE, exact: bool = False) -> None:
     """Make the figure taller until no panel is more than `most` times as wide as it is tall (the
-    layout engine shares the new height among the panels of a column); a figure whose layout is
-    frozen (its labels placed in pixels) is left as it is."""
+    layout engine shares the new height among the panels of a column); `exact`: also shorter, down
+    to that shape, but never shorter than its legends. A figure whose layout is frozen (its labels
+    placed in pixels) is left as it is."""
     if fig.get_layout_engine() is None:
         return
     for _ in range(4):
         fig.draw_without_rendering()
         panels = [ax.get_window_extent() for ax in fig.axes if ax.get_visible()]
         short = max((box.width / most - box.height for box in panels), default=0.0)
-        if short <= 0.5:  # pixels
+        if exact:
+            legends = max((lg.get_window_extent().height for lg in fig.legends), default=0.0)
+            short = max(short, legends + 0.1 * fig.dpi - fig.bbox.height)
+        if -0.5 <= short <= 0.5 or (short < 0 and not exact):  # pixels
             return
         rows = len({round(box.y0) for box in panels})
         fig.set_figheight(fig.get_figheight() + short * rows / fig.dpi)
