@@ -177,25 +177,26 @@ def test_trend_reads_the_direction_from_the_first_to_the_last_point():
     assert trend([(4, -0.3)]) is None
 
 
-@pytest.mark.parametrize("accs, expected", [({}, "6 of 6 seeds solved it at g = 1, 0 of 6 at g = 0.5"),
-                                            ({0.5: syn.SOLVE}, "6 of 6 seeds solved it at g = 1, 6 of 6 at g = 0.5")])
-def test_g2_states_g_1_in_its_table_and_answers_from_the_gains_its_command_runs(accs, expected):
-    """G2's table says for g = 1 whether it lies in the window (from the 'centre' part), and its answer
-    quotes g = 1 against the smallest gain, the arms its own command runs."""
+@pytest.mark.parametrize("accs", [{}, {0.5: syn.SOLVE}])
+def test_g2_states_g_1_in_its_table_and_answers_from_theory_not_from_the_build(accs):
+    """G2's table says for g = 1 whether it lies in the window (from the 'centre' part); its answer reasons
+    from the window and quotes no count of this build, which its quick command (2 seeds, fewer steps)
+    could not reproduce (issue 26), so the answer reads the same whatever the build saw."""
     section = _instructor_section("G2", gain_train={"accs": accs})
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", section, re.S) if re.match(r"<td>1</td>", r))
     assert 'data-part="centre" data-state="holds">yes<' in row, row
     answer = _answers(section)[1]
-    assert expected in answer, answer
+    assert "g = 1 to stay at least as good" in answer, answer
+    assert " of 6 " not in answer and "this build" not in answer.lower(), answer
 
 
-@pytest.mark.parametrize("clipped, said", [(False, "6 of 6 unclipped runs diverge and 0 of 6 clipped ones"),
-                                           (True, "6 of 6 unclipped runs diverge and 6 of 6 clipped ones")])
-def test_c9s_gain_answer_quotes_the_exploding_regime_it_predicts_from(clipped, said):
-    """C9's second question is about the exploding regime (both vanishing arms sat at chance), and its
-    answer quotes what the build saw there."""
+@pytest.mark.parametrize("clipped", [False, True])
+def test_c9s_gain_answer_predicts_from_theory_and_quotes_no_build_count(clipped):
+    """C9's second question is about the exploding regime; its answer predicts from what clipping does
+    (it bounds each step) and quotes no count of this build that its quick command could not reproduce."""
     answer = _answers(_instructor_section("C9", clip_exploding={"clipped_diverge": clipped}))[0]
-    assert said in answer, answer
+    assert "Clipping bounds every step's length" in answer, answer
+    assert " of 6 " not in answer and "this build" not in answer.lower(), answer
 
 
 HOLDS, REFUTED, OPEN = "still at chance", "rises above chance: partly a matter of tuning", "not decided"

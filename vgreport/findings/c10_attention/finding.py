@@ -142,6 +142,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "transformer (gradient with respect to the embedded input at each position) and the tanh RNN (with respect to "
         "its hidden state); geometric mean over seeds, band: range. The last input also reaches the output directly (the "
         f"residual path), earlier ones only through attention: hence the drop to {num(n.first_step, 2)} one step back, "
-        "from where its rate is fitted.",
+        f"from where its rate is fitted. What to see: beyond that step the transformer's line has slope "
+        f"{num(n.rate.mean, 2)} per step (natural log), the RNN's {num(n.rnn_rate.mean if n.rnn_rate else math.nan, 2)}.",
         f"Log-scale gradient against distance: the transformer's rate is {num(n.rate.mean, 2)} per step, the RNN's "
         f"{num(n.rnn_rate.mean if n.rnn_rate else math.nan)}.")

@@ -237,6 +237,13 @@ def decide(ctx: Context) -> Outcome:
     return Outcome(parts, numbers, headline, "; ".join(p.detail for p in parts), needed)
 
 
+def _lag_trend(by_lag: dict) -> str:
+    """The figure's point in one sentence, from the records: the mean accuracy nearest and farthest back."""
+    (k0, d0), (k1, d1) = next(iter(by_lag.items())), list(by_lag.items())[-1]
+    return (f"the mean accuracy is {num(d0['acc'].mean, 2)} for the token {k0} steps back and "
+            f"{num(d1['acc'].mean, 2)} for the one {k1} steps back.")
+
+
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     out = []
@@ -248,7 +255,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
             "lags", lambda: figures.score_vs_x(series, chance=n.chance, xlabel="steps back to the token to recall",
                                                ylabel="recall accuracy", logx=True),
             f"Recall accuracy at one sequence length ({n.lag_length}) against how many steps back the token to recall "
-            "lies: mean over seeds with its interval; dotted: chance.",
+            "lies: mean over seeds with its interval; dotted: chance. What to see: " + _lag_trend(n.by_lag),
             "Recall accuracy against lag: " + "; ".join(f"{num(d['acc'].mean, 2)} at {k} steps"
                                                        for k, d in n.by_lag.items()) + ".")
     if n.ratio_by_model:

@@ -163,7 +163,9 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                 ylabel=ylabel, logx=True, chance_label="predict-1 baseline MSE 1/6" if adding else "chance 1/K",
                 lower_is_better=adding),
             f"{t['words'].capitalize()}: final score against length (mean over seeds with its interval); dotted: "
-            + ("the predict-1 baseline 1/6." if adding else "chance."),
+            + ("the predict-1 baseline 1/6." if adding else "chance.") + " What to see: " + "; ".join(
+                f"{s['label']}'s mean {'MSE' if adding else 'accuracy'} is {num(s['mean'][0], 2)} at length "
+                f"{int(s['x'][0])} and {num(s['mean'][-1], 2)} at length {int(s['x'][-1])}" for s in series) + ".",
             f"{t['words'].capitalize()}, score against length: " + "; ".join(
                 f"{s['label']} {num(s['mean'][0], 2)} at {int(s['x'][0])} and {num(s['mean'][-1], 2)} at {int(s['x'][-1])}"
                 for s in series) + ".")

@@ -161,6 +161,15 @@ def decide(ctx: Context) -> Outcome:
     return Outcome(parts, numbers, headline, "; ".join(f"{p.question}: {p.detail}" for p in parts), ["architecture"])
 
 
+def _slopes(models: list) -> str:
+    """The figure's point in one sentence, from the records: the steepest and the flattest line."""
+    ranked = sorted((m for m in models if m["rate"].known), key=lambda m: m["rate"].mean)
+    if len(ranked) < 2:
+        return "one line per model."
+    return (f"the steepest line is {ranked[0]['label']} (slope {num(ranked[0]['rate'].mean)} per step, natural log), the "
+            f"flattest {ranked[-1]['label']} ({num(ranked[-1]['rate'].mean)}).")
+
+
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     variants = ["rnn_tanh"] + [v for v in GATED if v in n.models]
@@ -168,7 +177,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     out = ctx.figure(
         "gradients", lambda: figures.gradient_vs_lag(series, []),
         f"Gradient norm relative to the last step against distance at initialisation, length {n.length}: the tanh RNN "
-        "and the gated cells, each with its initialisation named (geometric mean over seeds; band: range).",
+        "and the gated cells, each with its initialisation named (geometric mean over seeds; band: range). What to "
+        "see: " + _slopes(([n.rnn] if n.rnn else []) + list(n.models.values())),
         "Log-scale gradient against distance. Fitted rates per step: " + "; ".join(
             [f"{n.rnn['label']}: {num(n.rnn['rate'].mean)}"] + [f"{m['label']}: {num(m['rate'].mean)}"
                                                                 for m in n.models.values()]) + ".")

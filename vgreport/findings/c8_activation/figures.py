@@ -52,8 +52,9 @@ def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
                         marker=style["marker"], color=style["color"], capsize=3, linestyle="none", label=r["label"],
                         markersize=7, markeredgecolor="#000000", markeredgewidth=0.6, gid=f"point-{i}")
         if chance is not None:
-            ax.axhline(chance, label="chance", gid="chance-0", **reference_style(0))
-        ax.axvline(0, label="rate 0: no decay", gid="bound-0", **reference_style(1))
+            ax.axhline(chance, label="chance", gid="chance-0", zorder=1, **reference_style(0))
+        # behind the markers: the identity's rate is exactly 0, so its marker sits on this line
+        ax.axvline(0, label="rate 0: no decay", gid="bound-0", zorder=1, **reference_style(1))
         ax.set_ylim(0, 1.05)
         rates = [r["rate"] for r in usable] + [0.0]
         span = max(max(rates) - min(rates), 0.2)

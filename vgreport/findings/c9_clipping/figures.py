@@ -24,16 +24,19 @@ def exploding(loss: list[dict], norm: list[dict], diverged: list[dict], chance_l
                      **reference_style(0))
         bottom, top = log_limits(values, (chance_loss,))
         top = max(top, chance_loss * 10)
+        # the ✕ marks sit in a strip above every curve (a decade of headroom), so no "×n" meets a line
+        mark_y = top * 3 if diverged else top
+        top = top * 10 if diverged else top
         for d in diverged:
             style = series_style(d.get("slot", 0))
             steps, counts = np.unique(np.asarray(d["steps"], float), return_counts=True)
             several = bool((counts > 1).any())
-            left.plot(steps, np.full(len(steps), top / 2), linestyle="none", marker="X", markersize=7,
+            left.plot(steps, np.full(len(steps), mark_y), linestyle="none", marker="X", markersize=7,
                       color=style["color"], gid=f"diverged-{d['label']}",
                       label=f"{d['label']}: loss NaN/inf (✕ at the step" + ("; ×n: n runs)" if several else ")"))
             for step, count in zip(steps, counts):
                 if count > 1:
-                    left.annotate(f"×{count}", (step, top / 2), xytext=(5, 0), textcoords="offset points",
+                    left.annotate(f"×{count}", (step, mark_y), xytext=(5, 0), textcoords="offset points",
                                   ha="left", va="center", fontsize=8, color=style["color"], gid="diverged-count")
         left.set_ylim(bottom, top)
         log_axis(left, "y")

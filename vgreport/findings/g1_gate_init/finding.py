@@ -165,7 +165,10 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "gates", lambda: figures.score_vs_x(series, chance=n.chance, xlabel="sequence length T", ylabel="recall accuracy",
                                             logx=True),
         "Recall accuracy against length for the LSTM with three gate initialisations and the GRU, same budget (mean "
-        "over seeds with its interval); dotted: chance.",
+        "over seeds with its interval); dotted: chance. What to see: at length " + f"{n.length}, " + "; ".join(
+            f"{m['label']} {num(m['by_length'][n.length]['acc'].mean, 2)}" for m in sorted(
+                (m for m in n.models.values() if n.length in m["by_length"]),
+                key=lambda m: -m["by_length"][n.length]["acc"].mean)) + " (mean accuracy, highest first).",
         "Accuracy against length at the longest length: " + "; ".join(
             f"{m['label']}: {num(m['by_length'][n.length]['acc'].mean, 2)}" for m in n.models.values()
             if n.length in m["by_length"]) + ".")

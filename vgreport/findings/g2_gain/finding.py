@@ -189,6 +189,14 @@ def decide(ctx: Context) -> Outcome:
                    [e for e in SPEC.needs if ctx.has(e)], untested=untested)
 
 
+def _window(by_gain: dict, gains: list) -> str:
+    """The figure's point in one sentence, from the records: both ends and the best gain."""
+    best = max(gains, key=lambda g: by_gain[g]["acc"].mean)
+    return (f"the mean accuracy is {num(by_gain[gains[0]]['acc'].mean, 2)} at g = {num(gains[0])}, "
+            f"{num(by_gain[best]['acc'].mean, 2)} at g = {num(best)} (the highest) and "
+            f"{num(by_gain[gains[-1]]['acc'].mean, 2)} at g = {num(gains[-1])}.")
+
+
 def figures_of(ctx: Context, outcome: Outcome) -> list:
     n = outcome.numbers
     out = []
@@ -198,7 +206,7 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
     out += ctx.figure(
         "train", lambda: figures.score_vs_x(series, chance=n.chance, xlabel="gain g", ylabel="recall accuracy", logx=True),
         f"Final recall accuracy at length {n.length} after {n.steps} steps, against the gain g of W_hh = g·Q (mean "
-        "over seeds with its interval); dotted: chance.",
+        "over seeds with its interval); dotted: chance. What to see: " + _window(n.by_gain, gains),
         "Accuracy against gain: " + "; ".join(f"{num(n.by_gain[g]['acc'].mean, 2)} at g = {num(g)}" for g in gains) + ".")
     if n.sweep:
         series = []
