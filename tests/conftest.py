@@ -35,3 +35,17 @@ def tiny_cell():
             probe=ProbeSpec(**{"batch": 4, "jacobian_samples": 2, **(probe or {})}))
 
     return make
+
+
+@pytest.fixture(scope="session")
+def synthetic_drawn():
+    """The synthetic world evaluated once with every figure drawn (about 15 s): the matplotlib Figures
+    saved, their SVGs and the evaluation, shared read-only by test_print, test_figures and test_phone."""
+    from vgreport.findings import evaluate
+    from vgreport.findings import synthetic as syn
+
+    import helpers
+    with helpers.figures_drawn() as figures:
+        evaluation = evaluate(syn.world(), None, with_figures=True)
+    svgs = [figure.svg for result in evaluation.results for figure in result.figures]
+    return figures, svgs, evaluation

@@ -14,8 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from vgreport.findings import evaluate
-from vgreport.findings import synthetic as syn
 from vgreport.report import document
 
 import helpers
@@ -29,10 +27,9 @@ MIN_TEXT_PX = 11
 
 
 @pytest.fixture(scope="module")
-def page() -> str:
+def page(synthetic_drawn) -> str:
     """The whole report of the synthetic world (every finding decided, every figure drawn)."""
-    evaluation = evaluate(syn.world(), None, with_figures=True)
-    return document.render_html(evaluation, helpers.report_context())
+    return document.render_html(synthetic_drawn[2], helpers.report_context())
 
 
 def measure(page: str, width: int, tmp_path: Path) -> dict:

@@ -11,8 +11,6 @@ import pytest
 
 from vgreport.figures import REFERENCE_DOTS, charts
 from vgreport.figures.style import NARROW_WIDTH_IN
-from vgreport.findings import evaluate
-from vgreport.findings import synthetic as syn
 
 import helpers
 
@@ -27,12 +25,10 @@ def _dash(line) -> str:
 
 
 @pytest.fixture(scope="module")
-def drawn():
+def drawn(synthetic_drawn):
     """Every matplotlib Figure the findings draw for the synthetic world (every finding decided,
-    every figure drawn), with the SVG each became."""
-    with helpers.figures_drawn() as figures:
-        evaluation = evaluate(syn.world(), None, with_figures=True)
-    svgs = [figure.svg for result in evaluation.results for figure in result.figures]
+    every figure drawn), with the SVG each became (conftest.py draws them once a session)."""
+    figures, svgs, evaluation = synthetic_drawn
     assert len(figures) >= 15, "the synthetic world should draw every kind of figure"
     return figures, svgs, evaluation
 
