@@ -27,7 +27,11 @@ _TYPES = {"experiment": str, "variant": str, "arch": str, "activation": str, "in
 
 def records_frame(records: list[dict]) -> pd.DataFrame:
     """Records as a DataFrame with the documented columns, in order, with stable dtypes."""
-    frame = pd.DataFrame(records, columns=RECORD_COLUMNS)
+    return _typed(pd.DataFrame(records, columns=RECORD_COLUMNS))
+
+
+def _typed(frame: pd.DataFrame) -> pd.DataFrame:
+    """The records' dtypes, set in place: text, floats, integers (TypeError/ValueError on a bad value)."""
     for column, kind in _TYPES.items():
         frame[column] = frame[column].fillna("").astype(kind)
     for column in ("gain", "clip", "time_lag", "value"):
@@ -48,12 +52,7 @@ def records_from_csv(path) -> pd.DataFrame:
     if list(frame.columns) != list(RECORD_COLUMNS):
         raise ValueError(f"{path}: not a vgreport metrics.csv (its columns are not {', '.join(RECORD_COLUMNS)})")
     try:
-        for column, kind in _TYPES.items():
-            frame[column] = frame[column].fillna("").astype(kind)
-        for column in ("gain", "clip", "time_lag", "value"):
-            frame[column] = frame[column].astype(float)
-        for column in ("hidden", "length", "budget", "seed", "step"):
-            frame[column] = frame[column].astype(int)
+        _typed(frame)
     except (TypeError, ValueError) as exc:
         raise ValueError(f"{path}: a value of the wrong type ({exc})") from None
     return frame

@@ -95,6 +95,20 @@ def _tspans(markup: str, size: float) -> str:
     return "".join(out)
 
 
+def _backward(sk, back: list, columns: list, x_loss: float, y_h: float, y_back: float) -> None:
+    """The backward path of the unrolled RNN (both layouts): dashed arrows right to left, each step's
+    Jacobian written above it, and a thin drop from every state (and the loss) to the path."""
+    for x0, x1, j in back:
+        sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
+        if j is not None:
+            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(φ′(a_{j}))", 9, color=INK)
+            sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
+    for x, t in columns:
+        if t is not None:
+            sk.line([(x, y_h - 12), (x, y_back + 3)], color=GRADIENT, width=0.8, dash="2 2")
+    sk.line([(x_loss, y_h - 12), (x_loss, y_back)], color=GRADIENT, width=0.8, dash="2 2")
+
+
 def unrolled_rnn(narrow: bool = False) -> str:
     """The RNN unrolled over steps 1, 2, 3, …, T with the loss at the end, and the backward
     gradient path: from L back to h_1, each step back multiplies by one Jacobian diag(φ′(a_j))·W_hh.
@@ -125,16 +139,8 @@ def unrolled_rnn(narrow: bool = False) -> str:
     sk.line([(columns[4][0] + 19, y_h), (428, y_h)], arrow=True)
     sk.text(4, y_x + 28, "forward (grey): h_t = φ(a_t),  a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
     # the backward path, above the states, right to left
-    back = [(440, 405, None), (405, 330, None), (330, 248, "4"), (248, 148, "3"), (148, 48, "2")]
-    for x0, x1, j in back:
-        sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
-        if j is not None:
-            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(φ′(a_{j}))", 9, color=INK)
-            sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
-    for x, t in columns:
-        if t is not None:
-            sk.line([(x, y_h - 12), (x, y_back + 3)], color=GRADIENT, width=0.8, dash="2 2")
-    sk.line([(440, y_h - 12), (440, y_back)], color=GRADIENT, width=0.8, dash="2 2")
+    _backward(sk, [(440, 405, None), (405, 330, None), (330, 248, "4"), (248, 148, "3"), (148, 48, "2")],
+              columns, 440, y_h, y_back)
     sk.text(367, y_back - 8, "T − 4 more", 9)
     sk.text(4, 12, "backward (dashed): ∂L/∂h_1 = ∂L/∂h_T · ∂h_T/∂h_1, a product of T − 1 Jacobians, so", 9,
             anchor="start")
@@ -168,16 +174,8 @@ def _unrolled_rnn_narrow() -> str:
     sk.line([(columns[-1][0] + half, y_h), (x_loss - 12, y_h)], arrow=True)
     sk.text(4, y_x + 28, "forward (grey): h_t = φ(a_t),", 9, anchor="start")
     sk.text(4, y_x + 41, "a_t = W_{hh} h_{t−1} + W_{xh} x_t + b", 9, anchor="start")
-    back = [(x_loss, 192, None), (192, 146, None), (146, 98, None), (98, 34, "2")]
-    for x0, x1, j in back:
-        sk.line([(x0 - 4, y_back), (x1 + 4, y_back)], color=GRADIENT, width=2.2, dash="6 3", arrow=True, head=7)
-        if j is not None:
-            sk.text((x0 + x1) / 2, y_back - 20, f"× diag(φ′(a_{j}))", 9, color=INK)
-            sk.text((x0 + x1) / 2, y_back - 8, "· W_{hh}", 9, color=INK)
-    for x, t in columns:
-        if t is not None:
-            sk.line([(x, y_h - 12), (x, y_back + 3)], color=GRADIENT, width=0.8, dash="2 2")
-    sk.line([(x_loss, y_h - 12), (x_loss, y_back)], color=GRADIENT, width=0.8, dash="2 2")
+    _backward(sk, [(x_loss, 192, None), (192, 146, None), (146, 98, None), (98, 34, "2")], columns, x_loss,
+              y_h, y_back)
     sk.text(169, y_back - 8, "T − 2 more", 9)
     for i, line in enumerate(("backward (dashed):", "∂L/∂h_1 = ∂L/∂h_T · ∂h_T/∂h_1, a product",
                               "of T − 1 Jacobians, so", "‖∂h_T/∂h_1‖ ≤ (γ·σ_{max})^{T−1}  (Pascanu et al. 2013)")):
