@@ -91,17 +91,19 @@ def _cells(exercise):
 
 
 def _selects(cell, arm: str) -> bool:
-    """Whether a cell belongs to an exercise's arm ("variant=lstm_default,length=40")."""
-    value = {"variant": lambda: cell.variant, "length": lambda: cell.task.length}
-    return all(str(value[k]()) == v for k, v in (term.split("=") for term in arm.split(",")))
+    """Whether a cell belongs to an exercise's arm ("variant=lstm_default,length=40", "gain=1.0"): any
+    field of the configuration key, compared as the cell table prints it."""
+    from vgreport.configs import config_of
+    config = config_of(cell)
+    return all(str(getattr(config, k)) in (v, str(float(v)) if v.replace(".", "").isdigit() else v)
+               for k, v in (term.split("=") for term in arm.split(",")))
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: f"{e.finding}-{e.experiment}-{'-'.join(e.sets)}")
 def test_both_arms_of_each_exercise_run_in_its_own_command_at_one_budget(exercise):
     """The two arms an answer compares are both among the cells the printed command runs at its printed
     profile, with the same steps, batch and learning rate: no answer weighs a quick run against the build."""
-    if not exercise.arms:
-        pytest.skip("compares against a threshold of its own command's output (C2, C5, C9, C10, G2)")
+    assert len(exercise.arms) == 2, f"{exercise.command}: an answer compares two arms of its own output"
     cells = _cells(exercise)
     budgets = set()
     for arm in exercise.arms:
@@ -109,7 +111,7 @@ def test_both_arms_of_each_exercise_run_in_its_own_command_at_one_budget(exercis
         assert chosen, f"{exercise.command}: no cell of arm {arm}"
         budgets |= {(c.train.steps, c.train.batch, c.train.lr) for c in chosen}
     assert len(budgets) == 1, f"{exercise.command}: arms at different budgets {budgets}"
-    assert exercise.expect in ("<=", ">=") and exercise.metric in ("final_accuracy", "final_mse", "decay_rate_init")
+    assert exercise.expect in ("<=", ">=") and exercise.metric in ("final_accuracy", "final_mse", "decay_rate_init", "diverged")
     assert exercise.profile == "quick", "a printed command runs in a couple of minutes (quick), never standard"
 
 
@@ -150,30 +152,44 @@ def _values_cells(profile: str, experiment: str):
     return list(battery.cells(only_experiments=(experiment,)))
 
 
-@pytest.mark.parametrize("exercise", [e for e in EXERCISES if e.arms], ids=lambda e: f"{e.finding}-{e.experiment}")
-def test_check_reads_the_answers_direction_from_an_output(exercise):
-    """`check` bears the answer out on an output whose arms go its way and not on one where they are
-    reversed: rows shaped like `vgreport run`'s cell table (two seeds per arm)."""
-    import pandas as pd
+def _outcome(exercise, cells, first: float, second: float):
+    """The cell table `vgreport run` would produce from exactly the cells the printed command runs, each
+    cell's records made by the synthetic engine (findings.synthetic.cell): the first arm's cells measure
+    `first` in the exercise's metric, the second arm's `second`, every other cell nothing comparable."""
+    from vgreport.aggregate import cell_table, records_frame
+    from vgreport.findings import synthetic
+    from vgreport.schema import cell_columns
 
+    records = []
+    for cell in cells:
+        arm = next((i for i, a in enumerate(exercise.arms) if _selects(cell, a)), None)
+        value = (first, second)[arm] if arm is not None else float("nan")
+        columns = cell_columns(cell)
+        kw = {k: columns[k] for k in ("arch", "activation", "init", "gain", "length", "task", "budget")}
+        kw["clip"] = cell.train.clip
+        if exercise.metric == "decay_rate_init":
+            kw["rate"] = value if value == value else -0.3
+        elif exercise.metric == "diverged":
+            kw["diverged_step"] = 5 if value > 0.5 else None
+        else:
+            kw["score"] = value
+        made = synthetic.cell(cell.experiment, cell.variant, cell.seed, **kw)
+        records += [{**r, "hidden": cell.model.hidden} for r in made]
+    return cell_table(records_frame(records))
+
+
+@pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: f"{e.finding}-{e.experiment}")
+def test_check_reads_each_answers_direction_from_its_own_commands_cells(exercise):
+    """`check` bears the answer out on the cells the printed command runs (at its printed profile) when
+    their arms go its way, and not when they are reversed: so each arm selects cells the command really
+    runs, in the columns its output has, and the direction is read the way the answer states it."""
     from vgreport.report.exercises import check
-
-    def output(first: float, second: float):
-        rows = []
-        for arm, value in zip(exercise.arms, (first, second)):
-            for seed in (0, 1):
-                row = {"variant": "other", "length": 7, exercise.metric: 99.0, "seed": seed}
-                row.update(dict(term.split("=") for term in arm.split(",")))
-                row[exercise.metric] = value + 0.01 * seed
-                rows.append(row)
-        rows.append({"variant": "other", "length": 7, exercise.metric: -99.0, "seed": 0})  # never selected
-        frame = pd.DataFrame(rows)
-        frame["length"] = frame["length"].astype(int)
-        return frame
-    low, high = (0.2, 0.8) if exercise.expect == "<=" else (0.8, 0.2)
-    assert check(exercise, output(low, high)) is True
-    assert check(exercise, output(high, low)) is False
-    assert check(exercise, output(float("nan"), high)) is None
+    cells = _cells(exercise)
+    low, high = {"diverged": (0.0, 1.0), "decay_rate_init": (-0.6, -0.1)}.get(exercise.metric, (0.2, 0.8))
+    way = (low, high) if exercise.expect == "<=" else (high, low)
+    reversed_ = way[::-1]
+    assert check(exercise, _outcome(exercise, cells, *way)) is True, exercise.command
+    assert check(exercise, _outcome(exercise, cells, *reversed_)) is False, exercise.command
 
 
 @pytest.mark.parametrize("sets, experiment", [(("train.clip=10",), "clip_exploding"),

@@ -143,20 +143,6 @@ def _answers(section: str) -> list[str]:
     return [re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", a)) for a in re.findall(r'<p class="answer">(.*?)</p>', section, re.S)]
 
 
-@pytest.mark.parametrize("rates, word, expect", [({4.0: -0.9, 6.0: -0.7}, "rose", "shrink"),
-                                                 ({4.0: -0.7, 6.0: -0.9}, "fell", "shrink"),
-                                                 ({4.0: -0.2, 6.0: -0.05}, "rose", "grow")])
-def test_c2s_sigmoid_gain_answer_states_the_direction_this_build_measured(rates, word, expect):
-    """C2's answer about a larger sigmoid gain states how the rate moved from the smallest to the largest
-    gain judged, in the build's numbers, and gives the sign rule to read the measured rate at g = 8 by:
-    no number drawn on a line through the data (an extrapolation is not a measurement)."""
-    answer = _answers(_instructor_section("C2", gain_sweep_sigmoid={"rates": rates}))[1]
-    first, last = rates[4.0] - 0.001, rates[6.0] - 0.001  # the mean over seeds 0-2 of rate - 0.001·seed
-    assert f"rate {word} from {formatting.fmt(first)} at g = 4 to {formatting.fmt(last)} at g = 6" in answer, answer
-    assert "reaches" not in answer and "straight line" not in answer, answer
-    assert "above 0 the gradient grows" in answer, answer
-
-
 @pytest.mark.parametrize("irnn, rate, explained", [(syn.FAIL, -0.008, True), (syn.SOLVE, -0.008, False),
                                                    (syn.FAIL, -0.5, False)])
 def test_c7_says_what_its_irnns_flat_start_does_not_explain_only_when_it_failed(irnn, rate, explained):
@@ -169,34 +155,12 @@ def test_c7_says_what_its_irnns_flat_start_does_not_explain_only_when_it_failed(
     assert "difference of the shares from the default" in section and "gain over the default" not in section
 
 
-def test_trend_reads_the_direction_from_the_first_to_the_last_point():
-    from vgreport.report.exercises import trend
-    assert trend([(6, -0.263), (4, -0.415)])["word"] == "rose"
-    assert trend([(4, -0.263), (6, -0.415)])["word"] == "fell"
-    assert trend([(4, -0.3), (6, -0.3)])["word"] == "stayed"
-    assert trend([(4, -0.3)]) is None
-
-
 @pytest.mark.parametrize("accs", [{}, {0.5: syn.SOLVE}])
-def test_g2_states_g_1_in_its_table_and_answers_from_theory_not_from_the_build(accs):
-    """G2's table says for g = 1 whether it lies in the window (from the 'centre' part); its answer reasons
-    from the window and quotes no count of this build, which its quick command (2 seeds, fewer steps)
-    could not reproduce (issue 26), so the answer reads the same whatever the build saw."""
+def test_g2_states_g_1_in_its_table(accs):
+    """G2's table says for g = 1 whether it lies in the window (from the 'centre' part)."""
     section = _instructor_section("G2", gain_train={"accs": accs})
     row = next(r for r in re.findall(r"<tr>(.*?)</tr>", section, re.S) if re.match(r"<td>1</td>", r))
     assert 'data-part="centre" data-state="holds">yes<' in row, row
-    answer = _answers(section)[1]
-    assert "g = 1 to stay at least as good" in answer, answer
-    assert " of 6 " not in answer and "this build" not in answer.lower(), answer
-
-
-@pytest.mark.parametrize("clipped", [False, True])
-def test_c9s_gain_answer_predicts_from_theory_and_quotes_no_build_count(clipped):
-    """C9's second question is about the exploding regime; its answer predicts from what clipping does
-    (it bounds each step) and quotes no count of this build that its quick command could not reproduce."""
-    answer = _answers(_instructor_section("C9", clip_exploding={"clipped_diverge": clipped}))[0]
-    assert "Clipping bounds every step's length" in answer, answer
-    assert " of 6 " not in answer and "this build" not in answer.lower(), answer
 
 
 HOLDS, REFUTED, OPEN = "still at chance", "rises above chance: partly a matter of tuning", "not decided"
@@ -219,13 +183,6 @@ def test_g1_states_each_retuned_arm_once_with_its_count_and_outcome(accs, said):
         at_chance = 6 - solved[variant]
         assert re.search(rf"{what} {solved[variant]} of 6 {at_chance} of 6 +{re.escape(said[variant])}$",
                          re.sub(r" +", " ", row)), row
-
-
-def test_around_gives_the_measured_neighbours_of_a_point():
-    from vgreport.report.exercises import around
-    assert around([(2, 1.0), (10, 0.6), (30, 0.1)], 20) == [(10.0, 0.6), (30.0, 0.1)]
-    assert around([(2, 1.0), (10, 0.6)], 20) == [(10.0, 0.6)]
-    assert around([(2, 1.0), (20, 0.3)], 20) == [(20.0, 0.3)]
 
 
 @pytest.mark.parametrize("rnn, expected", [({5: syn.SOLVE, 10: syn.SOLVE, 20: syn.FAIL}, "— 0 of 6 6 of 6"),
@@ -394,7 +351,7 @@ def test_the_number_scan_catches_an_extrapolated_number():
     assert _unexplained("C6", shown + f"<p>{measured} left</p>", result) == []
 
 
-@pytest.mark.parametrize("rid", ["C3", "C4", "C6", "C7", "C8", "G1"])
+@pytest.mark.parametrize("rid", ["C2", "C3", "C4", "C5", "C6", "C7", "C8", "C9", "C10", "G1", "G2"])
 def test_answers_to_commands_that_compare_arms_quote_no_number_of_the_build(rid):
     """Where an exercise compares two arms of its own quick command, the answer reasons from theory and
     never quotes the build's (standard) numbers as if the command gave them: it reads the same in a world

@@ -234,17 +234,6 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         if xs:
             ax.set_xticks(xs)
             ax.set_xticklabels([f"{v:g}" for v in xs])
-            # room beside the outermost x for the dodged series (the autoscaled limits sit on them):
-            # half their spread, a marker and a margin, as a share of the axes' width (about the
-            # figure's width less 0.8 in of labels)
-            room = (_dodge_step() * (len(series) - 1) / 2 + SCORE_MARKER_PT + 4) / 72
-            share = min(room / (fig.get_figwidth() - 0.8), 0.3)
-            if logx and xs[0] > 0:
-                pad = max(xs[-1] / xs[0], 4.0) ** (share / (1 - 2 * share))
-                ax.set_xlim(xs[0] / pad, xs[-1] * pad)
-            else:
-                pad = max(xs[-1] - xs[0], 1.0) * share / (1 - 2 * share)
-                ax.set_xlim(xs[0] - pad, xs[-1] + pad)
         ax.minorticks_off()
         ax.set_xlabel(xlabel)
         ax.set_ylabel(ylabel + (" (lower is better)" if lower_is_better else ""))
@@ -253,6 +242,19 @@ def score_vs_x(series: list[dict], chance: float | None, xlabel: str, ylabel: st
         else:
             ax.set_ylim(0, 1.05)
         legend(fig, ax)
+        if xs:
+            # room beside the outermost x for the dodged series (the autoscaled limits sit on them):
+            # half their spread, a marker and a margin, as a share of the axes' width once the layout
+            # has placed the legend (beside the axes, it takes much of the figure's width)
+            room = (_dodge_step() * (len(series) - 1) / 2 + SCORE_MARKER_PT + 4) / 72
+            fig.canvas.draw()
+            share = min(room / (ax.get_position().width * fig.get_figwidth()), 0.3)
+            if logx and xs[0] > 0:
+                pad = max(xs[-1] / xs[0], 4.0) ** (share / (1 - 2 * share))
+                ax.set_xlim(xs[0] / pad, xs[-1] * pad)
+            else:
+                pad = max(xs[-1] - xs[0], 1.0) * share / (1 - 2 * share)
+                ax.set_xlim(xs[0] - pad, xs[-1] + pad)
         return to_svg(fig)
 
 

@@ -26,7 +26,7 @@ LINESTYLES = ["-", (0, (5, 2)), (0, (7, 2, 1.5, 2)), (0, (11, 3)), (0, (7, 2, 1.
               (0, (11, 2, 3, 2))]
 MARKERS = ["o", "s", "^", "D", "v", "P", "X"]
 # Reference lines (bounds, chance, thresholds): dotted, each one in a figure a different rhythm.
-REFERENCE_DOTS = [(0, (1, 1.5)), (0, (1, 3.5)), (0, (1, 1.5, 1, 1.5, 1, 5)), (0, (1, 6))]
+REFERENCE_DOTS = [(0, (1, 1.5)), (0, (1, 1.2, 1, 5)), (0, (1, 1.2, 1, 1.2, 1, 1.2, 1, 6)), (0, (1, 6))]
 REFERENCE = "#555555"  # gray, unless a bound belongs to one model (then that model's colour)
 FULL_WIDTH_IN = 16 / 2.54  # the printed text width
 HEIGHT_IN = 1.6

@@ -21,7 +21,7 @@ from ..shipped import shipped_folder
 from . import bounds
 from .battery import battery_defaults, models_line, variant_models, varying_fields
 from .context import date_text
-from .exercises import around, for_finding, trend
+from .exercises import for_finding
 from .format import (
     _missing,
     ci,
@@ -277,7 +277,7 @@ def make_environment(templates_dir: Path | str | None = None) -> jinja2.Environm
     env.tests["known"] = lambda x: not _missing(x)  # `is not none` would let NaN through
     env.globals.update(variant_models=variant_models, models_line=models_line, varying_fields=varying_fields,
                        battery_defaults=battery_defaults, number_rows=number_rows, spell=spell, exercises=for_finding,
-                       trend=trend, around=around, verdict_words=verdict_words,
+                       verdict_words=verdict_words,
                        has_template=lambda name: _has_template(env, name))
     return env
 

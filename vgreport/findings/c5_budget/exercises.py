@@ -1,19 +1,22 @@
 """C5's questions at the end of its section ("Predict, then check"): each the question, the
 experiment that `vgreport run` runs to test it with its --set overrides, the spec field the question
 is about and what to compare in the output (base.Exercise). The instructor's answers are in
-prose.html.j2, which holds the build's numbers."""
+prose.html.j2: what to expect, from theory, with the spread two seeds give."""
 from __future__ import annotations
 
 from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question="At length 25, how many of the seeds will learn within eight times the budget?",
-        experiment="budget", sets=("task.length=25",), field="task.length",
-        compare="final_accuracy per seed against chance"),
+        question=("With eight times the quick profile's steps (2,400), is the first token at length 25 recalled "
+                  "at least as often as at length 50?"),
+        experiment="recall_length", sets=("train.steps=2400",), field="train.steps",
+        compare="final_accuracy at length 25 against length 50, in the same output",
+        arms=("length=25", "length=50"), expect=">="),
     Exercise(
-        question=("A larger learning rate takes bigger steps on the same weak signal. Will more seeds "
-                  "escape?"),
-        experiment="budget", sets=("train.lr=0.01",), field="train.lr",
-        compare="final_accuracy against this build's"),
+        question=("A larger learning rate (0.01) takes bigger steps on the same weak signal. Within the same "
+                  "steps, is length 50 still recalled less often than length 5?"),
+        experiment="recall_length", sets=("train.lr=0.01",), field="train.lr",
+        compare="final_accuracy at length 50 against length 5, in the same output",
+        arms=("length=50", "length=5"), expect="<="),
 )
