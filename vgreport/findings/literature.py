@@ -33,6 +33,8 @@ REFERENCES = {
     "vaswani": "A. Vaswani, N. Shazeer, N. Parmar et al. "
                "Attention is all you need. NIPS 2017.",
     "tallec": "C. Tallec, Y. Ollivier. Can recurrent neural networks warp time? ICLR 2018.",
+    "williams": "R. J. Williams, J. Peng. An efficient gradient-based algorithm for on-line training of recurrent "
+                "network trajectories. Neural Computation 2(4):490–501, 1990.",
 }
 MATCHES = ("match", "mismatch", "undetermined", "not measured")
 
