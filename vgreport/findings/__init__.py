@@ -27,7 +27,7 @@ from types import ModuleType
 import numpy as np
 import pandas as pd
 
-from . import literature, overview, replicate
+from . import dynamics, literature, overview, replicate
 from .base import (
     CHECK_STATES,
     SUPPORT,
@@ -130,6 +130,7 @@ class Evaluation:
     overview: list[dict] = field(default_factory=list)          # the hero figure's points (see overview.py)
     left_out: list[int] = field(default_factory=list)           # seeds left out one at a time (replicate.py)
     worked_example: dict = field(default_factory=dict)          # numbers a student can check by hand
+    dynamics: dict = field(default_factory=dict)                # the tanh RNN seed by seed (dynamics.py)
 
     @property
     def results(self) -> list[Result]:
@@ -151,6 +152,7 @@ class Evaluation:
                 "literature": plain({"items": self.literature.items, "counts": self.literature.counts,
                                      "references": self.literature.references}, json=True),
                 "overview": plain(self.overview, json=True), "worked_example": plain(self.worked_example, json=True),
+                "dynamics": plain(self.dynamics, json=True),
                 "leave_one_seed_out": {"seeds": [int(s) for s in self.left_out],
                                        "done": bool(self.left_out)}}
 
@@ -200,4 +202,5 @@ def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,
         out.literature = literature.compare(ctx, {r.id: r for r in out.results})
         out.overview = overview.points(ctx)
         out.worked_example = overview.worked_example(ctx)
+        out.dynamics = dynamics.dynamics(ctx)
     return out

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 import jinja2
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..store import write_atomic
 from . import EDITIONS, FORMATS, PAGE_SIZES, bounds
@@ -173,8 +173,10 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
     findings, checks = list(evaluation.findings), list(evaluation.checks)
     numbers = {e.name: i for i, e in enumerate(context.experiments, 1)}
     # an evaluation made without figures (evaluate(with_figures=False)) gets no overview figure either
-    from . import teaching
-    glance = teaching.overview(evaluation, with_figure=any(r.figures for r in evaluation.results))
+    from . import dynamics, teaching
+    drawn = any(r.figures for r in evaluation.results)
+    glance = teaching.overview(evaluation, with_figure=drawn)
+    dyn = dynamics.dynamics(evaluation, with_figure=drawn)
     from ..verdicts import SUPPORT
     from ..verdicts import VERDICTS as verdicts
     groups = {v: [f for f in findings if f.verdict == v] for v in verdicts}
@@ -183,7 +185,8 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
                   verdicts=verdicts, present=[v for v in verdicts if groups[v]], tested_by=tested_by(evaluation),
                   supported=[f for f in findings if f.verdict in SUPPORT],
                   attachments=[Path(p).name for p in context.attachments if Path(p).is_file()], ctx=context,
-                  overview=glance, worked=teaching.worked_example(evaluation),
+                  overview=glance, worked=teaching.worked_example(evaluation), dyn=dyn,
+                  snippet=escape(dynamics.SNIPPET), exercise=dynamics.exercise_answer(),
                   by_id={r.id: r for r in evaluation.results}, rules=_rules(context))
     order: list = []
     try:
@@ -203,7 +206,7 @@ def _render_passes(env, context, values, glance, checks, findings, evaluation, n
         # each pass starts from freshly loaded templates, so citations and figures count in this one
         if env.cache is not None:
             env.cache.clear()
-        figures = _Figures([glance] + checks + findings, env, order)
+        figures = _Figures([glance] + ([dyn] if dyn else []) + checks + findings, env, order)
         citations = _Citations(evaluation.literature.references)
         env.globals.update(figure=figures.render, fignum=figures.number, unplaced_figures=figures.unplaced,
                            figure_caption=figures.caption,
