@@ -37,9 +37,9 @@ def _section(seeds, edition: str = "student") -> str:
 
 def test_stored_cues_that_decay_faster_are_said_to_decay_faster():
     text = _section([(-1.2, 0.8, 0.5), (-1.0, 0.9, 0.6), (-0.3, 0.0, 0.12)])
-    assert "Two store the cue without solving the task" in text
+    assert "Two store it without solving the task" in text
     assert "decays faster than at initialisation (−1.20 to −1.00 per step)" in text
-    assert "One ignore the cue" in text and "decays more slowly than at initialisation (−0.30 per step)" in text
+    assert "One ignores the cue" in text and "decays more slowly than at initialisation (−0.30 per step)" in text
     assert "In all, 2 of 3 seeds end with a gradient that decays faster than at initialisation and 1 more slowly" in text
     # the seed that follows the cue with the least sensitivity to it is the example
     assert "Seed 0's output is 10−12.0 times as sensitive to the cue" in text
@@ -55,12 +55,12 @@ def test_the_sentence_flips_when_training_slowed_the_decay():
 def test_a_group_whose_seeds_disagree_gets_no_direction_and_an_empty_group_no_sentence():
     text = _section([(-1.2, 0.8, 0.5), (-0.3, 0.9, 0.6)])
     assert "not in the same direction from initialisation in every seed" in text
-    assert "ignore the cue" not in text and "solve it" not in text
+    assert "ignore the cue" not in text and "solve it" not in text and "solves it" not in text
 
 
 def test_solved_seeds_are_grouped_by_accuracy_and_no_cue_follower_means_no_example():
     text = _section([(0.0, 0.2, 0.95), (-0.3, 0.1, 0.97)])
-    assert "solve it" not in text          # influence below 0.25: they ignore the cue, whatever they scored
+    assert "solve it" not in text and "solves it" not in text  # influence below 0.25: they ignore the cue, whatever they scored
     assert "Two ignore the cue" in text and "Seed " not in text
     text = _section([(0.0, 1.0, 0.95), (0.0, 1.0, 0.97)])
     assert "Two solve it (accuracy 0.95 to 0.97)" in text

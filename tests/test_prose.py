@@ -176,8 +176,7 @@ def test_g1_states_each_retuned_arm_once_with_its_count_and_outcome(accs, said):
     rows = {re.sub(r"<[^>]+>|\s+", " ", r).strip() for r in re.findall(r"<tr>(.*?)</tr>", page, flags=re.S)}
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", page))
     solved = {"lr_low": 6 if accs else 0, "lr_high": 3 if accs else 0, "wide": 0}
-    for variant, what in (("lr_low", "three times smaller learning rate"), ("lr_high", "three times larger learning rate"),
-                          ("wide", "twice the width")):
+    for variant, what in (("lr_low", "learning rate ÷ 3"), ("lr_high", "learning rate × 3"), ("wide", "width × 2")):
         assert text.count(what) == 1, text
         (row,) = [r for r in rows if what in r]
         at_chance = 6 - solved[variant]

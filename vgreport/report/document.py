@@ -201,6 +201,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
 def _render_passes(env, context, values, glance, checks, findings, evaluation, numbers, order,
                    block: str | None) -> str:
     """The page, rendered a second time when the figures were placed out of their numbered order."""
+    dyn = values["dyn"]
     for _ in range(2):
         # a template imported by another keeps the globals of the pass that loaded it (cite, figure):
         # each pass starts from freshly loaded templates, so citations and figures count in this one

@@ -71,8 +71,7 @@ class Numbers:
     rates: dict = field(default_factory=dict)      # default and chrono LSTM: gradient rate at initialisation (Interval)
 
 
-_WHAT = {"lr_low": "a three times smaller learning rate", "lr_high": "a three times larger learning rate",
-         "wide": "twice the width"}
+_WHAT = {"lr_low": "learning rate ÷ 3", "lr_high": "learning rate × 3", "wide": "width × 2"}
 
 
 def _default_at_chance(outcome, short, chrono) -> bool | None:

@@ -8,8 +8,8 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("Within the quick profile's steps (every gain trained alike, two seeds each), does g = 1 train "
-                  "at least as well as g = 4, where the gradient grows at every step back?"),
+        question=("Within the quick profile's steps, does g = 1 train at least as well as g = 4, where the gradient "
+                  "grows?"),
         experiment="gain_train",
         compare="final_accuracy at g = 1 against g = 4, in the same output",
         arms=("gain=1.0", "gain=4.0"), expect=">="),
