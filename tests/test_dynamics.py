@@ -54,8 +54,20 @@ def test_the_sentence_flips_when_training_slowed_the_decay():
 
 def test_a_group_whose_seeds_disagree_gets_no_direction_and_an_empty_group_no_sentence():
     text = _section([(-1.2, 0.8, 0.5), (-0.3, 0.9, 0.6)])
-    assert "not in the same direction from initialisation in every seed" in text
+    assert "decays faster than at initialisation in one and more slowly in one of them" in text
     assert "ignore the cue" not in text and "solve it" not in text and "solves it" not in text
+
+
+def test_a_seed_whose_trained_gradient_is_no_line_is_counted_as_such_in_its_group_and_in_all():
+    """A group sentence never calls every seed's curve 'no straight line' when only some are: it counts the
+    seeds that decay faster, more slowly, and those without a straight-line fit, and so does the total."""
+    dynamics = read_dynamics(Context(_frame([(-1.2, 0.8, 0.5), (-0.3, 0.9, 0.6), (-1.0, 0.7, 0.4)])))
+    dynamics["seeds"][2]["r2_trained"] = 0.3          # its trained curve is no line: no rate for it
+    page = document.render_html(Evaluation(dynamics=dynamics), report_context("student"), block="dynamics")
+    text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
+    assert ("decays faster than at initialisation in one, more slowly in one and is no straight line on a log "
+            "scale in one of them") in text, text
+    assert "In all, 1 of 3 seeds end with a gradient that decays faster than at initialisation and 1 more slowly" in text
 
 
 def test_solved_seeds_are_grouped_by_accuracy_and_no_cue_follower_means_no_example():

@@ -2,8 +2,8 @@
 
 The template holds the words; which sentence it writes is decided here from this build's records:
 the seeds' groups (ignores the cue, stores it without solving, solved), whether each group's
-gradient decays faster or more slowly than at initialisation (only when every seed of the group
-agrees), and the seed whose answers follow a cue its gradient barely reaches."""
+gradient decays faster or more slowly than at initialisation (one sentence when every seed of the group
+agrees, else how many seeds do which), and the seed whose answers follow a cue its gradient barely reaches."""
 from __future__ import annotations
 
 import math
@@ -24,7 +24,10 @@ FIT_R2 = 0.9           # a trained curve whose straight-line fit explains less i
 class Group:
     name: str                     # solved, stores, ignores
     seeds: list = field(default_factory=list)
-    direction: str = ""           # faster, slower, mixed: the trained rate against the initial one, every seed
+    direction: str = ""           # faster, slower: the trained rate against the initial one, in every seed
+    faster: int = 0               # seeds whose trained fit is a line decaying faster than at initialisation
+    slower: int = 0               # ... more slowly
+    curved: int = 0               # seeds whose trained gradient is no straight line on a log scale (no rate)
     rates: tuple = ()             # (min, max) trained rate over the seeds whose fit is a line
     ends: tuple = ()              # (min, max) log10 of the trained gradient at the farthest distance
     span: tuple = ()              # (min, max) log10 of the trained gradient over every distance
@@ -85,13 +88,13 @@ def dynamics(evaluation: Evaluation, with_figure: bool = True) -> Dynamics | Non
         members = [s for s in seeds if s["group"] == name]
         g = Group(name, members)
         lines = [s for s in members if _linear(s)]
-        if members and len(lines) == len(members):
-            if all(s["rate_trained"] < s["rate_init"] for s in members):
-                g.direction = "faster"
-            elif all(s["rate_trained"] > s["rate_init"] for s in members):
-                g.direction = "slower"
-            else:
-                g.direction = "mixed"
+        g.faster = sum(s["rate_trained"] < s["rate_init"] for s in lines)
+        g.slower = sum(s["rate_trained"] > s["rate_init"] for s in lines)
+        g.curved = len(members) - len(lines)
+        if members and g.faster == len(members):
+            g.direction = "faster"
+        elif members and g.slower == len(members):
+            g.direction = "slower"
         g.rates = _range(s["rate_trained"] for s in lines)
         g.ends = _range(_log10(s["trained"][-1]) for s in members)
         g.span = _range(_log10(v) for s in members for v in s["trained"][1:])

@@ -28,9 +28,9 @@ R2_MIN = 0.9  # a log-linear fit this good is "exponential"
 FLAT = 0.01   # per step: a rate within ±0.01 is flat (at most a factor e over 100 steps), as in C10
 
 SPEC = Spec(
-    id="C2", kind="finding", title="Tanh (default, Xavier init) and sigmoid gradients shrink exponentially",
-    claim=("With tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks exponentially with "
-           "the distance in time."),
+    id="C2", kind="finding", title="At initialisation, tanh (default, Xavier init) and sigmoid gradients shrink exponentially",
+    claim=("At initialisation, with tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks "
+           "exponentially with the distance in time."),
     criterion=("Judged only where the Pascanu bound allows growth (γ·σ_max(W_hh) ≥ 1, so decay is not forced): the tanh "
                "RNN at PyTorch's default and at Xavier init ('init'), and the sigmoid RNN with W_hh = g·Q at gains with "
                "g/4 ≥ 1 ('gain_sweep_sigmoid'), at initialisation. Per configuration (one core part each; clauses: tanh, "
@@ -41,16 +41,16 @@ SPEC = Spec(
     needs={"init": ("default", "xavier"), "gain_sweep_sigmoid": ("sigmoid",), "gain_sweep": ("tanh",)},
     clauses={"tanh": "with tanh, at PyTorch's default and at Xavier init, the gradient shrinks exponentially with distance",
              "sigmoid": "with sigmoid (W_hh = g·Q where γ·g ≥ 1) the gradient shrinks exponentially with distance"},
-    question='Do tanh (default, Xavier init) and sigmoid gradients shrink exponentially?',
+    question='At initialisation, do tanh (default, Xavier init) and sigmoid gradients shrink exponentially?',
     found={
         'tanh': {
-            'holds': "tanh gradients shrank exponentially with distance at PyTorch's default and at Xavier init",
-            'refuted': 'tanh gradients did not shrink exponentially at every default or Xavier init',
+            'holds': "at initialisation, tanh gradients shrank exponentially with distance at PyTorch's default and Xavier init",
+            'refuted': 'at initialisation, tanh gradients did not shrink exponentially at every default or Xavier init',
             'untested': 'the tanh decay was not decided',
         },
         'sigmoid': {
-            'holds': 'sigmoid gradients shrank exponentially with distance',
-            'refuted': 'sigmoid gradients did not shrink exponentially at every gain',
+            'holds': 'sigmoid gradients shrank exponentially with distance at initialisation',
+            'refuted': 'at initialisation, sigmoid gradients did not shrink exponentially at every gain',
             'untested': 'the sigmoid decay was not decided',
         },
     })

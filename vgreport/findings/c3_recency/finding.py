@@ -60,12 +60,12 @@ SPEC = Spec(
         'influence': {
             'holds': "after training, early inputs no longer moved the plain RNN's answer",
             'refuted': "after training, early inputs still moved the plain RNN's answer",
-            'untested': 'whether early inputs still move its answer was not decided',
+            'untested': "the influence of early inputs after training was not decided",
         },
         'recency': {
-            'holds': 'the trained plain RNN recalled recent inputs, not distant ones',
+            'holds': 'within the training budget the plain RNN recalled the nearest token tested, not the farthest',
             'refuted': 'the trained plain RNN showed no bias towards recent inputs',
-            'untested': 'its bias towards recent inputs was not decided',
+            'untested': "the plain RNN's bias towards recent inputs was not decided",
         },
     })
 

@@ -8,8 +8,8 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("With eight times the quick profile's steps (2,400), is the first token at length 25 recalled "
-                  "at least as often as at length 50?"),
+        question=("With eight times the quick profile's steps (2,400), does the plain RNN still fail at length 50 "
+                  "while it learns length 25: is length 25 recalled at least as often?"),
         experiment="recall_length", sets=("train.steps=2400",), field="train.steps",
         compare="final_accuracy at length 25 against length 50, in the same output",
         arms=("length=25", "length=50"), expect=">="),

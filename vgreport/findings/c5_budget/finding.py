@@ -28,7 +28,7 @@ from ..tables import (
 )
 
 SPEC = Spec(
-    id="C5", kind="finding", title="Within the budgets tested, more training does not make a plain RNN solve a long dependency",
+    id="C5", kind="finding", title="Within the budgets tested, more training does not make the default tanh RNN solve a long dependency",
     claim="More data or longer training does not fix a plain RNN.",
     criterion=("Experiment 'budget': the tanh RNN with PyTorch's default init at a long length, trained for eight times "
                "its base budget and read at 1×, 2×, 4× and 8× it. A seed is rescued when the 95% interval of the best "
@@ -42,8 +42,8 @@ SPEC = Spec(
     question='Does more training rescue a plain RNN at long range?',
     found={
         'budget': {
-            'holds': 'within the budgets tested, more training did not make a plain RNN solve a long dependency',
-            'refuted': 'with eight times the training, most seeds of the plain RNN solved the long range',
+            'holds': 'within the budgets tested, more training did not make the default tanh RNN solve a long dependency',
+            'refuted': 'with more training, most seeds of the default tanh RNN solved the long range',
             'untested': 'whether more training rescues it was not decided',
         },
     })
