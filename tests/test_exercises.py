@@ -111,7 +111,7 @@ def test_both_arms_of_each_exercise_run_in_its_own_command_at_one_budget(exercis
         assert chosen, f"{exercise.command}: no cell of arm {arm}"
         budgets |= {(c.train.steps, c.train.batch, c.train.lr) for c in chosen}
     assert len(budgets) == 1, f"{exercise.command}: arms at different budgets {budgets}"
-    assert exercise.expect in ("<=", ">=") and exercise.metric in ("final_accuracy", "final_mse", "decay_rate_init", "diverged")
+    assert exercise.expect in ("<", "<=", ">", ">=") and exercise.metric in ("final_accuracy", "final_mse", "decay_rate_init", "diverged")
     assert exercise.profile == "quick", "a printed command runs in a couple of minutes (quick), never standard"
 
 
@@ -186,10 +186,12 @@ def test_check_reads_each_answers_direction_from_its_own_commands_cells(exercise
     from vgreport.report.exercises import check
     cells = _cells(exercise)
     low, high = {"diverged": (0.0, 1.0), "decay_rate_init": (-0.6, -0.1)}.get(exercise.metric, (0.2, 0.8))
-    way = (low, high) if exercise.expect == "<=" else (high, low)
+    way = (low, high) if exercise.expect in ("<", "<=") else (high, low)
     reversed_ = way[::-1]
     assert check(exercise, _outcome(exercise, cells, *way)) is True, exercise.command
     assert check(exercise, _outcome(exercise, cells, *reversed_)) is False, exercise.command
+    if exercise.expect in ("<", ">"):  # a strict answer: a tie (every run diverged, or none) is no yes
+        assert check(exercise, _outcome(exercise, cells, high, high)) is False, exercise.command
 
 
 @pytest.mark.parametrize("sets, experiment", [(("train.clip=10",), "clip_exploding"),

@@ -491,3 +491,16 @@ def test_a_heading_never_states_a_refuted_or_undecided_claim_bare():
             assert heading != spec.title and spec.found[key]["refuted"].lower() in heading.lower(), spec.id
         undecided = heading_of(spec, "inconclusive", [Clause(k, t, "untested") for k, t in spec.clauses.items()])
         assert undecided.startswith(spec.question) and "Undecided" in undecided, spec.id
+
+
+def test_a_criterion_that_counts_its_core_parts_counts_them_right():
+    """A criterion's text that says how many core parts it has ("Three core parts; clauses: …") agrees
+    with the core parts the finding decides on the synthetic world (C3 once said four, with three)."""
+    words = {"One": 1, "Two": 2, "Three": 3, "Four": 4, "Five": 5, "Six": 6, "Seven": 7, "Eight": 8}
+    counted = 0
+    for r in evaluate(syn.world(), None, with_figures=False).findings:
+        said = re.search(r"\b(One|Two|Three|Four|Five|Six|Seven|Eight) core parts?\b", r.criterion)
+        if said:
+            counted += 1
+            assert words[said.group(1)] == sum(p.core for p in r.parts), (r.id, said.group(0))
+    assert counted >= 3

@@ -126,7 +126,8 @@ class Exercise:
     finding: str = ""            # the finding whose section asks it (set from its folder by the registry)
     # The comparison, both arms in this command's own output (so at one budget): two selectors of rows of
     # `vgreport run`'s cell table ("variant=lag_30,length=40"), the column compared and the direction the
-    # answer predicts for the first arm against the second ("<=" or ">="). A test checks that both arms run
+    # answer predicts for the first arm against the second ("<=" or ">="; "<" or ">" where a tie must not count
+    # as a yes: C9's clipped runs, if every run diverges). A test checks that both arms run
     # at the same steps, batch and rate, and that `check` reads the direction from such an output.
     arms: tuple[str, str] = ()
     metric: str = "final_accuracy"

@@ -24,9 +24,9 @@ def arm_rows(cells, selector: str):
 
 def check(exercise, cells) -> bool | None:
     """Whether an output bears out the answer's direction: the mean of `exercise.metric` over the first arm's
-    seeds against the second's ("<=" or ">="). None where an arm has no finite value (diverged, or not run)."""
+    seeds against the second's ("<", "<=", ">" or ">="; a strict one can come out no on a tie). None where an arm has no finite value (diverged, or not run)."""
     first, second = (arm_rows(cells, arm)[exercise.metric].astype(float).dropna() for arm in exercise.arms)
     if first.empty or second.empty:
         return None
     a, b = first.mean(), second.mean()
-    return bool(a <= b) if exercise.expect == "<=" else bool(a >= b)
+    return bool({"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[exercise.expect])

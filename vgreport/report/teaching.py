@@ -98,8 +98,10 @@ def worked_example(evaluation: Evaluation) -> WorkedExample | None:
                         factor=w["factor"])
     out.bound_allows_growth = out.gamma * out.sigma >= 1
     gaps = []
+    # the box says "a calculator is enough": each row is the power of the number printed above it (3 digits)
+    bound, factor = float(f"{out.gamma * out.sigma:.3g}"), float(f"{out.factor:.3g}")
     for k, row in sorted(w["steps"].items()):
-        out.rows.append({"k": int(k), "bound": (out.gamma * out.sigma) ** int(k), "predicted": row["predicted"],
+        out.rows.append({"k": int(k), "bound": bound ** int(k), "predicted": factor ** int(k),
                          "measured": row["measured"]})
         if row["measured"] > 0 and math.isfinite(row["measured"]):
             gaps.append(abs(math.log(row["measured"] / row["predicted"])))

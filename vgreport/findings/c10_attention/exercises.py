@@ -15,7 +15,7 @@ EXERCISES = (
         arms=("variant=transformer", "variant=rnn_tanh"), metric="decay_rate_init", expect=">="),
     Exercise(
         question=("With one attention head instead of two, does the transformer still recall the cue at length 40 "
-                  "at least as often as the tanh RNN, within the same steps?"),
+                  "at least as accurately as the tanh RNN, within the same steps?"),
         experiment="architecture", sets=("model.heads=1",), field="model.heads",
         compare="final_accuracy of the transformer against the tanh RNN at length 40, in the same output",
         arms=("variant=transformer,length=40", "variant=rnn_tanh,length=40"), expect=">="),

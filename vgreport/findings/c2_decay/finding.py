@@ -28,7 +28,7 @@ R2_MIN = 0.9  # a log-linear fit this good is "exponential"
 FLAT = 0.01   # per step: a rate within ±0.01 is flat (at most a factor e over 100 steps), as in C10
 
 SPEC = Spec(
-    id="C2", kind="finding", title="At initialisation, tanh (default, Xavier init) and sigmoid gradients shrink exponentially",
+    id="C2", kind="finding", title="At initialisation, tanh (default, Xavier init) and sigmoid (gains tested) gradients shrink exponentially",
     claim=("At initialisation, with tanh at PyTorch's default or Xavier init, and with sigmoid, the gradient shrinks "
            "exponentially with the distance in time."),
     criterion=("Judged only where the Pascanu bound allows growth (γ·σ_max(W_hh) ≥ 1, so decay is not forced): the tanh "
@@ -41,7 +41,7 @@ SPEC = Spec(
     needs={"init": ("default", "xavier"), "gain_sweep_sigmoid": ("sigmoid",), "gain_sweep": ("tanh",)},
     clauses={"tanh": "with tanh, at PyTorch's default and at Xavier init, the gradient shrinks exponentially with distance",
              "sigmoid": "with sigmoid (W_hh = g·Q where γ·g ≥ 1) the gradient shrinks exponentially with distance"},
-    question='At initialisation, do tanh (default, Xavier init) and sigmoid gradients shrink exponentially?',
+    question='At initialisation, do tanh (default, Xavier init) and sigmoid (gains tested) gradients shrink exponentially?',
     found={
         'tanh': {
             'holds': "at initialisation, tanh gradients shrank exponentially with distance at PyTorch's default and Xavier init",
@@ -49,7 +49,7 @@ SPEC = Spec(
             'untested': 'the tanh decay was not decided',
         },
         'sigmoid': {
-            'holds': 'sigmoid gradients shrank exponentially with distance at initialisation',
+            'holds': 'sigmoid gradients shrank exponentially with distance at initialisation, at every gain tested',
             'refuted': 'at initialisation, sigmoid gradients did not shrink exponentially at every gain',
             'untested': 'the sigmoid decay was not decided',
         },

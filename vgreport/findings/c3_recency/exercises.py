@@ -8,13 +8,13 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("Within the quick profile's steps, is the token 30 steps back recalled less often than the "
+        question=("Within the quick profile's steps, is the token 30 steps back recalled less accurately than the "
                   "token 2 steps back, at the same length 40?"),
         experiment="recall_lag", compare="final_accuracy of lag_30 against lag_2, in the same output",
         arms=("variant=lag_30", "variant=lag_2"), expect="<="),
     Exercise(
         question=("With the chrono LSTM in place of the tanh RNN, is the token 30 steps back still recalled "
-                  "less often than the token 2 steps back?"),
+                  "less accurately than the token 2 steps back?"),
         experiment="recall_lag", sets=("model.arch=lstm", "model.init=chrono"), field="model.arch",
         compare="final_accuracy of lag_30 against lag_2, and the gap against the first question's output",
         arms=("variant=lag_30", "variant=lag_2"), expect="<="),

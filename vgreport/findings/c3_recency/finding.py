@@ -50,7 +50,7 @@ SPEC = Spec(
                "tanh RNN seeds do not ignore it. (b) Recency, in 'recall_lag' (one length, the token a given number of "
                "steps back): most seeds solve the shortest lag (refuted when most do not), and most stay at chance at "
                "the longest (refuted when most do not; only beside the shortest lag above chance, its control). "
-               "Four core parts; clauses: influence, recency. Context: the trained tanh RNN's sensitivity to the cue is "
+               "Three core parts; clauses: influence, recency. Context: the trained tanh RNN's sensitivity to the cue is "
                "ten times below that to the last input (interval of log10(cue/last) below −1)."),
     needs={"architecture": ("rnn_tanh",), "recall_lag": ()},
     clauses={"influence": "after training, early inputs no longer influence the answer",

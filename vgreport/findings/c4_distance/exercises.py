@@ -8,8 +8,8 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("Within the same steps, do fewer seeds recall the first token at length 50 than at "
-                  "length 5?"),
+        question=("Within the same steps, is the first token recalled less accurately at "
+                  "length 50 than at length 5?"),
         experiment="recall_length", compare="final_accuracy at length 50 against length 5, in the same output",
         arms=("length=50", "length=5"), expect="<="),
     Exercise(

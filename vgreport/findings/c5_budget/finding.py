@@ -29,7 +29,7 @@ from ..tables import (
 
 SPEC = Spec(
     id="C5", kind="finding", title="Within the budgets tested, more training does not make the default tanh RNN solve a long dependency",
-    claim="More data or longer training does not fix a plain RNN.",
+    claim="Within the budgets tested, more training (more steps, each on fresh data) does not fix the default tanh RNN at a long length.",
     criterion=("Experiment 'budget': the tanh RNN with PyTorch's default init at a long length, trained for eight times "
                "its base budget and read at 1×, 2×, 4× and 8× it. A seed is rescued when the 95% interval of the best "
                f"held-out accuracy it reached lies above {SOLVED} (solved), not rescued when it lies below (a seed above "

@@ -9,7 +9,7 @@ from ..base import Exercise
 EXERCISES = (
     Exercise(
         question=("Within the quick profile's steps, does the orthogonal start still recall the first token "
-                  "at length 50 at least as often as PyTorch's default?"),
+                  "at length 50 at least as accurately as PyTorch's default?"),
         experiment="init", compare="final_accuracy of orthogonal against default, in the same output",
         arms=("variant=orthogonal", "variant=default"), expect=">="),
     Exercise(

@@ -31,7 +31,7 @@ from ..tables import (
 TUNING = ("lr_low", "lr_high", "wide")
 
 SPEC = Spec(
-    id="G1", kind="finding", title="Within the training budget, gate initialisation decides if an LSTM solves long dependencies",
+    id="G1", kind="finding", title="Within the training budget, gate initialisation decides if an LSTM solves the long dependency tested",
     claim=("Within the training budget, an LSTM's gate initialisation, not gating alone, decides whether it solves long "
            "dependencies."),
     criterion=("At the longest length of 'architecture' (core; clauses: chrono, default): (a) most chrono-LSTM seeds "
