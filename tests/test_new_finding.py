@@ -81,9 +81,11 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(question="With twice the width, will the tanh RNN's gradient still shrink?", experiment="architecture",
-             sets=("model.hidden=128",), field="model.hidden", compare="decay_rate_init of the tanh RNN"),
+             sets=("model.hidden=128",), field="model.hidden", compare="decay_rate_init of the tanh RNN",
+             arms=("variant=rnn_tanh", "variant=transformer"), metric="decay_rate_init", expect="<="),
     Exercise(question="At length 20, will it shrink more slowly per step?", experiment="architecture",
-             sets=("task.length=20",), field="task.length", compare="decay_rate_init of the tanh RNN"),
+             sets=("task.length=20",), field="task.length", compare="decay_rate_init of the tanh RNN",
+             arms=("variant=rnn_tanh", "variant=transformer"), metric="decay_rate_init", expect="<="),
 )
 ''',
 }
