@@ -32,7 +32,7 @@ from ..tables import (
 from .figures import rate_vs_theory
 
 SPEC = Spec(
-    id="G2", kind="finding", title="Within the training budget, a window of gains around the critical gain trains",
+    id="G2", kind="finding", title="Within the training budget, gains near the critical gain train",
     claim=("With W_hh = g·Q (Q orthogonal), the tanh RNN trains within a window of gains that contains g = 1; a gain "
            "far enough on the vanishing side or the exploding side does not train."),
     criterion=("Experiment 'gain_train' (tanh RNN, W_hh = g·Q, a short run at each gain). A gain is in the window when "
