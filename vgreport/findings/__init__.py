@@ -178,7 +178,7 @@ def _run(module, ctx: Context) -> Result:
     return Result(spec.id, spec.kind, spec.title, spec.claim, verdict, spec.criterion, headline=outcome.headline,
                   reason=outcome.reason, numbers=outcome.numbers, parts=outcome.parts,
                   seeds=ctx.seeds(*outcome.experiments), experiments=outcome.experiments, figures=figures,
-                  clauses=clauses, heading=heading_of(spec, verdict, clauses))
+                  clauses=clauses, heading=heading_of(spec, verdict, clauses, outcome.parts))
 
 
 def evaluate(frame: pd.DataFrame, battery=None, with_figures: bool = True,

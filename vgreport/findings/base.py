@@ -203,10 +203,12 @@ class Result:
                 "figures": [{"key": f.key, "caption": f.caption, "alt": f.alt} for f in self.figures]}
 
 
-def heading_of(spec: Spec, verdict: str, clauses: list[Clause]) -> str:
+def heading_of(spec: Spec, verdict: str, clauses: list[Clause], parts: list | None = None) -> str:
     """The section heading: what this build found. A claim that held (every clause holds) keeps its title;
     otherwise the phrases of SPEC.found for each clause's state, joined; nothing decided gives the claim
-    as a question with "undecided". Never the claim alone where the data refuted it or left it open."""
+    as a question with "undecided". Never the claim alone where the data refuted it or left it open.
+    A refuted phrase may name what refuted it: {refuted} is the models of its refuted core parts (each
+    part's text before its colon, without a parenthesis: "LSTM and GRU"), {them} "it" or "them"."""
     if spec.kind != "finding" or verdict in SUPPORT:
         return spec.title
     decided = [c for c in clauses if c.state != "untested"]
@@ -219,6 +221,10 @@ def heading_of(spec: Spec, verdict: str, clauses: list[Clause]) -> str:
         if not phrase:
             phrase = {"holds": f"{c.text} held", "refuted": f"not found: {c.text}",
                       "untested": f"not tested: {c.text}"}[c.state]
+        if "{refuted}" in phrase:
+            names = list(dict.fromkeys(p.question.split(":", 1)[0].split(" (")[0] for p in parts or []
+                                       if p.core and p.clause == c.key and p.state is False))
+            phrase = phrase.format(refuted=" and ".join(names) or "one of them", them="them" if len(names) > 1 else "it")
         phrases.append(phrase)
     text = "; ".join(phrases)
     return text[:1].upper() + text[1:]

@@ -57,12 +57,12 @@ SPEC = Spec(
     found={
         'preserves': {
             'holds': "PyTorch's default LSTM and GRU kept their gradient over a long span",
-            'refuted': "PyTorch's default LSTM or GRU, or both, lost the gradient over a long span",
+            'refuted': "{refuted}, as PyTorch initialises {them}, lost the gradient over a long span",
             'untested': 'whether they keep their gradient was not decided',
         },
         'learns': {
             'holds': 'they solved the long dependency',
-            'refuted': 'at least one of them failed to solve the long dependency within the training budget',
+            'refuted': '{refuted} did not solve the long dependency within the training budget',
             'untested': 'whether they solve it within the training budget was not decided',
         },
     })
