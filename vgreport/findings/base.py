@@ -208,7 +208,8 @@ def heading_of(spec: Spec, verdict: str, clauses: list[Clause], parts: list | No
     otherwise the phrases of SPEC.found for each clause's state, joined; nothing decided gives the claim
     as a question with "undecided". Never the claim alone where the data refuted it or left it open.
     A refuted phrase may name what refuted it: {refuted} is the models of its refuted core parts (each
-    part's text before its colon, without a parenthesis: "LSTM and GRU"), {them} "it" or "them"."""
+    part's question before its colon, without a parenthesis: "LSTM and GRU"), {them} "it" or "them", {held} those
+    of its core parts that held ("length 30"; "no length tested" where none did)."""
     if spec.kind != "finding" or verdict in SUPPORT:
         return spec.title
     decided = [c for c in clauses if c.state != "untested"]
@@ -221,10 +222,13 @@ def heading_of(spec: Spec, verdict: str, clauses: list[Clause], parts: list | No
         if not phrase:
             phrase = {"holds": f"{c.text} held", "refuted": f"not found: {c.text}",
                       "untested": f"not tested: {c.text}"}[c.state]
-        if "{refuted}" in phrase:
-            names = list(dict.fromkeys(p.question.split(":", 1)[0].split(" (")[0] for p in parts or []
-                                       if p.core and p.clause == c.key and p.state is False))
-            phrase = phrase.format(refuted=" and ".join(names) or "one of them", them="them" if len(names) > 1 else "it")
+        if "{" in phrase:
+            def named(state):
+                return list(dict.fromkeys(p.question.split(":", 1)[0].split(" (")[0] for p in parts or []
+                                          if p.core and p.clause == c.key and p.state is state))
+            refuted, held = named(False), named(True)
+            phrase = phrase.format(refuted=" and ".join(refuted) or "one of them", them="them" if len(refuted) > 1 else "it",
+                                   held=" and ".join(held) or "no length tested")
         phrases.append(phrase)
     text = "; ".join(phrases)
     return text[:1].upper() + text[1:]

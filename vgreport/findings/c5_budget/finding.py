@@ -28,7 +28,7 @@ from ..tables import (
 )
 
 SPEC = Spec(
-    id="C5", kind="finding", title="Within the budgets tested, more training does not make the default tanh RNN solve a long dependency",
+    id="C5", kind="finding", title="Within the budgets tested, more training does not make the default tanh RNN solve the long dependency tested",
     claim="Within the budgets tested, more training (more steps, each on fresh data) does not fix the default tanh RNN at a long length.",
     criterion=("Experiment 'budget': the tanh RNN with PyTorch's default init at a long length, trained for eight times "
                "its base budget and read at 1×, 2×, 4× and 8× it. A seed is rescued when the 95% interval of the best "
@@ -42,7 +42,7 @@ SPEC = Spec(
     question='Does more training rescue a plain RNN at long range?',
     found={
         'budget': {
-            'holds': 'within the budgets tested, more training did not make the default tanh RNN solve a long dependency',
+            'holds': 'within the budgets tested, more training did not make the default tanh RNN solve the long dependency tested',
             'refuted': 'with more training, most seeds of the default tanh RNN solved the long range',
             'untested': 'whether more training rescues it was not decided',
         },

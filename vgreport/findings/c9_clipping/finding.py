@@ -44,7 +44,7 @@ SPEC = Spec(
     question='Does clipping tame exploding gradients but not vanishing ones?',
     found={
         'exploding': {
-            'holds': 'clipping tamed exploding gradients',
+            'holds': 'clipping tamed exploding gradients in the regime tested',
             'refuted': 'clipping did not tame exploding gradients',
             'untested': 'its effect on exploding gradients was not decided',
         },
