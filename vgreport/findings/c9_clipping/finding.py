@@ -149,8 +149,9 @@ def _vanishing(ctx: Context, numbers: Numbers) -> list[Part]:
         numbers.untested = (f"clipping rescaled only {num(100 * fraction, 2)}% of the vanishing arm's steps: an "
                             "inactive threshold tests nothing")
     elif not solve:
-        at_chance = all(o.stays_at_chance is True for o in acc.values())
-        numbers.untested = (f"{'both arms stay at chance' if at_chance else 'not both arms solve'} at this budget "
+        # "at chance" needs a control above chance (glossary); this arm has none, so only counts are said
+        neither = all(o.solved.k == 0 for o in acc.values())
+        numbers.untested = (f"{'neither arm solves' if neither else 'not both arms solve'} at this budget "
                             f"({of(acc['no_clip'].solved)} and {of(acc['clipped'].solved)} seeds solve): an equivalence "
                             "of arms that do not solve tests nothing")
     decided = active and solve

@@ -192,8 +192,12 @@ def decide(ctx: Context) -> Outcome:
 def _window(by_gain: dict, gains: list) -> str:
     """The figure's point in one sentence, from the records: both ends and the best gain."""
     best = max(gains, key=lambda g: by_gain[g]["acc"].mean)
-    return (f"the mean accuracy is {num(by_gain[gains[0]]['acc'].mean, 2)} at g = {num(gains[0])}, "
-            f"{num(by_gain[best]['acc'].mean, 2)} at g = {num(best)} (the highest) and "
+    ties = [g for g in gains if num(by_gain[g]["acc"].mean, 2) == num(by_gain[best]["acc"].mean, 2)]
+    run = gains[gains.index(ties[0]):gains.index(ties[-1]) + 1] == ties  # tied gains side by side: a range
+    where = (f"g = {num(ties[0])}" + (f" to {num(ties[-1])}" if len(ties) > 1 else "") if run
+             else ", ".join(f"g = {num(g)}" for g in ties))
+    return (f"mean accuracy {num(by_gain[gains[0]]['acc'].mean, 2)} at g = {num(gains[0])}, "
+            f"{num(by_gain[best]['acc'].mean, 2)} at {where} (the highest) and "
             f"{num(by_gain[gains[-1]]['acc'].mean, 2)} at g = {num(gains[-1])}.")
 
 
