@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from vgreport import api
 from vgreport.cli import main
 from vgreport.findings import EXERCISES, MODULES
-from vgreport.report.exercises import for_finding
+from vgreport.report.exercises import for_finding, selector_terms
 from vgreport.specs import default_experiments_dir, load_battery, parse_overrides
 
 
@@ -92,11 +92,10 @@ def _cells(exercise):
 
 def _selects(cell, arm: str) -> bool:
     """Whether a cell belongs to an exercise's arm ("variant=lstm_default,length=40", "gain=1.0"): any
-    field of the configuration key, compared as the cell table prints it."""
+    field of the configuration key, read by the same selector parser as the cell tables."""
     from vgreport.configs import config_of
     config = config_of(cell)
-    return all(str(getattr(config, k)) in (v, str(float(v)) if v.replace(".", "").isdigit() else v)
-               for k, v in (term.split("=") for term in arm.split(",")))
+    return all(str(getattr(config, field)) in spellings for field, spellings in selector_terms(arm).items())
 
 
 @pytest.mark.parametrize("exercise", EXERCISES, ids=lambda e: f"{e.finding}-{e.experiment}-{'-'.join(e.sets)}")

@@ -163,7 +163,7 @@ def test_g2_states_g_1_in_its_table(accs):
     assert 'data-part="centre" data-state="holds">yes<' in row, row
 
 
-HOLDS, REFUTED, OPEN = "still at chance (no control at this setting: the budget may be what failed)", "rises above chance: partly a matter of tuning", "not decided"
+HOLDS, REFUTED, OPEN = "still at chance (no control at this setting)", "rises above chance: partly a matter of tuning", "not decided"
 
 
 @pytest.mark.parametrize("accs, said", [({}, {"lr_low": HOLDS, "lr_high": HOLDS, "wide": HOLDS}),
@@ -354,11 +354,24 @@ def test_the_number_scan_catches_an_extrapolated_number():
 def test_answers_to_commands_that_compare_arms_quote_no_number_of_the_build(rid):
     """Where an exercise compares two arms of its own quick command, the answer reasons from theory and
     never quotes the build's (standard) numbers as if the command gave them: it reads the same in a world
-    that supports the finding and in one that refutes it, and says which way the arms go ('Yes')."""
+    that supports the finding and in one that refutes it, and starts with the word its exercise declares ('Yes'
+    where the question asks for the direction the arms are expected to go, 'No' where it asks for the opposite)."""
     from vgreport.findings import MODULES, examples_of
     module = next(m for m in MODULES if m.SPEC.id == rid)
     refuting = next(e for e in examples_of(module) if e.world and e.verdict in ("refuted", "partly refuted"))
     supported = _answers(_instructor_section(rid))
     other = _answers(section(finding_block(rid, refuting.name, "instructor")[0], rid))
     assert supported == other and len(supported) == 2, (supported, other)
-    assert all(a.startswith("Answer. Yes") for a in supported), supported
+    from vgreport.report.exercises import for_finding
+    words = [e.answer for e in for_finding(rid)[:2]]
+    assert all(a.startswith(f"Answer. {word}") for a, word in zip(supported, words)), (supported, words)
+
+
+def test_some_printed_answers_are_no():
+    """A student who learns that every answer is yes stops predicting: several printed questions (each
+    finding's first) ask for the direction the arms are not expected to go."""
+    from vgreport.findings import FINDINGS
+    from vgreport.report.exercises import for_finding
+    printed = [for_finding(m.SPEC.id)[0] for m in FINDINGS if for_finding(m.SPEC.id)]
+    assert sum(e.answer == "No" for e in printed) >= 3 and sum(e.answer == "Yes" for e in printed) >= 3
+    assert all(e.answer in ("Yes", "No") for e in printed)

@@ -106,7 +106,7 @@ def _edge_note(ax) -> None:
     """A legend entry explaining the arrows of bounds that leave the axes."""
     centred = Path([(x, y + 0.5) for x, y in ARROW], closed=True)  # on the legend text's middle line
     ax.plot([], [], linestyle="none", marker=centred, markersize=7, markeredgewidth=0,
-            color=REFERENCE, label="↑ ↓ a bound leaves the plot here")
+            color=REFERENCE, label="a bound leaves the plot here (at the top or bottom)")
 
 
 def _room_for_bounds(low: float, high: float, rates: list[float], span: float) -> tuple[float, float]:

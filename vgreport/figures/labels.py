@@ -98,10 +98,11 @@ def point_boxes(ax, points: list[dict], pt: float = 1.0) -> list[list[tuple]]:
     return out
 
 
-def label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> None:
+def label_points(fig: Figure, ax, points: list[dict], lines: list[tuple], unlabelled: list[dict] | None = None) -> None:
     """Label each point (dicts with label, rate, acc, acc_lo, acc_hi) and the reference lines
     (x, y, text: a vertical line at x or a horizontal one at y), as the module says. A line's label
-    over another line is untidy and ambiguous: it goes to its line's middle when both ends are taken."""
+    over another line is untidy and ambiguous: it goes to its line's middle when both ends are taken.
+    `unlabelled`: more markers (same keys) that carry no label of their own but that no label may cover."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     renderer = FigureCanvasAgg(fig).get_renderer()
@@ -110,6 +111,7 @@ def label_points(fig: Figure, ax, points: list[dict], lines: list[tuple]) -> Non
     pt = fig.dpi / 72  # one point in pixels
     centres = [tuple(to_px((p["rate"], p["acc"]))) for p in points]
     marks = [(box, i) for i, boxes in enumerate(point_boxes(ax, points, pt)) for box in boxes]
+    marks += [(box, -2) for boxes in point_boxes(ax, unlabelled or [], pt) for box in boxes]  # owned by no label
     nears = [((x - 16 * pt, y - 12 * pt, x + 16 * pt, y + 12 * pt), i) for i, (x, y) in enumerate(centres)]
     rules = [(to_px((x, 0))[0] - 1.5 * pt, frame.y0, to_px((x, 0))[0] + 1.5 * pt, frame.y1) if x is not None
              else (frame.x0, to_px((0, y))[1] - 1.5 * pt, frame.x1, to_px((0, y))[1] + 1.5 * pt) for x, y, _ in lines]

@@ -157,6 +157,17 @@ def name_lines(fig: Figure, ax, lines: list[tuple], points: list[tuple[float, fl
     taken = [(px - 6 * pt, py - 6 * pt, px + 6 * pt, py + 6 * pt)
              for px, py in (ax.transData.transform(p) for p in points)]
     (x_lo, x_hi), (y_lo, y_hi) = ax.get_xlim(), ax.get_ylim()
+    # A name over a curve (its own included: a steep bound crossed its label) is as unreadable as one over
+    # a point: every curve's visible course, sampled along its segments in pixels, is taken too.
+    for _, _, x, y, *_ in lines:
+        if x is None or y is None:
+            continue
+        course = [ax.transData.transform(p) for p in zip(x, y) if np.isfinite(p[0]) and np.isfinite(p[1])]
+        for (x0, y0), (x1, y1) in zip(course, course[1:]):
+            for t in np.linspace(0.0, 1.0, 12):
+                cx, cy = x0 + t * (x1 - x0), y0 + t * (y1 - y0)
+                if frame.x0 <= cx <= frame.x1 and frame.y0 <= cy <= frame.y1:
+                    taken.append((cx - 1.5 * pt, cy - 1.5 * pt, cx + 1.5 * pt, cy + 1.5 * pt))
     for gid, text, x, y, *colour in lines:
         if x is not None and y is not None:  # a curve: above or below its visible end, then its middle
             seen = [(a, b) for a, b in zip(x, y) if np.isfinite(a) and np.isfinite(b)]

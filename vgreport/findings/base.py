@@ -132,6 +132,9 @@ class Exercise:
     arms: tuple[str, str] = ()
     metric: str = "final_accuracy"
     expect: str = "<="
+    # The answer's first word: "Yes" where the question asks for the direction `expect` predicts, "No" where it
+    # asks for the opposite (so that a student cannot learn that every answer is yes).
+    answer: str = "Yes"
 
     @property
     def argv(self) -> list[str]:
@@ -209,7 +212,7 @@ def heading_of(spec: Spec, verdict: str, clauses: list[Clause], parts: list | No
     as a question with "undecided". Never the claim alone where the data refuted it or left it open.
     A refuted phrase may name what refuted it: {refuted} is the models of its refuted core parts (each
     part's question before its colon, without a parenthesis: "LSTM and GRU"), {them} "it" or "them", {held} those
-    of its core parts that held ("length 30"; "no length tested" where none did)."""
+    of its core parts that held ("length 30"; where none did, the phrase gives way to "not found: <clause>")."""
     if spec.kind != "finding" or verdict in SUPPORT:
         return spec.title
     decided = [c for c in clauses if c.state != "untested"]
@@ -227,8 +230,11 @@ def heading_of(spec: Spec, verdict: str, clauses: list[Clause], parts: list | No
                 return list(dict.fromkeys(p.question.split(":", 1)[0].split(" (")[0] for p in parts or []
                                           if p.core and p.clause == c.key and p.state is state))
             refuted, held = named(False), named(True)
-            phrase = phrase.format(refuted=" and ".join(refuted) or "one of them", them="them" if len(refuted) > 1 else "it",
-                                   held=" and ".join(held) or "no length tested")
+            if "{held}" in phrase and not held:  # a phrase about what held reads wrong when nothing did
+                phrase = f"not found: {c.text}"
+            else:
+                phrase = phrase.format(refuted=" and ".join(refuted) or "one of them",
+                                       them="them" if len(refuted) > 1 else "it", held=" and ".join(held))
         phrases.append(phrase)
     text = "; ".join(phrases)
     return text[:1].upper() + text[1:]

@@ -133,13 +133,26 @@ def _math_factory():
 
 
 def tested_by(evaluation: Evaluation) -> dict[str, list[str]]:
-    """Experiment name -> the ids of the checks and findings that read it (from their declarations)."""
+    """Experiment name -> the ids of the checks and findings that read it (from their declarations), and
+    "Appendix D" for one that only the literature comparison reads."""
     from ..findings import MODULES
+    from ..findings.literature import READS
     out: dict[str, list[str]] = {}
     for module in MODULES:
         for experiment in module.SPEC.needs:
             out.setdefault(experiment, []).append(module.SPEC.id)
+    for experiment in READS:
+        out.setdefault(experiment, []).append("Appendix D")
     return out
+
+
+def _quick_profile() -> str:
+    """What the exercises' quick profile runs, from the shipped profiles.yaml (its description's first
+    sentence after its colon: "two seeds, 30% of the training budget, ..."), for the cover's line on the
+    printed commands."""
+    from ..specs import _read_profiles, default_experiments_dir
+    description = _read_profiles(default_experiments_dir() / "profiles.yaml")["quick"].description
+    return description.split(". ")[0].split(": ", 1)[-1].rstrip(".")
 
 
 def _rules(context: ReportContext) -> dict:
@@ -187,7 +200,7 @@ def render_html(evaluation: Evaluation, context: ReportContext, templates_dir: P
                   attachments=[Path(p).name for p in context.attachments if Path(p).is_file()], ctx=context,
                   overview=glance, worked=teaching.worked_example(evaluation), dyn=dyn,
                   snippet=escape(dynamics.SNIPPET), exercise=dynamics.exercise_answer(),
-                  by_id={r.id: r for r in evaluation.results}, rules=_rules(context))
+                  by_id={r.id: r for r in evaluation.results}, rules=_rules(context), quick=_quick_profile())
     order: list = []
     try:
         with bounds.budget(env):  # time, memory, range() and lipsum() of both passes together

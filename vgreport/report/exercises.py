@@ -12,13 +12,22 @@ def for_finding(finding_id: str) -> list:
     return [e for e in EXERCISES if e.finding == finding_id]
 
 
+def selector_terms(selector: str) -> dict[str, set[str]]:
+    """An arm's selector ("variant=lag_30,length=40") as {field: the spellings a cell table may print for
+    its value}: a number as written and as a float ("40" and "40.0"), anything else as written."""
+    terms = {}
+    for term in selector.split(","):
+        field, value = term.split("=")
+        terms[field] = {value, str(float(value))} if value.replace(".", "").isdigit() else {value}
+    return terms
+
+
 def arm_rows(cells, selector: str):
     """The rows of a cell table (cells.csv, or what `vgreport run` prints per cell) that one arm of an
     exercise selects: "variant=lag_30,length=40" keeps the rows whose columns hold those values."""
     keep = cells.index == cells.index
-    for term in selector.split(","):
-        column, value = term.split("=")
-        keep &= cells[column].astype(str).isin({value, str(float(value)) if value.replace(".", "").isdigit() else value})
+    for column, spellings in selector_terms(selector).items():
+        keep &= cells[column].astype(str).isin(spellings)
     return cells[keep]
 
 

@@ -8,11 +8,11 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("Before any training, at length 50: is the transformer's gradient still flat per step, while the "
-                  "tanh RNN's shrinks?"),
+        question=("Before any training, at length 50: does the transformer's gradient shrink faster per step than the "
+                  "tanh RNN's?"),
         experiment="architecture", sets=("task.length=50", "train.steps=0"), field="task.length",
         compare="decay_rate_init of the transformer (0: flat) against the tanh RNN's, in the same output",
-        arms=("variant=transformer", "variant=rnn_tanh"), metric="decay_rate_init", expect=">="),
+        arms=("variant=transformer", "variant=rnn_tanh"), metric="decay_rate_init", expect=">=", answer="No"),
     Exercise(
         question=("With one attention head instead of two, does the transformer still recall the cue at length 40 "
                   "at least as accurately as the tanh RNN, within the same steps?"),

@@ -9,10 +9,10 @@ from ..base import Exercise
 EXERCISES = (
     Exercise(
         question=("With twice the hidden size (128), PyTorch's default init draws W_hh from a narrower range. "
-                  "Before training, does its gradient still shrink faster per step than the orthogonal start's?"),
+                  "Before training, does its gradient now shrink more slowly per step than the orthogonal start's?"),
         experiment="init", sets=("model.hidden=128", "train.steps=0"), field="model.hidden",
         compare="decay_rate_init of default against orthogonal (more negative: faster), in the same output",
-        arms=("variant=default", "variant=orthogonal"), metric="decay_rate_init", expect="<="),
+        arms=("variant=default", "variant=orthogonal"), metric="decay_rate_init", expect="<=", answer="No"),
     Exercise(
         question=("Sigmoid's slope is at most 1/4, so with W_hh = g·Q each step back multiplies the gradient by "
                   "at most g/4. Does it shrink more slowly per step at g = 6 than at g = 2?"),

@@ -68,6 +68,8 @@ class Judged:
     factor: float         # e^r: the per-step factor
     halving: float        # steps for the gradient to halve
     passes: bool | None
+    seeds: int = 0        # seeds measured, and how many of them alone have a rate below -FLAT: the verdict
+    seeds_below: int = 0  # reads the mean's interval; a seed whose gradient does not shrink is still shown
 
     @property
     def allows_growth(self) -> bool:
@@ -107,7 +109,8 @@ def _judge(ctx: Context, config: Config, row: dict, label: str) -> tuple[Judged,
     judged = Judged(label, r, r2, bound, mean_scalar(ctx, exp, "sigma_max_whh", v, gain=config.gain),
                     mean_scalar(ctx, exp, "bound_gamma", v, gain=config.gain), config.length,
                     math.exp(r.mean) if math.isfinite(r.mean) else math.nan,
-                    math.log(2) / -r.mean if r.mean < 0 else math.inf, state)
+                    math.log(2) / -r.mean if r.mean < 0 else math.inf, state,
+                    len(row.get("per_seed", [])), sum(x < -FLAT for x in row.get("per_seed", [])))
     part = Part(f"{exp}/{v}/{config.gain:g}", f"{label}: the gradient shrinks exponentially (r < −{FLAT}, R² > {R2_MIN})",
                 state, training=False, core=True, clause="sigmoid" if exp == "gain_sweep_sigmoid" else "tanh",
                 evidence=r,

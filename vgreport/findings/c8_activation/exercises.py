@@ -8,11 +8,12 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("A narrower RNN (width 16), before training: does the sigmoid's gradient still shrink "
-                  "faster per step than tanh's?"),
+        question=("A narrower RNN (width 16), before training: does tanh's gradient now shrink faster per "
+                  "step than the sigmoid's?"),
         experiment="activation", sets=("model.hidden=16", "train.steps=0"), field="model.hidden",
         compare="decay_rate_init of sigmoid against tanh (more negative: faster), in the same output",
-        arms=("variant=sigmoid,length=50", "variant=tanh,length=50"), metric="decay_rate_init", expect="<="),
+        arms=("variant=sigmoid,length=50", "variant=tanh,length=50"), metric="decay_rate_init", expect="<=",
+        answer="No"),
     Exercise(
         question=("Before training, at length 50: does the identity activation keep its gradient better per "
                   "step than tanh?"),

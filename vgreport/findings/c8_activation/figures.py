@@ -37,11 +37,14 @@ def derivative_ranges(rows: list[dict]) -> str:
         return to_svg(fig)
 
 
-def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
+def rate_vs_accuracy(rows: list[dict], chance: float | None, length: int | None = None) -> str:
     """Final accuracy (with interval) against the decay rate, one point per configuration, each
     named beside its marker (with a leader line where points crowd, as in the hero figure): two
     activations near rate 0 and accuracy 1 sit a marker's width apart, and only their names tell
-    them apart in grayscale. The reference lines are named where they touch no other line or point."""
+    them apart in grayscale. The reference lines are named where they touch no other line or point.
+    A row's `longer` ({length, acc, acc_lo, acc_hi} at other lengths) is drawn as a hollow marker of
+    the same style straight above or below it (the rate at initialisation hardly moves with length),
+    joined to it by a thin line: where a model's accuracy went as the dependency grew."""
     usable = [r for r in rows if math.isfinite(r.get("rate", math.nan)) and math.isfinite(r.get("acc", math.nan))]
     with new_figure(chart_key("rate_acc", [r["label"] for r in rows]), height=HEIGHT_IN + 0.3) as (fig, ax):
         for i, r in enumerate(usable):
@@ -55,6 +58,12 @@ def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
             ax.axhline(chance, label="chance", gid="chance-0", zorder=1, **reference_style(0))
         # behind the markers: the identity's rate is exactly 0, so its marker sits on this line
         ax.axvline(0, label="rate 0: no decay", gid="bound-0", zorder=1, **reference_style(1))
+        longer = sorted({m["length"] for r in usable for m in r.get("longer", [])})
+        if longer:  # the key: which marker is which length (the names say which activation)
+            ax.plot([], [], marker="o", color="#555555", markeredgecolor="#000000", linestyle="none",
+                    label=f"filled: length {length}")
+            ax.plot([], [], marker="o", markerfacecolor="#ffffff", markeredgecolor="#555555", linestyle="none",
+                    label="hollow: length " + ", ".join(map(str, longer)))
         ax.set_ylim(0, 1.05)
         rates = [r["rate"] for r in usable] + [0.0]
         span = max(max(rates) - min(rates), 0.2)
@@ -70,8 +79,22 @@ def rate_vs_accuracy(rows: list[dict], chance: float | None) -> str:
         fig.draw_without_rendering()
         fig.set_layout_engine("none")
         drawn = set_apart(fig, ax, usable, [c for c in ax.containers])
+        hollow = []
+        for i, r in enumerate(drawn):  # at the x where its filled marker was drawn
+            style = series_style(slot_of(r, i))
+            for m in r.get("longer", []):
+                if not math.isfinite(m["acc"]):
+                    continue
+                lo = m["acc_lo"] if math.isfinite(m["acc_lo"]) else m["acc"]
+                hi = m["acc_hi"] if math.isfinite(m["acc_hi"]) else m["acc"]
+                ax.plot([r["rate"], r["rate"]], [r["acc"], m["acc"]], color=style["color"], linewidth=0.8, zorder=1)
+                ax.errorbar([r["rate"]], [m["acc"]], yerr=[[max(m["acc"] - lo, 0)], [max(hi - m["acc"], 0)]],
+                            marker=style["marker"], color=style["color"], markerfacecolor="#ffffff", capsize=3,
+                            linestyle="none", markersize=7, markeredgewidth=1.2, zorder=1.5,  # under the filled one
+                            gid=f"point-{i}-length-{m['length']}")
+                hollow.append({"rate": r["rate"], "acc": m["acc"], "acc_lo": lo, "acc_hi": hi})
         label_points(fig, ax, drawn, [(0.0, None, "rate 0")] + ([(None, chance, "chance")] if chance is not None
-                                                                 else []))
+                                                                 else []), unlabelled=hollow)
         return to_svg(fig)
 
 

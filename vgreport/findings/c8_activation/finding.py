@@ -208,15 +208,50 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
         "over seeds): 10th–90th percentile (bar), median (tick) and mean (marker). Each step multiplies the "
         "backpropagated gradient by these numbers.",
         "Derivative ranges per activation; means: " + "; ".join(f"{r['label']} {num(r['mean'], 2)}" for r in rows) + ".")
+    longer = [T for T in n.lengths if T != n.length]
     points = [{"label": a, "slot": slots[a], "rate": d["rate"].mean, "acc": d["acc"].mean, "acc_lo": d["acc"].lo,
-               "acc_hi": d["acc"].hi} for a, d in n.activations.items() if "acc" in d]
+               "acc_hi": d["acc"].hi,
+               "longer": [{"length": T, "acc": n.by_length[T][a]["acc"].mean, "acc_lo": n.by_length[T][a]["acc"].lo,
+                           "acc_hi": n.by_length[T][a]["acc"].hi} for T in longer if a in n.by_length.get(T, {})]}
+              for a, d in n.activations.items() if "acc" in d]
     if points:
+        at = " and ".join(f"length {T}" for T in [n.length] + longer)
         out += ctx.figure(
-            "trainability", lambda: rate_vs_accuracy(points, chance=n.chance),
-            f"Final recall accuracy at length {n.length} (mean over seeds with its interval) against the per-step decay "
-            "rate of the gradient at initialisation, each point named beside it; dotted: chance (horizontal) and rate 0, no "
-            "decay (vertical). Markers that would touch are set a few points apart sideways, in the order of their "
-            "rates.",
-            "Accuracy against decay rate: " + "; ".join(
-                f"{p['label']}: rate {num(p['rate'])}, accuracy {num(p['acc'], 2)}" for p in points) + ".")
+            "trainability", lambda: rate_vs_accuracy(points, chance=n.chance, length=n.length),
+            f"Final recall accuracy (mean over seeds with its interval) against the per-step decay rate of the gradient "
+            f"at initialisation, at length {n.length} (filled, named)"
+            + "".join(f" and at length {T} (hollow, joined to its activation's filled marker)" for T in longer)
+            + "; dotted: chance (horizontal) and rate 0, no decay (vertical). Markers that would touch are set a few "
+            "points apart sideways. What to see: " + _what_to_see(n, longer),
+            f"Accuracy against decay rate at {at}: " + "; ".join(
+                f"{p['label']}: rate {num(p['rate'])}, accuracy {num(p['acc'], 2)}"
+                + "".join(f" (length {m['length']}: {num(m['acc'], 2)})" for m in p["longer"]) for p in points) + ".")
     return out
+
+
+def _what_to_see(n, longer: list) -> str:
+    """The caption's last sentence: where each activation's accuracy went from the shortest length to the
+    longest, and each decided pair at the longest that favoured the faster-decaying activation."""
+    if not longer:
+        return "the activations whose gradient decays slowly sit to the right; whether they are also higher."
+    last = longer[-1]
+    moved, flat = [], []
+    for a in n.by_length[n.length]:
+        if a not in n.by_length.get(last, {}):
+            continue
+        first, end = n.by_length[n.length][a], n.by_length[last][a]
+        if first["above"].k == 0 and end["above"].k == 0:
+            flat.append(a)
+        else:
+            moved.append(f"{a} {num(first['acc'].mean, 2)} → {num(end['acc'].mean, 2)}")
+    parts = []
+    if moved:
+        parts.append(f"from length {n.length} to {last}, accuracy " + ", ".join(moved))
+    if flat:
+        parts.append(" and ".join(flat) + (" have" if len(flat) > 1 else " has") + " no seed above chance at either length")
+    for pair in n.pairs:  # the decided pairs that went the other way (the core part's refutation)
+        if pair["length"] == last and pair["disagrees"]:
+            parts.append(f"at length {last}, {pair['slower']} decays more slowly than {pair['faster']} yet solved in "
+                         f"fewer seeds ({pair['solved_slower'].k} of {pair['solved_slower'].n} against {pair['solved_faster'].k} of "
+                         f"{pair['solved_faster'].n})")
+    return "; ".join(parts) + "."

@@ -8,11 +8,11 @@ from ..base import Exercise
 
 EXERCISES = (
     Exercise(
-        question=("Within the quick profile's steps, does g = 1 train at least as well as g = 4, where the gradient "
-                  "grows?"),
+        question=("Within the quick profile's steps, does g = 4, where the gradient grows, train better than "
+                  "g = 1?"),
         experiment="gain_train",
         compare="final_accuracy at g = 1 against g = 4, in the same output",
-        arms=("gain=1.0", "gain=4.0"), expect=">="),
+        arms=("gain=1.0", "gain=4.0"), expect=">=", answer="No"),
     Exercise(
         question=("At length 20 instead of 40, within the same steps: does the smallest gain (0.5) still train "
                   "no better than g = 1?"),
