@@ -220,7 +220,8 @@ def heading_of(spec: Spec, verdict: str, clauses: list[Clause], parts: list | No
         question = spec.question or spec.title + "?"
         return f"{question} Undecided in this build"
     phrases = []
-    for c in clauses:
+    # what was found first, what was not tested last: a heading does not open on a non-result
+    for c in sorted(clauses, key=lambda c: c.state == "untested"):
         phrase = spec.found.get(c.key, {}).get(c.state)
         if not phrase:
             phrase = {"holds": f"{c.text} held", "refuted": f"not found: {c.text}",

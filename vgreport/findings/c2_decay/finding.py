@@ -72,6 +72,11 @@ class Judged:
     seeds_below: int = 0  # reads the mean's interval; a seed whose gradient does not shrink is still shown
 
     @property
+    def some_seed_flat(self) -> bool:
+        """Some seed's own rate is not below -FLAT, though the mean's interval may be: the table says so."""
+        return 0 < self.seeds and self.seeds_below < self.seeds
+
+    @property
     def allows_growth(self) -> bool:
         """γ·σ_max > 1 (to display precision): at exactly 1 the bound forces no shrinking but allows no growth."""
         return self.bound > 1e-6

@@ -145,6 +145,11 @@ def decide(ctx: Context) -> Outcome:
                     parts.append(Part(f"{v}_control", f"{label}: most seeds solve length {control.config.length} within "
                                       f"the same {steps} steps (the positive control)", control.solves,
                                       reads=(control.config,), core=False, detail=f"{of(control.solved)} seeds solve"))
+        if entry["kept_init"] and math.isfinite(entry["rate"].mean):
+            # what the per-step factor alone would leave at the first input, and whether less was measured
+            # there (the steps nearest the output cost more than the fitted slope): the prose says so
+            entry["by_rate"] = math.exp(entry["rate"].mean * (longest - 1))
+            entry["below_slope"] = entry["kept_init"]["geo_mean"] < entry["by_rate"]
         numbers.models[v] = entry
     if not parts:
         raise Undecidable("no gated model in this build", ["architecture"])

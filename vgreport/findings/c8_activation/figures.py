@@ -59,11 +59,10 @@ def rate_vs_accuracy(rows: list[dict], chance: float | None, length: int | None 
         # behind the markers: the identity's rate is exactly 0, so its marker sits on this line
         ax.axvline(0, label="rate 0: no decay", gid="bound-0", zorder=1, **reference_style(1))
         longer = sorted({m["length"] for r in usable for m in r.get("longer", [])})
-        if longer:  # the key: which marker is which length (the names say which activation)
-            ax.plot([], [], marker="o", color="#555555", markeredgecolor="#000000", linestyle="none",
-                    label=f"filled: length {length}")
+        if longer:  # the key: which marker is which length (the names say which activation); one entry, so
+            # that no two entries of the key share a marker
             ax.plot([], [], marker="o", markerfacecolor="#ffffff", markeredgecolor="#555555", linestyle="none",
-                    label="hollow: length " + ", ".join(map(str, longer)))
+                    label="hollow: length " + ", ".join(map(str, longer)) + f" (filled: {length})")
         ax.set_ylim(0, 1.05)
         rates = [r["rate"] for r in usable] + [0.0]
         span = max(max(rates) - min(rates), 0.2)
