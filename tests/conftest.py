@@ -1,6 +1,8 @@
 """Shared fixtures: one torch thread and a fixed seed, so every test is fast and repeatable."""
 from __future__ import annotations
 
+import signal
+
 import pytest
 import torch
 
@@ -14,6 +16,17 @@ def _one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(previous)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _ctrl_c_as_a_terminal_sends_it():
+    # A shell that starts the suite in the background (`make test &`, nohup) ignores SIGINT in it, and an
+    # ignored signal stays ignored in every process it starts: the tests of Ctrl-C would see nothing
+    # happen. Python's own handler here (and so the default in every child) makes them test what a
+    # user's Ctrl-C does.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
 
 
 @pytest.fixture(autouse=True)

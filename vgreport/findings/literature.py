@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from ..tasks import copy_baseline_nats
 from .base import Context, Result, num, of
-from .tables import config_outcomes
+from .tables import at_chance_given, budget_of, config_outcomes
 
 REFERENCES = {
     "bengio": "Y. Bengio, P. Simard, P. Frasconi. Learning long-term dependencies with gradient descent is difficult. "
@@ -97,19 +97,30 @@ def compare(ctx: Context, results: dict[str, Result]) -> Literature:
                           "match": _match(_state(results, "G1", "chrono_learns", "default_fails"))})
     copy = config_outcomes(ctx, "copy") if ctx.has("copy") else {}
     if copy:
-        longest = max(c.length for c in copy)
+        longest, shortest = max(c.length for c in copy), min(c.length for c in copy)
         rows = [o for c, o in copy.items() if c.length == longest]
+        # "stays at the baseline" only beside its control, the same model at the shortest delay rising above it
+        controls = {o.config.variant: o for c, o in copy.items() if c.length == shortest and shortest < longest}
         frame = ctx.part("copy")
         loss = frame[(frame["metric"] == "eval_loss") & (frame["length"] == longest)]
         last = loss.sort_values("step").groupby(["variant", "seed"])["value"].last()
         baseline = copy_baseline_nats(longest)
-        fails = [o.stays_at_chance for o in rows]
+        fails = [at_chance_given(o, controls.get(o.config.variant)) for o in rows]
+        steps = budget_of(ctx, "copy")
         state = True if fails and all(f is True for f in fails) else False if any(f is False for f in fails) else None
         out.items.append({"key": "arjovsky_copy", "source": "Arjovsky, Shah & Bengio 2016 (copy task)", "ref": "arjovsky",
                           "published": f"an LSTM or RNN stays at the memoryless baseline 10·log 8/(T+20) at long delays "
                                        f"({num(baseline)} nats per step at T = {longest})",
-                          "ours": "; ".join(f"{o.label}: {of(o.at_chance)} seeds at the baseline at delay {longest}" for o in rows)
-                                  + (f"; held-out loss {num(float(last.mean()))} nats per step" if len(last) else ""),
+                          "ours": "; ".join(f"{o.label}: {of(o.at_chance)} seeds at the baseline at delay {longest}"
+                                            + (f", its control at delay {shortest} above it in "
+                                               f"{of(controls[o.config.variant].above)}"
+                                               if o.config.variant in controls else ", no control run") for o in rows)
+                                  + ", within " + f"{steps:,}".replace(",", "\u202f") + " steps"  # as fmt spaces it
+                                  + (f"; held-out loss {num(float(last.mean()))} nats per step" if len(last) else "")
+                                  + ("; without a control that learned, the budget may be what failed"
+                                     if any(controls.get(o.config.variant) is None
+                                            or controls[o.config.variant].above_chance is not True for o in rows)
+                                     else ""),
                           "decided_by": None, "match": _match(state)})
     else:
         out.items.append({"key": "arjovsky_copy", "source": "Arjovsky, Shah & Bengio 2016 (copy task)", "ref": "arjovsky",

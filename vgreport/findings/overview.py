@@ -53,7 +53,7 @@ def points(ctx: Context) -> list[dict]:
         if r is None or not math.isfinite(r["rate"].mean):
             continue
         out.append({"label": o.label, "family": family, "experiment": experiment, "variant": variant,
-                    "length": o.config.length, "rate": r["rate"].mean, "acc": o.score.mean, "acc_lo": o.score.lo,
+                    "length": o.config.length, "steps": o.config.budget, "rate": r["rate"].mean, "acc": o.score.mean, "acc_lo": o.score.lo,
                     "acc_hi": o.score.hi, "solved": o.solved.k, "seeds": o.n, "chance": o.chance})
     return out
 

@@ -443,5 +443,7 @@ def budget_curve(ctx: Context, experiment: str, group: pd.DataFrame, standard: i
                   "solved_last": count(at_last, "solved"), "solved_best": count(at_best, "solved"),
                   "unsolved": count(at_best, "unsolved"), "above": count(at_best, "above"),
                   "partial": share(sum(1 for f in at_best if f["outcome"] == "partial"), n, level),
-                  "at_chance": count(at_best, "at_chance"), "last": last, "best": best}
+                  "at_chance": count(at_best, "at_chance"), "last": last, "best": best,
+                  # in none of those three: an interval that touches the chance margin or the solving bar
+                  "ambiguous": sum(1 for f in at_best if f["outcome"] == "ambiguous")}
     return out

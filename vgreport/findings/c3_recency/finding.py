@@ -41,7 +41,7 @@ FOLLOWS = 0.5       # a seed follows the cue when changing it changes over half 
 CONTROLS = ("lstm_chrono", "transformer")  # reference models at the same length and budget
 
 SPEC = Spec(
-    id="C3", kind="finding", title="A plain RNN is biased towards recent inputs",
+    id="C3", kind="finding", title="After training, early inputs no longer influence a plain RNN: it is biased towards recent inputs",
     claim="Early inputs stop influencing learning: the model is biased to recent inputs.",
     criterion=("(a) Influence: after training at the longest length of 'architecture', the cue is replaced by another "
                "class; a seed ignores it when the Wilson interval of its share of changed answers lies below "
@@ -63,9 +63,9 @@ SPEC = Spec(
             'untested': "the influence of early inputs after training was not decided",
         },
         'recency': {
-            'holds': 'within the training budget the plain RNN recalled the nearest token tested, not the farthest',
-            'refuted': 'the trained plain RNN showed no bias towards recent inputs',
-            'untested': "the plain RNN's bias towards recent inputs was not decided",
+            'holds': 'within the training budget the default tanh RNN recalled the nearest token tested, not the farthest',
+            'refuted': 'the trained default tanh RNN showed no bias towards recent inputs',
+            'untested': "the default tanh RNN's bias towards recent inputs was not decided",
         },
     })
 

@@ -44,8 +44,8 @@ SPEC = Spec(
     question='Does clipping tame exploding gradients but not vanishing ones?',
     found={
         'exploding': {
-            'holds': 'clipping tamed exploding gradients in the regime tested',
-            'refuted': 'clipping did not tame exploding gradients',
+            'holds': 'clipping kept exploding runs from diverging in the regime tested',
+            'refuted': 'clipping did not keep exploding runs from diverging',
             'untested': 'its effect on exploding gradients was not decided',
         },
         'vanishing': {

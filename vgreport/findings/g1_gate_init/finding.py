@@ -143,8 +143,9 @@ def decide(ctx: Context) -> Outcome:
         bits.append(f"at length {longest} the chrono LSTM solves in {of(chrono.solved)} seeds, the default LSTM stays at "
                     f"chance in {of(default.at_chance)}")
     if numbers.tuning:
-        bits.append("retuned, the default LSTM stays at chance in " + ", ".join(
-            f"{of(t['at_chance'])} ({t['what']})" for t in numbers.tuning.values()))
+        bits.append("retuned, the default LSTM is still at chance in " + ", ".join(
+            f"{of(t['at_chance'])} ({t['what']})" for t in numbers.tuning.values())
+            + " seeds, with no control at those settings (the budget may be what failed)")
     return Outcome(parts, numbers, upper_first("; ".join(bits)) or "LSTM gate initialisation",
                    "; ".join(f"{p.question}: {p.detail}" for p in parts),
                    [e for e in SPEC.needs if ctx.has(e)])
