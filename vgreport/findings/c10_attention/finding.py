@@ -33,7 +33,8 @@ KEEPS = 0.1       # "does not shrink": at least a tenth of the gradient one step
 
 SPEC = Spec(
     id="C10", kind="finding", title="Attention avoids the recurrent product",
-    claim="Attention avoids recurrent multiplication: the gradient does not shrink with distance.",
+    claim=("Attention avoids recurrent multiplication: after training, the gradient reaching the farthest input "
+           f"keeps at least {KEEPS:g} of its size one step back, and attention solves the long dependency."),
     criterion=("The causal transformer at the longest length T of 'architecture' (core; clauses: flat, solves). (a) After "
                "training, the measured ratio of the gradient at the farthest input to the gradient one step back keeps "
                f"at least {KEEPS:g}: the 95% interval across seeds of its log10 lies above log10({KEEPS:g}) (refuted "
@@ -41,7 +42,7 @@ SPEC = Spec(
                "(near-uniform attention gives that by construction). (b) Most seeds solve length T; most unsolved refutes "
                "it only where the transformer solves the shortest length within the same steps (its control)."),
     needs={"architecture": ("rnn_tanh", "transformer")},
-    clauses={"flat": "the gradient reaching an input does not shrink with its distance",
+    clauses={"flat": "the gradient reaching the farthest input keeps its size from one step back",
              "solves": "so attention solves the long dependency"},
     question='Does attention avoid the recurrent product?',
     found={

@@ -38,7 +38,7 @@ TASKS = (("recall_length", "base", "first-token recall"), ("adding_length", "rnn
 
 SPEC = Spec(
     id="C4", kind="finding", title="Within the training budget, the default tanh RNN solves short recall and adding dependencies, not the longest tested",
-    claim="Within a fixed training budget, a plain RNN solves short dependencies but stays at chance on long ones.",
+    claim="Within a fixed training budget, the default tanh RNN solves short dependencies but stays at chance on long ones.",
     criterion=("The tanh RNN on each task ('recall_length', 'adding_length'), the same steps at every length: at the "
                "shortest length most seeds solve the task, and at the longest most stay at chance (Wilson interval of "
                "the share against one half; refuted on the other side). Staying at chance counts only where the short "

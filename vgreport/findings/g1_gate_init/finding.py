@@ -32,8 +32,8 @@ TUNING = ("lr_low", "lr_high", "wide")
 
 SPEC = Spec(
     id="G1", kind="finding", title="Within the training budget, gate initialisation decides if an LSTM solves the long dependency tested",
-    claim=("Within the training budget, an LSTM's gate initialisation, not gating alone, decides whether it solves long "
-           "dependencies."),
+    claim=("Within the training budget, an LSTM's gate initialisation, not gating alone, decides whether it solves the long "
+           "dependency tested."),
     criterion=("At the longest length of 'architecture' (core; clauses: chrono, default): (a) most chrono-LSTM seeds "
                "solve it (refuted when most do not); (b) most seeds of the LSTM as PyTorch initialises it stay at chance "
                "(refuted when most do not), counting only where its own short control (the default LSTM at the shortest "
@@ -43,7 +43,7 @@ SPEC = Spec(
     needs={"architecture": ("lstm_default", "lstm_forget_bias_1", "lstm_chrono"), "lstm_tuning": TUNING},
     clauses={"chrono": "with chrono initialisation the LSTM solves the long dependency",
              "default": "as PyTorch initialises it, the LSTM stays at chance on it"},
-    question='Within the training budget, does gate initialisation decide if an LSTM solves long dependencies?',
+    question='Within the training budget, does gate initialisation decide if an LSTM solves the long dependency tested?',
     found={
         'chrono': {
             'holds': 'with chrono initialisation the LSTM solved the long dependency',
