@@ -59,9 +59,6 @@ class Numbers:
     seeds: int = 0
     # multiple -> {steps, solved_best, solved_last, unsolved, above, partial, at_chance, mean_last, ...}
     curve: dict = field(default_factory=dict)
-    # the mean accuracy at the last step still went up from the second-to-last reading to the last one:
-    # the take-away then says that accuracy was still rising when the run ended
-    still_rising: bool = False
     control: dict = field(default_factory=dict)    # recall_length's shortest length: {length, steps, solved}
     others: dict = field(default_factory=dict)     # other variants, descriptive: label -> curve
     # Which way the seeds at 8x lean while the core part is undecided: "against" the claim (most rescued),
@@ -90,7 +87,6 @@ def decide(ctx: Context) -> Outcome:
             numbers.others[variant] = {"label": ctx.describe("budget", variant),
                                        "curve": budget_curve(ctx, "budget", group, standard, chance)}
     end = numbers.curve[BUDGET_MULTIPLES[-1]]
-    numbers.still_rising = bool(end["mean_last"] > numbers.curve[BUDGET_MULTIPLES[-2]]["mean_last"])
     rescued, unrescued = end["solved_best"], end["unsolved"]
     reads = [config_at(ctx, "budget", "rnn_tanh")]
     control = None
