@@ -102,3 +102,13 @@ def test_the_printed_snippet_runs_and_matches_the_answer_worked_by_hand():
     assert answer["norms"][0] < 1 < answer["bounds"][0]
     text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", page))
     assert "are 1.118, 0.612, 0.272 against the bound's 1.118, 1.250, 1.398" in text
+
+
+def test_the_seeds_that_remember_the_cue_are_counted_against_the_theorem():
+    """Bengio et al.'s dilemma covers robust storage: the section counts, among the seeds that store the cue
+    or solve the task, those whose trained gradient decays faster than at initialisation (the theorem's
+    picture); seeds that ignore the cue are not among them, and no count is printed without such seeds."""
+    text = _section([(-1.2, 0.8, 0.5), (-0.3, 0.9, 0.6)])
+    assert "Of the 2 that remember the cue, 1 fit the theorem" in text, text
+    text = _section([(0.0, 0.2, 0.95), (-0.3, 0.1, 0.97)])  # both ignore the cue
+    assert "remember the cue" not in text

@@ -18,6 +18,7 @@ __all__ = ["Dynamics", "dynamics", "IGNORES_BELOW", "SOLVED_FROM", "FIT_R2"]
 IGNORES_BELOW = 0.25   # C3's threshold: a cue influence below it is "ignores the cue"
 SOLVED_FROM = 0.9      # final accuracy from which a seed is drawn as "solved" (a display grouping, not a verdict)
 FIT_R2 = 0.9           # a trained curve whose straight-line fit explains less is not given a rate
+KEPT = 0.1             # a gradient that keeps at least this share at the farthest distance has not vanished
 
 
 @dataclass
@@ -50,6 +51,12 @@ class Dynamics:
     example: dict | None = None   # the seed with influence ≥ 0.5 whose sensitivity to the cue is smallest
     faster: int = 0               # seeds whose trained gradient decays faster than their initial one (both fits lines)
     slower: int = 0
+    # Bengio et al.'s dilemma is about robust storage: which of the seeds that store the cue (or solve) fit it,
+    # decaying faster after training, and which keep at least a tenth of the gradient at the farthest distance
+    remembering: int = 0          # seeds that store the cue or solve the task
+    remembering_faster: int = 0   # ... whose trained gradient (a line) decays faster than at initialisation
+    remembering_kept: int = 0     # ... whose trained gradient at the farthest distance is at least KEPT
+    kept: float = KEPT
     id: str = "dynamics"          # placed and numbered like a finding's figure: figure(dynamics, 'dynamics')
     figures: list = field(default_factory=list)
 
@@ -107,6 +114,10 @@ def dynamics(evaluation: Evaluation, with_figure: bool = True) -> Dynamics | Non
                    init_ends=_range(_log10(s["init"][-1]) for s in seeds),
                    faster=sum(s["rate_trained"] < s["rate_init"] for s in both),
                    slower=sum(s["rate_trained"] > s["rate_init"] for s in both))
+    remembering = [s for s in seeds if s["group"] in ("stores", "solved")]
+    out.remembering = len(remembering)
+    out.remembering_faster = sum(_linear(s) and s["rate_trained"] < s["rate_init"] for s in remembering)
+    out.remembering_kept = sum(s["trained"][-1] >= KEPT for s in remembering)
     following = [s for s in seeds if s["influence"] >= 0.5 and math.isfinite(s["sens_log10"])]
     if following:
         out.example = min(following, key=lambda s: s["sens_log10"])
