@@ -109,6 +109,6 @@ def test_the_seeds_that_remember_the_cue_are_counted_against_the_theorem():
     or solve the task, those whose trained gradient decays faster than at initialisation (the theorem's
     picture); seeds that ignore the cue are not among them, and no count is printed without such seeds."""
     text = _section([(-1.2, 0.8, 0.5), (-0.3, 0.9, 0.6)])
-    assert "Of the 2 that remember the cue, 1 fit the theorem" in text, text
+    assert "Of the 2 that remember the cue, 1 decays faster than at first" in text, text
     text = _section([(0.0, 0.2, 0.95), (-0.3, 0.1, 0.97)])  # both ignore the cue
     assert "remember the cue" not in text

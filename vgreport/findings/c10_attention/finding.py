@@ -32,12 +32,12 @@ FLAT_RATE = 0.01  # |rate| per step below this is "flat": at most a factor e^(0.
 KEEPS = 0.1       # "does not shrink": at least a tenth of the gradient one step back reaches the farthest input
 
 SPEC = Spec(
-    id="C10", kind="finding", title="Attention avoids the recurrent product",
+    id="C10", kind="finding", title="Within the training budget, attention avoids the recurrent product",
     claim=("Attention avoids recurrent multiplication: after training, the gradient reaching the farthest input "
            f"keeps at least {KEEPS:g} of its size one step back, and attention solves the long dependency."),
     criterion=("The causal transformer at the longest length T of 'architecture' (core; clauses: flat, solves). (a) After "
                "training, the measured ratio of the gradient at the farthest input to the gradient one step back keeps "
-               f"at least {KEEPS:g}: the 95% interval across seeds of its log10 lies above log10({KEEPS:g}) (refuted "
+               f"at least {KEEPS:g}: the interval across seeds (at the look's level) of its log10 lies above log10({KEEPS:g}) (refuted "
                f"below). Context: at initialisation the rate over lags 1 … T − 1 lies within ±{FLAT_RATE} per step "
                "(near-uniform attention gives that by construction). (b) Most seeds solve length T; most unsolved refutes "
                "it only where the transformer solves the shortest length within the same steps (its control)."),

@@ -45,7 +45,7 @@ SPEC = Spec(
     claim="LSTM and GRU gates, as PyTorch initialises them, preserve gradients over long spans.",
     criterion=("At the longest length T of 'architecture', for the LSTM and the GRU as PyTorch initialises them (core; "
                "clauses: preserves, learns). (a) Preserves: after training the measured ratio ‖∂L/∂h_0‖/‖∂L/∂h_(T−1)‖ "
-               f"keeps at least {KEEPS:g}: the 95% interval across seeds of its log10 lies above log10({KEEPS:g}) (refuted "
+               f"keeps at least {KEEPS:g}: the interval across seeds (at the look's level) of its log10 lies above log10({KEEPS:g}) (refuted "
                "below). At initialisation the ratio is shown, not judged: gate biases near 0 make it small by arithmetic. "
                "(b) Learns: most seeds solve length T (Wilson interval of the share above one half); most unsolved "
                "refutes it only where the same model solves the shortest length within the same steps (its positive "

@@ -209,8 +209,8 @@ def figures_of(ctx: Context, outcome: Outcome) -> list:
                "lo": [n.by_gain[g]["acc"].lo for g in gains], "hi": [n.by_gain[g]["acc"].hi for g in gains]}]
     out += ctx.figure(
         "train", lambda: figures.score_vs_x(series, chance=n.chance, xlabel="gain g", ylabel="recall accuracy", logx=True),
-        f"Recall accuracy at length {n.length} after {n.steps} steps against the gain g of W_hh = g·Q (mean, 95% "
-        "interval; log scale); dotted: chance. What to see: " + _window(n.by_gain, gains),
+        f"Recall accuracy at length {n.length} after {n.steps} steps against the gain g of W_hh = g·Q (mean with its interval; "
+        "log scale); dotted: chance. What to see: " + _window(n.by_gain, gains),
         "Accuracy against gain: " + "; ".join(f"{num(n.by_gain[g]['acc'].mean, 2)} at g = {num(g)}" for g in gains) + ".")
     if n.sweep:
         series = []
