@@ -15,7 +15,7 @@ from ...configs import CELL_KEY
 from ..base import Context, Outcome, Part, Spec, Undecidable, num
 
 SPEC = Spec(
-    id="K2", kind="check", title="The Pascanu bound holds in every plain-RNN cell",
+    id="K2", kind="check", title="The Pascanu bound holds in every plain-RNN cell outside the copy task",
     claim=("‖∂L/∂h_k‖ ≤ (γ·σ_max(W_hh))^(T−k)·‖∂L/∂h_T‖, and the activation's derivative never exceeds γ "
            "(Pascanu, Mikolov & Bengio 2013)."),
     criterion=("Passes when every plain-RNN cell outside the copy task (an answer at every step voids the bound), at "
