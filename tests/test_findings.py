@@ -508,3 +508,16 @@ def test_a_criterion_that_counts_its_core_parts_counts_them_right():
             counted += 1
             assert words[said.group(1)] == sum(p.core for p in r.parts), (r.id, said.group(0))
     assert counted >= 3
+
+
+@pytest.mark.parametrize("short, long, match", [(syn.SOLVE, syn.FAIL, "match"), (syn.FAIL, syn.FAIL, "undetermined"),
+                                                (syn.SOLVE, syn.SOLVE, "mismatch")])
+def test_the_copy_rows_baseline_counts_only_beside_a_control_that_learned(short, long, match):
+    """Appendix D's copy row agrees with "stays at the baseline at long delays" only where the same model rose
+    above it at the short delay within the same steps; a control at the baseline leaves it undetermined and
+    says the budget may be what failed; the long delay solved refutes it."""
+    world = syn.world(copy={"accs": {"rnn_tanh": {5: short, 30: long}}})
+    row = next(i for i in evaluate(world, None, with_figures=False).literature.items if i["key"] == "arjovsky_copy")
+    assert row["match"] == match, row
+    assert ("budget may be what failed" in row["ours"]) == (short == syn.FAIL), row["ours"]
+    assert row["steps"] > 0

@@ -115,13 +115,12 @@ def compare(ctx: Context, results: dict[str, Result]) -> Literature:
                                             + (f", its control at delay {shortest} above it in "
                                                f"{of(controls[o.config.variant].above)}"
                                                if o.config.variant in controls else ", no control run") for o in rows)
-                                  + ", within " + f"{steps:,}".replace(",", "\u202f") + " steps"  # as fmt spaces it
                                   + (f"; held-out loss {num(float(last.mean()))} nats per step" if len(last) else "")
                                   + ("; without a control that learned, the budget may be what failed"
                                      if any(controls.get(o.config.variant) is None
                                             or controls[o.config.variant].above_chance is not True for o in rows)
                                      else ""),
-                          "decided_by": None, "match": _match(state)})
+                          "steps": steps, "decided_by": None, "match": _match(state)})
     else:
         out.items.append({"key": "arjovsky_copy", "source": "Arjovsky, Shah & Bengio 2016 (copy task)", "ref": "arjovsky",
                           "published": "an LSTM or RNN stays at the memoryless baseline at long delays",
